@@ -1,0 +1,110 @@
+/**
+ * Wire encoding. Values use V8's structured serialization, so Map, Set, Date, BigInt, typed
+ * arrays, cycles and Errors keep their types; typed arrays are copied as raw bytes, never
+ * element by element.
+ */
+import { types } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
+import { crewError, ErrorCodes } from './errors';
+
+/** Encodes a user value. Throws `CREW_NOT_SERIALIZABLE` naming the type and its path. */
+export function encodeValue(value: unknown, root = 'value'): Uint8Array {
+  try {
+    return serialize(value);
+  } catch {
+    const culprit = findUnserializable(value, root);
+    const where = culprit ? `${culprit.type} at ${culprit.path}` : `${describeType(value)} at ${root}`;
+    throw crewError(ErrorCodes.NotSerializable, `cannot send ${where}: only data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Errors) crosses the wire`, {
+      type: culprit?.type,
+      path: culprit?.path ?? root,
+    });
+  }
+}
+
+/** Decodes bytes from {@link encodeValue}. */
+export function decodeValue(bytes: Uint8Array): unknown {
+  return deserialize(bytes);
+}
+
+/** Encodes one protocol message as one binary frame. */
+export function encodeFrame(message: object): Buffer {
+  return serialize(message);
+}
+
+/** Decodes one binary frame; throws `CREW_BAD_FRAME` if it is not one. */
+export function decodeFrame(data: Buffer | ArrayBuffer | Buffer[]): unknown {
+  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  try {
+    return deserialize(buf);
+  } catch (err) {
+    throw crewError(ErrorCodes.BadFrame, `undecodable frame of ${buf.length} bytes: ${(err as Error).message}`);
+  }
+}
+
+/** Constructor names of plain containers; names, because values may come from another realm. */
+const plainConstructors = new Set<string | undefined>(['Object', 'Array', 'Map', 'Set', undefined]);
+
+/** Depth-first search for the first part of `value` that V8 cannot serialize. */
+function findUnserializable(value: unknown, root: string): { type: string; path: string } | undefined {
+  const seen = new Set<unknown>();
+  const visit = (v: unknown, path: string): { type: string; path: string } | undefined => {
+    if (typeof v === 'function' || typeof v === 'symbol') return { type: describeType(v), path };
+    if (typeof v !== 'object' || v === null || seen.has(v)) return undefined;
+    seen.add(v);
+    if (types.isPromise(v) || types.isWeakMap(v) || types.isWeakSet(v)) return { type: describeType(v), path };
+    if (types.isMap(v)) {
+      let i = 0;
+      for (const [k, item] of v as Map<unknown, unknown>) {
+        const hit = visit(k, `${path}.keys()[${i}]`) ?? visit(item, `${path}.get(${printKey(k)})`);
+        if (hit) return hit;
+        i++;
+      }
+      return undefined;
+    }
+    if (types.isSet(v)) {
+      let i = 0;
+      for (const item of v as Set<unknown>) {
+        const hit = visit(item, `${path}.values()[${i++}]`);
+        if (hit) return hit;
+      }
+      return undefined;
+    }
+    for (const key of Object.keys(v)) {
+      const hit = visit((v as Record<string, unknown>)[key], Array.isArray(v) ? `${path}[${key}]` : `${path}${propertyPath(key)}`);
+      if (hit) {
+        // A class instance (a socket, a stream) is a better culprit than its private internals.
+        const ctor = (v as object).constructor;
+        if (!plainConstructors.has((ctor as { name?: string } | undefined)?.name) && !isSerializable(v)) return { type: describeType(v), path };
+        return hit;
+      }
+    }
+    return isSerializable(v) ? undefined : { type: describeType(v), path };
+  };
+  return visit(value, root);
+}
+
+function isSerializable(v: unknown): boolean {
+  try {
+    serialize(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A readable type name: `function f`, `Socket`, `symbol`. */
+export function describeType(v: unknown): string {
+  if (typeof v === 'function') return v.name ? `function ${v.name}` : 'anonymous function';
+  if (typeof v === 'symbol') return 'symbol';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
+function propertyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function printKey(k: unknown): string {
+  return typeof k === 'string' ? JSON.stringify(k) : typeof k === 'object' ? describeType(k) : String(k);
+}

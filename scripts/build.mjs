@@ -1,0 +1,32 @@
+// Bundles each entry point with esbuild; declarations for the library come from tsc.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  packages: 'external',
+  logLevel: 'warning',
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: { index: 'server/index.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { cli: 'server/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread.ts' }, outdir: 'dist' }),
+  existsSync(join(root, 'extension/extension.ts'))
+    ? build({ ...common, packages: undefined, external: ['vscode'], entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist' })
+    : Promise.resolve(),
+]);
+chmodSync(join(root, 'dist/cli.js'), 0o755);
+
+if (!process.argv.includes('--no-types')) {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--emitDeclarationOnly'], { stdio: 'inherit', cwd: root });
+}

@@ -1,0 +1,187 @@
+/** The `crew` command: worker, master, run and lsp. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveSecret } from '../protocol/secret';
+import { startWorker } from '../worker/worker-main';
+import { parseArgs } from 'node:util';
+import { auditOptions, commonOptions, ExitCodes, intOption, makeAudit, reportFatal, UsageError, type Options } from './cli-common';
+import { startMaster } from './connect';
+import { startRepl } from './repl';
+import { runScript } from './run-script';
+
+const HELP = `crew: distributed, interactive evaluation for TypeScript and JavaScript
+
+Usage:
+  crew master [--local N] [--workers h:p,...] [--port P] [--host H] [--resource-file F]
+      Start a master and open a REPL. The pool and the whole API are in scope, and
+      top-level await works. With no option it starts 2 local workers.
+  crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F)
+      Start a worker that listens for a master (--port), or dials one (--connect,
+      --resource-file). A dialing worker reconnects with backoff when its master goes away.
+  crew run SCRIPT.ts [--local N] [--workers h:p,...]
+      Run a driver script against a pool. The pool and the API are globals, and a default
+      exported function is called with the pool.
+
+Common options:
+  --secret-file F        Shared secret (else CREW_SECRET, else ~/.config/crew/secret,
+                         which is created with mode 0600 on first use)
+  --audit-file F         Write the audit trail ([A] lines) to F instead of stderr; "none" drops it
+  -v, --verbose          Also record each batch of tasks and results in the audit trail
+  --heartbeat-timeout MS A silent peer is dropped after MS milliseconds (default 10000)
+  -h, --help             Help for a command: crew master --help
+
+Exit codes:
+  0  success
+  1  the script or command failed
+  2  bad usage
+  3  could not start: cannot listen, connect, authenticate or read the secret
+`;
+
+const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F) [options]
+
+  --port P             Listen on port P (0 picks one); the master dials in
+  --host H             Address to listen on (default 127.0.0.1; others need a secret)
+  --connect HOST:PORT  Dial the master at HOST:PORT, and redial it with backoff
+  --resource-file F    Read the master's address from the file it wrote
+  --name NAME          Name shown on the master (default host:pid)
+  --member ID          Job id to match the master's (from the resource file by default)
+  --persist            Keep redialing even after the master shuts down
+  --exit-with-parent   Exit when stdin closes (used for local workers)
+  --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
+`;
+
+const MASTER_HELP = `Usage: crew master [options]
+
+  --local N            Start N local worker processes (default 2 when no --workers)
+  --workers h:p,...    Dial these listening workers
+  --port P             Listen for workers that dial in on port P (default: any free port)
+  --host H             Address to listen on (default 127.0.0.1; others need a secret)
+  --resource-file F    Write where to dial (host, port, member id) to F for workers
+  --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
+`;
+
+const masterOptions = {
+  ...commonOptions,
+  local: { type: 'string' },
+  workers: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'resource-file': { type: 'string' },
+} as const;
+
+/** `parseArgs`, with its errors turned into usage errors. */
+function parse<O extends Options>(args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return command === undefined ? ExitCodes.Usage : ExitCodes.Ok;
+    case '--version':
+    case '-V':
+      process.stdout.write(`${(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      return ExitCodes.Ok;
+    case 'worker':
+      return worker(rest);
+    case 'master':
+      return master(rest);
+    case 'run':
+      return run(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function worker(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    ...commonOptions,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    connect: { type: 'string' },
+    'resource-file': { type: 'string' },
+    name: { type: 'string' },
+    member: { type: 'string' },
+    persist: { type: 'boolean' },
+    'exit-with-parent': { type: 'boolean' },
+  });
+  if (values.help) return help(WORKER_HELP);
+  const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
+  if (modes !== 1) throw new UsageError('crew worker needs exactly one of --port, --connect or --resource-file');
+  const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET;
+  const handle = await startWorker({
+    port: intOption(values.port, 'port'),
+    host: values.host,
+    connect: values.connect,
+    resourceFile: values['resource-file'],
+    secret: resolveSecret({ secretFile: values['secret-file'] }),
+    secretGiven,
+    name: values.name,
+    member: values.member,
+    persist: values.persist,
+    heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
+    audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
+    onShutdown: () => process.exit(ExitCodes.Ok),
+  });
+  if (handle.port !== undefined) process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
+  const stop = () => void handle.close().then(() => process.exit(ExitCodes.Ok));
+  if (values['exit-with-parent']) {
+    process.stdin.on('end', stop).on('close', stop).resume();
+  }
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}
+
+function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string }, defaultLocal: number) {
+  const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    local: intOption(values.local, 'local') ?? (workers?.length ? 0 : defaultLocal),
+    workers,
+    port: intOption(values.port, 'port'),
+    host: values.host,
+    resourceFile: values['resource-file'],
+    secretFile: values['secret-file'],
+    heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
+    audit: auditOptions(values),
+  };
+}
+
+async function master(args: string[]): Promise<number> {
+  const { values } = parse(args, masterOptions);
+  if (values.help) return help(MASTER_HELP);
+  const pool = await startMaster(poolOptions(values, 2));
+  await startRepl(pool);
+  return ExitCodes.Ok;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, masterOptions, true);
+  if (values.help) return help(`Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`);
+  if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
+  const pool = await startMaster(poolOptions(values, 2));
+  try {
+    await runScript(positionals[0], pool);
+    return ExitCodes.Ok;
+  } finally {
+    await pool.close('script finished');
+  }
+}
+
+function help(text: string): number {
+  process.stdout.write(text);
+  return ExitCodes.Ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(reportFatal(err)),
+);

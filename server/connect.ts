@@ -1,0 +1,208 @@
+/**
+ * Making pools: dial workers that listen (Swank Crew's connect-workers), or listen for
+ * workers that dial in (CL-MW), optionally starting local worker processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket, { WebSocketServer } from 'ws';
+import { isLoopback, parseHostPort } from '../protocol/address';
+import { crewError, ErrorCodes } from '../protocol/errors';
+import { acceptHandshake, dialHandshake } from '../protocol/handshake';
+import { Defaults } from '../protocol/limits';
+import type { Ready } from '../protocol/messages';
+import { resolveSecret, type SecretOptions } from '../protocol/secret';
+import { CloseCodes, Transport } from '../protocol/transport';
+import { WorkerPool, type PoolOptions } from './pool';
+
+export interface ConnectOptions extends PoolOptions, SecretOptions {
+  /** CL-MW's member id: keeps different jobs apart. */
+  member?: string;
+  maxFrameBytes?: number;
+  /** Redial a dialed worker that drops (default true). */
+  redial?: boolean;
+}
+
+export interface MasterOptions extends ConnectOptions {
+  /** Port to listen on for workers (0 picks one). */
+  port?: number;
+  /** Address to listen on; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** Start this many local worker processes that dial in. */
+  local?: number;
+  /** Write CL-MW's resource file here: where workers should dial. */
+  resourceFile?: string;
+  /** Also dial these listening workers. */
+  workers?: string[];
+  /** How long to wait for local workers to be ready (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+type HostPort = string | { host: string; port: number };
+
+/**
+ * Dials workers that are listening and returns once each is connected or has failed.
+ * Failures are reported in `pool.connectErrors`; if every worker fails, it rejects.
+ */
+export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions = {}): Promise<WorkerPool & { connectErrors: Error[] }> {
+  const pool = Object.assign(new WorkerPool(opts), { connectErrors: [] as Error[] });
+  const secret = resolveSecret(opts);
+  const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), secret, opts)));
+  for (const r of results) if (r.status === 'rejected') pool.connectErrors.push(r.reason as Error);
+  if (hostPorts.length > 0 && pool.connectErrors.length === hostPorts.length) {
+    await pool.close('no worker could be reached');
+    throw crewError(ErrorCodes.ConnectFailed, `could not connect to any worker: ${pool.connectErrors.map((e) => e.message).join('; ')}`);
+  }
+  await pool.waitForWorkers(hostPorts.length - pool.connectErrors.length);
+  return pool;
+}
+
+function toAddress(hp: HostPort): string {
+  if (typeof hp === 'string') {
+    const { host, port } = parseHostPort(hp);
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+  return `${hp.host}:${hp.port}`;
+}
+
+/** Dials one worker; once connected, redials it with backoff if it drops. */
+export async function dialWorker(pool: WorkerPool, address: string, secret: Buffer, opts: ConnectOptions = {}): Promise<void> {
+  const attempt = async (): Promise<Transport> => {
+    const ws = new WebSocket(`ws://${address}/`, { maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes, handshakeTimeout: Defaults.handshakeTimeoutMs });
+    const transport = new Transport(ws, address);
+    await dialHandshake(transport, { secret, role: 'master', member: opts.member });
+    const info = await firstReady(transport);
+    pool.adopt(transport, info, address);
+    return transport;
+  };
+  let transport: Transport;
+  try {
+    transport = await attempt();
+  } catch (err) {
+    pool.audit.log('refused', { worker: address, reason: (err as Error).message });
+    throw crewError(ErrorCodes.ConnectFailed, `cannot connect to worker ${address}: ${(err as Error).message}`);
+  }
+  if (opts.redial === false) return;
+  const redial = (t: Transport) =>
+    t.onEnd(() => {
+      void (async () => {
+        let delay: number = Defaults.reconnectMinMs;
+        while (!pool.closed) {
+          await new Promise((r) => setTimeout(r, delay));
+          if (pool.closed) return;
+          try {
+            redial(await attempt());
+            return;
+          } catch {
+            delay = Math.min(delay * 2, Defaults.reconnectMaxMs);
+          }
+        }
+      })();
+    });
+  redial(transport);
+}
+
+function firstReady(transport: Transport): Promise<Ready.Msg['info']> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
+      reject(crewError(ErrorCodes.HandshakeTimeout, `${transport.peer} authenticated but never said it was ready`));
+    }, Defaults.handshakeTimeoutMs);
+    transport.onMessage((m) => {
+      clearTimeout(timer);
+      const msg = m as Partial<Ready.Msg>;
+      if (msg?.t === 'ready' && typeof msg.info?.name === 'string') resolve(msg.info);
+      else {
+        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
+        reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent ${String(msg?.t)} before ready`));
+      }
+    });
+    transport.onEnd((reason) => reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)));
+  });
+}
+
+/**
+ * Starts a master that workers dial into, CL-MW style. With `local: N` it also starts N
+ * worker processes on this machine and returns once they are ready.
+ */
+export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool> {
+  const pool = new WorkerPool(opts);
+  const secret = resolveSecret(opts);
+  const host = opts.host ?? '127.0.0.1';
+  const given = opts.secret !== undefined || opts.secretFile !== undefined || !!process.env.CREW_SECRET;
+  if (!isLoopback(host) && !given) {
+    throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${host} without a secret: give secretFile or CREW_SECRET, or listen on 127.0.0.1`);
+  }
+  const member = opts.member ?? randomBytes(6).toString('hex');
+  const wss = new WebSocketServer({ host, port: opts.port ?? 0, maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`)));
+  });
+  const port = (wss.address() as { port: number }).port;
+  pool.listenAddress = { host, port, member };
+  pool.audit.log('listen', { host, port, member });
+  wss.on('connection', (ws, req) => {
+    const transport = new Transport(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    acceptHandshake(transport, { secret, role: 'master', member })
+      .then(() => firstReady(transport))
+      .then(
+        (info) => pool.adopt(transport, info),
+        (err: Error) => pool.audit.log('refused', { peer: transport.peer, reason: err.message }),
+      );
+  });
+  pool.onClose(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+  if (opts.resourceFile) {
+    writeFileSync(opts.resourceFile, JSON.stringify({ host, port, member, time: new Date().toISOString(), pid: process.pid }, null, 2) + '\n', { mode: 0o600 });
+  }
+  const dials = (opts.workers ?? []).map((w) => dialWorker(pool, toAddress(w), secret, { ...opts, member: undefined }));
+  const local = opts.local ?? 0;
+  if (local > 0) startLocalWorkers(pool, local, `127.0.0.1:${port}`, secret, member);
+  const dialed = await Promise.allSettled(dials);
+  const failed = dialed.filter((d) => d.status === 'rejected').length;
+  try {
+    await pool.waitForWorkers(local + dials.length - failed, opts.startTimeoutMs ?? 30_000);
+  } catch (err) {
+    await pool.close('workers did not start');
+    throw err;
+  }
+  return pool;
+}
+
+/** Starts worker processes on this machine; they exit when this process does. */
+function startLocalWorkers(pool: WorkerPool, count: number, address: string, secret: Buffer, member: string): void {
+  const children: ChildProcess[] = [];
+  for (let i = 1; i <= count; i++) {
+    const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'worker', '--connect', address, '--name', `local-${i}`, '--member', member, '--exit-with-parent', '--audit-file', 'none'], {
+      stdio: ['pipe', 'inherit', 'inherit'],
+      env: { ...process.env, CREW_SECRET: secret.toString('utf8') },
+    });
+    child.on('exit', (code, signal) => {
+      if (!pool.closed) pool.audit.log('local', { worker: `local-${i}`, exited: signal ?? code });
+    });
+    children.push(child);
+  }
+  pool.audit.log('local', { started: count });
+  pool.onClose(async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const timer = setTimeout(() => c.kill('SIGKILL'), 2000);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.stdin?.end();
+          }),
+      ),
+    );
+  });
+}
+
+/** Closes every connection. Calls in flight reject with `CREW_POOL_CLOSED`; none hangs. */
+export async function disconnectWorkers(pool: WorkerPool | null | undefined): Promise<void> {
+  await pool?.close();
+}

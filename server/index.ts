@@ -1,0 +1,30 @@
+/**
+ * Crew: distributed, interactive evaluation for TypeScript and JavaScript.
+ *
+ * ```ts
+ * import { startMaster, parallelMap, disconnectWorkers } from 'crew';
+ * const pool = await startMaster({ local: 2 });
+ * console.log(await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])); // [1, 4, 9]
+ * await disconnectWorkers(pool);
+ * ```
+ */
+export { connectWorkers, disconnectWorkers, startMaster, type ConnectOptions, type MasterOptions } from './connect';
+export {
+  evalFormAllWorkers,
+  evalFormRepeatedly,
+  evalOn,
+  evalRepeatedlyAsyncState,
+  parallelMap,
+  parallelReduce,
+  type EvalAllOptions,
+  type MakeWork,
+  type MapOptions,
+  type PoolArg,
+  type RepeatOptions,
+  type StateUpdate,
+  type TaskOptions,
+} from './api';
+export { form, type CallForm, type Form, type FormSource } from './form';
+export { WorkerPool, type PoolOptions } from './pool';
+export type { WorkerSummary } from './worker-link';
+export { CrewError, ErrorCodes, RemoteError, type ErrorCode, type StackFrame } from '../protocol/errors';

@@ -1,0 +1,121 @@
+/**
+ * The main thread's side of the eval thread. It keeps the thread running: when the thread
+ * dies (out of memory, `process.exit()`, a fatal error) it fails the tasks that were in it,
+ * starts a fresh thread and replays the setup forms before anything else runs.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { encodeFrame } from '../protocol/codec';
+import { ErrorCodes } from '../protocol/errors';
+import type { FromEvalThread, RunTasks } from '../protocol/eval-thread';
+import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
+
+export interface EvalHostEvents {
+  /** An encoded `results` frame to forward to the master of `session`. */
+  results: [frame: Uint8Array, session: number];
+  output: [stream: 'stdout' | 'stderr', text: string];
+  restarted: [reason: string];
+}
+
+export interface EvalHostOptions {
+  /** Heap limit of the eval thread, in MiB. */
+  maxHeapMb?: number;
+}
+
+export class EvalHost extends EventEmitter<EvalHostEvents> {
+  private thread!: Worker;
+  /** Tasks inside the thread, by id, with the session they belong to. */
+  private readonly inflight = new Map<number, number>();
+  /** Cached forms the thread has compiled, so a fresh thread can compile them again. */
+  private readonly cachedForms = new Map<number, FormDef>();
+  /** Setup tasks and their forms, replayed in order into a fresh thread. */
+  private readonly setup: { forms: FormDef[]; task: TaskMsg }[] = [];
+  private stopping = false;
+  restarts = 0;
+
+  constructor(private readonly opts: EvalHostOptions = {}) {
+    super();
+    this.spawn();
+  }
+
+  /** Sends forms and tasks into the thread. */
+  run(session: number, forms: FormDef[], tasks: TaskMsg[]): void {
+    for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
+    for (const t of tasks) {
+      this.inflight.set(t.id, session);
+      if (t.setup) {
+        const def = forms.find((f) => f.id === t.form);
+        this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
+      }
+    }
+    this.post({ t: 'run', session, forms, tasks });
+  }
+
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /**
+   * Stops whatever the thread is running. The thread is replaced, so only setup forms
+   * survive; tasks inside it fail with `CREW_INTERRUPTED`.
+   */
+  interrupt(): void {
+    this.replace(ErrorCodes.Interrupted, 'interrupted');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.thread.terminate();
+  }
+
+  private post(msg: RunTasks.Msg): void {
+    this.thread.postMessage(msg);
+  }
+
+  private spawn(): void {
+    const thread = new Worker(join(__dirname, 'eval-thread.js'), {
+      stdout: true,
+      stderr: true,
+      workerData: { cwd: process.cwd() },
+      resourceLimits: this.opts.maxHeapMb ? { maxOldGenerationSizeMb: this.opts.maxHeapMb } : undefined,
+    });
+    this.thread = thread;
+    thread.stdout.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stdout', text));
+    thread.stderr.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stderr', text));
+    thread.on('message', (msg: FromEvalThread) => {
+      if (thread !== this.thread || msg.t !== 'results') return;
+      for (const id of msg.ids) this.inflight.delete(id);
+      this.emit('results', msg.frame, msg.session);
+    });
+    let why = '';
+    thread.on('error', (err) => {
+      why = `${err.name}: ${err.message}`;
+    });
+    thread.on('exit', (code) => {
+      if (thread !== this.thread || this.stopping) return;
+      this.replace(ErrorCodes.EvalThreadDied, why || `the eval thread exited with code ${code}`, true);
+    });
+    // Session -1 marks replays: their results are nobody's to receive.
+    if (this.cachedForms.size > 0) this.post({ t: 'run', session: -1, forms: [...this.cachedForms.values()], tasks: [] });
+    for (const { forms, task } of this.setup) this.post({ t: 'run', session: -1, forms, tasks: [task] });
+  }
+
+  /** Fails the tasks inside the thread and starts a fresh one. */
+  private replace(code: typeof ErrorCodes.Interrupted | typeof ErrorCodes.EvalThreadDied, reason: string, alreadyDead = false): void {
+    const old = this.thread;
+    const bySession = new Map<number, ResultMsg[]>();
+    for (const [id, session] of this.inflight) {
+      if (session < 0) continue;
+      const list = bySession.get(session) ?? [];
+      list.push({ id, ok: false, error: { name: 'CrewError', code, message: code === ErrorCodes.Interrupted ? 'the task was interrupted' : `the eval thread died: ${reason}`, frames: [] }, ms: 0 });
+      bySession.set(session, list);
+    }
+    this.inflight.clear();
+    this.restarts++;
+    this.spawn();
+    if (!alreadyDead) void old.terminate();
+    for (const [session, results] of bySession) this.emit('results', encodeFrame({ t: 'results', results }), session);
+    this.emit('restarted', reason);
+  }
+}

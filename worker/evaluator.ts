@@ -1,0 +1,188 @@
+/**
+ * A persistent evaluation context: the "image". Definitions made by one form are there for
+ * the next, as in a Lisp image. Used by a worker's eval thread and by the master's own REPL.
+ */
+import { createRequire } from 'node:module';
+import { inspect, types } from 'node:util';
+import vm from 'node:vm';
+import { decodeValue, describeType, encodeValue } from '../protocol/codec';
+import { CrewError, ErrorCodes, type RemoteErrorData } from '../protocol/errors';
+import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
+import { scriptNameFor, SourceMaps } from './stack';
+
+/** Node globals that a vm context lacks but user code expects. */
+const HOST_GLOBALS = [
+  'console', 'process', 'Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal',
+  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask',
+  'structuredClone', 'performance', 'fetch', 'crypto', 'Blob', 'EventTarget', 'Event', 'MessageChannel', 'BroadcastChannel',
+  'atob', 'btoa',
+] as const;
+
+interface Compiled {
+  def: FormDef;
+  script?: vm.Script;
+  /** Why the code did not compile; thrown by each task that uses it. */
+  compileError?: unknown;
+  /** Tasks still to run a one-off (uncached) form; it is dropped when this reaches 0. */
+  uses: number;
+  /** For `call` forms: the function the code evaluated to. */
+  fn?: (...args: unknown[]) => unknown;
+}
+
+export interface EvaluatorOptions {
+  /** Extra globals, e.g. the pool and the API on the master. */
+  globals?: Record<string, unknown>;
+  /** Directory `require` resolves from. */
+  cwd?: string;
+}
+
+export class Evaluator {
+  readonly context: vm.Context;
+  readonly sourceMaps = new SourceMaps();
+  private readonly forms = new Map<number, Compiled>();
+
+  constructor(opts: EvaluatorOptions = {}) {
+    const sandbox: Record<string, unknown> = {};
+    for (const name of HOST_GLOBALS) {
+      if (name in globalThis) sandbox[name] = (globalThis as Record<string, unknown>)[name];
+    }
+    sandbox.require = createRequire(`${opts.cwd ?? process.cwd()}/`);
+    sandbox.store = new Map();
+    Object.assign(sandbox, opts.globals);
+    this.context = vm.createContext(sandbox, { name: 'crew' });
+    vm.runInContext('Error.stackTraceLimit = 50; globalThis.global = globalThis;', this.context);
+  }
+
+  /** Compiles a form; a syntax error surfaces when a task uses it. */
+  define(def: FormDef): void {
+    const existing = this.forms.get(def.id);
+    if (existing && !def.cache) {
+      existing.uses++;
+      return;
+    }
+    this.sourceMaps.add(def);
+    try {
+      const script = new vm.Script(def.code, {
+        filename: scriptNameFor(def),
+        // Transpiled forms are placed through their source map instead.
+        lineOffset: def.sourceMap ? 0 : def.line - 1,
+        columnOffset: def.sourceMap ? 0 : def.column - 1,
+        importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER as never,
+      });
+      this.forms.set(def.id, { def, script, uses: 1 });
+    } catch (compileError) {
+      this.forms.set(def.id, { def, compileError, uses: 1 });
+    }
+  }
+
+  has(formId: number): boolean {
+    return this.forms.has(formId);
+  }
+
+  /** Runs a form with decoded arguments and returns the raw value (awaited if a promise). */
+  invoke(formId: number, args: unknown[] | undefined, timeoutMs?: number): unknown {
+    const c = this.forms.get(formId);
+    if (!c) throw new CrewError(ErrorCodes.BadArgument, `form ${formId} was never defined on this worker`);
+    const runOpts = timeoutMs ? { timeout: timeoutMs, breakOnSigint: false } : undefined;
+    let value: unknown;
+    try {
+      if (!c.script) throw c.compileError;
+      if (c.def.mode === 'value') {
+        value = c.script.runInContext(this.context, runOpts);
+      } else {
+        if (!c.fn) {
+          let fn = c.script.runInContext(this.context, runOpts) as unknown;
+          if (c.def.initArgs && typeof fn === 'function') fn = (fn as (...a: unknown[]) => unknown)(...(decodeValue(c.def.initArgs) as unknown[]));
+          if (typeof fn !== 'function') throw new CrewError(ErrorCodes.BadForm, `the form must evaluate to a function, but gave ${describeType(fn)}`);
+          c.fn = fn as (...args: unknown[]) => unknown;
+        }
+        value = c.fn(...(args ?? []));
+      }
+    } catch (err) {
+      if (timeoutMs && isVmTimeout(err)) throw new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${timeoutMs} ms`);
+      throw err;
+    }
+    if (timeoutMs && isThenable(value)) return withTimeout(value, timeoutMs);
+    return value;
+  }
+
+  /** Called when a task is done with a form: a one-off form goes once its last task ends. */
+  release(formId: number): void {
+    const c = this.forms.get(formId);
+    if (c && !c.def.cache && --c.uses <= 0) {
+      this.forms.delete(formId);
+      this.sourceMaps.delete(formId);
+    }
+  }
+
+  /** Runs one task and encodes its outcome; synchronous when the form is. */
+  run(task: TaskMsg): ResultMsg | Promise<ResultMsg> {
+    const start = performance.now();
+    let value: unknown;
+    try {
+      const args = task.args ? (decodeValue(task.args) as unknown[]) : undefined;
+      value = this.invoke(task.form, args, task.timeoutMs);
+    } catch (err) {
+      const error = this.describeError(err);
+      this.release(task.form);
+      return { id: task.id, ok: false, error, ms: performance.now() - start };
+    }
+    if (isThenable(value)) {
+      return Promise.resolve(value).then(
+        (v) => {
+          this.release(task.form);
+          return this.encodeResult(task.id, v, start);
+        },
+        (err: unknown) => {
+          const error = this.describeError(err);
+          this.release(task.form);
+          return { id: task.id, ok: false as const, error, ms: performance.now() - start };
+        },
+      );
+    }
+    this.release(task.form);
+    return this.encodeResult(task.id, value, start);
+  }
+
+  private encodeResult(id: number, value: unknown, start: number): ResultMsg {
+    try {
+      return { id, ok: true, value: encodeValue(value, 'result'), ms: performance.now() - start };
+    } catch (err) {
+      return { id, ok: false, error: this.describeError(err), ms: performance.now() - start };
+    }
+  }
+
+  /** What the master needs to rebuild the error as a RemoteError. */
+  describeError(err: unknown): RemoteErrorData {
+    if (err instanceof CrewError) return { name: err.name, message: err.message, frames: [], code: err.code };
+    if (types.isNativeError(err) || (typeof err === 'object' && err !== null && 'stack' in err && 'message' in err)) {
+      const e = err as Error;
+      return { name: String(e.name ?? 'Error'), message: String(e.message), frames: this.sourceMaps.framesOf(e.stack) };
+    }
+    return { name: 'Error', message: `non-Error thrown: ${inspect(err)}`, frames: [], thrown: inspect(err) };
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function isVmTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+}
+
+function withTimeout(p: PromiseLike<unknown>, ms: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * A worker process: one connection to a master (it listens and is dialed, or it dials in),
+ * heartbeats, and the eval thread. The main thread never runs user code, so it always
+ * answers heartbeats and interrupts.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Audit } from '../protocol/audit';
+import { crewError, ErrorCodes } from '../protocol/errors';
+import { acceptHandshake, dialHandshake } from '../protocol/handshake';
+import { Defaults } from '../protocol/limits';
+import { isMasterToWorker, type MasterToWorker, type WorkerInfo } from '../protocol/messages';
+import { isLoopback, parseHostPort } from '../protocol/address';
+import { CloseCodes, Transport } from '../protocol/transport';
+import { EvalHost } from './eval-host';
+
+export interface WorkerOptions {
+  /** Listen on this port (0 picks one) and let the master dial in. */
+  port?: number;
+  host?: string;
+  /** Dial a master at `host:port`. */
+  connect?: string;
+  /** Read where to dial from the master's resource file. */
+  resourceFile?: string;
+  secret: Buffer;
+  /** True when the secret was given (not generated); required to listen beyond loopback. */
+  secretGiven?: boolean;
+  name?: string;
+  member?: string;
+  audit: Audit;
+  heartbeatTimeoutMs?: number;
+  maxFrameBytes?: number;
+  /** Keep redialing even after the master says it is shutting down. */
+  persist?: boolean;
+  /** Called when a master ends the job with a shutdown message. */
+  onShutdown?: () => void;
+}
+
+export interface WorkerHandle {
+  /** The port a listening worker is bound to. */
+  port?: number;
+  close(): Promise<void>;
+}
+
+/** Reads CL-MW's resource file: where the master listens, and its member id. */
+export function readResourceFile(file: string): { host: string; port: number; member?: string } {
+  let data: { host?: unknown; port?: unknown; member?: unknown };
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
+  } catch (err) {
+    throw crewError(ErrorCodes.BadArgument, `cannot read the resource file ${file}: ${(err as Error).message}`);
+  }
+  if (typeof data.host !== 'string' || typeof data.port !== 'number') throw crewError(ErrorCodes.BadArgument, `the resource file ${file} has no host and port`);
+  return { host: data.host, port: data.port, member: typeof data.member === 'string' ? data.member : undefined };
+}
+
+export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
+  const audit = opts.audit;
+  const info: WorkerInfo = { name: opts.name ?? `${hostname()}:${process.pid}`, host: hostname(), pid: process.pid, node: process.version };
+  const host = new EvalHost();
+  let session = 0;
+  let current: Transport | undefined;
+  let closing = false;
+  const handshake = { secret: opts.secret, role: 'worker' as const, member: opts.member };
+
+  host.on('results', (frame, s) => {
+    if (s === session && current?.phase === 'open') current.ws.send(frame);
+  });
+  host.on('output', (stream, text) => {
+    if (current?.phase === 'open') current.send({ t: 'output', stream, text });
+    else process.stderr.write(text);
+  });
+  host.on('restarted', (reason) => {
+    audit.log('eval-thread', { restarted: reason });
+    current?.send({ t: 'evalThreadRestarted', reason });
+  });
+
+  /** Serves one authenticated master until the link ends. */
+  const serve = (link: Transport): Promise<'closed' | 'shutdown'> => {
+    current?.dispose(CloseCodes.Normal, 'replaced by a newer master session');
+    current = link;
+    const mine = ++session;
+    audit.log('connect', { master: link.peer, session: mine });
+    link.startHeartbeat(opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
+    link.send({ t: 'ready', info });
+    return new Promise((resolve) => {
+      let outcome: 'closed' | 'shutdown' = 'closed';
+      link.onBadFrame((err) => {
+        audit.log('bad-frame', { master: link.peer, error: err.message });
+        link.send({ t: 'protocolError', code: err.code, message: err.message });
+      });
+      link.onMessage((m) => {
+        if (!isMasterToWorker(m)) {
+          audit.log('bad-frame', { master: link.peer, error: 'not a master message' });
+          link.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a master sends' });
+          return;
+        }
+        handle(m, mine, () => {
+          outcome = 'shutdown';
+          link.dispose(CloseCodes.Shutdown, 'master shut down');
+        });
+      });
+      link.onEnd((reason) => {
+        if (current === link) current = undefined;
+        audit.log('disconnect', { master: link.peer, session: mine, reason });
+        resolve(outcome);
+      });
+    });
+  };
+
+  const handle = (m: MasterToWorker, mine: number, shutdown: () => void): void => {
+    switch (m.t) {
+      case 'tasks':
+        host.run(mine, m.forms, m.tasks);
+        return;
+      case 'interrupt':
+        host.interrupt();
+        return;
+      case 'shutdown':
+        audit.log('shutdown', { reason: m.reason });
+        shutdown();
+        return;
+      case 'protocolError':
+        audit.log('error', { from: 'master', code: m.code, message: m.message });
+        return;
+    }
+  };
+
+  const close = async (): Promise<void> => {
+    closing = true;
+    current?.dispose(CloseCodes.Normal, 'worker closing');
+    await host.stop();
+  };
+
+  if (opts.port !== undefined) {
+    const bindHost = opts.host ?? '127.0.0.1';
+    if (!isLoopback(bindHost) && !opts.secretGiven) {
+      throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${bindHost} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`);
+    }
+    const wss = new WebSocketServer({ host: bindHost, port: opts.port, maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes });
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${bindHost}:${opts.port}: ${err.message}`)));
+    });
+    const port = (wss.address() as { port: number }).port;
+    audit.log('listen', { host: bindHost, port, name: info.name });
+    wss.on('connection', (ws, req) => {
+      const link = new Transport(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+      acceptHandshake(link, handshake).then(
+        () => void serve(link),
+        (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
+      );
+    });
+    return {
+      port,
+      close: async () => {
+        await close();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      },
+    };
+  }
+
+  const target = opts.connect ? { ...parseHostPort(opts.connect), member: opts.member } : opts.resourceFile ? readResourceFile(opts.resourceFile) : undefined;
+  if (!target) throw crewError(ErrorCodes.BadArgument, 'a worker needs --port, --connect or --resource-file');
+  if (target.member) handshake.member = target.member;
+  void (async () => {
+    let delay: number = Defaults.reconnectMinMs;
+    while (!closing) {
+      const outcome = await dialOnce(`${target.host}:${target.port}`);
+      if (outcome === 'shutdown' && !opts.persist) {
+        await host.stop();
+        opts.onShutdown?.();
+        return;
+      }
+      if (outcome === 'served') delay = Defaults.reconnectMinMs;
+      if (closing) return;
+      await new Promise((r) => setTimeout(r, delay * (0.75 + Math.random() / 2)));
+      delay = Math.min(delay * 2, Defaults.reconnectMaxMs);
+    }
+  })();
+
+  async function dialOnce(address: string): Promise<'served' | 'shutdown' | 'failed'> {
+    const ws = new WebSocket(`ws://${address}/`, { maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes, handshakeTimeout: Defaults.handshakeTimeoutMs });
+    const link = new Transport(ws, address);
+    try {
+      await dialHandshake(link, handshake);
+    } catch (err) {
+      audit.log('refused', { master: address, reason: (err as Error).message });
+      return 'failed';
+    }
+    return (await serve(link)) === 'shutdown' ? 'shutdown' : 'served';
+  }
+
+  return { close };
+}
