@@ -216,6 +216,24 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.emit('workers-changed', this.workers);
   }
 
+  /**
+   * Interrupts what one worker (or every busy worker) is running. The tasks inside it fail
+   * with `CREW_INTERRUPTED`; setup forms are replayed on its fresh eval thread. Returns the
+   * ids of the workers interrupted.
+   */
+  interrupt(workerId?: string): string[] {
+    const targets = workerId ? [this.link(workerId)] : [...this.links.values()].filter((l) => l.inflight.size > 0);
+    if (workerId && !targets[0]) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId}`);
+    const done: string[] = [];
+    for (const link of targets) {
+      if (!link) continue;
+      link.transport.send({ t: 'interrupt' });
+      this.audit.log('call', { interrupt: link.id });
+      done.push(link.id);
+    }
+    return done;
+  }
+
   /** Registers something to undo when the pool closes (a server, child processes). */
   onClose(cleanup: () => Promise<void> | void): void {
     this.cleanups.push(cleanup);
