@@ -6,7 +6,7 @@ import { encodeValue } from '../protocol/codec';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import type { FormDef } from '../protocol/messages';
 import { isCallForm, type Form } from './form';
-import { evalLocal } from './local';
+import { evalLocal, localFunction } from './local';
 import type { WorkerPool } from './pool';
 import type { WorkerLink } from './worker-link';
 
@@ -120,7 +120,7 @@ function chooseWorkers(pool: WorkerPool, workerCount: number | undefined): Reado
 export async function evalFormRepeatedly(pool: PoolArg, resultCount: number, form: Form, opts: RepeatOptions = {}): Promise<unknown[]> {
   if (!Number.isInteger(resultCount) || resultCount < 0) throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
   if (isLocal(pool) || opts.workerCount === 0) {
-    const fn = (await evalLocal(form, 'call', [], true)) as () => unknown;
+    const fn = await localFunction(form);
     const results: unknown[] = [];
     for (let i = 0; i < resultCount; i++) results.push(await fn());
     return results;
@@ -151,7 +151,7 @@ export async function evalRepeatedlyAsyncState<S>(
 ): Promise<S> {
   let state = initialState;
   if (isLocal(pool) || opts.workerCount === 0) {
-    const fn = (await evalLocal(form, 'call', [], true)) as (s: S) => unknown;
+    const fn = await localFunction(form);
     for (;;) {
       const [next, done] = await updateState(state, await fn(state));
       state = next;
