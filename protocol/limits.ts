@@ -2,6 +2,8 @@
 export const Defaults = {
   /** Largest frame accepted after authentication (ws `maxPayload`). */
   maxFrameBytes: 512 * 1024 * 1024,
+  /** Largest frame accepted before authentication: handshake frames are a few hundred bytes. */
+  maxHandshakeFrameBytes: 16 * 1024,
   /** Time allowed for a peer to finish the handshake. */
   handshakeTimeoutMs: 5_000,
   /** A peer that answers no ping for this long is treated as dead. */

@@ -29,6 +29,8 @@ export class Transport {
   private heartbeat?: NodeJS.Timeout;
   private lastPong = Date.now();
   endReason = '';
+  /** The frame limit once authenticated; until then the listener's small handshake limit holds. */
+  maxFrameBytes?: number;
 
   constructor(
     readonly ws: WebSocket,
@@ -67,7 +69,11 @@ export class Transport {
 
   /** Switches from the handshake to binary frames. */
   open(): void {
-    if (this.phase === 'handshake') this.phase = 'open';
+    if (this.phase !== 'handshake') return;
+    this.phase = 'open';
+    // ws fixes maxPayload per connection; its receiver reads this field for each frame.
+    const receiver = (this.ws as unknown as { _receiver?: { _maxPayload: number } })._receiver;
+    if (receiver && this.maxFrameBytes) receiver._maxPayload = this.maxFrameBytes;
   }
 
   sendText(text: string): void {
@@ -83,16 +89,23 @@ export class Transport {
 
   /** Pings every `timeoutMs / 3` and terminates a peer that stays silent for `timeoutMs`. */
   startHeartbeat(timeoutMs: number): void {
+    const every = Math.max(50, Math.floor(timeoutMs / 3));
     this.lastPong = Date.now();
+    let lastTick = Date.now();
     this.heartbeat = setInterval(() => {
-      if (Date.now() - this.lastPong > timeoutMs) {
+      const now = Date.now();
+      // When this process itself was stalled (a long synchronous job, SIGSTOP), timers run
+      // before the pongs waiting in the socket are read: give the peer a fresh chance.
+      if (now - lastTick > every * 2) this.lastPong = now;
+      lastTick = now;
+      if (now - this.lastPong > timeoutMs) {
         this.endReason = `no heartbeat for ${timeoutMs} ms`;
         this.ws.terminate();
         this.end(this.endReason);
         return;
       }
       if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
-    }, Math.max(50, Math.floor(timeoutMs / 3)));
+    }, every);
     this.heartbeat.unref();
   }
 
@@ -107,6 +120,8 @@ export class Transport {
 
   private receive(data: Buffer | Buffer[], isBinary: boolean): void {
     if (this.phase === 'closed') return;
+    // Any frame proves the peer alive; a pong can queue behind a large frame.
+    this.lastPong = Date.now();
     if (this.phase === 'handshake') {
       if (isBinary || !this.textHandler) {
         this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');

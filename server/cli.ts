@@ -6,6 +6,7 @@ import { startWorker } from '../worker/worker-main';
 import { parseArgs } from 'node:util';
 import { auditOptions, commonOptions, ExitCodes, intOption, makeAudit, reportFatal, UsageError, type Options } from './cli-common';
 import { startMaster } from './connect';
+import { dialTlsFrom, listenTlsFrom, TLS_HELP, tlsCliOptions } from './cli-tls';
 import { startRepl } from './repl';
 import { runScript } from './run-script';
 
@@ -47,8 +48,9 @@ const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PO
   --member ID          Job id to match the master's (from the resource file by default)
   --persist            Keep redialing even after the master shuts down
   --exit-with-parent   Exit when stdin closes (used for local workers)
+  --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
-`;
+${TLS_HELP}`;
 
 const MASTER_HELP = `Usage: crew master [options]
 
@@ -58,7 +60,7 @@ const MASTER_HELP = `Usage: crew master [options]
   --host H             Address to listen on (default 127.0.0.1; others need a secret)
   --resource-file F    Write where to dial (host, port, member id) to F for workers
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
-`;
+${TLS_HELP}`;
 
 const masterOptions = {
   ...commonOptions,
@@ -67,6 +69,7 @@ const masterOptions = {
   port: { type: 'string' },
   host: { type: 'string' },
   'resource-file': { type: 'string' },
+  ...tlsCliOptions,
 } as const;
 
 /** `parseArgs`, with its errors turned into usage errors. */
@@ -113,6 +116,8 @@ async function worker(args: string[]): Promise<number> {
     member: { type: 'string' },
     persist: { type: 'boolean' },
     'exit-with-parent': { type: 'boolean' },
+    'eval-heap-mb': { type: 'string' },
+    ...tlsCliOptions,
   });
   if (values.help) return help(WORKER_HELP);
   const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
@@ -129,6 +134,10 @@ async function worker(args: string[]): Promise<number> {
     member: values.member,
     persist: values.persist,
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
+    handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
+    evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
+    listenTls: listenTlsFrom(values),
+    tls: dialTlsFrom(values),
     audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
     onShutdown: () => process.exit(ExitCodes.Ok),
   });
@@ -141,7 +150,7 @@ async function worker(args: string[]): Promise<number> {
   return new Promise<number>(() => {});
 }
 
-function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string }, defaultLocal: number) {
+function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string; 'handshake-timeout'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; tls?: boolean }, defaultLocal: number) {
   const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);
   return {
     local: intOption(values.local, 'local') ?? (workers?.length ? 0 : defaultLocal),
@@ -151,6 +160,9 @@ function poolOptions(values: { local?: string; workers?: string; port?: string; 
     resourceFile: values['resource-file'],
     secretFile: values['secret-file'],
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
+    handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
+    listenTls: listenTlsFrom(values),
+    tls: dialTlsFrom(values),
     audit: auditOptions(values),
   };
 }

@@ -6,14 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket, { WebSocketServer } from 'ws';
 import { isLoopback, parseHostPort } from '../protocol/address';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../protocol/handshake';
 import { Defaults } from '../protocol/limits';
 import type { Ready } from '../protocol/messages';
 import { resolveSecret, type SecretOptions } from '../protocol/secret';
-import { CloseCodes, Transport } from '../protocol/transport';
+import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../protocol/tls';
+import { CloseCodes, type Transport } from '../protocol/transport';
 import { WorkerPool, type PoolOptions } from './pool';
 
 export interface ConnectOptions extends PoolOptions, SecretOptions {
@@ -22,6 +22,10 @@ export interface ConnectOptions extends PoolOptions, SecretOptions {
   maxFrameBytes?: number;
   /** Redial a dialed worker that drops (default true). */
   redial?: boolean;
+  /** Dial workers with TLS (`wss`), trusting these certificates. */
+  tls?: TlsDialOptions;
+  /** Time a peer has to finish the authentication handshake (default 5 s). */
+  handshakeTimeoutMs?: number;
 }
 
 export interface MasterOptions extends ConnectOptions {
@@ -37,6 +41,10 @@ export interface MasterOptions extends ConnectOptions {
   workers?: string[];
   /** How long to wait for local workers to be ready (default 30 s). */
   startTimeoutMs?: number;
+  /** Listen with TLS (`wss`): workers must dial `wss` and trust this certificate. */
+  listenTls?: TlsListenOptions;
+  /** Extra `crew worker` options for local workers, e.g. `['--eval-heap-mb', '256']`. */
+  localWorkerArgs?: string[];
 }
 
 type HostPort = string | { host: string; port: number };
@@ -69,9 +77,8 @@ function toAddress(hp: HostPort): string {
 /** Dials one worker; once connected, redials it with backoff if it drops. */
 export async function dialWorker(pool: WorkerPool, address: string, secret: Buffer, opts: ConnectOptions = {}): Promise<void> {
   const attempt = async (): Promise<Transport> => {
-    const ws = new WebSocket(`ws://${address}/`, { maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes, handshakeTimeout: Defaults.handshakeTimeoutMs });
-    const transport = new Transport(ws, address);
-    await dialHandshake(transport, { secret, role: 'master', member: opts.member });
+    const transport = dial(address, opts);
+    await dialHandshake(transport, { secret, role: 'master', member: opts.member, timeoutMs: opts.handshakeTimeoutMs });
     const info = await firstReady(transport);
     pool.adopt(transport, info, address);
     return transport;
@@ -135,30 +142,24 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
     throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${host} without a secret: give secretFile or CREW_SECRET, or listen on 127.0.0.1`);
   }
   const member = opts.member ?? randomBytes(6).toString('hex');
-  const wss = new WebSocketServer({ host, port: opts.port ?? 0, maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes });
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`)));
-  });
-  const port = (wss.address() as { port: number }).port;
-  pool.listenAddress = { host, port, member };
-  pool.audit.log('listen', { host, port, member });
-  wss.on('connection', (ws, req) => {
-    const transport = new Transport(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
-    acceptHandshake(transport, { secret, role: 'master', member })
+  const listener = await listen({ host, port: opts.port ?? 0, maxFrameBytes: opts.maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: opts.listenTls, audit: pool.audit, who: 'master' }, (transport) => {
+    acceptHandshake(transport, { secret, role: 'master', member, timeoutMs: opts.handshakeTimeoutMs })
       .then(() => firstReady(transport))
       .then(
         (info) => pool.adopt(transport, info),
         (err: Error) => pool.audit.log('refused', { peer: transport.peer, reason: err.message }),
       );
   });
-  pool.onClose(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+  const port = listener.port;
+  pool.listenAddress = { host, port, member };
+  pool.audit.log('listen', { host, port, member, tls: opts.listenTls ? true : undefined });
+  pool.onClose(() => listener.close());
   if (opts.resourceFile) {
-    writeFileSync(opts.resourceFile, JSON.stringify({ host, port, member, time: new Date().toISOString(), pid: process.pid }, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(opts.resourceFile, JSON.stringify({ host, port, member, tls: opts.listenTls ? true : undefined, time: new Date().toISOString(), pid: process.pid }, null, 2) + '\n', { mode: 0o600 });
   }
   const dials = (opts.workers ?? []).map((w) => dialWorker(pool, toAddress(w), secret, { ...opts, member: undefined }));
   const local = opts.local ?? 0;
-  if (local > 0) startLocalWorkers(pool, local, `127.0.0.1:${port}`, secret, member);
+  if (local > 0) startLocalWorkers(pool, local, `127.0.0.1:${port}`, secret, member, opts);
   const dialed = await Promise.allSettled(dials);
   const failed = dialed.filter((d) => d.status === 'rejected').length;
   try {
@@ -171,12 +172,15 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
 }
 
 /** Starts worker processes on this machine; they exit when this process does. */
-function startLocalWorkers(pool: WorkerPool, count: number, address: string, secret: Buffer, member: string): void {
+function startLocalWorkers(pool: WorkerPool, count: number, address: string, secret: Buffer, member: string, opts: MasterOptions): void {
   const children: ChildProcess[] = [];
+  // Local workers answer heartbeats on the same schedule, and trust the master's certificate.
+  const extra = [...(opts.heartbeatTimeoutMs ? ['--heartbeat-timeout', String(opts.heartbeatTimeoutMs)] : []), ...(opts.listenTls ? ['--tls'] : []), ...(opts.localWorkerArgs ?? [])];
+  const tlsEnv = opts.listenTls ? { CREW_TLS_CA: opts.listenTls.cert.toString() } : {};
   for (let i = 1; i <= count; i++) {
-    const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'worker', '--connect', address, '--name', `local-${i}`, '--member', member, '--exit-with-parent', '--audit-file', 'none'], {
+    const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'worker', '--connect', address, '--name', `local-${i}`, '--member', member, '--exit-with-parent', '--audit-file', 'none', ...extra], {
       stdio: ['pipe', 'inherit', 'inherit'],
-      env: { ...process.env, CREW_SECRET: secret.toString('utf8') },
+      env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...tlsEnv },
     });
     child.on('exit', (code, signal) => {
       if (!pool.closed) pool.audit.log('local', { worker: `local-${i}`, exited: signal ?? code });

@@ -10,7 +10,7 @@ import { isWorkerToMaster, type FormDef, type WorkerToMaster } from '../protocol
 import { CloseCodes, type Transport } from '../protocol/transport';
 import type { WorkerInfo } from '../protocol/messages';
 import { FormRegistry } from './form';
-import { Scheduler } from './scheduler';
+import { Scheduler, taskBytes } from './scheduler';
 import type { Task, TaskOutcome } from './task';
 import { WorkerLink, type WorkerSummary } from './worker-link';
 
@@ -24,6 +24,8 @@ export interface PoolOptions {
   /** How long queued work waits for a worker when none is left (default 5 s). */
   noWorkerGraceMs?: number;
   maxQueuedTasks?: number;
+  /** Largest frame sent or accepted; a task that cannot fit fails with `CREW_LIMIT_EXCEEDED`. */
+  maxFrameBytes?: number;
 }
 
 export interface PoolEvents {
@@ -63,6 +65,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         onTaskBad: (task) => this.audit.log('task-bad', { task: task.id, form: `${task.def.filename}:${task.def.line}`, kills: task.kills }),
       },
       options.maxTaskWorkerKills ?? Defaults.maxTaskWorkerKills,
+      options.maxFrameBytes ?? Defaults.maxFrameBytes,
     );
     this.on('output', options.onOutput ?? defaultOutput);
   }
@@ -110,6 +113,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (this.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
     const max = this.options.maxQueuedTasks ?? Defaults.maxQueuedTasks;
     if (this.scheduler.queued >= max) throw crewError(ErrorCodes.LimitExceeded, `the pool already has ${max} tasks queued; wait for some to finish`);
+    const bytes = taskBytes(spec);
+    const maxFrame = this.options.maxFrameBytes ?? Defaults.maxFrameBytes;
+    if (bytes > maxFrame) throw crewError(ErrorCodes.LimitExceeded, `a task of ${bytes} bytes (form and arguments) is over the frame limit of ${maxFrame} bytes (maxFrameBytes)`);
     const task: Task = { ...spec, id: this.nextTask++, kills: 0, settle };
     this.scheduler.submit(task);
     if (this.size === 0) this.armNoWorkerTimer();
@@ -123,6 +129,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   /** Adds an authenticated connection once the worker has said who it is. */
   adopt(transport: Transport, info: WorkerInfo, dialAddress?: string): WorkerLink {
+    // A redial can finish after close(); the worker must not be left connected to nothing.
+    if (this.closed) transport.dispose(CloseCodes.Shutdown, 'the pool is disconnected');
     const key = `${info.host}/${info.name}`;
     const id = this.idsByName.get(key) ?? `w${this.nextWorker++}`;
     this.idsByName.set(key, id);

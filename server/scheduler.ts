@@ -18,6 +18,11 @@ export interface SchedulerHooks {
   onTaskBad?(task: Task): void;
 }
 
+/** Bytes a task adds to a frame: its arguments and, at worst, its form. */
+export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
+  return (t.args?.byteLength ?? 0) + t.def.code.length + (t.def.sourceMap?.length ?? 0) + (t.def.initArgs?.byteLength ?? 0) + 256;
+}
+
 export class Scheduler {
   private queue: Task[] = [];
   private head = 0;
@@ -26,6 +31,8 @@ export class Scheduler {
   constructor(
     private readonly hooks: SchedulerHooks,
     private readonly maxKills: number,
+    /** Frames stay under this, so a batch of large tasks is split rather than refused by the worker. */
+    private readonly maxFrameBytes = Infinity,
   ) {}
 
   get queued(): number {
@@ -61,8 +68,11 @@ export class Scheduler {
         room--;
       }
       let taken = 0;
+      let bytes = 0;
       while (room > 0 && taken < share && this.head < this.queue.length) {
         const task = this.queue[this.head];
+        bytes += taskBytes(task);
+        if (batch.length > 0 && bytes > this.maxFrameBytes / 2) break;
         // A task that was on a dying worker runs alone, so a poisonous task cannot take
         // innocent ones down with it.
         if (task.kills > 0 && (batch.length > 0 || link.inflight.size > 0)) break;

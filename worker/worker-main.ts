@@ -5,14 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import WebSocket, { WebSocketServer } from 'ws';
 import type { Audit } from '../protocol/audit';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../protocol/handshake';
 import { Defaults } from '../protocol/limits';
 import { isMasterToWorker, type MasterToWorker, type WorkerInfo } from '../protocol/messages';
 import { isLoopback, parseHostPort } from '../protocol/address';
-import { CloseCodes, Transport } from '../protocol/transport';
+import { fitResultsFrame } from '../protocol/frame-limit';
+import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../protocol/tls';
+import { CloseCodes, type Transport } from '../protocol/transport';
 import { EvalHost } from './eval-host';
 
 export interface WorkerOptions {
@@ -35,6 +36,13 @@ export interface WorkerOptions {
   persist?: boolean;
   /** Called when a master ends the job with a shutdown message. */
   onShutdown?: () => void;
+  /** Listen with TLS (`wss`) using this certificate and key. */
+  listenTls?: TlsListenOptions;
+  /** Dial the master with TLS (`wss`), trusting these certificates. */
+  tls?: TlsDialOptions;
+  handshakeTimeoutMs?: number;
+  /** Heap limit of the eval thread in MiB; past it the thread dies, not the worker. */
+  evalHeapMb?: number;
 }
 
 export interface WorkerHandle {
@@ -44,28 +52,30 @@ export interface WorkerHandle {
 }
 
 /** Reads CL-MW's resource file: where the master listens, and its member id. */
-export function readResourceFile(file: string): { host: string; port: number; member?: string } {
-  let data: { host?: unknown; port?: unknown; member?: unknown };
+export function readResourceFile(file: string): { host: string; port: number; member?: string; tls?: boolean } {
+  let data: { host?: unknown; port?: unknown; member?: unknown; tls?: unknown };
   try {
     data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
   } catch (err) {
     throw crewError(ErrorCodes.BadArgument, `cannot read the resource file ${file}: ${(err as Error).message}`);
   }
   if (typeof data.host !== 'string' || typeof data.port !== 'number') throw crewError(ErrorCodes.BadArgument, `the resource file ${file} has no host and port`);
-  return { host: data.host, port: data.port, member: typeof data.member === 'string' ? data.member : undefined };
+  return { host: data.host, port: data.port, member: typeof data.member === 'string' ? data.member : undefined, tls: data.tls === true };
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const audit = opts.audit;
   const info: WorkerInfo = { name: opts.name ?? `${hostname()}:${process.pid}`, host: hostname(), pid: process.pid, node: process.version };
-  const host = new EvalHost();
+  const host = new EvalHost({ maxHeapMb: opts.evalHeapMb });
+  const maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
   let session = 0;
   let current: Transport | undefined;
   let closing = false;
-  const handshake = { secret: opts.secret, role: 'worker' as const, member: opts.member };
+  const handshake = { secret: opts.secret, role: 'worker' as const, member: opts.member, timeoutMs: opts.handshakeTimeoutMs };
 
   host.on('results', (frame, s) => {
-    if (s === session && current?.phase === 'open') current.ws.send(frame);
+    // A result too large for a frame becomes an error naming its size, not a dropped link.
+    if (s === session && current?.phase === 'open') for (const f of fitResultsFrame(frame, maxFrameBytes)) current.ws.send(f);
   });
   host.on('output', (stream, text) => {
     if (current?.phase === 'open') current.send({ t: 'output', stream, text });
@@ -138,25 +148,19 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     if (!isLoopback(bindHost) && !opts.secretGiven) {
       throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${bindHost} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`);
     }
-    const wss = new WebSocketServer({ host: bindHost, port: opts.port, maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes });
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve);
-      wss.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${bindHost}:${opts.port}: ${err.message}`)));
-    });
-    const port = (wss.address() as { port: number }).port;
-    audit.log('listen', { host: bindHost, port, name: info.name });
-    wss.on('connection', (ws, req) => {
-      const link = new Transport(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    const listener = await listen({ host: bindHost, port: opts.port, maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: opts.listenTls, audit, who: 'worker' }, (link) => {
       acceptHandshake(link, handshake).then(
         () => void serve(link),
         (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
       );
     });
+    const port = listener.port;
+    audit.log('listen', { host: bindHost, port, name: info.name, tls: opts.listenTls ? true : undefined });
     return {
       port,
       close: async () => {
         await close();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await listener.close();
       },
     };
   }
@@ -164,10 +168,12 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const target = opts.connect ? { ...parseHostPort(opts.connect), member: opts.member } : opts.resourceFile ? readResourceFile(opts.resourceFile) : undefined;
   if (!target) throw crewError(ErrorCodes.BadArgument, 'a worker needs --port, --connect or --resource-file');
   if (target.member) handshake.member = target.member;
+  // A resource file says when the master listens with TLS; the system's CAs apply unless told.
+  const dialTls: TlsDialOptions | undefined = opts.tls ?? ('tls' in target && target.tls ? {} : undefined);
   void (async () => {
     let delay: number = Defaults.reconnectMinMs;
     while (!closing) {
-      const outcome = await dialOnce(`${target.host}:${target.port}`);
+      const outcome = await dialOnce(`${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`);
       if (outcome === 'shutdown' && !opts.persist) {
         await host.stop();
         opts.onShutdown?.();
@@ -181,8 +187,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   })();
 
   async function dialOnce(address: string): Promise<'served' | 'shutdown' | 'failed'> {
-    const ws = new WebSocket(`ws://${address}/`, { maxPayload: opts.maxFrameBytes ?? Defaults.maxFrameBytes, handshakeTimeout: Defaults.handshakeTimeoutMs });
-    const link = new Transport(ws, address);
+    const link = dial(address, { maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: dialTls });
     try {
       await dialHandshake(link, handshake);
     } catch (err) {
