@@ -6,7 +6,7 @@ import { startWorker } from '../worker/worker-main';
 import { parseArgs } from 'node:util';
 import { auditOptions, commonOptions, ExitCodes, intOption, makeAudit, reportFatal, UsageError, type Options } from './cli-common';
 import { startMaster } from './connect';
-import { dialTlsFrom, listenTlsFrom, TLS_HELP, tlsCliOptions } from './cli-tls';
+import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './cli-link';
 import { startRepl } from './repl';
 import { runScript } from './run-script';
 
@@ -50,7 +50,7 @@ const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PO
   --exit-with-parent   Exit when stdin closes (used for local workers)
   --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
-${TLS_HELP}`;
+${LINK_HELP}`;
 
 const MASTER_HELP = `Usage: crew master [options]
 
@@ -60,7 +60,7 @@ const MASTER_HELP = `Usage: crew master [options]
   --host H             Address to listen on (default 127.0.0.1; others need a secret)
   --resource-file F    Write where to dial (host, port, member id) to F for workers
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
-${TLS_HELP}`;
+${LINK_HELP}`;
 
 const masterOptions = {
   ...commonOptions,
@@ -69,7 +69,7 @@ const masterOptions = {
   port: { type: 'string' },
   host: { type: 'string' },
   'resource-file': { type: 'string' },
-  ...tlsCliOptions,
+  ...linkCliOptions,
 } as const;
 
 /** `parseArgs`, with its errors turned into usage errors. */
@@ -117,7 +117,7 @@ async function worker(args: string[]): Promise<number> {
     persist: { type: 'boolean' },
     'exit-with-parent': { type: 'boolean' },
     'eval-heap-mb': { type: 'string' },
-    ...tlsCliOptions,
+    ...linkCliOptions,
   });
   if (values.help) return help(WORKER_HELP);
   const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
@@ -136,6 +136,7 @@ async function worker(args: string[]): Promise<number> {
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
     evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
+    maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
     listenTls: listenTlsFrom(values),
     tls: dialTlsFrom(values),
     audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
@@ -150,7 +151,7 @@ async function worker(args: string[]): Promise<number> {
   return new Promise<number>(() => {});
 }
 
-function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string; 'handshake-timeout'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; tls?: boolean }, defaultLocal: number) {
+function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string; 'handshake-timeout'?: string; 'max-frame-bytes'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; tls?: boolean }, defaultLocal: number) {
   const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);
   return {
     local: intOption(values.local, 'local') ?? (workers?.length ? 0 : defaultLocal),
@@ -161,6 +162,7 @@ function poolOptions(values: { local?: string; workers?: string; port?: string; 
     secretFile: values['secret-file'],
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
+    maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
     listenTls: listenTlsFrom(values),
     tls: dialTlsFrom(values),
     audit: auditOptions(values),

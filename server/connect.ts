@@ -175,7 +175,12 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
 function startLocalWorkers(pool: WorkerPool, count: number, address: string, secret: Buffer, member: string, opts: MasterOptions): void {
   const children: ChildProcess[] = [];
   // Local workers answer heartbeats on the same schedule, and trust the master's certificate.
-  const extra = [...(opts.heartbeatTimeoutMs ? ['--heartbeat-timeout', String(opts.heartbeatTimeoutMs)] : []), ...(opts.listenTls ? ['--tls'] : []), ...(opts.localWorkerArgs ?? [])];
+  const extra = [
+    ...(opts.heartbeatTimeoutMs ? ['--heartbeat-timeout', String(opts.heartbeatTimeoutMs)] : []),
+    ...(opts.maxFrameBytes ? ['--max-frame-bytes', String(opts.maxFrameBytes)] : []),
+    ...(opts.listenTls ? ['--tls'] : []),
+    ...(opts.localWorkerArgs ?? []),
+  ];
   const tlsEnv = opts.listenTls ? { CREW_TLS_CA: opts.listenTls.cert.toString() } : {};
   for (let i = 1; i <= count; i++) {
     const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'worker', '--connect', address, '--name', `local-${i}`, '--member', member, '--exit-with-parent', '--audit-file', 'none', ...extra], {

@@ -1,21 +1,24 @@
-/** `crew` options for TLS (`wss`) and the eval thread's heap, shared by master and worker. */
+/** `crew` options for the link (TLS, handshake time, frame size), shared by master and worker. */
 import { readFileSync } from 'node:fs';
 import type { TlsDialOptions, TlsListenOptions } from '../protocol/tls';
 import { UsageError, type Options } from './cli-common';
 
-export const tlsCliOptions = {
+export const linkCliOptions = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   tls: { type: 'boolean' },
   'handshake-timeout': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
 } as const satisfies Options;
 
-export const TLS_HELP = `  --tls-cert F --tls-key F  Listen with TLS (wss) using this PEM certificate and key
+export const LINK_HELP = `  --tls-cert F --tls-key F  Listen with TLS (wss) using this PEM certificate and key
   --tls                  Dial with TLS (wss), trusting the system's certificates
   --tls-ca F             Dial with TLS, also trusting the PEM certificate(s) in F
                          (a worker started by a TLS master gets it in CREW_TLS_CA)
   --handshake-timeout MS Drop a peer that has not authenticated after MS (default 5000)
+  --max-frame-bytes N    Largest frame sent or accepted after authentication (default 512 MiB);
+                         set the same on master and workers
 `;
 
 interface TlsValues {

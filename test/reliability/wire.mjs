@@ -1,0 +1,94 @@
+// Speaking Crew's wire protocol by hand, as an attacker or a fuzzer would: the handshake,
+// binary frames, and a decoder for recorded WebSocket streams (client frames are masked,
+// so searching raw bytes alone would miss a secret sent by a dialer).
+import { createHmac, randomBytes } from 'node:crypto';
+import { serialize } from 'node:v8';
+import WebSocket from 'ws';
+
+export const PROTOCOL_VERSION = 1;
+
+export function mac(secret, ...parts) {
+  return createHmac('sha256', secret).update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`).digest('hex');
+}
+
+/** Opens a WebSocket and collects everything it receives. */
+export function open(url, opts = {}) {
+  const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, ...opts });
+  const got = [];
+  const waiters = [];
+  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('error', () => {});
+  ws.on('message', (data, isBinary) => {
+    got.push({ data, isBinary });
+    for (const w of waiters.splice(0)) w();
+  });
+  const next = async (timeoutMs = 10_000) => {
+    const start = Date.now();
+    while (got.length === 0) {
+      if (ws.readyState === WebSocket.CLOSED) throw new Error('closed while waiting for a frame');
+      if (Date.now() - start > timeoutMs) throw new Error('no frame in time');
+      await new Promise((r) => {
+        waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    return got.shift();
+  };
+  const opened = new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return { ws, got, next, closed, opened };
+}
+
+/**
+ * Authenticates as `role` to a listener on `port` with `secret`. Resolves with the open
+ * connection, or rejects with the listener's refusal.
+ */
+export async function authenticate(port, secret, role = 'master', member) {
+  const c = open(`ws://127.0.0.1:${port}/`);
+  await c.opened;
+  const hello = JSON.parse((await c.next()).data.toString());
+  const nonce = randomBytes(32).toString('hex');
+  c.ws.send(JSON.stringify({ t: 'auth', v: PROTOCOL_VERSION, role, nonce, mac: mac(secret, 'dialer', role, hello.nonce, nonce), member }));
+  const answer = JSON.parse((await c.next()).data.toString());
+  if (answer.t !== 'welcome') throw Object.assign(new Error(answer.message), { answer });
+  if (answer.mac !== mac(secret, 'listener', hello.role, nonce, hello.nonce)) throw new Error('the listener could not prove the secret');
+  return c;
+}
+
+export const frame = (msg) => serialize(msg);
+
+/** Splits a recorded one-direction WebSocket byte stream (after the HTTP upgrade) into unmasked payloads. */
+export function decodeWsStream(buf) {
+  const headerEnd = buf.indexOf('\r\n\r\n');
+  let i = headerEnd >= 0 ? headerEnd + 4 : 0;
+  const frames = [];
+  while (i + 2 <= buf.length) {
+    const opcode = buf[i] & 0x0f;
+    const masked = (buf[i + 1] & 0x80) !== 0;
+    let len = buf[i + 1] & 0x7f;
+    let p = i + 2;
+    if (len === 126) {
+      len = buf.readUInt16BE(p);
+      p += 2;
+    } else if (len === 127) {
+      len = Number(buf.readBigUInt64BE(p));
+      p += 8;
+    }
+    const key = masked ? buf.subarray(p, p + 4) : undefined;
+    if (masked) p += 4;
+    if (p + len > buf.length) break;
+    const payload = Buffer.from(buf.subarray(p, p + len));
+    if (key) for (let j = 0; j < payload.length; j++) payload[j] ^= key[j & 3];
+    frames.push({ opcode, payload });
+    i = p + len;
+  }
+  return { header: headerEnd >= 0 ? buf.subarray(0, headerEnd).toString('latin1') : '', frames };
+}
+
+/** Every encoding of the secret worth looking for in captured bytes. */
+export function secretForms(secret) {
+  const b = Buffer.from(secret);
+  return [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url')), Buffer.from(secret.slice(0, 16))];
+}
