@@ -49,6 +49,25 @@ export interface MasterOptions extends ConnectOptions {
 
 type HostPort = string | { host: string; port: number };
 
+/** The secret and options each pool dials with, so workers can be added later. */
+const dialSettings = new WeakMap<WorkerPool, { secret: Buffer; opts: ConnectOptions }>();
+
+/**
+ * Dials more listening workers into an existing pool, as Swank Crew's connect-workers does
+ * for a running master. Resolves once each is ready (and replayed); rejects naming every
+ * worker that could not be reached.
+ */
+export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promise<void> {
+  const settings = dialSettings.get(pool);
+  if (!settings) throw crewError(ErrorCodes.BadArgument, 'addWorkers needs a pool made by connectWorkers or startMaster');
+  if (pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+  const before = pool.size;
+  const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), settings.secret, settings.opts)));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
+  await pool.waitForWorkers(before + hostPorts.length - failed.length);
+  if (failed.length > 0) throw crewError(ErrorCodes.ConnectFailed, failed.join('; '));
+}
+
 /**
  * Dials workers that are listening and returns once each is connected or has failed.
  * Failures are reported in `pool.connectErrors`; if every worker fails, it rejects.
@@ -56,6 +75,7 @@ type HostPort = string | { host: string; port: number };
 export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions = {}): Promise<WorkerPool & { connectErrors: Error[] }> {
   const pool = Object.assign(new WorkerPool(opts), { connectErrors: [] as Error[] });
   const secret = resolveSecret(opts);
+  dialSettings.set(pool, { secret, opts });
   const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), secret, opts)));
   for (const r of results) if (r.status === 'rejected') pool.connectErrors.push(r.reason as Error);
   if (hostPorts.length > 0 && pool.connectErrors.length === hostPorts.length) {
@@ -136,6 +156,7 @@ function firstReady(transport: Transport): Promise<Ready.Msg['info']> {
 export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool> {
   const pool = new WorkerPool(opts);
   const secret = resolveSecret(opts);
+  dialSettings.set(pool, { secret, opts: { ...opts, member: undefined } });
   const host = opts.host ?? '127.0.0.1';
   const given = opts.secret !== undefined || opts.secretFile !== undefined || !!process.env.CREW_SECRET;
   if (!isLoopback(host) && !given) {

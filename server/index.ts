@@ -8,7 +8,7 @@
  * await disconnectWorkers(pool);
  * ```
  */
-export { connectWorkers, disconnectWorkers, startMaster, type ConnectOptions, type MasterOptions } from './connect';
+export { addWorkers, connectWorkers, disconnectWorkers, startMaster, type ConnectOptions, type MasterOptions } from './connect';
 export {
   evalFormAllWorkers,
   evalFormRepeatedly,
@@ -24,6 +24,7 @@ export {
   type StateUpdate,
   type TaskOptions,
 } from './api';
+export { asCompleted, inCompletionOrder, parallel, runTask, type RunTaskOptions, type TaskResult } from './api-more';
 export { form, type CallForm, type Form, type FormSource } from './form';
 export { WorkerPool, type PoolOptions } from './pool';
 export type { WorkerSummary } from './worker-link';
