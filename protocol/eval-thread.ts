@@ -6,7 +6,7 @@ import type { FormDef, TaskMsg } from './messages';
 
 export namespace RunTasks {
   /** main -> eval: define new forms, then queue tasks. `session` tags the master they came from. */
-  export interface Msg { t: 'run'; session: number; forms: FormDef[]; tasks: TaskMsg[] }
+  export interface Msg { t: 'run'; session: number; forms: FormDef[]; tasks: TaskMsg[]; resultGroup?: number }
 }
 export namespace ResultsFrame {
   /** eval -> main: a `results` link frame, already encoded, and the task ids it settles. */

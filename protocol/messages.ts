@@ -64,7 +64,13 @@ export interface WorkerInfo {
 
 export namespace Tasks {
   /** master -> worker: forms the worker has not seen yet, then tasks that use them. */
-  export interface Msg { t: 'tasks'; forms: FormDef[]; tasks: TaskMsg[] }
+  export interface Msg {
+    t: 'tasks';
+    forms: FormDef[];
+    tasks: TaskMsg[];
+    /** CL-MW's result grouping: hold results until this many are done or the worker runs dry. */
+    resultGroup?: number;
+  }
 }
 export namespace Interrupt {
   /** master -> worker: stop what the eval thread is running. */
@@ -107,7 +113,8 @@ export function isMasterToWorker(m: unknown): m is MasterToWorker {
   if (!isTagged(m, masterToWorkerTags)) return false;
   if (m.t === 'tasks') {
     const x = m as Partial<Tasks.Msg>;
-    return Array.isArray(x.forms) && Array.isArray(x.tasks) && x.forms.every(isFormDef) && x.tasks.every(isTaskMsg);
+    const group = x.resultGroup === undefined || (Number.isInteger(x.resultGroup) && x.resultGroup >= 1);
+    return group && Array.isArray(x.forms) && Array.isArray(x.tasks) && x.forms.every(isFormDef) && x.tasks.every(isTaskMsg);
   }
   return true;
 }

@@ -59,12 +59,16 @@ const MASTER_HELP = `Usage: crew master [options]
   --port P             Listen for workers that dial in on port P (default: any free port)
   --host H             Address to listen on (default 127.0.0.1; others need a secret)
   --resource-file F    Write where to dial (host, port, member id) to F for workers
+  --task-group N       Send tasks to a worker N to a frame (CL-MW); default: sized from task cost
+  --result-group N     Workers return results N to a frame, or fewer when they run out of work
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
 const masterOptions = {
   ...commonOptions,
   local: { type: 'string' },
+  'task-group': { type: 'string' },
+  'result-group': { type: 'string' },
   workers: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -169,10 +173,15 @@ function poolOptions(values: { local?: string; workers?: string; port?: string; 
   };
 }
 
+/** CL-MW's task and result grouping. */
+function groupOptions(values: { 'task-group'?: string; 'result-group'?: string }) {
+  return { taskGroup: intOption(values['task-group'], 'task-group', 1), resultGroup: intOption(values['result-group'], 'result-group', 1) };
+}
+
 async function master(args: string[]): Promise<number> {
   const { values } = parse(args, masterOptions);
   if (values.help) return help(MASTER_HELP);
-  const pool = await startMaster(poolOptions(values, 2));
+  const pool = await startMaster({ ...poolOptions(values, 2), ...groupOptions(values) });
   await startRepl(pool);
   return ExitCodes.Ok;
 }
@@ -181,7 +190,7 @@ async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, masterOptions, true);
   if (values.help) return help(`Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`);
   if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
-  const pool = await startMaster(poolOptions(values, 2));
+  const pool = await startMaster({ ...poolOptions(values, 2), ...groupOptions(values) });
   try {
     await runScript(positionals[0], pool);
     return ExitCodes.Ok;

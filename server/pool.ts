@@ -24,6 +24,10 @@ export interface PoolOptions {
   /** How long queued work waits for a worker when none is left (default 5 s). */
   noWorkerGraceMs?: number;
   maxQueuedTasks?: number;
+  /** CL-MW's task grouping: send tasks to a worker N to a frame (default: sized from task cost). */
+  taskGroup?: number;
+  /** CL-MW's result grouping: a worker returns results N to a frame, or fewer when it runs out of work. */
+  resultGroup?: number;
   /** Largest frame sent or accepted; a task that cannot fit fails with `CREW_LIMIT_EXCEEDED`. */
   maxFrameBytes?: number;
 }
@@ -56,6 +60,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   constructor(readonly options: PoolOptions = {}) {
     super();
+    for (const k of ['taskGroup', 'resultGroup'] as const) {
+      const n = options[k];
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
+    }
     this.audit = new Audit('master', options.audit);
     this.scheduler = new Scheduler(
       {
@@ -137,6 +145,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.links.get(id)?.transport.dispose(CloseCodes.Normal, 'replaced by a new connection');
     const link = new WorkerLink(id, info, transport);
     link.dialAddress = dialAddress;
+    link.taskGroup = this.options.taskGroup;
+    link.resultGroup = this.options.resultGroup;
     this.links.set(id, link);
     this.audit.log('connect', { worker: id, name: info.name, address: transport.peer, pid: info.pid });
     transport.startHeartbeat(this.options.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);

@@ -58,11 +58,17 @@ export class Scheduler {
   dispatch(): void {
     const links = [...this.hooks.readyLinks()];
     if (links.length === 0) return;
+    // dpfw: an idle worker is offered work before a busy one.
+    links.sort((a, b) => a.inflight.size - b.inflight.size);
     // Share the queue fairly: no worker takes more than its part of what is waiting.
-    const share = Math.max(1, Math.ceil(this.queued / links.length));
+    const group0 = links[0].taskGroup;
+    const share = group0 ? Math.ceil(this.queued / links.length / group0) * group0 : Math.max(1, Math.ceil(this.queued / links.length));
     for (const link of links) {
       const batch: Task[] = [];
       let room = link.room;
+      const group = link.taskGroup;
+      // CL-MW's task grouping: whole groups only, and a short one only when little is left.
+      if (group && room < Math.min(group, link.targeted.length + this.queued)) continue;
       while (room > 0 && link.targeted.length > 0) {
         batch.push(link.targeted.shift()!);
         room--;
@@ -83,7 +89,10 @@ export class Scheduler {
         taken++;
         if (task.kills > 0) break;
       }
-      if (batch.length > 0) this.hooks.onSent?.(link, batch.length, link.send(batch));
+      for (let i = 0; i < batch.length; i += group ?? batch.length) {
+        const part = group ? batch.slice(i, i + group) : batch;
+        this.hooks.onSent?.(link, part.length, link.send(part));
+      }
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

@@ -40,6 +40,9 @@ export class WorkerLink {
   private avgMs = -1;
   /** Whether the pool dialed this worker (and so redials it). */
   dialAddress?: string;
+  /** CL-MW's grouping: tasks per frame sent, and results the worker holds back per frame. */
+  taskGroup?: number;
+  resultGroup?: number;
 
   constructor(
     readonly id: string,
@@ -53,6 +56,7 @@ export class WorkerLink {
 
   /** How many tasks to keep in flight, from the measured task cost. */
   get window(): number {
+    if (this.taskGroup) return 2 * this.taskGroup;
     if (this.avgMs < 0) return 2;
     if (this.avgMs >= SLOW_TASK_MS) return 1;
     return Math.min(MAX_WINDOW, Math.max(2, Math.ceil(QUEUE_BUDGET_MS / Math.max(this.avgMs, 0.001)) + 1));
@@ -81,7 +85,7 @@ export class WorkerLink {
       this.inflight.set(t.id, t);
       msgs.push({ id: t.id, form: t.def.id, args: t.args, timeoutMs: t.timeoutMs, setup: t.setup });
     }
-    const frame = encodeFrame({ t: 'tasks', forms, tasks: msgs });
+    const frame = encodeFrame(this.resultGroup ? { t: 'tasks', forms, tasks: msgs, resultGroup: this.resultGroup } : { t: 'tasks', forms, tasks: msgs });
     if (this.transport.phase === 'open') this.transport.ws.send(frame);
     return frame.length;
   }

@@ -40,7 +40,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   /** Sends forms and tasks into the thread. */
-  run(session: number, forms: FormDef[], tasks: TaskMsg[]): void {
+  run(session: number, forms: FormDef[], tasks: TaskMsg[], resultGroup?: number): void {
     for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
     for (const t of tasks) {
       this.inflight.set(t.id, session);
@@ -49,7 +49,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
         this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
       }
     }
-    this.post({ t: 'run', session, forms, tasks });
+    this.post(resultGroup ? { t: 'run', session, forms, tasks, resultGroup } : { t: 'run', session, forms, tasks });
   }
 
   get busy(): boolean {

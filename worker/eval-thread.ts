@@ -19,6 +19,8 @@ let running = false;
 let pending: ResultMsg[] = [];
 let pendingSession = 0;
 let firstPendingAt = 0;
+/** CL-MW's result grouping from the master: 0 means batch by time, as usual. */
+let resultGroup = 0;
 
 function post(msg: FromEvalThread, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
@@ -38,7 +40,7 @@ function settle(session: number, result: ResultMsg): void {
   if (pending.length === 0) firstPendingAt = performance.now();
   pendingSession = session;
   pending.push(result);
-  if (pending.length >= MAX_BATCH || performance.now() - firstPendingAt > MAX_HOLD_MS) flush();
+  if (resultGroup ? pending.length >= resultGroup : pending.length >= MAX_BATCH || performance.now() - firstPendingAt > MAX_HOLD_MS) flush();
 }
 
 function pump(): void {
@@ -49,7 +51,7 @@ function pump(): void {
     queue[head++] = undefined as never;
     const outcome = evaluator.run(task);
     if (outcome instanceof Promise) {
-      flush();
+      if (!resultGroup) flush();
       void outcome.then((r) => {
         settle(session, r);
         running = false;
@@ -67,6 +69,7 @@ function pump(): void {
 
 port.on('message', (msg: ToEvalThread) => {
   if (msg.t !== 'run') return;
+  resultGroup = msg.resultGroup ?? 0;
   for (const def of msg.forms) evaluator.define(def);
   for (const task of msg.tasks) queue.push({ session: msg.session, task });
   pump();

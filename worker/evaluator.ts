@@ -47,10 +47,10 @@ export class Evaluator {
       if (name in globalThis) sandbox[name] = (globalThis as Record<string, unknown>)[name];
     }
     sandbox.require = createRequire(`${opts.cwd ?? process.cwd()}/`);
-    sandbox.store = new Map();
     Object.assign(sandbox, opts.globals);
     this.context = vm.createContext(sandbox, { name: 'crew' });
-    vm.runInContext('Error.stackTraceLimit = 50; globalThis.global = globalThis;', this.context);
+    // dpfw's per-worker table; made inside the context so that `store instanceof Map` holds.
+    vm.runInContext('Error.stackTraceLimit = 50; globalThis.global = globalThis; globalThis.store = new Map();', this.context);
   }
 
   /** Compiles a form; a syntax error surfaces when a task uses it. */

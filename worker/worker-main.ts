@@ -122,7 +122,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const handle = (m: MasterToWorker, mine: number, shutdown: () => void): void => {
     switch (m.t) {
       case 'tasks':
-        host.run(mine, m.forms, m.tasks);
+        host.run(mine, m.forms, m.tasks, m.resultGroup);
         return;
       case 'interrupt':
         host.interrupt();

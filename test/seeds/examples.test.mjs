@@ -1,0 +1,26 @@
+// Each example in examples/ runs as the README says, and its output is checked.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { root, runCrew } from '../helpers.mjs';
+
+const example = (name) => `${root}/examples/${name}`;
+
+test('dpfw: a generator in one worker\'s store gives 1, 2, 3', async () => {
+  const r = await runCrew(['run', example('dpfw-store.ts'), '--local', '2', '--audit-file', 'none']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['1', '2', '3', 'parallel ran 2 forms']);
+});
+
+test('CL-MW hello world: 10 tasks, each "Hello World: Task N", with the audit trail', async () => {
+  const r = await runCrew(['run', example('hello.ts'), '--local', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const got = [...r.stdout.matchAll(/^Got result from w1 \(tag (\d+), [\d.]+ ms\): "Hello World: Task (\d+)"$/gm)];
+  assert.equal(got.length, 10, r.stdout);
+  assert.deepEqual(got.map((m) => Number(m[2])).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  for (const m of got) assert.equal(m[1], m[2], 'each result carries its own task tag');
+  assert.match(r.stdout, /^10 of 10 results$/m);
+  // The audit trail: the master listens, starts its worker, the worker joins, and the job ends.
+  for (const event of [/ master listen host=127\.0\.0\.1 port=\d+ member=\w+/, / master connect worker=w1 name=local-1/, / master state worker=w1 state=ready/, / master shutdown reason="script finished"/]) {
+    assert.match(r.stderr, new RegExp(`^\\[A\\] \\S+${event.source}`, 'm'));
+  }
+});
