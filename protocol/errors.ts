@@ -45,6 +45,16 @@ export const ErrorCodes = {
   UnknownWorker: 'CREW_UNKNOWN_WORKER',
   /** The secret could not be read or created. */
   Secret: 'CREW_SECRET',
+  /** A worker that requires signed requests (`--require-signed`) got an unsigned one. */
+  Unsigned: 'CREW_UNSIGNED',
+  /** A request's signature does not match its code: wrong secret, or altered on the way. */
+  BadSignature: 'CREW_BAD_SIGNATURE',
+  /** A signed request was sent again (its sequence number was already seen). */
+  Replayed: 'CREW_REPLAYED',
+  /** No agent has that name, or the reference is not an agent's. */
+  UnknownAgent: 'CREW_UNKNOWN_AGENT',
+  /** The agent was ended (by `exit`, or because an agent linked to it ended). */
+  AgentExit: 'CREW_AGENT_EXIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -5,6 +5,7 @@
  * After it, every frame is one binary {@link LinkMessage} encoded by `codec.ts`.
  */
 import type { RemoteErrorData } from './errors';
+import { isTaskSignature, type SigningOffer, type TaskSignature } from './signing';
 
 /** The protocol version both ends must agree on in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -60,6 +61,8 @@ export interface WorkerInfo {
   host: string;
   pid: number;
   node: string;
+  /** dist-emacs's signed code: this connection's nonce, and whether the worker insists. */
+  signing?: SigningOffer;
 }
 
 export namespace Tasks {
@@ -70,6 +73,8 @@ export namespace Tasks {
     tasks: TaskMsg[];
     /** CL-MW's result grouping: hold results until this many are done or the worker runs dry. */
     resultGroup?: number;
+    /** dist-emacs's signature over the forms and tasks (see signing.ts). */
+    sig?: TaskSignature;
   }
 }
 export namespace Interrupt {
@@ -114,7 +119,7 @@ export function isMasterToWorker(m: unknown): m is MasterToWorker {
   if (m.t === 'tasks') {
     const x = m as Partial<Tasks.Msg>;
     const group = x.resultGroup === undefined || (Number.isInteger(x.resultGroup) && x.resultGroup >= 1);
-    return group && Array.isArray(x.forms) && Array.isArray(x.tasks) && x.forms.every(isFormDef) && x.tasks.every(isTaskMsg);
+    return group && (x.sig === undefined || isTaskSignature(x.sig)) && Array.isArray(x.forms) && Array.isArray(x.tasks) && x.forms.every(isFormDef) && x.tasks.every(isTaskMsg);
   }
   return true;
 }

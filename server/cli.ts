@@ -47,6 +47,7 @@ const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PO
   --name NAME          Name shown on the master (default host:pid)
   --member ID          Job id to match the master's (from the resource file by default)
   --persist            Keep redialing even after the master shuts down
+  --require-signed     Run only signed requests; refuse unsigned, mis-signed or replayed code
   --exit-with-parent   Exit when stdin closes (used for local workers)
   --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
@@ -61,6 +62,8 @@ const MASTER_HELP = `Usage: crew master [options]
   --resource-file F    Write where to dial (host, port, member id) to F for workers
   --task-group N       Send tasks to a worker N to a frame (CL-MW); default: sized from task cost
   --result-group N     Workers return results N to a frame, or fewer when they run out of work
+  --sign               Sign every request, and start local workers with --require-signed
+                       (workers with --require-signed are signed for in any case)
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -69,6 +72,7 @@ const masterOptions = {
   local: { type: 'string' },
   'task-group': { type: 'string' },
   'result-group': { type: 'string' },
+  sign: { type: 'boolean' },
   workers: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -119,6 +123,7 @@ async function worker(args: string[]): Promise<number> {
     name: { type: 'string' },
     member: { type: 'string' },
     persist: { type: 'boolean' },
+    'require-signed': { type: 'boolean' },
     'exit-with-parent': { type: 'boolean' },
     'eval-heap-mb': { type: 'string' },
     ...linkCliOptions,
@@ -137,6 +142,7 @@ async function worker(args: string[]): Promise<number> {
     name: values.name,
     member: values.member,
     persist: values.persist,
+    requireSigned: values['require-signed'],
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
     evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
@@ -173,15 +179,17 @@ function poolOptions(values: { local?: string; workers?: string; port?: string; 
   };
 }
 
-/** CL-MW's task and result grouping. */
-function groupOptions(values: { 'task-group'?: string; 'result-group'?: string }) {
-  return { taskGroup: intOption(values['task-group'], 'task-group', 1), resultGroup: intOption(values['result-group'], 'result-group', 1) };
+/** CL-MW's task and result grouping, and dist-emacs's signing. */
+function seedOptions(values: { 'task-group'?: string; 'result-group'?: string; sign?: boolean }) {
+  const grouping = { taskGroup: intOption(values['task-group'], 'task-group', 1), resultGroup: intOption(values['result-group'], 'result-group', 1) };
+  // Signing is pointless if the workers would run unsigned code too: local ones insist.
+  return values.sign ? { ...grouping, sign: true, localWorkerArgs: ['--require-signed'] } : grouping;
 }
 
 async function master(args: string[]): Promise<number> {
   const { values } = parse(args, masterOptions);
   if (values.help) return help(MASTER_HELP);
-  const pool = await startMaster({ ...poolOptions(values, 2), ...groupOptions(values) });
+  const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
   await startRepl(pool);
   return ExitCodes.Ok;
 }
@@ -190,7 +198,7 @@ async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, masterOptions, true);
   if (values.help) return help(`Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`);
   if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
-  const pool = await startMaster({ ...poolOptions(values, 2), ...groupOptions(values) });
+  const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
   try {
     await runScript(positionals[0], pool);
     return ExitCodes.Ok;

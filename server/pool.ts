@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
 import { Audit, type AuditOptions } from '../protocol/audit';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { Defaults } from '../protocol/limits';
+import { resolveSecret, type SecretOptions } from '../protocol/secret';
+import { isSigningOffer, Signer, signingKey } from '../protocol/signing';
 import { isWorkerToMaster, type FormDef, type WorkerToMaster } from '../protocol/messages';
 import { CloseCodes, type Transport } from '../protocol/transport';
 import type { WorkerInfo } from '../protocol/messages';
@@ -28,6 +30,11 @@ export interface PoolOptions {
   taskGroup?: number;
   /** CL-MW's result grouping: a worker returns results N to a frame, or fewer when it runs out of work. */
   resultGroup?: number;
+  /**
+   * Sign frames of tasks (dist-emacs). By default only for workers started with
+   * `--require-signed`; `true` signs for every worker, `false` for none (they then refuse).
+   */
+  sign?: boolean;
   /** Largest frame sent or accepted; a task that cannot fit fails with `CREW_LIMIT_EXCEEDED`. */
   maxFrameBytes?: number;
 }
@@ -55,6 +62,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private noWorkerTimer?: NodeJS.Timeout;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
+  private signKey?: Buffer;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
 
@@ -147,6 +155,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     link.dialAddress = dialAddress;
     link.taskGroup = this.options.taskGroup;
     link.resultGroup = this.options.resultGroup;
+    if (isSigningOffer(info.signing) && (info.signing.required ? this.options.sign !== false : this.options.sign === true)) {
+      this.signKey ??= signingKey(resolveSecret(this.options as SecretOptions));
+      link.signer = new Signer(this.signKey, info.signing.nonce);
+    }
     this.links.set(id, link);
     this.audit.log('connect', { worker: id, name: info.name, address: transport.peer, pid: info.pid });
     transport.startHeartbeat(this.options.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);

@@ -3,7 +3,8 @@
  * forms it already has, and how many tasks to keep queued on it.
  */
 import { encodeFrame } from '../protocol/codec';
-import type { FormDef, TaskMsg, WorkerInfo } from '../protocol/messages';
+import type { FormDef, TaskMsg, Tasks, WorkerInfo } from '../protocol/messages';
+import type { Signer } from '../protocol/signing';
 import type { Transport } from '../protocol/transport';
 import type { Task } from './task';
 
@@ -43,6 +44,8 @@ export class WorkerLink {
   /** CL-MW's grouping: tasks per frame sent, and results the worker holds back per frame. */
   taskGroup?: number;
   resultGroup?: number;
+  /** Signs each frame of tasks, for a worker that asked for it or a pool that always signs. */
+  signer?: Signer;
 
   constructor(
     readonly id: string,
@@ -85,7 +88,10 @@ export class WorkerLink {
       this.inflight.set(t.id, t);
       msgs.push({ id: t.id, form: t.def.id, args: t.args, timeoutMs: t.timeoutMs, setup: t.setup });
     }
-    const frame = encodeFrame(this.resultGroup ? { t: 'tasks', forms, tasks: msgs, resultGroup: this.resultGroup } : { t: 'tasks', forms, tasks: msgs });
+    const msg: Tasks.Msg = { t: 'tasks', forms, tasks: msgs };
+    if (this.resultGroup) msg.resultGroup = this.resultGroup;
+    if (this.signer) msg.sig = this.signer.sign(forms, msgs, this.resultGroup);
+    const frame = encodeFrame(msg);
     if (this.transport.phase === 'open') this.transport.ws.send(frame);
     return frame.length;
   }

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Audit } from '../protocol/audit';
-import { crewError, ErrorCodes } from '../protocol/errors';
+import { crewError, ErrorCodes, type CrewError } from '../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../protocol/handshake';
 import { Defaults } from '../protocol/limits';
-import { isMasterToWorker, type MasterToWorker, type WorkerInfo } from '../protocol/messages';
+import { isMasterToWorker, type MasterToWorker, type Tasks, type WorkerInfo } from '../protocol/messages';
+import { SignatureChecker, signingKey, signingOffer } from '../protocol/signing';
 import { isLoopback, parseHostPort } from '../protocol/address';
 import { fitResultsFrame } from '../protocol/frame-limit';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../protocol/tls';
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   persist?: boolean;
   /** Called when a master ends the job with a shutdown message. */
   onShutdown?: () => void;
+  /** Run only signed requests (dist-emacs); refuse unsigned, mis-signed and replayed ones. */
+  requireSigned?: boolean;
   /** Listen with TLS (`wss`) using this certificate and key. */
   listenTls?: TlsListenOptions;
   /** Dial the master with TLS (`wss`), trusting these certificates. */
@@ -72,6 +75,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   let current: Transport | undefined;
   let closing = false;
   const handshake = { secret: opts.secret, role: 'worker' as const, member: opts.member, timeoutMs: opts.handshakeTimeoutMs };
+  const signKey = signingKey(opts.secret);
+  /** Checks request signatures on the current connection. */
+  let signing: SignatureChecker | undefined;
 
   host.on('results', (frame, s) => {
     // A result too large for a frame becomes an error naming its size, not a dropped link.
@@ -93,7 +99,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     const mine = ++session;
     audit.log('connect', { master: link.peer, session: mine });
     link.startHeartbeat(opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
-    link.send({ t: 'ready', info });
+    signing = new SignatureChecker(signKey, signingOffer(!!opts.requireSigned));
+    link.send({ t: 'ready', info: { ...info, signing: signing.offer } });
     return new Promise((resolve) => {
       let outcome: 'closed' | 'shutdown' = 'closed';
       link.onBadFrame((err) => {
@@ -121,9 +128,12 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
 
   const handle = (m: MasterToWorker, mine: number, shutdown: () => void): void => {
     switch (m.t) {
-      case 'tasks':
+      case 'tasks': {
+        const refused = signing?.check(m);
+        if (refused) return refuseTasks(m, refused);
         host.run(mine, m.forms, m.tasks, m.resultGroup);
         return;
+      }
       case 'interrupt':
         host.interrupt();
         return;
@@ -135,6 +145,13 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         audit.log('error', { from: 'master', code: m.code, message: m.message });
         return;
     }
+  };
+
+  /** Each task of a refused frame fails with the reason, so no caller waits for it. */
+  const refuseTasks = (m: Tasks.Msg, why: CrewError): void => {
+    audit.log('refused', { tasks: m.tasks.length, code: why.code, reason: why.message });
+    const error = { name: 'CrewError', code: why.code, message: why.message, frames: [] };
+    current?.send({ t: 'results', results: m.tasks.map((t) => ({ id: t.id, ok: false as const, error, ms: 0 })) });
   };
 
   const close = async (): Promise<void> => {

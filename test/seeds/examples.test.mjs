@@ -1,5 +1,6 @@
 // Each example in examples/ runs as the README says, and its output is checked.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { root, runCrew } from '../helpers.mjs';
 
@@ -23,4 +24,24 @@ test('CL-MW hello world: 10 tasks, each "Hello World: Task N", with the audit tr
   for (const event of [/ master listen host=127\.0\.0\.1 port=\d+ member=\w+/, / master connect worker=w1 name=local-1/, / master state worker=w1 state=ready/, / master shutdown reason="script finished"/]) {
     assert.match(r.stderr, new RegExp(`^\\[A\\] \\S+${event.source}`, 'm'));
   }
+});
+
+function whiten(text) {
+  let digest = text;
+  for (let i = 0; i < 1000 * text.length; i++) digest = createHash('md5').update(digest).digest('hex');
+  return digest;
+}
+
+test('dist-emacs whiten: defined on three workers, called on each with its own string, signed', async () => {
+  const r = await runCrew(['run', example('whiten.ts'), '--local', '3', '--sign', '--audit-file', 'none']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 3, r.stdout);
+  const seen = lines.map((l) => /^(w[123]): whiten\("(.*)"\) = ([0-9a-f]{32})$/.exec(l));
+  for (const m of seen) {
+    assert.ok(m, `unexpected line: ${lines.join(' | ')}`);
+    assert.equal(m[3], whiten(m[2]), `the digest of ${m[2]}`);
+  }
+  assert.deepEqual(seen.map((m) => m[1]).sort(), ['w1', 'w2', 'w3'], 'one call per worker');
+  assert.deepEqual(seen.map((m) => m[2]).sort(), ['Rings of Saturn', 'hello', 'x']);
 });
