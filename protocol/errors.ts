@@ -43,6 +43,10 @@ export const ErrorCodes = {
   InsecureListen: 'CREW_INSECURE_LISTEN',
   /** The named worker is not in the pool. */
   UnknownWorker: 'CREW_UNKNOWN_WORKER',
+  /** A debugger request named a suspension that has already ended. */
+  DebugStale: 'CREW_DEBUG_STALE',
+  /** The developer chose "retry on another worker" in the debugger. */
+  RetryElsewhere: 'CREW_RETRY_ELSEWHERE',
   /** The secret could not be read or created. */
   Secret: 'CREW_SECRET',
   /** A worker that requires signed requests (`--require-signed`) got an unsigned one. */

@@ -4,6 +4,8 @@
  * Before authentication only the JSON handshake messages in `handshake.ts` are accepted.
  * After it, every frame is one binary {@link LinkMessage} encoded by `codec.ts`.
  */
+import { debugToMasterTags, debugToWorkerTags, type DebugToMaster, type DebugToWorker } from './debug';
+import { isAgentMsg, isAgentSpawnSpec, type AgentMsg, type AgentSpawnSpec } from './agents';
 import type { RemoteErrorData } from './errors';
 import { isTaskSignature, type SigningOffer, type TaskSignature } from './signing';
 
@@ -48,6 +50,8 @@ export interface TaskMsg {
   timeoutMs?: number;
   /** A setup form: the worker replays it on a fresh eval thread after a crash. */
   setup?: boolean;
+  /** Erlangen: start the form's function as an agent, and answer with its reference. */
+  agent?: AgentSpawnSpec;
 }
 
 /** The outcome of one task. `value` is encoded with `encodeValue`. */
@@ -106,16 +110,17 @@ export namespace ProtocolError {
   export interface Msg { t: 'protocolError'; code: string; message: string }
 }
 
-export type MasterToWorker = Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg;
-export type WorkerToMaster = Ready.Msg | Results.Msg | Output.Msg | EvalThreadRestarted.Msg | ProtocolError.Msg;
+export type MasterToWorker = AgentMsg.Msg | Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg | DebugToWorker;
+export type WorkerToMaster = AgentMsg.Msg | Ready.Msg | Results.Msg | Output.Msg | EvalThreadRestarted.Msg | ProtocolError.Msg | DebugToMaster;
 export type LinkMessage = MasterToWorker | WorkerToMaster;
 
-const masterToWorkerTags = new Set<string>(['tasks', 'interrupt', 'shutdown', 'protocolError']);
-const workerToMasterTags = new Set<string>(['ready', 'results', 'output', 'evalThreadRestarted', 'protocolError']);
+const masterToWorkerTags = new Set<string>(['agent', 'tasks', 'interrupt', 'shutdown', 'protocolError', ...debugToWorkerTags]);
+const workerToMasterTags = new Set<string>(['agent', 'ready', 'results', 'output', 'evalThreadRestarted', 'protocolError', ...debugToMasterTags]);
 
 /** Checks the shape of a decoded frame well enough that handlers can trust its fields. */
 export function isMasterToWorker(m: unknown): m is MasterToWorker {
   if (!isTagged(m, masterToWorkerTags)) return false;
+  if (m.t === 'agent') return isAgentMsg(m);
   if (m.t === 'tasks') {
     const x = m as Partial<Tasks.Msg>;
     const group = x.resultGroup === undefined || (Number.isInteger(x.resultGroup) && x.resultGroup >= 1);
@@ -127,6 +132,7 @@ export function isMasterToWorker(m: unknown): m is MasterToWorker {
 export function isWorkerToMaster(m: unknown): m is WorkerToMaster {
   if (!isTagged(m, workerToMasterTags)) return false;
   if (m.t === 'results') return Array.isArray((m as Partial<Results.Msg>).results);
+  if (m.t === 'agent') return isAgentMsg(m);
   if (m.t === 'ready') return typeof (m as Partial<Ready.Msg>).info?.name === 'string';
   return true;
 }
@@ -142,5 +148,5 @@ function isFormDef(f: unknown): f is FormDef {
 
 function isTaskMsg(t: unknown): t is TaskMsg {
   const x = t as Partial<TaskMsg> | null;
-  return !!x && typeof x.id === 'number' && typeof x.form === 'number' && (x.args === undefined || x.args instanceof Uint8Array);
+  return !!x && typeof x.id === 'number' && typeof x.form === 'number' && (x.args === undefined || x.args instanceof Uint8Array) && (x.agent === undefined || isAgentSpawnSpec(x.agent));
 }

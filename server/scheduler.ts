@@ -69,7 +69,9 @@ export class Scheduler {
       const group = link.taskGroup;
       // CL-MW's task grouping: whole groups only, and a short one only when little is left.
       if (group && room < Math.min(group, link.targeted.length + this.queued)) continue;
-      while (room > 0 && link.targeted.length > 0) {
+      // Tasks for this worker alone go out at once, past the window: a worker suspended in
+      // the debugger must still receive the definition the developer fixes.
+      while (link.targeted.length > 0) {
         batch.push(link.targeted.shift()!);
         room--;
       }
@@ -117,6 +119,8 @@ export class Scheduler {
           continue;
         }
         task.settle({ ok: true, value, worker: link, ms: r.ms });
+      } else if (r.error.code === ErrorCodes.RetryElsewhere) {
+        this.retryElsewhere(link, task);
       } else if (r.error.code === ErrorCodes.EvalThreadDied && !task.target) {
         this.requeue(link, [task], r.error.message);
       } else {
@@ -136,6 +140,15 @@ export class Scheduler {
     }
     link.inflight.clear();
     this.requeue(link, movable, reason);
+  }
+
+  /** The debugger's "retry on another worker": any ready worker but this one, if there is one. */
+  private retryElsewhere(link: WorkerLink, task: Task): void {
+    const others = new Set([...this.hooks.readyLinks()].filter((l) => l !== link));
+    task.target = undefined;
+    task.allowed = others.size > 0 ? others : undefined;
+    this.queue.splice(this.head, 0, task);
+    this.schedule();
   }
 
   private requeue(link: WorkerLink, tasks: Task[], reason: string): void {

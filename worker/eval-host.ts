@@ -6,16 +6,20 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { isAgentMsg, type AgentMsg } from '../protocol/agents';
 import { encodeFrame } from '../protocol/codec';
 import { ErrorCodes } from '../protocol/errors';
 import type { FromEvalThread, RunTasks } from '../protocol/eval-thread';
 import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
+import { DebugAgent } from './debug-agent';
 
 export interface EvalHostEvents {
   /** An encoded `results` frame to forward to the master of `session`. */
   results: [frame: Uint8Array, session: number];
   output: [stream: 'stdout' | 'stderr', text: string];
   restarted: [reason: string];
+  /** An operation of an agent in the thread, for the master to route. */
+  agent: [msg: AgentMsg.Msg];
 }
 
 export interface EvalHostOptions {
@@ -34,16 +38,32 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   private stopping = false;
   restarts = 0;
 
+  /** The debugger for the eval thread; it follows each fresh thread. */
+  readonly debug: DebugAgent;
+  private current = new Int32Array(new SharedArrayBuffer(4));
+  /** Forms of tasks in flight, kept only while debugging, to name the form at a suspension. */
+  private readonly taskForms = new Map<number, FormDef>();
+
   constructor(private readonly opts: EvalHostOptions = {}) {
     super();
+    this.debug = new DebugAgent(
+      () => {
+        const id = Atomics.load(this.current, 0);
+        return id ? { id, form: this.taskForms.get(id) } : undefined;
+      },
+      () => this.interrupt(),
+    );
     this.spawn();
   }
 
   /** Sends forms and tasks into the thread. */
   run(session: number, forms: FormDef[], tasks: TaskMsg[], resultGroup?: number): void {
     for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
+    const debugging = this.debug.debugging;
+    if (debugging) for (const f of forms) this.debug.learn(f);
     for (const t of tasks) {
       this.inflight.set(t.id, session);
+      if (debugging) this.taskForms.set(t.id, forms.find((f) => f.id === t.form) ?? this.cachedForms.get(t.form)!);
       if (t.setup) {
         const def = forms.find((f) => f.id === t.form);
         this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
@@ -51,6 +71,15 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     }
     this.post(resultGroup ? { t: 'run', session, forms, tasks, resultGroup } : { t: 'run', session, forms, tasks });
   }
+
+  /** Hands an agent operation from the master to the thread. */
+  agent(msg: AgentMsg.Msg): void {
+    // A fresh thread must still know which node it is.
+    if (msg.op === 'node') this.agentNode = msg;
+    this.thread.postMessage(msg);
+  }
+
+  private agentNode?: AgentMsg.Msg;
 
   get busy(): boolean {
     return this.inflight.size > 0;
@@ -64,6 +93,13 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     this.replace(ErrorCodes.Interrupted, 'interrupted');
   }
 
+  /** Debug mode on: errors in user code suspend the thread for the debugger. */
+  setDebugMode(on: boolean): void {
+    this.debug.setMode(on);
+    if (on) for (const f of this.cachedForms.values()) this.debug.learn(f);
+    else this.taskForms.clear();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await this.thread.terminate();
@@ -74,18 +110,27 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private spawn(): void {
+    this.current = new Int32Array(new SharedArrayBuffer(4));
     const thread = new Worker(join(__dirname, 'eval-thread.js'), {
       stdout: true,
       stderr: true,
-      workerData: { cwd: process.cwd() },
+      workerData: { cwd: process.cwd(), currentTask: this.current.buffer },
       resourceLimits: this.opts.maxHeapMb ? { maxOldGenerationSizeMb: this.opts.maxHeapMb } : undefined,
     });
     this.thread = thread;
+    this.debug.attach(thread);
     thread.stdout.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stdout', text));
     thread.stderr.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stderr', text));
+    thread.on('message', (msg: unknown) => {
+      if (thread === this.thread && isAgentMsg(msg)) this.emit('agent', msg);
+    });
+    if (this.agentNode) thread.postMessage(this.agentNode);
     thread.on('message', (msg: FromEvalThread) => {
       if (thread !== this.thread || msg.t !== 'results') return;
-      for (const id of msg.ids) this.inflight.delete(id);
+      for (const id of msg.ids) {
+        this.inflight.delete(id);
+        this.taskForms.delete(id);
+      }
       this.emit('results', msg.frame, msg.session);
     });
     let why = '';
@@ -112,6 +157,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       bySession.set(session, list);
     }
     this.inflight.clear();
+    this.taskForms.clear();
     this.restarts++;
     this.spawn();
     if (!alreadyDead) void old.terminate();

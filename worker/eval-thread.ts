@@ -3,19 +3,25 @@
  * results back in batches when many finish close together, or at once when few do.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { startAgents } from './agent-tasks';
 import { encodeFrame } from '../protocol/codec';
 import type { FromEvalThread, ToEvalThread } from '../protocol/eval-thread';
 import type { ResultMsg, TaskMsg } from '../protocol/messages';
-import { Evaluator } from './evaluator';
+import { Evaluator, RETRY } from './evaluator';
 
 const MAX_BATCH = 256;
 const MAX_HOLD_MS = 2;
 
 const port = parentPort!;
-const evaluator = new Evaluator({ cwd: (workerData as { cwd?: string } | undefined)?.cwd });
+const data = workerData as { cwd?: string; currentTask?: SharedArrayBuffer } | undefined;
+const evaluator = new Evaluator({ cwd: data?.cwd });
+/** The id of the task running now, for the debug agent on the main thread to read while this thread is suspended. */
+const current = new Int32Array(data?.currentTask ?? new SharedArrayBuffer(4));
 const queue: { session: number; task: TaskMsg }[] = [];
 let head = 0;
 let running = false;
+// Erlangen's agents live in this thread, beside the tasks.
+startAgents(evaluator, port);
 let pending: ResultMsg[] = [];
 let pendingSession = 0;
 let firstPendingAt = 0;
@@ -49,22 +55,38 @@ function pump(): void {
   while (head < queue.length) {
     const { session, task } = queue[head];
     queue[head++] = undefined as never;
+    Atomics.store(current, 0, task.id);
     const outcome = evaluator.run(task);
     if (outcome instanceof Promise) {
       if (!resultGroup) flush();
       void outcome.then((r) => {
-        settle(session, r);
+        Atomics.store(current, 0, 0);
+        if (r === RETRY) retryLater(session, task);
+        else settle(session, r);
         running = false;
         pump();
       });
       return;
     }
-    settle(session, outcome);
+    if (outcome === RETRY) retryLater(session, task);
+    else settle(session, outcome);
   }
+  Atomics.store(current, 0, 0);
   queue.length = 0;
   head = 0;
   running = false;
   flush();
+}
+
+/**
+ * The debugger's "retry": run the task again after the messages that arrived while it was
+ * suspended, so a definition fixed meanwhile is in place first.
+ */
+function retryLater(session: number, task: TaskMsg): void {
+  setImmediate(() => {
+    queue.push({ session, task });
+    pump();
+  });
 }
 
 port.on('message', (msg: ToEvalThread) => {

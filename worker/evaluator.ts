@@ -8,7 +8,11 @@ import vm from 'node:vm';
 import { decodeValue, describeType, encodeValue } from '../protocol/codec';
 import { CrewError, ErrorCodes, type RemoteErrorData } from '../protocol/errors';
 import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
+import { takeRestart } from './restart-slot';
 import { scriptNameFor, SourceMaps } from './stack';
+
+/** What {@link Evaluator.run} returns when the developer chose to retry the task. */
+export const RETRY: unique symbol = Symbol('crew.retry');
 
 /** Node globals that a vm context lacks but user code expects. */
 const HOST_GLOBALS = [
@@ -115,17 +119,19 @@ export class Evaluator {
     }
   }
 
-  /** Runs one task and encodes its outcome; synchronous when the form is. */
-  run(task: TaskMsg): ResultMsg | Promise<ResultMsg> {
+  /**
+   * Runs one task and encodes its outcome; synchronous when the form is. Returns
+   * {@link RETRY} when the developer chose "retry" in the debugger: the caller runs the task
+   * again after whatever arrived meanwhile (such as a fixed definition).
+   */
+  run(task: TaskMsg): ResultMsg | Promise<ResultMsg | typeof RETRY> | typeof RETRY {
     const start = performance.now();
     let value: unknown;
     try {
       const args = task.args ? (decodeValue(task.args) as unknown[]) : undefined;
       value = this.invoke(task.form, args, task.timeoutMs);
     } catch (err) {
-      const error = this.describeError(err);
-      this.release(task.form);
-      return { id: task.id, ok: false, error, ms: performance.now() - start };
+      return this.failed(task, err, start);
     }
     if (isThenable(value)) {
       return Promise.resolve(value).then(
@@ -133,15 +139,22 @@ export class Evaluator {
           this.release(task.form);
           return this.encodeResult(task.id, v, start);
         },
-        (err: unknown) => {
-          const error = this.describeError(err);
-          this.release(task.form);
-          return { id: task.id, ok: false as const, error, ms: performance.now() - start };
-        },
+        (err: unknown) => this.failed(task, err, start),
       );
     }
     this.release(task.form);
     return this.encodeResult(task.id, value, start);
+  }
+
+  /** An error reached Crew's runtime: apply the debugger's restart, if one was chosen. */
+  private failed(task: TaskMsg, err: unknown, start: number): ResultMsg | typeof RETRY {
+    const restart = takeRestart();
+    if (restart?.kind === 'retry') return RETRY;
+    this.release(task.form);
+    if (restart?.kind === 'return') return this.encodeResult(task.id, restart.value, start);
+    const error: RemoteErrorData =
+      restart?.kind === 'retryElsewhere' ? { name: 'CrewError', code: ErrorCodes.RetryElsewhere, message: 'the developer chose to retry this task on another worker', frames: [] } : this.describeError(err);
+    return { id: task.id, ok: false, error, ms: performance.now() - start };
   }
 
   private encodeResult(id: number, value: unknown, start: number): ResultMsg {

@@ -20,7 +20,9 @@ export function scriptNameFor(def: FormDef): string {
 export class SourceMaps {
   private readonly forms = new Map<number, { def: FormDef; map?: SourceMap }>();
 
-  add(def: FormDef): void {
+  /** Remembers a form; with `limit`, the oldest forms are forgotten beyond that many. */
+  add(def: FormDef, limit?: number): void {
+    if (limit !== undefined && this.forms.size >= limit) this.forms.delete(this.forms.keys().next().value!);
     let map: SourceMap | undefined;
     if (def.sourceMap) {
       try {

@@ -87,6 +87,13 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     if (current?.phase === 'open') current.send({ t: 'output', stream, text });
     else process.stderr.write(text);
   });
+  host.debug.on('paused', (msg) => {
+    audit.log('state', { debugger: 'suspended', pause: msg.pauseId, task: msg.taskId, error: `${msg.condition.name}: ${msg.condition.message}` });
+    current?.send(msg);
+  });
+  host.debug.on('resumed', (msg) => current?.send(msg));
+  // Agents talk to agents on other nodes through the master.
+  host.on('agent', (m) => current?.send(m));
   host.on('restarted', (reason) => {
     audit.log('eval-thread', { restarted: reason });
     current?.send({ t: 'evalThreadRestarted', reason });
@@ -119,7 +126,10 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         });
       });
       link.onEnd((reason) => {
-        if (current === link) current = undefined;
+        if (current === link) {
+          current = undefined;
+          host.debug.abandon();
+        }
         audit.log('disconnect', { master: link.peer, session: mine, reason });
         resolve(outcome);
       });
@@ -134,8 +144,23 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         host.run(mine, m.forms, m.tasks, m.resultGroup);
         return;
       }
+      case 'agent':
+        host.agent(m);
+        return;
       case 'interrupt':
         host.interrupt();
+        return;
+      case 'debugMode':
+        host.setDebugMode(m.on);
+        return;
+      case 'debugSuspend':
+        host.debug.suspend();
+        return;
+      case 'debugRequest':
+        host.debug.request(m.pauseId, m.req).then(
+          (answer) => current?.send({ t: 'debugResponse', reqId: m.reqId, ok: true, answer }),
+          (err: CrewError) => current?.send({ t: 'debugResponse', reqId: m.reqId, ok: false, code: err.code ?? ErrorCodes.Remote, message: err.message }),
+        );
         return;
       case 'shutdown':
         audit.log('shutdown', { reason: m.reason });

@@ -1,0 +1,126 @@
+// Remote debugging on real worker processes: suspension at a throw with live frames,
+// evaluation in a frame, each restart's effect on the caller, two workers at once, interrupts.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { evalFormAllWorkers, evalOn, ErrorCodes, RemoteError } from 'crew';
+import { localPool } from '../helpers.mjs';
+
+let pool;
+before(async () => {
+  pool = await localPool(2);
+  pool.setDebugOnError(true);
+  await evalFormAllWorkers(pool, {
+    code: 'function divide(a: number, b: number): number {\n  const scaled = a * 10;\n  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n  return scaled / b;\n}',
+    filename: '/home/dev/calc.ts',
+    line: 1,
+  });
+});
+after(async () => {
+  await pool?.close();
+});
+
+function nextPause() {
+  return new Promise((resolve) => pool.debug.once('paused', resolve));
+}
+
+test('a throw suspends on the worker with live frames, locals and evaluation in a frame; abort rejects the caller', async () => {
+  const paused = nextPause();
+  const call = evalOn(pool, 'w1', { code: 'divide(7, 0)', filename: '/home/dev/main.ts', line: 12 });
+  const s = await paused;
+  assert.equal(s.worker, 'w1');
+  assert.deepEqual({ name: s.condition.name, message: s.condition.message }, { name: 'RangeError', message: 'cannot divide 7 by zero' });
+  assert.match(s.condition.form, /\/home\/dev\/main\.ts:12 divide\(7, 0\)/);
+  const top = s.frames[0];
+  assert.deepEqual({ fn: top.functionName, file: top.file, line: top.line, internal: top.internal }, { fn: 'divide', file: '/home/dev/calc.ts', line: 3, internal: false });
+  assert.deepEqual({ file: s.frames[1].file, line: s.frames[1].line }, { file: '/home/dev/main.ts', line: 12 });
+  assert.ok(s.frames.some((f) => f.internal), 'Crew runtime and Node frames are there, marked internal');
+  const local = top.scopes.find((sc) => sc.type === 'local');
+  const { values } = await pool.debug.request(s.id, { op: 'properties', objectId: local.objectId });
+  const byName = Object.fromEntries(values.map((v) => [v.name, v.value]));
+  assert.deepEqual({ a: byName.a, b: byName.b, scaled: byName.scaled }, { a: '7', b: '0', scaled: '70' });
+  const { value } = await pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: 'scaled + a' });
+  assert.equal(value.value, '77');
+  assert.equal(pool.debug.list().length, 1);
+  const resumed = new Promise((resolve) => pool.debug.once('resumed', (id, how) => resolve([id, how])));
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+  assert.deepEqual(await resumed, [s.id, 'aborted']);
+  await assert.rejects(call, (err) => err instanceof RemoteError && err.remoteName === 'RangeError' && err.frames[0].line === 3);
+  await assert.rejects(pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: '1' }), (err) => err.code === ErrorCodes.DebugStale && /already ended; nothing was done/.test(err.message));
+});
+
+test('return a value: the typed value becomes the task result', async () => {
+  const paused = nextPause();
+  const call = evalOn(pool, 'w2', '1 + divide(5, 0)');
+  const s = await paused;
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: 'a * 100' } });
+  assert.equal(await call, 500);
+});
+
+test('retry after fixing the function on every worker gives the result', async () => {
+  const paused = nextPause();
+  const call = evalOn(pool, 'w1', 'divide(9, 0)');
+  const s = await paused;
+  // The fix reaches the suspended worker too, and runs before the retry.
+  const fixed = evalFormAllWorkers(pool, 'function divide(a, b) { return b === 0 ? Infinity : a / b }');
+  await new Promise((r) => setTimeout(r, 200));
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'retry' } });
+  assert.equal(await call, Infinity);
+  await fixed;
+  await evalFormAllWorkers(pool, 'function divide(a, b) { if (b === 0) throw new RangeError(`cannot divide ${a} by zero`); return a / b }');
+});
+
+test('retry on another worker runs the task elsewhere', async () => {
+  const paused = nextPause();
+  const call = evalOn(pool, null, 'if (!globalThis.thrownHere) { globalThis.thrownHere = true; throw new Error("first time here") }\nprocess.pid');
+  const s = await paused;
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'retryElsewhere' } });
+  const other = s.worker === 'w1' ? 'w2' : 'w1';
+  // The other worker throws too the first time: its own suspension follows, and is aborted.
+  const second = await nextPause();
+  assert.equal(second.worker, other);
+  await pool.debug.request(second.id, { op: 'restart', restart: { kind: 'return', expression: '"from ' + other + '"' } });
+  assert.equal(await call, `from ${other}`);
+});
+
+test('two workers suspended at once, each with its own entry; the others keep working', async () => {
+  const seen = [];
+  const both = new Promise((resolve) => {
+    const on = (s) => {
+      seen.push(s);
+      if (seen.length === 2) {
+        pool.debug.off('paused', on);
+        resolve();
+      }
+    };
+    pool.debug.on('paused', on);
+  });
+  const a = assert.rejects(evalOn(pool, 'w1', 'divide(1, 0)'), /cannot divide 1/);
+  const b = assert.rejects(evalOn(pool, 'w2', 'divide(2, 0)'), /cannot divide 2/);
+  await both;
+  assert.deepEqual(seen.map((s) => s.worker).sort(), ['w1', 'w2']);
+  assert.equal(pool.debug.list().length, 2);
+  for (const s of seen) await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+  await a;
+  await b;
+});
+
+test('an interrupt suspends a runaway loop into the debugger; abort ends it and the worker lives on', async () => {
+  const paused = nextPause();
+  const call = evalOn(pool, 'w2', 'let spins = 0; while (true) { spins++ }');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(pool.interrupt('w2'), ['w2']);
+  const s = await paused;
+  assert.equal(s.condition.reason, 'interrupt');
+  const { value } = await pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: 'spins > 0' });
+  assert.equal(value.value, 'true');
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+  await assert.rejects(call, (err) => err.code === ErrorCodes.Interrupted);
+  assert.equal(await evalOn(pool, 'w2', '6 * 7'), 42);
+});
+
+test('with debugging off, errors reject at once', async () => {
+  pool.setDebugOnError(false);
+  await new Promise((r) => setTimeout(r, 100));
+  await assert.rejects(evalOn(pool, 'w1', 'divide(3, 0)'), (err) => err instanceof RemoteError && err.remoteName === 'RangeError');
+  pool.setDebugOnError(true);
+});
