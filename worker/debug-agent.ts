@@ -73,12 +73,13 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   }
 
   /** Suspend at errors in user code (true while an editor is attached). */
-  setMode(on: boolean): void {
-    if (on === this.mode) return;
+  setMode(on: boolean): Promise<void> {
+    if (on === this.mode) return Promise.resolve();
     this.mode = on;
     // The V8 debugger stays off unless an editor wants it: it costs the eval thread speed.
-    if (on) void this.configure();
-    else if (this.sessionId) void this.send('Debugger.disable').catch(() => {});
+    if (on) return this.configure();
+    if (this.sessionId) void this.send('Debugger.disable').catch(() => {});
+    return Promise.resolve();
   }
 
   get debugging(): boolean {

@@ -43,6 +43,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   private current = new Int32Array(new SharedArrayBuffer(4));
   /** Forms of tasks in flight, kept only while debugging, to name the form at a suspension. */
   private readonly taskForms = new Map<number, FormDef>();
+  /** While the debugger is being switched on, tasks wait here, in order. */
+  private gate?: Promise<void>;
 
   constructor(private readonly opts: EvalHostOptions = {}) {
     super();
@@ -95,7 +97,14 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   /** Debug mode on: errors in user code suspend the thread for the debugger. */
   setDebugMode(on: boolean): void {
-    this.debug.setMode(on);
+    // Tasks wait until the thread's debugger is set, or an error right after would not suspend.
+    const configured = this.debug.setMode(on);
+    if (on) {
+      const gate = configured.then(() => {
+        if (this.gate === gate) this.gate = undefined;
+      });
+      this.gate = gate;
+    }
     if (on) for (const f of this.cachedForms.values()) this.debug.learn(f);
     else this.taskForms.clear();
   }
@@ -106,7 +115,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private post(msg: RunTasks.Msg): void {
-    this.thread.postMessage(msg);
+    if (this.gate) void this.gate.then(() => this.thread.postMessage(msg));
+    else this.thread.postMessage(msg);
   }
 
   private spawn(): void {

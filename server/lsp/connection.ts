@@ -1,0 +1,95 @@
+/**
+ * One editor's LSP connection to the master session: the `crew/...` request handlers, and
+ * the session's events forwarded as notifications.
+ */
+import { createConnection, type CancellationToken, type Connection, type WatchDog } from 'vscode-languageserver';
+import { createProtocolConnection, type MessageReader, type MessageWriter } from 'vscode-languageserver/node';
+import {
+  ConnectWorkers,
+  DisconnectWorkers,
+  EvalAllWorkers,
+  EvalMaster,
+  EvalOn,
+  Interrupt,
+  ListWorkers,
+  Output,
+  Progress,
+  WorkersChanged,
+  type OutputParams,
+  type ProgressParams,
+  type WorkersState,
+} from '../../protocol/lsp';
+import { serveDebug } from './debug';
+import { evalAll, evalMaster, evalOn } from './evaluate';
+import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
+import type { MasterSession } from './session';
+
+export interface ConnectionOptions {
+  /** Called on the LSP `exit` notification, with LSP's exit code (0 after `shutdown`). */
+  onExit(code: number): void;
+  /** Leave when the editor's process (from `initialize`) is gone; only for a child of the editor. */
+  watchEditorProcess: boolean;
+}
+
+/** Answers with the handler's result, or with a `ResponseError` that keeps Crew's code. */
+async function answer<T>(run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw toResponseError(err);
+  }
+}
+
+export function serveConnection(session: MasterSession, reader: MessageReader, writer: MessageWriter, opts: ConnectionOptions): { connection: Connection; dispose(): void } {
+  let parentWatch: NodeJS.Timeout | undefined;
+  const watchDog: WatchDog = {
+    shutdownReceived: false,
+    initialize(params) {
+      if (!opts.watchEditorProcess || typeof params.processId !== 'number') return;
+      const pid = params.processId;
+      parentWatch = setInterval(() => {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          opts.onExit(1);
+        }
+      }, 3000);
+      parentWatch.unref();
+    },
+    exit(code) {
+      if (parentWatch) clearInterval(parentWatch);
+      opts.onExit(code);
+    },
+  };
+  const connection = createConnection((logger) => createProtocolConnection(reader, writer, logger), watchDog);
+  // A notification to an editor that has gone away must not crash the master.
+  const notify = <P>(send: () => Promise<P>) => void send().catch(() => undefined);
+
+  connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'crew' } }));
+  const sendProgress = (p: ProgressParams) => notify(() => connection.sendNotification(Progress.type, p));
+
+  connection.onRequest(EvalMaster.type, (p, token: CancellationToken) => answer(() => evalMaster(session, evalParams(EvalMaster.method, p), token)));
+  connection.onRequest(EvalAllWorkers.type, (p, token) => answer(() => evalAll(session, evalAllParams(EvalAllWorkers.method, p), token, sendProgress)));
+  connection.onRequest(EvalOn.type, (p, token) => answer(() => evalOn(session, evalOnParams(EvalOn.method, p), token, sendProgress)));
+  connection.onRequest(ConnectWorkers.type, (p) => answer(() => session.connect(connectParams(ConnectWorkers.method, p))));
+  connection.onRequest(DisconnectWorkers.type, () => answer(() => session.disconnect()));
+  connection.onRequest(ListWorkers.type, () => answer(() => session.state()));
+  connection.onRequest(Interrupt.type, (p) => answer(() => ({ interrupted: session.interrupt(interruptParams(Interrupt.method, p).worker) })));
+
+  const onWorkers = (s: WorkersState) => notify(() => connection.sendNotification(WorkersChanged.type, s));
+  const onOutput = (o: OutputParams) => notify(() => connection.sendNotification(Output.type, o));
+  session.on('workers', onWorkers);
+  session.on('output', onOutput);
+  const debug = serveDebug(connection, session, notify, answer);
+  connection.listen();
+  return {
+    connection,
+    dispose() {
+      if (parentWatch) clearInterval(parentWatch);
+      session.off('workers', onWorkers);
+      session.off('output', onOutput);
+      debug.dispose();
+      connection.dispose();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The debugger over LSP: forwards the pool's worker suspensions to editors that debug, and
+ * their questions and restarts back to the workers, through the master's own connections.
+ * When the last such editor leaves, open suspensions are aborted after a grace period, so
+ * nothing waits forever.
+ */
+import type { Connection } from 'vscode-languageserver';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import type { DebugValue } from '../../protocol/debug';
+import { DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
+import type { Suspension } from '../debug-broker';
+import type { WorkerPool } from '../pool';
+import type { MasterSession } from './session';
+
+const DEFAULT_GRACE_MS = 30_000;
+
+/** Per session: which editors debug, and the pool whose broker is being followed. */
+interface DebugState {
+  editors: Set<Connection>;
+  pool?: WorkerPool;
+  graceTimer?: NodeJS.Timeout;
+  graceMs: number;
+  listeners: Set<(kind: 'paused' | 'resumed', payload: unknown) => void>;
+}
+const states = new WeakMap<MasterSession, DebugState>();
+
+function stateOf(session: MasterSession): DebugState {
+  let st = states.get(session);
+  if (!st) {
+    st = { editors: new Set(), graceMs: DEFAULT_GRACE_MS, listeners: new Set() };
+    states.set(session, st);
+  }
+  return st;
+}
+
+/** Follows the session's current pool, which changes when the editor restarts the master. */
+function follow(session: MasterSession, st: DebugState): WorkerPool | undefined {
+  const pool = session.pool;
+  if (pool && pool !== st.pool) {
+    st.pool = pool;
+    pool.debug.on('paused', (s: Suspension) => st.listeners.forEach((l) => l('paused', info(s))));
+    pool.debug.on('resumed', (id, how) => st.listeners.forEach((l) => l('resumed', { id, how })));
+  }
+  pool?.setDebugOnError(st.editors.size > 0);
+  return pool;
+}
+
+function info(s: Suspension): SuspensionInfo {
+  return { id: s.id, worker: s.worker, condition: s.condition, frames: s.frames };
+}
+
+function livePool(session: MasterSession, st: DebugState): WorkerPool {
+  const pool = follow(session, st);
+  if (!pool) throw crewError(ErrorCodes.DebugStale, 'no pool is running, so nothing is suspended');
+  return pool;
+}
+
+export function serveDebug(connection: Connection, session: MasterSession, notify: (send: () => Promise<void>) => void, answer: <T>(run: () => Promise<T> | T) => Promise<T>): { dispose(): void } {
+  const st = stateOf(session);
+  const listener = (kind: 'paused' | 'resumed', payload: unknown) => {
+    if (!st.editors.has(connection)) return;
+    if (kind === 'paused') notify(() => connection.sendNotification(DebugPaused.type, payload as SuspensionInfo));
+    else notify(() => connection.sendNotification(DebugResumed.type, payload as { id: string; how: string }));
+  };
+  st.listeners.add(listener);
+  const onWorkers = () => void follow(session, st);
+  session.on('workers', onWorkers);
+
+  connection.onRequest(SetDebugOnError.type, (p) =>
+    answer(() => {
+      if (typeof p?.on !== 'boolean') throw crewError(ErrorCodes.BadArgument, `${SetDebugOnError.method} needs { on: boolean }`);
+      if (p.on) st.editors.add(connection);
+      else st.editors.delete(connection);
+      if (typeof p.graceMs === 'number' && p.graceMs >= 0) st.graceMs = p.graceMs;
+      if (st.graceTimer && st.editors.size > 0) clearTimeout(st.graceTimer);
+      follow(session, st);
+    }),
+  );
+  connection.onRequest(DebugList.type, () => answer(() => (session.pool ? session.pool.debug.list().map(info) : [])));
+  connection.onRequest(DebugProperties.type, (p) =>
+    answer(async () => {
+      if (typeof p?.suspension !== 'string' || typeof p.objectId !== 'string') throw crewError(ErrorCodes.BadArgument, `${DebugProperties.method} needs { suspension, objectId }`);
+      const a = await livePool(session, st).debug.request(p.suspension, { op: 'properties', objectId: p.objectId });
+      return 'values' in a ? a.values : [];
+    }),
+  );
+  connection.onRequest(DebugEvaluate.type, (p) =>
+    answer(async () => {
+      if (typeof p?.suspension !== 'string' || typeof p.expression !== 'string' || !Number.isInteger(p.frame)) throw crewError(ErrorCodes.BadArgument, `${DebugEvaluate.method} needs { suspension, frame, expression }`);
+      const a = await livePool(session, st).debug.request(p.suspension, { op: 'evaluate', frame: p.frame, expression: p.expression });
+      return 'value' in a ? a.value : ({ name: p.expression, type: 'undefined', value: 'undefined' } satisfies DebugValue);
+    }),
+  );
+  connection.onRequest(DebugRestartRequest.type, (p) =>
+    answer(async () => {
+      const kinds = ['abort', 'retry', 'retryElsewhere', 'return', 'continue'];
+      if (typeof p?.suspension !== 'string' || !kinds.includes(p.restart?.kind)) throw crewError(ErrorCodes.BadArgument, `${DebugRestartRequest.method} needs { suspension, restart: { kind: ${kinds.join(' | ')} } }`);
+      if (p.restart.kind === 'return' && typeof p.restart.expression !== 'string') throw crewError(ErrorCodes.BadArgument, 'a return restart needs an expression');
+      const a = await livePool(session, st).debug.request(p.suspension, { op: 'restart', restart: p.restart, frame: p.frame });
+      return { how: 'restarted' in a ? a.restarted : 'done' };
+    }),
+  );
+
+  return {
+    dispose() {
+      st.listeners.delete(listener);
+      session.off('workers', onWorkers);
+      const wasDebugging = st.editors.delete(connection);
+      if (!wasDebugging || st.editors.size > 0) return;
+      // The last debugging editor left: give it time to come back, then let nothing hang.
+      st.graceTimer = setTimeout(() => {
+        const pool = session.pool;
+        if (!pool || st.editors.size > 0) return;
+        pool.setDebugOnError(false);
+        for (const s of pool.debug.list()) void pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } }).catch(() => undefined);
+      }, st.graceMs);
+      st.graceTimer.unref();
+    },
+  };
+}
