@@ -3,7 +3,7 @@
  * notifications, and the editor's questions and restarts as requests. Declared once and
  * imported by the language server (`server/lsp/debug.ts`) and the extension's Crew Debugger.
  */
-import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { DebugCondition, DebugFrame, DebugRestart, DebugValue } from './debug';
 
 export type { DebugCondition, DebugFrame, DebugRestart, DebugValue } from './debug';
@@ -37,7 +37,7 @@ export namespace DebugResumed {
 export namespace DebugList {
   export const method = 'crew/debugList' as const;
   /** editor -> master: suspensions now open (for an editor that attaches late). */
-  export const type = new RequestType<void, SuspensionInfo[], void>(method);
+  export const type = new RequestType0<SuspensionInfo[], void>(method);
 }
 
 export interface DebugPropertiesParams {
