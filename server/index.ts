@@ -25,6 +25,22 @@ export {
   type TaskOptions,
 } from './api';
 export { asCompleted, inCompletionOrder, parallel, runTask, type RunTaskOptions, type TaskResult } from './api-more';
+export {
+  agentStats,
+  exitAgent,
+  receive,
+  register,
+  self,
+  send,
+  spawn,
+  unregister,
+  whereis,
+  type AgentFunction,
+  type AgentRef,
+  type AttachMode,
+  type ExitNotice,
+  type SpawnOptions,
+} from './agents';
 export { form, type CallForm, type Form, type FormSource } from './form';
 export { WorkerPool, type PoolOptions } from './pool';
 export type { WorkerSummary } from './worker-link';

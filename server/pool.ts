@@ -12,6 +12,7 @@ import { isWorkerToMaster, type FormDef, type WorkerToMaster } from '../protocol
 import { CloseCodes, type Transport } from '../protocol/transport';
 import type { WorkerInfo } from '../protocol/messages';
 import { DebugBroker } from './debug-broker';
+import { AgentRouter } from './agent-router';
 import { FormRegistry } from './form';
 import { Scheduler, taskBytes } from './scheduler';
 import type { Task, TaskOutcome } from './task';
@@ -61,6 +62,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private readonly idsByName = new Map<string, string>();
   private readonly replayLog: ReplayEntry[] = [];
   private nextWorker = 1;
+  /** Routes messages between agents on different workers (Erlangen). */
+  readonly agents = new AgentRouter(this);
   private nextTask = 1;
   private noWorkerTimer?: NodeJS.Timeout;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
@@ -221,6 +224,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         return;
       case 'protocolError':
         this.audit.log('error', { worker: link.id, code: m.code, message: m.message });
+        return;
+      case 'agent':
+        this.agents.handle(m);
         return;
       case 'debugPaused':
         this.audit.log('state', { worker: link.id, debugger: 'suspended', error: `${m.condition.name}: ${m.condition.message}` });

@@ -1,5 +1,6 @@
 /** A unit of work as the master tracks it, from the call that made it to its result. */
 import type { RemoteErrorData } from '../protocol/errors';
+import type { AgentSpawnSpec } from '../protocol/agents';
 import type { FormDef } from '../protocol/messages';
 import type { WorkerLink } from './worker-link';
 
@@ -17,6 +18,8 @@ export interface Task {
   setup?: boolean;
   /** Must run on this worker; fails if it goes away. */
   target?: WorkerLink;
+  /** Start the form's function as an agent (Erlangen); the result is its reference. */
+  agent?: AgentSpawnSpec;
   /** Prefer these workers while any of them is alive. */
   allowed?: ReadonlySet<WorkerLink>;
   /** How many workers died while holding this task. */

@@ -45,3 +45,15 @@ test('dist-emacs whiten: defined on three workers, called on each with its own s
   assert.deepEqual(seen.map((m) => m[1]).sort(), ['w1', 'w2', 'w3'], 'one call per worker');
   assert.deepEqual(seen.map((m) => m[2]).sort(), ['Rings of Saturn', 'hello', 'x']);
 });
+
+test("Erlangen's parallel-map built from agents, across two workers", async () => {
+  const r = await runCrew(['run', example('erlangen-pmap.ts'), '--local', '2', '--audit-file', 'none']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.at(-1), JSON.stringify([3, 5, 7, 9, 11, 13, 15]));
+  const chunks = lines.slice(0, -1).map((l) => /^chunk at (\d+): (\[.*\]) from (w[12])$/.exec(l));
+  assert.equal(chunks.length, 3, r.stdout);
+  assert.ok(chunks.every(Boolean), r.stdout);
+  assert.deepEqual(chunks.map((m) => Number(m[1])).sort((a, b) => a - b), [0, 2, 4]);
+  assert.deepEqual(new Set(chunks.map((m) => m[3])), new Set(['w1', 'w2']), 'both workers took part');
+});
