@@ -147,7 +147,7 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   abandon(): void {
     const pause = this.pause;
     if (pause) void this.restart(pause, { op: 'restart', restart: { kind: 'abort' } }).catch(() => {});
-    this.setMode(false);
+    void this.setMode(false);
   }
 
   private ended(how: string): void {
