@@ -6,9 +6,14 @@
 import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { crewError, ErrorCodes } from './errors';
+import { fastDecode, fastEncode, NOT_SIMPLE } from './fast-value';
+import { decodeResults, decodeTasks, encodeResults, encodeTasks, RESULTS_TAG, TASKS_TAG } from './frames';
+import type { FormDef, ResultMsg, TaskMsg } from './messages';
 
 /** Encodes a user value. Throws `CREW_NOT_SERIALIZABLE` naming the type and its path. */
 export function encodeValue(value: unknown, root = 'value'): Uint8Array {
+  const fast = fastEncode(value);
+  if (fast) return fast;
   try {
     return serialize(value);
   } catch {
@@ -23,11 +28,23 @@ export function encodeValue(value: unknown, root = 'value'): Uint8Array {
 
 /** Decodes bytes from {@link encodeValue}. */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return deserialize(bytes);
+  const fast = fastDecode(bytes);
+  return fast === NOT_SIMPLE ? deserialize(bytes) : fast;
 }
 
-/** Encodes one protocol message as one binary frame. */
+/**
+ * Encodes one protocol message as one binary frame: `tasks` and `results` in their compact
+ * layouts (see frames.ts), everything else with V8.
+ */
 export function encodeFrame(message: object): Buffer {
+  const m = message as { t?: unknown; forms?: FormDef[]; tasks?: TaskMsg[]; resultGroup?: number; results?: ResultMsg[] };
+  if (m.t === 'tasks' && Array.isArray(m.forms) && Array.isArray(m.tasks) && Object.keys(m).length === (m.resultGroup === undefined ? 3 : 4)) {
+    const frame = encodeTasks(m.forms, m.tasks, m.resultGroup);
+    if (frame) return frame;
+  } else if (m.t === 'results' && Array.isArray(m.results) && Object.keys(m).length === 2) {
+    const frame = encodeResults(m.results);
+    if (frame) return frame;
+  }
   return serialize(message);
 }
 
@@ -35,6 +52,8 @@ export function encodeFrame(message: object): Buffer {
 export function decodeFrame(data: Buffer | ArrayBuffer | Buffer[]): unknown {
   const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   try {
+    if (buf[0] === TASKS_TAG) return decodeTasks(buf);
+    if (buf[0] === RESULTS_TAG) return decodeResults(buf);
     return deserialize(buf);
   } catch (err) {
     throw crewError(ErrorCodes.BadFrame, `undecodable frame of ${buf.length} bytes: ${(err as Error).message}`);

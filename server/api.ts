@@ -8,6 +8,7 @@ import type { FormDef } from '../protocol/messages';
 import { isCallForm, type Form } from './form';
 import { evalLocal, localFunction } from './local';
 import type { WorkerPool } from './pool';
+import type { TaskOutcome } from './task';
 import type { WorkerLink } from './worker-link';
 
 /** A pool, or null/undefined to evaluate on the master. */
@@ -229,26 +230,58 @@ export async function parallelMap<T>(pool: PoolArg, makeWork: MakeWork<T>, list:
       failed = true;
       reject(err);
     };
+    // Tasks are made as room appears rather than all at once, so a map over millions of
+    // elements holds a bounded number of tasks on the master while the workers stay fed.
+    const highWater = MAP_TASKS_PER_WORKER * Math.max(1, live.size);
+    let outstanding = 0;
+    let next = 0;
+    let wake: (() => void) | undefined;
+    const settle = (index: number) => (o: TaskOutcome) => {
+      outstanding--;
+      if (wake && outstanding <= highWater / 2) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+      if (failed) return;
+      if (!o.ok) return fail(o.error);
+      results[index] = o.value;
+      try {
+        resultDone?.(index, o.value);
+      } catch (err) {
+        return fail(err as Error);
+      }
+      if (--remaining === 0) resolve(results);
+    };
     void (async () => {
-      for (let i = 0; i < list.length && !failed; i++) {
-        const [f, extra] = workFor(makeWork, list[i], i);
-        const { def, args } = await live.forms.prepare(f, isCallForm(f) || extra ? 'call' : 'value');
-        const index = i;
-        live.submit({ def, args: encodeArgs(extra ? [...(args ?? []), ...extra] : args), timeoutMs: opts.timeoutMs }, (o) => {
-          if (failed) return;
-          if (!o.ok) return fail(o.error);
-          results[index] = o.value;
-          try {
-            resultDone?.(index, o.value);
-          } catch (err) {
-            return fail(err as Error);
-          }
-          if (--remaining === 0) resolve(results);
-        });
+      let sinceYield = 0;
+      while (next < list.length && !failed) {
+        if (outstanding >= highWater) {
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
+        // The first tasks go out while the rest are still being made.
+        if (++sinceYield > MAP_SUBMIT_SLICE) {
+          sinceYield = 0;
+          await new Promise<void>((r) => setImmediate(r));
+          continue;
+        }
+        const index = next++;
+        const [f, extra] = workFor(makeWork, list[index], index);
+        const mode = isCallForm(f) || extra ? 'call' : 'value';
+        const { def, args } = live.forms.lookup(f, mode) ?? (await live.forms.prepare(f, mode));
+        const all = !extra ? args : args && args.length > 0 ? [...args, ...extra] : extra;
+        outstanding++;
+        live.submit({ def, args: encodeArgs(all), timeoutMs: opts.timeoutMs }, settle(index));
       }
     })().catch(fail);
   });
 }
+
+/** Tasks of one map kept submitted per worker; about 2 windows of the tiniest tasks. */
+const MAP_TASKS_PER_WORKER = 4096;
+/** Tasks made before the map lets the first frames go out and results come in. */
+const MAP_SUBMIT_SLICE = 1024;
 
 /** The form for one element, and extra arguments when `makeWork` is itself a function form. */
 function workFor<T>(makeWork: MakeWork<T>, item: T, index: number): [Form, unknown[] | undefined] {

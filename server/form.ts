@@ -55,6 +55,24 @@ export class FormRegistry {
   /** Uncached forms are kept only recently, so one-off forms do not pile up. */
   private static readonly MAX_ONE_OFF = 2000;
   private oneOff = 0;
+  /** Call forms seen before, by identity: a map over one form asks for it once per element. */
+  private readonly byCallForm = new WeakMap<CallForm, FormDef>();
+
+  /**
+   * The definition of a form prepared before, found without waiting; undefined when `f`
+   * is new and needs {@link prepare}.
+   */
+  lookup(f: Form, mode: FormMode): { def: FormDef; args?: readonly unknown[] } | undefined {
+    if (isCallForm(f)) {
+      const def = this.byCallForm.get(f) ?? this.defs.get(keyOf('call', f.filename, 1, 1, 'js', f.code));
+      if (def) this.byCallForm.set(f, def);
+      return def && { def, args: f.args };
+    }
+    const src: FormSource | undefined = typeof f === 'string' ? { code: f } : f;
+    if (typeof src !== 'object' || src === null || typeof src.code !== 'string') return undefined;
+    const def = this.defs.get(keyOf(mode, src.filename ?? '<form>', src.line ?? 1, src.column ?? 1, src.lang, src.code));
+    return def && { def };
+  }
 
   /**
    * Prepares `f` for a worker. `mode` says how the worker runs it; `initArgs` are for a
@@ -62,7 +80,8 @@ export class FormRegistry {
    */
   async prepare(f: Form, mode: FormMode): Promise<{ def: FormDef; args?: readonly unknown[] }> {
     if (isCallForm(f)) {
-      const def = await this.define({ code: `(${f.code})`, filename: f.filename, lang: 'js' }, 'call', true, f.code);
+      const def = this.byCallForm.get(f) ?? (await this.define({ code: `(${f.code})`, filename: f.filename, lang: 'js' }, 'call', true, f.code));
+      this.byCallForm.set(f, def);
       return { def, args: f.args };
     }
     const src: FormSource = typeof f === 'string' ? { code: f } : f;
@@ -87,7 +106,7 @@ export class FormRegistry {
     const filename = src.filename ?? '<form>';
     const line = src.line ?? 1;
     const column = src.column ?? 1;
-    const key = `${mode}\0${filename}\0${line}\0${column}\0${src.lang ?? ''}\0${keyCode}`;
+    const key = keyOf(mode, filename, line, column, src.lang, keyCode);
     const hit = this.defs.get(key);
     if (hit) return hit;
     const compiled = await compile(src, filename, line, column);
@@ -99,6 +118,11 @@ export class FormRegistry {
     this.defs.set(key, def);
     return def;
   }
+}
+
+/** The registry's key for a form: the same text at the same place is the same form. */
+function keyOf(mode: FormMode, filename: string, line: number, column: number, lang: string | undefined, code: string): string {
+  return `${mode}\0${filename}\0${line}\0${column}\0${lang ?? ''}\0${code}`;
 }
 
 async function compile(src: FormSource, filename: string, line: number, column: number): Promise<{ code: string; map?: string }> {

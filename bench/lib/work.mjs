@@ -1,0 +1,46 @@
+// CPU work shared by every Node system in the benchmark, so each spins the same loop.
+
+/** Spins for `n` iterations of integer arithmetic and returns a checksum. */
+export function spin(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003;
+  return x;
+}
+
+/** Iterations of {@link spin} per millisecond on this machine, measured here. */
+export function calibrate() {
+  let n = 200_000;
+  for (;;) {
+    const t0 = performance.now();
+    spin(n);
+    const ms = performance.now() - t0;
+    if (ms > 50) return n / ms;
+    n *= 2;
+  }
+}
+
+/**
+ * The uneven map: many short tasks and a few long ones spread through the list. Returns
+ * each task's cost in milliseconds; the ideal finish time on `workers` workers is
+ * max(sum / workers, longest).
+ */
+export function unevenCosts() {
+  const costs = Array.from({ length: 200 }, () => 1);
+  for (const i of [10, 50, 90, 130, 170]) costs[i] = 50;
+  return costs;
+}
+
+export function idealMs(costs, workers) {
+  const sum = costs.reduce((a, b) => a + b, 0);
+  return Math.max(sum / workers, Math.max(...costs));
+}
+
+/** Percentile of sorted numbers. */
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Prints the one line the runner reads. */
+export function report(system, metrics) {
+  process.stdout.write(`BENCH ${JSON.stringify({ system, metrics })}\n`);
+}

@@ -1,0 +1,69 @@
+// The floor: bare `ws` between this process (the server, like Crew's master) and a child
+// process (the client, like a worker) that echoes every message. Nothing of Crew runs here.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import WebSocket, { WebSocketServer } from 'ws';
+import { percentile, report } from '../lib/work.mjs';
+
+if (process.argv[2] === 'echo') {
+  const ws = new WebSocket(`ws://127.0.0.1:${process.argv[3]}/`, { maxPayload: 512 * 1024 * 1024 });
+  ws.on('message', (data) => ws.send(data));
+  ws.on('close', () => process.exit(0));
+} else {
+  const quick = process.argv.includes('--quick');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 512 * 1024 * 1024 });
+  await new Promise((r) => wss.once('listening', r));
+  const child = fork(fileURLToPath(import.meta.url), ['echo', String(wss.address().port)]);
+  const ws = await new Promise((r) => wss.once('connection', r));
+  const roundTrip = (data) =>
+    new Promise((resolve) => {
+      ws.once('message', resolve);
+      ws.send(data);
+    });
+  const metrics = {};
+
+  const small = Buffer.alloc(16);
+  for (let i = 0; i < 500; i++) await roundTrip(small);
+  const lat = [];
+  for (let i = 0; i < (quick ? 500 : 2000); i++) {
+    const s = performance.now();
+    await roundTrip(small);
+    lat.push(performance.now() - s);
+  }
+  lat.sort((a, b) => a - b);
+  metrics.echo_p50_ms = percentile(lat, 50);
+  metrics.echo_p99_ms = percentile(lat, 99);
+
+  // Pipelined: every message is sent at once and the echoes counted.
+  const M = quick ? 50_000 : 200_000;
+  let got = 0;
+  const t = performance.now();
+  await new Promise((resolve) => {
+    const count = () => {
+      if (++got === M) {
+        ws.off('message', count);
+        resolve();
+      }
+    };
+    ws.on('message', count);
+    for (let i = 0; i < M; i++) ws.send(small);
+  });
+  metrics.pipelined_msgs_s = M / ((performance.now() - t) / 1000);
+
+  // The same bytes as Crew's large-value round trip: 64 MiB out and back.
+  const big = Buffer.from(new Float64Array(8 * 1024 * 1024).map((_, i) => i).buffer);
+  const rates = [];
+  for (let i = 0; i < 3; i++) {
+    const s = performance.now();
+    const back = await roundTrip(big);
+    if (back.length !== big.length) throw new Error('echo lost bytes');
+    rates.push((2 * big.length) / 2 ** 20 / ((performance.now() - s) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  metrics.large_mib_s = rates[1];
+
+  ws.close();
+  await new Promise((r) => child.once('exit', r));
+  wss.close();
+  report('floor', metrics);
+}
