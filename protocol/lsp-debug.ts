@@ -87,3 +87,16 @@ export namespace SetDebugOnError {
   /** editor -> master: suspend at errors on workers (the `crew.debugOnError` setting). */
   export const type = new RequestType<SetDebugOnErrorParams, void, void>(method);
 }
+
+export interface DebugAttachParams {
+  /** The worker whose eval thread VS Code's own debugger should attach to. */
+  worker: string;
+}
+export namespace DebugAttach {
+  export const method = 'crew/debugAttach' as const;
+  /**
+   * editor -> master: a one-time `ws://` address on the master's loopback that proxies the
+   * worker's eval thread inspector, for js-debug's `websocketAddress` attach.
+   */
+  export const type = new RequestType<DebugAttachParams, { websocketAddress: string }, void>(method);
+}

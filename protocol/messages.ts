@@ -4,6 +4,7 @@
  * Before authentication only the JSON handshake messages in `handshake.ts` are accepted.
  * After it, every frame is one binary {@link LinkMessage} encoded by `codec.ts`.
  */
+import { cdpToMasterTags, cdpToWorkerTags, type CdpToMaster, type CdpToWorker } from './cdp-relay';
 import { debugToMasterTags, debugToWorkerTags, type DebugToMaster, type DebugToWorker } from './debug';
 import { isAgentMsg, isAgentSpawnSpec, type AgentMsg, type AgentSpawnSpec } from './agents';
 import type { RemoteErrorData } from './errors';
@@ -110,12 +111,12 @@ export namespace ProtocolError {
   export interface Msg { t: 'protocolError'; code: string; message: string }
 }
 
-export type MasterToWorker = AgentMsg.Msg | Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg | DebugToWorker;
-export type WorkerToMaster = AgentMsg.Msg | Ready.Msg | Results.Msg | Output.Msg | EvalThreadRestarted.Msg | ProtocolError.Msg | DebugToMaster;
+export type MasterToWorker = AgentMsg.Msg | Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg | DebugToWorker | CdpToWorker;
+export type WorkerToMaster = AgentMsg.Msg | Ready.Msg | Results.Msg | Output.Msg | EvalThreadRestarted.Msg | ProtocolError.Msg | DebugToMaster | CdpToMaster;
 export type LinkMessage = MasterToWorker | WorkerToMaster;
 
-const masterToWorkerTags = new Set<string>(['agent', 'tasks', 'interrupt', 'shutdown', 'protocolError', ...debugToWorkerTags]);
-const workerToMasterTags = new Set<string>(['agent', 'ready', 'results', 'output', 'evalThreadRestarted', 'protocolError', ...debugToMasterTags]);
+const masterToWorkerTags = new Set<string>(['agent', 'tasks', 'interrupt', 'shutdown', 'protocolError', ...debugToWorkerTags, ...cdpToWorkerTags]);
+const workerToMasterTags = new Set<string>(['agent', 'ready', 'results', 'output', 'evalThreadRestarted', 'protocolError', ...debugToMasterTags, ...cdpToMasterTags]);
 
 /** Checks the shape of a decoded frame well enough that handlers can trust its fields. */
 export function isMasterToWorker(m: unknown): m is MasterToWorker {

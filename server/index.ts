@@ -41,6 +41,7 @@ export {
   type ExitNotice,
   type SpawnOptions,
 } from './agents';
+export { cdpAddress } from './cdp-proxy';
 export { form, type CallForm, type Form, type FormSource } from './form';
 export { WorkerPool, type PoolOptions } from './pool';
 export type { WorkerSummary } from './worker-link';

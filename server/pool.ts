@@ -11,6 +11,7 @@ import { isSigningOffer, Signer, signingKey } from '../protocol/signing';
 import { isWorkerToMaster, type FormDef, type WorkerToMaster } from '../protocol/messages';
 import { CloseCodes, type Transport } from '../protocol/transport';
 import type { WorkerInfo } from '../protocol/messages';
+import type { CdpToMaster } from '../protocol/cdp-relay';
 import { DebugBroker } from './debug-broker';
 import { AgentRouter } from './agent-router';
 import { FormRegistry } from './form';
@@ -44,6 +45,8 @@ export interface PoolOptions {
 export interface PoolEvents {
   'workers-changed': [workers: WorkerSummary[]];
   output: [worker: string, stream: 'stdout' | 'stderr', text: string];
+  /** Raw CDP from a worker's eval thread, for the debugger proxy (`cdp-proxy.ts`). */
+  cdp: [link: WorkerLink, message: CdpToMaster];
 }
 
 interface ReplayEntry {
@@ -237,6 +240,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         return;
       case 'debugResponse':
         this.debug.onResponse(m);
+        return;
+      case 'cdpMessage':
+      case 'cdpClose':
+        this.emit('cdp', link, m);
         return;
       case 'ready':
         return;

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { isAgentMsg, type AgentMsg } from '../protocol/agents';
-import { encodeFrame } from '../protocol/codec';
+import { encodeFrame, movableArgs } from '../protocol/codec';
 import { ErrorCodes } from '../protocol/errors';
 import type { FromEvalThread, RunTasks } from '../protocol/eval-thread';
 import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
@@ -83,6 +83,11 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   private agentNode?: AgentMsg.Msg;
 
+  /** The eval thread's id, for debuggers that attach to it. */
+  get threadId(): number {
+    return this.thread.threadId;
+  }
+
   get busy(): boolean {
     return this.inflight.size > 0;
   }
@@ -115,8 +120,10 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private post(msg: RunTasks.Msg): void {
-    if (this.gate) void this.gate.then(() => this.thread.postMessage(msg));
-    else this.thread.postMessage(msg);
+    // Large arguments move to the thread instead of being copied twice.
+    const moved = movableArgs(msg.forms, msg.tasks);
+    if (this.gate) void this.gate.then(() => this.thread.postMessage(msg, moved));
+    else this.thread.postMessage(msg, moved);
   }
 
   private spawn(): void {

@@ -15,6 +15,7 @@ import { isLoopback, parseHostPort } from '../protocol/address';
 import { fitResultsFrame } from '../protocol/frame-limit';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../protocol/tls';
 import { CloseCodes, type Transport } from '../protocol/transport';
+import { CdpRelay } from './cdp-relay';
 import { EvalHost } from './eval-host';
 
 export interface WorkerOptions {
@@ -92,6 +93,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     current?.send(msg);
   });
   host.debug.on('resumed', (msg) => current?.send(msg));
+  const relay = new CdpRelay(() => host.threadId, (m) => current?.send(m));
   // Agents talk to agents on other nodes through the master.
   host.on('agent', (m) => current?.send(m));
   host.on('restarted', (reason) => {
@@ -129,6 +131,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         if (current === link) {
           current = undefined;
           host.debug.abandon();
+          relay.closeAll('the master went away');
         }
         audit.log('disconnect', { master: link.peer, session: mine, reason });
         resolve(outcome);
@@ -152,6 +155,15 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         return;
       case 'debugMode':
         host.setDebugMode(m.on);
+        return;
+      case 'cdpOpen':
+        relay.open(m.sid);
+        return;
+      case 'cdpMessage':
+        relay.message(m.sid, m.message);
+        return;
+      case 'cdpClose':
+        relay.close(m.sid);
         return;
       case 'debugSuspend':
         host.debug.suspend();

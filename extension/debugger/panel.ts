@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
+import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
 import { debuggerHtml } from './webview';
 
 /** Messages from the webview. */
@@ -15,6 +15,7 @@ type FromView =
   | { type: 'evaluate'; reqId: number; id: string; frame: number; expression: string }
   | { type: 'restart'; reqId: number; id: string; restart: { kind: string; expression?: string }; frame?: number }
   | { type: 'open'; file: string; line: number; column: number }
+  | { type: 'attach'; worker: string }
   | { type: 'ready' };
 
 export class DebuggerPanel implements vscode.Disposable {
@@ -75,6 +76,7 @@ export class DebuggerPanel implements vscode.Disposable {
       return;
     }
     if (m.type === 'open') return this.open(m.file, m.line, m.column);
+    if (m.type === 'attach') return this.attach(m.worker);
     try {
       let result: unknown;
       if (m.type === 'properties') result = await this.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
@@ -83,6 +85,26 @@ export class DebuggerPanel implements vscode.Disposable {
       void this.panel?.webview.postMessage({ type: 'reply', reqId: m.reqId, ok: true, result });
     } catch (err) {
       void this.panel?.webview.postMessage({ type: 'reply', reqId: m.reqId, ok: false, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * Goes beyond SLDB: VS Code's own debugger attaches to the suspended worker's eval thread
+   * through the master's proxy, so the native call stack, variables and debug console work.
+   */
+  async attach(worker: string): Promise<void> {
+    try {
+      const { websocketAddress } = await this.client.sendRequest(DebugAttach.type, { worker });
+      const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
+        type: 'pwa-node',
+        request: 'attach',
+        name: `Crew worker ${worker}`,
+        websocketAddress,
+        continueOnAttach: false,
+      });
+      if (!ok) void vscode.window.showWarningMessage(`Crew: VS Code's debugger did not attach to ${worker}.`);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Crew: cannot attach VS Code's debugger to ${worker}: ${(err as Error).message}`);
     }
   }
 

@@ -139,6 +139,10 @@ function render(entry) {
     ret.addEventListener('click', () => doRestart({ kind: 'return', expression: value.value || 'undefined' }));
     restarts.append(ret, value);
   }
+  const attach = el('button', 'crew-attach', 'Open in VS Code Debugger');
+  attach.title = 'Attach VS Code\'s own debugger to this worker through the master';
+  attach.addEventListener('click', () => vscode.postMessage({ type: 'attach', worker: info.worker }));
+  restarts.append(attach);
   root.append(el('h3', '', 'Restarts'), restarts, status);
 
   root.append(el('h3', '', 'Backtrace'));

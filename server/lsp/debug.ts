@@ -7,7 +7,8 @@
 import type { Connection } from 'vscode-languageserver';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { DebugValue } from '../../protocol/debug';
-import { DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
+import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
+import { cdpAddress } from '../cdp-proxy';
 import type { Suspension } from '../debug-broker';
 import type { WorkerPool } from '../pool';
 import type { MasterSession } from './session';
@@ -98,6 +99,13 @@ export function serveDebug(connection: Connection, session: MasterSession, notif
       if (p.restart.kind === 'return' && typeof p.restart.expression !== 'string') throw crewError(ErrorCodes.BadArgument, 'a return restart needs an expression');
       const a = await livePool(session, st).debug.request(p.suspension, { op: 'restart', restart: p.restart, frame: p.frame });
       return { how: 'restarted' in a ? a.restarted : 'done' };
+    }),
+  );
+
+  connection.onRequest(DebugAttach.type, (p) =>
+    answer(async () => {
+      if (typeof p?.worker !== 'string') throw crewError(ErrorCodes.BadArgument, `${DebugAttach.method} needs { worker }`);
+      return { websocketAddress: await cdpAddress(livePool(session, st), p.worker) };
     }),
   );
 

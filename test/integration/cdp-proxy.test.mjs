@@ -1,0 +1,70 @@
+// The master's CDP endpoint: a standard DevTools client attaches to a suspended worker's eval
+// thread through the master, sees the live paused frame, and a used token is refused.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import { cdpAddress, evalOn, ErrorCodes } from 'crew';
+import { localPool } from '../helpers.mjs';
+
+let pool;
+before(async () => {
+  pool = await localPool(1);
+  pool.setDebugOnError(true);
+});
+after(async () => {
+  await pool?.close();
+});
+
+function cdpClient(url) {
+  const ws = new WebSocket(url);
+  const events = [];
+  const replies = new Map();
+  const waiters = [];
+  let id = 0;
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    if (m.id) replies.get(m.id)?.(m);
+    else {
+      events.push(m);
+      for (const w of [...waiters]) if (w.method === m.method) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+    }
+  });
+  return {
+    ws,
+    opened: new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); }),
+    send: (method, params = {}) => new Promise((resolve) => { const i = ++id; replies.set(i, resolve); ws.send(JSON.stringify({ id: i, method, params })); }),
+    event: (method) => { const hit = events.find((e) => e.method === method); return hit ? Promise.resolve(hit) : new Promise((resolve) => waiters.push({ method, resolve })); },
+  };
+}
+
+test('a DevTools client attaches through the master to the suspended eval thread', async () => {
+  const paused = new Promise((r) => pool.debug.once('paused', r));
+  const call = evalOn(pool, 'w1', { code: 'function scale(x) { const factor = 3; throw new Error("scale failed " + x * factor) }\nscale(14)', filename: '/src/scale.js' });
+  const s = await paused;
+  const url = await cdpAddress(pool, 'w1');
+  assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/crew\/w1\/[0-9a-f]{48}$/);
+  const c = cdpClient(url);
+  await c.opened;
+  const pid = await c.send('Runtime.evaluate', { expression: 'process.pid' });
+  assert.equal(pid.result.result.value, pool.workers[0].pid, 'the endpoint is the worker process');
+  await c.send('Debugger.enable');
+  const p = await c.event('Debugger.paused');
+  assert.equal(p.params.callFrames[0].functionName, 'scale');
+  const factor = await c.send('Debugger.evaluateOnCallFrame', { callFrameId: p.params.callFrames[0].callFrameId, expression: 'factor * x' });
+  assert.equal(factor.result.result.value, 42);
+  c.ws.close();
+  // The token was for one attachment only.
+  const again = await new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) }));
+    ws.on('error', () => {});
+  });
+  assert.equal(again.code, 4001);
+  assert.match(again.reason, /used or expired token/);
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"attached"' } });
+  assert.equal(await call, 'attached');
+});
+
+test('asking for an unknown worker names it', async () => {
+  await assert.rejects(cdpAddress(pool, 'w9'), (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message));
+});
