@@ -6,6 +6,8 @@ import { startWorker } from '../worker/worker-main';
 import { parseArgs } from 'node:util';
 import { auditOptions, commonOptions, ExitCodes, intOption, makeAudit, reportFatal, UsageError, type Options } from './cli-common';
 import { startMaster } from './connect';
+import { launchCommand, readSecretLine } from './launch';
+import { showProgress } from './progress';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './cli-link';
 import { startRepl } from './repl';
 import { runScript } from './run-script';
@@ -19,6 +21,9 @@ Usage:
   crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F)
       Start a worker that listens for a master (--port), or dials one (--connect,
       --resource-file). A dialing worker reconnects with backoff when its master goes away.
+  crew launch --ssh host1,host2 (--connect HOST:PORT | --resource-file F)
+      Start workers on other machines over ssh; they dial the master. The secret goes
+      over the ssh channel, never as an argument.
   crew run SCRIPT.ts [--local N] [--workers h:p,...]
       Run a driver script against a pool. The pool and the API are globals, and a default
       exported function is called with the pool.
@@ -48,6 +53,7 @@ const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PO
   --member ID          Job id to match the master's (from the resource file by default)
   --persist            Keep redialing even after the master shuts down
   --require-signed     Run only signed requests; refuse unsigned, mis-signed or replayed code
+  --secret-stdin       Read the secret from the first line of stdin (used by crew launch)
   --exit-with-parent   Exit when stdin closes (used for local workers)
   --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
@@ -64,6 +70,7 @@ const MASTER_HELP = `Usage: crew master [options]
   --result-group N     Workers return results N to a frame, or fewer when they run out of work
   --sign               Sign every request, and start local workers with --require-signed
                        (workers with --require-signed are signed for in any case)
+  --progress           Show a progress bar for long runs of work (default: when stderr is a terminal)
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -73,6 +80,7 @@ const masterOptions = {
   'task-group': { type: 'string' },
   'result-group': { type: 'string' },
   sign: { type: 'boolean' },
+  progress: { type: 'boolean' },
   workers: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -106,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
       return worker(rest);
     case 'master':
       return master(rest);
+    case 'launch':
+      return launchCommand(rest);
     case 'run':
       return run(rest);
     default:
@@ -124,6 +134,7 @@ async function worker(args: string[]): Promise<number> {
     member: { type: 'string' },
     persist: { type: 'boolean' },
     'require-signed': { type: 'boolean' },
+    'secret-stdin': { type: 'boolean' },
     'exit-with-parent': { type: 'boolean' },
     'eval-heap-mb': { type: 'string' },
     ...linkCliOptions,
@@ -131,13 +142,13 @@ async function worker(args: string[]): Promise<number> {
   if (values.help) return help(WORKER_HELP);
   const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
   if (modes !== 1) throw new UsageError('crew worker needs exactly one of --port, --connect or --resource-file');
-  const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET;
+  const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET || !!values['secret-stdin'];
   const handle = await startWorker({
     port: intOption(values.port, 'port'),
     host: values.host,
     connect: values.connect,
     resourceFile: values['resource-file'],
-    secret: resolveSecret({ secretFile: values['secret-file'] }),
+    secret: values['secret-stdin'] ? await readSecretLine() : resolveSecret({ secretFile: values['secret-file'] }),
     secretGiven,
     name: values.name,
     member: values.member,
@@ -190,6 +201,7 @@ async function master(args: string[]): Promise<number> {
   const { values } = parse(args, masterOptions);
   if (values.help) return help(MASTER_HELP);
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
+  if (values.progress || process.stderr.isTTY) showProgress(pool);
   await startRepl(pool);
   return ExitCodes.Ok;
 }
@@ -199,10 +211,12 @@ async function run(args: string[]): Promise<number> {
   if (values.help) return help(`Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`);
   if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
+  const hideProgress = values.progress || process.stderr.isTTY ? showProgress(pool) : undefined;
   try {
     await runScript(positionals[0], pool);
     return ExitCodes.Ok;
   } finally {
+    hideProgress?.();
     await pool.close('script finished');
   }
 }

@@ -41,6 +41,8 @@ export {
   type ExitNotice,
   type SpawnOptions,
 } from './agents';
+export { launchWorkers, type LaunchOptions } from './launch';
+export { formatBar, showProgress, trackProgress, type Progress } from './progress';
 export { cdpAddress } from './cdp-proxy';
 export { form, type CallForm, type Form, type FormSource } from './form';
 export { WorkerPool, type PoolOptions } from './pool';

@@ -1,0 +1,77 @@
+// crew launch --ssh: workers started over ssh dial the master; the secret goes over the
+// channel's stdin, never in the arguments or the environment. ssh itself is replaced by a
+// script that runs the remote command here, so the test needs no ssh server.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { evalOn, startMaster } from 'crew';
+import { cli, root, runCrew, SECRET, sleep, startCrew, tempDir } from '../helpers.mjs';
+
+const fakeSsh = join(root, 'test/seeds/fixtures/fake-ssh.sh');
+
+test('crew launch starts a worker per host over ssh, with the secret only on stdin', async () => {
+  const dir = tempDir();
+  const rsc = join(dir, 'job.rsc');
+  const log = join(dir, 'ssh.log');
+  const pool = await startMaster({ secret: SECRET, resourceFile: rsc, audit: { to: 'none' } });
+  const launcher = await startCrew(
+    ['launch', '--ssh', 'alice@localhost,127.0.0.1', '--resource-file', rsc, '--ssh-command', fakeSsh, '--remote-command', `${process.execPath} ${cli}`],
+    { env: { FAKE_SSH_LOG: log } },
+  );
+  try {
+    await pool.waitForWorkers(2, 30_000);
+    assert.deepEqual(pool.workers.map((w) => w.name).sort(), ['127.0.0.1-1', 'localhost-1']);
+    assert.equal(await evalOn(pool, 'localhost-1', '6 * 7'), 42);
+    const recorded = readFileSync(log, 'utf8');
+    assert.ok(!recorded.includes(SECRET), 'the secret is neither an argument nor in the environment of ssh');
+    assert.match(recorded, /^ARG alice@localhost$/m);
+    assert.match(recorded, /^ARG .* worker --connect 127\.0\.0\.1:\d+ --name localhost-1 --secret-stdin --exit-with-parent --member \w+$/m);
+    assert.match(recorded, /^ARG -T$/m);
+  } finally {
+    launcher.child.kill('SIGTERM');
+  }
+  const exit = await launcher.exited;
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stderr, /started 2 workers on 2 hosts/);
+  // Closing the channel ends the remote workers.
+  for (let i = 0; i < 200 && pool.size > 0; i++) await sleep(25);
+  assert.equal(pool.size, 0);
+  await pool.close();
+});
+
+test('crew launch refuses bad input with clear errors', async () => {
+  const none = await runCrew(['launch', '--connect', '127.0.0.1:4005']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /needs --ssh host1,host2/);
+  const both = await runCrew(['launch', '--ssh', 'h', '--connect', '127.0.0.1:1', '--resource-file', 'x']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /exactly one of --connect or --resource-file/);
+  const badAddress = await runCrew(['launch', '--ssh', 'h', '--connect', 'nowhere']);
+  assert.match(badAddress.stderr, /"nowhere" is not host:port/);
+  const noSsh = await runCrew(['launch', '--ssh', 'h', '--connect', '127.0.0.1:1', '--ssh-command', join(tempDir(), 'no-such-ssh')]);
+  assert.equal(noSsh.code, 3);
+  assert.match(noSsh.stderr, /cannot run the ssh command ".*no-such-ssh": spawn .* ENOENT/);
+  const flag = await runCrew(['launch', '--ssh=-oProxyCommand=x', '--connect', '127.0.0.1:1']);
+  assert.match(flag.stderr, /"-oProxyCommand=x" is not a host name/);
+});
+
+test('crew worker --secret-stdin takes the secret from the first line of stdin', async () => {
+  const pool = await startMaster({ secret: SECRET, audit: { to: 'none' } });
+  const { port } = pool.listenAddress;
+  const worker = await startCrew(['worker', '--connect', `127.0.0.1:${port}`, '--secret-stdin', '--exit-with-parent', '--audit-file', 'none'], { env: { CREW_SECRET: '' } });
+  try {
+    worker.child.stdin.write(`${SECRET}\n`);
+    await pool.waitForWorkers(1, 30_000);
+    assert.equal(await evalOn(pool, null, '"in"'), 'in');
+  } finally {
+    worker.child.stdin.end();
+  }
+  assert.equal((await worker.exited).code, 0, 'the worker leaves when stdin closes');
+  await pool.close();
+  const early = await startCrew(['worker', '--connect', `127.0.0.1:${port}`, '--secret-stdin', '--audit-file', 'none'], { env: { CREW_SECRET: '' } });
+  early.child.stdin.end();
+  const r = await early.exited;
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /stdin ended before a secret line arrived/);
+});

@@ -1,0 +1,72 @@
+// Progress of long runs of work: sampled from the pool, drawn as a bar on a terminal line.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { formatBar, parallelMap, showProgress, trackProgress } from 'crew';
+import { localPool, runCrew, tempDir } from '../helpers.mjs';
+
+let pool;
+before(async () => {
+  pool = await localPool(2);
+});
+after(async () => {
+  await pool?.close();
+});
+
+const slowMap = (n) => parallelMap(pool, (i) => `new Promise((r) => setTimeout(() => r(${i}), 25))`, Array.from({ length: n }, (_, i) => i));
+
+test('trackProgress reports done and total during a run, and undefined when it ends', async () => {
+  const samples = [];
+  const stop = trackProgress(pool, (p) => samples.push(p), { intervalMs: 10, delayMs: 0 });
+  await slowMap(24);
+  for (let i = 0; i < 100 && samples.at(-1) !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  stop();
+  const seen = samples.filter(Boolean);
+  assert.ok(seen.length >= 2, `samples: ${seen.length}`);
+  for (const p of seen) {
+    assert.equal(p.total, 24);
+    assert.ok(p.done >= 0 && p.done <= 24);
+    assert.equal(p.workers, 2);
+  }
+  assert.ok(seen.at(-1).done >= seen[0].done, 'done only grows');
+  assert.equal(samples.at(-1), undefined, 'the end of the run is reported');
+});
+
+test('showProgress draws a bar on one line and clears it; short runs draw nothing', async () => {
+  let out = '';
+  const stream = { columns: 100, write: (s) => (out += s) };
+  const hide = showProgress(pool, { stream, intervalMs: 10, delayMs: 0 });
+  await slowMap(20);
+  await new Promise((r) => setTimeout(r, 100));
+  hide();
+  assert.match(out, /\r\[[#.]+\] +\d+\/20 tasks +\d+%  2 workers  \d+\.\d s\x1b\[K/);
+  assert.ok(out.endsWith('\r\x1b[K'), 'the bar is cleared at the end');
+
+  out = '';
+  const hide2 = showProgress(pool, { stream, intervalMs: 10, delayMs: 60_000 });
+  await slowMap(4);
+  hide2();
+  assert.equal(out, '');
+});
+
+test('formatBar fits the terminal width', () => {
+  const line = formatBar({ done: 50, total: 200, workers: 3, elapsedMs: 1500 }, 60);
+  assert.equal(line, '[#####................] 50/200 tasks  25%  3 workers  1.5 s');
+  assert.ok(line.length <= 60);
+  assert.match(formatBar({ done: 0, total: 0, workers: 1, elapsedMs: 0 }), /\[\.+\] 0\/0 tasks   0%  1 worker  0\.0 s/);
+});
+
+test('crew run --progress draws the bar on stderr, and stdout stays clean', async () => {
+  const script = join(tempDir(), 'long.ts');
+  writeFileSync(script, `import { parallelMap } from 'crew';
+export default async function (pool) {
+  const r = await parallelMap(pool, (i) => \`new Promise((r) => setTimeout(() => r(\${i}), 40))\`, Array.from({ length: 40 }, (_, i) => i));
+  console.log(r.length);
+}
+`);
+  const r = await runCrew(['run', script, '--local', '2', '--progress', '--audit-file', 'none']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '40\n');
+  assert.match(r.stderr, /\[[#.]+\] +\d+\/40 tasks/);
+});
