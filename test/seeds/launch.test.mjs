@@ -75,3 +75,22 @@ test('crew worker --secret-stdin takes the secret from the first line of stdin',
   assert.equal(r.code, 3);
   assert.match(r.stderr, /stdin ended before a secret line arrived/);
 });
+
+// With a real ssh server at hand: CREW_TEST_SSH_HOST=user@host, and CREW_TEST_SSH_COMMAND for
+// an ssh wrapper with the port and key. Crew must be runnable there as `node <this cli>`.
+const sshHost = process.env.CREW_TEST_SSH_HOST;
+test('crew launch over a real ssh server', { skip: sshHost ? false : 'set CREW_TEST_SSH_HOST to run' }, async () => {
+  const rsc = join(tempDir(), 'job.rsc');
+  const pool = await startMaster({ secret: SECRET, resourceFile: rsc, audit: { to: 'none' } });
+  const launcher = await startCrew(['launch', '--ssh', sshHost, '--per-host', '2', '--resource-file', rsc, '--ssh-command', process.env.CREW_TEST_SSH_COMMAND ?? 'ssh', '--remote-command', `${process.execPath} ${cli}`]);
+  try {
+    await pool.waitForWorkers(2, 30_000);
+    assert.equal(await evalOn(pool, null, 'process.env.CREW_SECRET ?? "none"'), 'none');
+  } finally {
+    launcher.child.kill('SIGTERM');
+  }
+  await launcher.exited;
+  for (let i = 0; i < 200 && pool.size > 0; i++) await sleep(25);
+  assert.equal(pool.size, 0);
+  await pool.close();
+});
