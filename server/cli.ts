@@ -10,6 +10,7 @@ import { launchCommand, readSecretLine } from './launch';
 import { showProgress } from './progress';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './cli-link';
 import { startRepl } from './repl';
+import { lspCommand } from './lsp-command';
 import { runScript } from './run-script';
 
 const HELP = `crew: distributed, interactive evaluation for TypeScript and JavaScript
@@ -27,6 +28,9 @@ Usage:
   crew run SCRIPT.ts [--local N] [--workers h:p,...]
       Run a driver script against a pool. The pool and the API are globals, and a default
       exported function is called with the pool.
+  crew lsp (--stdio | --port P) [--local N] [--workers h:p,...]
+      Serve the master to an editor over the Language Server Protocol (the VS Code
+      extension starts this itself). Over TCP, editors authenticate with the secret.
 
 Common options:
   --secret-file F        Shared secret (else CREW_SECRET, else ~/.config/crew/secret,
@@ -118,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
       return launchCommand(rest);
     case 'run':
       return run(rest);
+    case 'lsp':
+      return lspCommand(rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

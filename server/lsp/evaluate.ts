@@ -1,0 +1,135 @@
+/**
+ * Evaluation requests from the editor. Unlike `evalFormAllWorkers`, which fails with the
+ * first error, each worker's value or error is kept, so the editor can show every worker's
+ * outcome. LSP cancellation interrupts the workers still running the form.
+ */
+import { ResponseError, type CancellationToken } from 'vscode-languageserver';
+import { CrewError, crewError, ErrorCodes } from '../../protocol/errors';
+import type { FormDef } from '../../protocol/messages';
+import { LspErrorCodes, type EvalAllParams, type EvalOnParams, type EvalParams, type EvalResult, type ProgressParams, type WorkerOutcome } from '../../protocol/lsp';
+import type { FormSource } from '../form';
+import type { TaskOutcome } from '../task';
+import { errorOutcome, valueOutcome } from './present';
+import type { WorkerPool } from '../pool';
+import type { MasterSession } from './session';
+
+export type ProgressSink = (progress: ProgressParams) => void;
+
+function toForm(p: EvalParams): FormSource {
+  return { code: p.code, filename: p.filename, line: p.line, column: p.column };
+}
+
+function cancelled(what: string): ResponseError<void> {
+  return new ResponseError(LspErrorCodes.RequestCancelled, `evaluation cancelled: ${what}`);
+}
+
+/** Runs on the master. Its own code cannot be interrupted, so cancelling only stops waiting. */
+export async function evalMaster(session: MasterSession, p: EvalParams, token: CancellationToken): Promise<EvalResult> {
+  const work = session.master.evaluate(toForm(p)).then(
+    (v) => valueOutcome('master', v, p.colors),
+    (err: unknown) => errorOutcome('master', err),
+  );
+  const outcome = await new Promise<WorkerOutcome | undefined>((resolve) => {
+    const sub = token.onCancellationRequested(() => resolve(undefined));
+    void work.then((o) => {
+      sub.dispose();
+      resolve(o);
+    });
+  });
+  if (!outcome) throw cancelled('the master stopped waiting; code running on the master itself finishes on its own');
+  return { where: 'master', outcomes: [outcome] };
+}
+
+/** Runs once on every ready worker, or on the master when the pool is empty. */
+export async function evalAll(session: MasterSession, p: EvalAllParams, token: CancellationToken, progress: ProgressSink): Promise<EvalResult> {
+  const pool = session.pool;
+  if (!pool || pool.size === 0) return evalMaster(session, p, token);
+  const prepared = await prepare(pool, p);
+  if ('where' in prepared) return prepared;
+  const { def } = prepared;
+  if (token.isCancellationRequested) throw cancelled('before it started');
+  const replay = p.replay === true;
+  if (replay) pool.addReplay(def);
+  const links = [...pool.readyLinks()];
+  const result = runTracked(pool, links.map((l) => l.id), token, progress, p.progressToken, (settle) =>
+    links.map((target) => pool.submit({ def, target, setup: replay }, (o) => settle(target.id, o)).id),
+  p.colors);
+  session.workersTouched();
+  return result;
+}
+
+/** Runs on one named worker, on whichever is free (`worker: null`), or on `master`. */
+export async function evalOn(session: MasterSession, p: EvalOnParams, token: CancellationToken, progress: ProgressSink): Promise<EvalResult> {
+  if (p.worker === 'master') return evalMaster(session, p, token);
+  const pool = session.pool;
+  if (!pool || pool.size === 0) {
+    if (p.worker === null) return evalMaster(session, p, token);
+    throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}: the pool is empty`);
+  }
+  const target = p.worker === null ? undefined : pool.link(p.worker);
+  if (p.worker !== null && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
+  const prepared = await prepare(pool, p);
+  if ('where' in prepared) return prepared;
+  const { def } = prepared;
+  if (token.isCancellationRequested) throw cancelled('before it started');
+  const key = target?.id ?? 'any';
+  const result = runTracked(pool, [key], token, progress, p.progressToken, (settle) => [pool.submit({ def, target }, (o) => settle(key, o)).id], p.colors);
+  session.workersTouched();
+  return result;
+}
+
+/**
+ * Compiles the form on the master. Code that does not compile is an outcome of `master`,
+ * shown where it was evaluated like any other error, not a failed request.
+ */
+async function prepare(pool: WorkerPool, p: EvalParams): Promise<{ def: FormDef } | EvalResult> {
+  try {
+    return await pool.forms.prepare(toForm(p), 'value');
+  } catch (err) {
+    if (err instanceof CrewError && (err.code === ErrorCodes.FormSyntax || err.code === ErrorCodes.BadForm)) return { where: 'master', outcomes: [errorOutcome('master', err)] };
+    throw err;
+  }
+}
+
+type Settle = (key: string, outcome: TaskOutcome) => void;
+
+/**
+ * Submits tasks (through `submit`, which returns their ids in the order of `keys`) and
+ * collects one outcome per key, reporting progress as each arrives. On cancellation the
+ * workers holding a task that has not finished are interrupted.
+ */
+function runTracked(pool: WorkerPool, keys: string[], token: CancellationToken, progress: ProgressSink, progressToken: string | undefined, submit: (settle: Settle) => number[], colors?: boolean): Promise<EvalResult> {
+  return new Promise<EvalResult>((resolve, reject) => {
+    const outcomes = new Map<string, WorkerOutcome>();
+    const pending = new Set(keys);
+    let taskIds: number[] = [];
+    let interrupted: string[] | undefined;
+    const finish = () => {
+      sub.dispose();
+      if (interrupted) return reject(cancelled(interrupted.length > 0 ? `interrupted ${interrupted.join(', ')}` : 'nothing was running'));
+      resolve({ where: 'workers', outcomes: keys.map((k) => outcomes.get(k)!) });
+    };
+    const settle: Settle = (key, o) => {
+      if (!pending.delete(key)) return;
+      const worker = o.ok ? o.worker.id : (o.worker?.id ?? key);
+      const outcome = o.ok ? valueOutcome(worker, o.value, colors) : errorOutcome(worker, o.error);
+      outcomes.set(key, outcome);
+      if (progressToken) progress({ token: progressToken, done: outcomes.size, total: keys.length, outcome });
+      if (pending.size === 0) finish();
+    };
+    const sub = token.onCancellationRequested(() => {
+      interrupted = [];
+      const running = new Set(taskIds.filter((_, i) => pending.has(keys[i])));
+      for (const link of pool.readyLinks()) {
+        if (![...running].some((id) => link.inflight.has(id))) continue;
+        interrupted.push(...pool.interrupt(link.id));
+      }
+    });
+    try {
+      taskIds = submit(settle);
+    } catch (err) {
+      sub.dispose();
+      reject(err as Error);
+    }
+  });
+}

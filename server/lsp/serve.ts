@@ -1,0 +1,98 @@
+/**
+ * The two ways editors reach the master: LSP on this process's stdio (the editor started
+ * it), or over TCP, where each connection first proves it knows the shared secret.
+ */
+import { createServer, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { isLoopback } from '../../protocol/address';
+import type { Audit } from '../../protocol/audit';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import { acceptLspAuth } from '../../protocol/lsp-auth';
+import { serveConnection } from './connection';
+import type { MasterSession } from './session';
+
+/** Serves one editor on stdin/stdout and exits when it leaves. */
+export function serveStdio(session: MasterSession, editorPid?: number): void {
+  const lspOut = process.stdout;
+  const writeLsp = lspOut.write.bind(lspOut) as (chunk: Buffer | string, cb: (err?: Error | null) => void) => boolean;
+  // stdout now belongs to LSP: anything else that prints (a library, a stray console.log)
+  // goes to stderr, which the editor shows in its log, instead of corrupting the stream.
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      writeLsp(chunk, (err) => callback(err ?? null));
+    },
+  });
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    void session.close().finally(() => process.exit(code));
+  };
+  serveConnection(session, new StreamMessageReader(process.stdin), new StreamMessageWriter(out), { onExit: exit, watchEditorProcess: true });
+  process.stdin.on('end', () => exit(0)).on('close', () => exit(0));
+  if (editorPid !== undefined) {
+    setInterval(() => {
+      try {
+        process.kill(editorPid, 0);
+      } catch {
+        exit(1);
+      }
+    }, 3000).unref();
+  }
+}
+
+export interface TcpOptions {
+  host: string;
+  port: number;
+  secret: Buffer;
+  /** Whether the secret was given explicitly (needed to listen beyond loopback). */
+  secretGiven: boolean;
+  audit: Audit;
+}
+
+/** Refuses to serve editors beyond loopback with only the generated default secret. */
+export function checkListen(host: string, secretGiven: boolean): void {
+  if (!isLoopback(host) && !secretGiven) {
+    throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${host} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`);
+  }
+}
+
+/** Listens for editors; resolves with the port once listening. */
+export async function serveTcp(session: MasterSession, opts: TcpOptions): Promise<{ port: number; close(): Promise<void> }> {
+  checkListen(opts.host, opts.secretGiven);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    acceptLspAuth(socket, opts.secret, peer).then(
+      () => {
+        opts.audit.log('connect', { editor: peer });
+        const served = serveConnection(session, new StreamMessageReader(socket), new StreamMessageWriter(socket), { onExit: () => socket.end(), watchEditorProcess: false });
+        socket.resume();
+        socket.on('close', () => {
+          opts.audit.log('disconnect', { editor: peer });
+          served.dispose();
+        });
+      },
+      (err: Error) => opts.audit.log('refused', { editor: peer, reason: err.message }),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen for editors on ${opts.host}:${opts.port}: ${err.message}`)));
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  opts.audit.log('listen', { editors: `${opts.host}:${port}` });
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

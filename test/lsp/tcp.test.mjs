@@ -1,0 +1,120 @@
+// `crew lsp --port`: editors attach over TCP (as SLIME's slime-connect), and each must prove
+// it knows the shared secret before any LSP message is read.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { after, before, test } from 'node:test';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { cli, protocol, rejection, secretFile } from './lsp-client.mjs';
+
+let P;
+let server;
+let port;
+let stderr = '';
+const secret = secretFile();
+
+before(async () => {
+  P = await protocol();
+  server = spawn(process.execPath, [cli, 'lsp', '--port', '0', '--local', '1', '--secret-file', secret], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stderr.on('data', (d) => (stderr += d));
+  port = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening for editors on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`crew lsp exited with ${code}: ${stderr}`)));
+  });
+});
+after(() => {
+  server?.kill('SIGTERM');
+});
+
+function socketTo() {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Attaches as the extension does: authenticate, then LSP on the same socket. */
+async function attach(secretBytes) {
+  const socket = await socketTo();
+  await P.dialLspAuth(socket, secretBytes, `127.0.0.1:${port}`);
+  const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
+  connection.listen();
+  socket.resume();
+  await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+  await connection.sendNotification('initialized', {});
+  return { socket, connection };
+}
+
+const goodSecret = () => Buffer.from(readFileSync(secret, 'utf8').trim());
+
+test('an editor with the secret attaches and evaluates on the running master', { timeout: 60_000 }, async () => {
+  const a = await attach(goodSecret());
+  const state = await a.connection.sendRequest(P.ListWorkers.type, null);
+  assert.equal(state.started, true);
+  assert.equal(state.workers.length, 1, 'the worker from --local 1');
+  const r = await a.connection.sendRequest(P.EvalAllWorkers.type, { code: '6 * 7' });
+  assert.deepEqual(r.outcomes.map((o) => [o.worker, o.value]), [['w1', '42']]);
+  a.connection.dispose();
+  a.socket.destroy();
+});
+
+test('two editors share one master, and one leaving does not stop it', { timeout: 60_000 }, async () => {
+  const a = await attach(goodSecret());
+  const b = await attach(goodSecret());
+  await a.connection.sendRequest(P.EvalMaster.type, { code: 'globalThis.shared = "from a"' });
+  a.connection.dispose();
+  a.socket.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const r = await b.connection.sendRequest(P.EvalMaster.type, { code: 'shared' });
+  assert.equal(r.outcomes[0].value, "'from a'");
+  b.connection.dispose();
+  b.socket.destroy();
+});
+
+test('a wrong secret is refused before any LSP message is read', { timeout: 60_000 }, async () => {
+  const socket = await socketTo();
+  const err = await rejection(P.dialLspAuth(socket, Buffer.from('not-the-secret-at-all-0123456789'), `127.0.0.1:${port}`));
+  assert.equal(err.code, 'CREW_AUTH_FAILED');
+  assert.match(err.message, /refused the connection: .*wrong or missing secret/);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.match(stderr, /master refused editor=127\.0\.0\.1:\d+ reason=".*wrong or missing secret"/);
+});
+
+test('an LSP client that skips authentication gets no LSP answer and is disconnected', { timeout: 60_000 }, async () => {
+  const socket = await socketTo();
+  let received = '';
+  socket.on('data', (d) => (received += d));
+  const closed = new Promise((r) => socket.once('close', r));
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+  socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  await closed;
+  assert.doesNotMatch(received, /"result"/);
+  assert.match(received, /"t":"refused","code":"CREW_BAD_FRAME"/);
+});
+
+test('the dialing side rejects something that is not a Crew master', { timeout: 60_000 }, async () => {
+  const { createServer } = await import('node:net');
+  const fake = createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+  await new Promise((r) => fake.listen(0, '127.0.0.1', r));
+  const socket = await new Promise((resolve) => {
+    const s = connect(fake.address().port, '127.0.0.1', () => resolve(s));
+  });
+  const err = await rejection(P.dialLspAuth(socket, goodSecret(), 'fake'));
+  assert.equal(err.code, 'CREW_BAD_FRAME');
+  assert.match(err.message, /fake is not a Crew master/);
+  fake.close();
+});
+
+test('listening beyond loopback without an explicit secret is refused', { timeout: 60_000 }, () => {
+  const env = { ...process.env };
+  delete env.CREW_SECRET;
+  const r = spawnSync(process.execPath, [cli, 'lsp', '--port', '0', '--host', '0.0.0.0'], { encoding: 'utf8', env, timeout: 30_000 });
+  assert.equal(r.status, 3, `status ${r.status} signal ${r.signal} error ${r.error} stderr ${r.stderr}`);
+  assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a secret: .* \[CREW_INSECURE_LISTEN\]/);
+});
