@@ -150,10 +150,14 @@ export class Evaluator {
   private failed(task: TaskMsg, err: unknown, start: number): ResultMsg | typeof RETRY {
     const restart = takeRestart();
     if (restart?.kind === 'retry') return RETRY;
-    this.release(task.form);
-    if (restart?.kind === 'return') return this.encodeResult(task.id, restart.value, start);
+    if (restart?.kind === 'return') {
+      this.release(task.form);
+      return this.encodeResult(task.id, restart.value, start);
+    }
+    // Described before the form is released: its source map places the frames.
     const error: RemoteErrorData =
       restart?.kind === 'retryElsewhere' ? { name: 'CrewError', code: ErrorCodes.RetryElsewhere, message: 'the developer chose to retry this task on another worker', frames: [] } : this.describeError(err);
+    this.release(task.form);
     return { id: task.id, ok: false, error, ms: performance.now() - start };
   }
 
