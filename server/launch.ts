@@ -127,7 +127,9 @@ export function readSecretLine(stream: NodeJS.ReadableStream = process.stdin, ti
       stream.off('end', onEnd);
       stream.pause();
       if (err) return reject(err);
-      resolve(Buffer.from(text.slice(0, text.indexOf('\n')).replace(/\r$/, '').trim()));
+      const secret = Buffer.from(text.slice(0, text.indexOf('\n')).replace(/\r$/, '').trim());
+      if (secret.length < 16) return reject(crewError(ErrorCodes.Secret, `the secret from stdin is ${secret.length} bytes; use at least 16`));
+      resolve(secret);
     };
     const onData = (chunk: Buffer | string) => {
       text += chunk.toString();
