@@ -48,6 +48,28 @@ export function encodeFrame(message: object): Buffer {
   return serialize(message);
 }
 
+export { ownsMemory } from './frames';
+
+/** Below this, copying between threads costs less than worrying about who else holds it. */
+const MOVE_FROM = 1024 * 1024;
+
+/**
+ * The memory of large task arguments that a decoded frame alone holds, to move to the eval
+ * thread instead of copying. Only a frame of its own (over 64 KiB, which `ws` assembles
+ * into a fresh buffer) reaches this size. Empty when the worker keeps parts of the message
+ * for replay: setup tasks, and forms with init arguments, point into the same memory.
+ */
+export function movableArgs(forms: readonly FormDef[], tasks: readonly TaskMsg[]): ArrayBuffer[] {
+  const moved = new Set<ArrayBuffer>();
+  for (const f of forms) if (f.initArgs) return [];
+  for (const t of tasks) {
+    if (t.setup) return [];
+    const buf = t.args?.buffer;
+    if (buf instanceof ArrayBuffer && buf.byteLength >= MOVE_FROM) moved.add(buf);
+  }
+  return [...moved];
+}
+
 /** Decodes one binary frame; throws `CREW_BAD_FRAME` if it is not one. */
 export function decodeFrame(data: Buffer | ArrayBuffer | Buffer[]): unknown {
   const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -116,7 +138,8 @@ export function describeType(v: unknown): string {
   if (typeof v === 'function') return v.name ? `function ${v.name}` : 'anonymous function';
   if (typeof v === 'symbol') return 'symbol';
   if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  // Generators and other built-ins may have no named constructor; their tag still names them.
+  if (typeof v === 'object') return (v as object).constructor?.name || Object.prototype.toString.call(v).slice(8, -1);
   return typeof v;
 }
 
