@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildExtension } from './package-extension-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = {
@@ -21,9 +22,8 @@ await Promise.all([
   build({ ...common, entryPoints: { index: 'server/index.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { cli: 'server/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread.ts' }, outdir: 'dist' }),
-  existsSync(join(root, 'extension/extension.ts'))
-    ? build({ ...common, packages: undefined, external: ['vscode'], entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist' })
-    : Promise.resolve(),
+  // The extension, with its own self-contained copy of the CLI, in extension/dist.
+  buildExtension(root),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);
 

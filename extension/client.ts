@@ -1,0 +1,225 @@
+/**
+ * The one language client of the extension, and how it reaches a master: by starting
+ * `crew lsp --stdio` as a child process, or by attaching to a running `crew lsp --port` over
+ * TCP, as SLIME's `slime-connect` does. Other parts (the views, the REPL, a debugger panel)
+ * import this module and use {@link CrewClient.client} and its events.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, State, type ErrorHandler, type StreamInfo } from 'vscode-languageclient/node';
+import type { CancellationToken, RequestParam, RequestType } from 'vscode-jsonrpc';
+import { parseHostPort } from '../protocol/address';
+import { dialLspAuth } from '../protocol/lsp-auth';
+import { ConnectWorkers, ListWorkers, Output, WorkersChanged, type ConnectWorkersResult, type OutputParams, type WorkersState } from '../protocol/lsp';
+import { resolveSecret } from '../protocol/secret';
+import { ContextKeys } from './commands';
+import { settings } from './config';
+
+export type Mode = { kind: 'child' } | { kind: 'attach'; address: string };
+export type ClientState = 'stopped' | 'starting' | 'running';
+
+/** Restarts allowed within {@link RESTART_WINDOW_MS} before the client gives up. */
+const MAX_RESTARTS = 4;
+const RESTART_WINDOW_MS = 3 * 60_000;
+/** Last lines the master wrote to stderr, quoted when it crashes. */
+const STDERR_LINES = 5;
+
+export class CrewClient implements vscode.Disposable {
+  readonly client: LanguageClient;
+  private mode: Mode = { kind: 'child' };
+  private prepared?: ChildProcess | StreamInfo;
+  private restarts: number[] = [];
+  private stderrTail: string[] = [];
+  private afterRunning: Promise<void> = Promise.resolve();
+  private readonly disposables: vscode.Disposable[] = [];
+  state: ClientState = 'stopped';
+  workers: WorkersState = { started: false, workers: [] };
+
+  private readonly stateEmitter = new vscode.EventEmitter<ClientState>();
+  private readonly workersEmitter = new vscode.EventEmitter<WorkersState>();
+  private readonly outputEmitter = new vscode.EventEmitter<OutputParams>();
+  /** The client started, stopped, or is starting. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly onDidChangeWorkers = this.workersEmitter.event;
+  /** Worker and master output, and the audit trail (`stream: 'audit'`). */
+  readonly onOutput = this.outputEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.OutputChannel,
+  ) {
+    this.client = new LanguageClient('crew', 'Crew Language Server', () => this.transport(), {
+      // Crew serves no text documents: evaluation is driven by commands.
+      documentSelector: [],
+      errorHandler: this.errorHandler(),
+      initializationFailedHandler: () => false,
+    });
+    this.disposables.push(
+      this.client.onDidChangeState((e) => this.clientStateChanged(e.newState)),
+      this.client.onNotification(WorkersChanged.type, (s) => this.setWorkers(s)),
+      this.client.onNotification(Output.type, (o) => this.outputEmitter.fire(o)),
+    );
+    void vscode.commands.executeCommand('setContext', ContextKeys.State, 'stopped');
+  }
+
+  /** Where the client is connected, for the status bar. */
+  get where(): string {
+    return this.mode.kind === 'attach' ? this.mode.address : 'local';
+  }
+
+  /** Starts a master as a child process (restarting any current one) with the configured workers. */
+  async startMaster(): Promise<void> {
+    await this.stop();
+    const cfg = settings(this.context.extensionPath);
+    if (!existsSync(cfg.serverPath)) {
+      throw new Error(`the crew CLI is not at ${cfg.serverPath}. Check the crew.serverPath setting, or reinstall the extension.`);
+    }
+    this.mode = { kind: 'child' };
+    this.prepared = this.spawnMaster();
+    await this.startClient();
+  }
+
+  /** Attaches to a running `crew lsp --port` master. */
+  async attach(address: string): Promise<void> {
+    await this.stop();
+    this.mode = { kind: 'attach', address };
+    this.prepared = await this.dial(address);
+    await this.startClient();
+  }
+
+  /** Starts a master, or attaches to `crew.masterAddress`, unless the client already runs. */
+  async ensureRunning(): Promise<void> {
+    if (this.state === 'running') return this.afterRunning;
+    const address = settings(this.context.extensionPath).masterAddress;
+    return address ? this.attach(address) : this.startMaster();
+  }
+
+  async stop(): Promise<void> {
+    if (this.client.state === State.Stopped && this.state === 'stopped') return;
+    if (this.client.state !== State.Stopped) await this.client.stop(5000).catch(() => undefined);
+    this.setState('stopped');
+    this.setWorkers({ started: false, workers: [] });
+  }
+
+  /** Sends a `crew/...` request once the client runs. */
+  request<P, R>(type: RequestType<P, R, void>, params: RequestParam<P>, token?: CancellationToken): Promise<R> {
+    return this.client.sendRequest(type, params, token);
+  }
+
+  private async startClient(): Promise<void> {
+    this.restarts = [];
+    this.setState('starting');
+    try {
+      await this.client.start();
+      await this.afterRunning;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Called for the first start and for each restart after a crash. */
+  private async transport(): Promise<ChildProcess | StreamInfo> {
+    const ready = this.prepared;
+    this.prepared = undefined;
+    if (ready) return ready;
+    return this.mode.kind === 'attach' ? this.dial(this.mode.address) : this.spawnMaster();
+  }
+
+  private spawnMaster(): ChildProcess {
+    const cfg = settings(this.context.extensionPath);
+    const args = ['lsp', '--stdio', `--clientProcessId=${process.pid}`];
+    if (cfg.secretFile) args.push('--secret-file', cfg.secretFile);
+    this.stderrTail = [];
+    // fork runs the extension host's own runtime; in Electron, ELECTRON_RUN_AS_NODE makes it Node.
+    const child = fork(cfg.serverPath, args, { silent: true, execArgv: [], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    child.stderr?.on('data', (d: Buffer) => {
+      const text = d.toString();
+      this.log.append(text.replace(/^(?=.)/gm, '[master] '));
+      this.stderrTail = [...this.stderrTail, ...text.split('\n').filter(Boolean)].slice(-STDERR_LINES);
+    });
+    return child;
+  }
+
+  /** Connects and authenticates with the shared secret before any LSP message. */
+  private async dial(address: string): Promise<StreamInfo> {
+    const { host, port } = parseHostPort(address);
+    const secret = resolveSecret({ secretFile: settings(this.context.extensionPath).secretFile });
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(port, host, () => resolve(s));
+      s.once('error', (err) => reject(new Error(`cannot reach a master at ${address}: ${err.message}. Is \`crew lsp --port ${port}\` running there?`)));
+    });
+    await dialLspAuth(socket, secret, address);
+    // The LSP reader attaches as the client starts; data waits in the paused socket until then.
+    setImmediate(() => socket.resume());
+    return { reader: socket, writer: socket };
+  }
+
+  private errorHandler(): ErrorHandler {
+    return {
+      error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+      closed: () => {
+        if (this.state === 'stopped') return { action: CloseAction.DoNotRestart, handled: true };
+        const now = Date.now();
+        this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+        const why = this.mode.kind === 'attach' ? `the master at ${this.mode.address} closed the connection` : `the master stopped${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`;
+        if (this.restarts.length <= MAX_RESTARTS) {
+          this.log.appendLine(`Crew: ${why}; restarting (${this.restarts.length} of ${MAX_RESTARTS} in 3 minutes).`);
+          return { action: CloseAction.Restart, handled: true };
+        }
+        this.setState('stopped');
+        this.setWorkers({ started: false, workers: [] });
+        return {
+          action: CloseAction.DoNotRestart,
+          message: `Crew: ${why}. It was restarted ${MAX_RESTARTS} times in 3 minutes and is not restarted again. See the Crew output, then run Crew: Start Master.`,
+        };
+      },
+    };
+  }
+
+  private clientStateChanged(s: State): void {
+    if (s === State.Running) {
+      // Failures are reported here, once, whether this is the first start or a restart.
+      this.afterRunning = (this.mode.kind === 'child' ? this.connectConfigured() : this.refreshWorkers()).catch((err: Error) => {
+        void vscode.window.showErrorMessage(`Crew: the master is running but could not start its workers: ${err.message}`);
+      });
+      this.setState('running');
+    } else if (s === State.Starting) this.setState('starting');
+    else if (this.state !== 'stopped' && s === State.StartFailed) this.setState('stopped');
+  }
+
+  /** A fresh master (first start, or after a crash) gets the configured workers. */
+  private async connectConfigured(): Promise<void> {
+    const cfg = settings(this.context.extensionPath);
+    const result: ConnectWorkersResult = await this.request(ConnectWorkers.type, { local: cfg.localWorkers, addresses: cfg.workers });
+    this.setWorkers(result);
+    for (const e of result.errors) void vscode.window.showWarningMessage(`Crew: ${e}`);
+  }
+
+  private async refreshWorkers(): Promise<void> {
+    this.setWorkers(await this.request(ListWorkers.type, null));
+  }
+
+  private setState(s: ClientState): void {
+    if (this.state === s) return;
+    this.state = s;
+    void vscode.commands.executeCommand('setContext', ContextKeys.State, s);
+    this.stateEmitter.fire(s);
+  }
+
+  setWorkers(s: WorkersState): void {
+    this.workers = s;
+    void vscode.commands.executeCommand('setContext', ContextKeys.HasPool, s.started);
+    this.workersEmitter.fire(s);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    void this.client.stop(2000).catch(() => undefined);
+    this.stateEmitter.dispose();
+    this.workersEmitter.dispose();
+    this.outputEmitter.dispose();
+  }
+}

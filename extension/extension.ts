@@ -1,0 +1,57 @@
+/**
+ * The Crew extension: evaluate TypeScript and JavaScript on a master and its workers from
+ * the editor. This file only wires the parts together.
+ */
+import * as vscode from 'vscode';
+import { registerActions } from './actions';
+import { CrewClient } from './client';
+import { Views } from './commands';
+import { Evaluations } from './evaluate';
+import { InlineResults } from './results';
+import { StatusItem } from './status';
+import { WorkersView } from './workers-view';
+
+/** What the extension exposes to other extensions and to its own tests. */
+export interface CrewApi {
+  crew: CrewClient;
+  results: InlineResults;
+}
+
+let active: CrewClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): CrewApi {
+  // The audit trail and what workers print.
+  const log = vscode.window.createOutputChannel('Crew');
+  const crew = new CrewClient(context, log);
+  active = crew;
+  const results = new InlineResults();
+  const evaluations = new Evaluations(crew, results);
+  const status = new StatusItem();
+  const workers = new WorkersView();
+  const refresh = () => {
+    status.update(crew.state, crew.workers, crew.where);
+    workers.update(crew.workers, crew.where);
+  };
+  context.subscriptions.push(
+    log,
+    crew,
+    results,
+    evaluations,
+    status,
+    workers,
+    vscode.window.registerTreeDataProvider(Views.Workers, workers),
+    crew.onDidChangeState(refresh),
+    crew.onDidChangeWorkers(refresh),
+    crew.onOutput((o) => {
+      if (o.stream === 'audit') log.appendLine(o.text);
+      else log.append(o.text.replace(/^(?=.)/gm, `[${o.worker}] `) + (o.text.endsWith('\n') ? '' : '\n'));
+    }),
+    ...registerActions({ context, crew, evaluations, results, log }),
+  );
+  return { crew, results };
+}
+
+/** Stops the master started by this window (its workers exit with it). */
+export function deactivate(): Promise<void> | undefined {
+  return active?.stop();
+}

@@ -1,0 +1,44 @@
+/** The status bar item: the master's state and worker count; a click opens the Workers view. */
+import * as vscode from 'vscode';
+import type { WorkersState } from '../protocol/lsp';
+import type { ClientState } from './client';
+import { Commands } from './commands';
+
+export function statusText(state: ClientState, workers: WorkersState, where: string): { text: string; tooltip: string; command: string } {
+  const at = where === 'local' ? '' : ` @ ${where}`;
+  if (state === 'stopped') return { text: '$(circle-slash) Crew', tooltip: 'Crew: no master is running. Click to start one with local workers.', command: Commands.StartMaster };
+  if (state === 'starting') return { text: `$(sync~spin) Crew${at}: starting…`, tooltip: 'Crew: starting the master and its workers', command: Commands.ShowWorkers };
+  if (!workers.started) return { text: `$(server) Crew${at}: master only`, tooltip: 'Crew: the master runs with no pool; forms evaluate on the master.', command: Commands.ShowWorkers };
+  const ready = workers.workers.filter((w) => w.state === 'ready').length;
+  const busy = workers.workers.filter((w) => w.inFlight > 0).length;
+  const joining = workers.workers.length - ready;
+  const parts = [`${ready} worker${ready === 1 ? '' : 's'}`];
+  if (busy > 0) parts.push(`${busy} busy`);
+  if (joining > 0) parts.push(`${joining} joining`);
+  return {
+    text: `$(server-process) Crew${at}: ${parts.join(' · ')}`,
+    tooltip: `Crew: ${workers.workers.map((w) => `${w.id} ${w.name} (${w.state}${w.inFlight ? ', busy' : ''})`).join(', ') || 'no workers: forms evaluate on the master'}. Click to show the Workers view.`,
+    command: Commands.ShowWorkers,
+  };
+}
+
+export class StatusItem implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('crew.status', vscode.StatusBarAlignment.Left, 50);
+
+  constructor() {
+    this.item.name = 'Crew';
+    this.update('stopped', { started: false, workers: [] }, 'local');
+    this.item.show();
+  }
+
+  update(state: ClientState, workers: WorkersState, where: string): void {
+    const s = statusText(state, workers, where);
+    this.item.text = s.text;
+    this.item.tooltip = s.tooltip;
+    this.item.command = s.command;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

