@@ -31,6 +31,14 @@ const VIEW_INDEX: Record<string, number> = {
 const BUFFER_INDEX = 10;
 /** Views at least this large are worth the exact-size, aligned path. */
 const MIN_VIEW = 256;
+/**
+ * Encodings this large get free room in front of them, where frames.ts can write a frame
+ * header so the bytes go out without being copied into a frame.
+ */
+export const HEADROOM_FROM = 1024 * 1024;
+export const HEADROOM = 4096;
+/** Buffers made here for one large encoding alone: nothing else ever points into them. */
+export const ownBuffers = new WeakSet<ArrayBufferLike>();
 const VERSION = 15;
 /** Longer strings and arrays are rare in tiny tasks and V8 handles them well enough. */
 const MAX_STRING = 64;
@@ -154,7 +162,11 @@ function viewType(v: ArrayBufferView): string {
 
 /** One exact-size buffer of the scratch bytes with each large view's bytes in place. */
 function joinViews(): Uint8Array {
-  const out = Buffer.allocUnsafeSlow(pos + viewBytes);
+  const size = pos + viewBytes;
+  const room = size >= HEADROOM_FROM ? HEADROOM : 0;
+  const whole = Buffer.allocUnsafeSlow(room + size);
+  ownBuffers.add(whole.buffer);
+  const out = whole.subarray(room);
   let from = 0;
   let to = 0;
   for (const { at, view } of views) {

@@ -8,6 +8,7 @@
  * `TaskMsg` or `ResultMsg` keeps working before it is added here.
  */
 import { deserialize, serialize } from 'node:v8';
+import { HEADROOM_FROM, ownBuffers } from './fast-value';
 import type { FormDef, ResultMsg, TaskMsg } from './messages';
 
 export const TASKS_TAG = 0xc1;
@@ -36,6 +37,31 @@ function payloadAt(p: number, n: number): number {
   return n >= ALIGN_FROM ? (p + 7) & ~7 : p;
 }
 
+/** Buffers whose free room in front has held a frame header: never written twice. */
+const framedInPlace = new WeakSet<ArrayBufferLike>();
+
+/**
+ * For a frame whose only payload is one large encoding from fast-value.ts, the frame is
+ * built around the payload: `head` is written into the free room in front of it and the
+ * frame is a view from there to the end. Saves copying megabytes. Undefined when the
+ * payload has no such room, or its room was used before (a frame may still be sending).
+ */
+function frameAround(payload: Uint8Array, head: Buffer): Buffer | undefined {
+  const buf = payload.buffer;
+  const start = payload.byteOffset - head.length;
+  if (payload.length < HEADROOM_FROM || start < 0 || !ownBuffers.has(buf) || framedInPlace.has(buf)) return undefined;
+  if (payload.byteOffset + payload.length !== buf.byteLength) return undefined;
+  framedInPlace.add(buf);
+  const frame = Buffer.from(buf, start, head.length + payload.length);
+  frame.set(head);
+  return frame;
+}
+
+/** Whether `frame` is the only user of its memory, so it may be moved to another thread. */
+export function ownsMemory(frame: Uint8Array): boolean {
+  return (frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength) || framedInPlace.has(frame.buffer);
+}
+
 function onlyKeys(o: object, keys: Set<string>): boolean {
   for (const k in o) if (!keys.has(k)) return false;
   return true;
@@ -57,7 +83,9 @@ export function encodeTasks(forms: FormDef[], tasks: TaskMsg[], resultGroup?: nu
     size += TASK_RECORD;
     if (t.args) size = payloadAt(size, t.args.length) + t.args.length;
   }
-  const out = Buffer.allocUnsafeSlow(size);
+  // One task with a large argument: write everything before it, then frame around it.
+  const large = tasks.length === 1 && tasks[0].args && tasks[0].args.length >= HEADROOM_FROM ? tasks[0].args : undefined;
+  const out = Buffer.allocUnsafeSlow(large ? size - large.length : size);
   out[0] = TASKS_TAG;
   out.writeUInt32LE(tasks.length, 1);
   out.writeUInt32LE(formBytes?.length ?? 0, 5);
@@ -78,11 +106,11 @@ export function encodeTasks(forms: FormDef[], tasks: TaskMsg[], resultGroup?: nu
     if (t.args) {
       const at = payloadAt(p, n);
       out.fill(0, p, at);
-      out.set(t.args, at);
+      if (t.args !== large) out.set(t.args, at);
       p = at + n;
     }
   }
-  return out;
+  return large ? (frameAround(large, out) ?? Buffer.concat([out, large])) : out;
 }
 
 /** Decodes {@link encodeTasks}; argument bytes are views into `buf`. Throws if malformed. */
@@ -137,7 +165,9 @@ export function encodeResults(results: ResultMsg[]): Buffer | undefined {
     } else return undefined;
     size = payloadAt(size + RESULT_RECORD, n) + n;
   }
-  const out = Buffer.allocUnsafeSlow(size);
+  const only = results[0];
+  const large = results.length === 1 && only.ok && only.value.length >= HEADROOM_FROM ? only.value : undefined;
+  const out = Buffer.allocUnsafeSlow(large ? size - large.length : size);
   out[0] = RESULTS_TAG;
   out.writeUInt32LE(results.length, 1);
   out.writeUInt32LE(0, 5);
@@ -153,10 +183,10 @@ export function encodeResults(results: ResultMsg[]): Buffer | undefined {
     p += RESULT_RECORD;
     const at = payloadAt(p, payload.length);
     out.fill(0, p, at);
-    out.set(payload, at);
+    if (payload !== large) out.set(payload, at);
     p = at + payload.length;
   }
-  return out;
+  return large ? (frameAround(large, out) ?? Buffer.concat([out, large])) : out;
 }
 
 /** Decodes {@link encodeResults}; values are views into `buf`. Throws if malformed. */

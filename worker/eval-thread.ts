@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAgents } from './agent-tasks';
-import { encodeFrame } from '../protocol/codec';
+import { encodeFrame, ownsMemory } from '../protocol/codec';
 import type { FromEvalThread, ToEvalThread } from '../protocol/eval-thread';
 import type { ResultMsg, TaskMsg } from '../protocol/messages';
 import { Evaluator, RETRY } from './evaluator';
@@ -37,8 +37,7 @@ function flush(): void {
   const results = pending;
   pending = [];
   const frame = encodeFrame({ t: 'results', results });
-  const owned = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength;
-  post({ t: 'results', session: pendingSession, ids: results.map((r) => r.id), frame }, owned ? [frame.buffer as ArrayBuffer] : undefined);
+  post({ t: 'results', session: pendingSession, ids: results.map((r) => r.id), frame }, ownsMemory(frame) ? [frame.buffer as ArrayBuffer] : undefined);
 }
 
 function settle(session: number, result: ResultMsg): void {
