@@ -7,16 +7,24 @@ export function spin(n) {
   return x;
 }
 
-/** Iterations of {@link spin} per millisecond on this machine, measured here. */
+/** Iterations of {@link spin} per millisecond on this machine, measured here once warm. */
 export function calibrate() {
-  let n = 200_000;
+  for (let i = 0; i < 5; i++) spin(1_000_000);
+  let n = 1_000_000;
   for (;;) {
     const t0 = performance.now();
     spin(n);
     const ms = performance.now() - t0;
-    if (ms > 50) return n / ms;
+    if (ms > 50) break;
     n *= 2;
   }
+  const rates = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    spin(n);
+    rates.push(n / (performance.now() - t0));
+  }
+  return rates.sort((a, b) => a - b)[1];
 }
 
 /**
@@ -33,6 +41,17 @@ export function unevenCosts() {
 export function idealMs(costs, workers) {
   const sum = costs.reduce((a, b) => a + b, 0);
   return Math.max(sum / workers, Math.max(...costs));
+}
+
+/** Median time of 3 runs of `f` in this process, in milliseconds. */
+export function taskMs(f) {
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    f();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[1];
 }
 
 /** Percentile of sorted numbers. */

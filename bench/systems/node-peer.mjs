@@ -1,7 +1,7 @@
 // The in-process Node peers, piscina and workerpool, each with 2 worker threads, through the
 // same workloads as Crew. Usage: node node-peer.mjs piscina|workerpool [--quick]
 import { fileURLToPath } from 'node:url';
-import { calibrate, idealMs, percentile, report, spin, unevenCosts } from '../lib/work.mjs';
+import { calibrate, idealMs, percentile, report, spin, taskMs, unevenCosts } from '../lib/work.mjs';
 
 const which = process.argv[2];
 const quick = process.argv.includes('--quick');
@@ -72,16 +72,10 @@ metrics.call_p99_ms = percentile(lat, 99);
 
 const perMs = calibrate();
 const n200 = Math.round(200 * perMs);
-const alone = [];
-for (let i = 0; i < 3; i++) {
-  const s = performance.now();
-  await pool.spin(n200);
-  alone.push(performance.now() - s);
-}
-alone.sort((a, b) => a - b);
+const alone = taskMs(() => spin(n200));
 t = performance.now();
 await Promise.all(Array(8).fill(n200).map(pool.spin));
-metrics.cpu_efficiency = (4 * alone[1]) / (performance.now() - t);
+metrics.cpu_efficiency = (4 * alone) / (performance.now() - t);
 
 const costs = unevenCosts();
 t = performance.now();
