@@ -17,6 +17,7 @@ export const Commands = {
   OpenRepl: 'crew.openRepl',
   ShowWorkers: 'crew.showWorkers',
   ClearResults: 'crew.clearResults',
+  ShowDebugger: 'crew.showDebugger',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

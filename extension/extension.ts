@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { registerActions } from './actions';
 import { CrewClient } from './client';
+import { registerDebugger } from './debugger/panel';
 import { Views } from './commands';
 import { Evaluations } from './evaluate';
 import { InlineResults } from './results';
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     }),
     ...registerActions({ context, crew, evaluations, results, log }),
   );
+  registerDebugger(context, crew);
   return { crew, results };
 }
 

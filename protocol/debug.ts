@@ -14,6 +14,8 @@ export interface DebugFrame {
   column: number;
   /** Node internals and Crew's own runtime: hidden unless asked for. */
   internal: boolean;
+  /** How the editor shows `file` (relative to the workspace); set by the editor itself. */
+  display?: string;
   /** Scopes that can be expanded: local, closure, block, script (not global). */
   scopes: { type: string; name?: string; objectId: string }[];
 }

@@ -7,6 +7,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
+import type { CrewClient } from '../client';
+import { Commands } from '../commands';
 import { debuggerHtml } from './webview';
 
 /** Messages from the webview. */
@@ -54,7 +56,14 @@ export class DebuggerPanel implements vscode.Disposable {
     this.panel = panel;
   }
 
-  private paused(info: SuspensionInfo): void {
+  private paused(raw: SuspensionInfo): void {
+    // Paths inside the workspace read better relative to it; the full path still opens the file.
+    const short = (file: string) => (file.startsWith('/') ? vscode.workspace.asRelativePath(file) : file);
+    const info: SuspensionInfo = {
+      ...raw,
+      condition: { ...raw.condition, form: raw.condition.form?.replace(/^(\S+?)(:\d+ )/, (_, file: string, rest: string) => short(file) + rest) },
+      frames: raw.frames.map((f) => ({ ...f, display: short(f.file) })),
+    };
     this.entries.set(info.id, { info });
     this.show();
     void this.panel?.webview.postMessage({ type: 'paused', info });
@@ -125,10 +134,17 @@ export class DebuggerPanel implements vscode.Disposable {
   }
 }
 
-/** Wires the Crew Debugger to a started language client. */
-export function registerDebugger(context: vscode.ExtensionContext, client: LanguageClient): DebuggerPanel {
-  const panel = new DebuggerPanel(client);
-  context.subscriptions.push(panel);
-  void panel.applySetting().catch((err: Error) => void vscode.window.showWarningMessage(`Crew: the debugger could not be switched on: ${err.message}`));
+/** Wires the Crew Debugger to the extension's language client: on each start it tells the master whether to debug. */
+export function registerDebugger(context: vscode.ExtensionContext, crew: CrewClient): DebuggerPanel {
+  const panel = new DebuggerPanel(crew.client);
+  const apply = () => void panel.applySetting().catch((err: Error) => void vscode.window.showWarningMessage(`Crew: the debugger could not be switched on: ${err.message}`));
+  context.subscriptions.push(
+    panel,
+    crew.onDidChangeState((state) => {
+      if (state === 'running') apply();
+    }),
+    vscode.commands.registerCommand(Commands.ShowDebugger, () => panel.show()),
+  );
+  if (crew.state === 'running') apply();
   return panel;
 }

@@ -112,7 +112,7 @@ function render(entry) {
     status.textContent = '';
     try {
       const r = await request({ type: 'restart', id: info.id, restart, frame: entry.selected });
-      status.textContent = 'Restarted: ' + r.how;
+      if (!root.classList.contains('ended')) status.textContent = 'Restarted: ' + r.how;
     } catch (err) { status.textContent = String(err.message || err); }
   };
   const button = (kind, label, title) => {
@@ -152,7 +152,7 @@ function render(entry) {
     const row = el('div', 'crew-frame' + (f.internal ? ' internal' : ''));
     row.dataset.index = String(f.index);
     row.append(document.createTextNode(f.index + ': ' + (f.functionName || '(anonymous)') + '  '));
-    const loc = el('span', 'loc', f.file + ':' + f.line);
+    const loc = el('span', 'loc', (f.display || f.file) + ':' + f.line);
     loc.title = 'Open ' + f.file + ' at line ' + f.line;
     loc.addEventListener('click', (e) => { e.stopPropagation(); vscode.postMessage({ type: 'open', file: f.file, line: f.line, column: f.column }); });
     row.append(loc);

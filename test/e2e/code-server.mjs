@@ -33,7 +33,7 @@ function freePort() {
 }
 
 /** A fresh workspace, user profile and extensions folder, with the .vsix installed. */
-export function prepare(vsix, files) {
+export function prepare(vsix, files, settings = {}) {
   const base = mkdtempSync(join(cache, 'run-'));
   const dirs = { base, userData: join(base, 'user-data'), extensions: join(base, 'extensions'), workspace: join(base, 'workspace'), config: join(base, 'config') };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
@@ -50,6 +50,9 @@ export function prepare(vsix, files) {
     'editor.fontSize': 15,
     'git.openRepositoryInParentFolders': 'never',
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    // The DOM renderer keeps terminal text readable by the test.
+    'terminal.integrated.gpuAcceleration': 'off',
+    ...settings,
   }, null, 2));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dirs.workspace, name), text);
   const install = spawnSync(node24, [codeServer, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
@@ -117,15 +120,29 @@ export function launchBrowser(chromium) {
   });
 }
 
-/** Runs a command from the palette by its title, as a user types it. */
-export async function runCommand(page, title) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await page.keyboard.press('Enter');
+/**
+ * Runs a command from the palette by its title, as a user types it. While the window is
+ * still starting, the palette may not list the extension's commands yet: close it and try
+ * again.
+ */
+export async function runCommand(page, title, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 5000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (err) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw err;
+      await page.waitForTimeout(1000);
+    }
+  }
 }
 
 /**

@@ -54,7 +54,8 @@ before(async () => {
   mkdirSync(results, { recursive: true });
   const { chromium } = tools();
   const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' }).trim().split('\n').pop();
-  const dirs = prepare(vsix, { 'sample.ts': SAMPLE });
+  // Errors show inline when the debugger is off; debugger.e2e.mjs covers it on.
+  const dirs = prepare(vsix, { 'sample.ts': SAMPLE }, { 'crew.debugOnError': false });
   server = await startCodeServer(dirs);
   browser = await launchBrowser(chromium);
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -134,4 +135,43 @@ test('the status bar opens the Workers view, which lists both workers', { timeou
   assert.ok(rows.some((r) => /^w2\s+local-\d/.test(r.trim())), `rows: ${rows.join(' | ')}`);
   assert.ok(rows.some((r) => /master/.test(r)), `rows: ${rows.join(' | ')}`);
   await shot('4-workers-view');
+});
+
+test('hovering an inline result shows every worker\'s full value', { timeout: 120_000 }, async () => {
+  await page.keyboard.press('Escape');
+  const target = page.locator('.monaco-editor .view-line', { hasText: 'process.pid' }).first();
+  const box = await target.boundingBox();
+  // Hover the evaluated code itself: its result's decoration covers it.
+  await page.mouse.move(box.x + 30, box.y + box.height / 2);
+  const hover = page.locator('.monaco-hover:visible', { hasText: 'w2' }).first();
+  await hover.waitFor({ timeout: 30_000 });
+  const text = await hover.textContent();
+  assert.match(text, /w1\s*\d+/);
+  assert.match(text, /w2\s*\d+/);
+  await shot('5-hover');
+  await page.mouse.move(5, 400);
+});
+
+test('the REPL terminal evaluates on the master, with the pool in scope', { timeout: 120_000 }, async () => {
+  await runCommand(page, 'Crew: Open REPL');
+  const rows = page.locator('.terminal-wrapper.active .xterm-rows, .xterm-rows').first();
+  await rows.waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows')].some((r) => r.textContent.includes('crew>')), null, { timeout: 30_000 });
+  await page.keyboard.type('await parallelMap(pool, (x) => `${x} * 10`, [1, 2, 3])');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows')].some((r) => r.textContent.replace(/\u00a0/g, ' ').includes('[ 10, 20, 30 ]')), null, { timeout: 30_000 });
+  await page.keyboard.type('pool.size');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows')].some((r) => /pool\.size\s*2\s*crew>/.test(r.textContent.replace(/\u00a0/g, ' '))), null, { timeout: 30_000 });
+  await shot('6-repl');
+});
+
+test('the audit trail is in the Crew output channel', { timeout: 120_000 }, async () => {
+  await runCommand(page, 'Crew: Show Audit Trail');
+  const line = await page.waitForFunction(() => {
+    const text = [...document.querySelectorAll('.output-view .view-line, .panel .view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n');
+    return /\[A\] \S+ master connect worker=w1/.test(text) && text;
+  }, null, { timeout: 30_000 });
+  assert.match(await line.jsonValue(), /\[A\] \S+ master state worker=w2 state=ready/);
+  await shot('7-audit');
 });

@@ -1,0 +1,153 @@
+// End-to-end, in a real VS Code (code-server in headless chromium): code that throws on the
+// workers opens the Crew Debugger on their live frames. The developer reads a local,
+// evaluates in the frame, opens the frame's file at its line, fixes the function on every
+// worker, presses Retry, and sees the inline result. Screenshots go to test-results/.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { editorLines, launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
+
+const SAMPLE = `// Crew debugger sample
+function divide(a: number, b: number): number {
+  const scaled = a * 10;
+  if (b === 0) throw new RangeError(\`cannot divide \${a} by zero\`);
+  return scaled / b;
+}
+
+divide(7, 0)
+`;
+
+let browser;
+let server;
+let page;
+
+function shot(name) {
+  return page.screenshot({ path: join(results, `e2e-debugger-${name}.png`) });
+}
+
+/** Selects whole lines `from`..`to` (1-based), as a user does with the keyboard. */
+async function selectLines(from, to) {
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type(String(from));
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  for (let i = from; i < to; i++) await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+End');
+}
+
+/** The webview frame that holds the Crew Debugger's page. */
+async function debuggerFrame(timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.locator('.crew-entry').count()) return f;
+      } catch {
+        /* a frame that went away */
+      }
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Crew Debugger panel did not show a suspension');
+}
+
+async function lineMatching(pattern, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lines = [];
+  while (Date.now() < deadline) {
+    lines = await editorLines(page);
+    const hit = lines.find((l) => pattern.test(l));
+    if (hit) return hit;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
+}
+
+before(async () => {
+  mkdirSync(results, { recursive: true });
+  const { chromium } = tools();
+  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' }).trim().split('\n').pop();
+  const dirs = prepare(vsix, { 'calc.ts': SAMPLE });
+  server = await startCodeServer(dirs);
+  browser = await launchBrowser(chromium);
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(server.url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'calc.ts' });
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await page.locator('.monaco-editor .view-lines', { hasText: 'Crew debugger sample' }).waitFor({ timeout: 30_000 });
+  // The palette may not list the extension's commands until the window has settled.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runCommand(page, 'Crew: Start Master');
+      break;
+    } catch (err) {
+      if (attempt === 4) throw err;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(3000);
+    }
+  }
+  await page.locator('.statusbar-item', { hasText: /Crew: 2 workers/ }).first().waitFor({ timeout: 60_000 });
+});
+
+after(async () => {
+  if (page) await shot('final').catch(() => {});
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a throw on the workers opens the Crew Debugger on live frames; fix, Retry, and the result shows inline', { timeout: 300_000 }, async () => {
+  // Define the function on every worker.
+  await selectLines(2, 6);
+  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+  // The result shows after the last line of the selection.
+  await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the definition evaluated on both workers');
+
+  // Call it: it throws on both workers, and each suspends.
+  await selectLines(8, 8);
+  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+  const view = await debuggerFrame();
+  await view.locator('.crew-entry').nth(1).waitFor({ timeout: 60_000 });
+  const entry = view.locator('.crew-entry').first();
+  assert.equal((await entry.locator('.crew-condition').textContent()).trim(), 'RangeError: cannot divide 7 by zero');
+  assert.match(await entry.locator('.crew-meta').textContent(), /on worker w\d\nevaluating calc\.ts:8 divide\(7, 0\)/);
+
+  // The throwing frame, at the right line of the .ts file, with its locals.
+  const top = entry.locator('.crew-frame').first();
+  assert.match(await top.textContent(), /^0: divide\s+calc\.ts:4$/, 'the location is shown relative to the workspace');
+  const scaled = entry.locator('.crew-var[data-name="scaled"] .value');
+  await scaled.waitFor({ timeout: 30_000 });
+  assert.equal(await scaled.textContent(), '70');
+  assert.equal(await entry.locator('.crew-var[data-name="a"] .value').textContent(), '7');
+
+  // Evaluate in the frame, on the worker.
+  const input = entry.locator('.crew-eval-input');
+  await input.fill('scaled + a * 1000');
+  await input.press('Enter');
+  await entry.locator('.crew-eval-result', { hasText: '=>' }).waitFor({ timeout: 30_000 });
+  assert.equal((await entry.locator('.crew-eval-result').textContent()).trim(), 'scaled + a * 1000 => 7070');
+  await shot('1-suspended');
+
+  // Clicking the frame's location opens the file at that line.
+  await top.locator('.loc').click();
+  await page.locator('.statusbar-item', { hasText: /Ln 4, Col/ }).first().waitFor({ timeout: 30_000 });
+
+  // Fix the function in the editor and evaluate it on every worker (the suspended ones
+  // too), then Retry each suspension.
+  await selectLines(4, 4);
+  await page.keyboard.type('if (b === 0) return Infinity;');
+  await selectLines(2, 6);
+  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+  for (let i = 0; i < 2; i++) {
+    const e = view.locator('.crew-entry').nth(i);
+    await e.locator('button[data-kind="retry"]').click();
+    await e.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: 30_000 });
+  }
+  const line = await lineMatching(/^divide\(7, 0\).*⇒ Infinity {2}· 2 workers/, 'the retried call gives Infinity on both workers');
+  assert.ok(line);
+  await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the fixed definition evaluated on both workers');
+  await shot('2-retried');
+});
