@@ -44,7 +44,7 @@ async function report<T>(what: string, run: () => Promise<T>, log: vscode.Output
 
 export function registerActions(p: Parts): vscode.Disposable[] {
   const { crew, log } = p;
-  const actions: Record<CommandId, (...args: unknown[]) => Promise<unknown> | unknown> = {
+  const actions: Partial<Record<CommandId, (...args: unknown[]) => Promise<unknown> | unknown>> = {
     [Commands.StartMaster]: () =>
       report('starting the master', async () => {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Crew: starting the master' }, () => crew.startMaster());

