@@ -40,9 +40,18 @@ export class Audit {
     const parts = [`[A] ${new Date().toISOString()} ${this.who} ${event}`];
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
-      const text = typeof v === 'string' ? v : JSON.stringify(v);
+      const text = typeof v === 'string' ? v : printField(v);
       parts.push(`${k}=${/[\s"]/.test(text) ? JSON.stringify(text) : text}`);
     }
     this.write(parts.join(' '));
+  }
+}
+
+/** JSON for a field, but never a throw: a peer's malformed frame (a BigInt, a cycle) gets logged too. */
+function printField(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
   }
 }

@@ -132,10 +132,26 @@ export function isMasterToWorker(m: unknown): m is MasterToWorker {
 
 export function isWorkerToMaster(m: unknown): m is WorkerToMaster {
   if (!isTagged(m, workerToMasterTags)) return false;
-  if (m.t === 'results') return Array.isArray((m as Partial<Results.Msg>).results);
+  if (m.t === 'results') {
+    const results = (m as Partial<Results.Msg>).results;
+    return Array.isArray(results) && results.every(isResultMsg);
+  }
   if (m.t === 'agent') return isAgentMsg(m);
   if (m.t === 'ready') return typeof (m as Partial<Ready.Msg>).info?.name === 'string';
+  if (m.t === 'output') {
+    const o = m as Partial<Output.Msg>;
+    return (o.stream === 'stdout' || o.stream === 'stderr') && typeof o.text === 'string';
+  }
   return true;
+}
+
+/** A result the scheduler can settle a task with, without reading fields that are not there. */
+function isResultMsg(r: unknown): r is ResultMsg {
+  const x = r as { id?: unknown; ok?: unknown; value?: unknown; error?: Partial<RemoteErrorData> | null; ms?: unknown } | null;
+  if (typeof x !== 'object' || x === null || typeof x.id !== 'number' || typeof x.ms !== 'number') return false;
+  if (x.ok === true) return x.value instanceof Uint8Array;
+  const e = x.error;
+  return x.ok === false && typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.message === 'string' && Array.isArray(e.frames) && e.frames.every((f) => typeof f === 'object' && f !== null);
 }
 
 function isTagged(m: unknown, tags: Set<string>): m is { t: string } {

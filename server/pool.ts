@@ -209,7 +209,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a worker sends' });
       return;
     }
-    this.handle(link, m);
+    try {
+      this.handle(link, m);
+    } catch (err) {
+      // A frame of the right type whose fields are wrong must not take the master down.
+      this.audit.log('bad-frame', { worker: link.id, error: `${m.t} frame broke its handler: ${(err as Error).message}` });
+      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: `malformed ${m.t} message: ${(err as Error).message}` });
+    }
   }
 
   private handle(link: WorkerLink, m: WorkerToMaster): void {

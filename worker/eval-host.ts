@@ -74,6 +74,15 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     this.post(resultGroup ? { t: 'run', session, forms, tasks, resultGroup } : { t: 'run', session, forms, tasks });
   }
 
+  /**
+   * A new master session begins. Its master replays its own setup forms before giving work,
+   * so the old session's setup and cached forms must not be replayed after a later crash.
+   */
+  newSession(): void {
+    this.setup.length = 0;
+    this.cachedForms.clear();
+  }
+
   /** Hands an agent operation from the master to the thread. */
   agent(msg: AgentMsg.Msg): void {
     // A fresh thread must still know which node it is.

@@ -60,7 +60,9 @@ export class Evaluator {
   /** Compiles a form; a syntax error surfaces when a task uses it. */
   define(def: FormDef): void {
     const existing = this.forms.get(def.id);
-    if (existing && !def.cache) {
+    // Same id, same code: another task of a one-off form. Different code means the id is
+    // from another master session, so the new form replaces the stale one.
+    if (existing && !def.cache && existing.def.code === def.code) {
       existing.uses++;
       return;
     }

@@ -106,6 +106,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     current?.dispose(CloseCodes.Normal, 'replaced by a newer master session');
     current = link;
     const mine = ++session;
+    if (mine > 1) host.newSession();
     audit.log('connect', { master: link.peer, session: mine });
     link.startHeartbeat(opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
     signing = new SignatureChecker(signKey, signingOffer(!!opts.requireSigned));
@@ -122,10 +123,16 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
           link.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a master sends' });
           return;
         }
-        handle(m, mine, () => {
-          outcome = 'shutdown';
-          link.dispose(CloseCodes.Shutdown, 'master shut down');
-        });
+        try {
+          handle(m, mine, () => {
+            outcome = 'shutdown';
+            link.dispose(CloseCodes.Shutdown, 'master shut down');
+          });
+        } catch (err) {
+          // A frame of the right type whose fields are wrong must not take the worker down.
+          audit.log('bad-frame', { master: link.peer, error: `${m.t} frame broke its handler: ${(err as Error).message}` });
+          link.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: `malformed ${m.t} message: ${(err as Error).message}` });
+        }
       });
       link.onEnd((reason) => {
         if (current === link) {

@@ -2,8 +2,25 @@
 // binary frames, and a decoder for recorded WebSocket streams (client frames are masked,
 // so searching raw bytes alone would miss a secret sent by a dialer).
 import { createHmac, randomBytes } from 'node:crypto';
-import { serialize } from 'node:v8';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import WebSocket from 'ws';
+
+/**
+ * Crew's own codec (protocol/codec.ts), bundled for the tests, so frames are made and read
+ * exactly as master and workers make and read them, compact layouts included.
+ */
+async function loadCodec() {
+  const out = join(mkdtempSync(join(tmpdir(), 'crew-codec-')), 'codec.cjs');
+  const src = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'protocol', 'codec.ts');
+  await build({ entryPoints: [src], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'warning' });
+  return createRequire(import.meta.url)(out);
+}
+export const codec = await loadCodec();
 
 export const PROTOCOL_VERSION = 1;
 
@@ -57,7 +74,7 @@ export async function authenticate(port, secret, role = 'master', member) {
   return c;
 }
 
-export const frame = (msg) => serialize(msg);
+export const frame = (msg) => codec.encodeFrame(msg);
 
 /** Splits a recorded one-direction WebSocket byte stream (after the HTTP upgrade) into unmasked payloads. */
 export function decodeWsStream(buf) {
