@@ -10,9 +10,10 @@ const DASK_PER_ELEMENT = 680;
 const MIN_TASKS_S = 10 * DASK_PER_ELEMENT;
 /**
  * Crew's per-element map against bare `ws` messages per second in the same run. Crew
- * batches, so it runs at about twice the floor; without batching it fell to about 0.2.
+ * batches, so it runs at about twice the floor on a quiet machine and above 0.7 of it on a
+ * heavily loaded one; before the compact frames and batching fixes it was about 0.2.
  */
-const MIN_FLOOR_FRACTION = 0.5;
+const MIN_FLOOR_FRACTION = 0.4;
 
 const systems = availableSystems(['--guard']).filter((s) => s.name === 'crew' || s.name === 'floor');
 const { samples, errors } = await runAll(systems, 3, 120_000, (line) => process.stderr.write(`${line}\n`));

@@ -7,7 +7,7 @@ import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { crewError, ErrorCodes } from './errors';
 import { fastDecode, fastEncode, NOT_SIMPLE } from './fast-value';
-import { decodeResults, decodeTasks, encodeResults, encodeTasks, RESULTS_TAG, TASKS_TAG } from './frames';
+import { decodeResults, decodeTasks, encodeResults, encodeTasks, RESULTS_TAG, TASKS_TAG, type TaskSource } from './frames';
 import type { FormDef, ResultMsg, TaskMsg } from './messages';
 
 /** Encodes a user value. Throws `CREW_NOT_SERIALIZABLE` naming the type and its path. */
@@ -24,6 +24,22 @@ export function encodeValue(value: unknown, root = 'value'): Uint8Array {
       path: culprit?.path ?? root,
     });
   }
+}
+
+/**
+ * Encodes an argument list that Crew built itself (a fresh array, so it has no properties
+ * besides its elements); the same bytes as `encodeValue(args, 'arguments')`, sooner.
+ */
+export function encodeArgList(args: readonly unknown[]): Uint8Array {
+  return fastEncode(args, true) ?? encodeValue(args, 'arguments');
+}
+
+/**
+ * A `tasks` frame straight from the master's task records, in the compact layout; undefined
+ * when something in them needs the general encoding.
+ */
+export function encodeTaskFrame(forms: FormDef[], tasks: readonly TaskSource[], resultGroup?: number): Buffer | undefined {
+  return encodeTasks(forms, tasks, resultGroup, true);
 }
 
 /** Decodes bytes from {@link encodeValue}. */
@@ -68,6 +84,30 @@ export function movableArgs(forms: readonly FormDef[], tasks: readonly TaskMsg[]
     if (buf instanceof ArrayBuffer && buf.byteLength >= MOVE_FROM) moved.add(buf);
   }
   return [...moved];
+}
+
+/** Fewer tasks than this are cloned to the eval thread as they are; more are packed. */
+const PACK_FROM = 4;
+
+/**
+ * How a worker's main thread hands a `run` message to its eval thread cheaply: large
+ * arguments are moved (see {@link movableArgs}), and many small tasks travel packed in the
+ * compact layout, which costs a fraction of cloning each task object. Returns the message
+ * to post and its transfer list.
+ */
+export function forEvalThread<M extends { forms: FormDef[]; tasks: TaskMsg[]; packed?: Uint8Array }>(msg: M): [M, ArrayBuffer[]] {
+  const moved = movableArgs(msg.forms, msg.tasks);
+  if (moved.length > 0 || msg.tasks.length < PACK_FROM) return [msg, moved];
+  const packed = encodeTasks([], msg.tasks);
+  if (!packed) return [msg, []];
+  return [{ ...msg, tasks: [], packed }, [packed.buffer as ArrayBuffer]];
+}
+
+/** The tasks of a `run` message posted by {@link forEvalThread}. */
+export function tasksOf(msg: { tasks: TaskMsg[]; packed?: Uint8Array }): TaskMsg[] {
+  if (!msg.packed) return msg.tasks;
+  const buf = Buffer.from(msg.packed.buffer, msg.packed.byteOffset, msg.packed.byteLength);
+  return [...msg.tasks, ...decodeTasks(buf).tasks];
 }
 
 /** Decodes one binary frame; throws `CREW_BAD_FRAME` if it is not one. */

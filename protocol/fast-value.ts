@@ -48,84 +48,90 @@ const MAX_ARRAY = 16;
 const enabled = endianness() === 'LE';
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
-const scratch = new Uint8Array(MAX_ARRAY * (MAX_STRING + 8) + 16);
+/** The most a simple value can take: a full array of the longest strings. */
+const MAX_SIMPLE = MAX_ARRAY * (MAX_STRING + 8) + 16;
 let pos = 0;
-/** Large views met while encoding, each to be copied in after scratch[at - 1]. */
+/** Large views met while encoding, each to be copied in after slab[at - 1]. */
 const views: { at: number; view: ArrayBufferView }[] = [];
 let viewBytes = 0;
 
-/** Small encodings are cut from a shared slab: one allocation per many values. */
+/** Small encodings are written straight into a shared slab: one allocation per many values. */
 const SLAB_SIZE = 64 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
+/** Where this encoding starts in the slab. */
+let start = 0;
 
-/** Encodes `value` like `v8.serialize`, or returns undefined when it is not a simple value. */
-export function fastEncode(value: unknown): Uint8Array | undefined {
+/**
+ * Encodes `value` like `v8.serialize`, or returns undefined when it is not a simple value.
+ * `plainArray` says `value` is an array Crew made itself (an argument list), so it cannot
+ * have properties besides its elements, and the costly check for them is skipped.
+ */
+export function fastEncode(value: unknown, plainArray = false): Uint8Array | undefined {
   if (!enabled) return undefined;
-  scratch[0] = 0xff;
-  scratch[1] = VERSION;
-  pos = 2;
+  if (slabUsed + MAX_SIMPLE > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  start = slabUsed;
+  slab[start] = 0xff;
+  slab[start + 1] = VERSION;
+  pos = start + 2;
   views.length = 0;
   viewBytes = 0;
   if (Array.isArray(value)) {
     const n = value.length;
     if (n > MAX_ARRAY) return undefined;
-    scratch[pos++] = TAG_DENSE_ARRAY;
+    slab[pos++] = TAG_DENSE_ARRAY;
     varint(n);
     for (let i = 0; i < n; i++) {
       // A hole, or a property that is not an element, must keep V8's exact semantics.
       if (!(i in value) || !writePrimitive(value[i])) return undefined;
     }
-    if (Object.keys(value).length !== n) return undefined;
-    scratch[pos++] = TAG_END_DENSE_ARRAY;
+    if (!plainArray && Object.keys(value).length !== n) return undefined;
+    slab[pos++] = TAG_END_DENSE_ARRAY;
     varint(0);
     varint(n);
   } else if (!writePrimitive(value)) return undefined;
   if (views.length > 0) return joinViews();
-  if (slabUsed + pos > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + pos);
-  out.set(scratch.subarray(0, pos));
-  slabUsed += pos;
-  return out;
+  slabUsed = pos;
+  return slab.subarray(start, pos);
 }
 
 function writePrimitive(v: unknown): boolean {
   switch (typeof v) {
     case 'number':
       if ((v | 0) === v && !Object.is(v, -0)) {
-        scratch[pos++] = TAG_INT;
+        slab[pos++] = TAG_INT;
         varint(((v << 1) ^ (v >> 31)) >>> 0);
       } else {
-        scratch[pos++] = TAG_DOUBLE;
+        slab[pos++] = TAG_DOUBLE;
         f64[0] = v;
-        scratch.set(f64Bytes, pos);
+        slab.set(f64Bytes, pos);
         pos += 8;
       }
       return true;
     case 'boolean':
-      scratch[pos++] = v ? TAG_TRUE : TAG_FALSE;
+      slab[pos++] = v ? TAG_TRUE : TAG_FALSE;
       return true;
     case 'undefined':
-      scratch[pos++] = TAG_UNDEFINED;
+      slab[pos++] = TAG_UNDEFINED;
       return true;
     case 'string': {
       const n = v.length;
       if (n > MAX_STRING) return false;
-      scratch[pos++] = TAG_ONE_BYTE_STRING;
+      slab[pos++] = TAG_ONE_BYTE_STRING;
       varint(n);
       for (let i = 0; i < n; i++) {
         const c = v.charCodeAt(i);
         if (c > 0xff) return false;
-        scratch[pos++] = c;
+        slab[pos++] = c;
       }
       return true;
     }
     case 'object':
       if (v === null) {
-        scratch[pos++] = TAG_NULL;
+        slab[pos++] = TAG_NULL;
         return true;
       }
       return ArrayBuffer.isView(v) && writeView(v);
@@ -143,9 +149,9 @@ function writeView(v: ArrayBufferView): boolean {
   const index = Buffer.isBuffer(v) ? BUFFER_INDEX : VIEW_INDEX[viewType(v)];
   if (index === undefined) return false;
   const head = 1 + varintLength(index) + varintLength(v.byteLength);
-  const pad = (8 - ((pos + viewBytes + head) % 8)) % 8;
-  for (let i = 0; i < pad; i++) scratch[pos++] = TAG_PADDING;
-  scratch[pos++] = TAG_HOST_OBJECT;
+  const pad = (8 - ((pos - start + viewBytes + head) % 8)) % 8;
+  for (let i = 0; i < pad; i++) slab[pos++] = TAG_PADDING;
+  slab[pos++] = TAG_HOST_OBJECT;
   varint(index);
   varint(v.byteLength);
   views.push({ at: pos, view: v });
@@ -160,23 +166,23 @@ function viewType(v: ArrayBufferView): string {
   return (typedArrayTag.call(v) as string | undefined) ?? (Object.prototype.toString.call(v) === '[object DataView]' ? 'DataView' : '');
 }
 
-/** One exact-size buffer of the scratch bytes with each large view's bytes in place. */
+/** One exact-size buffer of the header bytes with each large view's bytes in place. */
 function joinViews(): Uint8Array {
-  const size = pos + viewBytes;
+  const size = pos - start + viewBytes;
   const room = size >= HEADROOM_FROM ? HEADROOM : 0;
   const whole = Buffer.allocUnsafeSlow(room + size);
   ownBuffers.add(whole.buffer);
   const out = whole.subarray(room);
-  let from = 0;
+  let from = start;
   let to = 0;
   for (const { at, view } of views) {
-    out.set(scratch.subarray(from, at), to);
+    out.set(slab.subarray(from, at), to);
     to += at - from;
     from = at;
     out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), to);
     to += view.byteLength;
   }
-  out.set(scratch.subarray(from, pos), to);
+  out.set(slab.subarray(from, pos), to);
   views.length = 0;
   return out;
 }
@@ -192,16 +198,16 @@ function varintLength(n: number): number {
 
 function varint(n: number): void {
   while (n >= 0x80) {
-    scratch[pos++] = (n & 0x7f) | 0x80;
+    slab[pos++] = (n & 0x7f) | 0x80;
     n >>>= 7;
   }
-  scratch[pos++] = n;
+  slab[pos++] = n;
 }
 
 /** What {@link fastDecode} returns when the bytes need V8's own deserializer. */
 export const NOT_SIMPLE: unique symbol = Symbol('not simple');
 
-let input: Uint8Array = scratch;
+let input: Uint8Array = slab;
 let at = 0;
 
 /** Decodes bytes that {@link fastEncode} (or V8, for the same values) wrote. */
@@ -264,12 +270,17 @@ function readPrimitive(): unknown {
 
 /** Reads an unsigned varint of up to 32 bits; -1 if it is malformed or too long. */
 function readVarint(): number {
-  let result = 0;
-  for (let shift = 0; shift < 35; shift += 7) {
+  if (at >= input.length) return -1;
+  const first = input[at++];
+  if (first < 0x80) return first;
+  let result = first & 0x7f;
+  let scale = 0x80;
+  for (let i = 1; i < 5; i++) {
     if (at >= input.length) return -1;
     const b = input[at++];
-    result += (b & 0x7f) * 2 ** shift;
+    result += (b & 0x7f) * scale;
     if (b < 0x80) return result > 0xffffffff ? -1 : result;
+    scale *= 0x80;
   }
   return -1;
 }

@@ -67,16 +67,29 @@ function onlyKeys(o: object, keys: Set<string>): boolean {
   return true;
 }
 
+/** What the master holds of a task: its form as a definition rather than an id. */
+export interface TaskSource {
+  id: number;
+  def: { id: number };
+  args?: Uint8Array;
+  timeoutMs?: number;
+  setup?: boolean;
+}
+
+const formOf = (t: TaskMsg | TaskSource): number => ('def' in t ? t.def.id : t.form);
+
 /**
  * Encodes a `tasks` message, or returns undefined if it holds something this layout does
  * not carry. The buffer owns its memory, so it can be transferred between threads.
+ * `tasks` are messages (each checked for unknown fields) or, with `sources`, the master's
+ * own task records, whose other fields stay on the master.
  */
-export function encodeTasks(forms: FormDef[], tasks: TaskMsg[], resultGroup?: number): Buffer | undefined {
+export function encodeTasks(forms: FormDef[], tasks: readonly (TaskMsg | TaskSource)[], resultGroup?: number, sources = false): Buffer | undefined {
   if (resultGroup !== undefined && !(Number.isInteger(resultGroup) && resultGroup >= 1 && resultGroup <= 0xffffffff)) return undefined;
   const formBytes = forms.length > 0 ? serialize(forms) : undefined;
   let size = HEADER + (formBytes?.length ?? 0);
   for (const t of tasks) {
-    if (typeof t.id !== 'number' || typeof t.form !== 'number' || !onlyKeys(t, TASK_KEYS)) return undefined;
+    if (typeof t.id !== 'number' || typeof formOf(t) !== 'number' || (!sources && !onlyKeys(t, TASK_KEYS))) return undefined;
     if (t.args !== undefined && !(t.args instanceof Uint8Array)) return undefined;
     if (t.timeoutMs !== undefined && typeof t.timeoutMs !== 'number') return undefined;
     if (t.setup !== undefined && typeof t.setup !== 'boolean') return undefined;
@@ -97,7 +110,7 @@ export function encodeTasks(forms: FormDef[], tasks: TaskMsg[], resultGroup?: nu
   }
   for (const t of tasks) {
     out.writeDoubleLE(t.id, p);
-    out.writeDoubleLE(t.form, p + 8);
+    out.writeDoubleLE(formOf(t), p + 8);
     out.writeDoubleLE(t.timeoutMs ?? NaN, p + 16);
     out[p + 24] = (t.setup ? SETUP : 0) | (t.args ? HAS_ARGS : 0);
     const n = t.args?.length ?? 0;

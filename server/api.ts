@@ -2,7 +2,7 @@
  * Swank Crew's API. Each call turns forms into tasks for the pool's scheduler; a null or
  * empty pool evaluates on the master instead.
  */
-import { encodeValue } from '../protocol/codec';
+import { encodeArgList, encodeValue } from '../protocol/codec';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import type { FormDef } from '../protocol/messages';
 import { isCallForm, type Form } from './form';
@@ -272,7 +272,7 @@ export async function parallelMap<T>(pool: PoolArg, makeWork: MakeWork<T>, list:
         const { def, args } = live.forms.lookup(f, mode) ?? (await live.forms.prepare(f, mode));
         const all = !extra ? args : args && args.length > 0 ? [...args, ...extra] : extra;
         outstanding++;
-        live.submit({ def, args: encodeArgs(all), timeoutMs: opts.timeoutMs }, settle(index));
+        live.submit({ def, args: all && all.length > 0 ? encodeArgList(all) : undefined, timeoutMs: opts.timeoutMs }, settle(index));
       }
     })().catch(fail);
   });

@@ -2,7 +2,7 @@
  * The master's end of one authenticated worker connection: what is in flight on it, which
  * forms it already has, and how many tasks to keep queued on it.
  */
-import { encodeFrame } from '../protocol/codec';
+import { encodeFrame, encodeTaskFrame } from '../protocol/codec';
 import type { FormDef, TaskMsg, Tasks, WorkerInfo } from '../protocol/messages';
 import type { Signer } from '../protocol/signing';
 import type { Transport } from '../protocol/transport';
@@ -76,7 +76,7 @@ export class WorkerLink {
   /** Sends tasks in one frame, with any forms this worker has not seen. Returns the frame size. */
   send(tasks: Task[]): number {
     const forms: FormDef[] = [];
-    const msgs: TaskMsg[] = [];
+    let plain = !this.signer;
     for (const t of tasks) {
       // A one-off form goes once per task (the worker counts its uses; V8 writes repeats of
       // the same object as back-references); a cached form goes once per worker.
@@ -86,6 +86,19 @@ export class WorkerLink {
         this.formsSent.add(t.def.id);
       }
       this.inflight.set(t.id, t);
+      // A task field the worker must see, other than id, form, args, timeout and setup,
+      // leaves the compact layout: it goes in message() below.
+      if (t.agent) plain = false;
+    }
+    // Plain tasks go straight into the compact frame, without a message object per task.
+    const frame = (plain && encodeTaskFrame(forms, tasks, this.resultGroup)) || encodeFrame(this.message(forms, tasks));
+    if (this.transport.phase === 'open') this.transport.ws.send(frame);
+    return frame.length;
+  }
+
+  private message(forms: FormDef[], tasks: Task[]): Tasks.Msg {
+    const msgs: TaskMsg[] = [];
+    for (const t of tasks) {
       msgs.push({ id: t.id, form: t.def.id, args: t.args, timeoutMs: t.timeoutMs, setup: t.setup });
       // Only when set: a task with an unusual field leaves the compact frame layout.
       if (t.agent) msgs[msgs.length - 1].agent = t.agent;
@@ -93,9 +106,7 @@ export class WorkerLink {
     const msg: Tasks.Msg = { t: 'tasks', forms, tasks: msgs };
     if (this.resultGroup) msg.resultGroup = this.resultGroup;
     if (this.signer) msg.sig = this.signer.sign(forms, msgs, this.resultGroup);
-    const frame = encodeFrame(msg);
-    if (this.transport.phase === 'open') this.transport.ws.send(frame);
-    return frame.length;
+    return msg;
   }
 
   summary(): WorkerSummary {

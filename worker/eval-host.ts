@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { isAgentMsg, type AgentMsg } from '../protocol/agents';
-import { encodeFrame, movableArgs } from '../protocol/codec';
+import { encodeFrame, forEvalThread } from '../protocol/codec';
 import { ErrorCodes } from '../protocol/errors';
 import type { FromEvalThread, RunTasks } from '../protocol/eval-thread';
 import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
@@ -129,10 +129,10 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private post(msg: RunTasks.Msg): void {
-    // Large arguments move to the thread instead of being copied twice.
-    const moved = movableArgs(msg.forms, msg.tasks);
-    if (this.gate) void this.gate.then(() => this.thread.postMessage(msg, moved));
-    else this.thread.postMessage(msg, moved);
+    // Large arguments move to the thread, and many tasks go packed, instead of being cloned.
+    const [out, transfer] = forEvalThread(msg);
+    if (this.gate) void this.gate.then(() => this.thread.postMessage(out, transfer));
+    else this.thread.postMessage(out, transfer);
   }
 
   private spawn(): void {

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAgents } from './agent-tasks';
-import { encodeFrame, ownsMemory } from '../protocol/codec';
+import { encodeFrame, ownsMemory, tasksOf } from '../protocol/codec';
 import type { FromEvalThread, ToEvalThread } from '../protocol/eval-thread';
 import type { ResultMsg, TaskMsg } from '../protocol/messages';
 import { Evaluator, RETRY } from './evaluator';
@@ -92,7 +92,7 @@ port.on('message', (msg: ToEvalThread) => {
   if (msg.t !== 'run') return;
   resultGroup = msg.resultGroup ?? 0;
   for (const def of msg.forms) evaluator.define(def);
-  for (const task of msg.tasks) queue.push({ session: msg.session, task });
+  for (const task of tasksOf(msg)) queue.push({ session: msg.session, task });
   pump();
 });
 
