@@ -34,7 +34,9 @@ async function report<T>(what: string, run: () => Promise<T>, log: vscode.Output
   try {
     return await run();
   } catch (err) {
-    log.appendLine(`Crew: ${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // Crew's own errors (with a stable code) explain themselves; others are bugs worth a stack.
+    const expected = typeof (err as { code?: unknown }).code === 'string' || typeof (err as { code?: unknown }).code === 'number';
+    log.appendLine(`Crew: ${what} failed: ${err instanceof Error ? (expected ? err.message : (err.stack ?? err.message)) : String(err)}`);
     const choice = await vscode.window.showErrorMessage(`Crew: ${what} failed: ${advice(err)}`, 'Show Output', 'Open Settings');
     if (choice === 'Show Output') log.show(true);
     if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'crew.');

@@ -83,9 +83,11 @@ export class CrewClient implements vscode.Disposable {
 
   /** Attaches to a running `crew lsp --port` master. */
   async attach(address: string): Promise<void> {
+    // Authenticate first: a master that refuses this editor leaves the current one running.
+    const stream = await this.dial(address);
     await this.stop();
     this.mode = { kind: 'attach', address };
-    this.prepared = await this.dial(address);
+    this.prepared = stream;
     await this.startClient();
   }
 
@@ -122,10 +124,12 @@ export class CrewClient implements vscode.Disposable {
 
   /** Called for the first start and for each restart after a crash. */
   private async transport(): Promise<ChildProcess | StreamInfo> {
-    const ready = this.prepared;
+    const ready = this.prepared ?? (this.mode.kind === 'attach' ? await this.dial(this.mode.address) : this.spawnMaster());
     this.prepared = undefined;
-    if (ready) return ready;
-    return this.mode.kind === 'attach' ? this.dial(this.mode.address) : this.spawnMaster();
+    // The client attaches its reader right after this returns, before it sends anything,
+    // and the master speaks only when spoken to.
+    if ('reader' in ready) setImmediate(() => (ready.reader as Socket).resume());
+    return ready;
   }
 
   private spawnMaster(): ChildProcess {
@@ -152,8 +156,7 @@ export class CrewClient implements vscode.Disposable {
       s.once('error', (err) => reject(new Error(`cannot reach a master at ${address}: ${err.message}. Is \`crew lsp --port ${port}\` running there?`)));
     });
     await dialLspAuth(socket, secret, address);
-    // The LSP reader attaches as the client starts; data waits in the paused socket until then.
-    setImmediate(() => socket.resume());
+    // Left paused: data waits in the socket until the client's reader listens (see transport).
     return { reader: socket, writer: socket };
   }
 

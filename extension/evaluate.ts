@@ -25,9 +25,18 @@ export function formAt(editor: vscode.TextEditor, target: Target): { params: Eva
     while (last > 0 && doc.lineAt(last).isEmptyOrWhitespace) last--;
     range = new vscode.Range(0, 0, last, doc.lineAt(last).text.length);
   } else range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection;
-  const code = doc.getText(range);
+  let code = doc.getText(range);
   if (code.trim() === '') return undefined;
+  if (target === 'file') code = withoutExports(code);
   return { params: { code, filename: filenameOf(doc), line: range.start.line + 1, column: range.start.character + 1 }, range };
+}
+
+/**
+ * A file is evaluated as a script, so `export` before a declaration is dropped (blanked, so
+ * that lines and columns still match the file); the declaration stays defined everywhere.
+ */
+export function withoutExports(code: string): string {
+  return code.replace(/^([ \t]*)(export[ \t]+(?:default[ \t]+)?)(?=(?:async[ \t]+)?function\b|class\b|const\b|let\b|var\b|interface\b|type\b|enum\b|abstract\b)/gm, (_m, indent: string, kw: string) => indent + ' '.repeat(kw.length));
 }
 
 /** The file name the master compiles with; its extension decides TypeScript or JavaScript. */

@@ -53,7 +53,7 @@ export class Repl implements vscode.Pseudoterminal {
   }
 
   open(): void {
-    this.write('Crew REPL: evaluates on the master, with `pool` and the API in scope (try `await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])`).\r\n');
+    this.write('Crew REPL on the master, with `pool` and the API in scope. Try: await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])\r\n');
     this.write('Up/Down: history · Ctrl+C: cancel or clear · Ctrl+D: close\r\n');
     this.prompt();
   }

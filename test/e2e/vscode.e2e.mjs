@@ -16,9 +16,16 @@ answer
 (null as any).boom
 `;
 
+const LIB = `export function area(w: number, h: number): number {
+  return w * h;
+}
+area(3, 4)
+`;
+
 let browser;
 let server;
 let page;
+let dirs;
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-${name}.png`) });
@@ -46,6 +53,34 @@ async function lineMatching(pattern, what, timeoutMs = 30_000) {
   throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
 }
 
+/** Opens a workspace file from the Explorer, as a user does. */
+async function openFile(name, firstLine) {
+  await runCommand(page, 'View: Show Explorer');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await page.locator('.monaco-editor .view-lines', { hasText: firstLine }).waitFor({ timeout: 30_000 });
+}
+
+/** Waits for the status bar's Crew item to match. */
+async function statusMatching(pattern, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let text = await statusText();
+  while (!pattern.test(text) && Date.now() < deadline) {
+    await page.waitForTimeout(250);
+    text = await statusText();
+  }
+  assert.match(text, pattern);
+  return text;
+}
+
+/** Waits for a notification toast whose text matches; returns its text. */
+async function notification(pattern, timeoutMs = 30_000) {
+  const toast = page.locator('.notification-toast, .notifications-toasts .monaco-list-row').filter({ hasText: pattern }).first();
+  await toast.waitFor({ timeout: timeoutMs });
+  return (await toast.textContent()) ?? '';
+}
+
 async function statusText() {
   return (await page.locator('.statusbar-item', { hasText: 'Crew' }).first().textContent())?.trim() ?? '';
 }
@@ -55,17 +90,13 @@ before(async () => {
   const { chromium } = tools();
   const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' }).trim().split('\n').pop();
   // Errors show inline when the debugger is off; debugger.e2e.mjs covers it on.
-  const dirs = prepare(vsix, { 'sample.ts': SAMPLE }, { 'crew.debugOnError': false });
+  dirs = prepare(vsix, { 'sample.ts': SAMPLE, 'lib.ts': LIB }, { 'crew.debugOnError': false });
   server = await startCodeServer(dirs);
   browser = await launchBrowser(chromium);
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(server.url);
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  // Open the file from the Explorer, as a user does.
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'sample.ts' });
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-  await page.locator('.monaco-editor .view-lines', { hasText: 'Crew end-to-end sample' }).waitFor({ timeout: 30_000 });
+  await openFile('sample.ts', 'Crew end-to-end sample');
 });
 
 after(async () => {
@@ -175,3 +206,74 @@ test('the audit trail is in the Crew output channel', { timeout: 120_000 }, asyn
   assert.match(await line.jsonValue(), /\[A\] \S+ master state worker=w2 state=ready/);
   await shot('7-audit');
 });
+
+test('Evaluate File on All Workers defines the file\'s exported functions everywhere', { timeout: 120_000 }, async () => {
+  await page.keyboard.press('Escape');
+  await openFile('lib.ts', 'export function area');
+  await runCommand(page, 'Crew: Evaluate File on All Workers');
+  await lineMatching(/^area\(3, 4\).*⇒ 12 {2}· 2 workers/, 'the file\'s last value from both workers');
+  await shot('8-file');
+});
+
+test('when the master crashes, the extension restarts it with its workers', { timeout: 180_000 }, async () => {
+  const { readdirSync } = await import('node:fs');
+  const masters = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return cmd.includes(dirs.extensions) && cmd.includes('lsp\0--stdio');
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(masters.length, 1, 'one crew lsp started by this window');
+  process.kill(Number(masters[0]), 'SIGKILL');
+  await statusMatching(/Crew: (starting|master only|\d+ workers?)/, 30_000);
+  await statusMatching(/Crew: 2 workers/, 90_000);
+  await openFile('sample.ts', 'Crew end-to-end sample');
+  await selectLine(4);
+  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+  // Fresh workers: the declaration evaluated before the crash is gone.
+  await lineMatching(/^answer.*✖ w1, w2: ReferenceError: answer is not defined/, 'the fresh workers answer');
+});
+
+test('attaching with a wrong secret says so and what to do; the right secret attaches', { timeout: 180_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const wrong = join(dirs.base, 'other-secret');
+  writeFileSync(wrong, 'a-different-secret-0123456789abcdef\n', { mode: 0o600 });
+  const startMaster = (secretFile) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'lsp', '--port', '0', '--local', '1', '--secret-file', secretFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: dirs.config } });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /listening for editors on (127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve({ child, address: m[1] });
+      });
+      child.once('exit', (code) => reject(new Error(`crew lsp exited with ${code}`)));
+    });
+  const other = await startMaster(wrong);
+  const mine = await startMaster(join(dirs.config, 'crew', 'secret'));
+  try {
+    await connectTo(other.address);
+    const text = await notification(/wrong or missing secret/);
+    assert.match(text, /Set crew\.secretFile to the master's secret file/);
+    // The refused attach leaves the running master as it was.
+    await statusMatching(/^Crew: 2 workers/, 10_000);
+    await shot('9-wrong-secret');
+    await connectTo(mine.address);
+    await statusMatching(new RegExp(`Crew @ ${mine.address.replace(/\./g, '\\.')}: 1 worker`), 60_000);
+    await shot('10-attached');
+  } finally {
+    other.child.kill();
+    mine.child.kill();
+  }
+});
+
+async function connectTo(address) {
+  await runCommand(page, 'Crew: Connect to Master…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(address);
+  await page.keyboard.press('Enter');
+}
