@@ -200,3 +200,64 @@ export async function tcpProxy(targetPort, targetHost = '127.0.0.1') {
     },
   };
 }
+
+/**
+ * Starts test/reliability/fixtures/master.mjs: a master in its own process. `call(op, ...args)`
+ * runs an operation there; `events` has its audit lines and progress as text lines.
+ */
+export async function startMasterProcess({ secret, port = 0, env = {}, wrap = [] }) {
+  const script = join(root, 'test', 'reliability', 'fixtures', 'master.mjs');
+  const [cmd, ...pre] = wrap.length ? wrap : [process.execPath];
+  const child = spawn(cmd, wrap.length ? [...pre, process.execPath, script] : [script], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, CREW_SECRET: secret, CREW_PORT: String(port), ...env },
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const events = new Lines();
+  const pending = new Map();
+  let nextId = 1;
+  let buf = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      if (msg.id && pending.has(msg.id)) {
+        const p = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.value);
+        else p.reject(Object.assign(new Error(msg.error), { code: msg.code }));
+      } else events.push(msg.audit ?? JSON.stringify(msg));
+    }
+  });
+  child.on('exit', () => {
+    for (const p of pending.values()) p.reject(new Error('the master process exited'));
+    pending.clear();
+  });
+  const line = await events.waitFor(/"listening":\d+/, 20_000);
+  return {
+    child,
+    events,
+    pid: child.pid,
+    port: JSON.parse(line.text).listening,
+    call(op, ...args) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.stdin.write(JSON.stringify({ id, op, args }) + '\n');
+      });
+    },
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort() {
+  const net = await import('node:net');
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
