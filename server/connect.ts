@@ -2,10 +2,8 @@
  * Making pools: dial workers that listen (Swank Crew's connect-workers), or listen for
  * workers that dial in (CL-MW), optionally starting local worker processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { isLoopback, parseHostPort } from '../protocol/address';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../protocol/handshake';
@@ -14,6 +12,7 @@ import type { Ready } from '../protocol/messages';
 import { resolveSecret, type SecretOptions } from '../protocol/secret';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../protocol/tls';
 import { CloseCodes, type Transport } from '../protocol/transport';
+import { startLocalWorkers } from './local-workers';
 import { WorkerPool, type PoolOptions } from './pool';
 
 export interface ConnectOptions extends PoolOptions, SecretOptions {
@@ -180,11 +179,15 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   }
   const dials = (opts.workers ?? []).map((w) => dialWorker(pool, toAddress(w), secret, { ...opts, member: undefined }));
   const local = opts.local ?? 0;
-  if (local > 0) startLocalWorkers(pool, local, `127.0.0.1:${port}`, secret, member, opts);
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const started = local > 0 ? startLocalWorkers(pool, local, secret, { ...localWorkerSettings(opts), timeoutMs }) : Promise.resolve();
+  // Handled below; a rejection must not go unhandled while the dials finish.
+  started.catch(() => undefined);
   const dialed = await Promise.allSettled(dials);
   const failed = dialed.filter((d) => d.status === 'rejected').length;
   try {
-    await pool.waitForWorkers(local + dials.length - failed, opts.startTimeoutMs ?? 30_000);
+    await started;
+    await pool.waitForWorkers(local + dials.length - failed, timeoutMs);
   } catch (err) {
     await pool.close('workers did not start');
     throw err;
@@ -192,44 +195,16 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   return pool;
 }
 
-/** Starts worker processes on this machine; they exit when this process does. */
-function startLocalWorkers(pool: WorkerPool, count: number, address: string, secret: Buffer, member: string, opts: MasterOptions): void {
-  const children: ChildProcess[] = [];
+/** `crew worker` arguments and environment so local workers match this master's settings. */
+function localWorkerSettings(opts: MasterOptions): { args: string[]; env: Record<string, string> } {
   // Local workers answer heartbeats on the same schedule, and trust the master's certificate.
-  const extra = [
+  const args = [
     ...(opts.heartbeatTimeoutMs ? ['--heartbeat-timeout', String(opts.heartbeatTimeoutMs)] : []),
     ...(opts.maxFrameBytes ? ['--max-frame-bytes', String(opts.maxFrameBytes)] : []),
     ...(opts.listenTls ? ['--tls'] : []),
     ...(opts.localWorkerArgs ?? []),
   ];
-  const tlsEnv = opts.listenTls ? { CREW_TLS_CA: opts.listenTls.cert.toString() } : {};
-  for (let i = 1; i <= count; i++) {
-    const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'worker', '--connect', address, '--name', `local-${i}`, '--member', member, '--exit-with-parent', '--audit-file', 'none', ...extra], {
-      stdio: ['pipe', 'inherit', 'inherit'],
-      env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...tlsEnv },
-    });
-    child.on('exit', (code, signal) => {
-      if (!pool.closed) pool.audit.log('local', { worker: `local-${i}`, exited: signal ?? code });
-    });
-    children.push(child);
-  }
-  pool.audit.log('local', { started: count });
-  pool.onClose(async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            const timer = setTimeout(() => c.kill('SIGKILL'), 2000);
-            c.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            c.stdin?.end();
-          }),
-      ),
-    );
-  });
+  return { args, env: opts.listenTls ? { CREW_TLS_CA: opts.listenTls.cert.toString() } : {} };
 }
 
 /** Closes every connection. Calls in flight reject with `CREW_POOL_CLOSED`; none hangs. */

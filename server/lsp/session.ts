@@ -9,7 +9,7 @@ import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { ConnectWorkersParams, ConnectWorkersResult, OutputParams, WorkersState } from '../../protocol/lsp';
 import { dialWorker, startMaster } from '../connect';
 import type { WorkerPool } from '../pool';
-import { startLocalWorkers } from './local-workers';
+import { startLocalWorkers } from '../local-workers';
 import { MasterContext } from './master-context';
 
 export interface SessionOptions {
@@ -72,7 +72,7 @@ export class MasterSession extends EventEmitter<SessionEvents> {
     if (local > 0) {
       const first = this.localCount + 1;
       this.localCount += local;
-      jobs.push(startLocalWorkers(pool, local, this.options.secret, first, (name, stream, text) => this.emit('output', { worker: name, stream, text })).catch((err: Error) => void errors.push(err.message)));
+      jobs.push(startLocalWorkers(pool, local, this.options.secret, { first, output: (name, stream, text) => this.emit('output', { worker: name, stream, text }) }).catch((err: Error) => void errors.push(err.message)));
     }
     await Promise.all(jobs);
     this.notifyWorkers();

@@ -1,12 +1,13 @@
 /**
- * Local worker processes for the language server. Unlike `startMaster({ local })`, their
- * stdout and stderr are piped and forwarded to the editor: when the master speaks LSP on
- * stdio, a child that inherited stdout would corrupt the protocol stream.
+ * Worker processes on this machine that dial the pool's listening address, for
+ * `startMaster({ local })` and the language server. With an `output` callback their stdout
+ * and stderr are piped to it: when the master speaks LSP on stdio, a child that inherited
+ * stdout would corrupt the protocol stream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { WorkerPool } from '../pool';
+import { crewError, ErrorCodes } from '../protocol/errors';
+import type { WorkerPool } from './pool';
 
 export type ProcessOutput = (name: string, stream: 'stdout' | 'stderr', text: string) => void;
 
@@ -15,25 +16,42 @@ export function cliPath(): string {
   return join(__dirname, 'cli.js');
 }
 
+export interface LocalWorkerOptions {
+  /** Number of the first worker (`local-N`), so later calls continue the numbering. */
+  first?: number;
+  /** Where the workers' own stdout and stderr go; by default they share this process's. */
+  output?: ProcessOutput;
+  /** More `crew worker` arguments, and environment variables. */
+  args?: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
 /**
- * Starts `count` worker processes that dial the pool, numbered after those started before,
- * and resolves once all of them are ready. Rejects naming the workers that exited first.
+ * Starts `count` worker processes that dial the pool, and resolves once all of them are
+ * ready. Rejects naming the workers that exited first. They exit when this process does.
  */
-export async function startLocalWorkers(pool: WorkerPool, count: number, secret: Buffer, first: number, output: ProcessOutput, timeoutMs = 30_000): Promise<void> {
+export async function startLocalWorkers(pool: WorkerPool, count: number, secret: Buffer, opts: LocalWorkerOptions = {}): Promise<void> {
   const listen = pool.listenAddress;
   if (!listen) throw crewError(ErrorCodes.BadArgument, 'local workers need a master that listens');
+  const { first = 1, output, timeoutMs = 30_000 } = opts;
+  // A wildcard listening address is reached through loopback.
+  const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
   const target = pool.size + count;
   const children: ChildProcess[] = [];
   const exits: string[] = [];
   let failEarly: ((err: Error) => void) | undefined;
   for (let i = first; i < first + count; i++) {
     const name = `local-${i}`;
-    const child = spawn(process.execPath, [cliPath(), 'worker', '--connect', `${listen.host}:${listen.port}`, '--name', name, '--member', listen.member, '--exit-with-parent', '--audit-file', 'none'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, CREW_SECRET: secret.toString('utf8') },
+    const address = host.includes(':') ? `[${host}]:${listen.port}` : `${host}:${listen.port}`;
+    const child = spawn(process.execPath, [cliPath(), 'worker', '--connect', address, '--name', name, '--member', listen.member, '--exit-with-parent', '--audit-file', 'none', ...(opts.args ?? [])], {
+      stdio: output ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'inherit', 'inherit'],
+      env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...opts.env },
     });
-    child.stdout?.on('data', (d: Buffer) => output(name, 'stdout', d.toString()));
-    child.stderr?.on('data', (d: Buffer) => output(name, 'stderr', d.toString()));
+    if (output) {
+      child.stdout?.on('data', (d: Buffer) => output(name, 'stdout', d.toString()));
+      child.stderr?.on('data', (d: Buffer) => output(name, 'stderr', d.toString()));
+    }
     child.on('error', (err) => {
       exits.push(`${name}: ${err.message}`);
       failEarly?.(err);
