@@ -58,6 +58,7 @@ test('an auth frame without a MAC (no secret) is refused with a clear reason', a
   assert.match(refused.message, /wrong or missing secret/);
   assert.equal((await c.closed).code, 4001);
   assert.equal(hello.t, 'hello');
+  record({ row: 'auth-missing-secret', lost: 0, duplicated: 0, note: 'auth frame without a MAC: CREW_AUTH_FAILED, close 4001' });
 });
 
 test('a recorded handshake replayed to either side is refused', async () => {

@@ -82,6 +82,7 @@ test('a result that cannot be sent names its type and where it sits', async () =
     assert.match(err.message, /function f at arguments\[0\]\.f/);
     return true;
   });
+  record({ row: 'user-not-serializable', lost: 0, duplicated: 0, note: 'CREW_NOT_SERIALIZABLE naming the type and its path, for results and arguments' });
 });
 
 test('a form with a syntax error names the file, line and column', async () => {
@@ -96,4 +97,5 @@ test('a form with a syntax error names the file, line and column', async () => {
     return true;
   });
   assert.equal(await evalOn(pool, null, 'base'), 100, 'the pool still answers');
+  record({ row: 'user-syntax-error', lost: 0, duplicated: 0, note: 'CREW_FORM_SYNTAX with file:line:column, JS and TS' });
 });
