@@ -22,6 +22,8 @@ await Promise.all([
   build({ ...common, entryPoints: { index: 'server/index.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { cli: 'server/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread.ts' }, outdir: 'dist' }),
+  // Local worker processes start from this lighter entry (see server/local-workers.ts).
+  build({ ...common, entryPoints: { 'worker-process': 'server/worker-process.ts' }, outdir: 'dist' }),
   // The extension, with its own self-contained copy of the CLI, in extension/dist.
   buildExtension(root),
 ]);

@@ -1,12 +1,11 @@
 /** The `crew` command: worker, master, run and lsp. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveSecret } from '../protocol/secret';
-import { startWorker } from '../worker/worker-main';
 import { parseArgs } from 'node:util';
-import { auditOptions, commonOptions, ExitCodes, intOption, makeAudit, reportFatal, UsageError, type Options } from './cli-common';
+import { auditOptions, commonOptions, ExitCodes, intOption, reportFatal, UsageError, type Options } from './cli-common';
+import { workerCommand } from './cli-worker';
 import { startMaster } from './connect';
-import { launchCommand, readSecretLine } from './launch';
+import { launchCommand } from './launch';
 import { showProgress } from './progress';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './cli-link';
 import { startRepl } from './repl';
@@ -47,21 +46,6 @@ Exit codes:
   3  could not start: cannot listen, connect, authenticate or read the secret
 `;
 
-const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F) [options]
-
-  --port P             Listen on port P (0 picks one); the master dials in
-  --host H             Address to listen on (default 127.0.0.1; others need a secret)
-  --connect HOST:PORT  Dial the master at HOST:PORT, and redial it with backoff
-  --resource-file F    Read the master's address from the file it wrote
-  --name NAME          Name shown on the master (default host:pid)
-  --member ID          Job id to match the master's (from the resource file by default)
-  --persist            Keep redialing even after the master shuts down
-  --require-signed     Run only signed requests; refuse unsigned, mis-signed or replayed code
-  --secret-stdin       Read the secret from the first line of stdin (used by crew launch)
-  --exit-with-parent   Exit when stdin closes (used for local workers)
-  --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
-  --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
-${LINK_HELP}`;
 
 const MASTER_HELP = `Usage: crew master [options]
 
@@ -115,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`);
       return ExitCodes.Ok;
     case 'worker':
-      return worker(rest);
+      return workerCommand(rest);
     case 'master':
       return master(rest);
     case 'launch':
@@ -129,54 +113,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function worker(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    ...commonOptions,
-    port: { type: 'string' },
-    host: { type: 'string' },
-    connect: { type: 'string' },
-    'resource-file': { type: 'string' },
-    name: { type: 'string' },
-    member: { type: 'string' },
-    persist: { type: 'boolean' },
-    'require-signed': { type: 'boolean' },
-    'secret-stdin': { type: 'boolean' },
-    'exit-with-parent': { type: 'boolean' },
-    'eval-heap-mb': { type: 'string' },
-    ...linkCliOptions,
-  });
-  if (values.help) return help(WORKER_HELP);
-  const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
-  if (modes !== 1) throw new UsageError('crew worker needs exactly one of --port, --connect or --resource-file');
-  const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET || !!values['secret-stdin'];
-  const handle = await startWorker({
-    port: intOption(values.port, 'port'),
-    host: values.host,
-    connect: values.connect,
-    resourceFile: values['resource-file'],
-    secret: values['secret-stdin'] ? await readSecretLine() : resolveSecret({ secretFile: values['secret-file'] }),
-    secretGiven,
-    name: values.name,
-    member: values.member,
-    persist: values.persist,
-    requireSigned: values['require-signed'],
-    heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
-    handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
-    evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
-    maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
-    listenTls: listenTlsFrom(values),
-    tls: dialTlsFrom(values),
-    audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
-    onShutdown: () => process.exit(ExitCodes.Ok),
-  });
-  if (handle.port !== undefined) process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
-  const stop = () => void handle.close().then(() => process.exit(ExitCodes.Ok));
-  if (values['exit-with-parent']) {
-    process.stdin.on('end', stop).on('close', stop).resume();
-  }
-  process.on('SIGINT', stop).on('SIGTERM', stop);
-  return new Promise<number>(() => {});
-}
 
 function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string; 'handshake-timeout'?: string; 'max-frame-bytes'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; tls?: boolean }, defaultLocal: number) {
   const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);

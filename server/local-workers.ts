@@ -5,6 +5,7 @@
  * stdout would corrupt the protocol stream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import type { WorkerPool } from './pool';
@@ -14,6 +15,15 @@ export type ProcessOutput = (name: string, stream: 'stdout' | 'stderr', text: st
 /** The CLI that starts workers: this bundle's own `cli.js`. */
 export function cliPath(): string {
   return join(__dirname, 'cli.js');
+}
+
+/**
+ * How to start one worker: `worker-process.js` beside this bundle when there is one, which
+ * loads only the worker's code and so starts faster than `cli.js worker`.
+ */
+function workerCommand(): string[] {
+  const entry = join(__dirname, 'worker-process.js');
+  return existsSync(entry) ? [entry] : [cliPath(), 'worker'];
 }
 
 export interface LocalWorkerOptions {
@@ -44,7 +54,7 @@ export async function startLocalWorkers(pool: WorkerPool, count: number, secret:
   for (let i = first; i < first + count; i++) {
     const name = `local-${i}`;
     const address = host.includes(':') ? `[${host}]:${listen.port}` : `${host}:${listen.port}`;
-    const child = spawn(process.execPath, [cliPath(), 'worker', '--connect', address, '--name', name, '--member', listen.member, '--exit-with-parent', '--audit-file', 'none', ...(opts.args ?? [])], {
+    const child = spawn(process.execPath, [...workerCommand(), '--connect', address, '--name', name, '--member', listen.member, '--exit-with-parent', '--audit-file', 'none', ...(opts.args ?? [])], {
       stdio: output ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'inherit', 'inherit'],
       env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...opts.env },
     });

@@ -1,0 +1,11 @@
+/**
+ * The entry point of a worker process that `startMaster` starts on this machine: the same
+ * as `crew worker`, without loading the rest of the command line tool.
+ */
+import { reportFatal } from './cli-common';
+import { workerCommand } from './cli-worker';
+
+workerCommand(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(reportFatal(err)),
+);
