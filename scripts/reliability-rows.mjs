@@ -9,6 +9,7 @@ export const ROWS = [
   { id: 'poison-task', file: 'kill', fault: 'A task that kills its worker process', how: '4 local workers; the task calls `process.kill(process.pid, "SIGKILL")`; it is tried alone on each next worker' },
   { id: 'sigstop', file: 'silent', fault: 'Silent death: worker frozen (`SIGSTOP`)', how: 'heartbeat timeout 1.5 s (`heartbeatTimeoutMs`); map of 150 tasks; then `SIGCONT`' },
   { id: 'cut-link-proxy', file: 'silent', fault: 'Silent death: link cut on loopback', how: 'a TCP proxy between worker and master drops everything both ways, then lets through again' },
+  { id: 'stall-self', file: 'silent', fault: 'The master itself stalls (a long synchronous job)', how: 'heartbeat timeout 1 s; the master\'s event loop blocked for 2.5 s; its workers must not be blamed' },
   { id: 'netns-cut', file: 'netns', fault: 'Several hosts: one worker\'s link cut mid-map', how: 'master and 3 workers in 4 network namespaces (veth + bridge); `ip link set … down`, then `up`' },
   { id: 'eval-exit', file: 'eval-thread', fault: 'Eval thread ends: `process.exit()` in user code', how: 'the worker process and its connection stay; setup forms replayed on the fresh thread' },
   { id: 'eval-oom', file: 'eval-thread', fault: 'Eval thread out of memory', how: '`--eval-heap-mb 64`, a form that fills the heap' },

@@ -2,7 +2,7 @@
 // heartbeats within the configured time, its work moves, and it rejoins when it comes back.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
+import { connectWorkers, disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
 import { auditTrail, exactlyOnce, killHard, newSecret, record, startWorkerProcess, tcpProxy, until } from './helpers.mjs';
 
 const secret = newSecret();
@@ -94,4 +94,21 @@ test('a cut link (proxy drops everything both ways) is found by heartbeats on bo
     recoveryMs: back.at - restoredAt,
     note: `worker side noticed too (${Math.round(workerSaw.at - cutAt)} ms after the cut)`,
   });
+});
+
+test('a master that was itself stalled does not drop healthy workers for its own silence', async () => {
+  const audit = auditTrail();
+  const w = await startWorkerProcess({ secret, name: 'patient', mode: ['--port', '0'], extra: ['--heartbeat-timeout', '30000'] });
+  cleanups.push(() => killHard(w.child));
+  const p = await connectWorkers([`127.0.0.1:${w.port}`], { secret, heartbeatTimeoutMs: 1000, audit: audit.options });
+  cleanups.push(() => disconnectWorkers(p));
+  await new Promise((r) => setTimeout(r, 500));
+  const since = performance.now();
+  // A long synchronous job on the master: its timers then run before it reads the pongs.
+  const end = Date.now() + 2500;
+  while (Date.now() < end);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(audit.lines.count(/ disconnect /, since), 0, 'no worker was dropped');
+  assert.equal(await evalOn(p, null, '1 + 1'), 2);
+  record({ row: 'stall-self', lost: 0, duplicated: 0, note: 'master blocked 2.5 s with a 1 s heartbeat timeout: no worker dropped' });
 });
