@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, State, type ErrorHandler, type StreamInfo } from 'vscode-languageclient/node';
 import type { CancellationToken, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { parseHostPort } from '../protocol/address';
+import { crewError, ErrorCodes } from '../protocol/errors';
 import { dialLspAuth } from '../protocol/lsp-auth';
 import { ConnectWorkers, ListWorkers, Output, WorkersChanged, type ConnectWorkersResult, type OutputParams, type WorkersState } from '../protocol/lsp';
 import { resolveSecret } from '../protocol/secret';
@@ -74,7 +75,7 @@ export class CrewClient implements vscode.Disposable {
     await this.stop();
     const cfg = settings(this.context.extensionPath);
     if (!existsSync(cfg.serverPath)) {
-      throw new Error(`the crew CLI is not at ${cfg.serverPath}. Check the crew.serverPath setting, or reinstall the extension.`);
+      throw crewError(ErrorCodes.BadArgument, `the crew CLI is not at ${cfg.serverPath}. Check the crew.serverPath setting, or reinstall the extension.`);
     }
     this.mode = { kind: 'child' };
     this.prepared = this.spawnMaster();
@@ -112,6 +113,7 @@ export class CrewClient implements vscode.Disposable {
 
   private async startClient(): Promise<void> {
     this.restarts = [];
+    this.revive();
     this.setState('starting');
     try {
       await this.client.start();
@@ -120,6 +122,16 @@ export class CrewClient implements vscode.Disposable {
       await this.stop();
       throw err;
     }
+  }
+
+  /**
+   * vscode-languageclient 10 keeps the promise of a failed start and hands it back on every
+   * later `start()`, so a client whose master could not start could never start again.
+   * Forget it, so that Start Master after a failure really starts.
+   */
+  private revive(): void {
+    const internals = this.client as unknown as { _onStart?: Promise<void> };
+    if (this.client.state === State.StartFailed && '_onStart' in internals) internals._onStart = undefined;
   }
 
   /** Called for the first start and for each restart after a crash. */
@@ -165,9 +177,15 @@ export class CrewClient implements vscode.Disposable {
       error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
       closed: () => {
         if (this.state === 'stopped') return { action: CloseAction.DoNotRestart, handled: true };
+        if (this.mode.kind === 'attach') {
+          // As with slime-connect, a master the editor attached to is not redialed behind its back.
+          this.setState('stopped');
+          this.setWorkers({ started: false, workers: [] });
+          return { action: CloseAction.DoNotRestart, message: `Crew: the master at ${this.mode.address} closed the connection. Run Crew: Connect to Master… to attach again, or Crew: Start Master.` };
+        }
         const now = Date.now();
         this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
-        const why = this.mode.kind === 'attach' ? `the master at ${this.mode.address} closed the connection` : `the master stopped${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`;
+        const why = `the master stopped${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`;
         if (this.restarts.length <= MAX_RESTARTS) {
           this.log.appendLine(`Crew: ${why}; restarting (${this.restarts.length} of ${MAX_RESTARTS} in 3 minutes).`);
           return { action: CloseAction.Restart, handled: true };
@@ -186,10 +204,15 @@ export class CrewClient implements vscode.Disposable {
     if (s === State.Running) {
       // Failures are reported here, once, whether this is the first start or a restart.
       this.afterRunning = (this.mode.kind === 'child' ? this.connectConfigured() : this.refreshWorkers()).catch((err: Error) => {
-        void vscode.window.showErrorMessage(`Crew: the master is running but could not start its workers: ${err.message}`);
+        // A master that died meanwhile is reported by the error handler instead.
+        if (this.client.state === State.Running) void vscode.window.showErrorMessage(`Crew: the master is running but could not start its workers: ${err.message}`);
       });
       this.setState('running');
-    } else if (s === State.Starting) this.setState('starting');
+    } else if (s === State.Starting) {
+      // A (re)started master has no workers until it says so.
+      this.setWorkers({ started: false, workers: [] });
+      this.setState('starting');
+    }
     else if (this.state !== 'stopped' && s === State.StartFailed) this.setState('stopped');
   }
 

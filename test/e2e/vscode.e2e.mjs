@@ -4,7 +4,7 @@
 // inline result and the status bar. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { editorLines, launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
@@ -216,15 +216,7 @@ test('Evaluate File on All Workers defines the file\'s exported functions everyw
 });
 
 test('when the master crashes, the extension restarts it with its workers', { timeout: 180_000 }, async () => {
-  const { readdirSync } = await import('node:fs');
-  const masters = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      return cmd.includes(dirs.extensions) && cmd.includes('lsp\0--stdio');
-    } catch {
-      return false;
-    }
-  });
+  const masters = masterPids();
   assert.equal(masters.length, 1, 'one crew lsp started by this window');
   process.kill(Number(masters[0]), 'SIGKILL');
   await statusMatching(/Crew: (starting|master only|\d+ workers?)/, 30_000);
@@ -269,6 +261,67 @@ test('attaching with a wrong secret says so and what to do; the right secret att
     mine.child.kill();
   }
 });
+
+test('a master that keeps crashing is restarted a bounded number of times, then the user is told why', { timeout: 240_000 }, async () => {
+  // The master attached to above has gone; the extension says so and does not redial it.
+  await notification(/closed the connection\. Run Crew: Connect to Master/);
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await runCommand(page, 'Crew: Start Master');
+  await statusMatching(/^Crew: 2 workers/, 90_000);
+  let last;
+  for (let crash = 1; crash <= 5; crash++) {
+    // Crash a master in use: restarted, with its workers back, each time but the last.
+    const pid = await waitFor(() => masterPids().find((p) => p !== last), 'a running crew lsp', 90_000);
+    await statusMatching(/^Crew: 2 workers/, 90_000);
+    process.kill(Number(pid), 'SIGKILL');
+    last = pid;
+  }
+  const text = await notification(/is not restarted again/, 90_000);
+  assert.match(text, /the master stopped.*restarted 4 times in 3 minutes/s);
+  await statusMatching(/^Crew$/, 30_000);
+  await shot('11-gave-up');
+});
+
+test('a master that cannot start gives a notification with the reason; the extension keeps working', { timeout: 180_000 }, async () => {
+  // A damaged installation: the bundled CLI is missing.
+  const { renameSync } = await import('node:fs');
+  const cli = join(dirs.extensions, readdirSync(dirs.extensions).find((d) => d.startsWith('crew.crew-vscode-')), 'dist', 'cli.js');
+  renameSync(cli, `${cli}.moved`);
+  try {
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Crew: Start Master');
+    const text = await notification(/the crew CLI is not at/);
+    assert.match(text, /Crew: starting the master failed: the crew CLI is not at \S+cli\.js\. Check the crew\.serverPath setting, or reinstall the extension\./);
+    await statusMatching(/^Crew$/, 10_000);
+    await shot('12-cannot-start');
+  } finally {
+    renameSync(`${cli}.moved`, cli);
+  }
+  await runCommand(page, 'Crew: Start Master');
+  await statusMatching(/^Crew: 2 workers/, 90_000);
+});
+
+/** Process ids of the crew lsp that this window started. */
+function masterPids() {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return cmd.includes(dirs.extensions) && cmd.includes('lsp\0--stdio');
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function waitFor(get, what, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function connectTo(address) {
   await runCommand(page, 'Crew: Connect to Master…');
