@@ -106,7 +106,7 @@ test('two workers suspended at once, each with its own entry; the others keep wo
 
 test('an interrupt suspends a runaway loop into the debugger; abort ends it and the worker lives on', async () => {
   const paused = nextPause();
-  const call = evalOn(pool, 'w2', 'let spins = 0; while (true) { spins++ }');
+  const call = assert.rejects(evalOn(pool, 'w2', 'let spins = 0; while (true) { spins++ }'), (err) => err.code === ErrorCodes.Interrupted);
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(pool.interrupt('w2'), ['w2']);
   const s = await paused;
@@ -114,7 +114,7 @@ test('an interrupt suspends a runaway loop into the debugger; abort ends it and 
   const { value } = await pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: 'spins > 0' });
   assert.equal(value.value, 'true');
   await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
-  await assert.rejects(call, (err) => err.code === ErrorCodes.Interrupted);
+  await call;
   assert.equal(await evalOn(pool, 'w2', '6 * 7'), 42);
 });
 
