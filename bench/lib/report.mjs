@@ -15,7 +15,9 @@ export const ROWS = [
   { label: 'CPU-bound, 8 × 200 ms: efficiency', unit: 'of ideal', better: 'higher', crew: 'cpu_efficiency', peer: 'cpu_efficiency' },
   { label: 'uneven map, 200 tasks, 5 slow: time', unit: '× ideal', better: 'lower', crew: 'uneven_vs_ideal', peer: 'uneven_vs_ideal' },
   { label: '64 MiB Float64Array out and back', unit: 'MiB/s', better: 'higher', crew: 'large_mib_s', peer: 'large_mib_s', floor: 'large_mib_s', floorNote: 'echo' },
-  { label: 'master memory per task in flight', unit: 'bytes', better: 'lower', crew: 'bytes_per_task' },
+  { label: 'master memory per task in flight (map)', unit: 'bytes', better: 'lower', crew: 'bytes_per_task' },
+  { label: 'tasks a map holds at once, 2 workers', unit: 'tasks', better: 'lower', crew: 'map_tasks_held' },
+  { label: 'master memory per pending evalOn call', unit: 'bytes', better: 'lower', crew: 'bytes_per_call' },
 ];
 
 export function fmt(x) {

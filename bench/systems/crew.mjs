@@ -73,7 +73,10 @@ async function workloads() {
   await parallelMap(pool, form(spin), costs.map((c) => Math.round(c * perMs)));
   metrics.uneven_vs_ideal = (performance.now() - t) / idealMs(costs, 2);
 
-  metrics.bytes_per_task = await bytesPerTask();
+  const map = await mapMemory();
+  metrics.bytes_per_task = map.bytes;
+  metrics.map_tasks_held = map.held;
+  metrics.bytes_per_call = await callMemory();
 
   // 64 MiB Float64Array out and back; MiB/s counts both directions, like the ws floor.
   const big = new Float64Array(8 * 1024 * 1024).map((_, i) => i);
@@ -96,23 +99,50 @@ try {
 }
 report('crew', metrics);
 
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Keeps both eval threads busy for 1.5 s, so tasks stay in flight while memory is measured. */
+function holdWorkers() {
+  return evalFormAllWorkers(pool, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)', { replayRequired: false });
+}
+function used() {
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
 /**
- * Master memory per task in flight: both eval threads are held busy, K calls are made,
- * and the growth of heap and buffers (after a full GC) is divided by K.
+ * Master memory per task in flight, for a map: both eval threads are held busy, a map over
+ * a long list is started, and once it has made all the tasks it keeps at a time, the growth
+ * of heap and buffers (after a full GC, less its results array) is divided by those tasks.
+ * Also returns how many tasks it held: the bound, whatever the list's length.
  */
-async function bytesPerTask() {
+async function mapMemory() {
+  const N = quick ? 50_000 : 500_000;
+  const list = Array.from({ length: N }, (_, i) => i);
+  const hold = holdWorkers();
+  await sleep(100);
+  const before = used();
+  const map = parallelMap(pool, form((x) => x), list);
+  await sleep(200);
+  const held = pool.scheduler.queued + pool.workers.reduce((n, w) => n + w.inFlight, 0);
+  const after = used();
+  await hold;
+  await map;
+  return { bytes: (after - before - 8 * N) / held, held };
+}
+
+/** The same for separate calls: K evalOn calls pending at once, each with its own promise. */
+async function callMemory() {
   const K = quick ? 20_000 : 100_000;
-  const hold = evalFormAllWorkers(pool, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)', { replayRequired: false });
-  await new Promise((r) => setTimeout(r, 100));
-  const used = () => {
-    globalThis.gc?.();
-    const m = process.memoryUsage();
-    return m.heapUsed + m.external;
-  };
+  const hold = holdWorkers();
+  await sleep(100);
   const before = used();
   const calls = [];
   for (let i = 0; i < K; i++) calls.push(evalOn(pool, null, form((x) => x, i)));
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(100);
   const after = used();
   await hold;
   await Promise.all(calls);
