@@ -131,7 +131,7 @@ export class Evaluations implements vscode.Disposable {
   private failed(doc: vscode.TextDocument, range: vscode.Range, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     const cancelled = err instanceof ResponseError && err.code === LspErrorCodes.RequestCancelled;
-    this.results.show(doc, range, { where: 'master', outcomes: [{ worker: cancelled ? 'cancelled' : 'master', ok: false, error: { name: cancelled ? 'Cancelled' : 'Error', message, frames: [], stack: message } }] });
+    this.results.show(doc, range, { where: 'master', outcomes: [{ worker: 'Crew', ok: false, error: { name: '', message, frames: [], stack: message } }] });
     if (!cancelled) void vscode.window.showErrorMessage(`Crew: the evaluation failed: ${message}`);
   }
 

@@ -33,7 +33,7 @@ export function inlineText(result: EvalResult, pending = false, total?: number):
   if (errs.length > 0) {
     const byText = new Map<string, string[]>();
     for (const e of errs) {
-      const text = `${e.error.name}: ${e.error.message}`;
+      const text = e.error.name ? `${e.error.name}: ${e.error.message}` : e.error.message;
       byText.set(text, [...(byText.get(text) ?? []), e.worker]);
     }
     error = `✖ ${[...byText].map(([text, workers]) => `${workers.join(', ')}: ${text}`).join(' · ')}`;

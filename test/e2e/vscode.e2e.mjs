@@ -4,7 +4,7 @@
 // inline result and the status bar. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { editorLines, launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
@@ -14,6 +14,7 @@ const answer: number = 6 * 7;
 process.pid
 answer
 (null as any).boom
+while (true) {}
 `;
 
 const LIB = `export function area(w: number, h: number): number {
@@ -103,6 +104,8 @@ after(async () => {
   if (page) await shot('final').catch(() => {});
   await browser?.close();
   await server?.stop();
+  // The profile, workspace and installed extension of this run; CREW_E2E_KEEP=1 keeps them to look at.
+  if (dirs && !process.env.CREW_E2E_KEEP) rmSync(dirs.base, { recursive: true, force: true });
 });
 
 test('Crew: Start Master starts a master with 2 workers, shown in the status bar', { timeout: 120_000 }, async () => {
@@ -213,6 +216,22 @@ test('Evaluate File on All Workers defines the file\'s exported functions everyw
   await runCommand(page, 'Crew: Evaluate File on All Workers');
   await lineMatching(/^area\(3, 4\).*⇒ 12 {2}· 2 workers/, 'the file\'s last value from both workers');
   await shot('8-file');
+});
+
+test('a long evaluation shows progress and can be cancelled, which interrupts the workers', { timeout: 120_000 }, async () => {
+  await openFile('sample.ts', 'Crew end-to-end sample');
+  await selectLine(6);
+  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+  await lineMatching(/^while \(true\) \{\}.*⋯ {2}\(0 of 2 done\)/, 'the pending result');
+  const toast = page.locator('.notification-toast', { hasText: 'Crew: evaluating on the workers' }).first();
+  await toast.waitFor({ timeout: 30_000 });
+  await shot('8b-long-evaluation');
+  await toast.getByRole('button', { name: 'Cancel' }).click();
+  await lineMatching(/^while \(true\) \{\}.*✖ Crew: evaluation cancelled: interrupted w[12], w[12]/, 'the cancellation');
+  // The workers are free again.
+  await selectLine(3);
+  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+  await lineMatching(/^process\.pid.*⇒ w1: \d+ · w2: \d+/, 'the workers answering after the interrupt');
 });
 
 test('when the master crashes, the extension restarts it with its workers', { timeout: 180_000 }, async () => {
