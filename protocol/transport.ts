@@ -111,7 +111,7 @@ export class Transport {
 
   dispose(code: number = CloseCodes.Normal, reason = 'closed'): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
-      this.ws.close(code, reason.slice(0, 120));
+      this.ws.close(code, closeReason(reason));
       // A peer that does not complete the closing handshake must not keep us waiting.
       setTimeout(() => this.ws.terminate(), 1000).unref();
     }
@@ -169,4 +169,14 @@ function closeCodeText(code: number): string {
     default:
       return `connection closed (${code})`;
   }
+}
+
+/**
+ * A WebSocket close reason may be at most 123 bytes of UTF-8; a peer's text quoted in it
+ * (a fuzzer's bytes, say) can be longer in bytes than in characters.
+ */
+export function closeReason(reason: string): string {
+  let out = reason.slice(0, 123);
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
 }

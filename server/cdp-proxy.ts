@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CdpToMaster } from '../protocol/cdp-relay';
 import { crewError, ErrorCodes } from '../protocol/errors';
+import { closeReason } from '../protocol/transport';
 import type { WorkerPool } from './pool';
 import type { WorkerLink } from './worker-link';
 
@@ -99,6 +100,6 @@ class CdpProxy {
     const s = this.sessions.get(sid);
     if (!s) return;
     this.sessions.delete(sid);
-    s.ws.close(1000, reason.slice(0, 120));
+    s.ws.close(1000, closeReason(reason));
   }
 }
