@@ -56,7 +56,9 @@ test('a result larger than the frame limit is an error naming its size; the work
 
 test('large tasks and results under the limit travel in several frames, never one too big', async () => {
   const lines = [];
-  const p = await startMaster({ local: 2, secret, maxFrameBytes: MiB, audit: { to: (l) => lines.push(l), tasks: true } });
+  // CL-MW's grouping makes the batches certain: 4 tasks to a frame, and 4 results to a frame
+  // (1.2 MiB of results, over the limit, so the worker must split them).
+  const p = await startMaster({ local: 2, secret, maxFrameBytes: MiB, taskGroup: 4, resultGroup: 4, audit: { to: (l) => lines.push(l), tasks: true } });
   cleanups.push(() => disconnectWorkers(p));
   const n = 80;
   const items = Array.from({ length: n }, (_, i) => new Uint8Array(100 * 1024).fill(i));
@@ -69,8 +71,8 @@ test('large tasks and results under the limit travel in several frames, never on
   const received = lines.filter((l) => / received /.test(l)).map((l) => Number(/results=(\d+)/.exec(l)[1]));
   assert.ok(sent.some((f) => f.tasks > 1), 'tasks were batched');
   assert.ok(Math.max(...sent.map((f) => f.bytes)) <= MiB, 'no task frame over the limit');
-  // 300 KiB results: at most 3 fit in a 1 MiB frame, though whole batches of 4 or more tasks ran together.
-  assert.ok(sent.some((f) => f.tasks >= 4), 'batches of 4 or more tasks');
+  // 300 KiB results: at most 3 fit in a 1 MiB frame, though results came 4 at a time.
+  assert.ok(sent.some((f) => f.tasks === 4), 'batches of 4 tasks');
   assert.ok(Math.max(...received) <= 3, 'results were split into frames under the limit');
   assert.equal(lines.filter((l) => / disconnect /.test(l)).length, 0, 'no frame was refused');
   record({ row: 'limit-split-frames', lost: 0, duplicated: 0, note: `${n} x 100 KiB tasks with 300 KiB results under a 1 MiB limit: ${sent.length} task frames (max ${Math.max(...sent.map((f) => f.bytes))} B), ${received.length} result frames` });
