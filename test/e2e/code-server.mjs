@@ -166,3 +166,16 @@ export function editorLines(page) {
     });
   });
 }
+
+/** Waits until an editor line shows text matching `pattern`; returns that line. */
+export async function lineMatching(page, pattern, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lines = [];
+  while (Date.now() < deadline) {
+    lines = await editorLines(page);
+    const hit = lines.find((l) => pattern.test(l));
+    if (hit) return hit;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
+}

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { editorLines, launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
+import { launchBrowser, prepare, results, root, runCommand, startCodeServer, tools, lineMatching as waitForLine } from './code-server.mjs';
 
 const SAMPLE = `// Crew debugger sample
 function divide(a: number, b: number): number {
@@ -53,17 +53,7 @@ async function debuggerFrame(timeoutMs = 60_000) {
   throw new Error('the Crew Debugger panel did not show a suspension');
 }
 
-async function lineMatching(pattern, what, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let lines = [];
-  while (Date.now() < deadline) {
-    lines = await editorLines(page);
-    const hit = lines.find((l) => pattern.test(l));
-    if (hit) return hit;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
-}
+const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
 
 before(async () => {
   mkdirSync(results, { recursive: true });

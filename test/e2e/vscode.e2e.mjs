@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { editorLines, launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
+import { launchBrowser, prepare, results, root, runCommand, startCodeServer, tools, lineMatching as waitForLine } from './code-server.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
 const answer: number = 6 * 7;
@@ -41,18 +41,7 @@ async function selectLine(line) {
   await page.keyboard.press('Shift+End');
 }
 
-/** Waits until the editor line shows text matching `pattern`; returns that line. */
-async function lineMatching(pattern, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let lines = [];
-  while (Date.now() < deadline) {
-    lines = await editorLines(page);
-    const hit = lines.find((l) => pattern.test(l));
-    if (hit) return hit;
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
-}
+const lineMatching = (pattern, what, timeoutMs = 30_000) => waitForLine(page, pattern, what, timeoutMs);
 
 /** Opens a workspace file from the Explorer, as a user does. */
 async function openFile(name, firstLine) {
