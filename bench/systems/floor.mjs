@@ -1,9 +1,12 @@
 // The floor: bare `ws` between this process (the server, like Crew's master) and a child
 // process (the client, like a worker) that echoes every message. Nothing of Crew runs here.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { percentile, report } from '../lib/work.mjs';
+
+const require = createRequire(import.meta.url);
 
 if (process.argv[2] === 'echo') {
   const ws = new WebSocket(`ws://127.0.0.1:${process.argv[3]}/`, { maxPayload: 512 * 1024 * 1024 });
@@ -16,12 +19,34 @@ if (process.argv[2] === 'echo') {
   await new Promise((r) => wss.once('listening', r));
   const child = fork(fileURLToPath(import.meta.url), ['echo', String(wss.address().port)]);
   const ws = await new Promise((r) => wss.once('connection', r));
+  const metrics = {};
+
+  // Start-up floor: 2 bare Node processes that load ws, dial in and say hello.
+  if (!guard) {
+    const t0 = performance.now();
+    const hellos = new Promise((resolve) => {
+      let n = 0;
+      const onConnection = (peer) => peer.once('message', () => {
+        peer.close();
+        if (++n === 2) {
+          wss.off('connection', onConnection);
+          resolve();
+        }
+      });
+      wss.on('connection', onConnection);
+    });
+    // Plain CommonJS, as small as a process that dials with ws can be.
+    const hello = `const W = require(${JSON.stringify(require.resolve('ws'))}); const ws = new W('ws://127.0.0.1:${wss.address().port}/'); ws.on('open', () => ws.send('hello')); ws.on('close', () => process.exit(0));`;
+    const kids = [1, 2].map(() => spawn(process.execPath, ['-e', hello], { stdio: 'inherit' }));
+    await hellos;
+    metrics.startup_s = (performance.now() - t0) / 1000;
+    await Promise.all(kids.map((k) => (k.exitCode === null ? new Promise((r) => k.once('exit', r)) : null)));
+  }
   const roundTrip = (data) =>
     new Promise((resolve) => {
       ws.once('message', resolve);
       ws.send(data);
     });
-  const metrics = {};
 
   const small = Buffer.alloc(16);
   for (let i = 0; i < 500; i++) await roundTrip(small);
