@@ -56,18 +56,30 @@ export function availableSystems(flags) {
   return systems;
 }
 
+/** The run in progress, ended with the runner when it is interrupted. */
+let running;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (running) process.kill(-running.pid, 'SIGKILL');
+    process.exit(130);
+  });
+}
+
 /** One run of one system: its metrics, or an error naming what went wrong. */
 export function runOnce(system, timeoutMs) {
   return new Promise((resolve) => {
     const [cmd, args] = system.cmd;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout also ends what it started (Python's clusters).
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    running = child;
+    const timer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      running = undefined;
       const line = out.split('\n').find((l) => l.startsWith('BENCH '));
       if (line) return resolve({ metrics: JSON.parse(line.slice(6)).metrics });
       const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exited with ${signal ?? code}`;
