@@ -22,8 +22,16 @@ await Promise.all([
   build({ ...common, entryPoints: { index: 'server/index.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { cli: 'server/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread.ts' }, outdir: 'dist' }),
-  // Local worker processes start from this lighter entry (see server/local-workers.ts).
-  build({ ...common, entryPoints: { 'worker-process': 'server/worker-process.ts' }, outdir: 'dist' }),
+  // Local worker processes start from this lighter entry (see server/local-workers.ts). It
+  // carries its own copy of ws: finding a package through node_modules costs a starting
+  // process more than compiling it. ws loads its optional native helpers only if present.
+  build({
+    ...common,
+    entryPoints: { 'worker-process': 'server/worker-process.ts' },
+    outdir: 'dist',
+    packages: undefined,
+    external: ['bufferutil', 'utf-8-validate'],
+  }),
   // The extension, with its own self-contained copy of the CLI, in extension/dist.
   buildExtension(root),
 ]);

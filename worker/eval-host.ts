@@ -4,14 +4,14 @@
  * starts a fresh thread and replays the setup forms before anything else runs.
  */
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { isAgentMsg, type AgentMsg } from '../protocol/agents';
 import { encodeFrame, forEvalThread } from '../protocol/codec';
 import { ErrorCodes } from '../protocol/errors';
 import type { FromEvalThread, RunTasks } from '../protocol/eval-thread';
 import type { FormDef, ResultMsg, TaskMsg } from '../protocol/messages';
 import { DebugAgent } from './debug-agent';
+import { startEvalThread, takeEarlyEvalThread } from './eval-thread-start';
 
 export interface EvalHostEvents {
   /** An encoded `results` frame to forward to the master of `session`. */
@@ -40,7 +40,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   /** The debugger for the eval thread; it follows each fresh thread. */
   readonly debug: DebugAgent;
-  private current = new Int32Array(new SharedArrayBuffer(4));
+  private current!: Int32Array;
   /** Forms of tasks in flight, kept only while debugging, to name the form at a suspension. */
   private readonly taskForms = new Map<number, FormDef>();
   /** While the debugger is being switched on, tasks wait here, in order. */
@@ -136,13 +136,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private spawn(): void {
-    this.current = new Int32Array(new SharedArrayBuffer(4));
-    const thread = new Worker(join(__dirname, 'eval-thread.js'), {
-      stdout: true,
-      stderr: true,
-      workerData: { cwd: process.cwd(), currentTask: this.current.buffer },
-      resourceLimits: this.opts.maxHeapMb ? { maxOldGenerationSizeMb: this.opts.maxHeapMb } : undefined,
-    });
+    const { thread, current } = (this.restarts === 0 && takeEarlyEvalThread(this.opts.maxHeapMb)) || startEvalThread(this.opts.maxHeapMb);
+    this.current = current;
     this.thread = thread;
     this.debug.attach(thread);
     thread.stdout.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stdout', text));

@@ -22,6 +22,24 @@ const HOST_GLOBALS = [
   'atob', 'btoa',
 ] as const;
 
+/**
+ * Lends one of this thread's globals to the context, read on first use: several (`fetch`,
+ * `crypto`, `Blob`, ...) are lazy in Node and loading them all would slow every eval
+ * thread's start. The first read or write leaves a plain property behind.
+ */
+function lendGlobal(sandbox: Record<string, unknown>, name: string): void {
+  const settle = (value: unknown) => {
+    Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable: false });
+    return value;
+  };
+  Object.defineProperty(sandbox, name, {
+    get: () => settle((globalThis as Record<string, unknown>)[name]),
+    set: settle,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
 interface Compiled {
   def: FormDef;
   script?: vm.Script;
@@ -47,9 +65,7 @@ export class Evaluator {
 
   constructor(opts: EvaluatorOptions = {}) {
     const sandbox: Record<string, unknown> = {};
-    for (const name of HOST_GLOBALS) {
-      if (name in globalThis) sandbox[name] = (globalThis as Record<string, unknown>)[name];
-    }
+    for (const name of HOST_GLOBALS) if (name in globalThis) lendGlobal(sandbox, name);
     sandbox.require = createRequire(`${opts.cwd ?? process.cwd()}/`);
     Object.assign(sandbox, opts.globals);
     this.context = vm.createContext(sandbox, { name: 'crew' });
