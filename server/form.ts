@@ -132,7 +132,8 @@ async function compile(src: FormSource, filename: string, line: number, column: 
       new vm.Script(src.code, { filename });
       return { code: src.code };
     } catch (err) {
-      if (src.lang === 'js') throw syntaxError(filename, line, column, (err as Error).message);
+      // V8 names no position; esbuild's parser finds it, or else the form's start will do.
+      if (src.lang === 'js') throw (await esbuildSyntaxError(src.code, 'js', filename, line, column)) ?? syntaxError(filename, line, column, (err as Error).message);
       // Not JavaScript: perhaps TypeScript. esbuild will say precisely if it is neither.
     }
   }
@@ -140,11 +141,28 @@ async function compile(src: FormSource, filename: string, line: number, column: 
     const out = await transform(src.code, { loader: 'ts', sourcemap: 'external', sourcefile: filename, target: 'es2022' });
     return { code: out.code, map: out.map };
   } catch (err) {
-    const first = (err as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
-    if (!first) throw syntaxError(filename, line, column, (err as Error).message);
-    const loc = first.location;
-    throw syntaxError(filename, line + (loc ? loc.line - 1 : 0), loc && loc.line === 1 ? column + loc.column : (loc?.column ?? 0) + 1, first.text);
+    throw (await esbuildSyntaxError(src.code, 'ts', filename, line, column, err)) ?? syntaxError(filename, line, column, (err as Error).message);
   }
+}
+
+/**
+ * The first error esbuild reports for `code`, placed in the user's file; undefined when it
+ * finds none. `failure` is an error esbuild already threw for this code.
+ */
+async function esbuildSyntaxError(code: string, loader: 'js' | 'ts', filename: string, line: number, column: number, failure?: unknown) {
+  let err = failure;
+  if (err === undefined) {
+    try {
+      await transform(code, { loader, sourcefile: filename, logLevel: 'silent' });
+      return undefined;
+    } catch (thrown) {
+      err = thrown;
+    }
+  }
+  const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
+  if (!first) return undefined;
+  const loc = first.location;
+  return syntaxError(filename, line + (loc ? loc.line - 1 : 0), loc && loc.line === 1 ? column + loc.column : (loc?.column ?? 0) + 1, first.text);
 }
 
 function syntaxError(filename: string, line: number, column: number, text: string) {

@@ -11,6 +11,7 @@ import { isLoopback, parseHostPort } from '../protocol/address';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { resolveSecret } from '../protocol/secret';
 import { readResourceFile } from '../worker/worker-main';
+import { stopChild } from './child-stop';
 import { ExitCodes, intOption, UsageError } from './cli-common';
 
 export interface LaunchOptions {
@@ -93,8 +94,9 @@ export async function launchWorkers(opts: LaunchOptions): Promise<{ workers: Lau
   }
   return {
     workers,
-    // Closing the channel's stdin makes each remote worker exit (--exit-with-parent).
-    close: () => Promise.all(workers.map((w) => stopped(w.process))).then(() => undefined),
+    // Closing the channel's stdin makes each remote worker exit (--exit-with-parent); the
+    // network gets 5 s for that before the ssh command itself is ended.
+    close: () => Promise.all(workers.map((w) => stopChild(w.process, 'SIGTERM', 5000))).then(() => undefined),
   };
 }
 
@@ -102,18 +104,6 @@ function started(child: ChildProcess, command: string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot run the ssh command "${command}": ${err.message}`)));
-  });
-}
-
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGTERM'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.stdin?.end();
   });
 }
 

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crewError, ErrorCodes } from '../protocol/errors';
+import { stopChild } from './child-stop';
 import type { WorkerPool } from './pool';
 
 export type ProcessOutput = (name: string, stream: 'stdout' | 'stderr', text: string) => void;
@@ -75,7 +76,8 @@ export async function startLocalWorkers(pool: WorkerPool, count: number, secret:
     children.push(child);
   }
   pool.audit.log('local', { started: count });
-  pool.onClose(() => Promise.all(children.map(stopChild)).then(() => undefined));
+  // A local worker that has not left 2 s after its stdin closed is stuck: it is killed.
+  pool.onClose(() => Promise.all(children.map((c) => stopChild(c, 'SIGKILL', 2000))).then(() => undefined));
   try {
     await Promise.race([
       pool.waitForWorkers(target, timeoutMs),
@@ -88,17 +90,4 @@ export async function startLocalWorkers(pool: WorkerPool, count: number, secret:
   } finally {
     failEarly = undefined;
   }
-}
-
-function stopChild(c: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    const timer = setTimeout(() => c.kill('SIGKILL'), 2000);
-    c.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    // Workers started with --exit-with-parent leave when their stdin closes.
-    c.stdin?.end();
-  });
 }

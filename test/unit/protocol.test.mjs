@@ -64,3 +64,11 @@ test('a form that is neither JavaScript nor TypeScript gets a syntax error with 
   const { FormRegistry } = await load('server/form.ts');
   await assert.rejects(new FormRegistry().prepare({ code: 'let = = 2', filename: '/p/b.ts', line: 7 }, 'value'), (err) => err.code === 'CREW_FORM_SYNTAX' && /\/p\/b\.ts:7/.test(err.message));
 });
+
+test('a JavaScript-only form with a syntax error names the line and column of the error', async () => {
+  const { FormRegistry } = await load('server/form.ts');
+  const code = 'let a = 1;\nlet b = (2 +;\n';
+  await assert.rejects(new FormRegistry().prepare({ code, filename: '/p/c.js', line: 10, column: 5, lang: 'js' }, 'value'), (err) => err.code === 'CREW_FORM_SYNTAX' && err.message.includes('/p/c.js:11:13'));
+  // On the form's first line the column counts from where the form starts in the file.
+  await assert.rejects(new FormRegistry().prepare({ code: 'f(]', filename: '/p/d.js', line: 3, column: 5, lang: 'js' }, 'value'), (err) => err.message.includes('/p/d.js:3:7'));
+});
