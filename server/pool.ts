@@ -8,13 +8,13 @@ import { crewError, ErrorCodes } from '../protocol/errors';
 import { Defaults } from '../protocol/limits';
 import { resolveSecret, type SecretOptions } from '../protocol/secret';
 import { isSigningOffer, Signer, signingKey } from '../protocol/signing';
-import { isWorkerToMaster, type FormDef, type WorkerToMaster } from '../protocol/messages';
+import type { FormDef, WorkerInfo } from '../protocol/messages';
 import { CloseCodes, type Transport } from '../protocol/transport';
-import type { WorkerInfo } from '../protocol/messages';
 import type { CdpToMaster } from '../protocol/cdp-relay';
 import { DebugBroker } from './debug-broker';
 import { AgentRouter } from './agent-router';
 import { FormRegistry } from './form';
+import { WorkerMessages } from './pool-messages';
 import { Scheduler, taskBytes } from './scheduler';
 import type { Task, TaskOutcome } from './task';
 import { WorkerLink, type WorkerSummary } from './worker-link';
@@ -62,6 +62,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Remote debugging: worker suspensions, forwarded to whoever listens (the editor). */
   readonly debug = new DebugBroker();
   private readonly links = new Map<string, WorkerLink>();
+  private readonly messages = new WorkerMessages(this, {
+    links: this.links,
+    armNoWorkerTimer: () => this.armNoWorkerTimer(),
+    changed: () => this.changed(),
+  });
   private readonly idsByName = new Map<string, string>();
   private readonly replayLog: ReplayEntry[] = [];
   private nextWorker = 1;
@@ -172,12 +177,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.links.set(id, link);
     this.audit.log('connect', { worker: id, name: info.name, address: transport.peer, pid: info.pid });
     transport.startHeartbeat(this.options.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
-    transport.onMessage((m) => this.onMessage(link, m));
-    transport.onBadFrame((err) => {
-      this.audit.log('bad-frame', { worker: id, error: err.message });
-      transport.send({ t: 'protocolError', code: err.code, message: err.message });
-    });
-    transport.onEnd((reason) => this.drop(link, reason));
+    this.messages.listen(link);
     if (this.debug.enabled) transport.send({ t: 'debugMode', on: true });
     void this.replay(link);
     return link;
@@ -201,69 +201,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.noWorkerTimer = undefined;
     this.changed();
     this.scheduler.dispatch();
-  }
-
-  private onMessage(link: WorkerLink, m: unknown): void {
-    if (!isWorkerToMaster(m)) {
-      this.audit.log('bad-frame', { worker: link.id, error: 'not a worker message' });
-      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a worker sends' });
-      return;
-    }
-    try {
-      this.handle(link, m);
-    } catch (err) {
-      // A frame of the right type whose fields are wrong must not take the master down.
-      this.audit.log('bad-frame', { worker: link.id, error: `${m.t} frame broke its handler: ${(err as Error).message}` });
-      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: `malformed ${m.t} message: ${(err as Error).message}` });
-    }
-  }
-
-  private handle(link: WorkerLink, m: WorkerToMaster): void {
-    switch (m.t) {
-      case 'results':
-        this.audit.log('received', { worker: link.id, results: m.results.length });
-        this.scheduler.onResults(link, m.results);
-        if (link.inflight.size === 0) this.changed();
-        return;
-      case 'output':
-        this.emit('output', link.id, m.stream, m.text);
-        return;
-      case 'evalThreadRestarted':
-        this.audit.log('eval-thread', { worker: link.id, restarted: m.reason });
-        return;
-      case 'protocolError':
-        this.audit.log('error', { worker: link.id, code: m.code, message: m.message });
-        return;
-      case 'agent':
-        this.agents.handle(m);
-        return;
-      case 'debugPaused':
-        this.audit.log('state', { worker: link.id, debugger: 'suspended', error: `${m.condition.name}: ${m.condition.message}` });
-        this.debug.onPaused(link, m);
-        return;
-      case 'debugResumed':
-        this.debug.onResumed(link, m);
-        return;
-      case 'debugResponse':
-        this.debug.onResponse(m);
-        return;
-      case 'cdpMessage':
-      case 'cdpClose':
-        this.emit('cdp', link, m);
-        return;
-      case 'ready':
-        return;
-    }
-  }
-
-  private drop(link: WorkerLink, reason: string): void {
-    if (this.links.get(link.id) === link) this.links.delete(link.id);
-    link.state = 'closed';
-    this.audit.log('disconnect', { worker: link.id, reason });
-    this.debug.onLinkClosed(link);
-    this.scheduler.onLinkClosed(link, reason);
-    if (this.size === 0 && !this.closed) this.armNoWorkerTimer();
-    this.changed();
   }
 
   private armNoWorkerTimer(): void {
