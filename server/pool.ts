@@ -24,7 +24,10 @@ export interface PoolOptions {
   /** Where worker output goes; by default each line is printed prefixed with the worker id. */
   onOutput?: (worker: string, stream: 'stdout' | 'stderr', text: string) => void;
   heartbeatTimeoutMs?: number;
-  /** A task on this many workers that died in a row is marked bad (default 3). */
+  /**
+   * A task on this many workers that died in a row is marked bad (default 3). A worker that
+   * closed its link cleanly does not count.
+   */
   maxTaskWorkerKills?: number;
   /** How long queued work waits for a worker when none is left (default 5 s). */
   noWorkerGraceMs?: number;

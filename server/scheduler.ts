@@ -1,8 +1,9 @@
 /**
  * Dispatches tasks to ready workers. Each worker keeps a window of tasks in flight sized
  * from measured task cost, so tiny tasks travel many to a frame and slow ones one at a time.
- * Tasks on a worker that dies go back to the front of the queue; a task that has been on
- * `maxKills` dying workers fails instead of taking down the whole pool.
+ * Tasks on a worker that leaves go back to the front of the queue. A worker that dies or is
+ * lost is a strike against each task it held; a task with `maxKills` strikes fails instead
+ * of taking down the whole pool. A worker that closed its link cleanly is no strike.
  */
 import { decodeValue } from '../protocol/codec';
 import { crewError, ErrorCodes, RemoteError } from '../protocol/errors';
@@ -122,7 +123,7 @@ export class Scheduler {
       } else if (r.error.code === ErrorCodes.RetryElsewhere) {
         this.retryElsewhere(link, task);
       } else if (r.error.code === ErrorCodes.EvalThreadDied && !task.target) {
-        this.requeue(link, [task], r.error.message);
+        this.requeue(link, [task], r.error.message, true);
       } else {
         task.settle({ ok: false, error: new RemoteError(link.id, r.error), worker: link, remote: r.error });
       }
@@ -139,7 +140,7 @@ export class Scheduler {
       else movable.push(task);
     }
     link.inflight.clear();
-    this.requeue(link, movable, reason);
+    this.requeue(link, movable, reason, !link.closedCleanly);
   }
 
   /** The debugger's "retry on another worker": any ready worker but this one, if there is one. */
@@ -151,12 +152,13 @@ export class Scheduler {
     this.schedule();
   }
 
-  private requeue(link: WorkerLink, tasks: Task[], reason: string): void {
+  /** Puts tasks back at the front of the queue; with `strike`, their worker died holding them. */
+  private requeue(link: WorkerLink, tasks: Task[], reason: string, strike: boolean): void {
     const again: Task[] = [];
     for (const task of tasks) {
       link.inflight.delete(task.id);
-      task.kills++;
-      if (task.kills >= this.maxKills) {
+      if (strike) task.kills++;
+      if (strike && task.kills >= this.maxKills) {
         this.hooks.onTaskBad?.(task);
         task.settle({ ok: false, error: crewError(ErrorCodes.TaskKilledWorkers, `task ${task.id} (${task.def.filename}:${task.def.line}) was on ${task.kills} workers that died in a row; it is marked bad and not tried again. Last: ${reason}`) });
       } else again.push(task);

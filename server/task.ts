@@ -22,7 +22,7 @@ export interface Task {
   agent?: AgentSpawnSpec;
   /** Prefer these workers while any of them is alive. */
   allowed?: ReadonlySet<WorkerLink>;
-  /** How many workers died while holding this task. */
+  /** How many workers died or were lost while holding this task; clean closes do not count. */
   kills: number;
   /** Called exactly once. */
   settle(outcome: TaskOutcome): void;

@@ -5,7 +5,7 @@
 import { encodeFrame, encodeTaskFrame } from '../protocol/codec';
 import type { FormDef, TaskMsg, Tasks, WorkerInfo } from '../protocol/messages';
 import type { Signer } from '../protocol/signing';
-import type { Transport } from '../protocol/transport';
+import { CloseCodes, type Transport } from '../protocol/transport';
 import type { Task } from './task';
 
 export type WorkerState = 'replaying' | 'ready' | 'closed';
@@ -29,6 +29,11 @@ const SLOW_TASK_MS = 20;
 /** Queued work per worker, in milliseconds, that keeps it busy across a round trip. */
 const QUEUE_BUDGET_MS = 2;
 const MAX_WINDOW = 1024;
+/**
+ * Close codes of a worker that left on purpose: it stopped, served another master, or was
+ * told to shut down. 1001 is the WebSocket spec's "going away".
+ */
+const CLEAN_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCodes.Normal, 1001, CloseCodes.Shutdown]);
 
 export class WorkerLink {
   state: WorkerState = 'replaying';
@@ -46,12 +51,28 @@ export class WorkerLink {
   resultGroup?: number;
   /** Signs each frame of tasks, for a worker that asked for it or a pool that always signs. */
   signer?: Signer;
+  /** The code of the worker's closing handshake, if the link ended with one. */
+  private peerCloseCode?: number;
 
   constructor(
     readonly id: string,
     readonly info: WorkerInfo,
     readonly transport: Transport,
-  ) {}
+  ) {
+    // Ahead of the transport's own listener, which ends the link and so moves its tasks: by
+    // then the code must be known. A link the master ends, or that dies, has none here.
+    transport.ws.prependListener('close', (code: number) => {
+      if (transport.phase !== 'closed') this.peerCloseCode = code;
+    });
+  }
+
+  /**
+   * Whether the worker closed the link on purpose, rather than dying or being lost (a crash,
+   * kill -9, a missed heartbeat, a connection dropped without a closing handshake).
+   */
+  get closedCleanly(): boolean {
+    return this.peerCloseCode !== undefined && CLEAN_CLOSE_CODES.has(this.peerCloseCode);
+  }
 
   get address(): string {
     return this.transport.peer;
