@@ -16,7 +16,7 @@ export interface AgentRef {
   pool?: string;
 }
 
-/** How an agent is attached to the one that spawned it. */
+/** How an agent is attached to another: by spawning it with `attach`, or with `link`. */
 export type AttachMode = 'link' | 'monitor';
 
 /**
@@ -35,19 +35,39 @@ export interface AgentSpawnSpec {
   mailboxSize?: number;
 }
 
+/** The reason in the notice for an agent that had already ended when it was linked to, as in Erlang. */
+export const NOPROC = 'noproc';
+
 /** Erlangen's default is 64; JavaScript agents tend to be fed in bursts, so a little more. */
 export const DEFAULT_MAILBOX_SIZE = 1000;
 
 /** One agent operation, as it travels between eval thread, worker and master. */
 export type AgentOp =
-  /** master -> worker: the worker's id in the pool, for the references its agents hand out. */
-  | { op: 'node'; node: string; pool: string }
+  /**
+   * master -> worker: the worker's id in the pool, for the references its agents hand out.
+   * The worker's main thread adds `ids` for its eval thread: a counter shared by every eval
+   * thread the worker runs, so a fresh thread never hands out the number of an agent of the
+   * thread it replaced, and a reference kept from before cannot reach a newer agent.
+   */
+  | { op: 'node'; node: string; pool: string; ids?: Int32Array }
   /** any way: a message for an agent (encoded with `encodeValue`). */
   | { op: 'deliver'; to: AgentRef; message: Uint8Array }
   /** any way: an exit notice for a monitoring agent; it skips the mailbox bound. */
   | { op: 'notice'; to: AgentRef; notice: Uint8Array }
   /** any way: end an agent with a reason (a link ended, or `exitAgent`). */
   | { op: 'exit'; to: AgentRef; reason: Uint8Array }
+  /**
+   * any way: `from` attaches itself to `to` after spawning, as `spawn`'s `attach` does. When
+   * `to` has already ended, its node answers with the notice `[to, 'exit', 'noproc']`.
+   */
+  | { op: 'link'; from: AgentRef; to: AgentRef; mode: AttachMode }
+  /** any way: `from` is no longer linked to, nor monitors, `to`. */
+  | { op: 'unlink'; from: AgentRef; to: AgentRef }
+  /**
+   * worker -> master: the worker's eval thread was replaced (interrupted, or it died) and
+   * every agent in it has ended; the master tells their links and monitors on other nodes.
+   */
+  | { op: 'down'; node: string; pool: string; reason: string }
   /** worker -> master: register a name, or drop it if it still names `ref`. */
   | { op: 'register'; name: string; ref: AgentRef }
   | { op: 'unregister'; name: string; ref: AgentRef }
@@ -64,6 +84,7 @@ export function isAgentRef(x: unknown): x is AgentRef {
   return typeof r === 'object' && r !== null && Number.isInteger(r.agent) && typeof r.node === 'string' && (r.pool === undefined || typeof r.pool === 'string');
 }
 
+/** True when both references name the same agent. */
 export function sameAgent(a: AgentRef, b: AgentRef): boolean {
   return a.agent === b.agent && a.node === b.node && (a.node === 'master' || (a.pool ?? '') === (b.pool ?? ''));
 }
@@ -87,13 +108,19 @@ export function isAgentMsg(m: unknown): m is AgentMsg.Msg {
   if (typeof x !== 'object' || x === null || x.t !== 'agent') return false;
   switch (x.op) {
     case 'node':
-      return typeof x.node === 'string' && typeof x.pool === 'string';
+      return typeof x.node === 'string' && typeof x.pool === 'string' && (x.ids === undefined || x.ids instanceof Int32Array);
     case 'deliver':
       return isAgentRef(x.to) && x.message instanceof Uint8Array;
     case 'notice':
       return isAgentRef(x.to) && x.notice instanceof Uint8Array;
     case 'exit':
       return isAgentRef(x.to) && x.reason instanceof Uint8Array;
+    case 'link':
+      return isAgentRef(x.from) && isAgentRef(x.to) && (x.mode === 'link' || x.mode === 'monitor');
+    case 'unlink':
+      return isAgentRef(x.from) && isAgentRef(x.to);
+    case 'down':
+      return typeof x.node === 'string' && typeof x.pool === 'string' && typeof x.reason === 'string';
     case 'register':
     case 'unregister':
       return typeof x.name === 'string' && isAgentRef(x.ref);

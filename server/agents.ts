@@ -64,15 +64,20 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
   if (opts.worker && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${opts.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
   const { def } = await pool.forms.prepare(sourceOf(agent), 'value');
   const args = isCallForm(agent) && agent.args.length > 0 ? encodeValue(agent.args, 'arguments') : undefined;
-  const ref = await new Promise<AgentRef>((resolve, reject) => {
-    pool.submit({ def, args, target, agent: spec }, (o) => (o.ok ? resolve(o.value as AgentRef) : reject(o.error)));
+  return new Promise<AgentRef>((resolve, reject) => {
+    pool.submit({ def, args, target, agent: spec }, (o) => {
+      if (!o.ok) return reject(o.error);
+      const ref = o.value as AgentRef;
+      // Noted now, before anything that came after the answer from the worker is handled:
+      // the loss of the agent's eval thread may be next.
+      if (opts.attach) {
+        // Links go both ways: when the spawning agent ends, the new one ends too.
+        if (opts.attach === 'link') runtime.linkTo(parent, ref);
+        pool.agents.watch(ref, parent, opts.attach);
+      }
+      resolve(ref);
+    });
   });
-  if (opts.attach) {
-    // Links go both ways: when the spawning agent ends, the new one ends too.
-    if (opts.attach === 'link') runtime.linkTo(parent, ref);
-    pool.agents.watch(ref, parent, opts.attach);
-  }
-  return ref;
 }
 
 /** The code of an agent as a form that evaluates to its function. */
@@ -107,11 +112,31 @@ export function exitAgent(to: AgentRef | string, reason: unknown = 'exit'): void
   runtime.exit(runtime.resolve(to), reason);
 }
 
+/**
+ * Attaches the calling agent (on the master outside agents: the top level) to an agent
+ * anywhere, as Erlangen's `link`, with the same notices as `spawn`'s `attach`: a 'link'
+ * (the default) goes both ways and ends the other agent too, a 'monitor' gets
+ * `[ref, 'exit', reason]` or `[ref, 'ok', value]` when `ref` ends. Linking twice is linking
+ * once. When `ref` has already ended, the notice is `[ref, 'exit', 'noproc']`, at once.
+ */
+export function link(ref: AgentRef | string, mode: AttachMode = 'link'): void {
+  agentsShared().runtime.link(ref, mode);
+}
+
+/**
+ * Undoes `link` or `spawn`'s `attach` between the calling agent and `ref`: the link either
+ * way and the caller's monitor of `ref`. A notice already on its way still arrives.
+ */
+export function unlink(ref: AgentRef | string): void {
+  agentsShared().runtime.unlink(ref);
+}
+
 /** Registers `ref` (by default the caller) under `name`, for every node of every pool. */
 export function register(name: string, ref?: AgentRef): void {
   agentsShared().runtime.register(name, ref);
 }
 
+/** Drops a name, whichever agent holds it. */
 export function unregister(name: string): void {
   agentsShared().runtime.unregister(name);
 }

@@ -11,7 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { inspect } from 'node:util';
-import { agentName, DEFAULT_MAILBOX_SIZE, isAgentRef, sameAgent, type AgentOp, type AgentRef, type AgentSpawnSpec, type AttachMode, type ExitNotice } from '../protocol/agents';
+import { agentName, DEFAULT_MAILBOX_SIZE, isAgentRef, NOPROC, sameAgent, type AgentOp, type AgentRef, type AgentSpawnSpec, type AttachMode, type ExitNotice } from '../protocol/agents';
 import { decodeValue, encodeValue } from '../protocol/codec';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { Mailbox } from './mailbox';
@@ -36,6 +36,8 @@ export interface AgentGlobals {
   send(to: AgentRef | string, message: unknown): void;
   spawn(fn: (...args: unknown[]) => unknown, opts?: { attach?: AttachMode; name?: string; mailboxSize?: number }): AgentRef;
   exitAgent(ref: AgentRef | string, reason?: unknown): void;
+  link(ref: AgentRef | string, mode?: AttachMode): void;
+  unlink(ref: AgentRef | string): void;
   register(name: string, ref?: AgentRef): void;
   unregister(name: string): void;
   whereis(name: string): AgentRef | undefined;
@@ -50,6 +52,8 @@ export class AgentRuntime {
   private readonly agents = new Map<number, Agent>();
   private readonly als = new AsyncLocalStorage<Agent>();
   private nextId = 1;
+  /** On a worker, numbers shared with the eval threads before and after this one. */
+  private ids?: Int32Array;
   /** On the master, code outside any agent acts as agent 0, which never ends. */
   private readonly root?: Agent;
 
@@ -91,14 +95,15 @@ export class AgentRuntime {
     const size = spec.mailboxSize ?? DEFAULT_MAILBOX_SIZE;
     if (!Number.isInteger(size) || size < 1) throw crewError(ErrorCodes.BadArgument, `mailboxSize must be a whole number >= 1, got ${String(size)}`);
     if (spec.name !== undefined) this.checkName(spec.name);
-    const agent = new Agent(this.refFor(this.nextId++), new Mailbox(size));
+    const agent = new Agent(this.refFor(this.ids ? Atomics.add(this.ids, 0, 1) + 1 : this.nextId++), new Mailbox(size));
     this.agents.set(agent.ref.agent, agent);
     if (spec.attach) {
       const { to, mode } = spec.attach;
       if (mode === 'link') {
         agent.links.push(to);
         // Links go both ways: if the spawner ends first, this agent ends too.
-        this.local(to)?.links.push(agent.ref);
+        const parent = this.local(to);
+        if (parent && parent !== this.root) addRef(parent.links, agent.ref);
       } else agent.monitors.push(to);
     }
     if (spec.name !== undefined) this.register(spec.name, agent.ref);
@@ -122,7 +127,63 @@ export class AgentRuntime {
   /** Adds `child` to the links of a local agent, when it was spawned on another node. */
   linkTo(parent: AgentRef, child: AgentRef): void {
     const agent = this.local(parent);
-    if (agent && agent !== this.root) agent.links.push(child);
+    if (agent && agent !== this.root) addRef(agent.links, child);
+  }
+
+  /**
+   * Attaches the calling agent to `target` after spawning, as `spawn`'s `attach` does: a
+   * 'link' goes both ways, a 'monitor' gets `target`'s notice. Linking twice is linking once.
+   * When `target` has already ended, the notice comes at once: `[target, 'exit', 'noproc']`
+   * (so a 'link' ends the caller), as Erlang does.
+   */
+  link(target: AgentRef | string, mode: AttachMode = 'link'): void {
+    if (mode !== 'link' && mode !== 'monitor') throw crewError(ErrorCodes.BadArgument, `link mode must be 'link' or 'monitor', got ${inspect(mode)}`);
+    const me = this.caller('link');
+    const to = this.resolve(target);
+    if (sameAgent(to, me.ref)) throw crewError(ErrorCodes.BadArgument, `agent ${agentName(to)} cannot link to itself`);
+    // The master's top level never ends, so nobody needs to hear from it.
+    if (mode === 'link' && me !== this.root) addRef(me.links, to);
+    if (this.isLocal(to)) this.attach(to, me.ref, mode);
+    else this.out({ op: 'link', from: me.ref, to, mode });
+  }
+
+  /**
+   * Undoes `link` and `spawn`'s `attach` between the calling agent and `target`: the link
+   * either way, and the caller's monitor of `target`. A notice already sent is not recalled.
+   */
+  unlink(target: AgentRef | string): void {
+    const me = this.caller('unlink');
+    const to = this.resolve(target);
+    if (sameAgent(to, me.ref)) throw crewError(ErrorCodes.BadArgument, `agent ${agentName(to)} cannot unlink from itself`);
+    removeRef(me.links, to);
+    if (this.isLocal(to)) this.detach(to, me.ref);
+    else this.out({ op: 'unlink', from: me.ref, to });
+  }
+
+  private caller(fn: string): Agent {
+    const me = this.current();
+    if (!me) throw crewError(ErrorCodes.BadArgument, `${fn}() is only available inside an agent; start one with spawn()`);
+    return me;
+  }
+
+  /** `from` attaches to the local agent `to`; if `to` has ended, `from` hears so at once. */
+  private attach(to: AgentRef, from: AgentRef, mode: AttachMode): void {
+    const agent = this.local(to);
+    if (!agent) {
+      const notice: ExitNotice = [to, 'exit', NOPROC];
+      if (mode === 'link') this.exit(from, notice);
+      else this.notify(from, notice);
+      return;
+    }
+    // The master's top level never ends: nobody needs to hear from it.
+    if (agent !== this.root) addRef(mode === 'link' ? agent.links : agent.monitors, from);
+  }
+
+  private detach(to: AgentRef, from: AgentRef): void {
+    const agent = this.local(to);
+    if (!agent || agent === this.root) return;
+    removeRef(agent.links, from);
+    removeRef(agent.monitors, from);
   }
 
   /** `spawn` as agents call it: on this node, attached to the caller when asked. */
@@ -223,6 +284,10 @@ export class AgentRuntime {
       case 'node':
         this.node = op.node;
         this.pool = op.pool;
+        if (op.ids) {
+          this.ids = op.ids;
+          if (Atomics.load(op.ids, 0) < this.nextId - 1) Atomics.store(op.ids, 0, this.nextId - 1);
+        }
         return;
       case 'deliver':
         this.local(op.to)?.mailbox.put(decodeValue(op.message), false);
@@ -232,6 +297,12 @@ export class AgentRuntime {
         return;
       case 'exit':
         if (this.isLocal(op.to)) this.exit(op.to, decodeValue(op.reason));
+        return;
+      case 'link':
+        if (this.isLocal(op.to)) this.attach(op.to, op.from, op.mode);
+        return;
+      case 'unlink':
+        if (this.isLocal(op.to)) this.detach(op.to, op.from);
         return;
       case 'names':
         this.names = new Map(op.names);
@@ -249,12 +320,23 @@ export class AgentRuntime {
       send: (to, message) => this.send(to, message),
       spawn: (fn, opts) => this.spawnHere(fn, opts),
       exitAgent: (ref, reason = 'exit') => this.exit(this.resolve(ref), reason),
+      link: (ref, mode) => this.link(ref, mode),
+      unlink: (ref) => this.unlink(ref),
       register: (name, ref) => this.register(name, ref),
       unregister: (name) => this.unregister(name),
       whereis: (name) => this.names.get(name),
       agentStats: () => this.stats(),
     };
   }
+}
+
+function addRef(list: AgentRef[], ref: AgentRef): void {
+  if (!list.some((r) => sameAgent(r, ref))) list.push(ref);
+}
+
+function removeRef(list: AgentRef[], ref: AgentRef): void {
+  const i = list.findIndex((r) => sameAgent(r, ref));
+  if (i >= 0) list.splice(i, 1);
 }
 
 /** Encodes a reason or notice; what cannot travel is replaced by a description of it. */

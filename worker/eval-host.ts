@@ -85,12 +85,13 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   /** Hands an agent operation from the master to the thread. */
   agent(msg: AgentMsg.Msg): void {
-    // A fresh thread must still know which node it is.
-    if (msg.op === 'node') this.agentNode = msg;
+    // A fresh thread must still know which node it is, and number its agents after the old one's.
+    if (msg.op === 'node') msg = this.agentNode = { ...msg, ids: this.agentIds };
     this.thread.postMessage(msg);
   }
 
   private agentNode?: AgentMsg.Msg;
+  private readonly agentIds = new Int32Array(new SharedArrayBuffer(4));
 
   /** The eval thread's id, for debuggers that attach to it. */
   get threadId(): number {
@@ -182,6 +183,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     this.restarts++;
     this.spawn();
     if (!alreadyDead) void old.terminate();
+    // The agents of the old thread are gone; the master tells whoever was attached to them.
+    if (this.agentNode?.op === 'node') this.emit('agent', { t: 'agent', op: 'down', node: this.agentNode.node, pool: this.agentNode.pool, reason });
     for (const [session, results] of bySession) this.emit('results', encodeFrame({ t: 'results', results }), session);
     this.emit('restarted', reason);
   }
