@@ -164,8 +164,8 @@ export class AgentRouter {
       case 'notice':
       case 'exit': {
         // An exit notice, or the reason a link ends an agent, names the agent that ended.
-        const ended = endedAgent(m.op === 'notice' ? m.notice : m.reason);
-        if (ended && !shared.watches.passing(ended, m.to)) return;
+        const notice = asNotice(m.op === 'notice' ? m.notice : m.reason);
+        if (notice && !shared.watches.passing(notice[0], m.to, notice[2] === NOPROC)) return;
         route(shared, m);
         return;
       }
@@ -197,15 +197,15 @@ export class AgentRouter {
   }
 }
 
-/** `[ref, status, value]`: the agent a notice is about, if these bytes are a notice. */
-function endedAgent(bytes: Uint8Array): AgentRef | undefined {
+/** The notice `[ref, status, value]` these bytes hold, if they hold one. */
+function asNotice(bytes: Uint8Array): ExitNotice | undefined {
   let notice: unknown;
   try {
     notice = decodeValue(bytes);
   } catch {
     return undefined;
   }
-  return Array.isArray(notice) && isAgentRef(notice[0]) && (notice[1] === 'ok' || notice[1] === 'exit') ? notice[0] : undefined;
+  return Array.isArray(notice) && notice.length === 3 && isAgentRef(notice[0]) && (notice[1] === 'ok' || notice[1] === 'exit') ? (notice as ExitNotice) : undefined;
 }
 
 const REMEMBERED = 10_000;
@@ -258,9 +258,12 @@ class Watches {
     if (agents.size === 0) this.byNode.delete(nodeKey(target));
   }
 
-  /** A notice about `ended` is on its way to `to`; false when `to` was told already. */
-  passing(ended: AgentRef, to: AgentRef): boolean {
-    if (this.told.delete(`${key(ended)}>${key(to)}`)) return false;
+  /**
+   * A notice about `ended` is on its way to `to`; false when it is a node's noproc answer
+   * and `to` was told already.
+   */
+  passing(ended: AgentRef, to: AgentRef, noproc: boolean): boolean {
+    if (noproc && this.told.delete(`${key(ended)}>${key(to)}`)) return false;
     remember(this.ended, key(ended));
     this.remove(ended, to);
     return true;
