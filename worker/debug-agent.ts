@@ -11,6 +11,8 @@ import type { Worker } from 'node:worker_threads';
 import type { DebugAnswer, DebugCondition, DebugFrame, DebugOp, DebugValue, Paused, Resumed } from '../protocol/debug';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import type { FormDef } from '../protocol/messages';
+import { catchesAt, parseScript, type ParsedScript } from './catch-site';
+import { EVAL_THREAD_FILE } from './eval-thread-start';
 import { RESTART_SLOT } from './restart-slot';
 import { isInternalFile, SourceMaps } from './stack';
 
@@ -37,7 +39,10 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   private threadId?: number;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly scripts = new Map<string, string>();
+  /** Scripts of the eval thread by id: their names, and where their text starts. */
+  private readonly scripts = new Map<string, { url: string; startLine: number; startColumn: number }>();
+  /** Parsed script texts, to see where errors are caught; undefined when unparsable. */
+  private readonly parsed = new Map<string, ParsedScript | undefined>();
   private mode = false;
   private pause?: { pauseId: number; reason: DebugCondition['reason']; frames: CallFrame[] };
   private nextPause = 1;
@@ -69,6 +74,7 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     this.threadId = thread.threadId;
     this.sessionId = undefined;
     this.scripts.clear();
+    this.parsed.clear();
     if (this.pause) this.ended('the eval thread was replaced');
   }
 
@@ -185,14 +191,17 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
       else p?.resolve(m.result);
       return;
     }
-    if (m.method === 'Debugger.scriptParsed') this.scripts.set(String(m.params?.scriptId), String(m.params?.url ?? ''));
+    if (m.method === 'Debugger.scriptParsed') {
+      const p = m.params as { scriptId: string; url?: string; startLine?: number; startColumn?: number };
+      this.scripts.set(p.scriptId, { url: p.url ?? '', startLine: p.startLine ?? 0, startColumn: p.startColumn ?? 0 });
+    }
     else if (m.method === 'Debugger.paused') this.onPaused(m.params as unknown as { reason: string; data?: RemoteObject; callFrames: CallFrame[] });
     else if (m.method === 'Debugger.resumed') this.ended('resumed');
   }
 
   /** The script's name as Crew gave it: V8 reports it percent-encoded (`#` as `%23`). */
   private urlOf(f: CallFrame): string {
-    const url = f.url || this.scripts.get(f.location.scriptId) || '';
+    const url = f.url || this.scripts.get(f.location.scriptId)?.url || '';
     try {
       return decodeURIComponent(url.replace(/^file:\/\//, ''));
     } catch {
@@ -202,12 +211,45 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
 
   private onPaused(p: { reason: string; data?: RemoteObject; callFrames: CallFrame[] }): void {
     const exception = p.reason === 'exception' || p.reason === 'promiseRejection';
-    const top = p.callFrames[0];
-    // Only errors thrown by the user's own code suspend; Node's and Crew's are left alone.
-    if (!top || (exception && (!this.mode || !isUserCode(this.urlOf(top)))) || (!exception && p.reason !== 'other')) {
-      void this.send('Debugger.resume').catch(() => {});
-      return;
+    const resume = () => void this.send('Debugger.resume').catch(() => {});
+    if (p.callFrames.length === 0 || (exception && !this.mode) || (!exception && p.reason !== 'other')) return resume();
+    if (!exception) return this.suspendAt(p, false);
+    // Every throw stops here while debugging; only those the user's code lets escape suspend.
+    void this.escapesUserCode(p.callFrames).then(
+      (escapes) => (escapes && this.mode ? this.suspendAt(p, true) : resume()),
+      // The thread went away meanwhile, or a question failed: suspend, as without the check.
+      () => (this.mode && this.sessionId ? this.suspendAt(p, true) : undefined),
+    );
+  }
+
+  /**
+   * True when an error thrown at these frames leaves the user's code uncaught: some frame
+   * above the evaluator is the user's, and no frame there catches at the point it is at.
+   * Errors that Node or Crew throw and catch themselves do not involve the user.
+   */
+  private async escapesUserCode(frames: CallFrame[]): Promise<boolean> {
+    const boundary = frames.findIndex((f) => this.urlOf(f) === EVAL_THREAD_FILE);
+    const above = boundary === -1 ? frames : frames.slice(0, boundary);
+    if (!above.some((f) => isUserCode(this.urlOf(f)))) return false;
+    for (const f of above) if (await this.catches(f)) return false;
+    return true;
+  }
+
+  private async catches(f: CallFrame): Promise<boolean> {
+    const id = f.location.scriptId;
+    if (!this.parsed.has(id)) {
+      const { scriptSource } = (await this.send('Debugger.getScriptSource', { scriptId: id })) as { scriptSource: string };
+      this.parsed.set(id, await parseScript(scriptSource));
     }
+    const script = this.parsed.get(id);
+    if (!script) return false;
+    // Locations count from the start the script was given (a form's line in its file).
+    const start = this.scripts.get(id) ?? { startLine: 0, startColumn: 0 };
+    const line = f.location.lineNumber - start.startLine;
+    return catchesAt(script, line, line === 0 ? f.location.columnNumber - start.startColumn : f.location.columnNumber);
+  }
+
+  private suspendAt(p: { reason: string; data?: RemoteObject; callFrames: CallFrame[] }, exception: boolean): void {
     const task = this.currentTask();
     const condition: DebugCondition = exception ? describeThrown(p.data) : { reason: 'interrupt', name: 'Interrupt', message: 'the evaluation was interrupted' };
     if (task?.form) condition.form = `${task.form.filename}:${task.form.line} ${task.form.code.slice(0, 80)}`;

@@ -6,6 +6,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
+/** The eval thread's code: where the user's code is called from, and errors caught. */
+export const EVAL_THREAD_FILE = join(__dirname, 'eval-thread.js');
+
 export interface EvalThread {
   thread: Worker;
   /** The id of the task the thread runs now, written by the thread, read by the debugger. */
@@ -15,7 +18,7 @@ export interface EvalThread {
 /** Starts an eval thread with this heap limit in MiB (none: Node's default). */
 export function startEvalThread(maxHeapMb?: number): EvalThread {
   const current = new Int32Array(new SharedArrayBuffer(4));
-  const thread = new Worker(join(__dirname, 'eval-thread.js'), {
+  const thread = new Worker(EVAL_THREAD_FILE, {
     stdout: true,
     stderr: true,
     workerData: { cwd: process.cwd(), currentTask: current.buffer },

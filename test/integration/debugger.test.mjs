@@ -2,7 +2,7 @@
 // evaluation in a frame, each restart's effect on the caller, two workers at once, interrupts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { evalFormAllWorkers, evalOn, ErrorCodes, RemoteError } from 'crew';
+import { evalFormAllWorkers, evalOn, ErrorCodes, form, RemoteError } from 'crew';
 import { localPool } from '../helpers.mjs';
 
 let pool;
@@ -116,6 +116,45 @@ test('an interrupt suspends a runaway loop into the debugger; abort ends it and 
   await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
   await call;
   assert.equal(await evalOn(pool, 'w2', '6 * 7'), 42);
+});
+
+test('errors the code catches itself do not suspend, wherever the catch is', async () => {
+  const seen = [];
+  // A wrong suspension is continued, so the test fails on the assertion instead of hanging.
+  const onPause = (s) => {
+    seen.push(s);
+    void pool.debug.request(s.id, { op: 'restart', restart: { kind: 'continue' } });
+  };
+  pool.debug.on('paused', onPause);
+  try {
+    await evalFormAllWorkers(pool, 'function safeDivide(a, b) { try { return divide(a, b) } catch { return -1 } }');
+    assert.equal(await evalOn(pool, 'w1', 'try { divide(7, 0) } catch (e) { e.name }'), 'RangeError');
+    assert.equal(await evalOn(pool, 'w1', 'safeDivide(7, 0)'), -1);
+    assert.equal(await evalOn(pool, 'w1', form((text) => { try { return JSON.parse(text) } catch { return 'not JSON' } }, '{')), 'not JSON');
+    assert.equal(await evalOn(pool, 'w1', '(async () => { await null; try { divide(1, 0) } catch { return 5 } })()'), 5);
+    assert.equal(await evalOn(pool, 'w1', 'try { try { divide(1, 0) } finally { 0 } } catch { "outer" }'), 'outer');
+    assert.deepEqual(seen.map((x) => x.condition.message), [], 'no suspension');
+  } finally {
+    pool.debug.off('paused', onPause);
+  }
+  // A throw inside a catch block is not caught by that try: it suspends.
+  const paused = nextPause();
+  const call = evalOn(pool, 'w1', 'try { divide(1, 0) } catch { divide(2, 0) }');
+  const s = await paused;
+  assert.equal(s.condition.message, 'cannot divide 2 by zero');
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+  await assert.rejects(call, (err) => err instanceof RemoteError);
+});
+
+test("an error thrown in Node's own code that the user's code does not catch suspends, the user's frame below", async () => {
+  const paused = nextPause();
+  const call = evalOn(pool, 'w2', { code: 'require("node:fs").readFileSync("/nonexistent/crew-input.txt")', filename: '/home/dev/load.ts', line: 5 });
+  const s = await paused;
+  assert.equal(s.frames[0].internal, true);
+  const user = s.frames.find((f) => !f.internal);
+  assert.deepEqual({ file: user.file, line: user.line }, { file: '/home/dev/load.ts', line: 5 });
+  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+  await assert.rejects(call, (err) => err instanceof RemoteError && /ENOENT/.test(err.message));
 });
 
 test('with debugging off, errors reject at once', async () => {
