@@ -29,6 +29,11 @@ export class Transport {
   private heartbeat?: NodeJS.Timeout;
   private lastPong = Date.now();
   endReason = '';
+  /**
+   * The close code the peer sent when it ended the link with a closing handshake; unset when
+   * this side ended it first (dispose, missed heartbeats). A dropped connection gives 1006.
+   */
+  peerCloseCode?: number;
   /** The frame limit once authenticated; until then the listener's small handshake limit holds. */
   maxFrameBytes?: number;
 
@@ -42,7 +47,10 @@ export class Transport {
     ws.on('pong', () => {
       this.lastPong = Date.now();
     });
-    ws.on('close', (code, reason) => this.end(reason.toString() || closeCodeText(code)));
+    ws.on('close', (code, reason) => {
+      if (this.phase !== 'closed') this.peerCloseCode = code;
+      this.end(reason.toString() || closeCodeText(code));
+    });
     ws.on('error', (err) => this.end(err.message));
   }
 

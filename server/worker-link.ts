@@ -51,27 +51,20 @@ export class WorkerLink {
   resultGroup?: number;
   /** Signs each frame of tasks, for a worker that asked for it or a pool that always signs. */
   signer?: Signer;
-  /** The code of the worker's closing handshake, if the link ended with one. */
-  private peerCloseCode?: number;
 
   constructor(
     readonly id: string,
     readonly info: WorkerInfo,
     readonly transport: Transport,
-  ) {
-    // Ahead of the transport's own listener, which ends the link and so moves its tasks: by
-    // then the code must be known. A link the master ends, or that dies, has none here.
-    transport.ws.prependListener('close', (code: number) => {
-      if (transport.phase !== 'closed') this.peerCloseCode = code;
-    });
-  }
+  ) {}
 
   /**
    * Whether the worker closed the link on purpose, rather than dying or being lost (a crash,
    * kill -9, a missed heartbeat, a connection dropped without a closing handshake).
    */
   get closedCleanly(): boolean {
-    return this.peerCloseCode !== undefined && CLEAN_CLOSE_CODES.has(this.peerCloseCode);
+    const code = this.transport.peerCloseCode;
+    return code !== undefined && CLEAN_CLOSE_CODES.has(code);
   }
 
   get address(): string {
