@@ -7,6 +7,7 @@ import { transform } from 'esbuild';
 import vm from 'node:vm';
 import { encodeValue } from '../protocol/codec';
 import { crewError, ErrorCodes } from '../protocol/errors';
+import { rewriteForm } from './form-rewrite';
 import type { FormDef, FormMode } from '../protocol/messages';
 
 const CALL_FORM = Symbol.for('crew.callForm');
@@ -109,7 +110,7 @@ export class FormRegistry {
     const key = keyOf(mode, filename, line, column, src.lang, keyCode);
     const hit = this.defs.get(key);
     if (hit) return hit;
-    const compiled = await compile(src, filename, line, column);
+    const compiled = await compile(src, filename, line, column, mode);
     const def: FormDef = { id: this.nextId++, mode, code: compiled.code, sourceMap: compiled.map, filename, line, column, cache };
     if (!cache && ++this.oneOff > FormRegistry.MAX_ONE_OFF) {
       for (const [k, d] of this.defs) if (!d.cache) this.defs.delete(k);
@@ -125,9 +126,11 @@ function keyOf(mode: FormMode, filename: string, line: number, column: number, l
   return `${mode}\0${filename}\0${line}\0${column}\0${lang ?? ''}\0${code}`;
 }
 
-async function compile(src: FormSource, filename: string, line: number, column: number): Promise<{ code: string; map?: string }> {
+async function compile(src: FormSource, filename: string, line: number, column: number, mode: FormMode): Promise<{ code: string; map?: string }> {
   const ts = src.lang === 'ts' || (src.lang !== 'js' && /\.[cm]?tsx?$/.test(filename));
   if (!ts) {
+    const rewritten = mode === 'value' ? await rewrittenScript(src.code, filename) : undefined;
+    if (rewritten !== undefined) return { code: rewritten };
     try {
       new vm.Script(src.code, { filename });
       return { code: src.code };
@@ -138,8 +141,9 @@ async function compile(src: FormSource, filename: string, line: number, column: 
     }
   }
   try {
-    const out = await transform(src.code, { loader: 'ts', sourcemap: 'external', sourcefile: filename, target: 'es2022' });
-    return { code: out.code, map: out.map };
+    // Imports are kept even when this form does not use them: later forms will.
+    const out = await transform(src.code, { loader: 'ts', sourcemap: 'external', sourcefile: filename, target: 'es2022', tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } } });
+    return { code: (mode === 'value' && (await rewrittenScript(out.code, filename))) || out.code, map: out.map };
   } catch (err) {
     throw (await esbuildSyntaxError(src.code, 'ts', filename, line, column, err)) ?? syntaxError(filename, line, column, (err as Error).message);
   }
@@ -163,6 +167,21 @@ async function esbuildSyntaxError(code: string, loader: 'js' | 'ts', filename: s
   if (!first) return undefined;
   const loc = first.location;
   return syntaxError(filename, line + (loc ? loc.line - 1 : 0), loc && loc.line === 1 ? column + loc.column : (loc?.column ?? 0) + 1, first.text);
+}
+
+/**
+ * A value form rewritten to behave as at a REPL (see form-rewrite.ts); undefined when it
+ * needs no rewriting, or the rewriting would not compile.
+ */
+async function rewrittenScript(code: string, filename: string): Promise<string | undefined> {
+  const rewritten = await rewriteForm(code);
+  if (rewritten === undefined) return undefined;
+  try {
+    new vm.Script(rewritten, { filename });
+    return rewritten;
+  } catch {
+    return undefined;
+  }
 }
 
 function syntaxError(filename: string, line: number, column: number, text: string) {

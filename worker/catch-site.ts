@@ -5,6 +5,7 @@
  * the throw and the evaluator, and suspends only when none of them catches, as SLDB does.
  */
 import type { Node } from 'acorn';
+import { childNodes } from './estree';
 
 /** A parsed script, with where each of its lines starts. */
 export interface ParsedScript {
@@ -48,7 +49,7 @@ export function catchesAt(script: ParsedScript, line: number, column: number): b
       const t = node as Node & { block: Node; handler: Node | null };
       if (t.handler && within(t.block, offset)) caught = true;
     }
-    for (const child of children(node)) if (within(child, offset)) visit(child);
+    for (const child of childNodes(node)) if (within(child, offset)) visit(child);
   };
   visit(script.ast);
   return caught;
@@ -62,20 +63,4 @@ function isFunction(node: Node): boolean {
 
 function within(node: Node, offset: number): boolean {
   return node.start <= offset && offset < node.end;
-}
-
-/** The child nodes of an ESTree node, whatever its type. */
-function children(node: Node): Node[] {
-  const out: Node[] = [];
-  for (const key of Object.keys(node)) {
-    const value = (node as unknown as Record<string, unknown>)[key];
-    if (Array.isArray(value)) {
-      for (const v of value) if (isNode(v)) out.push(v);
-    } else if (isNode(value)) out.push(value);
-  }
-  return out;
-}
-
-function isNode(x: unknown): x is Node {
-  return typeof x === 'object' && x !== null && typeof (x as Node).type === 'string' && typeof (x as Node).start === 'number';
 }

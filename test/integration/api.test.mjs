@@ -162,3 +162,13 @@ test('each worker has a store that persists across evaluations', async () => {
   assert.equal(await evalOn(pool, 'w3', 'store.has("conn")'), true);
   assert.equal(await evalOn(pool, 'w1', 'store.has("conn")'), false);
 });
+
+test('forms behave as at a REPL: top-level await and import on workers, and a file evaluated again', async () => {
+  const file = { code: 'import { join } from "node:path";\nconst base: string = await Promise.resolve("/srv");\nconst limit = 2;\nbase', filename: '/home/dev/setup.ts', line: 1 };
+  assert.deepEqual(await evalFormAllWorkers(pool, file, { replayRequired: false }), ['/srv', '/srv', '/srv']);
+  // Evaluating the same file again, changed, redeclares its constants instead of failing.
+  await evalFormAllWorkers(pool, { ...file, code: file.code.replace('limit = 2', 'limit = 3') }, { replayRequired: false });
+  assert.deepEqual(await parallelMap(pool, (x) => `join(base, "${x}").length + limit`, ['a', 'bb']), [9, 10]);
+  // Lines still point at the user's file through the rewriting.
+  await assert.rejects(evalOn(pool, 'w1', { code: 'const v = await Promise.resolve(0);\n\nnull.boom', filename: '/home/dev/later.js', line: 20 }), (err) => err instanceof RemoteError && err.frames[0].line === 22);
+});
