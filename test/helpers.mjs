@@ -1,14 +1,24 @@
 // Shared test helpers: real pools of real worker processes on loopback.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { startMaster } from 'crew';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const cli = join(root, 'dist', 'cli.js');
 export const SECRET = 'crew-test-secret-0123456789abcdef';
+
+/** One TypeScript source file of Crew and what it imports, bundled and loaded, for unit tests of internals. */
+export async function loadSource(entry) {
+  const out = join(root, '.cache', 'test-unit', `${entry.replace(/\W/g, '_')}-${process.pid}.cjs`);
+  mkdirSync(dirname(out), { recursive: true });
+  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning' });
+  return createRequire(import.meta.url)(out);
+}
 
 /** A pool of `n` local worker processes; the audit trail is kept in `lines`. */
 export async function localPool(n, opts = {}) {

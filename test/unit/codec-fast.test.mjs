@@ -2,17 +2,10 @@
 // compact tasks/results frames. Each must give exactly what V8's own serializer gives.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build } from 'esbuild';
-import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { root } from '../helpers.mjs';
+import { loadSource } from '../helpers.mjs';
 
-const out = join(root, '.cache', 'test-unit', `codec-fast-${process.pid}.cjs`);
-mkdirSync(dirname(out), { recursive: true });
-await build({ entryPoints: [join(root, 'protocol/codec.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning' });
-const { encodeValue, decodeValue, encodeFrame, decodeFrame, movableArgs, ownsMemory } = createRequire(import.meta.url)(out);
+const { encodeValue, decodeValue, encodeFrame, decodeFrame, movableArgs, ownsMemory } = await loadSource('protocol/codec.ts');
 
 const values = [
   0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -0, 1.5, NaN, Infinity, -Infinity, true, false, null, undefined,

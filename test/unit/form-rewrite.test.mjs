@@ -4,20 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import vm from 'node:vm';
-import { build, transform } from 'esbuild';
+import { transform } from 'esbuild';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { root } from '../helpers.mjs';
+import { join } from 'node:path';
+import { loadSource, root } from '../helpers.mjs';
 
-async function load(entry) {
-  const out = join(root, '.cache', 'test-unit', `${entry.replace(/\W/g, '_')}-${process.pid}.cjs`);
-  mkdirSync(dirname(out), { recursive: true });
-  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning' });
-  return createRequire(import.meta.url)(out);
-}
-
-const { FormRegistry } = await load('server/form.ts');
+const { FormRegistry } = await loadSource('server/form.ts');
 
 /** Prepares forms as the master does and runs them one after another in one context. */
 async function session() {

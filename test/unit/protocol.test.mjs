@@ -1,21 +1,10 @@
 // Unit tests of the protocol pieces, through the built library's internals where public.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build } from 'esbuild';
-import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { root } from '../helpers.mjs';
-
-async function load(entry) {
-  const out = join(root, '.cache', 'test-unit', `${entry.replace(/\W/g, '_')}-${process.pid}.cjs`);
-  mkdirSync(dirname(out), { recursive: true });
-  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning' });
-  return createRequire(import.meta.url)(out);
-}
+import { loadSource } from '../helpers.mjs';
 
 test('encodeValue names the type and the path of what cannot be sent', async () => {
-  const { encodeValue, decodeValue } = await load('protocol/codec.ts');
+  const { encodeValue, decodeValue } = await loadSource('protocol/codec.ts');
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
   const back = decodeValue(encodeValue({ m: new Map([['k', new Set([1n])]]), cyclic }));
@@ -33,7 +22,7 @@ test('encodeValue names the type and the path of what cannot be sent', async () 
 });
 
 test('parseHostPort accepts host:port forms and names bad ones', async () => {
-  const { parseHostPort, isLoopback } = await load('protocol/address.ts');
+  const { parseHostPort, isLoopback } = await loadSource('protocol/address.ts');
   assert.deepEqual(parseHostPort('10.0.0.5:4005'), { host: '10.0.0.5', port: 4005 });
   assert.deepEqual(parseHostPort('[::1]:80'), { host: '::1', port: 80 });
   assert.deepEqual(parseHostPort(':7'), { host: '127.0.0.1', port: 7 });
@@ -43,8 +32,8 @@ test('parseHostPort accepts host:port forms and names bad ones', async () => {
 });
 
 test('source maps place a transpiled form at the user file and line', async () => {
-  const { SourceMaps } = await load('worker/stack.ts');
-  const { FormRegistry } = await load('server/form.ts');
+  const { SourceMaps } = await loadSource('worker/stack.ts');
+  const { FormRegistry } = await loadSource('server/form.ts');
   const registry = new FormRegistry();
   const { def } = await registry.prepare({ code: 'type N = number;\nfunction f(x: N) {\n  throw new Error("x" + x);\n}', filename: '/p/a.ts', line: 40, column: 1 }, 'value');
   assert.ok(def.sourceMap, 'TypeScript is transpiled with a source map');
@@ -61,12 +50,12 @@ test('source maps place a transpiled form at the user file and line', async () =
 });
 
 test('a form that is neither JavaScript nor TypeScript gets a syntax error with its place', async () => {
-  const { FormRegistry } = await load('server/form.ts');
+  const { FormRegistry } = await loadSource('server/form.ts');
   await assert.rejects(new FormRegistry().prepare({ code: 'let = = 2', filename: '/p/b.ts', line: 7 }, 'value'), (err) => err.code === 'CREW_FORM_SYNTAX' && /\/p\/b\.ts:7/.test(err.message));
 });
 
 test('a JavaScript-only form with a syntax error names the line and column of the error', async () => {
-  const { FormRegistry } = await load('server/form.ts');
+  const { FormRegistry } = await loadSource('server/form.ts');
   const code = 'let a = 1;\nlet b = (2 +;\n';
   await assert.rejects(new FormRegistry().prepare({ code, filename: '/p/c.js', line: 10, column: 5, lang: 'js' }, 'value'), (err) => err.code === 'CREW_FORM_SYNTAX' && err.message.includes('/p/c.js:11:13'));
   // On the form's first line the column counts from where the form starts in the file.
