@@ -2,12 +2,9 @@
 // crew/debugPaused with live frames; locals, evaluation in a frame and a restart go back
 // through the master; a stale restart is refused; nothing blocks without an editor that debugs.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
-import { Inbox, root, startServer } from './lsp-client.mjs';
+import { loadSource } from '../helpers.mjs';
+import { Inbox, startServer } from './lsp-client.mjs';
 
 let s;
 let P;
@@ -16,10 +13,7 @@ const paused = new Inbox();
 const resumed = new Inbox();
 
 before(async () => {
-  const out = join(root, '.cache', 'test-lsp', `lsp-debug-${process.pid}.cjs`);
-  mkdirSync(dirname(out), { recursive: true });
-  await build({ entryPoints: [join(root, 'protocol/lsp-debug.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning' });
-  D = createRequire(import.meta.url)(out);
+  D = await loadSource('protocol/lsp-debug.ts');
   s = await startServer();
   P = s.P;
   s.connection.onNotification(D.DebugPaused.type, (x) => paused.push(x));
