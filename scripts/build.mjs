@@ -30,7 +30,8 @@ await Promise.all([
     entryPoints: { 'worker-process': 'server/worker-process.ts' },
     outdir: 'dist',
     packages: undefined,
-    external: ['bufferutil', 'utf-8-validate'],
+    // acorn stays in node_modules: only a worker that is debugged loads it.
+    external: ['bufferutil', 'utf-8-validate', 'acorn'],
   }),
   // The extension, with its own self-contained copy of the CLI, in extension/dist.
   buildExtension(root),
