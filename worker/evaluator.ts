@@ -14,6 +14,15 @@ import { scriptNameFor, SourceMaps } from './stack';
 /** What {@link Evaluator.run} returns when the developer chose to retry the task. */
 export const RETRY: unique symbol = Symbol('crew.retry');
 
+// Forms compile with Node's own loader for `import()` (and `import` statements become
+// `import()`); Node 20 calls that option experimental and would warn on every first use,
+// into the user's output. Only that warning is dropped.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 /** Node globals that a vm context lacks but user code expects. */
 const HOST_GLOBALS = [
   'console', 'process', 'Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal',
