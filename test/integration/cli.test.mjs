@@ -31,13 +31,14 @@ test('bad usage exits 2 with a message that names the problem', async () => {
   assert.match(badAddress.stderr, /"nowhere" is not host:port/);
 });
 
-test('the master REPL evaluates on two local workers, with top-level await', async () => {
+test('the master REPL evaluates on two local workers, with top-level await there and in forms', async () => {
   const lines = [
     'await parallelMap(pool, x => `${x} * ${x}`, [1,2,3])',
     'pool.size',
     'await evalFormAllWorkers(pool, "function twice(x) { return 2 * x }; 0")',
     'await evalOn(pool, "w2", "twice(21)")',
     'await evalOn(pool, null, "throw new RangeError(\\"nope\\")").catch(e => e.stack)',
+    'await evalOn(pool, "w1", "import { join } from \\"node:path\\"; const parts = await Promise.resolve([\\"a\\", \\"b\\"]); join(...parts)")',
   ];
   // Type one line at a time, as a person does: each after the previous prompt came back.
   const p = await startCrew(['master', '--local', '2', '--audit-file', 'none']);
@@ -54,6 +55,9 @@ test('the master REPL evaluates on two local workers, with top-level await', asy
   assert.match(r.stdout, /crew> 2\n/);
   assert.match(r.stdout, /crew> 42\n/);
   assert.match(r.stdout, /RangeError on w\d: nope/);
+  assert.match(r.stdout, /crew> 'a\/b'\n/);
+  // Node calls the loader behind import() in forms experimental; that is not the user's news.
+  assert.doesNotMatch(r.stdout + r.stderr, /ExperimentalWarning/);
 });
 
 test('crew run runs a TypeScript driver script against a pool, with mapped errors', async () => {
