@@ -37,10 +37,11 @@ export async function rewriteForm(code: string): Promise<string | undefined> {
   const body = (program?.body ?? []) as AnyNode[];
   if (body.some((s) => s.type.startsWith('Export'))) return undefined;
   if (body.some((s) => s.type === 'ImportDeclaration' || awaitsAtTopLevel(s))) return asAsyncFunction(code, body);
-  // Same-length keywords: not even a column moves.
+  // Keywords of the same length, so columns hold (a `let` without a value and a `class`
+  // insert a little text after them on their line).
   const edits: Edit[] = [];
   for (const st of body) {
-    if (st.type === 'VariableDeclaration' && st.kind !== 'var') {
+    if (st.type === 'VariableDeclaration' && (st.kind === 'let' || st.kind === 'const')) {
       edits.push({ at: st.start, length: (st.kind as string).length, text: st.kind === 'let' ? 'var' : 'var  ' });
       // `let x;` again makes x undefined again; `var x;` would keep its value.
       for (const d of st.declarations as AnyNode[]) if (!d.init) edits.push({ at: d.end, length: 0, text: ' = void 0' });
