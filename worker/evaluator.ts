@@ -14,14 +14,23 @@ import { scriptNameFor, SourceMaps } from './stack';
 /** What {@link Evaluator.run} returns when the developer chose to retry the task. */
 export const RETRY: unique symbol = Symbol('crew.retry');
 
-// Forms compile with Node's own loader for `import()` (and `import` statements become
-// `import()`); Node 20 calls that option experimental and would warn on every first use,
-// into the user's output. Only that warning is dropped.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
-  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+let loaderWarningDropped = false;
+
+/**
+ * Forms compile with Node's own loader for `import()` (and `import` statements become
+ * `import()`); Node 20 calls that option experimental and would warn at its first use, into
+ * the user's output. Only that warning is dropped, and only in a thread that evaluates forms,
+ * not in every program that imports Crew.
+ */
+function dropLoaderWarning(): void {
+  if (loaderWarningDropped) return;
+  loaderWarningDropped = true;
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+    (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
 
 /** Node globals that a vm context lacks but user code expects. */
 const HOST_GLOBALS = [
@@ -73,6 +82,7 @@ export class Evaluator {
   private readonly forms = new Map<number, Compiled>();
 
   constructor(opts: EvaluatorOptions = {}) {
+    dropLoaderWarning();
     const sandbox: Record<string, unknown> = {};
     for (const name of HOST_GLOBALS) if (name in globalThis) lendGlobal(sandbox, name);
     sandbox.require = createRequire(`${opts.cwd ?? process.cwd()}/`);
