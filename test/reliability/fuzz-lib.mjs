@@ -1,5 +1,6 @@
 // Random and mutated frames for fuzzing Crew's ports, from a seeded generator so a failure
 // can be replayed (the seed is in the test's output).
+import assert from 'node:assert/strict';
 import net from 'node:net';
 import { serialize } from 'node:v8';
 import { codec, open } from './wire.mjs';
@@ -249,4 +250,14 @@ export function postAuthFrames(r, corpus, count) {
     else out.push({ text: false, data: mutate(r, r.pick(corpus)) });
   }
   return out;
+}
+
+/** The frames the peer refused; each refusal must be a CREW_BAD_FRAME with a clear message. */
+export function refusedFrames(verdicts) {
+  const bad = verdicts.filter((v) => v.bad);
+  for (const v of bad) for (const e of v.errors) {
+    assert.equal(e.code, 'CREW_BAD_FRAME');
+    assert.ok(e.message.length > 10, `a clear message: ${e.message}`);
+  }
+  return bad;
 }

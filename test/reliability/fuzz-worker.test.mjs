@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import { connectWorkers, disconnectWorkers, evalOn, form, parallelMap } from 'crew';
 import { killHard, newSecret, record, startWorkerProcess, until } from './helpers.mjs';
 import { authenticate, codec } from './wire.mjs';
-import { fuzzAfterAuth, fuzzBeforeAuth, fuzzRawTcp, masterCorpus, masterMessages, postAuthFrames, rng, shapeFrames } from './fuzz-lib.mjs';
+import { fuzzAfterAuth, fuzzBeforeAuth, fuzzRawTcp, masterCorpus, masterMessages, postAuthFrames, refusedFrames, rng, shapeFrames } from './fuzz-lib.mjs';
 
 /** Every tag a worker accepts, except those that legally end or freeze the session's work. */
 const MASTER_TAGS = ['agent', 'tasks', 'protocolError', 'debugMode', 'debugRequest', 'cdpOpen', 'cdpMessage', 'cdpClose'];
@@ -66,11 +66,7 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
   });
   phase('post-auth fuzz done');
   assert.deepEqual(errors, []);
-  const bad = verdicts.filter((v) => v.bad);
-  for (const v of bad) for (const e of v.errors) {
-    assert.equal(e.code, 'CREW_BAD_FRAME');
-    assert.ok(e.message.length > 10, `a clear message: ${e.message}`);
-  }
+  const bad = refusedFrames(verdicts);
   frames.forEach((f, k) => f.real && assert.equal(verdicts[k].bad, false, 'a real task frame was accepted'));
   await until(() => answers.size === expected.size, 20_000, 'answers to every real task');
   for (const [id, want] of expected) assert.deepEqual(answers.get(id), [want], `task ${id} answered once, correctly`);

@@ -17,6 +17,20 @@ const next = (timeout = 10_000) => receive({ timeout });
 /** Nothing more comes: a notice given twice would be here by then. */
 const nothingMore = () => assert.rejects(receive({ timeout: 300 }), (err) => err.code === ErrorCodes.Timeout);
 const isRef = (x, ref) => typeof x === 'object' && x !== null && x.agent === ref.agent && x.node === ref.node;
+/**
+ * Spawns, on `worker` of `on` and monitored by the caller, an agent that links to `peer`,
+ * says 'linked' to the caller and waits; returns its ref once it has linked.
+ */
+async function linkedAgent(on, peer, worker) {
+  const ref = await spawn(on, form(async (p, boss) => {
+    link(p);
+    send(boss, 'linked');
+    await receive();
+  }, peer, self()), { worker, attach: 'monitor' });
+  assert.equal(await next(), 'linked');
+  return ref;
+}
+
 /** Takes `n` messages and returns the one whose first element is each of `refs`. */
 async function noticesFor(...refs) {
   const got = [];
@@ -62,12 +76,7 @@ test('an interrupted eval thread ends its agents with the cause: monitors and li
 test('a linked pair across workers: when one eval thread dies, the other agent ends, and monitors on other workers are told', async () => {
   const me = self();
   const b = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
-  const a = await spawn(pool, form(async (peer, boss) => {
-    link(peer);
-    send(boss, 'linked');
-    await receive();
-  }, b, me), { worker: 'w1', attach: 'monitor' });
-  assert.equal(await next(), 'linked');
+  const a = await linkedAgent(pool, b, 'w1');
   const c = await spawn(pool, form(async (target, boss) => {
     link(target, 'monitor');
     send(boss, 'watching');
@@ -99,12 +108,7 @@ test('when a worker goes away, agents on other workers linked to its agents end 
   try {
     const pid = await evalOn(own, 'w1', 'process.pid');
     const a = await spawn(own, 'async () => receive()', { worker: 'w1' });
-    const b = await spawn(own, form(async (peer, boss) => {
-      link(peer);
-      send(boss, 'linked');
-      await receive();
-    }, a, self()), { worker: 'w2', attach: 'monitor' });
-    assert.equal(await next(), 'linked');
+    const b = await linkedAgent(own, a, 'w2');
     process.kill(pid, 'SIGKILL');
     assert.deepEqual(await next(), [b, 'exit', [a, 'exit', 'worker w1 went away']]);
   } finally {
@@ -174,12 +178,7 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   const m = await spawn(null, async () => {
     throw new Error(await receive());
   });
-  const w = await spawn(pool, form(async (peer, boss) => {
-    link(peer);
-    send(boss, 'linked');
-    await receive();
-  }, m, me), { worker: 'w2', attach: 'monitor' });
-  assert.equal(await next(), 'linked');
+  const w = await linkedAgent(pool, m, 'w2');
   send(m, 'master agent failed');
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status, reason[0], reason[1]], [w, 'exit', m, 'exit']);
