@@ -3,7 +3,7 @@
  * what to do about it; the extension keeps working.
  */
 import * as vscode from 'vscode';
-import { ConnectWorkers, DisconnectWorkers, Interrupt } from '../protocol/lsp';
+import { ConnectWorkers, DisconnectWorkers, Interrupt } from '../protocol/messages/lsp-messages';
 import type { CrewClient } from './client';
 import { Commands, Views, type CommandId } from './commands';
 import { settings } from './config';

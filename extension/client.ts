@@ -12,8 +12,8 @@ import { CloseAction, ErrorAction, LanguageClient, State, type ErrorHandler, typ
 import type { CancellationToken, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { parseHostPort } from '../protocol/address';
 import { crewError, ErrorCodes } from '../protocol/errors';
-import { dialLspAuth } from '../protocol/lsp-auth';
-import { ConnectWorkers, ListWorkers, Output, WorkersChanged, type ConnectWorkersResult, type OutputParams, type WorkersState } from '../protocol/lsp';
+import { dialLspAuth } from '../protocol/link/lsp-handshake';
+import { ConnectWorkers, ListWorkers, Output, WorkersChanged, type ConnectWorkersResult, type OutputParams, type WorkersState } from '../protocol/messages/lsp-messages';
 import { resolveSecret } from '../protocol/secret';
 import { ContextKeys } from './commands';
 import { settings } from './config';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import { EvalAllWorkers, EvalMaster, LspErrorCodes, Progress, type EvalParams, type EvalResult, type ProgressParams } from '../protocol/lsp';
+import { EvalAllWorkers, EvalMaster, LspErrorCodes, Progress, type EvalParams, type EvalResult, type ProgressParams } from '../protocol/messages/lsp-messages';
 import type { CrewClient } from './client';
 import type { InlineResults } from './results';
 

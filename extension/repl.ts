@@ -4,7 +4,7 @@
  * are open, and shows what workers print, as SLIME's REPL does.
  */
 import * as vscode from 'vscode';
-import { EvalMaster, LspErrorCodes, type OutputParams } from '../protocol/lsp';
+import { EvalMaster, LspErrorCodes, type OutputParams } from '../protocol/messages/lsp-messages';
 import type { CrewClient } from './client';
 
 const PROMPT = 'crew> ';

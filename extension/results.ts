@@ -4,7 +4,7 @@
  * red and name their worker. Hovering the code or the result shows the full values.
  */
 import * as vscode from 'vscode';
-import type { EvalResult, WorkerOutcome } from '../protocol/lsp';
+import type { EvalResult, WorkerOutcome } from '../protocol/messages/lsp-messages';
 import { ContextKeys } from './commands';
 
 /** Longest inline text, in characters; the hover has everything. */

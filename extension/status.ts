@@ -1,6 +1,6 @@
 /** The status bar item: the master's state and worker count; a click opens the Workers view. */
 import * as vscode from 'vscode';
-import type { WorkersState } from '../protocol/lsp';
+import type { WorkersState } from '../protocol/messages/lsp-messages';
 import type { ClientState } from './client';
 import { Commands } from './commands';
 

@@ -1,6 +1,6 @@
 /** The Workers view: each worker's host, state, current task and tasks done. */
 import * as vscode from 'vscode';
-import type { WorkerView, WorkersState } from '../protocol/lsp';
+import type { WorkerView, WorkersState } from '../protocol/messages/lsp-messages';
 
 type Node = { kind: 'worker'; worker: WorkerView } | { kind: 'detail'; label: string; value: string } | { kind: 'master'; state: WorkersState; where: string };
 

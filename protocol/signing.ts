@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crewError, ErrorCodes, type CrewError } from './errors';
-import type { FormDef, TaskMsg } from './messages';
+import type { FormDef, TaskMsg } from './messages/worker-link-messages';
 
 /** What a signed `tasks` frame carries. */
 export interface TaskSignature {

@@ -20,14 +20,14 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: { index: 'server/index.ts' }, outdir: 'dist' }),
-  build({ ...common, entryPoints: { cli: 'server/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread.ts' }, outdir: 'dist' }),
-  // Local worker processes start from this lighter entry (see server/local-workers.ts). It
+  build({ ...common, entryPoints: { cli: 'server/cli/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread/eval-thread.ts' }, outdir: 'dist' }),
+  // Local worker processes start from this lighter entry (see server/launch/local-workers.ts). It
   // carries its own copy of ws: finding a package through node_modules costs a starting
   // process more than compiling it. ws loads its optional native helpers only if present.
   build({
     ...common,
-    entryPoints: { 'worker-process': 'server/worker-process.ts' },
+    entryPoints: { 'worker-process': 'server/cli/worker-process.ts' },
     outdir: 'dist',
     packages: undefined,
     // acorn stays in node_modules: only a worker that is debugged loads it.

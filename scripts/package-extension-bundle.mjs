@@ -42,12 +42,12 @@ export async function buildExtension(root = defaultRoot) {
     build({
       ...common,
       external: optional,
-      entryPoints: { cli: 'server/cli.ts' },
+      entryPoints: { cli: 'server/cli/cli.ts' },
       banner: { js: `#!/usr/bin/env node${findEsbuild}` },
       // Only reached on platforms without a native binary; ours is always beside cli.js.
       logOverride: { 'require-resolve-not-external': 'silent' },
     }),
-    build({ ...common, external: optional, entryPoints: { 'eval-thread': 'worker/eval-thread.ts' } }),
+    build({ ...common, external: optional, entryPoints: { 'eval-thread': 'worker/eval-thread/eval-thread.ts' } }),
   ]);
   chmodSync(join(out, 'cli.js'), 0o755);
   const bin = esbuildBinary(root);

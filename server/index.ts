@@ -8,7 +8,7 @@
  * await disconnectWorkers(pool);
  * ```
  */
-export { addWorkers, connectWorkers, disconnectWorkers, startMaster, type ConnectOptions, type MasterOptions } from './connect';
+export { addWorkers, connectWorkers, disconnectWorkers, startMaster, type ConnectOptions, type MasterOptions } from './pool/connect';
 export {
   evalFormAllWorkers,
   evalFormRepeatedly,
@@ -23,8 +23,8 @@ export {
   type RepeatOptions,
   type StateUpdate,
   type TaskOptions,
-} from './api';
-export { asCompleted, inCompletionOrder, parallel, runTask, type RunTaskOptions, type TaskResult } from './api-more';
+} from './api/swank-crew';
+export { asCompleted, inCompletionOrder, parallel, runTask, type RunTaskOptions, type TaskResult } from './api/more-dispatch';
 export {
   agentStats,
   exitAgent,
@@ -42,11 +42,11 @@ export {
   type AttachMode,
   type ExitNotice,
   type SpawnOptions,
-} from './agents';
-export { launchWorkers, type LaunchOptions } from './launch';
-export { formatBar, showProgress, trackProgress, type Progress } from './progress';
-export { cdpAddress } from './cdp-proxy';
-export { form, type CallForm, type Form, type FormSource } from './form';
-export { WorkerPool, type PoolOptions } from './pool';
-export type { WorkerSummary } from './worker-link';
+} from './agents/agent-api';
+export { launchWorkers, type LaunchOptions } from './launch/ssh-launch';
+export { formatBar, showProgress, trackProgress, type Progress } from './api/progress';
+export { cdpAddress } from './debug/cdp-proxy';
+export { form, type CallForm, type Form, type FormSource } from './api/form';
+export { WorkerPool, type PoolOptions } from './pool/pool';
+export type { WorkerSummary } from './pool/worker-link';
 export { CrewError, ErrorCodes, RemoteError, type ErrorCode, type StackFrame } from '../protocol/errors';

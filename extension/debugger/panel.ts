@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
+import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/messages/lsp-debug-messages';
 import type { CrewClient } from '../client';
 import { Commands } from '../commands';
 import { debuggerHtml } from './webview';

@@ -18,7 +18,7 @@ import {
   type OutputParams,
   type ProgressParams,
   type WorkersState,
-} from '../../protocol/lsp';
+} from '../../protocol/messages/lsp-messages';
 import { serveDebug } from './debug';
 import { evalAll, evalMaster, evalOn } from './evaluate';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';

@@ -6,11 +6,11 @@
  */
 import type { Connection } from 'vscode-languageserver';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { DebugValue } from '../../protocol/debug';
-import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/lsp-debug';
-import { cdpAddress } from '../cdp-proxy';
-import type { Suspension } from '../debug-broker';
-import type { WorkerPool } from '../pool';
+import type { DebugValue } from '../../protocol/messages/debug-messages';
+import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/messages/lsp-debug-messages';
+import { cdpAddress } from '../debug/cdp-proxy';
+import type { Suspension } from '../debug/debug-broker';
+import type { WorkerPool } from '../pool/pool';
 import type { MasterSession } from './session';
 
 const DEFAULT_GRACE_MS = 30_000;

@@ -5,12 +5,12 @@
  */
 import { ResponseError, type CancellationToken } from 'vscode-languageserver';
 import { CrewError, crewError, ErrorCodes } from '../../protocol/errors';
-import type { FormDef } from '../../protocol/messages';
-import { LspErrorCodes, type EvalAllParams, type EvalOnParams, type EvalParams, type EvalResult, type ProgressParams, type WorkerOutcome } from '../../protocol/lsp';
-import type { FormSource } from '../form';
-import type { TaskOutcome } from '../task';
+import type { FormDef } from '../../protocol/messages/worker-link-messages';
+import { LspErrorCodes, type EvalAllParams, type EvalOnParams, type EvalParams, type EvalResult, type ProgressParams, type WorkerOutcome } from '../../protocol/messages/lsp-messages';
+import type { FormSource } from '../api/form';
+import type { TaskOutcome } from '../pool/task';
 import { errorOutcome, valueOutcome } from './present';
-import type { WorkerPool } from '../pool';
+import type { WorkerPool } from '../pool/pool';
 import type { MasterSession } from './session';
 
 export type ProgressSink = (progress: ProgressParams) => void;

@@ -7,10 +7,10 @@
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { CrewError, ErrorCodes, RemoteError } from '../../protocol/errors';
-import { Evaluator } from '../../worker/evaluator';
-import { FormRegistry, type FormSource } from '../form';
+import { Evaluator } from '../../worker/image/evaluator';
+import { FormRegistry, type FormSource } from '../api/form';
 import * as api from '../index';
-import type { WorkerPool } from '../pool';
+import type { WorkerPool } from '../pool/pool';
 
 export type OutputSink = (stream: 'stdout' | 'stderr', text: string) => void;
 

@@ -5,7 +5,7 @@
 import { ResponseError } from 'vscode-languageserver';
 import { parseHostPort } from '../../protocol/address';
 import { CrewError, ErrorCodes } from '../../protocol/errors';
-import { LspErrorCodes, type ConnectWorkersParams, type CrewErrorData, type EvalAllParams, type EvalOnParams, type EvalParams, type InterruptParams } from '../../protocol/lsp';
+import { LspErrorCodes, type ConnectWorkersParams, type CrewErrorData, type EvalAllParams, type EvalOnParams, type EvalParams, type InterruptParams } from '../../protocol/messages/lsp-messages';
 
 /** Most local workers one request may start. */
 const MAX_LOCAL = 64;

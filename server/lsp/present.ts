@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { CrewError, ErrorCodes, formatRemoteStack, RemoteError } from '../../protocol/errors';
-import type { EvalError, WorkerOutcome } from '../../protocol/lsp';
+import type { EvalError, WorkerOutcome } from '../../protocol/messages/lsp-messages';
 
 /** Longest inline summary, in characters. */
 const SUMMARY_CHARS = 120;

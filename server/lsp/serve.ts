@@ -8,7 +8,7 @@ import { StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/
 import { isLoopback } from '../../protocol/address';
 import type { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import { acceptLspAuth } from '../../protocol/lsp-auth';
+import { acceptLspAuth } from '../../protocol/link/lsp-handshake';
 import { serveConnection } from './connection';
 import type { MasterSession } from './session';
 

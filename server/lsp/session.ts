@@ -6,10 +6,10 @@
 import { EventEmitter } from 'node:events';
 import { parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { ConnectWorkersParams, ConnectWorkersResult, OutputParams, WorkersState } from '../../protocol/lsp';
-import { dialWorker, startMaster } from '../connect';
-import type { WorkerPool } from '../pool';
-import { startLocalWorkers } from '../local-workers';
+import type { ConnectWorkersParams, ConnectWorkersResult, OutputParams, WorkersState } from '../../protocol/messages/lsp-messages';
+import { dialWorker, startMaster } from '../pool/connect';
+import type { WorkerPool } from '../pool/pool';
+import { startLocalWorkers } from '../launch/local-workers';
 import { MasterContext } from './master-context';
 
 export interface SessionOptions {

@@ -13,7 +13,7 @@ const paused = new Inbox();
 const resumed = new Inbox();
 
 before(async () => {
-  D = await loadSource('protocol/lsp-debug.ts');
+  D = await loadSource('protocol/messages/lsp-debug-messages.ts');
   s = await startServer();
   P = s.P;
   s.connection.onNotification(D.DebugPaused.type, (x) => paused.push(x));

@@ -1,6 +1,6 @@
 // Drives `crew lsp` the way the VS Code extension does: the built CLI forked with
 // `lsp --stdio --clientProcessId=N`, vscode-jsonrpc on its stdio, and the request and
-// notification types from protocol/lsp.ts (bundled here with esbuild, as the extension is).
+// notification types from protocol/messages/lsp-messages.ts (bundled here with esbuild, as the extension is).
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,12 +13,12 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cli = join(root, 'dist', 'cli.js');
 
-/** protocol/lsp.ts and protocol/lsp-auth.ts, compiled once per test process. */
+/** protocol/messages/lsp-messages.ts and protocol/link/lsp-handshake.ts, compiled once per test process. */
 export async function protocol() {
   const out = join(root, '.cache', 'test-lsp', `protocol-${process.pid}.cjs`);
   mkdirSync(dirname(out), { recursive: true });
   await build({
-    stdin: { contents: "export * from './protocol/lsp'; export * from './protocol/lsp-auth'; export * from './protocol/errors';", resolveDir: root, loader: 'ts' },
+    stdin: { contents: "export * from './protocol/messages/lsp-messages'; export * from './protocol/link/lsp-handshake'; export * from './protocol/errors';", resolveDir: root, loader: 'ts' },
     bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning',
   });
   return createRequire(import.meta.url)(out);

@@ -2,25 +2,14 @@
 // binary frames, and a decoder for recorded WebSocket streams (client frames are masked,
 // so searching raw bytes alone would miss a secret sent by a dialer).
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import WebSocket from 'ws';
+import { loadSource } from '../helpers.mjs';
 
 /**
- * Crew's own codec (protocol/codec.ts), bundled for the tests, so frames are made and read
+ * Crew's own codec (protocol/codec/codec.ts), bundled for the tests, so frames are made and read
  * exactly as master and workers make and read them, compact layouts included.
  */
-async function loadCodec() {
-  const out = join(mkdtempSync(join(tmpdir(), 'crew-codec-')), 'codec.cjs');
-  const src = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'protocol', 'codec.ts');
-  await build({ entryPoints: [src], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'warning' });
-  return createRequire(import.meta.url)(out);
-}
-export const codec = await loadCodec();
+export const codec = await loadSource('protocol/codec/codec.ts');
 
 export const PROTOCOL_VERSION = 1;
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import { loadSource } from '../helpers.mjs';
 
-const { encodeValue, decodeValue, encodeFrame, decodeFrame, movableArgs, ownsMemory } = await loadSource('protocol/codec.ts');
+const { encodeValue, decodeValue, encodeFrame, decodeFrame, movableArgs, ownsMemory } = await loadSource('protocol/codec/codec.ts');
 
 const values = [
   0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -0, 1.5, NaN, Infinity, -Infinity, true, false, null, undefined,

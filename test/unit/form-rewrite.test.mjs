@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadSource, root } from '../helpers.mjs';
 
-const { FormRegistry } = await loadSource('server/form.ts');
+const { FormRegistry } = await loadSource('server/api/form.ts');
 
 /** Prepares forms as the master does and runs them one after another in one context. */
 async function session() {

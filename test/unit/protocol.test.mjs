@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { loadSource } from '../helpers.mjs';
 
 test('encodeValue names the type and the path of what cannot be sent', async () => {
-  const { encodeValue, decodeValue } = await loadSource('protocol/codec.ts');
+  const { encodeValue, decodeValue } = await loadSource('protocol/codec/codec.ts');
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
   const back = decodeValue(encodeValue({ m: new Map([['k', new Set([1n])]]), cyclic }));
@@ -32,8 +32,8 @@ test('parseHostPort accepts host:port forms and names bad ones', async () => {
 });
 
 test('source maps place a transpiled form at the user file and line', async () => {
-  const { SourceMaps } = await loadSource('worker/stack.ts');
-  const { FormRegistry } = await loadSource('server/form.ts');
+  const { SourceMaps } = await loadSource('worker/image/source-maps.ts');
+  const { FormRegistry } = await loadSource('server/api/form.ts');
   const registry = new FormRegistry();
   const { def } = await registry.prepare({ code: 'type N = number;\nfunction f(x: N) {\n  throw new Error("x" + x);\n}', filename: '/p/a.ts', line: 40, column: 1 }, 'value');
   assert.ok(def.sourceMap, 'TypeScript is transpiled with a source map');
@@ -50,12 +50,12 @@ test('source maps place a transpiled form at the user file and line', async () =
 });
 
 test('a form that is neither JavaScript nor TypeScript gets a syntax error with its place', async () => {
-  const { FormRegistry } = await loadSource('server/form.ts');
+  const { FormRegistry } = await loadSource('server/api/form.ts');
   await assert.rejects(new FormRegistry().prepare({ code: 'let = = 2', filename: '/p/b.ts', line: 7 }, 'value'), (err) => err.code === 'CREW_FORM_SYNTAX' && /\/p\/b\.ts:7/.test(err.message));
 });
 
 test('a JavaScript-only form with a syntax error names the line and column of the error', async () => {
-  const { FormRegistry } = await loadSource('server/form.ts');
+  const { FormRegistry } = await loadSource('server/api/form.ts');
   const code = 'let a = 1;\nlet b = (2 +;\n';
   await assert.rejects(new FormRegistry().prepare({ code, filename: '/p/c.js', line: 10, column: 5, lang: 'js' }, 'value'), (err) => err.code === 'CREW_FORM_SYNTAX' && err.message.includes('/p/c.js:11:13'));
   // On the form's first line the column counts from where the form starts in the file.

@@ -1,0 +1,137 @@
+/**
+ * Authentication of an editor that attaches to `crew lsp --port` over TCP, before any LSP
+ * traffic. It is the worker handshake's mutual HMAC-SHA256 challenge-response over fresh
+ * nonces, as JSON lines on the raw socket, with its own label so that a transcript of one
+ * kind of handshake is useless for the other. The secret never crosses the wire.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { crewError, ErrorCodes, type CrewError } from '../errors';
+import { Defaults } from '../limits';
+import { LSP_AUTH_VERSION } from '../messages/lsp-messages';
+
+type AuthMsg =
+  | { t: 'hello'; v: number; nonce: string }
+  | { t: 'auth'; v: number; nonce: string; mac: string }
+  | { t: 'welcome'; mac: string }
+  | { t: 'refused'; code: string; message: string };
+
+const MAX_LINE = 4096;
+
+function mac(secret: Buffer, side: 'editor' | 'master', first: string, second: string): string {
+  return createHmac('sha256', secret).update(`crew-lsp/${LSP_AUTH_VERSION}\0${side}\0${first}\0${second}`).digest('hex');
+}
+
+function sameMac(a: unknown, b: string): boolean {
+  if (typeof a !== 'string') return false;
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const isNonce = (x: unknown): x is string => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x);
+
+/** Reads JSON lines from the socket until `step` settles; later bytes are left for LSP. */
+function exchange<T>(socket: Socket, peer: string, timeoutMs: number, step: (m: Partial<AuthMsg> | undefined, done: (v: T) => void, fail: (e: CrewError) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    let settled = false;
+    const finish = () => {
+      settled = true;
+      clearTimeout(timer);
+      socket.off('data', onData).off('close', onClose).off('error', onError);
+      socket.pause();
+    };
+    const done = (v: T) => {
+      if (settled) return;
+      finish();
+      if (buffered.length > 0) socket.unshift(buffered);
+      resolve(v);
+    };
+    const fail = (e: CrewError) => {
+      if (settled) return;
+      finish();
+      if (!socket.destroyed) socket.end(JSON.stringify({ t: 'refused', code: e.code, message: e.message }) + '\n');
+      // A peer that never reads must not keep the socket open.
+      setTimeout(() => socket.destroy(), 1000).unref();
+      reject(e);
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (let nl = buffered.indexOf(10); nl >= 0 && !settled; nl = buffered.indexOf(10)) {
+        const line = buffered.subarray(0, nl).toString('utf8');
+        buffered = buffered.subarray(nl + 1);
+        step(parse(line), done, fail);
+      }
+      if (!settled && buffered.length > MAX_LINE) fail(crewError(ErrorCodes.BadFrame, `${peer} sent ${buffered.length} bytes without a newline during authentication: it does not speak Crew's protocol`));
+    };
+    const onClose = () => {
+      if (settled) return;
+      finish();
+      reject(crewError(ErrorCodes.ConnectFailed, `${peer} closed the connection during authentication`));
+    };
+    const onError = (err: Error) => {
+      if (settled) return;
+      finish();
+      reject(crewError(ErrorCodes.ConnectFailed, `${peer}: ${err.message}`));
+    };
+    const timer = setTimeout(() => fail(crewError(ErrorCodes.HandshakeTimeout, `${peer} did not authenticate within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', onData).on('close', onClose).on('error', onError);
+    socket.resume();
+  });
+}
+
+function parse(line: string): Partial<AuthMsg> | undefined {
+  try {
+    const m = JSON.parse(line) as Partial<AuthMsg>;
+    return typeof m === 'object' && m !== null ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(socket: Socket, m: AuthMsg): void {
+  socket.write(JSON.stringify(m) + '\n');
+}
+
+/**
+ * The master's side: challenge, check the editor's answer, then prove itself. Resolves with
+ * the socket paused (any early LSP bytes put back): resume it once the LSP reader listens.
+ */
+export function acceptLspAuth(socket: Socket, secret: Buffer, peer: string, timeoutMs: number = Defaults.handshakeTimeoutMs): Promise<void> {
+  const nonce = randomBytes(32).toString('hex');
+  const result = exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
+    if (m?.t !== 'auth') return fail(crewError(ErrorCodes.BadFrame, `${peer} does not speak Crew's protocol (expected an auth line before LSP)`));
+    if (m.v !== LSP_AUTH_VERSION) return fail(crewError(ErrorCodes.AuthFailed, `${peer} authenticates with version ${String(m.v)}, this master with ${LSP_AUTH_VERSION}`));
+    if (!isNonce(m.nonce) || m.nonce === nonce || !sameMac(m.mac, mac(secret, 'editor', nonce, m.nonce))) {
+      return fail(crewError(ErrorCodes.AuthFailed, `${peer} failed authentication: wrong or missing secret`));
+    }
+    send(socket, { t: 'welcome', mac: mac(secret, 'master', m.nonce, nonce) });
+    done();
+  });
+  send(socket, { t: 'hello', v: LSP_AUTH_VERSION, nonce });
+  return result;
+}
+
+/** The editor's side: answer the master's challenge, then check the master's proof. Leaves the socket paused, as above. */
+export function dialLspAuth(socket: Socket, secret: Buffer, peer: string, timeoutMs: number = Defaults.handshakeTimeoutMs): Promise<void> {
+  let sent: { mine: string; theirs: string } | undefined;
+  return exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
+    if (m?.t === 'refused') {
+      const code = m.code === ErrorCodes.AuthFailed ? ErrorCodes.AuthFailed : ErrorCodes.ConnectFailed;
+      return fail(crewError(code, `the master at ${peer} refused the connection: ${m.message}`));
+    }
+    if (!sent) {
+      if (m?.t !== 'hello' || !isNonce(m.nonce)) return fail(crewError(ErrorCodes.BadFrame, `${peer} is not a Crew master (expected its hello line): is it \`crew lsp --port\`?`));
+      if (m.v !== LSP_AUTH_VERSION) return fail(crewError(ErrorCodes.AuthFailed, `the master at ${peer} authenticates with version ${String(m.v)}, this editor with ${LSP_AUTH_VERSION}`));
+      const mine = randomBytes(32).toString('hex');
+      sent = { mine, theirs: m.nonce };
+      send(socket, { t: 'auth', v: LSP_AUTH_VERSION, nonce: mine, mac: mac(secret, 'editor', m.nonce, mine) });
+      return;
+    }
+    if (m?.t !== 'welcome' || !sameMac(m.mac, mac(secret, 'master', sent.mine, sent.theirs))) {
+      return fail(crewError(ErrorCodes.AuthFailed, `the master at ${peer} could not prove it knows the secret`));
+    }
+    done();
+  });
+}

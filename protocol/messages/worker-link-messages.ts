@@ -1,0 +1,169 @@
+/**
+ * Messages on the master <-> worker link, declared once and imported by both ends.
+ *
+ * Before authentication only the JSON handshake messages in `handshake.ts` are accepted.
+ * After it, every frame is one binary {@link LinkMessage} encoded by `codec.ts`.
+ */
+import { cdpToMasterTags, cdpToWorkerTags, type CdpToMaster, type CdpToWorker } from './cdp-messages';
+import { debugToMasterTags, debugToWorkerTags, type DebugToMaster, type DebugToWorker } from './debug-messages';
+import { isAgentMsg, isAgentSpawnSpec, type AgentMsg, type AgentSpawnSpec } from './agent-messages';
+import type { RemoteErrorData } from '../errors';
+import { isTaskSignature, type SigningOffer, type TaskSignature } from '../signing';
+
+/** The protocol version both ends must agree on in the handshake. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * How a worker runs a form.
+ * - `value`: run the statements each time; the result is the value of the last expression.
+ * - `call`: evaluate the code once to get a function, keep it, and call it for each task.
+ */
+export type FormMode = 'value' | 'call';
+
+/** A form's code as shipped to a worker, once per worker when `cache` is set. */
+export interface FormDef {
+  id: number;
+  mode: FormMode;
+  /** JavaScript, already transpiled from TypeScript when needed. */
+  code: string;
+  /** The user's file the code came from, for stack traces and the debugger. */
+  filename: string;
+  /** 1-based line and column of the code's first character in `filename`. */
+  line: number;
+  column: number;
+  /** Source map (v3 JSON) from the transpiled code back to the user's text. */
+  sourceMap?: string;
+  /** Keep the compiled form on the worker for later tasks. */
+  cache: boolean;
+  /**
+   * For a `call` form: the function is made once per worker by calling the code's function
+   * with these arguments (encoded with `encodeValue`), and that result is called per task.
+   */
+  initArgs?: Uint8Array;
+}
+
+/** One unit of work. */
+export interface TaskMsg {
+  id: number;
+  form: number;
+  /** Arguments for a `call` form, encoded with `encodeValue`. */
+  args?: Uint8Array;
+  timeoutMs?: number;
+  /** A setup form: the worker replays it on a fresh eval thread after a crash. */
+  setup?: boolean;
+  /** Erlangen: start the form's function as an agent, and answer with its reference. */
+  agent?: AgentSpawnSpec;
+}
+
+/** The outcome of one task. `value` is encoded with `encodeValue`. */
+export type ResultMsg =
+  | { id: number; ok: true; value: Uint8Array; ms: number }
+  | { id: number; ok: false; error: RemoteErrorData; ms: number };
+
+/** Facts a worker reports about itself once authenticated. */
+export interface WorkerInfo {
+  name: string;
+  host: string;
+  pid: number;
+  node: string;
+  /** dist-emacs's signed code: this connection's nonce, and whether the worker insists. */
+  signing?: SigningOffer;
+}
+
+export namespace Tasks {
+  /** master -> worker: forms the worker has not seen yet, then tasks that use them. */
+  export interface Msg {
+    t: 'tasks';
+    forms: FormDef[];
+    tasks: TaskMsg[];
+    /** CL-MW's result grouping: hold results until this many are done or the worker runs dry. */
+    resultGroup?: number;
+    /** dist-emacs's signature over the forms and tasks (see signing.ts). */
+    sig?: TaskSignature;
+  }
+}
+export namespace Interrupt {
+  /** master -> worker: stop what the eval thread is running. */
+  export interface Msg { t: 'interrupt'; taskId?: number }
+}
+export namespace Shutdown {
+  /** master -> worker: the master is going away on purpose; do not reconnect. */
+  export interface Msg { t: 'shutdown'; reason: string }
+}
+export namespace Ready {
+  /** worker -> master: sent once after authentication. */
+  export interface Msg { t: 'ready'; info: WorkerInfo }
+}
+export namespace Results {
+  /** worker -> master: results, batched when many finish close together. */
+  export interface Msg { t: 'results'; results: ResultMsg[] }
+}
+export namespace Output {
+  /** worker -> master: what user code wrote to stdout or stderr. */
+  export interface Msg { t: 'output'; stream: 'stdout' | 'stderr'; text: string }
+}
+export namespace EvalThreadRestarted {
+  /** worker -> master: the eval thread died and a fresh one was started. */
+  export interface Msg { t: 'evalThreadRestarted'; reason: string }
+}
+export namespace ProtocolError {
+  /** either way: the peer's last frame was refused, and why. */
+  export interface Msg { t: 'protocolError'; code: string; message: string }
+}
+
+export type MasterToWorker = AgentMsg.Msg | Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg | DebugToWorker | CdpToWorker;
+export type WorkerToMaster = AgentMsg.Msg | Ready.Msg | Results.Msg | Output.Msg | EvalThreadRestarted.Msg | ProtocolError.Msg | DebugToMaster | CdpToMaster;
+export type LinkMessage = MasterToWorker | WorkerToMaster;
+
+const masterToWorkerTags = new Set<string>(['agent', 'tasks', 'interrupt', 'shutdown', 'protocolError', ...debugToWorkerTags, ...cdpToWorkerTags]);
+const workerToMasterTags = new Set<string>(['agent', 'ready', 'results', 'output', 'evalThreadRestarted', 'protocolError', ...debugToMasterTags, ...cdpToMasterTags]);
+
+/** Checks the shape of a decoded frame well enough that handlers can trust its fields. */
+export function isMasterToWorker(m: unknown): m is MasterToWorker {
+  if (!isTagged(m, masterToWorkerTags)) return false;
+  if (m.t === 'agent') return isAgentMsg(m);
+  if (m.t === 'tasks') {
+    const x = m as Partial<Tasks.Msg>;
+    const group = x.resultGroup === undefined || (Number.isInteger(x.resultGroup) && x.resultGroup >= 1);
+    return group && (x.sig === undefined || isTaskSignature(x.sig)) && Array.isArray(x.forms) && Array.isArray(x.tasks) && x.forms.every(isFormDef) && x.tasks.every(isTaskMsg);
+  }
+  return true;
+}
+
+export function isWorkerToMaster(m: unknown): m is WorkerToMaster {
+  if (!isTagged(m, workerToMasterTags)) return false;
+  if (m.t === 'results') {
+    const results = (m as Partial<Results.Msg>).results;
+    return Array.isArray(results) && results.every(isResultMsg);
+  }
+  if (m.t === 'agent') return isAgentMsg(m);
+  if (m.t === 'ready') return typeof (m as Partial<Ready.Msg>).info?.name === 'string';
+  if (m.t === 'output') {
+    const o = m as Partial<Output.Msg>;
+    return (o.stream === 'stdout' || o.stream === 'stderr') && typeof o.text === 'string';
+  }
+  return true;
+}
+
+/** A result the scheduler can settle a task with, without reading fields that are not there. */
+function isResultMsg(r: unknown): r is ResultMsg {
+  const x = r as { id?: unknown; ok?: unknown; value?: unknown; error?: Partial<RemoteErrorData> | null; ms?: unknown } | null;
+  if (typeof x !== 'object' || x === null || typeof x.id !== 'number' || typeof x.ms !== 'number') return false;
+  if (x.ok === true) return x.value instanceof Uint8Array;
+  const e = x.error;
+  return x.ok === false && typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.message === 'string' && Array.isArray(e.frames) && e.frames.every((f) => typeof f === 'object' && f !== null);
+}
+
+function isTagged(m: unknown, tags: Set<string>): m is { t: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && tags.has((m as { t: string }).t);
+}
+
+function isFormDef(f: unknown): f is FormDef {
+  const x = f as Partial<FormDef> | null;
+  return !!x && typeof x.id === 'number' && typeof x.code === 'string' && (x.mode === 'value' || x.mode === 'call') && typeof x.filename === 'string';
+}
+
+function isTaskMsg(t: unknown): t is TaskMsg {
+  const x = t as Partial<TaskMsg> | null;
+  return !!x && typeof x.id === 'number' && typeof x.form === 'number' && (x.args === undefined || x.args instanceof Uint8Array) && (x.agent === undefined || isAgentSpawnSpec(x.agent));
+}

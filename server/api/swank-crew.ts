@@ -1,0 +1,310 @@
+/**
+ * Swank Crew's API. Each call turns forms into tasks for the pool's scheduler; a null or
+ * empty pool evaluates on the master instead.
+ */
+import { encodeArgList, encodeValue } from '../../protocol/codec/codec';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import type { FormDef } from '../../protocol/messages/worker-link-messages';
+import { isCallForm, type Form } from './form';
+import { evalLocal, localFunction } from './master-eval';
+import type { WorkerPool } from '../pool/pool';
+import type { TaskOutcome } from '../pool/task';
+import type { WorkerLink } from '../pool/worker-link';
+
+/** A pool, or null/undefined to evaluate on the master. */
+export type PoolArg = WorkerPool | null | undefined;
+
+export interface TaskOptions {
+  /** Fail a task that runs longer than this, in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface EvalAllOptions extends TaskOptions {
+  /** Called as each worker finishes, with its id and result. */
+  resultDone?: (workerId: string, result: unknown) => void;
+  /** Replay the form on workers that join or reconnect later (default true). */
+  replayRequired?: boolean;
+}
+
+interface RunSpec extends TaskOptions {
+  def: FormDef;
+  args?: Uint8Array;
+  target?: WorkerLink;
+  allowed?: ReadonlySet<WorkerLink>;
+  setup?: boolean;
+}
+
+function isLocal(pool: PoolArg): pool is null | undefined {
+  if (pool && pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+  return !pool || pool.size === 0;
+}
+
+function run(pool: WorkerPool, spec: RunSpec): Promise<{ value: unknown; worker: string }> {
+  return new Promise((resolve, reject) => {
+    pool.submit(spec, (o) => (o.ok ? resolve({ value: o.value, worker: o.worker.id }) : reject(o.error)));
+  });
+}
+
+function encodeArgs(args: readonly unknown[] | undefined): Uint8Array | undefined {
+  return args && args.length > 0 ? encodeValue(args, 'arguments') : undefined;
+}
+
+async function prepare(pool: WorkerPool, form: Form) {
+  const { def, args } = await pool.forms.prepare(form, isCallForm(form) ? 'call' : 'value');
+  return { def, args: encodeArgs(args) };
+}
+
+/**
+ * Runs `form` once on every worker and returns the results in worker order. With
+ * `replayRequired` (the default) the form also runs on every worker that joins or
+ * reconnects later, before that worker takes other work. A worker that dies during the
+ * call is left out of the results; `resultDone` tells which worker gave which result.
+ */
+export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAllOptions = {}): Promise<unknown[]> {
+  if (isLocal(pool)) {
+    const value = await evalLocal(form, isCallForm(form) ? 'call' : 'value');
+    opts.resultDone?.('master', value);
+    return [value];
+  }
+  const { def, args } = await prepare(pool, form);
+  const replay = opts.replayRequired ?? true;
+  if (replay) pool.addReplay(def, args);
+  const links = [...pool.readyLinks()];
+  const outcomes = await Promise.allSettled(
+    links.map((target) =>
+      run(pool, { def, args, target, setup: replay, timeoutMs: opts.timeoutMs }).then((r) => {
+        opts.resultDone?.(r.worker, r.value);
+        return r.value;
+      }),
+    ),
+  );
+  const results: unknown[] = [];
+  for (const o of outcomes) {
+    if (o.status === 'fulfilled') results.push(o.value);
+    else if ((o.reason as { code?: string }).code !== ErrorCodes.WorkerLost) throw o.reason;
+  }
+  if (results.length === 0 && links.length > 0) throw crewError(ErrorCodes.NoWorkers, 'every worker went away before the form finished');
+  return results;
+}
+
+/**
+ * Runs `form` on one worker, named by id (`w1`) or name, or on whichever worker is free
+ * when `worker` is null.
+ */
+export async function evalOn(pool: PoolArg, worker: string | null, form: Form, opts: TaskOptions = {}): Promise<unknown> {
+  if (isLocal(pool)) {
+    if (worker !== null && worker !== 'master') throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
+    return evalLocal(form, isCallForm(form) ? 'call' : 'value');
+  }
+  const target = worker === null ? undefined : pool.link(worker);
+  if (worker !== null && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
+  const { def, args } = await prepare(pool, form);
+  return (await run(pool, { def, args, target, timeoutMs: opts.timeoutMs })).value;
+}
+
+export interface RepeatOptions extends TaskOptions {
+  /** How many workers take part (default: all). 0 evaluates on the master. */
+  workerCount?: number;
+}
+
+function chooseWorkers(pool: WorkerPool, workerCount: number | undefined): ReadonlySet<WorkerLink> | undefined {
+  const links = [...pool.readyLinks()];
+  if (workerCount === undefined || workerCount >= links.length) return undefined;
+  if (!Number.isInteger(workerCount) || workerCount < 0) throw crewError(ErrorCodes.BadArgument, `workerCount must be a whole number >= 0, got ${workerCount}`);
+  return new Set(links.slice(0, workerCount));
+}
+
+/**
+ * `form` evaluates to a function; workers call it until exactly `resultCount` results are
+ * collected. Results come in completion order.
+ */
+export async function evalFormRepeatedly(pool: PoolArg, resultCount: number, form: Form, opts: RepeatOptions = {}): Promise<unknown[]> {
+  if (!Number.isInteger(resultCount) || resultCount < 0) throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
+  if (isLocal(pool) || opts.workerCount === 0) {
+    const fn = await localFunction(form);
+    const results: unknown[] = [];
+    for (let i = 0; i < resultCount; i++) results.push(await fn());
+    return results;
+  }
+  const allowed = chooseWorkers(pool, opts.workerCount);
+  const def = await pool.forms.prepareFactory(form);
+  const results: unknown[] = [];
+  await Promise.all(
+    Array.from({ length: resultCount }, () => run(pool, { def, allowed, timeoutMs: opts.timeoutMs }).then((r) => void results.push(r.value))),
+  );
+  return results;
+}
+
+/** What `updateState` returns: the new state, whether to stop, whether workers get it. */
+export type StateUpdate<S> = [state: S, done: boolean, distribute: boolean];
+
+/**
+ * `form` evaluates to a function of a state. Workers call it with the latest distributed
+ * state; each result goes through `updateState(state, result)`. Results computed from a
+ * stale state are still passed to `updateState`, as in Swank Crew. Returns the final state.
+ */
+export async function evalRepeatedlyAsyncState<S>(
+  pool: PoolArg,
+  form: Form,
+  initialState: S,
+  updateState: (state: S, result: unknown) => StateUpdate<S> | Promise<StateUpdate<S>>,
+  opts: RepeatOptions = {},
+): Promise<S> {
+  let state = initialState;
+  if (isLocal(pool) || opts.workerCount === 0) {
+    const fn = await localFunction(form);
+    for (;;) {
+      const [next, done] = await updateState(state, await fn(state));
+      state = next;
+      if (done) return state;
+    }
+  }
+  const allowed = chooseWorkers(pool, opts.workerCount);
+  const def = await pool.forms.prepareFactory(form);
+  const lanes = allowed?.size ?? pool.size;
+  let distributed = encodeValue([state], 'state');
+  return new Promise<S>((resolve, reject) => {
+    let finished = false;
+    let updating: Promise<void> = Promise.resolve();
+    const launch = () => {
+      if (finished) return;
+      run(pool, { def, args: distributed, allowed, timeoutMs: opts.timeoutMs }).then(
+        (r) => {
+          updating = updating.then(async () => {
+            if (finished) return;
+            try {
+              const [next, done, distribute] = await updateState(state, r.value);
+              state = next;
+              if (done) {
+                finished = true;
+                resolve(state);
+                return;
+              }
+              if (distribute) distributed = encodeValue([state], 'state');
+              launch();
+            } catch (err) {
+              finished = true;
+              reject(err as Error);
+            }
+          });
+        },
+        (err: Error) => {
+          if (finished) return;
+          finished = true;
+          reject(err);
+        },
+      );
+    };
+    for (let i = 0; i < lanes; i++) launch();
+  });
+}
+
+/** How each element becomes work: a function giving a form, or a function form applied to it. */
+export type MakeWork<T> = ((item: T, index: number) => Form) | Form;
+
+export interface MapOptions extends TaskOptions {}
+
+/**
+ * Maps over `list` in parallel. Results come back in input order; `resultDone(index,
+ * result)` is called in completion order. If a worker dies, its tasks move to others and
+ * every result arrives exactly once.
+ */
+export async function parallelMap<T>(pool: PoolArg, makeWork: MakeWork<T>, list: readonly T[], resultDone?: (index: number, result: unknown) => void, opts: MapOptions = {}): Promise<unknown[]> {
+  if (!Array.isArray(list)) throw crewError(ErrorCodes.BadArgument, `parallelMap needs an array, got ${typeof list}`);
+  const results = new Array<unknown>(list.length);
+  if (isLocal(pool)) {
+    for (let i = 0; i < list.length; i++) {
+      const [f, extra] = workFor(makeWork, list[i], i);
+      results[i] = await evalLocal(f, isCallForm(f) || extra ? 'call' : 'value', extra ?? []);
+      resultDone?.(i, results[i]);
+    }
+    return results;
+  }
+  const live = pool;
+  return new Promise<unknown[]>((resolve, reject) => {
+    let remaining = list.length;
+    let failed = false;
+    if (remaining === 0) return resolve(results);
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      reject(err);
+    };
+    // Tasks are made as room appears rather than all at once, so a map over millions of
+    // elements holds a bounded number of tasks on the master while the workers stay fed.
+    const highWater = MAP_TASKS_PER_WORKER * Math.max(1, live.size);
+    let outstanding = 0;
+    let next = 0;
+    let wake: (() => void) | undefined;
+    const settle = (index: number) => (o: TaskOutcome) => {
+      outstanding--;
+      if (wake && outstanding <= highWater / 2) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+      if (failed) return;
+      if (!o.ok) return fail(o.error);
+      results[index] = o.value;
+      try {
+        resultDone?.(index, o.value);
+      } catch (err) {
+        return fail(err as Error);
+      }
+      if (--remaining === 0) resolve(results);
+    };
+    void (async () => {
+      let sinceYield = 0;
+      while (next < list.length && !failed) {
+        if (outstanding >= highWater) {
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
+        // The first tasks go out while the rest are still being made.
+        if (++sinceYield > MAP_SUBMIT_SLICE) {
+          sinceYield = 0;
+          await new Promise<void>((r) => setImmediate(r));
+          continue;
+        }
+        const index = next++;
+        const [f, extra] = workFor(makeWork, list[index], index);
+        const mode = isCallForm(f) || extra ? 'call' : 'value';
+        const { def, args } = live.forms.lookup(f, mode) ?? (await live.forms.prepare(f, mode));
+        const all = !extra ? args : args && args.length > 0 ? [...args, ...extra] : extra;
+        outstanding++;
+        live.submit({ def, args: all && all.length > 0 ? encodeArgList(all) : undefined, timeoutMs: opts.timeoutMs }, settle(index));
+      }
+    })().catch(fail);
+  });
+}
+
+/** Tasks of one map kept submitted per worker; about 2 windows of the tiniest tasks. */
+const MAP_TASKS_PER_WORKER = 4096;
+/** Tasks made before the map lets the first frames go out and results come in. */
+const MAP_SUBMIT_SLICE = 1024;
+
+/** The form for one element, and extra arguments when `makeWork` is itself a function form. */
+function workFor<T>(makeWork: MakeWork<T>, item: T, index: number): [Form, unknown[] | undefined] {
+  if (typeof makeWork === 'function') return [makeWork(item, index), undefined];
+  if (isCallForm(makeWork)) return [makeWork, [item]];
+  if (typeof makeWork === 'string' || (typeof makeWork === 'object' && makeWork !== null && typeof makeWork.code === 'string')) return [makeWork, [item]];
+  throw crewError(ErrorCodes.BadForm, `makeWork must be a function returning a form, or a function form; got ${typeof makeWork}`);
+}
+
+/**
+ * Reduces the results of `makeWork` over `list` with `reducer`, in input order, so the
+ * answer equals a sequential reduce even when `reducer` is not commutative.
+ */
+export async function parallelReduce<T, A>(pool: PoolArg, makeWork: MakeWork<T>, list: readonly T[], initial: A, reducer: (acc: A, result: unknown) => A): Promise<A> {
+  let acc = initial;
+  let next = 0;
+  const ready = new Map<number, unknown>();
+  await parallelMap(pool, makeWork, list, (index, result) => {
+    ready.set(index, result);
+    while (ready.has(next)) {
+      acc = reducer(acc, ready.get(next));
+      ready.delete(next++);
+    }
+  });
+  return acc;
+}

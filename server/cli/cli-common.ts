@@ -1,0 +1,64 @@
+/** Pieces shared by the `crew` subcommands: exit codes, option parsing, errors. */
+import type { ParseArgsConfig } from 'node:util';
+import { Audit, type AuditOptions } from '../../protocol/audit';
+import { CrewError, ErrorCodes, RemoteError } from '../../protocol/errors';
+
+/** Exit codes, as documented in `crew --help` and the README. */
+export const ExitCodes = {
+  Ok: 0,
+  /** The script or command failed. */
+  Failed: 1,
+  /** Bad usage: unknown option, missing argument. */
+  Usage: 2,
+  /** Could not start: cannot listen, connect, authenticate or read the secret. */
+  CannotStart: 3,
+} as const;
+
+export class UsageError extends Error {}
+
+export type Options = ParseArgsConfig['options'];
+
+/** Options every networked command takes. */
+export const commonOptions = {
+  'secret-file': { type: 'string' },
+  'audit-file': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  'heartbeat-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export function intOption(value: string | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got "${value}"`);
+  return n;
+}
+
+/** Where the audit trail goes: `--audit-file F` (or `none`), else stderr. */
+export function auditOptions(values: { 'audit-file'?: string; verbose?: boolean }): AuditOptions {
+  const file = values['audit-file'];
+  return { to: file ?? 'stderr', tasks: values.verbose ? true : undefined };
+}
+
+export function makeAudit(who: string, values: { 'audit-file'?: string; verbose?: boolean }): Audit {
+  return new Audit(who, auditOptions(values));
+}
+
+/** Maps an error to an exit code and prints it without a stack unless it is a bug. */
+export function reportFatal(err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`crew: ${err.message}\nTry 'crew --help'.\n`);
+    return ExitCodes.Usage;
+  }
+  if (err instanceof RemoteError) {
+    process.stderr.write(`crew: ${err.stack ?? err.message}\n`);
+    return ExitCodes.Failed;
+  }
+  if (err instanceof CrewError) {
+    process.stderr.write(`crew: ${err.message} [${err.code}]\n`);
+    const startup: string[] = [ErrorCodes.ConnectFailed, ErrorCodes.AuthFailed, ErrorCodes.InsecureListen, ErrorCodes.Secret, ErrorCodes.HandshakeTimeout, ErrorCodes.NoWorkers];
+    return startup.includes(err.code) ? ExitCodes.CannotStart : ExitCodes.Failed;
+  }
+  process.stderr.write(`crew: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return ExitCodes.Failed;
+}

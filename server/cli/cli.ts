@@ -1,0 +1,174 @@
+/** The `crew` command: worker, master, run and lsp. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { auditOptions, commonOptions, ExitCodes, intOption, reportFatal, UsageError, type Options } from './cli-common';
+import { workerCommand } from './worker-command';
+import { startMaster } from '../pool/connect';
+import { launchCommand } from '../launch/ssh-launch';
+import { showProgress } from '../api/progress';
+import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
+import { startRepl } from './repl';
+import { lspCommand } from '../lsp/lsp-command';
+import { runScript } from './run-command';
+
+const HELP = `crew: distributed, interactive evaluation for TypeScript and JavaScript
+
+Usage:
+  crew master [--local N] [--workers h:p,...] [--port P] [--host H] [--resource-file F]
+      Start a master and open a REPL. The pool and the whole API are in scope, and
+      top-level await works. With no option it starts 2 local workers.
+  crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F)
+      Start a worker that listens for a master (--port), or dials one (--connect,
+      --resource-file). A dialing worker reconnects with backoff when its master goes away.
+  crew launch --ssh host1,host2 (--connect HOST:PORT | --resource-file F)
+      Start workers on other machines over ssh; they dial the master. The secret goes
+      over the ssh channel, never as an argument.
+  crew run SCRIPT.ts [--local N] [--workers h:p,...]
+      Run a driver script against a pool. The pool and the API are globals, and a default
+      exported function is called with the pool.
+  crew lsp (--stdio | --port P) [--local N] [--workers h:p,...]
+      Serve the master to an editor over the Language Server Protocol (the VS Code
+      extension starts this itself). Over TCP, editors authenticate with the secret.
+
+Common options:
+  --secret-file F        Shared secret (else CREW_SECRET, else ~/.config/crew/secret,
+                         which is created with mode 0600 on first use)
+  --audit-file F         Write the audit trail ([A] lines) to F instead of stderr; "none" drops it
+  -v, --verbose          Also record each batch of tasks and results in the audit trail
+  --heartbeat-timeout MS A silent peer is dropped after MS milliseconds (default 10000)
+  -h, --help             Help for a command: crew master --help
+
+Exit codes:
+  0  success
+  1  the script or command failed
+  2  bad usage
+  3  could not start: cannot listen, connect, authenticate or read the secret
+`;
+
+
+const MASTER_HELP = `Usage: crew master [options]
+
+  --local N            Start N local worker processes (default 2 when no --workers)
+  --workers h:p,...    Dial these listening workers
+  --port P             Listen for workers that dial in on port P (default: any free port)
+  --host H             Address to listen on (default 127.0.0.1; others need a secret)
+  --resource-file F    Write where to dial (host, port, member id) to F for workers
+  --task-group N       Send tasks to a worker N to a frame (CL-MW); default: sized from task cost
+  --result-group N     Workers return results N to a frame, or fewer when they run out of work
+  --sign               Sign every request, and start local workers with --require-signed
+                       (workers with --require-signed are signed for in any case)
+  --progress           Show a progress bar for long runs of work (default: when stderr is a terminal)
+  --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
+${LINK_HELP}`;
+
+const masterOptions = {
+  ...commonOptions,
+  local: { type: 'string' },
+  'task-group': { type: 'string' },
+  'result-group': { type: 'string' },
+  sign: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  workers: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'resource-file': { type: 'string' },
+  ...linkCliOptions,
+} as const;
+
+/** `parseArgs`, with its errors turned into usage errors. */
+function parse<O extends Options>(args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return command === undefined ? ExitCodes.Usage : ExitCodes.Ok;
+    case '--version':
+    case '-V':
+      process.stdout.write(`${(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      return ExitCodes.Ok;
+    case 'worker':
+      return workerCommand(rest);
+    case 'master':
+      return master(rest);
+    case 'launch':
+      return launchCommand(rest);
+    case 'run':
+      return run(rest);
+    case 'lsp':
+      return lspCommand(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+
+function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string; 'handshake-timeout'?: string; 'max-frame-bytes'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; tls?: boolean }, defaultLocal: number) {
+  const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    local: intOption(values.local, 'local') ?? (workers?.length ? 0 : defaultLocal),
+    workers,
+    port: intOption(values.port, 'port'),
+    host: values.host,
+    resourceFile: values['resource-file'],
+    secretFile: values['secret-file'],
+    heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
+    handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
+    maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
+    listenTls: listenTlsFrom(values),
+    tls: dialTlsFrom(values),
+    audit: auditOptions(values),
+  };
+}
+
+/** CL-MW's task and result grouping, and dist-emacs's signing. */
+function seedOptions(values: { 'task-group'?: string; 'result-group'?: string; sign?: boolean }) {
+  const grouping = { taskGroup: intOption(values['task-group'], 'task-group', 1), resultGroup: intOption(values['result-group'], 'result-group', 1) };
+  // Signing is pointless if the workers would run unsigned code too: local ones insist.
+  return values.sign ? { ...grouping, sign: true, localWorkerArgs: ['--require-signed'] } : grouping;
+}
+
+async function master(args: string[]): Promise<number> {
+  const { values } = parse(args, masterOptions);
+  if (values.help) return help(MASTER_HELP);
+  const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
+  if (values.progress || process.stderr.isTTY) showProgress(pool);
+  await startRepl(pool);
+  return ExitCodes.Ok;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, masterOptions, true);
+  if (values.help) return help(`Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`);
+  if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
+  const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
+  const hideProgress = values.progress || process.stderr.isTTY ? showProgress(pool) : undefined;
+  try {
+    await runScript(positionals[0], pool);
+    return ExitCodes.Ok;
+  } finally {
+    hideProgress?.();
+    await pool.close('script finished');
+  }
+}
+
+function help(text: string): number {
+  process.stdout.write(text);
+  return ExitCodes.Ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(reportFatal(err)),
+);

@@ -1,0 +1,89 @@
+/**
+ * `crew worker`, in a module of its own so that a worker process loads only what a worker
+ * needs (see worker-process.ts): local workers start faster without the master, the editor
+ * server and esbuild in them.
+ */
+import { parseArgs } from 'node:util';
+import { resolveSecret } from '../../protocol/secret';
+import { startWorker } from '../../worker/process/worker-main';
+import { commonOptions, ExitCodes, intOption, makeAudit, UsageError, type Options } from './cli-common';
+import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
+import { readSecretLine } from '../launch/ssh-launch';
+
+export const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F) [options]
+
+  --port P             Listen on port P (0 picks one); the master dials in
+  --host H             Address to listen on (default 127.0.0.1; others need a secret)
+  --connect HOST:PORT  Dial the master at HOST:PORT, and redial it with backoff
+  --resource-file F    Read the master's address from the file it wrote
+  --name NAME          Name shown on the master (default host:pid)
+  --member ID          Job id to match the master's (from the resource file by default)
+  --persist            Keep redialing even after the master shuts down
+  --require-signed     Run only signed requests; refuse unsigned, mis-signed or replayed code
+  --secret-stdin       Read the secret from the first line of stdin (used by crew launch)
+  --exit-with-parent   Exit when stdin closes (used for local workers)
+  --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
+  --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
+${LINK_HELP}`;
+
+/** `parseArgs`, with its errors turned into usage errors. */
+function parse<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `crew worker`: serve a master, listening (--port) or dialing (--connect, --resource-file). */
+export async function workerCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    ...commonOptions,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    connect: { type: 'string' },
+    'resource-file': { type: 'string' },
+    name: { type: 'string' },
+    member: { type: 'string' },
+    persist: { type: 'boolean' },
+    'require-signed': { type: 'boolean' },
+    'secret-stdin': { type: 'boolean' },
+    'exit-with-parent': { type: 'boolean' },
+    'eval-heap-mb': { type: 'string' },
+    ...linkCliOptions,
+  });
+  if (values.help) {
+    process.stdout.write(WORKER_HELP);
+    return ExitCodes.Ok;
+  }
+  const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
+  if (modes !== 1) throw new UsageError('crew worker needs exactly one of --port, --connect or --resource-file');
+  const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET || !!values['secret-stdin'];
+  const handle = await startWorker({
+    port: intOption(values.port, 'port'),
+    host: values.host,
+    connect: values.connect,
+    resourceFile: values['resource-file'],
+    secret: values['secret-stdin'] ? await readSecretLine() : resolveSecret({ secretFile: values['secret-file'] }),
+    secretGiven,
+    name: values.name,
+    member: values.member,
+    persist: values.persist,
+    requireSigned: values['require-signed'],
+    heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
+    handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
+    evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
+    maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
+    listenTls: listenTlsFrom(values),
+    tls: dialTlsFrom(values),
+    audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
+    onShutdown: () => process.exit(ExitCodes.Ok),
+  });
+  if (handle.port !== undefined) process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
+  const stop = () => void handle.close().then(() => process.exit(ExitCodes.Ok));
+  if (values['exit-with-parent']) {
+    process.stdin.on('end', stop).on('close', stop).resume();
+  }
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}

@@ -1,0 +1,105 @@
+/**
+ * A Chrome DevTools Protocol endpoint on the master for one worker's eval thread, so VS
+ * Code's own JavaScript debugger (js-debug) can attach with `websocketAddress`. It listens on
+ * loopback only, and each address carries a one-time token handed out over the editor's
+ * authenticated LSP connection; the bytes travel over the master's existing, authenticated
+ * connection to the worker.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import { closeReason } from '../../protocol/link/transport';
+import type { WorkerPool } from '../pool/pool';
+import type { WorkerLink } from '../pool/worker-link';
+
+const TOKEN_TTL_MS = 60_000;
+const proxies = new WeakMap<WorkerPool, Promise<CdpProxy>>();
+
+/** A one-time address for a debugger to attach to worker `workerId`'s eval thread. */
+export async function cdpAddress(pool: WorkerPool, workerId: string): Promise<string> {
+  const link = pool.link(workerId);
+  if (!link || link.state === 'closed') throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId} to attach a debugger to`);
+  let proxy = proxies.get(pool);
+  if (!proxy) {
+    proxy = CdpProxy.start(pool);
+    proxies.set(pool, proxy);
+  }
+  return (await proxy).address(link.id);
+}
+
+class CdpProxy {
+  private readonly tokens = new Map<string, { worker: string; expires: number }>();
+  private readonly sessions = new Map<number, { ws: WebSocket; link: WorkerLink }>();
+  private nextSid = 1;
+
+  private constructor(
+    private readonly pool: WorkerPool,
+    private readonly wss: WebSocketServer,
+    private readonly port: number,
+  ) {
+    pool.on('cdp', (link, m) => this.fromWorker(link, m));
+    pool.on('workers-changed', () => {
+      for (const [sid, s] of this.sessions) if (s.link.state === 'closed') this.end(sid, 'the worker went away');
+    });
+    pool.onClose(() => {
+      for (const sid of [...this.sessions.keys()]) this.end(sid, 'the pool closed');
+      return new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    });
+    wss.on('connection', (ws, req) => this.accept(ws, req));
+  }
+
+  static async start(pool: WorkerPool): Promise<CdpProxy> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+    const port = (wss.address() as { port: number }).port;
+    pool.audit.log('listen', { cdp: `127.0.0.1:${port}` });
+    return new CdpProxy(pool, wss, port);
+  }
+
+  address(worker: string): string {
+    const token = randomBytes(24).toString('hex');
+    this.tokens.set(token, { worker, expires: Date.now() + TOKEN_TTL_MS });
+    return `ws://127.0.0.1:${this.port}/crew/${worker}/${token}`;
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const m = /^\/crew\/([^/]+)\/([0-9a-f]+)$/.exec(req.url ?? '');
+    const grant = m ? this.tokens.get(m[2]) : undefined;
+    if (m) this.tokens.delete(m[2]);
+    const link = grant && grant.worker === m![1] && grant.expires > Date.now() ? this.pool.link(grant.worker) : undefined;
+    if (!link || link.state === 'closed') {
+      this.pool.audit.log('refused', { cdp: `${req.socket.remoteAddress}:${req.socket.remotePort}`, reason: 'unknown, used or expired debugger token' });
+      ws.close(4001, 'unknown, used or expired token: ask the editor for a new address');
+      return;
+    }
+    const sid = this.nextSid++;
+    this.sessions.set(sid, { ws, link });
+    this.pool.audit.log('connect', { cdp: sid, worker: link.id });
+    link.transport.send({ t: 'cdpOpen', sid });
+    ws.on('message', (data) => link.transport.send({ t: 'cdpMessage', sid, message: String(data) }));
+    ws.on('close', () => {
+      if (!this.sessions.delete(sid)) return;
+      link.transport.send({ t: 'cdpClose', sid });
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private fromWorker(link: WorkerLink, m: CdpToMaster): void {
+    const s = this.sessions.get(m.sid);
+    if (!s || s.link !== link) return;
+    if (m.t === 'cdpMessage') s.ws.send(m.message);
+    else this.end(m.sid, m.reason ?? 'closed by the worker');
+  }
+
+  private end(sid: number, reason: string): void {
+    const s = this.sessions.get(sid);
+    if (!s) return;
+    this.sessions.delete(sid);
+    s.ws.close(1000, closeReason(reason));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The master's side of remote debugging: it keeps each worker suspension under a pool-wide
+ * id (`w2.1`), forwards questions to the worker that owns it over the existing connection,
+ * and says so when a suspension ends, including when its worker dies.
+ */
+import { EventEmitter } from 'node:events';
+import type { DebugAnswer, DebugCondition, DebugFrame, DebugOp, DebugResponse, Paused, Resumed } from '../../protocol/messages/debug-messages';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import type { WorkerLink } from '../pool/worker-link';
+
+/** A suspended evaluation on a worker, as the editor sees it. */
+export interface Suspension {
+  /** Pool-wide id, `<worker>.<n>`. */
+  id: string;
+  worker: string;
+  taskId?: number;
+  condition: DebugCondition;
+  frames: DebugFrame[];
+}
+
+export interface DebugBrokerEvents {
+  paused: [Suspension];
+  resumed: [id: string, how: string];
+}
+
+export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
+  private readonly suspensions = new Map<string, { link: WorkerLink; pauseId: number; s: Suspension }>();
+  private readonly pending = new Map<number, { resolve: (a: DebugAnswer) => void; reject: (e: Error) => void; link: WorkerLink }>();
+  private nextReq = 1;
+  /** Whether workers suspend at errors (an editor is attached). */
+  enabled = false;
+
+  list(): Suspension[] {
+    return [...this.suspensions.values()].map((x) => x.s);
+  }
+
+  /** Tells one worker, or all of them, whether to suspend at errors. */
+  setMode(on: boolean, links: Iterable<WorkerLink>): void {
+    this.enabled = on;
+    for (const link of links) link.transport.send({ t: 'debugMode', on });
+  }
+
+  onPaused(link: WorkerLink, m: Paused.Msg): void {
+    const s: Suspension = { id: `${link.id}.${m.pauseId}`, worker: link.id, taskId: m.taskId, condition: m.condition, frames: m.frames };
+    this.suspensions.set(s.id, { link, pauseId: m.pauseId, s });
+    this.emit('paused', s);
+  }
+
+  onResumed(link: WorkerLink, m: Resumed.Msg): void {
+    const id = `${link.id}.${m.pauseId}`;
+    if (this.suspensions.delete(id)) this.emit('resumed', id, m.how);
+  }
+
+  onResponse(m: DebugResponse.Msg): void {
+    const p = this.pending.get(m.reqId);
+    if (!p) return;
+    this.pending.delete(m.reqId);
+    if (m.ok) p.resolve(m.answer);
+    else p.reject(crewError(m.code === ErrorCodes.DebugStale ? ErrorCodes.DebugStale : ErrorCodes.Remote, m.message));
+  }
+
+  /** Asks the worker that owns suspension `id`. A suspension that has ended is refused. */
+  request(id: string, req: DebugOp): Promise<DebugAnswer> {
+    const entry = this.suspensions.get(id);
+    if (!entry) return Promise.reject(crewError(ErrorCodes.DebugStale, `suspension ${id} has already ended; nothing was done`));
+    const reqId = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(reqId, { resolve, reject, link: entry.link });
+      if (!entry.link.transport.send({ t: 'debugRequest', reqId, pauseId: entry.pauseId, req })) {
+        this.pending.delete(reqId);
+        reject(crewError(ErrorCodes.WorkerLost, `worker ${entry.link.id} is gone`));
+      }
+    });
+  }
+
+  /** A worker went away: its suspensions end, and questions to it fail. */
+  onLinkClosed(link: WorkerLink): void {
+    for (const [id, entry] of this.suspensions) {
+      if (entry.link !== link) continue;
+      this.suspensions.delete(id);
+      this.emit('resumed', id, `worker ${link.id} died while suspended; its task moves to another worker`);
+    }
+    for (const [reqId, p] of this.pending) {
+      if (p.link !== link) continue;
+      this.pending.delete(reqId);
+      p.reject(crewError(ErrorCodes.WorkerLost, `worker ${link.id} went away`));
+    }
+  }
+}

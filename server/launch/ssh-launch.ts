@@ -1,0 +1,204 @@
+/**
+ * Starting workers on other machines with the tools already there: `ssh`. Each worker
+ * dials the master. The secret travels over the ssh channel, as the first line of the
+ * remote worker's stdin: never as an argument (other users can read arguments in `ps`) and
+ * never in the environment. The channel stays open, and the remote worker exits when it
+ * closes, so stopping the launcher stops its workers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { isLoopback, parseHostPort } from '../../protocol/address';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import { resolveSecret } from '../../protocol/secret';
+import { readResourceFile } from '../../worker/process/worker-main';
+import { stopChild } from './child-stop';
+import { ExitCodes, intOption, UsageError } from '../cli/cli-common';
+
+export interface LaunchOptions {
+  /** Hosts to start workers on, as ssh names them (`host`, `user@host`, an ssh config alias). */
+  hosts: string[];
+  /** Where the workers dial the master: `host:port`, as seen from those hosts. */
+  connect: string;
+  /** The master's member id (from its resource file), so the workers join this job only. */
+  member?: string;
+  secret: Buffer;
+  /** Workers per host (default 1). */
+  perHost?: number;
+  /** The command that runs Crew on the remote hosts (default `crew`). */
+  remoteCommand?: string;
+  /** The ssh program (default `ssh`) and the options before the host. */
+  sshCommand?: string;
+  sshArgs?: string[];
+  /** Extra `crew worker` options, e.g. `['--tls']`. */
+  workerArgs?: string[];
+  /** Each line the ssh sessions print, with the host it came from. */
+  onLine?: (host: string, line: string) => void;
+  /** Called when an ssh session ends. */
+  onExit?: (host: string, code: number | null, signal: string | null) => void;
+}
+
+export interface LaunchedWorker {
+  host: string;
+  name: string;
+  process: ChildProcess;
+}
+
+/** Quotes a word for the remote shell, which is how ssh runs its command. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The remote command line of one worker. The secret is not in it. */
+export function remoteWorkerCommand(opts: LaunchOptions, name: string): string {
+  const words = ['worker', '--connect', opts.connect, '--name', name, '--secret-stdin', '--exit-with-parent'];
+  if (opts.member) words.push('--member', opts.member);
+  words.push(...(opts.workerArgs ?? []));
+  return `${opts.remoteCommand ?? 'crew'} ${words.map(shellQuote).join(' ')}`;
+}
+
+/**
+ * Starts `perHost` workers on each host over ssh and returns once the ssh processes are
+ * running (the workers then join the master on their own). Fails at once, naming the cause,
+ * if the ssh program cannot be started.
+ */
+export async function launchWorkers(opts: LaunchOptions): Promise<{ workers: LaunchedWorker[]; close(): Promise<void> }> {
+  const hosts = opts.hosts.map((h) => h.trim()).filter(Boolean);
+  if (hosts.length === 0) throw crewError(ErrorCodes.BadArgument, 'no hosts to launch workers on: give --ssh host1,host2');
+  for (const h of hosts) if (h.startsWith('-')) throw crewError(ErrorCodes.BadArgument, `"${h}" is not a host name`);
+  parseHostPort(opts.connect);
+  const perHost = opts.perHost ?? 1;
+  if (!Number.isInteger(perHost) || perHost < 1) throw crewError(ErrorCodes.BadArgument, `workers per host must be a whole number >= 1, got ${perHost}`);
+  const env = { ...process.env };
+  delete env.CREW_SECRET;
+  const workers: LaunchedWorker[] = [];
+  for (const host of hosts) {
+    for (let i = 1; i <= perHost; i++) {
+      const name = `${host.replace(/^.*@/, '')}-${i}`;
+      const child = spawn(opts.sshCommand ?? 'ssh', [...(opts.sshArgs ?? ['-T', '-o', 'BatchMode=yes']), host, remoteWorkerCommand(opts, name)], { stdio: ['pipe', 'pipe', 'pipe'], env });
+      workers.push({ host, name, process: child });
+    }
+  }
+  await Promise.all(workers.map((w) => started(w.process, opts.sshCommand ?? 'ssh')));
+  for (const w of workers) {
+    w.process.stdin!.on('error', () => {});
+    w.process.stdin!.write(`${opts.secret.toString('utf8')}\n`);
+    for (const stream of [w.process.stdout!, w.process.stderr!]) {
+      let partial = '';
+      stream.setEncoding('utf8').on('data', (text: string) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) opts.onLine?.(w.name, line);
+      });
+    }
+    w.process.on('exit', (code, signal) => opts.onExit?.(w.name, code, signal));
+  }
+  return {
+    workers,
+    // Closing the channel's stdin makes each remote worker exit (--exit-with-parent); the
+    // network gets 5 s for that before the ssh command itself is ended.
+    close: () => Promise.all(workers.map((w) => stopChild(w.process, 'SIGTERM', 5000))).then(() => undefined),
+  };
+}
+
+function started(child: ChildProcess, command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot run the ssh command "${command}": ${err.message}`)));
+  });
+}
+
+/** Reads the secret as the first line of stdin (`crew worker --secret-stdin`). */
+export function readSecretLine(stream: NodeJS.ReadableStream = process.stdin, timeoutMs = 30_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.pause();
+      if (err) return reject(err);
+      const secret = Buffer.from(text.slice(0, text.indexOf('\n')).replace(/\r$/, '').trim());
+      if (secret.length < 16) return reject(crewError(ErrorCodes.Secret, `the secret from stdin is ${secret.length} bytes; use at least 16`));
+      resolve(secret);
+    };
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      if (text.includes('\n')) done();
+      else if (text.length > 4096) done(crewError(ErrorCodes.Secret, 'the first line of stdin is too long to be a secret'));
+    };
+    const onEnd = () => done(crewError(ErrorCodes.Secret, 'stdin ended before a secret line arrived (--secret-stdin)'));
+    const timer = setTimeout(() => done(crewError(ErrorCodes.Secret, `no secret arrived on stdin within ${timeoutMs} ms (--secret-stdin)`)), timeoutMs);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.resume();
+  });
+}
+
+const LAUNCH_HELP = `Usage: crew launch --ssh host1,host2 (--connect HOST:PORT | --resource-file F) [options]
+
+Starts workers on other machines over ssh; each dials the master. The secret goes over the
+ssh channel (the worker's stdin), never as an argument. The workers stop when this command
+stops (Ctrl-C), or when their master ends the job.
+
+  --ssh h1,h2,...        Hosts, as ssh names them (user@host, aliases from ~/.ssh/config)
+  --connect HOST:PORT    Where the workers dial the master, as seen from those hosts
+  --resource-file F      Read the master's address and member id from its resource file
+  --member ID            Job id to match the master's (default: from the resource file)
+  --per-host N           Workers per host (default 1)
+  --remote-command CMD   How to run Crew on the hosts (default "crew")
+  --ssh-command PROG     The ssh program to run (default "ssh")
+  --secret-file F        The shared secret (else CREW_SECRET, else ~/.config/crew/secret)
+`;
+
+/** `crew launch`: runs until every ssh session has ended, or until interrupted. */
+export async function launchCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        ssh: { type: 'string' },
+        connect: { type: 'string' },
+        'resource-file': { type: 'string' },
+        member: { type: 'string' },
+        'per-host': { type: 'string' },
+        'remote-command': { type: 'string' },
+        'ssh-command': { type: 'string' },
+        'secret-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(LAUNCH_HELP);
+    return ExitCodes.Ok;
+  }
+  if (!values.ssh) throw new UsageError('crew launch needs --ssh host1,host2');
+  if ((values.connect === undefined) === (values['resource-file'] === undefined)) throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
+  const target = values.connect ? { ...parseHostPort(values.connect), member: values.member } : readResourceFile(values['resource-file']!);
+  const hosts = values.ssh.split(',');
+  if (isLoopback(target.host) && hosts.some((h) => !/^(.*@)?(localhost|127\.0\.0\.1)$/.test(h.trim()))) {
+    process.stderr.write(`crew launch: warning: the master listens on ${target.host}, which other hosts cannot reach; start it with --host and a secret, or give --connect\n`);
+  }
+  const launched = await launchWorkers({
+    hosts,
+    connect: `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+    member: values.member ?? target.member,
+    secret: resolveSecret({ secretFile: values['secret-file'] }),
+    perHost: intOption(values['per-host'], 'per-host', 1),
+    remoteCommand: values['remote-command'],
+    sshCommand: values['ssh-command'],
+    onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),
+    onExit: (name, code, signal) => process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
+  });
+  process.stderr.write(`crew launch: started ${launched.workers.length} worker${launched.workers.length === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}\n`);
+  const codes = await new Promise<(number | null)[]>((resolve) => {
+    const stop = () => void launched.close().then(() => resolve([0]));
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    void Promise.all(launched.workers.map((w) => new Promise<number | null>((r) => (w.process.exitCode !== null ? r(w.process.exitCode) : w.process.once('exit', (code) => r(code)))))).then(resolve);
+  });
+  return codes.every((c) => c === 0) ? ExitCodes.Ok : ExitCodes.Failed;
+}

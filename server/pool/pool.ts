@@ -1,0 +1,276 @@
+/**
+ * A pool of workers: the links, the replay log, and the scheduler. Workers can join and
+ * leave at any time; a joining worker gets the replay log before any other work.
+ */
+import { EventEmitter } from 'node:events';
+import { Audit, type AuditOptions } from '../../protocol/audit';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import { Defaults } from '../../protocol/limits';
+import { resolveSecret, type SecretOptions } from '../../protocol/secret';
+import { isSigningOffer, Signer, signingKey } from '../../protocol/signing';
+import type { FormDef, WorkerInfo } from '../../protocol/messages/worker-link-messages';
+import { CloseCodes, type Transport } from '../../protocol/link/transport';
+import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import { DebugBroker } from '../debug/debug-broker';
+import { AgentRouter } from '../agents/agent-router';
+import { FormRegistry } from '../api/form';
+import { WorkerMessages } from './worker-messages';
+import { Scheduler, taskBytes } from './scheduler';
+import type { Task, TaskOutcome } from './task';
+import { WorkerLink, type WorkerSummary } from './worker-link';
+
+export interface PoolOptions {
+  audit?: AuditOptions;
+  /** Where worker output goes; by default each line is printed prefixed with the worker id. */
+  onOutput?: (worker: string, stream: 'stdout' | 'stderr', text: string) => void;
+  heartbeatTimeoutMs?: number;
+  /**
+   * A task on this many workers that died in a row is marked bad (default 3). A worker that
+   * closed its link cleanly does not count.
+   */
+  maxTaskWorkerKills?: number;
+  /** How long queued work waits for a worker when none is left (default 5 s). */
+  noWorkerGraceMs?: number;
+  maxQueuedTasks?: number;
+  /** CL-MW's task grouping: send tasks to a worker N to a frame (default: sized from task cost). */
+  taskGroup?: number;
+  /** CL-MW's result grouping: a worker returns results N to a frame, or fewer when it runs out of work. */
+  resultGroup?: number;
+  /**
+   * Sign frames of tasks (dist-emacs). By default only for workers started with
+   * `--require-signed`; `true` signs for every worker, `false` for none (they then refuse).
+   */
+  sign?: boolean;
+  /** Largest frame sent or accepted; a task that cannot fit fails with `CREW_LIMIT_EXCEEDED`. */
+  maxFrameBytes?: number;
+}
+
+export interface PoolEvents {
+  'workers-changed': [workers: WorkerSummary[]];
+  output: [worker: string, stream: 'stdout' | 'stderr', text: string];
+  /** Raw CDP from a worker's eval thread, for the debugger proxy (`cdp-proxy.ts`). */
+  cdp: [link: WorkerLink, message: CdpToMaster];
+}
+
+interface ReplayEntry {
+  def: FormDef;
+  args?: Uint8Array;
+}
+
+/** A pool of connected workers. Create one with `connectWorkers` or `startMaster`. */
+export class WorkerPool extends EventEmitter<PoolEvents> {
+  readonly audit: Audit;
+  readonly forms = new FormRegistry();
+  readonly scheduler: Scheduler;
+  /** Remote debugging: worker suspensions, forwarded to whoever listens (the editor). */
+  readonly debug = new DebugBroker();
+  private readonly links = new Map<string, WorkerLink>();
+  private readonly messages = new WorkerMessages(this, {
+    links: this.links,
+    armNoWorkerTimer: () => this.armNoWorkerTimer(),
+    changed: () => this.changed(),
+  });
+  private readonly idsByName = new Map<string, string>();
+  private readonly replayLog: ReplayEntry[] = [];
+  private nextWorker = 1;
+  /** Routes messages between agents on different workers (Erlangen). */
+  readonly agents = new AgentRouter(this);
+  private nextTask = 1;
+  private noWorkerTimer?: NodeJS.Timeout;
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  closed = false;
+  private signKey?: Buffer;
+  /** Where a master made by `startMaster` listens for workers. */
+  listenAddress?: { host: string; port: number; member: string };
+
+  constructor(readonly options: PoolOptions = {}) {
+    super();
+    for (const k of ['taskGroup', 'resultGroup'] as const) {
+      const n = options[k];
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
+    }
+    this.audit = new Audit('master', options.audit);
+    this.scheduler = new Scheduler(
+      {
+        readyLinks: () => this.readyLinks(),
+        onSent: (link, count, bytes) => this.audit.log('sent', { worker: link.id, tasks: count, bytes }),
+        onRequeue: (link, count, reason) => this.audit.log('requeue', { from: link.id, tasks: count, reason }),
+        onTaskBad: (task) => this.audit.log('task-bad', { task: task.id, form: `${task.def.filename}:${task.def.line}`, kills: task.kills }),
+      },
+      options.maxTaskWorkerKills ?? Defaults.maxTaskWorkerKills,
+      options.maxFrameBytes ?? Defaults.maxFrameBytes,
+    );
+    this.on('output', options.onOutput ?? defaultOutput);
+  }
+
+  /** Workers currently in the pool, in the order they joined. */
+  get workers(): WorkerSummary[] {
+    return [...this.links.values()].map((l) => l.summary());
+  }
+
+  /** Number of workers that take work now. */
+  get size(): number {
+    let n = 0;
+    for (const l of this.links.values()) if (l.state === 'ready') n++;
+    return n;
+  }
+
+  *readyLinks(): Iterable<WorkerLink> {
+    for (const l of this.links.values()) if (l.state === 'ready') yield l;
+  }
+
+  link(id: string): WorkerLink | undefined {
+    return this.links.get(id) ?? [...this.links.values()].find((l) => l.info.name === id);
+  }
+
+  /** Waits until at least `count` workers are ready, or rejects after `timeoutMs`. */
+  waitForWorkers(count: number, timeoutMs = 30_000): Promise<void> {
+    if (this.size >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('workers-changed', check);
+        reject(crewError(ErrorCodes.NoWorkers, `only ${this.size} of ${count} workers joined within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (this.size < count) return;
+        clearTimeout(timer);
+        this.off('workers-changed', check);
+        resolve();
+      };
+      this.on('workers-changed', check);
+    });
+  }
+
+  /** Makes a task and hands it to the scheduler. */
+  submit(spec: Omit<Task, 'id' | 'kills' | 'settle'>, settle: (o: TaskOutcome) => void): Task {
+    if (this.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+    const max = this.options.maxQueuedTasks ?? Defaults.maxQueuedTasks;
+    if (this.scheduler.queued >= max) throw crewError(ErrorCodes.LimitExceeded, `the pool already has ${max} tasks queued; wait for some to finish`);
+    const bytes = taskBytes(spec);
+    const maxFrame = this.options.maxFrameBytes ?? Defaults.maxFrameBytes;
+    if (bytes > maxFrame) throw crewError(ErrorCodes.LimitExceeded, `a task of ${bytes} bytes (form and arguments) is over the frame limit of ${maxFrame} bytes (maxFrameBytes)`);
+    // Not `{ ...spec, id }`: V8 (Node 20) takes a slow path for that, about 5 us per task.
+    const task: Task = Object.assign({}, spec, { id: this.nextTask++, kills: 0, settle });
+    this.scheduler.submit(task);
+    if (this.size === 0) this.armNoWorkerTimer();
+    return task;
+  }
+
+  /** Records a form that every later worker must run before taking work. */
+  addReplay(def: FormDef, args?: Uint8Array): void {
+    this.replayLog.push({ def, args });
+  }
+
+  /** Adds an authenticated connection once the worker has said who it is. */
+  adopt(transport: Transport, info: WorkerInfo, dialAddress?: string): WorkerLink {
+    // A redial can finish after close(); the worker must not be left connected to nothing.
+    if (this.closed) transport.dispose(CloseCodes.Shutdown, 'the pool is disconnected');
+    const key = `${info.host}/${info.name}`;
+    const id = this.idsByName.get(key) ?? `w${this.nextWorker++}`;
+    this.idsByName.set(key, id);
+    this.links.get(id)?.transport.dispose(CloseCodes.Normal, 'replaced by a new connection');
+    const link = new WorkerLink(id, info, transport);
+    link.dialAddress = dialAddress;
+    link.taskGroup = this.options.taskGroup;
+    link.resultGroup = this.options.resultGroup;
+    if (isSigningOffer(info.signing) && (info.signing.required ? this.options.sign !== false : this.options.sign === true)) {
+      this.signKey ??= signingKey(resolveSecret(this.options as SecretOptions));
+      link.signer = new Signer(this.signKey, info.signing.nonce);
+    }
+    this.links.set(id, link);
+    this.audit.log('connect', { worker: id, name: info.name, address: transport.peer, pid: info.pid });
+    transport.startHeartbeat(this.options.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
+    this.messages.listen(link);
+    if (this.debug.enabled) transport.send({ t: 'debugMode', on: true });
+    void this.replay(link);
+    return link;
+  }
+
+  private async replay(link: WorkerLink): Promise<void> {
+    this.changed();
+    for (let i = 0; i < this.replayLog.length && link.state === 'replaying'; i++) {
+      const { def, args } = this.replayLog[i];
+      const outcome = await new Promise<TaskOutcome>((settle) => {
+        const task: Task = { id: this.nextTask++, def, args, setup: true, target: link, kills: 0, settle };
+        link.send([task]);
+      });
+      if (!outcome.ok) this.audit.log('replay', { worker: link.id, form: `${def.filename}:${def.line}`, error: outcome.error.message });
+    }
+    if (link.state !== 'replaying') return;
+    link.state = 'ready';
+    if (this.replayLog.length > 0) this.audit.log('replay', { worker: link.id, forms: this.replayLog.length });
+    this.audit.log('state', { worker: link.id, state: 'ready' });
+    if (this.noWorkerTimer) clearTimeout(this.noWorkerTimer);
+    this.noWorkerTimer = undefined;
+    this.changed();
+    this.scheduler.dispatch();
+  }
+
+  private armNoWorkerTimer(): void {
+    if (this.noWorkerTimer || this.closed) return;
+    const grace = this.options.noWorkerGraceMs ?? Defaults.noWorkerGraceMs;
+    this.noWorkerTimer = setTimeout(() => {
+      this.noWorkerTimer = undefined;
+      if (this.size > 0 || this.closed) return;
+      this.scheduler.failQueued(crewError(ErrorCodes.NoWorkers, `no worker is left in the pool (waited ${grace} ms for one to join)`));
+    }, grace);
+    this.noWorkerTimer.unref();
+  }
+
+  private changed(): void {
+    this.emit('workers-changed', this.workers);
+  }
+
+  /**
+   * Interrupts what one worker (or every busy worker) is running. The tasks inside it fail
+   * with `CREW_INTERRUPTED`; setup forms are replayed on its fresh eval thread. Returns the
+   * ids of the workers interrupted.
+   */
+  interrupt(workerId?: string): string[] {
+    const targets = workerId ? [this.link(workerId)] : [...this.links.values()].filter((l) => l.inflight.size > 0);
+    if (workerId && !targets[0]) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId}`);
+    const done: string[] = [];
+    for (const link of targets) {
+      if (!link) continue;
+      // With an editor attached, SLIME's interrupt: suspend into the debugger instead.
+      link.transport.send(this.debug.enabled ? { t: 'debugSuspend' } : { t: 'interrupt' });
+      this.audit.log('call', { interrupt: link.id });
+      done.push(link.id);
+    }
+    return done;
+  }
+
+  /**
+   * With an editor attached: errors thrown by user code suspend on the worker, and the
+   * pool's `debug` broker reports them. Off, errors reject at once with a `RemoteError`.
+   */
+  setDebugOnError(on: boolean): void {
+    this.debug.setMode(on, this.links.values());
+  }
+
+  /** Registers something to undo when the pool closes (a server, child processes). */
+  onClose(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /** Closes every connection; calls in flight reject with `CREW_POOL_CLOSED`. */
+  async close(reason = 'disconnected'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.noWorkerTimer) clearTimeout(this.noWorkerTimer);
+    this.scheduler.failAll(crewError(ErrorCodes.PoolClosed, `the pool was disconnected: ${reason}`), this.links.values());
+    for (const link of this.links.values()) {
+      link.transport.send({ t: 'shutdown', reason });
+      link.transport.dispose(CloseCodes.Shutdown, reason);
+    }
+    this.links.clear();
+    this.audit.log('shutdown', { reason });
+    for (const c of this.cleanups.splice(0).reverse()) await c();
+    this.changed();
+  }
+}
+
+function defaultOutput(worker: string, _stream: 'stdout' | 'stderr', text: string): void {
+  const lines = text.endsWith('\n') ? text.slice(0, -1) : text;
+  process.stdout.write(lines.split('\n').map((l) => `[${worker}] ${l}`).join('\n') + '\n');
+}

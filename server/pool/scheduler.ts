@@ -1,0 +1,191 @@
+/**
+ * Dispatches tasks to ready workers. Each worker keeps a window of tasks in flight sized
+ * from measured task cost, so tiny tasks travel many to a frame and slow ones one at a time.
+ * Tasks on a worker that leaves go back to the front of the queue. A worker that dies or is
+ * lost is a strike against each task it held; a task with `maxKills` strikes fails instead
+ * of taking down the whole pool. A worker that closed its link cleanly is no strike.
+ */
+import { decodeValue } from '../../protocol/codec/codec';
+import { crewError, ErrorCodes, RemoteError } from '../../protocol/errors';
+import type { ResultMsg } from '../../protocol/messages/worker-link-messages';
+import type { Task } from './task';
+import type { WorkerLink } from './worker-link';
+
+export interface SchedulerHooks {
+  readyLinks(): Iterable<WorkerLink>;
+  /** Called with each frame sent, for the audit trail. */
+  onSent?(link: WorkerLink, count: number, bytes: number): void;
+  onRequeue?(link: WorkerLink, count: number, reason: string): void;
+  onTaskBad?(task: Task): void;
+}
+
+/** Bytes a task adds to a frame: its arguments and, at worst, its form. */
+export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
+  return (t.args?.byteLength ?? 0) + t.def.code.length + (t.def.sourceMap?.length ?? 0) + (t.def.initArgs?.byteLength ?? 0) + 256;
+}
+
+export class Scheduler {
+  private queue: Task[] = [];
+  private head = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly hooks: SchedulerHooks,
+    private readonly maxKills: number,
+    /** Frames stay under this, so a batch of large tasks is split rather than refused by the worker. */
+    private readonly maxFrameBytes = Infinity,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  submit(task: Task): void {
+    if (task.target) task.target.targeted.push(task);
+    else this.queue.push(task);
+    this.schedule();
+  }
+
+  /** Coalesces dispatch so tasks submitted in one tick go out in as few frames as possible. */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.dispatch();
+    });
+  }
+
+  dispatch(): void {
+    const links = [...this.hooks.readyLinks()];
+    if (links.length === 0) return;
+    // dpfw: an idle worker is offered work before a busy one.
+    links.sort((a, b) => a.inflight.size - b.inflight.size);
+    // Share the queue fairly: no worker takes more than its part of what is waiting.
+    const group0 = links[0].taskGroup;
+    const share = group0 ? Math.ceil(this.queued / links.length / group0) * group0 : Math.max(1, Math.ceil(this.queued / links.length));
+    for (const link of links) {
+      const batch: Task[] = [];
+      let room = link.room;
+      const group = link.taskGroup;
+      // CL-MW's task grouping: whole groups only, and a short one only when little is left.
+      if (group && room < Math.min(group, link.targeted.length + this.queued)) continue;
+      // Tasks for this worker alone go out at once, past the window: a worker suspended in
+      // the debugger must still receive the definition the developer fixes.
+      while (link.targeted.length > 0) {
+        batch.push(link.targeted.shift()!);
+        room--;
+      }
+      let taken = 0;
+      let bytes = 0;
+      while (room > 0 && taken < share && this.head < this.queue.length) {
+        const task = this.queue[this.head];
+        bytes += taskBytes(task);
+        if (batch.length > 0 && bytes > this.maxFrameBytes / 2) break;
+        // A task that was on a dying worker runs alone, so a poisonous task cannot take
+        // innocent ones down with it.
+        if (task.kills > 0 && (batch.length > 0 || link.inflight.size > 0)) break;
+        if (task.allowed && !task.allowed.has(link) && [...task.allowed].some((l) => l.state !== 'closed')) break;
+        this.queue[this.head++] = undefined as never;
+        batch.push(task);
+        room--;
+        taken++;
+        if (task.kills > 0) break;
+      }
+      for (let i = 0; i < batch.length; i += group ?? batch.length) {
+        const part = group ? batch.slice(i, i + group) : batch;
+        this.hooks.onSent?.(link, part.length, link.send(part));
+      }
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Settles tasks from a worker's results frame and refills its window. */
+  onResults(link: WorkerLink, results: ResultMsg[]): void {
+    for (const r of results) {
+      const task = link.inflight.get(r.id);
+      if (!task) continue;
+      link.inflight.delete(r.id);
+      link.recordCost(r.ms);
+      link.tasksDone++;
+      if (r.ok) {
+        let value: unknown;
+        try {
+          value = decodeValue(r.value);
+        } catch (err) {
+          task.settle({ ok: false, error: crewError(ErrorCodes.BadFrame, `result of task ${task.id} from ${link.id} does not decode: ${(err as Error).message}`), worker: link });
+          continue;
+        }
+        task.settle({ ok: true, value, worker: link, ms: r.ms });
+      } else if (r.error.code === ErrorCodes.RetryElsewhere) {
+        this.retryElsewhere(link, task);
+      } else if (r.error.code === ErrorCodes.EvalThreadDied && !task.target) {
+        this.requeue(link, [task], r.error.message, true);
+      } else {
+        task.settle({ ok: false, error: new RemoteError(link.id, r.error), worker: link, remote: r.error });
+      }
+    }
+    this.dispatch();
+  }
+
+  /** A worker is gone: its targeted tasks fail, the rest go back to the front of the queue. */
+  onLinkClosed(link: WorkerLink, reason: string): void {
+    const lost = crewError(ErrorCodes.WorkerLost, `worker ${link.id} (${link.address}) went away: ${reason}`);
+    const movable: Task[] = [];
+    for (const task of [...link.inflight.values(), ...link.targeted.splice(0)]) {
+      if (task.target) task.settle({ ok: false, error: lost, worker: link });
+      else movable.push(task);
+    }
+    link.inflight.clear();
+    this.requeue(link, movable, reason, !link.closedCleanly);
+  }
+
+  /** The debugger's "retry on another worker": any ready worker but this one, if there is one. */
+  private retryElsewhere(link: WorkerLink, task: Task): void {
+    const others = new Set([...this.hooks.readyLinks()].filter((l) => l !== link));
+    task.target = undefined;
+    task.allowed = others.size > 0 ? others : undefined;
+    this.queue.splice(this.head, 0, task);
+    this.schedule();
+  }
+
+  /** Puts tasks back at the front of the queue; with `strike`, their worker died holding them. */
+  private requeue(link: WorkerLink, tasks: Task[], reason: string, strike: boolean): void {
+    const again: Task[] = [];
+    for (const task of tasks) {
+      link.inflight.delete(task.id);
+      if (strike) task.kills++;
+      if (strike && task.kills >= this.maxKills) {
+        this.hooks.onTaskBad?.(task);
+        task.settle({ ok: false, error: crewError(ErrorCodes.TaskKilledWorkers, `task ${task.id} (${task.def.filename}:${task.def.line}) was on ${task.kills} workers that died in a row; it is marked bad and not tried again. Last: ${reason}`) });
+      } else again.push(task);
+    }
+    if (again.length === 0) return;
+    this.hooks.onRequeue?.(link, again.length, reason);
+    this.queue.splice(this.head, 0, ...again);
+    this.schedule();
+  }
+
+  /** Fails everything waiting, e.g. when the pool closes or no worker is left. */
+  failAll(error: Error, links: Iterable<WorkerLink>): void {
+    const waiting = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const link of links) {
+      waiting.push(...link.targeted.splice(0), ...link.inflight.values());
+      link.inflight.clear();
+    }
+    for (const task of waiting) task.settle({ ok: false, error });
+  }
+
+  /** Fails only tasks waiting in the shared queue. */
+  failQueued(error: Error): void {
+    const waiting = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const task of waiting) task.settle({ ok: false, error });
+  }
+}

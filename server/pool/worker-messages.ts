@@ -1,0 +1,103 @@
+/**
+ * What a pool does with the connection of a worker that has joined: results go to the
+ * scheduler, output and CDP to the pool's listeners, debugger and agent frames to their
+ * brokers; when the connection ends the worker leaves and its tasks move.
+ */
+import { ErrorCodes } from '../../protocol/errors';
+import { isWorkerToMaster, type WorkerToMaster } from '../../protocol/messages/worker-link-messages';
+import type { WorkerPool } from './pool';
+import type { WorkerLink } from './worker-link';
+
+/** The pool's own bookkeeping, which is not part of its public surface. */
+export interface PoolMembership {
+  /** Links of the pool's workers by worker id. */
+  links: Map<string, WorkerLink>;
+  /** Starts the wait after which queued work fails when no worker is left. */
+  armNoWorkerTimer(): void;
+  /** Tells listeners the list of workers changed. */
+  changed(): void;
+}
+
+/** Routes frames from the pool's workers, and the end of their links. */
+export class WorkerMessages {
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly membership: PoolMembership,
+  ) {}
+
+  /** Listens to a newly adopted link until it ends. */
+  listen(link: WorkerLink): void {
+    const { transport } = link;
+    transport.onMessage((m) => this.onMessage(link, m));
+    transport.onBadFrame((err) => {
+      this.pool.audit.log('bad-frame', { worker: link.id, error: err.message });
+      transport.send({ t: 'protocolError', code: err.code, message: err.message });
+    });
+    transport.onEnd((reason) => this.drop(link, reason));
+  }
+
+  private onMessage(link: WorkerLink, m: unknown): void {
+    if (!isWorkerToMaster(m)) {
+      this.pool.audit.log('bad-frame', { worker: link.id, error: 'not a worker message' });
+      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a worker sends' });
+      return;
+    }
+    try {
+      this.handle(link, m);
+    } catch (err) {
+      // A frame of the right type whose fields are wrong must not take the master down.
+      this.pool.audit.log('bad-frame', { worker: link.id, error: `${m.t} frame broke its handler: ${(err as Error).message}` });
+      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: `malformed ${m.t} message: ${(err as Error).message}` });
+    }
+  }
+
+  private handle(link: WorkerLink, m: WorkerToMaster): void {
+    const { pool } = this;
+    switch (m.t) {
+      case 'results':
+        pool.audit.log('received', { worker: link.id, results: m.results.length });
+        pool.scheduler.onResults(link, m.results);
+        if (link.inflight.size === 0) this.membership.changed();
+        return;
+      case 'output':
+        pool.emit('output', link.id, m.stream, m.text);
+        return;
+      case 'evalThreadRestarted':
+        pool.audit.log('eval-thread', { worker: link.id, restarted: m.reason });
+        return;
+      case 'protocolError':
+        pool.audit.log('error', { worker: link.id, code: m.code, message: m.message });
+        return;
+      case 'agent':
+        pool.agents.handle(m);
+        return;
+      case 'debugPaused':
+        pool.audit.log('state', { worker: link.id, debugger: 'suspended', error: `${m.condition.name}: ${m.condition.message}` });
+        pool.debug.onPaused(link, m);
+        return;
+      case 'debugResumed':
+        pool.debug.onResumed(link, m);
+        return;
+      case 'debugResponse':
+        pool.debug.onResponse(m);
+        return;
+      case 'cdpMessage':
+      case 'cdpClose':
+        pool.emit('cdp', link, m);
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  private drop(link: WorkerLink, reason: string): void {
+    const { pool, membership } = this;
+    if (membership.links.get(link.id) === link) membership.links.delete(link.id);
+    link.state = 'closed';
+    pool.audit.log('disconnect', { worker: link.id, reason });
+    pool.debug.onLinkClosed(link);
+    pool.scheduler.onLinkClosed(link, reason);
+    if (pool.size === 0 && !pool.closed) membership.armNoWorkerTimer();
+    membership.changed();
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * A persistent evaluation context: the "image". Definitions made by one form are there for
+ * the next, as in a Lisp image. Used by a worker's eval thread and by the master's own REPL.
+ */
+import { createRequire } from 'node:module';
+import { inspect, types } from 'node:util';
+import vm from 'node:vm';
+import { decodeValue, describeType, encodeValue } from '../../protocol/codec/codec';
+import { CrewError, ErrorCodes, type RemoteErrorData } from '../../protocol/errors';
+import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
+import { takeRestart } from '../debug/restart-slot';
+import { scriptNameFor, SourceMaps } from './source-maps';
+
+/** What {@link Evaluator.run} returns when the developer chose to retry the task. */
+export const RETRY: unique symbol = Symbol('crew.retry');
+
+let loaderWarningDropped = false;
+
+/**
+ * Forms compile with Node's own loader for `import()` (and `import` statements become
+ * `import()`); Node 20 calls that option experimental and would warn at its first use, into
+ * the user's output. Only that warning is dropped, and only in a thread that evaluates forms,
+ * not in every program that imports Crew.
+ */
+function dropLoaderWarning(): void {
+  if (loaderWarningDropped) return;
+  loaderWarningDropped = true;
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+    (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+/** Node globals that a vm context lacks but user code expects. */
+const HOST_GLOBALS = [
+  'console', 'process', 'Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal',
+  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask',
+  'structuredClone', 'performance', 'fetch', 'crypto', 'Blob', 'EventTarget', 'Event', 'MessageChannel', 'BroadcastChannel',
+  'atob', 'btoa',
+] as const;
+
+/**
+ * Lends one of this thread's globals to the context, read on first use: several (`fetch`,
+ * `crypto`, `Blob`, ...) are lazy in Node and loading them all would slow every eval
+ * thread's start. The first read or write leaves a plain property behind.
+ */
+function lendGlobal(sandbox: Record<string, unknown>, name: string): void {
+  const settle = (value: unknown) => {
+    Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable: false });
+    return value;
+  };
+  Object.defineProperty(sandbox, name, {
+    get: () => settle((globalThis as Record<string, unknown>)[name]),
+    set: settle,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+interface Compiled {
+  def: FormDef;
+  script?: vm.Script;
+  /** Why the code did not compile; thrown by each task that uses it. */
+  compileError?: unknown;
+  /** Tasks still to run a one-off (uncached) form; it is dropped when this reaches 0. */
+  uses: number;
+  /** For `call` forms: the function the code evaluated to. */
+  fn?: (...args: unknown[]) => unknown;
+}
+
+export interface EvaluatorOptions {
+  /** Extra globals, e.g. the pool and the API on the master. */
+  globals?: Record<string, unknown>;
+  /** Directory `require` resolves from. */
+  cwd?: string;
+}
+
+export class Evaluator {
+  readonly context: vm.Context;
+  readonly sourceMaps = new SourceMaps();
+  private readonly forms = new Map<number, Compiled>();
+
+  constructor(opts: EvaluatorOptions = {}) {
+    dropLoaderWarning();
+    const sandbox: Record<string, unknown> = {};
+    for (const name of HOST_GLOBALS) if (name in globalThis) lendGlobal(sandbox, name);
+    sandbox.require = createRequire(`${opts.cwd ?? process.cwd()}/`);
+    Object.assign(sandbox, opts.globals);
+    this.context = vm.createContext(sandbox, { name: 'crew' });
+    // dpfw's per-worker table; made inside the context so that `store instanceof Map` holds.
+    vm.runInContext('Error.stackTraceLimit = 50; globalThis.global = globalThis; globalThis.store = new Map();', this.context);
+  }
+
+  /** Compiles a form; a syntax error surfaces when a task uses it. */
+  define(def: FormDef): void {
+    const existing = this.forms.get(def.id);
+    // Same id, same code: another task of a one-off form. Different code means the id is
+    // from another master session, so the new form replaces the stale one.
+    if (existing && !def.cache && existing.def.code === def.code) {
+      existing.uses++;
+      return;
+    }
+    this.sourceMaps.add(def);
+    try {
+      const script = new vm.Script(def.code, {
+        filename: scriptNameFor(def),
+        // Transpiled forms are placed through their source map instead.
+        lineOffset: def.sourceMap ? 0 : def.line - 1,
+        columnOffset: def.sourceMap ? 0 : def.column - 1,
+        importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER as never,
+      });
+      this.forms.set(def.id, { def, script, uses: 1 });
+    } catch (compileError) {
+      this.forms.set(def.id, { def, compileError, uses: 1 });
+    }
+  }
+
+  has(formId: number): boolean {
+    return this.forms.has(formId);
+  }
+
+  /** Runs a form with decoded arguments and returns the raw value (awaited if a promise). */
+  invoke(formId: number, args: unknown[] | undefined, timeoutMs?: number): unknown {
+    const c = this.forms.get(formId);
+    if (!c) throw new CrewError(ErrorCodes.BadArgument, `form ${formId} was never defined on this worker`);
+    const runOpts = timeoutMs ? { timeout: timeoutMs, breakOnSigint: false } : undefined;
+    let value: unknown;
+    try {
+      if (!c.script) throw c.compileError;
+      if (c.def.mode === 'value') {
+        value = c.script.runInContext(this.context, runOpts);
+      } else {
+        if (!c.fn) {
+          let fn = c.script.runInContext(this.context, runOpts) as unknown;
+          if (c.def.initArgs && typeof fn === 'function') fn = (fn as (...a: unknown[]) => unknown)(...(decodeValue(c.def.initArgs) as unknown[]));
+          if (typeof fn !== 'function') throw new CrewError(ErrorCodes.BadForm, `the form must evaluate to a function, but gave ${describeType(fn)}`);
+          c.fn = fn as (...args: unknown[]) => unknown;
+        }
+        value = c.fn(...(args ?? []));
+      }
+    } catch (err) {
+      if (timeoutMs && isVmTimeout(err)) throw new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${timeoutMs} ms`);
+      throw err;
+    }
+    if (timeoutMs && isThenable(value)) return withTimeout(value, timeoutMs);
+    return value;
+  }
+
+  /** Called when a task is done with a form: a one-off form goes once its last task ends. */
+  release(formId: number): void {
+    const c = this.forms.get(formId);
+    if (c && !c.def.cache && --c.uses <= 0) {
+      this.forms.delete(formId);
+      this.sourceMaps.delete(formId);
+    }
+  }
+
+  /**
+   * Runs one task and encodes its outcome; synchronous when the form is. Returns
+   * {@link RETRY} when the developer chose "retry" in the debugger: the caller runs the task
+   * again after whatever arrived meanwhile (such as a fixed definition).
+   */
+  run(task: TaskMsg): ResultMsg | Promise<ResultMsg | typeof RETRY> | typeof RETRY {
+    const start = performance.now();
+    let value: unknown;
+    try {
+      const args = task.args ? (decodeValue(task.args) as unknown[]) : undefined;
+      value = this.invoke(task.form, args, task.timeoutMs);
+    } catch (err) {
+      return this.failed(task, err, start);
+    }
+    if (isThenable(value)) {
+      return Promise.resolve(value).then(
+        (v) => {
+          this.release(task.form);
+          return this.encodeResult(task.id, v, start);
+        },
+        (err: unknown) => this.failed(task, err, start),
+      );
+    }
+    this.release(task.form);
+    return this.encodeResult(task.id, value, start);
+  }
+
+  /** An error reached Crew's runtime: apply the debugger's restart, if one was chosen. */
+  private failed(task: TaskMsg, err: unknown, start: number): ResultMsg | typeof RETRY {
+    const restart = takeRestart();
+    if (restart?.kind === 'retry') return RETRY;
+    if (restart?.kind === 'return') {
+      this.release(task.form);
+      return this.encodeResult(task.id, restart.value, start);
+    }
+    // Described before the form is released: its source map places the frames.
+    const error: RemoteErrorData =
+      restart?.kind === 'retryElsewhere' ? { name: 'CrewError', code: ErrorCodes.RetryElsewhere, message: 'the developer chose to retry this task on another worker', frames: [] } : this.describeError(err);
+    this.release(task.form);
+    return { id: task.id, ok: false, error, ms: performance.now() - start };
+  }
+
+  private encodeResult(id: number, value: unknown, start: number): ResultMsg {
+    try {
+      return { id, ok: true, value: encodeValue(value, 'result'), ms: performance.now() - start };
+    } catch (err) {
+      return { id, ok: false, error: this.describeError(err), ms: performance.now() - start };
+    }
+  }
+
+  /** What the master needs to rebuild the error as a RemoteError. */
+  describeError(err: unknown): RemoteErrorData {
+    if (err instanceof CrewError) return { name: err.name, message: err.message, frames: [], code: err.code };
+    if (types.isNativeError(err) || (typeof err === 'object' && err !== null && 'stack' in err && 'message' in err)) {
+      const e = err as Error;
+      return { name: String(e.name ?? 'Error'), message: String(e.message), frames: this.sourceMaps.framesOf(e.stack) };
+    }
+    return { name: 'Error', message: `non-Error thrown: ${inspect(err)}`, frames: [], thrown: inspect(err) };
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function isVmTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+}
+
+function withTimeout(p: PromiseLike<unknown>, ms: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Turns a V8 stack into {@link StackFrame}s mapped to the user's source. Each form is compiled
+ * under a unique script name (`<file>#crew<id>`) so frames from different forms of the same
+ * file find their own source map.
+ */
+import { SourceMap } from 'node:module';
+import { dirname } from 'node:path';
+import type { StackFrame } from '../../protocol/errors';
+import type { FormDef } from '../../protocol/messages/worker-link-messages';
+
+const FORM_SUFFIX = /^(.*)#crew(\d+)$/;
+const runtimeDir = dirname(__filename);
+
+/** The script name V8 sees for a form. */
+export function scriptNameFor(def: FormDef): string {
+  return `${def.filename}#crew${def.id}`;
+}
+
+/** Positions of forms, by form id, so stack frames can be mapped back. */
+export class SourceMaps {
+  private readonly forms = new Map<number, { def: FormDef; map?: SourceMap }>();
+
+  /** Remembers a form; with `limit`, the oldest forms are forgotten beyond that many. */
+  add(def: FormDef, limit?: number): void {
+    if (limit !== undefined && this.forms.size >= limit) this.forms.delete(this.forms.keys().next().value!);
+    let map: SourceMap | undefined;
+    if (def.sourceMap) {
+      try {
+        map = new SourceMap(JSON.parse(def.sourceMap) as ConstructorParameters<typeof SourceMap>[0]);
+      } catch {
+        map = undefined;
+      }
+    }
+    this.forms.set(def.id, { def, map });
+  }
+
+  delete(id: number): void {
+    this.forms.delete(id);
+  }
+
+  /**
+   * Maps a 1-based position in a script to the user's file. Returns undefined when the
+   * script is not a form.
+   */
+  mapPosition(scriptName: string, line: number, column: number): { file: string; line: number; column: number } | undefined {
+    const m = FORM_SUFFIX.exec(scriptName);
+    if (!m) return undefined;
+    const entry = this.forms.get(Number(m[2]));
+    if (!entry?.map) return { file: m[1], line, column };
+    const hit = entry.map.findEntry(line - 1, column - 1) as { originalLine?: number; originalColumn?: number };
+    if (hit.originalLine === undefined || hit.originalColumn === undefined) return { file: m[1], line, column };
+    const { def } = entry;
+    return {
+      file: def.filename,
+      line: def.line + hit.originalLine,
+      column: hit.originalLine === 0 ? def.column + hit.originalColumn : hit.originalColumn + 1,
+    };
+  }
+
+  /** Parses `err.stack` and maps each frame. */
+  framesOf(stack: string | undefined): StackFrame[] {
+    if (!stack) return [];
+    const frames: StackFrame[] = [];
+    for (const raw of stack.split('\n')) {
+      const m = /^\s+at (?:(.*?) \((.*):(\d+):(\d+)\)|(.*):(\d+):(\d+))$/.exec(raw);
+      if (!m) continue;
+      const functionName = m[1] ?? '';
+      const file = m[2] ?? m[5];
+      const line = Number(m[3] ?? m[6]);
+      const column = Number(m[4] ?? m[7]);
+      const mapped = this.mapPosition(file, line, column);
+      if (mapped) frames.push({ functionName, ...mapped, internal: false });
+      else frames.push({ functionName, file, line, column, internal: isInternalFile(file) });
+    }
+    return frames;
+  }
+}
+
+/** Frames of Node itself and of Crew's runtime, hidden by default. */
+export function isInternalFile(file: string): boolean {
+  return file.startsWith('node:') || file.startsWith(runtimeDir) || file === 'evalmachine.<anonymous>' || file === '<anonymous>';
+}

@@ -1,0 +1,191 @@
+/**
+ * The main thread's side of the eval thread. It keeps the thread running: when the thread
+ * dies (out of memory, `process.exit()`, a fatal error) it fails the tasks that were in it,
+ * starts a fresh thread and replays the setup forms before anything else runs.
+ */
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { isAgentMsg, type AgentMsg } from '../../protocol/messages/agent-messages';
+import { encodeFrame, forEvalThread } from '../../protocol/codec/codec';
+import { ErrorCodes } from '../../protocol/errors';
+import type { FromEvalThread, RunTasks } from '../../protocol/messages/eval-thread-messages';
+import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
+import { DebugAgent } from '../debug/debug-agent';
+import { startEvalThread, takeEarlyEvalThread } from '../eval-thread/eval-thread-start';
+
+export interface EvalHostEvents {
+  /** An encoded `results` frame to forward to the master of `session`. */
+  results: [frame: Uint8Array, session: number];
+  output: [stream: 'stdout' | 'stderr', text: string];
+  restarted: [reason: string];
+  /** An operation of an agent in the thread, for the master to route. */
+  agent: [msg: AgentMsg.Msg];
+}
+
+export interface EvalHostOptions {
+  /** Heap limit of the eval thread, in MiB. */
+  maxHeapMb?: number;
+}
+
+export class EvalHost extends EventEmitter<EvalHostEvents> {
+  private thread!: Worker;
+  /** Tasks inside the thread, by id, with the session they belong to. */
+  private readonly inflight = new Map<number, number>();
+  /** Cached forms the thread has compiled, so a fresh thread can compile them again. */
+  private readonly cachedForms = new Map<number, FormDef>();
+  /** Setup tasks and their forms, replayed in order into a fresh thread. */
+  private readonly setup: { forms: FormDef[]; task: TaskMsg }[] = [];
+  private stopping = false;
+  restarts = 0;
+
+  /** The debugger for the eval thread; it follows each fresh thread. */
+  readonly debug: DebugAgent;
+  private current!: Int32Array;
+  /** Forms of tasks in flight, kept only while debugging, to name the form at a suspension. */
+  private readonly taskForms = new Map<number, FormDef>();
+  /** While the debugger is being switched on, tasks wait here, in order. */
+  private gate?: Promise<void>;
+
+  constructor(private readonly opts: EvalHostOptions = {}) {
+    super();
+    this.debug = new DebugAgent(
+      () => {
+        const id = Atomics.load(this.current, 0);
+        return id ? { id, form: this.taskForms.get(id) } : undefined;
+      },
+      () => this.interrupt(),
+    );
+    this.spawn();
+  }
+
+  /** Sends forms and tasks into the thread. */
+  run(session: number, forms: FormDef[], tasks: TaskMsg[], resultGroup?: number): void {
+    for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
+    const debugging = this.debug.debugging;
+    if (debugging) for (const f of forms) this.debug.learn(f);
+    for (const t of tasks) {
+      this.inflight.set(t.id, session);
+      if (debugging) this.taskForms.set(t.id, forms.find((f) => f.id === t.form) ?? this.cachedForms.get(t.form)!);
+      if (t.setup) {
+        const def = forms.find((f) => f.id === t.form);
+        this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
+      }
+    }
+    this.post(resultGroup ? { t: 'run', session, forms, tasks, resultGroup } : { t: 'run', session, forms, tasks });
+  }
+
+  /**
+   * A new master session begins. Its master replays its own setup forms before giving work,
+   * so the old session's setup and cached forms must not be replayed after a later crash.
+   */
+  newSession(): void {
+    this.setup.length = 0;
+    this.cachedForms.clear();
+  }
+
+  /** Hands an agent operation from the master to the thread. */
+  agent(msg: AgentMsg.Msg): void {
+    // A fresh thread must still know which node it is, and number its agents after the old one's.
+    if (msg.op === 'node') msg = this.agentNode = { ...msg, ids: this.agentIds };
+    this.thread.postMessage(msg);
+  }
+
+  private agentNode?: AgentMsg.Msg;
+  private readonly agentIds = new Int32Array(new SharedArrayBuffer(4));
+
+  /** The eval thread's id, for debuggers that attach to it. */
+  get threadId(): number {
+    return this.thread.threadId;
+  }
+
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /**
+   * Stops whatever the thread is running. The thread is replaced, so only setup forms
+   * survive; tasks inside it fail with `CREW_INTERRUPTED`.
+   */
+  interrupt(): void {
+    this.replace(ErrorCodes.Interrupted, 'interrupted');
+  }
+
+  /** Debug mode on: errors in user code suspend the thread for the debugger. */
+  setDebugMode(on: boolean): void {
+    // Tasks wait until the thread's debugger is set, or an error right after would not suspend.
+    const configured = this.debug.setMode(on);
+    if (on) {
+      const gate = configured.then(() => {
+        if (this.gate === gate) this.gate = undefined;
+      });
+      this.gate = gate;
+    }
+    if (on) for (const f of this.cachedForms.values()) this.debug.learn(f);
+    else this.taskForms.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.thread.terminate();
+  }
+
+  private post(msg: RunTasks.Msg): void {
+    // Large arguments move to the thread, and many tasks go packed, instead of being cloned.
+    const [out, transfer] = forEvalThread(msg);
+    if (this.gate) void this.gate.then(() => this.thread.postMessage(out, transfer));
+    else this.thread.postMessage(out, transfer);
+  }
+
+  private spawn(): void {
+    const { thread, current } = (this.restarts === 0 && takeEarlyEvalThread(this.opts.maxHeapMb)) || startEvalThread(this.opts.maxHeapMb);
+    this.current = current;
+    this.thread = thread;
+    this.debug.attach(thread);
+    thread.stdout.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stdout', text));
+    thread.stderr.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stderr', text));
+    thread.on('message', (msg: unknown) => {
+      if (thread === this.thread && isAgentMsg(msg)) this.emit('agent', msg);
+    });
+    if (this.agentNode) thread.postMessage(this.agentNode);
+    thread.on('message', (msg: FromEvalThread) => {
+      if (thread !== this.thread || msg.t !== 'results') return;
+      for (const id of msg.ids) {
+        this.inflight.delete(id);
+        this.taskForms.delete(id);
+      }
+      this.emit('results', msg.frame, msg.session);
+    });
+    let why = '';
+    thread.on('error', (err) => {
+      why = `${err.name}: ${err.message}`;
+    });
+    thread.on('exit', (code) => {
+      if (thread !== this.thread || this.stopping) return;
+      this.replace(ErrorCodes.EvalThreadDied, why || `the eval thread exited with code ${code}`, true);
+    });
+    // Session -1 marks replays: their results are nobody's to receive.
+    if (this.cachedForms.size > 0) this.post({ t: 'run', session: -1, forms: [...this.cachedForms.values()], tasks: [] });
+    for (const { forms, task } of this.setup) this.post({ t: 'run', session: -1, forms, tasks: [task] });
+  }
+
+  /** Fails the tasks inside the thread and starts a fresh one. */
+  private replace(code: typeof ErrorCodes.Interrupted | typeof ErrorCodes.EvalThreadDied, reason: string, alreadyDead = false): void {
+    const old = this.thread;
+    const bySession = new Map<number, ResultMsg[]>();
+    for (const [id, session] of this.inflight) {
+      if (session < 0) continue;
+      const list = bySession.get(session) ?? [];
+      list.push({ id, ok: false, error: { name: 'CrewError', code, message: code === ErrorCodes.Interrupted ? 'the task was interrupted' : `the eval thread died: ${reason}`, frames: [] }, ms: 0 });
+      bySession.set(session, list);
+    }
+    this.inflight.clear();
+    this.taskForms.clear();
+    this.restarts++;
+    this.spawn();
+    if (!alreadyDead) void old.terminate();
+    // The agents of the old thread are gone; the master tells whoever was attached to them.
+    if (this.agentNode?.op === 'node') this.emit('agent', { t: 'agent', op: 'down', node: this.agentNode.node, pool: this.agentNode.pool, reason });
+    for (const [session, results] of bySession) this.emit('results', encodeFrame({ t: 'results', results }), session);
+    this.emit('restarted', reason);
+  }
+}
