@@ -25,10 +25,14 @@ const crew = summarize(samples.get('crew'), 'map_per_element').median;
 const floor = summarize(samples.get('floor'), 'pipelined_msgs_s').median;
 const fraction = crew / floor;
 console.log(`Crew per-element map: ${fmt(crew)} tasks/s (needs >= ${fmt(MIN_TASKS_S)}, 10 x Dask)`);
-console.log(`bare ws pipelined: ${fmt(floor)} msgs/s; Crew / floor = ${fraction.toFixed(2)} (needs >= ${MIN_FLOOR_FRACTION})`);
+console.log(
+  `bare ws pipelined: ${fmt(floor)} msgs/s; Crew / floor = ${fraction.toFixed(2)} (needs >= ${MIN_FLOOR_FRACTION})`,
+);
 const failed = [];
-if (crew < MIN_TASKS_S) failed.push(`Crew's per-element map (${fmt(crew)} tasks/s) is below 10 x Dask (${fmt(MIN_TASKS_S)} tasks/s)`);
-if (fraction < MIN_FLOOR_FRACTION) failed.push(`Crew's per-element map is ${fraction.toFixed(2)} of the bare ws floor, below ${MIN_FLOOR_FRACTION}`);
+if (crew < MIN_TASKS_S)
+  failed.push(`Crew's per-element map (${fmt(crew)} tasks/s) is below 10 x Dask (${fmt(MIN_TASKS_S)} tasks/s)`);
+if (fraction < MIN_FLOOR_FRACTION)
+  failed.push(`Crew's per-element map is ${fraction.toFixed(2)} of the bare ws floor, below ${MIN_FLOOR_FRACTION}`);
 if (failed.length) {
   console.error(`bench:guard FAILED:\n- ${failed.join('\n- ')}`);
   process.exit(1);

@@ -21,7 +21,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('Usage: node bench/run.mjs [--runs N] [--quick] [--only crew,floor,piscina,workerpool,ipyparallel,dask] [--json FILE] [--timeout SECONDS]');
+  console.log(
+    'Usage: node bench/run.mjs [--runs N] [--quick] [--only crew,floor,piscina,workerpool,ipyparallel,dask] [--json FILE] [--timeout SECONDS]',
+  );
   process.exit(0);
 }
 const runs = Number(values.runs);
@@ -31,14 +33,19 @@ let systems = availableSystems(values.quick ? ['--quick'] : []);
 if (values.only) {
   const wanted = values.only.split(',');
   const unknown = wanted.filter((w) => !systems.some((s) => s.name === w));
-  if (unknown.length) throw new Error(`--only names systems that are not available here: ${unknown.join(', ')} (available: ${systems.map((s) => s.name).join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `--only names systems that are not available here: ${unknown.join(', ')} (available: ${systems.map((s) => s.name).join(', ')})`,
+    );
   systems = systems.filter((s) => wanted.includes(s.name));
 }
 const missing = ['piscina', 'workerpool', 'ipyparallel', 'dask'].filter((p) => !systems.some((s) => s.name === p));
 
 const before = machine();
 const log = (line) => process.stderr.write(`${line}\n`);
-log(`systems: ${systems.map((s) => s.label).join(', ')}${missing.length ? ` (not installed: ${missing.join(', ')}; npm run bench:peers-install)` : ''}`);
+log(
+  `systems: ${systems.map((s) => s.label).join(', ')}${missing.length ? ` (not installed: ${missing.join(', ')}; npm run bench:peers-install)` : ''}`,
+);
 const t0 = performance.now();
 const { samples, errors } = await runAll(systems, runs, Number(values.timeout) * 1000, log);
 const after = loadavg();
@@ -50,5 +57,13 @@ const header = [
 ];
 console.log(`${header.join('\n')}\n\n${table(systems, samples)}\n\nGoals:\n\n${goals(samples)}`);
 if (errors.length) console.log(`\nFailed runs:\n${errors.map((e) => `- ${e}`).join('\n')}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ machine: before, loadAfter: after, runs, systems, samples: Object.fromEntries(samples), errors }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      { machine: before, loadAfter: after, runs, systems, samples: Object.fromEntries(samples), errors },
+      null,
+      2,
+    ),
+  );
 if (errors.length) process.exitCode = 1;

@@ -33,26 +33,62 @@ const range = (n) => Array.from({ length: n }, (_, i) => i);
 async function round(k) {
   const tiny = 20_000;
   const t0 = performance.now();
-  const a = await parallelMap(pool, form((x) => x + offset), range(tiny));
+  const a = await parallelMap(
+    pool,
+    form((x) => x + offset),
+    range(tiny),
+  );
   const tinyRate = tiny / ((performance.now() - t0) / 1000);
-  check(a.every((v, i) => v === i + 1000), tiny);
-  const b = await parallelMap(pool, form((x) => {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-    return `${x}`;
-  }), range(100));
-  check(b.every((v, i) => v === `${i}`), 100);
-  const c = await parallelReduce(pool, form((x) => x * x), range(1000), 0, (acc, r) => acc + r);
+  check(
+    a.every((v, i) => v === i + 1000),
+    tiny,
+  );
+  const b = await parallelMap(
+    pool,
+    form((x) => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      return `${x}`;
+    }),
+    range(100),
+  );
+  check(
+    b.every((v, i) => v === `${i}`),
+    100,
+  );
+  const c = await parallelReduce(
+    pool,
+    form((x) => x * x),
+    range(1000),
+    0,
+    (acc, r) => acc + r,
+  );
   check(c === range(1000).reduce((s, x) => s + x * x, 0), 1000);
-  const d = await evalFormRepeatedly(pool, 200, form(() => () => Math.random()));
+  const d = await evalFormRepeatedly(
+    pool,
+    200,
+    form(() => () => Math.random()),
+  );
   check(d.length === 200 && d.every((v) => typeof v === 'number'), 200);
   let seen = 0;
-  const e = await evalRepeatedlyAsyncState(pool, form(() => (s) => s + 1), 0, (s, r) => {
-    seen++;
-    return [Math.max(s, r), seen >= 100, true];
-  });
+  const e = await evalRepeatedlyAsyncState(
+    pool,
+    form(() => (s) => s + 1),
+    0,
+    (s, r) => {
+      seen++;
+      return [Math.max(s, r), seen >= 100, true];
+    },
+  );
   check(seen === 100 && e >= 1, 100);
-  const big = await parallelMap(pool, form((n) => new Float64Array(n).fill(n)), range(16).map(() => 8192));
-  check(big.every((v) => v.length === 8192 && v[0] === 8192), 16);
+  const big = await parallelMap(
+    pool,
+    form((n) => new Float64Array(n).fill(n)),
+    range(16).map(() => 8192),
+  );
+  check(
+    big.every((v) => v.length === 8192 && v[0] === 8192),
+    16,
+  );
   const all = await evalFormAllWorkers(pool, `${k} + offset`, { replayRequired: false });
   check(all.length === pool.size && all.every((v) => v === k + 1000), all.length);
   try {
@@ -95,7 +131,9 @@ while (performance.now() - start < seconds * 1000) {
     const mem = await memory();
     const rate = Math.round(current.rates.reduce((a, b) => a + b, 0) / current.rates.length);
     minutes.push({ minute: minutes.length + 1, rounds: current.rates.length, tinyTasksPerSec: rate, ...mem });
-    console.log(`minute ${minutes.length}: ${current.rates.length} rounds, ${rate} tiny tasks/s, master ${mem.masterRss} MiB RSS / ${mem.masterHeap} MiB heap, workers ${mem.workerRss.join(', ')} MiB RSS; results ${verified}/${expected} verified`);
+    console.log(
+      `minute ${minutes.length}: ${current.rates.length} rounds, ${rate} tiny tasks/s, master ${mem.masterRss} MiB RSS / ${mem.masterHeap} MiB heap, workers ${mem.workerRss.join(', ')} MiB RSS; results ${verified}/${expected} verified`,
+    );
     current = { rates: [] };
     nextReport += 60_000;
   }

@@ -8,14 +8,18 @@ export default async function main(pool: WorkerPool): Promise<void> {
   const worker = pool.workers[0]?.id ?? 'master';
 
   // Set-up runs once: a generator saved in this worker's store.
-  await evalOn(pool, worker, `
+  await evalOn(
+    pool,
+    worker,
+    `
     function* counter() {
       let n = 0;
       for (;;) yield ++n;
     }
     store.set('next', counter());
     'counter ready';
-  `);
+  `,
+  );
 
   // Each call goes to the same worker and advances the same generator.
   for (let i = 0; i < 3; i++) {

@@ -19,13 +19,20 @@ async function mapChunk(fnSource: string): Promise<{ start: number; results: unk
 }
 declare function self(): AgentRef;
 
-async function parallelMap(pool: WorkerPool, fn: (x: never) => unknown, vector: unknown[], level = 2): Promise<unknown[]> {
+async function parallelMap(
+  pool: WorkerPool,
+  fn: (x: never) => unknown,
+  vector: unknown[],
+  level = 2,
+): Promise<unknown[]> {
   const workers = pool.workers.map((w) => w.id);
   const nChunks = Math.min(level, vector.length);
   const chunkSize = Math.floor(vector.length / nChunks);
   const agents: AgentRef[] = [];
   for (let c = 0; c < nChunks; c++) {
-    agents.push(await spawn(pool, form(mapChunk, fn.toString()), { worker: workers[c % workers.length], attach: 'monitor' }));
+    agents.push(
+      await spawn(pool, form(mapChunk, fn.toString()), { worker: workers[c % workers.length], attach: 'monitor' }),
+    );
   }
   agents.forEach((agent, c) => {
     const start = c * chunkSize;

@@ -10,7 +10,9 @@ declare function whiten(text: string): string;
 
 export default async function main(pool: WorkerPool): Promise<void> {
   // Defined on every worker, and replayed on any worker that joins later.
-  await evalFormAllWorkers(pool, `
+  await evalFormAllWorkers(
+    pool,
+    `
     function whiten(text) {
       const { createHash } = require('node:crypto');
       // Rounds in proportion to the length, so longer strings take longer.
@@ -18,10 +20,16 @@ export default async function main(pool: WorkerPool): Promise<void> {
       for (let i = 0; i < 1000 * text.length; i++) digest = createHash('md5').update(digest).digest('hex');
       return digest;
     }
-  `);
+  `,
+  );
   const strings = ['Rings of Saturn', 'hello', 'x'];
   const calls = pool.workers.slice(0, strings.length).map((w, i) =>
-    evalOn(pool, w.id, form((s: string) => whiten(s), strings[i])).then((digest) => ({ worker: w.id, text: strings[i], digest })),
+    evalOn(
+      pool,
+      w.id,
+      form((s: string) => whiten(s), strings[i]),
+    ).then((digest) => ({ worker: w.id, text: strings[i], digest })),
   );
-  for await (const [, r] of inCompletionOrder(calls)) console.log(`${r.worker}: whiten(${JSON.stringify(r.text)}) = ${String(r.digest)}`);
+  for await (const [, r] of inCompletionOrder(calls))
+    console.log(`${r.worker}: whiten(${JSON.stringify(r.text)}) = ${String(r.digest)}`);
 }

@@ -8,12 +8,27 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, LanguageClient, State, type ErrorHandler, type StreamInfo } from 'vscode-languageclient/node';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  type ErrorHandler,
+  type StreamInfo,
+} from 'vscode-languageclient/node';
 import type { CancellationToken, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { parseHostPort } from '../protocol/address';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import { dialLspAuth } from '../protocol/link/lsp-handshake';
-import { ConnectWorkers, ListWorkers, Output, WorkersChanged, type ConnectWorkersResult, type OutputParams, type WorkersState } from '../protocol/messages/lsp-messages';
+import {
+  ConnectWorkers,
+  ListWorkers,
+  Output,
+  WorkersChanged,
+  type ConnectWorkersResult,
+  type OutputParams,
+  type WorkersState,
+} from '../protocol/messages/lsp-messages';
 import { resolveSecret } from '../protocol/secret';
 import { ContextKeys } from './commands';
 import { settings } from './config';
@@ -75,7 +90,10 @@ export class CrewClient implements vscode.Disposable {
     await this.stop();
     const cfg = settings(this.context.extensionPath);
     if (!existsSync(cfg.serverPath)) {
-      throw crewError(ErrorCodes.BadArgument, `the crew CLI is not at ${cfg.serverPath}. Check the crew.serverPath setting, or reinstall the extension.`);
+      throw crewError(
+        ErrorCodes.BadArgument,
+        `the crew CLI is not at ${cfg.serverPath}. Check the crew.serverPath setting, or reinstall the extension.`,
+      );
     }
     this.mode = { kind: 'child' };
     this.prepared = this.spawnMaster();
@@ -136,7 +154,8 @@ export class CrewClient implements vscode.Disposable {
 
   /** Called for the first start and for each restart after a crash. */
   private async transport(): Promise<ChildProcess | StreamInfo> {
-    const ready = this.prepared ?? (this.mode.kind === 'attach' ? await this.dial(this.mode.address) : this.spawnMaster());
+    const ready =
+      this.prepared ?? (this.mode.kind === 'attach' ? await this.dial(this.mode.address) : this.spawnMaster());
     this.prepared = undefined;
     // The client attaches its reader right after this returns, before it sends anything,
     // and the master speaks only when spoken to.
@@ -150,7 +169,11 @@ export class CrewClient implements vscode.Disposable {
     if (cfg.secretFile) args.push('--secret-file', cfg.secretFile);
     this.stderrTail = [];
     // fork runs the extension host's own runtime; in Electron, ELECTRON_RUN_AS_NODE makes it Node.
-    const child = fork(cfg.serverPath, args, { silent: true, execArgv: [], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const child = fork(cfg.serverPath, args, {
+      silent: true,
+      execArgv: [],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
     child.stderr?.on('data', (d: Buffer) => {
       const text = d.toString();
       this.log.append(text.replace(/^(?=.)/gm, '[master] '));
@@ -165,7 +188,13 @@ export class CrewClient implements vscode.Disposable {
     const secret = resolveSecret({ secretFile: settings(this.context.extensionPath).secretFile });
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(port, host, () => resolve(s));
-      s.once('error', (err) => reject(new Error(`cannot reach a master at ${address}: ${err.message}. Is \`crew lsp --port ${port}\` running there?`)));
+      s.once('error', (err) =>
+        reject(
+          new Error(
+            `cannot reach a master at ${address}: ${err.message}. Is \`crew lsp --port ${port}\` running there?`,
+          ),
+        ),
+      );
     });
     await dialLspAuth(socket, secret, address);
     // Left paused: data waits in the socket until the client's reader listens (see transport).
@@ -174,14 +203,19 @@ export class CrewClient implements vscode.Disposable {
 
   private errorHandler(): ErrorHandler {
     return {
-      error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+      error: (_error, _message, count) => ({
+        action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+      }),
       closed: () => {
         if (this.state === 'stopped') return { action: CloseAction.DoNotRestart, handled: true };
         if (this.mode.kind === 'attach') {
           // As with slime-connect, a master the editor attached to is not redialed behind its back.
           this.setState('stopped');
           this.setWorkers({ started: false, workers: [] });
-          return { action: CloseAction.DoNotRestart, message: `Crew: the master at ${this.mode.address} closed the connection. Run Crew: Connect to Master… to attach again, or Crew: Start Master.` };
+          return {
+            action: CloseAction.DoNotRestart,
+            message: `Crew: the master at ${this.mode.address} closed the connection. Run Crew: Connect to Master… to attach again, or Crew: Start Master.`,
+          };
         }
         const now = Date.now();
         this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
@@ -203,23 +237,30 @@ export class CrewClient implements vscode.Disposable {
   private clientStateChanged(s: State): void {
     if (s === State.Running) {
       // Failures are reported here, once, whether this is the first start or a restart.
-      this.afterRunning = (this.mode.kind === 'child' ? this.connectConfigured() : this.refreshWorkers()).catch((err: Error) => {
-        // A master that died meanwhile is reported by the error handler instead.
-        if (this.client.state === State.Running) void vscode.window.showErrorMessage(`Crew: the master is running but could not start its workers: ${err.message}`);
-      });
+      this.afterRunning = (this.mode.kind === 'child' ? this.connectConfigured() : this.refreshWorkers()).catch(
+        (err: Error) => {
+          // A master that died meanwhile is reported by the error handler instead.
+          if (this.client.state === State.Running)
+            void vscode.window.showErrorMessage(
+              `Crew: the master is running but could not start its workers: ${err.message}`,
+            );
+        },
+      );
       this.setState('running');
     } else if (s === State.Starting) {
       // A (re)started master has no workers until it says so.
       this.setWorkers({ started: false, workers: [] });
       this.setState('starting');
-    }
-    else if (this.state !== 'stopped' && s === State.StartFailed) this.setState('stopped');
+    } else if (this.state !== 'stopped' && s === State.StartFailed) this.setState('stopped');
   }
 
   /** A fresh master (first start, or after a crash) gets the configured workers. */
   private async connectConfigured(): Promise<void> {
     const cfg = settings(this.context.extensionPath);
-    const result: ConnectWorkersResult = await this.request(ConnectWorkers.type, { local: cfg.localWorkers, addresses: cfg.workers });
+    const result: ConnectWorkersResult = await this.request(ConnectWorkers.type, {
+      local: cfg.localWorkers,
+      addresses: cfg.workers,
+    });
     this.setWorkers(result);
     for (const e of result.errors) void vscode.window.showWarningMessage(`Crew: ${e}`);
   }

@@ -17,7 +17,10 @@ export function settings(extensionPath: string): CrewSettings {
   const serverPath = c.get<string>('serverPath', '').trim();
   return {
     localWorkers: c.get<number>('localWorkers', 2),
-    workers: c.get<string[]>('workers', []).map((w) => w.trim()).filter(Boolean),
+    workers: c
+      .get<string[]>('workers', [])
+      .map((w) => w.trim())
+      .filter(Boolean),
     masterAddress: c.get<string>('masterAddress', '').trim(),
     secretFile: secretFile || undefined,
     serverPath: serverPath || join(extensionPath, 'dist', 'cli.js'),

@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import { EvalAllWorkers, EvalMaster, LspErrorCodes, Progress, type EvalParams, type EvalResult, type ProgressParams } from '../protocol/messages/lsp-messages';
+import {
+  EvalAllWorkers,
+  EvalMaster,
+  LspErrorCodes,
+  Progress,
+  type EvalParams,
+  type EvalResult,
+  type ProgressParams,
+} from '../protocol/messages/lsp-messages';
 import type { CrewClient } from './client';
 import type { InlineResults } from './results';
 
@@ -17,7 +25,10 @@ const SLOW_MS = 1500;
 export type Target = 'master' | 'all' | 'file';
 
 /** The code to evaluate and where it sits: the selection, else the current line, or the file. */
-export function formAt(editor: vscode.TextEditor, target: Target): { params: EvalParams; range: vscode.Range } | undefined {
+export function formAt(
+  editor: vscode.TextEditor,
+  target: Target,
+): { params: EvalParams; range: vscode.Range } | undefined {
   const doc = editor.document;
   let range: vscode.Range;
   if (target === 'file') {
@@ -28,7 +39,10 @@ export function formAt(editor: vscode.TextEditor, target: Target): { params: Eva
   let code = doc.getText(range);
   if (code.trim() === '') return undefined;
   if (target === 'file') code = withoutExports(code);
-  return { params: { code, filename: filenameOf(doc), line: range.start.line + 1, column: range.start.character + 1 }, range };
+  return {
+    params: { code, filename: filenameOf(doc), line: range.start.line + 1, column: range.start.character + 1 },
+    range,
+  };
 }
 
 /**
@@ -36,7 +50,10 @@ export function formAt(editor: vscode.TextEditor, target: Target): { params: Eva
  * that lines and columns still match the file); the declaration stays defined everywhere.
  */
 export function withoutExports(code: string): string {
-  return code.replace(/^([ \t]*)(export[ \t]+(?:default[ \t]+)?)(?=(?:async[ \t]+)?function\b|class\b|const\b|let\b|var\b|interface\b|type\b|enum\b|abstract\b)/gm, (_m, indent: string, kw: string) => indent + ' '.repeat(kw.length));
+  return code.replace(
+    /^([ \t]*)(export[ \t]+(?:default[ \t]+)?)(?=(?:async[ \t]+)?function\b|class\b|const\b|let\b|var\b|interface\b|type\b|enum\b|abstract\b)/gm,
+    (_m, indent: string, kw: string) => indent + ' '.repeat(kw.length),
+  );
 }
 
 /** The file name the master compiles with; its extension decides TypeScript or JavaScript. */
@@ -48,7 +65,10 @@ function filenameOf(doc: vscode.TextDocument): string {
 
 export class Evaluations implements vscode.Disposable {
   /** Evaluations in flight, by progress token; Interrupt cancels them all. */
-  private readonly running = new Map<string, { cancel: vscode.CancellationTokenSource; onProgress(p: ProgressParams): void }>();
+  private readonly running = new Map<
+    string,
+    { cancel: vscode.CancellationTokenSource; onProgress(p: ProgressParams): void }
+  >();
   private readonly subscription: vscode.Disposable;
 
   constructor(
@@ -67,7 +87,9 @@ export class Evaluations implements vscode.Disposable {
     }
     const form = formAt(editor, target);
     if (!form) {
-      void vscode.window.showWarningMessage('Crew: nothing to evaluate here: select some code, or put the cursor on a line with code.');
+      void vscode.window.showWarningMessage(
+        'Crew: nothing to evaluate here: select some code, or put the cursor on a line with code.',
+      );
       return undefined;
     }
     await this.crew.ensureRunning();
@@ -75,7 +97,8 @@ export class Evaluations implements vscode.Disposable {
     const token = randomUUID();
     const cancel = new vscode.CancellationTokenSource();
     const partial: EvalResult = { where: target === 'master' ? 'master' : 'workers', outcomes: [] };
-    const total = target === 'master' ? 1 : Math.max(1, this.crew.workers.workers.filter((w) => w.state === 'ready').length);
+    const total =
+      target === 'master' ? 1 : Math.max(1, this.crew.workers.workers.filter((w) => w.state === 'ready').length);
     this.results.show(doc, form.range, partial, true, total);
     this.running.set(token, {
       cancel,
@@ -87,9 +110,10 @@ export class Evaluations implements vscode.Disposable {
     const slow = setTimeout(() => this.offerCancel(cancel, target), SLOW_MS);
     try {
       const params = { ...form.params, progressToken: token };
-      const result = target === 'master'
-        ? await this.crew.request(EvalMaster.type, params, cancel.token)
-        : await this.crew.request(EvalAllWorkers.type, { ...params, replay: target === 'file' }, cancel.token);
+      const result =
+        target === 'master'
+          ? await this.crew.request(EvalMaster.type, params, cancel.token)
+          : await this.crew.request(EvalAllWorkers.type, { ...params, replay: target === 'file' }, cancel.token);
       this.results.show(doc, form.range, result);
       return result;
     } catch (err) {
@@ -111,17 +135,20 @@ export class Evaluations implements vscode.Disposable {
   private offerCancel(cancel: vscode.CancellationTokenSource, target: Target): void {
     if (cancel.token.isCancellationRequested) return;
     const where = target === 'master' ? 'on the master' : 'on the workers';
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Crew: evaluating ${where}…`, cancellable: true }, (_progress, token) => {
-      token.onCancellationRequested(() => cancel.cancel());
-      return new Promise<void>((resolve) => {
-        const done = setInterval(() => {
-          if (!this.isRunning(cancel)) {
-            clearInterval(done);
-            resolve();
-          }
-        }, 200);
-      });
-    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Crew: evaluating ${where}…`, cancellable: true },
+      (_progress, token) => {
+        token.onCancellationRequested(() => cancel.cancel());
+        return new Promise<void>((resolve) => {
+          const done = setInterval(() => {
+            if (!this.isRunning(cancel)) {
+              clearInterval(done);
+              resolve();
+            }
+          }, 200);
+        });
+      },
+    );
   }
 
   private isRunning(cancel: vscode.CancellationTokenSource): boolean {
@@ -131,7 +158,10 @@ export class Evaluations implements vscode.Disposable {
   private failed(doc: vscode.TextDocument, range: vscode.Range, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     const cancelled = err instanceof ResponseError && err.code === LspErrorCodes.RequestCancelled;
-    this.results.show(doc, range, { where: 'master', outcomes: [{ worker: 'Crew', ok: false, error: { name: '', message, frames: [], stack: message } }] });
+    this.results.show(doc, range, {
+      where: 'master',
+      outcomes: [{ worker: 'Crew', ok: false, error: { name: '', message, frames: [], stack: message } }],
+    });
     if (!cancelled) void vscode.window.showErrorMessage(`Crew: the evaluation failed: ${message}`);
   }
 

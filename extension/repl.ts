@@ -53,7 +53,9 @@ export class Repl implements vscode.Pseudoterminal {
   }
 
   open(): void {
-    this.write('Crew REPL on the master, with `pool` and the API in scope. Try: await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])\r\n');
+    this.write(
+      'Crew REPL on the master, with `pool` and the API in scope. Try: await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])\r\n',
+    );
     this.write('Up/Down: history · Ctrl+C: cancel or clear · Ctrl+D: close\r\n');
     this.prompt();
   }
@@ -68,14 +70,19 @@ export class Repl implements vscode.Pseudoterminal {
     if (data === '\x04' && this.line === '' && !this.busy) return this.closeEmitter.fire();
     if (this.busy) return;
     if (data === '\r') return void this.enter();
-    if (data === '\x7f') return this.edit(this.line.slice(0, Math.max(0, this.cursor - 1)) + this.line.slice(this.cursor), Math.max(0, this.cursor - 1));
+    if (data === '\x7f')
+      return this.edit(
+        this.line.slice(0, Math.max(0, this.cursor - 1)) + this.line.slice(this.cursor),
+        Math.max(0, this.cursor - 1),
+      );
     if (data === '\x1b[A') return this.recall(-1);
     if (data === '\x1b[B') return this.recall(1);
     if (data === '\x1b[D') return this.edit(this.line, Math.max(0, this.cursor - 1));
     if (data === '\x1b[C') return this.edit(this.line, Math.min(this.line.length, this.cursor + 1));
     if (data === '\x1b[H' || data === '\x01') return this.edit(this.line, 0);
     if (data === '\x1b[F' || data === '\x05') return this.edit(this.line, this.line.length);
-    if (data === '\x1b[3~') return this.edit(this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1), this.cursor);
+    if (data === '\x1b[3~')
+      return this.edit(this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1), this.cursor);
     if (data.startsWith('\x1b')) return;
     // Typed or pasted text; a pasted newline ends the line.
     const [first, ...rest] = data.replace(/\r\n?/g, '\n').split('\n');
@@ -162,7 +169,9 @@ export class Repl implements vscode.Pseudoterminal {
     // Print above the line being typed, then put the line back.
     const text = o.text.endsWith('\n') ? o.text.slice(0, -1) : o.text;
     const colour = o.stream === 'stderr' ? '\x1b[33m' : '\x1b[36m';
-    this.write(`\r\x1b[2K${colour}[${o.worker}]\x1b[0m ${text.replace(/\n/g, `\r\n${colour}[${o.worker}]\x1b[0m `)}\r\n`);
+    this.write(
+      `\r\x1b[2K${colour}[${o.worker}]\x1b[0m ${text.replace(/\n/g, `\r\n${colour}[${o.worker}]\x1b[0m `)}\r\n`,
+    );
     if (!this.busy) this.edit(this.line, this.cursor);
   }
 
@@ -178,7 +187,11 @@ export function openRepl(crew: CrewClient, memento: vscode.Memento): vscode.Term
     existing.show();
     return existing;
   }
-  const terminal = vscode.window.createTerminal({ name: 'Crew REPL', pty: new Repl(crew, memento), iconPath: new vscode.ThemeIcon('terminal') });
+  const terminal = vscode.window.createTerminal({
+    name: 'Crew REPL',
+    pty: new Repl(crew, memento),
+    iconPath: new vscode.ThemeIcon('terminal'),
+  });
   terminal.show();
   return terminal;
 }

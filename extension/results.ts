@@ -50,7 +50,9 @@ function clip(text: string): string {
 export function hoverText(result: EvalResult): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   for (const o of result.outcomes) {
-    md.appendMarkdown(`**${o.worker}**${o.ok ? '' : ` — ${o.error.name}${o.error.code ? ` \`${o.error.code}\`` : ''}`}\n`);
+    md.appendMarkdown(
+      `**${o.worker}**${o.ok ? '' : ` — ${o.error.name}${o.error.code ? ` \`${o.error.code}\`` : ''}`}\n`,
+    );
     md.appendCodeblock(o.ok ? o.value : o.error.stack, o.ok ? 'javascript' : 'text');
   }
   return md;
@@ -108,7 +110,11 @@ export class InlineResults implements vscode.Disposable {
       // results below the edit move with their code.
       entries = entries
         .filter((s) => !(c.range.start.line <= s.range.end.line && c.range.end.line >= s.range.start.line))
-        .map((s) => (s.range.start.line > c.range.end.line && delta !== 0 ? { ...s, range: new vscode.Range(s.range.start.translate(delta), s.range.end.translate(delta)) } : s));
+        .map((s) =>
+          s.range.start.line > c.range.end.line && delta !== 0
+            ? { ...s, range: new vscode.Range(s.range.start.translate(delta), s.range.end.translate(delta)) }
+            : s,
+        );
     }
     forDoc.clear();
     for (const s of entries) forDoc.set(s.range.end.line, s);
@@ -117,7 +123,11 @@ export class InlineResults implements vscode.Disposable {
 
   private renderAll(): void {
     for (const editor of vscode.window.visibleTextEditors) this.render(editor.document.uri.toString());
-    void vscode.commands.executeCommand('setContext', ContextKeys.HasInlineResults, [...this.shown.values()].some((m) => m.size > 0));
+    void vscode.commands.executeCommand(
+      'setContext',
+      ContextKeys.HasInlineResults,
+      [...this.shown.values()].some((m) => m.size > 0),
+    );
   }
 
   private render(key: string): void {
@@ -125,10 +135,28 @@ export class InlineResults implements vscode.Disposable {
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document.uri.toString() !== key) continue;
       const end = (s: Shown) => new vscode.Range(s.range.start, editor.document.lineAt(s.range.end.line).range.end);
-      editor.setDecorations(this.okType, forDoc.filter((s) => s.ok).map((s) => ({ range: end(s), hoverMessage: s.hover, renderOptions: { after: { contentText: s.ok } } })));
-      editor.setDecorations(this.errorType, forDoc.filter((s) => s.error).map((s) => ({ range: end(s), hoverMessage: s.ok ? undefined : s.hover, renderOptions: { after: { contentText: s.error } } })));
+      editor.setDecorations(
+        this.okType,
+        forDoc
+          .filter((s) => s.ok)
+          .map((s) => ({ range: end(s), hoverMessage: s.hover, renderOptions: { after: { contentText: s.ok } } })),
+      );
+      editor.setDecorations(
+        this.errorType,
+        forDoc
+          .filter((s) => s.error)
+          .map((s) => ({
+            range: end(s),
+            hoverMessage: s.ok ? undefined : s.hover,
+            renderOptions: { after: { contentText: s.error } },
+          })),
+      );
     }
-    void vscode.commands.executeCommand('setContext', ContextKeys.HasInlineResults, [...this.shown.values()].some((m) => m.size > 0));
+    void vscode.commands.executeCommand(
+      'setContext',
+      ContextKeys.HasInlineResults,
+      [...this.shown.values()].some((m) => m.size > 0),
+    );
   }
 
   dispose(): void {

@@ -4,11 +4,30 @@ import type { WorkersState } from '../protocol/messages/lsp-messages';
 import type { ClientState } from './client';
 import { Commands } from './commands';
 
-export function statusText(state: ClientState, workers: WorkersState, where: string): { text: string; tooltip: string; command: string } {
+export function statusText(
+  state: ClientState,
+  workers: WorkersState,
+  where: string,
+): { text: string; tooltip: string; command: string } {
   const at = where === 'local' ? '' : ` @ ${where}`;
-  if (state === 'stopped') return { text: '$(circle-slash) Crew', tooltip: 'Crew: no master is running. Click to start one with local workers.', command: Commands.StartMaster };
-  if (state === 'starting') return { text: `$(sync~spin) Crew${at}: starting…`, tooltip: 'Crew: starting the master and its workers', command: Commands.ShowWorkers };
-  if (!workers.started) return { text: `$(server) Crew${at}: master only`, tooltip: 'Crew: the master runs with no pool; forms evaluate on the master.', command: Commands.ShowWorkers };
+  if (state === 'stopped')
+    return {
+      text: '$(circle-slash) Crew',
+      tooltip: 'Crew: no master is running. Click to start one with local workers.',
+      command: Commands.StartMaster,
+    };
+  if (state === 'starting')
+    return {
+      text: `$(sync~spin) Crew${at}: starting…`,
+      tooltip: 'Crew: starting the master and its workers',
+      command: Commands.ShowWorkers,
+    };
+  if (!workers.started)
+    return {
+      text: `$(server) Crew${at}: master only`,
+      tooltip: 'Crew: the master runs with no pool; forms evaluate on the master.',
+      command: Commands.ShowWorkers,
+    };
   const ready = workers.workers.filter((w) => w.state === 'ready').length;
   const busy = workers.workers.filter((w) => w.inFlight > 0).length;
   const joining = workers.workers.length - ready;

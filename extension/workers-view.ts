@@ -2,7 +2,10 @@
 import * as vscode from 'vscode';
 import type { WorkerView, WorkersState } from '../protocol/messages/lsp-messages';
 
-type Node = { kind: 'worker'; worker: WorkerView } | { kind: 'detail'; label: string; value: string } | { kind: 'master'; state: WorkersState; where: string };
+type Node =
+  | { kind: 'worker'; worker: WorkerView }
+  | { kind: 'detail'; label: string; value: string }
+  | { kind: 'master'; state: WorkersState; where: string };
 
 function icon(w: WorkerView): vscode.ThemeIcon {
   if (w.state === 'replaying') return new vscode.ThemeIcon('sync~spin');
@@ -25,7 +28,10 @@ export class WorkersView implements vscode.TreeDataProvider<Node> {
   getChildren(node?: Node): Node[] {
     if (!node) {
       if (!this.state.started) return [];
-      return [{ kind: 'master', state: this.state, where: this.where }, ...this.state.workers.map((worker): Node => ({ kind: 'worker', worker }))];
+      return [
+        { kind: 'master', state: this.state, where: this.where },
+        ...this.state.workers.map((worker): Node => ({ kind: 'worker', worker })),
+      ];
     }
     if (node.kind !== 'worker') return [];
     const w = node.worker;
@@ -55,7 +61,9 @@ export class WorkersView implements vscode.TreeDataProvider<Node> {
     const item = new vscode.TreeItem(`${w.id}  ${w.name}`, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `worker:${w.id}`;
     item.description = `${w.host} · ${w.inFlight > 0 ? 'busy' : w.state} · ${w.tasksDone} done`;
-    item.tooltip = new vscode.MarkdownString(`**${w.id}** ${w.name}\n\n- host: ${w.host} (${w.address})\n- pid: ${w.pid}\n- state: ${w.state}\n- in flight: ${w.inFlight}\n- current task: ${w.currentTask ?? 'none'}\n- tasks done: ${w.tasksDone}`);
+    item.tooltip = new vscode.MarkdownString(
+      `**${w.id}** ${w.name}\n\n- host: ${w.host} (${w.address})\n- pid: ${w.pid}\n- state: ${w.state}\n- in flight: ${w.inFlight}\n- current task: ${w.currentTask ?? 'none'}\n- tasks done: ${w.tasksDone}`,
+    );
     item.iconPath = icon(w);
     item.contextValue = 'crewWorker';
     return item;

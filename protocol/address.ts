@@ -6,7 +6,8 @@ import { crewError, ErrorCodes } from './errors';
 export function parseHostPort(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) throw crewError(ErrorCodes.BadArgument, `"${text}" is not host:port (e.g. 127.0.0.1:4005)`);
+  if (!m || port < 1 || port > 65535)
+    throw crewError(ErrorCodes.BadArgument, `"${text}" is not host:port (e.g. 127.0.0.1:4005)`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 

@@ -5,8 +5,22 @@
 import { appendFileSync } from 'node:fs';
 
 export type AuditEvent =
-  | 'listen' | 'connect' | 'disconnect' | 'refused' | 'state' | 'replay' | 'sent' | 'received'
-  | 'call' | 'bad-frame' | 'eval-thread' | 'requeue' | 'task-bad' | 'shutdown' | 'error' | 'local';
+  | 'listen'
+  | 'connect'
+  | 'disconnect'
+  | 'refused'
+  | 'state'
+  | 'replay'
+  | 'sent'
+  | 'received'
+  | 'call'
+  | 'bad-frame'
+  | 'eval-thread'
+  | 'requeue'
+  | 'task-bad'
+  | 'shutdown'
+  | 'error'
+  | 'local';
 
 /** Events about single frames of tasks; written only when `tasks` is on. */
 const TASK_EVENTS = new Set<AuditEvent>(['sent', 'received']);
@@ -22,7 +36,10 @@ export class Audit {
   private readonly write: (line: string) => void;
   private readonly tasks: boolean;
 
-  constructor(readonly who: string, opts: AuditOptions = {}) {
+  constructor(
+    readonly who: string,
+    opts: AuditOptions = {},
+  ) {
     const to = opts.to ?? 'stderr';
     if (typeof to === 'function') this.write = to;
     else if (to === 'none') this.write = () => {};

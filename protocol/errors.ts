@@ -127,6 +127,9 @@ export class RemoteError extends CrewError {
 export function formatRemoteStack(headline: string, frames: StackFrame[], includeInternal = false): string {
   const lines = frames
     .filter((f) => includeInternal || !f.internal)
-    .map((f) => `    at ${f.functionName ? `${f.functionName} (${f.file}:${f.line}:${f.column})` : `${f.file}:${f.line}:${f.column}`}`);
+    .map(
+      (f) =>
+        `    at ${f.functionName ? `${f.functionName} (${f.file}:${f.line}:${f.column})` : `${f.file}:${f.line}:${f.column}`}`,
+    );
   return [headline, ...lines].join('\n');
 }

@@ -57,6 +57,7 @@ function readSecretFile(file: string): Buffer {
 }
 
 function checked(secret: Buffer, source: string): Buffer {
-  if (secret.length < 16) throw crewError(ErrorCodes.Secret, `the secret from ${source} is ${secret.length} bytes; use at least 16`);
+  if (secret.length < 16)
+    throw crewError(ErrorCodes.Secret, `the secret from ${source} is ${secret.length} bytes; use at least 16`);
   return secret;
 }

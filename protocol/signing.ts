@@ -115,17 +115,36 @@ export class SignatureChecker {
   check(msg: { forms: FormDef[]; tasks: TaskMsg[]; resultGroup?: number; sig?: TaskSignature }): CrewError | undefined {
     const sig = msg.sig;
     if (!sig) {
-      return this.offer.required ? crewError(ErrorCodes.Unsigned, 'unsigned code refused: this worker runs only signed requests (--require-signed)') : undefined;
+      return this.offer.required
+        ? crewError(
+            ErrorCodes.Unsigned,
+            'unsigned code refused: this worker runs only signed requests (--require-signed)',
+          )
+        : undefined;
     }
-    if (!Number.isSafeInteger(sig.seq) || sig.seq < 1 || typeof sig.mac !== 'string' || !/^[0-9a-f]{64}$/.test(sig.mac)) {
+    if (
+      !Number.isSafeInteger(sig.seq) ||
+      sig.seq < 1 ||
+      typeof sig.mac !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(sig.mac)
+    ) {
       return crewError(ErrorCodes.BadSignature, 'refused: the request signature is malformed');
     }
-    const want = Buffer.from(macOf(this.key, this.offer.nonce, sig.seq, tasksDigest(msg.forms, msg.tasks, msg.resultGroup)), 'hex');
+    const want = Buffer.from(
+      macOf(this.key, this.offer.nonce, sig.seq, tasksDigest(msg.forms, msg.tasks, msg.resultGroup)),
+      'hex',
+    );
     if (!timingSafeEqual(want, Buffer.from(sig.mac, 'hex'))) {
-      return crewError(ErrorCodes.BadSignature, 'refused: the request signature does not match its code (wrong secret, or the frame was altered on the way)');
+      return crewError(
+        ErrorCodes.BadSignature,
+        'refused: the request signature does not match its code (wrong secret, or the frame was altered on the way)',
+      );
     }
     if (sig.seq <= this.lastSeq) {
-      return crewError(ErrorCodes.Replayed, `refused: request ${sig.seq} was already seen on this connection (a replayed frame)`);
+      return crewError(
+        ErrorCodes.Replayed,
+        `refused: request ${sig.seq} was already seen on this connection (a replayed frame)`,
+      );
     }
     this.lastSeq = sig.seq;
     return undefined;
@@ -134,10 +153,21 @@ export class SignatureChecker {
 
 /** Checks the shape of a signature received on the wire. */
 export function isTaskSignature(x: unknown): x is TaskSignature {
-  return typeof x === 'object' && x !== null && typeof (x as TaskSignature).seq === 'number' && typeof (x as TaskSignature).mac === 'string';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as TaskSignature).seq === 'number' &&
+    typeof (x as TaskSignature).mac === 'string'
+  );
 }
 
 /** Checks the shape of a signing offer received on the wire. */
 export function isSigningOffer(x: unknown): x is SigningOffer {
-  return typeof x === 'object' && x !== null && typeof (x as SigningOffer).nonce === 'string' && /^[0-9a-f]{16,128}$/.test((x as SigningOffer).nonce) && typeof (x as SigningOffer).required === 'boolean';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as SigningOffer).nonce === 'string' &&
+    /^[0-9a-f]{16,128}$/.test((x as SigningOffer).nonce) &&
+    typeof (x as SigningOffer).required === 'boolean'
+  );
 }

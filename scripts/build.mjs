@@ -20,7 +20,12 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: { index: 'server/index.ts' }, outdir: 'dist' }),
-  build({ ...common, entryPoints: { cli: 'server/cli/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  build({
+    ...common,
+    entryPoints: { cli: 'server/cli/cli.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
   build({ ...common, entryPoints: { 'eval-thread': 'worker/eval-thread/eval-thread.ts' }, outdir: 'dist' }),
   // Local worker processes start from this lighter entry (see server/launch/local-workers.ts). It
   // carries its own copy of ws: finding a package through node_modules costs a starting
@@ -39,5 +44,9 @@ await Promise.all([
 chmodSync(join(root, 'dist/cli.js'), 0o755);
 
 if (!process.argv.includes('--no-types')) {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--emitDeclarationOnly'], { stdio: 'inherit', cwd: root });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--emitDeclarationOnly'],
+    { stdio: 'inherit', cwd: root },
+  );
 }

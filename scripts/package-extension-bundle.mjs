@@ -34,7 +34,16 @@ export async function buildExtension(root = defaultRoot) {
   if (!existsSync(join(root, 'extension/extension.ts'))) return;
   const out = join(root, 'extension', 'dist');
   mkdirSync(out, { recursive: true });
-  const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning', outdir: out };
+  const common = {
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    outdir: out,
+  };
   // ws loads these native add-ons only if they are installed.
   const optional = ['bufferutil', 'utf-8-validate'];
   await Promise.all([

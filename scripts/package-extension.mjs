@@ -17,9 +17,24 @@ const out = join(root, `${manifest.name}-${manifest.version}-${target}.vsix`);
 await buildExtension(root);
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(join(stage, 'dist'), { recursive: true });
-for (const f of ['package.json', 'README.md', 'LICENSE', 'media']) cpSync(join(ext, f), join(stage, f), { recursive: true });
-for (const f of ['extension.js', 'cli.js', 'eval-thread.js', process.platform === 'win32' ? 'esbuild.exe' : 'esbuild']) cpSync(join(ext, 'dist', f), join(stage, 'dist', f));
+for (const f of ['package.json', 'README.md', 'LICENSE', 'media'])
+  cpSync(join(ext, f), join(stage, f), { recursive: true });
+for (const f of ['extension.js', 'cli.js', 'eval-thread.js', process.platform === 'win32' ? 'esbuild.exe' : 'esbuild'])
+  cpSync(join(ext, 'dist', f), join(stage, 'dist', f));
 
 // Everything the extension needs is bundled; vsce is told not to look for node_modules.
-execFileSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--target', target, '--out', out], { cwd: stage, stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    join(root, 'node_modules', '@vscode', 'vsce', 'vsce'),
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--target',
+    target,
+    '--out',
+    out,
+  ],
+  { cwd: stage, stdio: 'inherit' },
+);
 process.stdout.write(`${out}\n`);

@@ -37,14 +37,22 @@ for (const f of files) {
   if (!ok) failed++;
   outcome[f] = { ok, skip, seconds: (Date.now() - start) / 1000 };
   process.stderr.write(`${ok ? (skip ? 'skipped' : 'ok') : 'FAILED'} (${outcome[f].seconds.toFixed(1)} s)\n`);
-  if (!ok) process.stderr.write(r.stdout.split('\n').filter((l) => /not ok|error|expected|actual|Error/.test(l)).slice(0, 30).join('\n') + '\n');
+  if (!ok)
+    process.stderr.write(
+      r.stdout
+        .split('\n')
+        .filter((l) => /not ok|error|expected|actual|Error/.test(l))
+        .slice(0, 30)
+        .join('\n') + '\n',
+    );
 }
 
 const measured = new Map();
-if (existsSync(out)) for (const line of readFileSync(out, 'utf8').split('\n').filter(Boolean)) {
-  const row = JSON.parse(line);
-  measured.set(row.row, row);
-}
+if (existsSync(out))
+  for (const line of readFileSync(out, 'utf8').split('\n').filter(Boolean)) {
+    const row = JSON.parse(line);
+    measured.set(row.row, row);
+  }
 
 const ms = (v) => (v === undefined || v === null ? '–' : v < 1000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
 const lines = [
@@ -54,7 +62,9 @@ const lines = [
 for (const row of ROWS) {
   const file = `${row.file}.test.mjs`;
   if (row.manual) {
-    lines.push(`| ${row.fault} | ${row.how} | ${row.manual.lost} | ${row.manual.duplicated} | – | – | ${row.manual.result} |`);
+    lines.push(
+      `| ${row.fault} | ${row.how} | ${row.manual.lost} | ${row.manual.duplicated} | – | – | ${row.manual.result} |`,
+    );
     continue;
   }
   const o = outcome[file];
@@ -65,7 +75,9 @@ for (const row of ROWS) {
   else if (o.ok && m) result = `pass${m.note ? `: ${m.note}` : ''}`;
   else result = '**FAIL**';
   const cell = (v) => (m && v !== undefined ? v : '–');
-  lines.push(`| ${row.fault} | ${row.how} | ${cell(m?.lost)} | ${cell(m?.duplicated)} | ${ms(m?.detectionMs)} | ${ms(m?.recoveryMs)} | ${result} |`);
+  lines.push(
+    `| ${row.fault} | ${row.how} | ${cell(m?.lost)} | ${cell(m?.duplicated)} | ${ms(m?.detectionMs)} | ${ms(m?.recoveryMs)} | ${result} |`,
+  );
 }
 const table = lines.join('\n');
 process.stdout.write(table + '\n');

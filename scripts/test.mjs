@@ -7,8 +7,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 function walk(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.test.mjs') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.test.mjs') ? [join(dir, e.name)] : [],
+  );
 }
-const files = walk(join(root, 'test')).map((f) => relative(root, f)).sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...process.argv.slice(2), ...files], { stdio: 'inherit', cwd: root });
+const files = walk(join(root, 'test'))
+  .map((f) => relative(root, f))
+  .sort();
+const r = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=1', '--test-timeout=300000', ...process.argv.slice(2), ...files],
+  { stdio: 'inherit', cwd: root },
+);
 process.exit(r.status ?? 1);

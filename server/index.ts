@@ -8,7 +8,14 @@
  * await disconnectWorkers(pool);
  * ```
  */
-export { addWorkers, connectWorkers, disconnectWorkers, startMaster, type ConnectOptions, type MasterOptions } from './pool/connect';
+export {
+  addWorkers,
+  connectWorkers,
+  disconnectWorkers,
+  startMaster,
+  type ConnectOptions,
+  type MasterOptions,
+} from './pool/connect';
 export {
   evalFormAllWorkers,
   evalFormRepeatedly,
@@ -24,7 +31,14 @@ export {
   type StateUpdate,
   type TaskOptions,
 } from './api/swank-crew';
-export { asCompleted, inCompletionOrder, parallel, runTask, type RunTaskOptions, type TaskResult } from './api/more-dispatch';
+export {
+  asCompleted,
+  inCompletionOrder,
+  parallel,
+  runTask,
+  type RunTaskOptions,
+  type TaskResult,
+} from './api/more-dispatch';
 export {
   agentStats,
   exitAgent,

@@ -16,7 +16,15 @@ export const SECRET = 'crew-test-secret-0123456789abcdef';
 export async function loadSource(entry) {
   const out = join(root, '.cache', 'test-unit', `${entry.replace(/\W/g, '_')}-${process.pid}.cjs`);
   mkdirSync(dirname(out), { recursive: true });
-  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: out,
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return createRequire(import.meta.url)(out);
 }
 
@@ -40,13 +48,26 @@ export function tempDir() {
 
 /** Starts `crew` with args; resolves once `readyPattern` appears on stdout. */
 export function startCrew(args, { env = {}, readyPattern } = {}) {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, CREW_SECRET: SECRET, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, CREW_SECRET: SECRET, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const out = { child, get stdout() { return stdout; }, get stderr() { return stderr; } };
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const out = {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   out.exited = exited;
   if (!readyPattern) return Promise.resolve(out);
   return new Promise((resolve, reject) => {

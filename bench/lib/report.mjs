@@ -3,18 +3,76 @@ import { summarize } from './runner.mjs';
 
 /** Table rows: which metric each system reports for a workload. */
 export const ROWS = [
-  { label: 'tiny map (x => x + 1), per element', unit: 'tasks/s', better: 'higher', crew: 'map_per_element', peer: 'map_per_element', floor: 'pipelined_msgs_s', floorNote: 'msgs/s pipelined' },
-  { label: 'tiny map, grouped 1,000 per task', unit: 'tasks/s', better: 'higher', crew: 'map_grouped', peer: 'map_grouped' },
+  {
+    label: 'tiny map (x => x + 1), per element',
+    unit: 'tasks/s',
+    better: 'higher',
+    crew: 'map_per_element',
+    peer: 'map_per_element',
+    floor: 'pipelined_msgs_s',
+    floorNote: 'msgs/s pipelined',
+  },
+  {
+    label: 'tiny map, grouped 1,000 per task',
+    unit: 'tasks/s',
+    better: 'higher',
+    crew: 'map_grouped',
+    peer: 'map_grouped',
+  },
   { label: 'map of per-element string forms', unit: 'tasks/s', better: 'higher', crew: 'map_string_forms' },
-  { label: 'one call, p50', unit: 'ms', better: 'lower', crew: 'call_p50_ms', peer: 'call_p50_ms', floor: 'echo_p50_ms', floorNote: 'echo' },
-  { label: 'one call, p99', unit: 'ms', better: 'lower', crew: 'call_p99_ms', peer: 'call_p99_ms', floor: 'echo_p99_ms', floorNote: 'echo' },
+  {
+    label: 'one call, p50',
+    unit: 'ms',
+    better: 'lower',
+    crew: 'call_p50_ms',
+    peer: 'call_p50_ms',
+    floor: 'echo_p50_ms',
+    floorNote: 'echo',
+  },
+  {
+    label: 'one call, p99',
+    unit: 'ms',
+    better: 'lower',
+    crew: 'call_p99_ms',
+    peer: 'call_p99_ms',
+    floor: 'echo_p99_ms',
+    floorNote: 'echo',
+  },
   { label: 'one call of a string form, p50', unit: 'ms', better: 'lower', crew: 'call_string_p50_ms' },
   { label: 'evalFormAllWorkers, p50', unit: 'ms', better: 'lower', crew: 'call_all_p50_ms' },
   { label: 'evalFormAllWorkers, p99', unit: 'ms', better: 'lower', crew: 'call_all_p99_ms' },
-  { label: 'ready with 2 workers', unit: 's', better: 'lower', crew: 'startup_eval_s', peer: 'startup_s', floor: 'startup_s', floorNote: '2 bare processes dial in' },
-  { label: 'CPU-bound, 8 × 200 ms: efficiency', unit: 'of ideal', better: 'higher', crew: 'cpu_efficiency', peer: 'cpu_efficiency' },
-  { label: 'uneven map, 200 tasks, 5 slow: time', unit: '× ideal', better: 'lower', crew: 'uneven_vs_ideal', peer: 'uneven_vs_ideal' },
-  { label: '64 MiB Float64Array out and back', unit: 'MiB/s', better: 'higher', crew: 'large_mib_s', peer: 'large_mib_s', floor: 'large_mib_s', floorNote: 'echo' },
+  {
+    label: 'ready with 2 workers',
+    unit: 's',
+    better: 'lower',
+    crew: 'startup_eval_s',
+    peer: 'startup_s',
+    floor: 'startup_s',
+    floorNote: '2 bare processes dial in',
+  },
+  {
+    label: 'CPU-bound, 8 × 200 ms: efficiency',
+    unit: 'of ideal',
+    better: 'higher',
+    crew: 'cpu_efficiency',
+    peer: 'cpu_efficiency',
+  },
+  {
+    label: 'uneven map, 200 tasks, 5 slow: time',
+    unit: '× ideal',
+    better: 'lower',
+    crew: 'uneven_vs_ideal',
+    peer: 'uneven_vs_ideal',
+  },
+  {
+    label: '64 MiB Float64Array out and back',
+    unit: 'MiB/s',
+    better: 'higher',
+    crew: 'large_mib_s',
+    peer: 'large_mib_s',
+    floor: 'large_mib_s',
+    floorNote: 'echo',
+  },
   { label: 'master memory per task in flight (map)', unit: 'bytes', better: 'lower', crew: 'bytes_per_task' },
   { label: 'tasks a map holds at once, 2 workers', unit: 'tasks', better: 'lower', crew: 'map_tasks_held' },
   { label: 'master memory per pending evalOn call', unit: 'bytes', better: 'lower', crew: 'bytes_per_call' },
@@ -64,20 +122,43 @@ export function goals(samples) {
   const ratio = (a, b) => (a !== undefined && b !== undefined ? a / b : undefined);
   const list = [
     ['tiny map per element >= 100,000 tasks/s', crew('map_per_element'), (x) => x >= 100_000],
-    ['tiny map per element >= 100 x ipyparallel', ratio(crew('map_per_element'), m('ipyparallel', 'map_per_element')), (x) => x >= 100],
-    ['tiny map per element >= 100 x Dask', ratio(crew('map_per_element'), m('dask', 'map_per_element')), (x) => x >= 100],
-    ['tiny map per element about 2 x piscina', ratio(crew('map_per_element'), m('piscina', 'map_per_element')), (x) => x >= 2],
+    [
+      'tiny map per element >= 100 x ipyparallel',
+      ratio(crew('map_per_element'), m('ipyparallel', 'map_per_element')),
+      (x) => x >= 100,
+    ],
+    [
+      'tiny map per element >= 100 x Dask',
+      ratio(crew('map_per_element'), m('dask', 'map_per_element')),
+      (x) => x >= 100,
+    ],
+    [
+      'tiny map per element about 2 x piscina',
+      ratio(crew('map_per_element'), m('piscina', 'map_per_element')),
+      (x) => x >= 2,
+    ],
     ['one call p50 <= 0.05 ms', crew('call_p50_ms'), (x) => x <= 0.05],
     ['one call p99 <= 0.5 ms', crew('call_p99_ms'), (x) => x <= 0.5],
-    ['one call p50 <= 5 x ws echo p50 (same run)', ratio(crew('call_p50_ms'), m('floor', 'echo_p50_ms')), (x) => x <= 5],
+    [
+      'one call p50 <= 5 x ws echo p50 (same run)',
+      ratio(crew('call_p50_ms'), m('floor', 'echo_p50_ms')),
+      (x) => x <= 5,
+    ],
     ['evalFormAllWorkers p50 <= 0.05 ms', crew('call_all_p50_ms'), (x) => x <= 0.05],
     ['ready with 2 local workers <= 0.3 s', crew('startup_eval_s'), (x) => x <= 0.3],
     ['CPU-bound efficiency >= 0.97', crew('cpu_efficiency'), (x) => x >= 0.97],
-    ['64 MiB round trip >= 0.5 x ws floor (same run)', ratio(crew('large_mib_s'), m('floor', 'large_mib_s')), (x) => x >= 0.5],
+    [
+      '64 MiB round trip >= 0.5 x ws floor (same run)',
+      ratio(crew('large_mib_s'), m('floor', 'large_mib_s')),
+      (x) => x >= 0.5,
+    ],
     ['uneven map, time / ideal (reported)', crew('uneven_vs_ideal'), (x) => x > 0],
     ['master memory per task in flight, bytes (reported)', crew('bytes_per_task'), (x) => x > 0],
   ];
   const lines = ['| goal | measured | met |', '|---|---|---|'];
-  for (const [label, value, ok] of list) lines.push(`| ${label} | ${value === undefined ? 'not measured' : fmt(value)} | ${value === undefined ? '-' : ok(value) ? 'yes' : '**no**'} |`);
+  for (const [label, value, ok] of list)
+    lines.push(
+      `| ${label} | ${value === undefined ? 'not measured' : fmt(value)} | ${value === undefined ? '-' : ok(value) ? 'yes' : '**no**'} |`,
+    );
   return lines.join('\n');
 }

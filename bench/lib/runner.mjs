@@ -40,7 +40,10 @@ function nodePackage(name) {
  * Each entry: name, label, version, and the command line of one run.
  */
 export function availableSystems(flags) {
-  const node = (script, ...args) => [process.execPath, [...(script === 'crew.mjs' ? ['--expose-gc'] : []), systemsDir + script, ...args, ...flags]];
+  const node = (script, ...args) => [
+    process.execPath,
+    [...(script === 'crew.mjs' ? ['--expose-gc'] : []), systemsDir + script, ...args, ...flags],
+  ];
   const systems = [
     { name: 'crew', label: 'Crew', version: nodePackage('crew') ?? '', cmd: node('crew.mjs') },
     { name: 'floor', label: 'ws floor', version: nodePackage('ws') ?? '', cmd: node('floor.mjs') },
@@ -49,9 +52,18 @@ export function availableSystems(flags) {
     const version = nodePackage(peer);
     if (version) systems.push({ name: peer, label: peer, version, cmd: node('node-peer.mjs', peer) });
   }
-  for (const [name, module, label] of [['ipyparallel', 'ipyparallel', 'ipyparallel'], ['dask', 'distributed', 'Dask']]) {
+  for (const [name, module, label] of [
+    ['ipyparallel', 'ipyparallel', 'ipyparallel'],
+    ['dask', 'distributed', 'Dask'],
+  ]) {
     const found = findPython(module);
-    if (found) systems.push({ name, label, version: found.version, cmd: [found.python, [systemsDir + 'py_peer.py', name, ...flags]] });
+    if (found)
+      systems.push({
+        name,
+        label,
+        version: found.version,
+        cmd: [found.python, [systemsDir + 'py_peer.py', name, ...flags]],
+      });
   }
   return systems;
 }
@@ -100,7 +112,9 @@ export async function runAll(systems, runs, timeoutMs, log) {
       const system = systems[(r + k) % systems.length];
       const t0 = performance.now();
       const result = await runOnce(system, timeoutMs);
-      log(`round ${r + 1}/${runs}: ${system.label} ${result.error ? 'FAILED' : 'done'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      log(
+        `round ${r + 1}/${runs}: ${system.label} ${result.error ? 'FAILED' : 'done'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
       if (result.error) errors.push(result.error);
       else samples.get(system.name).push(result.metrics);
     }
@@ -110,7 +124,10 @@ export async function runAll(systems, runs, timeoutMs, log) {
 
 /** Median, min and max of one metric over a system's runs. */
 export function summarize(runs, key) {
-  const xs = runs.map((m) => m[key]).filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  const xs = runs
+    .map((m) => m[key])
+    .filter((x) => typeof x === 'number' && Number.isFinite(x))
+    .sort((a, b) => a - b);
   if (xs.length === 0) return undefined;
   const mid = xs.length >> 1;
   const median = xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;

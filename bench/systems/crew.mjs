@@ -13,7 +13,11 @@ const metrics = {};
 const t0 = performance.now();
 const pool = await startMaster({ local: 2, audit: { to: 'none' } });
 metrics.startup_s = (performance.now() - t0) / 1000;
-await evalFormAllWorkers(pool, form(() => 1), { replayRequired: false });
+await evalFormAllWorkers(
+  pool,
+  form(() => 1),
+  { replayRequired: false },
+);
 metrics.startup_eval_s = (performance.now() - t0) / 1000;
 
 async function workloads() {
@@ -21,10 +25,18 @@ async function workloads() {
   const expect = (N * (N + 1)) / 2;
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   // Warm the JIT on both ends, as every peer gets a warm-up too.
-  await parallelMap(pool, form((x) => x + 1), list.slice(0, 20_000));
+  await parallelMap(
+    pool,
+    form((x) => x + 1),
+    list.slice(0, 20_000),
+  );
 
   let t = performance.now();
-  const out = await parallelMap(pool, form((x) => x + 1), list);
+  const out = await parallelMap(
+    pool,
+    form((x) => x + 1),
+    list,
+  );
   metrics.map_per_element = N / ((performance.now() - t) / 1000);
   if (out.length !== N || sum(out) !== expect) throw new Error('per-element map gave wrong results');
   if (guard) return;
@@ -32,7 +44,11 @@ async function workloads() {
   const chunks = [];
   for (let i = 0; i < N; i += 1000) chunks.push(list.slice(i, i + 1000));
   t = performance.now();
-  const grouped = await parallelMap(pool, form((c) => c.map((x) => x + 1)), chunks);
+  const grouped = await parallelMap(
+    pool,
+    form((c) => c.map((x) => x + 1)),
+    chunks,
+  );
   metrics.map_grouped = N / ((performance.now() - t) / 1000);
   if (sum(grouped.flat()) !== expect) throw new Error('grouped map gave wrong results');
 
@@ -43,9 +59,25 @@ async function workloads() {
   if (strs[S - 1] !== S) throw new Error('string-form map gave wrong results');
 
   for (const [name, call] of [
-    ['call', () => evalOn(pool, null, form(() => 1))],
+    [
+      'call',
+      () =>
+        evalOn(
+          pool,
+          null,
+          form(() => 1),
+        ),
+    ],
     ['call_string', () => evalOn(pool, null, '1 + 1')],
-    ['call_all', () => evalFormAllWorkers(pool, form(() => 1), { replayRequired: false })],
+    [
+      'call_all',
+      () =>
+        evalFormAllWorkers(
+          pool,
+          form(() => 1),
+          { replayRequired: false },
+        ),
+    ],
   ]) {
     for (let i = 0; i < 200; i++) await call();
     const lat = [];
@@ -70,7 +102,11 @@ async function workloads() {
 
   const costs = unevenCosts();
   t = performance.now();
-  await parallelMap(pool, form(spin), costs.map((c) => Math.round(c * perMs)));
+  await parallelMap(
+    pool,
+    form(spin),
+    costs.map((c) => Math.round(c * perMs)),
+  );
   metrics.uneven_vs_ideal = (performance.now() - t) / idealMs(costs, 2);
 
   const map = await mapMemory();
@@ -83,9 +119,14 @@ async function workloads() {
   const rates = [];
   for (let i = 0; i < 3; i++) {
     const s = performance.now();
-    const back = await evalOn(pool, null, form((a) => a, big));
+    const back = await evalOn(
+      pool,
+      null,
+      form((a) => a, big),
+    );
     const secs = (performance.now() - s) / 1000;
-    if (!(back instanceof Float64Array) || back.length !== big.length || back[12345] !== 12345) throw new Error('large value came back wrong');
+    if (!(back instanceof Float64Array) || back.length !== big.length || back[12345] !== 12345)
+      throw new Error('large value came back wrong');
     rates.push((2 * big.byteLength) / 2 ** 20 / secs);
   }
   rates.sort((a, b) => a - b);
@@ -105,7 +146,9 @@ function sleep(ms) {
 
 /** Keeps both eval threads busy for 1.5 s, so tasks stay in flight while memory is measured. */
 function holdWorkers() {
-  return evalFormAllWorkers(pool, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)', { replayRequired: false });
+  return evalFormAllWorkers(pool, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)', {
+    replayRequired: false,
+  });
 }
 function used() {
   globalThis.gc?.();
@@ -125,7 +168,11 @@ async function mapMemory() {
   const hold = holdWorkers();
   await sleep(100);
   const before = used();
-  const map = parallelMap(pool, form((x) => x), list);
+  const map = parallelMap(
+    pool,
+    form((x) => x),
+    list,
+  );
   await sleep(200);
   const held = pool.scheduler.queued + pool.workers.reduce((n, w) => n + w.inFlight, 0);
   const after = used();
@@ -141,7 +188,14 @@ async function callMemory() {
   await sleep(100);
   const before = used();
   const calls = [];
-  for (let i = 0; i < K; i++) calls.push(evalOn(pool, null, form((x) => x, i)));
+  for (let i = 0; i < K; i++)
+    calls.push(
+      evalOn(
+        pool,
+        null,
+        form((x) => x, i),
+      ),
+    );
   await sleep(100);
   const after = used();
   await hold;

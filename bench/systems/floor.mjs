@@ -26,13 +26,14 @@ if (process.argv[2] === 'echo') {
     const t0 = performance.now();
     const hellos = new Promise((resolve) => {
       let n = 0;
-      const onConnection = (peer) => peer.once('message', () => {
-        peer.close();
-        if (++n === 2) {
-          wss.off('connection', onConnection);
-          resolve();
-        }
-      });
+      const onConnection = (peer) =>
+        peer.once('message', () => {
+          peer.close();
+          if (++n === 2) {
+            wss.off('connection', onConnection);
+            resolve();
+          }
+        });
       wss.on('connection', onConnection);
     });
     // Plain CommonJS, as small as a process that dials with ws can be.

@@ -38,7 +38,11 @@ async function workerpool() {
 
 const metrics = {};
 const t0 = performance.now();
-const pool = await (which === 'piscina' ? piscina() : which === 'workerpool' ? workerpool() : Promise.reject(new Error(`unknown peer ${which}`)));
+const pool = await (which === 'piscina'
+  ? piscina()
+  : which === 'workerpool'
+    ? workerpool()
+    : Promise.reject(new Error(`unknown peer ${which}`)));
 await Promise.all([pool.one(), pool.one()]);
 metrics.startup_s = (performance.now() - t0) / 1000;
 

@@ -6,7 +6,17 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/messages/lsp-debug-messages';
+import {
+  DebugAttach,
+  DebugEvaluate,
+  DebugList,
+  DebugPaused,
+  DebugProperties,
+  DebugRestartRequest,
+  DebugResumed,
+  SetDebugOnError,
+  type SuspensionInfo,
+} from '../../protocol/messages/lsp-debug-messages';
 import type { CrewClient } from '../client';
 import { Commands } from '../commands';
 import { debuggerHtml } from './webview';
@@ -30,7 +40,8 @@ export class DebuggerPanel implements vscode.Disposable {
       client.onNotification(DebugPaused.type, (info) => this.paused(info)),
       client.onNotification(DebugResumed.type, ({ id, how }) => this.resumed(id, how)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('crew.debugOnError') || e.affectsConfiguration('crew.debugGraceMs')) void this.applySetting();
+        if (e.affectsConfiguration('crew.debugOnError') || e.affectsConfiguration('crew.debugGraceMs'))
+          void this.applySetting();
       }),
     );
   }
@@ -38,7 +49,10 @@ export class DebuggerPanel implements vscode.Disposable {
   /** Tells the master whether to suspend at errors, from `crew.debugOnError`, and picks up open suspensions. */
   async applySetting(): Promise<void> {
     const config = vscode.workspace.getConfiguration('crew');
-    await this.client.sendRequest(SetDebugOnError.type, { on: config.get<boolean>('debugOnError', true), graceMs: config.get<number>('debugGraceMs', 30000) });
+    await this.client.sendRequest(SetDebugOnError.type, {
+      on: config.get<boolean>('debugOnError', true),
+      graceMs: config.get<number>('debugGraceMs', 30000),
+    });
     for (const info of await this.client.sendRequest(DebugList.type)) if (!this.entries.has(info.id)) this.paused(info);
   }
 
@@ -47,7 +61,12 @@ export class DebuggerPanel implements vscode.Disposable {
       this.panel.reveal(vscode.ViewColumn.Beside, true);
       return;
     }
-    const panel = vscode.window.createWebviewPanel('crew.debugger', 'Crew Debugger', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+    const panel = vscode.window.createWebviewPanel(
+      'crew.debugger',
+      'Crew Debugger',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, retainContextWhenHidden: true },
+    );
     panel.webview.html = debuggerHtml(panel.webview.cspSource);
     panel.webview.onDidReceiveMessage((m: FromView) => void this.fromView(m));
     panel.onDidDispose(() => {
@@ -61,7 +80,10 @@ export class DebuggerPanel implements vscode.Disposable {
     const short = (file: string) => (file.startsWith('/') ? vscode.workspace.asRelativePath(file) : file);
     const info: SuspensionInfo = {
       ...raw,
-      condition: { ...raw.condition, form: raw.condition.form?.replace(/^(\S+?)(:\d+ )/, (_, file: string, rest: string) => short(file) + rest) },
+      condition: {
+        ...raw.condition,
+        form: raw.condition.form?.replace(/^(\S+?)(:\d+ )/, (_, file: string, rest: string) => short(file) + rest),
+      },
       frames: raw.frames.map((f) => ({ ...f, display: short(f.file) })),
     };
     this.entries.set(info.id, { info });
@@ -88,9 +110,20 @@ export class DebuggerPanel implements vscode.Disposable {
     if (m.type === 'attach') return this.attach(m.worker);
     try {
       let result: unknown;
-      if (m.type === 'properties') result = await this.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
-      else if (m.type === 'evaluate') result = await this.client.sendRequest(DebugEvaluate.type, { suspension: m.id, frame: m.frame, expression: m.expression });
-      else result = await this.client.sendRequest(DebugRestartRequest.type, { suspension: m.id, restart: m.restart as never, frame: m.frame });
+      if (m.type === 'properties')
+        result = await this.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
+      else if (m.type === 'evaluate')
+        result = await this.client.sendRequest(DebugEvaluate.type, {
+          suspension: m.id,
+          frame: m.frame,
+          expression: m.expression,
+        });
+      else
+        result = await this.client.sendRequest(DebugRestartRequest.type, {
+          suspension: m.id,
+          restart: m.restart as never,
+          frame: m.frame,
+        });
       void this.panel?.webview.postMessage({ type: 'reply', reqId: m.reqId, ok: true, result });
     } catch (err) {
       void this.panel?.webview.postMessage({ type: 'reply', reqId: m.reqId, ok: false, error: (err as Error).message });
@@ -113,7 +146,9 @@ export class DebuggerPanel implements vscode.Disposable {
       });
       if (!ok) void vscode.window.showWarningMessage(`Crew: VS Code's debugger did not attach to ${worker}.`);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Crew: cannot attach VS Code's debugger to ${worker}: ${(err as Error).message}`);
+      void vscode.window.showErrorMessage(
+        `Crew: cannot attach VS Code's debugger to ${worker}: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -122,7 +157,10 @@ export class DebuggerPanel implements vscode.Disposable {
     try {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
       const pos = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
-      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+      await vscode.window.showTextDocument(doc, {
+        viewColumn: vscode.ViewColumn.One,
+        selection: new vscode.Range(pos, pos),
+      });
     } catch (err) {
       void vscode.window.showWarningMessage(`Crew: cannot open ${file}:${line}: ${(err as Error).message}`);
     }
@@ -137,7 +175,13 @@ export class DebuggerPanel implements vscode.Disposable {
 /** Wires the Crew Debugger to the extension's language client: on each start it tells the master whether to debug. */
 export function registerDebugger(context: vscode.ExtensionContext, crew: CrewClient): DebuggerPanel {
   const panel = new DebuggerPanel(crew.client);
-  const apply = () => void panel.applySetting().catch((err: Error) => void vscode.window.showWarningMessage(`Crew: the debugger could not be switched on: ${err.message}`));
+  const apply = () =>
+    void panel
+      .applySetting()
+      .catch(
+        (err: Error) =>
+          void vscode.window.showWarningMessage(`Crew: the debugger could not be switched on: ${err.message}`),
+      );
   context.subscriptions.push(
     panel,
     crew.onDidChangeState((state) => {

@@ -7,7 +7,15 @@ import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { crewError, ErrorCodes } from '../errors';
 import { fastDecode, fastEncode, NOT_SIMPLE } from './fast-value';
-import { decodeResults, decodeTasks, encodeResults, encodeTasks, RESULTS_TAG, TASKS_TAG, type TaskSource } from './task-frames';
+import {
+  decodeResults,
+  decodeTasks,
+  encodeResults,
+  encodeTasks,
+  RESULTS_TAG,
+  TASKS_TAG,
+  type TaskSource,
+} from './task-frames';
 import type { FormDef, ResultMsg, TaskMsg } from '../messages/worker-link-messages';
 
 /** Encodes a user value. Throws `CREW_NOT_SERIALIZABLE` naming the type and its path. */
@@ -19,10 +27,14 @@ export function encodeValue(value: unknown, root = 'value'): Uint8Array {
   } catch {
     const culprit = findUnserializable(value, root);
     const where = culprit ? `${culprit.type} at ${culprit.path}` : `${describeType(value)} at ${root}`;
-    throw crewError(ErrorCodes.NotSerializable, `cannot send ${where}: only data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Errors) crosses the wire`, {
-      type: culprit?.type,
-      path: culprit?.path ?? root,
-    });
+    throw crewError(
+      ErrorCodes.NotSerializable,
+      `cannot send ${where}: only data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Errors) crosses the wire`,
+      {
+        type: culprit?.type,
+        path: culprit?.path ?? root,
+      },
+    );
   }
 }
 
@@ -38,7 +50,11 @@ export function encodeArgList(args: readonly unknown[]): Uint8Array {
  * A `tasks` frame straight from the master's task records, in the compact layout; undefined
  * when something in them needs the general encoding.
  */
-export function encodeTaskFrame(forms: FormDef[], tasks: readonly TaskSource[], resultGroup?: number): Buffer | undefined {
+export function encodeTaskFrame(
+  forms: FormDef[],
+  tasks: readonly TaskSource[],
+  resultGroup?: number,
+): Buffer | undefined {
   return encodeTasks(forms, tasks, resultGroup, true);
 }
 
@@ -53,8 +69,19 @@ export function decodeValue(bytes: Uint8Array): unknown {
  * layouts (see frames.ts), everything else with V8.
  */
 export function encodeFrame(message: object): Buffer {
-  const m = message as { t?: unknown; forms?: FormDef[]; tasks?: TaskMsg[]; resultGroup?: number; results?: ResultMsg[] };
-  if (m.t === 'tasks' && Array.isArray(m.forms) && Array.isArray(m.tasks) && Object.keys(m).length === (m.resultGroup === undefined ? 3 : 4)) {
+  const m = message as {
+    t?: unknown;
+    forms?: FormDef[];
+    tasks?: TaskMsg[];
+    resultGroup?: number;
+    results?: ResultMsg[];
+  };
+  if (
+    m.t === 'tasks' &&
+    Array.isArray(m.forms) &&
+    Array.isArray(m.tasks) &&
+    Object.keys(m).length === (m.resultGroup === undefined ? 3 : 4)
+  ) {
     const frame = encodeTasks(m.forms, m.tasks, m.resultGroup);
     if (frame) return frame;
   } else if (m.t === 'results' && Array.isArray(m.results) && Object.keys(m).length === 2) {
@@ -95,7 +122,9 @@ const PACK_FROM = 4;
  * compact layout, which costs a fraction of cloning each task object. Returns the message
  * to post and its transfer list.
  */
-export function forEvalThread<M extends { forms: FormDef[]; tasks: TaskMsg[]; packed?: Uint8Array }>(msg: M): [M, ArrayBuffer[]] {
+export function forEvalThread<M extends { forms: FormDef[]; tasks: TaskMsg[]; packed?: Uint8Array }>(
+  msg: M,
+): [M, ArrayBuffer[]] {
   const moved = movableArgs(msg.forms, msg.tasks);
   if (moved.length > 0 || msg.tasks.length < PACK_FROM) return [msg, moved];
   const packed = encodeTasks([], msg.tasks);
@@ -151,11 +180,15 @@ function findUnserializable(value: unknown, root: string): { type: string; path:
       return undefined;
     }
     for (const key of Object.keys(v)) {
-      const hit = visit((v as Record<string, unknown>)[key], Array.isArray(v) ? `${path}[${key}]` : `${path}${propertyPath(key)}`);
+      const hit = visit(
+        (v as Record<string, unknown>)[key],
+        Array.isArray(v) ? `${path}[${key}]` : `${path}${propertyPath(key)}`,
+      );
       if (hit) {
         // A class instance (a socket, a stream) is a better culprit than its private internals.
         const ctor = (v as object).constructor;
-        if (!plainConstructors.has((ctor as { name?: string } | undefined)?.name) && !isSerializable(v)) return { type: describeType(v), path };
+        if (!plainConstructors.has((ctor as { name?: string } | undefined)?.name) && !isSerializable(v))
+          return { type: describeType(v), path };
         return hit;
       }
     }

@@ -25,8 +25,18 @@ const TAG_HOST_OBJECT = 0x5c; // '\\': Node writes typed arrays as host objects
 const TAG_PADDING = 0x00;
 /** Node's numbering of ArrayBufferView types in its serializer (lib/v8.js). */
 const VIEW_INDEX: Record<string, number> = {
-  Int8Array: 0, Uint8Array: 1, Uint8ClampedArray: 2, Int16Array: 3, Uint16Array: 4, Int32Array: 5,
-  Uint32Array: 6, Float32Array: 7, Float64Array: 8, DataView: 9, BigInt64Array: 11, BigUint64Array: 12,
+  Int8Array: 0,
+  Uint8Array: 1,
+  Uint8ClampedArray: 2,
+  Int16Array: 3,
+  Uint16Array: 4,
+  Int32Array: 5,
+  Uint32Array: 6,
+  Float32Array: 7,
+  Float64Array: 8,
+  DataView: 9,
+  BigInt64Array: 11,
+  BigUint64Array: 12,
 };
 const BUFFER_INDEX = 10;
 /** Views at least this large are worth the exact-size, aligned path. */
@@ -159,11 +169,17 @@ function writeView(v: ArrayBufferView): boolean {
   return true;
 }
 
-const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!;
+const typedArrayTag = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype),
+  Symbol.toStringTag,
+)!.get!;
 
 /** The type name of a view from any realm (a vm context's Float64Array included). */
 function viewType(v: ArrayBufferView): string {
-  return (typedArrayTag.call(v) as string | undefined) ?? (Object.prototype.toString.call(v) === '[object DataView]' ? 'DataView' : '');
+  return (
+    (typedArrayTag.call(v) as string | undefined) ??
+    (Object.prototype.toString.call(v) === '[object DataView]' ? 'DataView' : '')
+  );
 }
 
 /** One exact-size buffer of the header bytes with each large view's bytes in place. */

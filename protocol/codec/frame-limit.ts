@@ -30,7 +30,12 @@ export function fitResultsFrame(frame: Uint8Array, maxBytes: number): Uint8Array
             id: r.id,
             ok: false,
             ms: r.ms,
-            error: { name: 'CrewError', code: ErrorCodes.LimitExceeded, message: `the result of task ${r.id} is ${size} bytes encoded, over the frame limit of ${maxBytes} bytes (maxFrameBytes)`, frames: [] },
+            error: {
+              name: 'CrewError',
+              code: ErrorCodes.LimitExceeded,
+              message: `the result of task ${r.id} is ${size} bytes encoded, over the frame limit of ${maxBytes} bytes (maxFrameBytes)`,
+              frames: [],
+            },
           }
         : r;
     const fittedSize = fitted === r ? size : 512;

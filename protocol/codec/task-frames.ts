@@ -84,12 +84,19 @@ const formOf = (t: TaskMsg | TaskSource): number => ('def' in t ? t.def.id : t.f
  * `tasks` are messages (each checked for unknown fields) or, with `sources`, the master's
  * own task records, whose other fields stay on the master.
  */
-export function encodeTasks(forms: FormDef[], tasks: readonly (TaskMsg | TaskSource)[], resultGroup?: number, sources = false): Buffer | undefined {
-  if (resultGroup !== undefined && !(Number.isInteger(resultGroup) && resultGroup >= 1 && resultGroup <= 0xffffffff)) return undefined;
+export function encodeTasks(
+  forms: FormDef[],
+  tasks: readonly (TaskMsg | TaskSource)[],
+  resultGroup?: number,
+  sources = false,
+): Buffer | undefined {
+  if (resultGroup !== undefined && !(Number.isInteger(resultGroup) && resultGroup >= 1 && resultGroup <= 0xffffffff))
+    return undefined;
   const formBytes = forms.length > 0 ? serialize(forms) : undefined;
   let size = HEADER + (formBytes?.length ?? 0);
   for (const t of tasks) {
-    if (typeof t.id !== 'number' || typeof formOf(t) !== 'number' || (!sources && !onlyKeys(t, TASK_KEYS))) return undefined;
+    if (typeof t.id !== 'number' || typeof formOf(t) !== 'number' || (!sources && !onlyKeys(t, TASK_KEYS)))
+      return undefined;
     if (t.args !== undefined && !(t.args instanceof Uint8Array)) return undefined;
     if (t.timeoutMs !== undefined && typeof t.timeoutMs !== 'number') return undefined;
     if (t.setup !== undefined && typeof t.setup !== 'boolean') return undefined;
@@ -97,7 +104,8 @@ export function encodeTasks(forms: FormDef[], tasks: readonly (TaskMsg | TaskSou
     if (t.args) size = payloadAt(size, t.args.length) + t.args.length;
   }
   // One task with a large argument: write everything before it, then frame around it.
-  const large = tasks.length === 1 && tasks[0].args && tasks[0].args.length >= HEADROOM_FROM ? tasks[0].args : undefined;
+  const large =
+    tasks.length === 1 && tasks[0].args && tasks[0].args.length >= HEADROOM_FROM ? tasks[0].args : undefined;
   const out = Buffer.allocUnsafeSlow(large ? size - large.length : size);
   out[0] = TASKS_TAG;
   out.writeUInt32LE(tasks.length, 1);
@@ -132,7 +140,8 @@ export function decodeTasks(buf: Buffer): { t: 'tasks'; forms: FormDef[]; tasks:
   const count = buf.readUInt32LE(1);
   const formLength = buf.readUInt32LE(5);
   const resultGroup = buf.readUInt32LE(9);
-  if (HEADER + formLength + count * TASK_RECORD > buf.length) throw new Error(`tasks frame of ${buf.length} bytes cannot hold ${count} tasks`);
+  if (HEADER + formLength + count * TASK_RECORD > buf.length)
+    throw new Error(`tasks frame of ${buf.length} bytes cannot hold ${count} tasks`);
   let p = HEADER;
   const forms = formLength > 0 ? (deserialize(buf.subarray(p, p + formLength)) as FormDef[]) : [];
   if (!Array.isArray(forms)) throw new Error('the forms of a tasks frame are not a list');
@@ -206,7 +215,8 @@ export function encodeResults(results: ResultMsg[]): Buffer | undefined {
 export function decodeResults(buf: Buffer): { t: 'results'; results: ResultMsg[] } {
   if (buf.length < HEADER) throw new Error('results frame shorter than its header');
   const count = buf.readUInt32LE(1);
-  if (HEADER + count * RESULT_RECORD > buf.length) throw new Error(`results frame of ${buf.length} bytes cannot hold ${count} results`);
+  if (HEADER + count * RESULT_RECORD > buf.length)
+    throw new Error(`results frame of ${buf.length} bytes cannot hold ${count} results`);
   const results = new Array<ResultMsg>(count);
   let p = HEADER;
   for (let i = 0; i < count; i++) {
@@ -219,7 +229,9 @@ export function decodeResults(buf: Buffer): { t: 'results'; results: ResultMsg[]
     if (p + n > buf.length) throw new Error(`result ${i} runs past the end of the frame`);
     const payload = buf.subarray(p, p + n);
     p += n;
-    results[i] = ok ? { id, ok, value: payload, ms } : { id, ok, error: deserialize(payload) as Extract<ResultMsg, { ok: false }>['error'], ms };
+    results[i] = ok
+      ? { id, ok, value: payload, ms }
+      : { id, ok, error: deserialize(payload) as Extract<ResultMsg, { ok: false }>['error'], ms };
   }
   if (p !== buf.length) throw new Error(`results frame has ${buf.length - p} bytes after its last result`);
   return { t: 'results', results };

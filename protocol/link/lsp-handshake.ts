@@ -19,7 +19,9 @@ type AuthMsg =
 const MAX_LINE = 4096;
 
 function mac(secret: Buffer, side: 'editor' | 'master', first: string, second: string): string {
-  return createHmac('sha256', secret).update(`crew-lsp/${LSP_AUTH_VERSION}\0${side}\0${first}\0${second}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`crew-lsp/${LSP_AUTH_VERSION}\0${side}\0${first}\0${second}`)
+    .digest('hex');
 }
 
 function sameMac(a: unknown, b: string): boolean {
@@ -32,7 +34,12 @@ function sameMac(a: unknown, b: string): boolean {
 const isNonce = (x: unknown): x is string => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x);
 
 /** Reads JSON lines from the socket until `step` settles; later bytes are left for LSP. */
-function exchange<T>(socket: Socket, peer: string, timeoutMs: number, step: (m: Partial<AuthMsg> | undefined, done: (v: T) => void, fail: (e: CrewError) => void) => void): Promise<T> {
+function exchange<T>(
+  socket: Socket,
+  peer: string,
+  timeoutMs: number,
+  step: (m: Partial<AuthMsg> | undefined, done: (v: T) => void, fail: (e: CrewError) => void) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let buffered = Buffer.alloc(0);
     let settled = false;
@@ -63,7 +70,13 @@ function exchange<T>(socket: Socket, peer: string, timeoutMs: number, step: (m: 
         buffered = buffered.subarray(nl + 1);
         step(parse(line), done, fail);
       }
-      if (!settled && buffered.length > MAX_LINE) fail(crewError(ErrorCodes.BadFrame, `${peer} sent ${buffered.length} bytes without a newline during authentication: it does not speak Crew's protocol`));
+      if (!settled && buffered.length > MAX_LINE)
+        fail(
+          crewError(
+            ErrorCodes.BadFrame,
+            `${peer} sent ${buffered.length} bytes without a newline during authentication: it does not speak Crew's protocol`,
+          ),
+        );
     };
     const onClose = () => {
       if (settled) return;
@@ -75,7 +88,10 @@ function exchange<T>(socket: Socket, peer: string, timeoutMs: number, step: (m: 
       finish();
       reject(crewError(ErrorCodes.ConnectFailed, `${peer}: ${err.message}`));
     };
-    const timer = setTimeout(() => fail(crewError(ErrorCodes.HandshakeTimeout, `${peer} did not authenticate within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(crewError(ErrorCodes.HandshakeTimeout, `${peer} did not authenticate within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.on('data', onData).on('close', onClose).on('error', onError);
     socket.resume();
   });
@@ -98,11 +114,25 @@ function send(socket: Socket, m: AuthMsg): void {
  * The master's side: challenge, check the editor's answer, then prove itself. Resolves with
  * the socket paused (any early LSP bytes put back): resume it once the LSP reader listens.
  */
-export function acceptLspAuth(socket: Socket, secret: Buffer, peer: string, timeoutMs: number = Defaults.handshakeTimeoutMs): Promise<void> {
+export function acceptLspAuth(
+  socket: Socket,
+  secret: Buffer,
+  peer: string,
+  timeoutMs: number = Defaults.handshakeTimeoutMs,
+): Promise<void> {
   const nonce = randomBytes(32).toString('hex');
   const result = exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
-    if (m?.t !== 'auth') return fail(crewError(ErrorCodes.BadFrame, `${peer} does not speak Crew's protocol (expected an auth line before LSP)`));
-    if (m.v !== LSP_AUTH_VERSION) return fail(crewError(ErrorCodes.AuthFailed, `${peer} authenticates with version ${String(m.v)}, this master with ${LSP_AUTH_VERSION}`));
+    if (m?.t !== 'auth')
+      return fail(
+        crewError(ErrorCodes.BadFrame, `${peer} does not speak Crew's protocol (expected an auth line before LSP)`),
+      );
+    if (m.v !== LSP_AUTH_VERSION)
+      return fail(
+        crewError(
+          ErrorCodes.AuthFailed,
+          `${peer} authenticates with version ${String(m.v)}, this master with ${LSP_AUTH_VERSION}`,
+        ),
+      );
     if (!isNonce(m.nonce) || m.nonce === nonce || !sameMac(m.mac, mac(secret, 'editor', nonce, m.nonce))) {
       return fail(crewError(ErrorCodes.AuthFailed, `${peer} failed authentication: wrong or missing secret`));
     }
@@ -114,7 +144,12 @@ export function acceptLspAuth(socket: Socket, secret: Buffer, peer: string, time
 }
 
 /** The editor's side: answer the master's challenge, then check the master's proof. Leaves the socket paused, as above. */
-export function dialLspAuth(socket: Socket, secret: Buffer, peer: string, timeoutMs: number = Defaults.handshakeTimeoutMs): Promise<void> {
+export function dialLspAuth(
+  socket: Socket,
+  secret: Buffer,
+  peer: string,
+  timeoutMs: number = Defaults.handshakeTimeoutMs,
+): Promise<void> {
   let sent: { mine: string; theirs: string } | undefined;
   return exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
     if (m?.t === 'refused') {
@@ -122,8 +157,20 @@ export function dialLspAuth(socket: Socket, secret: Buffer, peer: string, timeou
       return fail(crewError(code, `the master at ${peer} refused the connection: ${m.message}`));
     }
     if (!sent) {
-      if (m?.t !== 'hello' || !isNonce(m.nonce)) return fail(crewError(ErrorCodes.BadFrame, `${peer} is not a Crew master (expected its hello line): is it \`crew lsp --port\`?`));
-      if (m.v !== LSP_AUTH_VERSION) return fail(crewError(ErrorCodes.AuthFailed, `the master at ${peer} authenticates with version ${String(m.v)}, this editor with ${LSP_AUTH_VERSION}`));
+      if (m?.t !== 'hello' || !isNonce(m.nonce))
+        return fail(
+          crewError(
+            ErrorCodes.BadFrame,
+            `${peer} is not a Crew master (expected its hello line): is it \`crew lsp --port\`?`,
+          ),
+        );
+      if (m.v !== LSP_AUTH_VERSION)
+        return fail(
+          crewError(
+            ErrorCodes.AuthFailed,
+            `the master at ${peer} authenticates with version ${String(m.v)}, this editor with ${LSP_AUTH_VERSION}`,
+          ),
+        );
       const mine = randomBytes(32).toString('hex');
       sent = { mine, theirs: m.nonce };
       send(socket, { t: 'auth', v: LSP_AUTH_VERSION, nonce: mine, mac: mac(secret, 'editor', m.nonce, mine) });

@@ -53,9 +53,14 @@ export interface Listener {
  * handshake phase; `onLink` must authenticate it. A peer that is not a WebSocket client
  * gets an HTTP error naming the cause, and an audit entry.
  */
-export async function listen(opts: ListenOptions, onLink: (link: Transport, req: IncomingMessage) => void): Promise<Listener> {
+export async function listen(
+  opts: ListenOptions,
+  onLink: (link: Transport, req: IncomingMessage) => void,
+): Promise<Listener> {
   const timeoutMs = opts.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs;
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: timeoutMs }) : createHttpServer();
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: timeoutMs })
+    : createHttpServer();
   server.headersTimeout = timeoutMs;
   server.requestTimeout = timeoutMs;
   const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
@@ -67,16 +72,27 @@ export async function listen(opts: ListenOptions, onLink: (link: Transport, req:
     socket.once('close', () => clearTimeout(timer));
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    opts.audit.log('bad-frame', { peer: `${socket.remoteAddress}:${socket.remotePort}`, error: `not an HTTP upgrade: ${err.code ?? err.message}` });
-    if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nThis port speaks Crew over WebSocket (${err.code ?? 'bad request'})\n`);
+    opts.audit.log('bad-frame', {
+      peer: `${socket.remoteAddress}:${socket.remotePort}`,
+      error: `not an HTTP upgrade: ${err.code ?? err.message}`,
+    });
+    if (socket.writable)
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nThis port speaks Crew over WebSocket (${err.code ?? 'bad request'})\n`,
+      );
     else socket.destroy();
   });
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     opts.audit.log('refused', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: `TLS: ${err.message}` });
   });
   server.on('request', (req, res) => {
-    opts.audit.log('bad-frame', { peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`, error: `plain HTTP ${req.method} ${req.url?.slice(0, 80)}` });
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end(`This port speaks Crew over WebSocket only; it is a Crew ${opts.who}.\n`);
+    opts.audit.log('bad-frame', {
+      peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      error: `plain HTTP ${req.method} ${req.url?.slice(0, 80)}`,
+    });
+    res
+      .writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
+      .end(`This port speaks Crew over WebSocket only; it is a Crew ${opts.who}.\n`);
   });
   const wss = new WebSocketServer({ server, maxPayload: Defaults.maxHandshakeFrameBytes });
   wss.on('connection', (ws, req) => {
@@ -87,7 +103,9 @@ export async function listen(opts: ListenOptions, onLink: (link: Transport, req:
     onLink(link, req);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${opts.host}:${opts.port}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${opts.host}:${opts.port}: ${err.message}`)),
+    );
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;

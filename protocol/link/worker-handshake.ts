@@ -32,7 +32,9 @@ export interface HandshakeOptions {
 const NONCE_BYTES = 32;
 
 function mac(secret: Buffer, ...parts: string[]): string {
-  return createHmac('sha256', secret).update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`)
+    .digest('hex');
 }
 
 function sameMac(a: string, b: string): boolean {
@@ -55,11 +57,22 @@ function isNonce(x: unknown): x is string {
 }
 
 /** Runs `step` on handshake frames until it settles the handshake or time runs out. */
-function run<T>(link: Transport, opts: HandshakeOptions, step: (m: HandshakeMsg | undefined, done: (v: T) => void, fail: (e: CrewError, code: number) => void) => void): Promise<T> {
+function run<T>(
+  link: Transport,
+  opts: HandshakeOptions,
+  step: (m: HandshakeMsg | undefined, done: (v: T) => void, fail: (e: CrewError, code: number) => void) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const timeoutMs = opts.timeoutMs ?? Defaults.handshakeTimeoutMs;
-    const timer = setTimeout(() => fail(crewError(ErrorCodes.HandshakeTimeout, `${link.peer} did not complete the handshake within ${timeoutMs} ms`), CloseCodes.HandshakeTimeout), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        fail(
+          crewError(ErrorCodes.HandshakeTimeout, `${link.peer} did not complete the handshake within ${timeoutMs} ms`),
+          CloseCodes.HandshakeTimeout,
+        ),
+      timeoutMs,
+    );
     const done = (v: T) => {
       if (settled) return;
       settled = true;
@@ -90,10 +103,16 @@ export interface PeerIdentity {
   member?: string;
 }
 
-function checkPeer(role: Role, peerRole: unknown, member: string | undefined, peerMember: string | undefined): string | undefined {
+function checkPeer(
+  role: Role,
+  peerRole: unknown,
+  member: string | undefined,
+  peerMember: string | undefined,
+): string | undefined {
   if (peerRole !== 'master' && peerRole !== 'worker') return `unknown role ${JSON.stringify(peerRole)}`;
   if (peerRole === role) return `both ends are ${role}s`;
-  if (member && peerMember && member !== peerMember) return `member id ${peerMember} does not match this job's ${member}`;
+  if (member && peerMember && member !== peerMember)
+    return `member id ${peerMember} does not match this job's ${member}`;
   return undefined;
 }
 
@@ -102,14 +121,38 @@ export function acceptHandshake(link: Transport, opts: HandshakeOptions): Promis
   const nonce = randomBytes(NONCE_BYTES).toString('hex');
   const hello: HandshakeMsg = { t: 'hello', v: PROTOCOL_VERSION, role: opts.role, nonce, member: opts.member };
   const result = run<PeerIdentity>(link, opts, (m, done, fail) => {
-    if (!m || m.t !== 'auth') return fail(crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected an auth frame)`), CloseCodes.BadFrame);
-    if (m.v !== PROTOCOL_VERSION) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} speaks protocol version ${String(m.v)}, this end speaks ${PROTOCOL_VERSION}`), CloseCodes.AuthFailed);
+    if (!m || m.t !== 'auth')
+      return fail(
+        crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected an auth frame)`),
+        CloseCodes.BadFrame,
+      );
+    if (m.v !== PROTOCOL_VERSION)
+      return fail(
+        crewError(
+          ErrorCodes.AuthFailed,
+          `${link.peer} speaks protocol version ${String(m.v)}, this end speaks ${PROTOCOL_VERSION}`,
+        ),
+        CloseCodes.AuthFailed,
+      );
     const bad = checkPeer(opts.role, m.role, opts.member, m.member);
     if (bad) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${bad}`), CloseCodes.AuthFailed);
-    if (!isNonce(m.nonce) || m.nonce === nonce || typeof m.mac !== 'string' || !sameMac(m.mac, mac(opts.secret, 'dialer', m.role, nonce, m.nonce))) {
-      return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: wrong or missing secret`), CloseCodes.AuthFailed);
+    if (
+      !isNonce(m.nonce) ||
+      m.nonce === nonce ||
+      typeof m.mac !== 'string' ||
+      !sameMac(m.mac, mac(opts.secret, 'dialer', m.role, nonce, m.nonce))
+    ) {
+      return fail(
+        crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: wrong or missing secret`),
+        CloseCodes.AuthFailed,
+      );
     }
-    link.sendText(JSON.stringify({ t: 'welcome', mac: mac(opts.secret, 'listener', opts.role, m.nonce, nonce) } satisfies HandshakeMsg));
+    link.sendText(
+      JSON.stringify({
+        t: 'welcome',
+        mac: mac(opts.secret, 'listener', opts.role, m.nonce, nonce),
+      } satisfies HandshakeMsg),
+    );
     done({ role: m.role, member: m.member });
   });
   link.sendText(JSON.stringify(hello));
@@ -125,16 +168,37 @@ export function dialHandshake(link: Transport, opts: HandshakeOptions): Promise<
       return fail(crewError(code, `${link.peer} refused the connection: ${m.message}`), CloseCodes.AuthFailed);
     }
     if (!sent) {
-      if (!m || m.t !== 'hello' || !isNonce(m.nonce)) return fail(crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected a hello frame)`), CloseCodes.BadFrame);
+      if (!m || m.t !== 'hello' || !isNonce(m.nonce))
+        return fail(
+          crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected a hello frame)`),
+          CloseCodes.BadFrame,
+        );
       const bad = checkPeer(opts.role, m.role, opts.member, m.member);
       if (bad) return fail(crewError(ErrorCodes.AuthFailed, `refusing ${link.peer}: ${bad}`), CloseCodes.AuthFailed);
       const nonce = randomBytes(NONCE_BYTES).toString('hex');
       sent = { nonce, hello: m };
-      link.sendText(JSON.stringify({ t: 'auth', v: PROTOCOL_VERSION, role: opts.role, nonce, mac: mac(opts.secret, 'dialer', opts.role, m.nonce, nonce), member: opts.member } satisfies HandshakeMsg));
+      link.sendText(
+        JSON.stringify({
+          t: 'auth',
+          v: PROTOCOL_VERSION,
+          role: opts.role,
+          nonce,
+          mac: mac(opts.secret, 'dialer', opts.role, m.nonce, nonce),
+          member: opts.member,
+        } satisfies HandshakeMsg),
+      );
       return;
     }
-    if (!m || m.t !== 'welcome' || typeof m.mac !== 'string' || !sameMac(m.mac, mac(opts.secret, 'listener', sent.hello.role, sent.nonce, sent.hello.nonce))) {
-      return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} could not prove it knows the secret`), CloseCodes.AuthFailed);
+    if (
+      !m ||
+      m.t !== 'welcome' ||
+      typeof m.mac !== 'string' ||
+      !sameMac(m.mac, mac(opts.secret, 'listener', sent.hello.role, sent.nonce, sent.hello.nonce))
+    ) {
+      return fail(
+        crewError(ErrorCodes.AuthFailed, `${link.peer} could not prove it knows the secret`),
+        CloseCodes.AuthFailed,
+      );
     }
     done({ role: sent.hello.role, member: sent.hello.member });
   });

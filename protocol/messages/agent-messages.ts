@@ -23,7 +23,8 @@ export type AttachMode = 'link' | 'monitor';
  * What attached agents receive when an agent ends: `[ref, 'ok', value]` when its function
  * returned, `[ref, 'exit', reason]` when it threw or was ended.
  */
-export type ExitNotice = [ref: AgentRef, status: 'ok', value: unknown] | [ref: AgentRef, status: 'exit', reason: unknown];
+export type ExitNotice =
+  [ref: AgentRef, status: 'ok', value: unknown] | [ref: AgentRef, status: 'exit', reason: unknown];
 
 /** How to start an agent, sent with the task that spawns it on a worker. */
 export interface AgentSpawnSpec {
@@ -81,7 +82,13 @@ export namespace AgentMsg {
 /** Checks that a value is an agent reference, e.g. one that came back inside a message. */
 export function isAgentRef(x: unknown): x is AgentRef {
   const r = x as Partial<AgentRef> | null;
-  return typeof r === 'object' && r !== null && Number.isInteger(r.agent) && typeof r.node === 'string' && (r.pool === undefined || typeof r.pool === 'string');
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isInteger(r.agent) &&
+    typeof r.node === 'string' &&
+    (r.pool === undefined || typeof r.pool === 'string')
+  );
 }
 
 /** True when both references name the same agent. */
@@ -97,7 +104,11 @@ export function agentName(r: AgentRef): string {
 export function isAgentSpawnSpec(x: unknown): x is AgentSpawnSpec {
   const s = x as Partial<AgentSpawnSpec> | null;
   if (typeof s !== 'object' || s === null) return false;
-  if (s.attach !== undefined && !(isAgentRef(s.attach?.to) && (s.attach.mode === 'link' || s.attach.mode === 'monitor'))) return false;
+  if (
+    s.attach !== undefined &&
+    !(isAgentRef(s.attach?.to) && (s.attach.mode === 'link' || s.attach.mode === 'monitor'))
+  )
+    return false;
   if (s.name !== undefined && typeof s.name !== 'string') return false;
   return s.mailboxSize === undefined || (Number.isInteger(s.mailboxSize) && s.mailboxSize >= 1);
 }
@@ -108,7 +119,9 @@ export function isAgentMsg(m: unknown): m is AgentMsg.Msg {
   if (typeof x !== 'object' || x === null || x.t !== 'agent') return false;
   switch (x.op) {
     case 'node':
-      return typeof x.node === 'string' && typeof x.pool === 'string' && (x.ids === undefined || x.ids instanceof Int32Array);
+      return (
+        typeof x.node === 'string' && typeof x.pool === 'string' && (x.ids === undefined || x.ids instanceof Int32Array)
+      );
     case 'deliver':
       return isAgentRef(x.to) && x.message instanceof Uint8Array;
     case 'notice':
@@ -125,7 +138,9 @@ export function isAgentMsg(m: unknown): m is AgentMsg.Msg {
     case 'unregister':
       return typeof x.name === 'string' && isAgentRef(x.ref);
     case 'names':
-      return Array.isArray(x.names) && x.names.every((e) => Array.isArray(e) && typeof e[0] === 'string' && isAgentRef(e[1]));
+      return (
+        Array.isArray(x.names) && x.names.every((e) => Array.isArray(e) && typeof e[0] === 'string' && isAgentRef(e[1]))
+      );
     default:
       return false;
   }

@@ -5,15 +5,26 @@
  */
 export namespace CdpOpen {
   /** master -> worker: open relay session `sid` to the eval thread's inspector. */
-  export interface Msg { t: 'cdpOpen'; sid: number }
+  export interface Msg {
+    t: 'cdpOpen';
+    sid: number;
+  }
 }
 export namespace CdpMessage {
   /** either way: one CDP message (JSON text) on relay session `sid`. */
-  export interface Msg { t: 'cdpMessage'; sid: number; message: string }
+  export interface Msg {
+    t: 'cdpMessage';
+    sid: number;
+    message: string;
+  }
 }
 export namespace CdpClose {
   /** either way: relay session `sid` is over (the debugger left, or the thread went away). */
-  export interface Msg { t: 'cdpClose'; sid: number; reason?: string }
+  export interface Msg {
+    t: 'cdpClose';
+    sid: number;
+    reason?: string;
+  }
 }
 
 export type CdpToWorker = CdpOpen.Msg | CdpMessage.Msg | CdpClose.Msg;

@@ -49,15 +49,28 @@ export type DebugRestart =
 
 export namespace DebugMode {
   /** master -> worker: suspend at errors in user code (an editor is attached) or not. */
-  export interface Msg { t: 'debugMode'; on: boolean }
+  export interface Msg {
+    t: 'debugMode';
+    on: boolean;
+  }
 }
 export namespace Paused {
   /** worker -> master: the eval thread is suspended; its frames come along. */
-  export interface Msg { t: 'debugPaused'; pauseId: number; taskId?: number; condition: DebugCondition; frames: DebugFrame[] }
+  export interface Msg {
+    t: 'debugPaused';
+    pauseId: number;
+    taskId?: number;
+    condition: DebugCondition;
+    frames: DebugFrame[];
+  }
 }
 export namespace Resumed {
   /** worker -> master: a suspension ended, and how. */
-  export interface Msg { t: 'debugResumed'; pauseId: number; how: string }
+  export interface Msg {
+    t: 'debugResumed';
+    pauseId: number;
+    how: string;
+  }
 }
 
 /** Requests the master makes of a suspended worker. */
@@ -71,15 +84,24 @@ export type DebugAnswer = { values: DebugValue[] } | { value: DebugValue } | { r
 
 export namespace DebugRequest {
   /** master -> worker: a question about suspension `pauseId` (properties, evaluate in frame, restart). */
-  export interface Msg { t: 'debugRequest'; reqId: number; pauseId: number; req: DebugOp }
+  export interface Msg {
+    t: 'debugRequest';
+    reqId: number;
+    pauseId: number;
+    req: DebugOp;
+  }
 }
 export namespace DebugResponse {
   /** worker -> master: the answer, or why there is none (e.g. the suspension already ended). */
-  export type Msg = { t: 'debugResponse'; reqId: number; ok: true; answer: DebugAnswer } | { t: 'debugResponse'; reqId: number; ok: false; code: string; message: string };
+  export type Msg =
+    | { t: 'debugResponse'; reqId: number; ok: true; answer: DebugAnswer }
+    | { t: 'debugResponse'; reqId: number; ok: false; code: string; message: string };
 }
 export namespace Suspend {
   /** master -> worker: suspend the running evaluation into the debugger (SLIME's interrupt). */
-  export interface Msg { t: 'debugSuspend' }
+  export interface Msg {
+    t: 'debugSuspend';
+  }
 }
 
 export type DebugToWorker = DebugMode.Msg | DebugRequest.Msg | Suspend.Msg;

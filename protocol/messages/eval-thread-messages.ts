@@ -18,11 +18,18 @@ export namespace RunTasks {
 }
 export namespace ResultsFrame {
   /** eval -> main: a `results` link frame, already encoded, and the task ids it settles. */
-  export interface Msg { t: 'results'; session: number; ids: number[]; frame: Uint8Array }
+  export interface Msg {
+    t: 'results';
+    session: number;
+    ids: number[];
+    frame: Uint8Array;
+  }
 }
 export namespace ThreadReady {
   /** eval -> main: the thread has its context and takes tasks. */
-  export interface Msg { t: 'ready' }
+  export interface Msg {
+    t: 'ready';
+  }
 }
 
 export type ToEvalThread = RunTasks.Msg;

@@ -48,7 +48,12 @@ export interface EvalError {
 
 /** What one worker (or the master, as worker `master`) made of a form. */
 export type WorkerOutcome =
-  | { worker: string; ok: true; /** Fully printed value. */ value: string; /** One short line for inline display. */ summary: string }
+  | {
+      worker: string;
+      ok: true;
+      /** Fully printed value. */ value: string;
+      /** One short line for inline display. */ summary: string;
+    }
   | { worker: string; ok: false; error: EvalError };
 
 export interface EvalResult {

@@ -84,39 +84,88 @@ export namespace Tasks {
 }
 export namespace Interrupt {
   /** master -> worker: stop what the eval thread is running. */
-  export interface Msg { t: 'interrupt'; taskId?: number }
+  export interface Msg {
+    t: 'interrupt';
+    taskId?: number;
+  }
 }
 export namespace Shutdown {
   /** master -> worker: the master is going away on purpose; do not reconnect. */
-  export interface Msg { t: 'shutdown'; reason: string }
+  export interface Msg {
+    t: 'shutdown';
+    reason: string;
+  }
 }
 export namespace Ready {
   /** worker -> master: sent once after authentication. */
-  export interface Msg { t: 'ready'; info: WorkerInfo }
+  export interface Msg {
+    t: 'ready';
+    info: WorkerInfo;
+  }
 }
 export namespace Results {
   /** worker -> master: results, batched when many finish close together. */
-  export interface Msg { t: 'results'; results: ResultMsg[] }
+  export interface Msg {
+    t: 'results';
+    results: ResultMsg[];
+  }
 }
 export namespace Output {
   /** worker -> master: what user code wrote to stdout or stderr. */
-  export interface Msg { t: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  export interface Msg {
+    t: 'output';
+    stream: 'stdout' | 'stderr';
+    text: string;
+  }
 }
 export namespace EvalThreadRestarted {
   /** worker -> master: the eval thread died and a fresh one was started. */
-  export interface Msg { t: 'evalThreadRestarted'; reason: string }
+  export interface Msg {
+    t: 'evalThreadRestarted';
+    reason: string;
+  }
 }
 export namespace ProtocolError {
   /** either way: the peer's last frame was refused, and why. */
-  export interface Msg { t: 'protocolError'; code: string; message: string }
+  export interface Msg {
+    t: 'protocolError';
+    code: string;
+    message: string;
+  }
 }
 
-export type MasterToWorker = AgentMsg.Msg | Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg | DebugToWorker | CdpToWorker;
-export type WorkerToMaster = AgentMsg.Msg | Ready.Msg | Results.Msg | Output.Msg | EvalThreadRestarted.Msg | ProtocolError.Msg | DebugToMaster | CdpToMaster;
+export type MasterToWorker =
+  AgentMsg.Msg | Tasks.Msg | Interrupt.Msg | Shutdown.Msg | ProtocolError.Msg | DebugToWorker | CdpToWorker;
+export type WorkerToMaster =
+  | AgentMsg.Msg
+  | Ready.Msg
+  | Results.Msg
+  | Output.Msg
+  | EvalThreadRestarted.Msg
+  | ProtocolError.Msg
+  | DebugToMaster
+  | CdpToMaster;
 export type LinkMessage = MasterToWorker | WorkerToMaster;
 
-const masterToWorkerTags = new Set<string>(['agent', 'tasks', 'interrupt', 'shutdown', 'protocolError', ...debugToWorkerTags, ...cdpToWorkerTags]);
-const workerToMasterTags = new Set<string>(['agent', 'ready', 'results', 'output', 'evalThreadRestarted', 'protocolError', ...debugToMasterTags, ...cdpToMasterTags]);
+const masterToWorkerTags = new Set<string>([
+  'agent',
+  'tasks',
+  'interrupt',
+  'shutdown',
+  'protocolError',
+  ...debugToWorkerTags,
+  ...cdpToWorkerTags,
+]);
+const workerToMasterTags = new Set<string>([
+  'agent',
+  'ready',
+  'results',
+  'output',
+  'evalThreadRestarted',
+  'protocolError',
+  ...debugToMasterTags,
+  ...cdpToMasterTags,
+]);
 
 /** Checks the shape of a decoded frame well enough that handlers can trust its fields. */
 export function isMasterToWorker(m: unknown): m is MasterToWorker {
@@ -125,7 +174,14 @@ export function isMasterToWorker(m: unknown): m is MasterToWorker {
   if (m.t === 'tasks') {
     const x = m as Partial<Tasks.Msg>;
     const group = x.resultGroup === undefined || (Number.isInteger(x.resultGroup) && x.resultGroup >= 1);
-    return group && (x.sig === undefined || isTaskSignature(x.sig)) && Array.isArray(x.forms) && Array.isArray(x.tasks) && x.forms.every(isFormDef) && x.tasks.every(isTaskMsg);
+    return (
+      group &&
+      (x.sig === undefined || isTaskSignature(x.sig)) &&
+      Array.isArray(x.forms) &&
+      Array.isArray(x.tasks) &&
+      x.forms.every(isFormDef) &&
+      x.tasks.every(isTaskMsg)
+    );
   }
   return true;
 }
@@ -147,23 +203,54 @@ export function isWorkerToMaster(m: unknown): m is WorkerToMaster {
 
 /** A result the scheduler can settle a task with, without reading fields that are not there. */
 function isResultMsg(r: unknown): r is ResultMsg {
-  const x = r as { id?: unknown; ok?: unknown; value?: unknown; error?: Partial<RemoteErrorData> | null; ms?: unknown } | null;
+  const x = r as {
+    id?: unknown;
+    ok?: unknown;
+    value?: unknown;
+    error?: Partial<RemoteErrorData> | null;
+    ms?: unknown;
+  } | null;
   if (typeof x !== 'object' || x === null || typeof x.id !== 'number' || typeof x.ms !== 'number') return false;
   if (x.ok === true) return x.value instanceof Uint8Array;
   const e = x.error;
-  return x.ok === false && typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.message === 'string' && Array.isArray(e.frames) && e.frames.every((f) => typeof f === 'object' && f !== null);
+  return (
+    x.ok === false &&
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.name === 'string' &&
+    typeof e.message === 'string' &&
+    Array.isArray(e.frames) &&
+    e.frames.every((f) => typeof f === 'object' && f !== null)
+  );
 }
 
 function isTagged(m: unknown, tags: Set<string>): m is { t: string } {
-  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && tags.has((m as { t: string }).t);
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof (m as { t?: unknown }).t === 'string' &&
+    tags.has((m as { t: string }).t)
+  );
 }
 
 function isFormDef(f: unknown): f is FormDef {
   const x = f as Partial<FormDef> | null;
-  return !!x && typeof x.id === 'number' && typeof x.code === 'string' && (x.mode === 'value' || x.mode === 'call') && typeof x.filename === 'string';
+  return (
+    !!x &&
+    typeof x.id === 'number' &&
+    typeof x.code === 'string' &&
+    (x.mode === 'value' || x.mode === 'call') &&
+    typeof x.filename === 'string'
+  );
 }
 
 function isTaskMsg(t: unknown): t is TaskMsg {
   const x = t as Partial<TaskMsg> | null;
-  return !!x && typeof x.id === 'number' && typeof x.form === 'number' && (x.args === undefined || x.args instanceof Uint8Array) && (x.agent === undefined || isAgentSpawnSpec(x.agent));
+  return (
+    !!x &&
+    typeof x.id === 'number' &&
+    typeof x.form === 'number' &&
+    (x.args === undefined || x.args instanceof Uint8Array) &&
+    (x.agent === undefined || isAgentSpawnSpec(x.agent))
+  );
 }

@@ -42,10 +42,13 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
   if (opts.attach !== undefined && opts.attach !== 'link' && opts.attach !== 'monitor') {
     throw crewError(ErrorCodes.BadArgument, `attach must be 'link' or 'monitor', got ${String(opts.attach)}`);
   }
-  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name === '')) throw crewError(ErrorCodes.BadArgument, 'an agent name must be a non-empty string');
-  if (opts.name !== undefined && runtime.names.has(opts.name)) throw crewError(ErrorCodes.BadArgument, `the name "${opts.name}" is already registered`);
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name === ''))
+    throw crewError(ErrorCodes.BadArgument, 'an agent name must be a non-empty string');
+  if (opts.name !== undefined && runtime.names.has(opts.name))
+    throw crewError(ErrorCodes.BadArgument, `the name "${opts.name}" is already registered`);
   const mailboxSize = opts.mailboxSize ?? DEFAULT_MAILBOX_SIZE;
-  if (!Number.isInteger(mailboxSize) || mailboxSize < 1) throw crewError(ErrorCodes.BadArgument, `mailboxSize must be a whole number >= 1, got ${String(opts.mailboxSize)}`);
+  if (!Number.isInteger(mailboxSize) || mailboxSize < 1)
+    throw crewError(ErrorCodes.BadArgument, `mailboxSize must be a whole number >= 1, got ${String(opts.mailboxSize)}`);
   const parent = runtime.self();
   const spec = { attach: opts.attach ? { to: parent, mode: opts.attach } : undefined, name: opts.name, mailboxSize };
   if (pool?.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
@@ -61,7 +64,11 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
   }
 
   const target = opts.worker ? pool.link(opts.worker) : undefined;
-  if (opts.worker && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${opts.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
+  if (opts.worker && !target)
+    throw crewError(
+      ErrorCodes.UnknownWorker,
+      `there is no worker ${opts.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
+    );
   const { def } = await pool.forms.prepare(sourceOf(agent), 'value');
   const args = isCallForm(agent) && agent.args.length > 0 ? encodeValue(agent.args, 'arguments') : undefined;
   return new Promise<AgentRef>((resolve, reject) => {
@@ -82,7 +89,12 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
 
 /** The code of an agent as a form that evaluates to its function. */
 function sourceOf(agent: AgentFunction | Form): Form {
-  if (typeof agent === 'function') return { code: `(${agent.toString()})`, filename: `agent:${agent.name || 'anonymous'}`, lang: 'js' } satisfies FormSource;
+  if (typeof agent === 'function')
+    return {
+      code: `(${agent.toString()})`,
+      filename: `agent:${agent.name || 'anonymous'}`,
+      lang: 'js',
+    } satisfies FormSource;
   if (isCallForm(agent)) return { code: `(${agent.code})`, filename: agent.filename, lang: 'js' } satisfies FormSource;
   return agent;
 }

@@ -8,7 +8,16 @@
  * their own exit notices, and the master sends them instead.
  */
 import { randomBytes } from 'node:crypto';
-import { isAgentRef, NOPROC, sameAgent, type AgentMsg, type AgentOp, type AgentRef, type AttachMode, type ExitNotice } from '../../protocol/messages/agent-messages';
+import {
+  isAgentRef,
+  NOPROC,
+  sameAgent,
+  type AgentMsg,
+  type AgentOp,
+  type AgentRef,
+  type AttachMode,
+  type ExitNotice,
+} from '../../protocol/messages/agent-messages';
 import { decodeValue } from '../../protocol/codec/codec';
 import { AgentRuntime } from '../../worker/agents/agent-runtime';
 import type { WorkerPool } from '../pool/pool';
@@ -178,7 +187,8 @@ export class AgentRouter {
       case 'down': {
         if (m.pool !== this.token || !this.pool.link(m.node)) return;
         this.lost(m.node, `eval thread of ${m.node} restarted: ${m.reason}`);
-        for (const [name, ref] of shared.runtime.names) if (ref.pool === this.token && ref.node === m.node) shared.runtime.names.delete(name);
+        for (const [name, ref] of shared.runtime.names)
+          if (ref.pool === this.token && ref.node === m.node) shared.runtime.names.delete(name);
         // Also the fresh thread's first copy of the names.
         return broadcastNames(shared);
       }
@@ -205,7 +215,12 @@ function asNotice(bytes: Uint8Array): ExitNotice | undefined {
   } catch {
     return undefined;
   }
-  return Array.isArray(notice) && notice.length === 3 && isAgentRef(notice[0]) && (notice[1] === 'ok' || notice[1] === 'exit') ? (notice as ExitNotice) : undefined;
+  return Array.isArray(notice) &&
+    notice.length === 3 &&
+    isAgentRef(notice[0]) &&
+    (notice[1] === 'ok' || notice[1] === 'exit')
+    ? (notice as ExitNotice)
+    : undefined;
 }
 
 const REMEMBERED = 10_000;

@@ -28,7 +28,12 @@ export async function rewriteForm(code: string): Promise<string | undefined> {
   // As a script first: a module is strict, and forms need not be.
   for (const sourceType of ['script', 'module'] as const) {
     try {
-      program = parse(code, { ecmaVersion: 'latest', sourceType, allowAwaitOutsideFunction: true, allowHashBang: true }) as unknown as AnyNode;
+      program = parse(code, {
+        ecmaVersion: 'latest',
+        sourceType,
+        allowAwaitOutsideFunction: true,
+        allowHashBang: true,
+      }) as unknown as AnyNode;
       break;
     } catch {
       /* try as a module, for `import` */
@@ -44,7 +49,8 @@ export async function rewriteForm(code: string): Promise<string | undefined> {
     if (st.type === 'VariableDeclaration' && (st.kind === 'let' || st.kind === 'const')) {
       edits.push({ at: st.start, length: (st.kind as string).length, text: st.kind === 'let' ? 'var' : 'var  ' });
       // `let x;` again makes x undefined again; `var x;` would keep its value.
-      for (const d of st.declarations as AnyNode[]) if (!d.init) edits.push({ at: d.end, length: 0, text: ' = void 0' });
+      for (const d of st.declarations as AnyNode[])
+        if (!d.init) edits.push({ at: d.end, length: 0, text: ' = void 0' });
     } else if (st.type === 'ClassDeclaration') edits.push(...assignDeclaration(st, 'var '));
   }
   return edits.length ? apply(code, edits) : undefined;
@@ -87,7 +93,8 @@ function assignDeclaration(st: AnyNode, declare: string): Edit[] {
 /** True when the statement awaits outside any function of its own. */
 function awaitsAtTopLevel(node: AnyNode): boolean {
   if (node.type === 'AwaitExpression' || (node.type === 'ForOfStatement' && node.await === true)) return true;
-  if (/Function|Method/.test(node.type) || node.type === 'StaticBlock' || node.type === 'PropertyDefinition') return false;
+  if (/Function|Method/.test(node.type) || node.type === 'StaticBlock' || node.type === 'PropertyDefinition')
+    return false;
   return childNodes(node).some(awaitsAtTopLevel);
 }
 
@@ -100,7 +107,12 @@ function declaration(st: AnyNode, names: string[], edits: Edit[]): void {
   for (const d of declarators) {
     if (d.init) edits.push({ at: d.start, length: 0, text: '(' }, { at: d.end, length: 0, text: ')' });
     // `let x;` again makes x undefined again; `var x;` keeps its value.
-    else edits.push({ at: d.start, length: d.end - d.start, text: st.kind === 'var' ? 'void 0' : `(${nameOf(d.id as AnyNode)} = void 0)` });
+    else
+      edits.push({
+        at: d.start,
+        length: d.end - d.start,
+        text: st.kind === 'var' ? 'void 0' : `(${nameOf(d.id as AnyNode)} = void 0)`,
+      });
   }
   edits.push({ at: declarators[declarators.length - 1].end, length: 0, text: ')' });
 }
@@ -134,7 +146,8 @@ function namesIn(pattern: AnyNode, out: string[]): void {
       out.push(pattern.name as string);
       break;
     case 'ObjectPattern':
-      for (const p of pattern.properties as AnyNode[]) namesIn((p.type === 'RestElement' ? p.argument : p.value) as AnyNode, out);
+      for (const p of pattern.properties as AnyNode[])
+        namesIn((p.type === 'RestElement' ? p.argument : p.value) as AnyNode, out);
       break;
     case 'ArrayPattern':
       for (const e of pattern.elements as (AnyNode | null)[]) if (e) namesIn(e, out);

@@ -41,7 +41,11 @@ export type Form = string | FormSource | CallForm;
 export function form<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): CallForm {
   if (typeof fn !== 'function') throw crewError(ErrorCodes.BadForm, `form() needs a function, got ${typeof fn}`);
   const code = fn.toString();
-  if (/\{\s*\[native code\]\s*\}$/.test(code)) throw crewError(ErrorCodes.BadForm, `form() cannot send the built-in function ${fn.name || '(anonymous)'}: only its name would travel`);
+  if (/\{\s*\[native code\]\s*\}$/.test(code))
+    throw crewError(
+      ErrorCodes.BadForm,
+      `form() cannot send the built-in function ${fn.name || '(anonymous)'}: only its name would travel`,
+    );
   return { [CALL_FORM]: true, code, args, filename: `form:${fn.name || 'anonymous'}` };
 }
 
@@ -71,7 +75,9 @@ export class FormRegistry {
     }
     const src: FormSource | undefined = typeof f === 'string' ? { code: f } : f;
     if (typeof src !== 'object' || src === null || typeof src.code !== 'string') return undefined;
-    const def = this.defs.get(keyOf(mode, src.filename ?? '<form>', src.line ?? 1, src.column ?? 1, src.lang, src.code));
+    const def = this.defs.get(
+      keyOf(mode, src.filename ?? '<form>', src.line ?? 1, src.column ?? 1, src.lang, src.code),
+    );
     return def && { def };
   }
 
@@ -81,12 +87,18 @@ export class FormRegistry {
    */
   async prepare(f: Form, mode: FormMode): Promise<{ def: FormDef; args?: readonly unknown[] }> {
     if (isCallForm(f)) {
-      const def = this.byCallForm.get(f) ?? (await this.define({ code: `(${f.code})`, filename: f.filename, lang: 'js' }, 'call', true, f.code));
+      const def =
+        this.byCallForm.get(f) ??
+        (await this.define({ code: `(${f.code})`, filename: f.filename, lang: 'js' }, 'call', true, f.code));
       this.byCallForm.set(f, def);
       return { def, args: f.args };
     }
     const src: FormSource = typeof f === 'string' ? { code: f } : f;
-    if (!src || typeof src.code !== 'string') throw crewError(ErrorCodes.BadForm, `a form is source text, a { code } object or form(fn, ...args); got ${describe(f)}`);
+    if (!src || typeof src.code !== 'string')
+      throw crewError(
+        ErrorCodes.BadForm,
+        `a form is source text, a { code } object or form(fn, ...args); got ${describe(f)}`,
+      );
     return { def: await this.define(src, mode, mode === 'call') };
   }
 
@@ -111,7 +123,16 @@ export class FormRegistry {
     const hit = this.defs.get(key);
     if (hit) return hit;
     const compiled = await compile(src, filename, line, column, mode);
-    const def: FormDef = { id: this.nextId++, mode, code: compiled.code, sourceMap: compiled.map, filename, line, column, cache };
+    const def: FormDef = {
+      id: this.nextId++,
+      mode,
+      code: compiled.code,
+      sourceMap: compiled.map,
+      filename,
+      line,
+      column,
+      cache,
+    };
     if (!cache && ++this.oneOff > FormRegistry.MAX_ONE_OFF) {
       for (const [k, d] of this.defs) if (!d.cache) this.defs.delete(k);
       this.oneOff = 0;
@@ -122,11 +143,24 @@ export class FormRegistry {
 }
 
 /** The registry's key for a form: the same text at the same place is the same form. */
-function keyOf(mode: FormMode, filename: string, line: number, column: number, lang: string | undefined, code: string): string {
+function keyOf(
+  mode: FormMode,
+  filename: string,
+  line: number,
+  column: number,
+  lang: string | undefined,
+  code: string,
+): string {
   return `${mode}\0${filename}\0${line}\0${column}\0${lang ?? ''}\0${code}`;
 }
 
-async function compile(src: FormSource, filename: string, line: number, column: number, mode: FormMode): Promise<{ code: string; map?: string }> {
+async function compile(
+  src: FormSource,
+  filename: string,
+  line: number,
+  column: number,
+  mode: FormMode,
+): Promise<{ code: string; map?: string }> {
   const ts = src.lang === 'ts' || (src.lang !== 'js' && /\.[cm]?tsx?$/.test(filename));
   if (!ts) {
     const rewritten = mode === 'value' ? await rewrittenScript(src.code, filename) : undefined;
@@ -136,16 +170,29 @@ async function compile(src: FormSource, filename: string, line: number, column: 
       return { code: src.code };
     } catch (err) {
       // V8 names no position; esbuild's parser finds it, or else the form's start will do.
-      if (src.lang === 'js') throw (await esbuildSyntaxError(src.code, 'js', filename, line, column)) ?? syntaxError(filename, line, column, (err as Error).message);
+      if (src.lang === 'js')
+        throw (
+          (await esbuildSyntaxError(src.code, 'js', filename, line, column)) ??
+          syntaxError(filename, line, column, (err as Error).message)
+        );
       // Not JavaScript: perhaps TypeScript. esbuild will say precisely if it is neither.
     }
   }
   try {
     // Imports are kept even when this form does not use them: later forms will.
-    const out = await transform(src.code, { loader: 'ts', sourcemap: 'external', sourcefile: filename, target: 'es2022', tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } } });
+    const out = await transform(src.code, {
+      loader: 'ts',
+      sourcemap: 'external',
+      sourcefile: filename,
+      target: 'es2022',
+      tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+    });
     return { code: (mode === 'value' && (await rewrittenScript(out.code, filename))) || out.code, map: out.map };
   } catch (err) {
-    throw (await esbuildSyntaxError(src.code, 'ts', filename, line, column, err)) ?? syntaxError(filename, line, column, (err as Error).message);
+    throw (
+      (await esbuildSyntaxError(src.code, 'ts', filename, line, column, err)) ??
+      syntaxError(filename, line, column, (err as Error).message)
+    );
   }
 }
 
@@ -153,7 +200,14 @@ async function compile(src: FormSource, filename: string, line: number, column: 
  * The first error esbuild reports for `code`, placed in the user's file; undefined when it
  * finds none. `failure` is an error esbuild already threw for this code.
  */
-async function esbuildSyntaxError(code: string, loader: 'js' | 'ts', filename: string, line: number, column: number, failure?: unknown) {
+async function esbuildSyntaxError(
+  code: string,
+  loader: 'js' | 'ts',
+  filename: string,
+  line: number,
+  column: number,
+  failure?: unknown,
+) {
   let err = failure;
   if (err === undefined) {
     try {
@@ -163,10 +217,16 @@ async function esbuildSyntaxError(code: string, loader: 'js' | 'ts', filename: s
       err = thrown;
     }
   }
-  const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
+  const first = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] })
+    .errors?.[0];
   if (!first) return undefined;
   const loc = first.location;
-  return syntaxError(filename, line + (loc ? loc.line - 1 : 0), loc && loc.line === 1 ? column + loc.column : (loc?.column ?? 0) + 1, first.text);
+  return syntaxError(
+    filename,
+    line + (loc ? loc.line - 1 : 0),
+    loc && loc.line === 1 ? column + loc.column : (loc?.column ?? 0) + 1,
+    first.text,
+  );
 }
 
 /**
@@ -185,7 +245,11 @@ async function rewrittenScript(code: string, filename: string): Promise<string |
 }
 
 function syntaxError(filename: string, line: number, column: number, text: string) {
-  return crewError(ErrorCodes.FormSyntax, `syntax error in the form at ${filename}:${line}:${column}: ${text}`, { filename, line, column });
+  return crewError(ErrorCodes.FormSyntax, `syntax error in the form at ${filename}:${line}:${column}: ${text}`, {
+    filename,
+    line,
+    column,
+  });
 }
 
 function describe(x: unknown): string {

@@ -34,6 +34,7 @@ export async function evalLocal(form: Form, mode: FormMode, extraArgs: unknown[]
 /** Evaluates a form that must give a function (`evalFormRepeatedly` and friends) on the master. */
 export async function localFunction(form: Form): Promise<(...args: unknown[]) => unknown> {
   const fn = await evalLocal(form, isCallForm(form) ? 'call' : 'value');
-  if (typeof fn !== 'function') throw crewError(ErrorCodes.BadForm, `the form must evaluate to a function, but gave ${describeType(fn)}`);
+  if (typeof fn !== 'function')
+    throw crewError(ErrorCodes.BadForm, `the form must evaluate to a function, but gave ${describeType(fn)}`);
   return fn as (...args: unknown[]) => unknown;
 }

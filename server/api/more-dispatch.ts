@@ -13,8 +13,11 @@ import { evalLocal } from './master-eval';
  * Yields `[index, value]` for each promise as it settles, fastest first. A rejection is
  * thrown from the iterator when it is reached; later values are then dropped.
  */
-export async function* inCompletionOrder<T>(promises: readonly PromiseLike<T>[]): AsyncGenerator<[number, T], void, undefined> {
-  if (!Array.isArray(promises)) throw crewError(ErrorCodes.BadArgument, `inCompletionOrder needs an array of promises, got ${typeof promises}`);
+export async function* inCompletionOrder<T>(
+  promises: readonly PromiseLike<T>[],
+): AsyncGenerator<[number, T], void, undefined> {
+  if (!Array.isArray(promises))
+    throw crewError(ErrorCodes.BadArgument, `inCompletionOrder needs an array of promises, got ${typeof promises}`);
   const inbox = new Inbox<[number, T]>(promises.length);
   promises.forEach((p, i) => {
     Promise.resolve(p).then(
@@ -30,7 +33,12 @@ export async function* inCompletionOrder<T>(promises: readonly PromiseLike<T>[])
  * completion order, as soon as each arrives. Breaking out of the loop early stops the
  * iteration; tasks already handed to the pool still run, and their results are dropped.
  */
-export async function* asCompleted<T>(pool: PoolArg, makeWork: MakeWork<T>, list: readonly T[], opts: MapOptions = {}): AsyncGenerator<[number, unknown], void, undefined> {
+export async function* asCompleted<T>(
+  pool: PoolArg,
+  makeWork: MakeWork<T>,
+  list: readonly T[],
+  opts: MapOptions = {},
+): AsyncGenerator<[number, unknown], void, undefined> {
   if (!Array.isArray(list)) throw crewError(ErrorCodes.BadArgument, `asCompleted needs an array, got ${typeof list}`);
   const inbox = new Inbox<[number, unknown]>(list.length);
   parallelMap(pool, makeWork, list, (i, r) => inbox.put([i, r]), opts).then(
@@ -45,7 +53,8 @@ export async function* asCompleted<T>(pool: PoolArg, makeWork: MakeWork<T>, list
  * order of `forms`. The first failure rejects the call.
  */
 export async function parallel(pool: PoolArg, forms: readonly Form[], opts: TaskOptions = {}): Promise<unknown[]> {
-  if (!Array.isArray(forms)) throw crewError(ErrorCodes.BadArgument, `parallel needs an array of forms, got ${typeof forms}`);
+  if (!Array.isArray(forms))
+    throw crewError(ErrorCodes.BadArgument, `parallel needs an array of forms, got ${typeof forms}`);
   return Promise.all(forms.map((f) => evalOn(pool, null, f, opts)));
 }
 
@@ -71,19 +80,28 @@ export interface TaskResult<Tag = unknown> {
  * Runs one form and resolves to its value together with its tag, its compute time and the
  * worker that ran it. A failure rejects with the task's error.
  */
-export async function runTask<Tag = unknown>(pool: PoolArg, form: Form, opts: RunTaskOptions<Tag> = {}): Promise<TaskResult<Tag>> {
+export async function runTask<Tag = unknown>(
+  pool: PoolArg,
+  form: Form,
+  opts: RunTaskOptions<Tag> = {},
+): Promise<TaskResult<Tag>> {
   const mode = isCallForm(form) ? 'call' : 'value';
   if (!pool || pool.size === 0) {
     if (pool?.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
     const worker = opts.worker ?? null;
-    if (worker !== null && worker !== 'master') throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
+    if (worker !== null && worker !== 'master')
+      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
     const start = performance.now();
     const value = await evalLocal(form, mode);
     return { value, tag: opts.tag, ms: performance.now() - start, worker: 'master' };
   }
   const worker = opts.worker ?? null;
   const target = worker === null ? undefined : pool.link(worker);
-  if (worker !== null && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
+  if (worker !== null && !target)
+    throw crewError(
+      ErrorCodes.UnknownWorker,
+      `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
+    );
   const { def, args } = await pool.forms.prepare(form, mode);
   const encoded = args && args.length > 0 ? encodeValue(args, 'arguments') : undefined;
   return new Promise((resolve, reject) => {

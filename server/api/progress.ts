@@ -31,7 +31,11 @@ export interface TrackOptions {
  * Calls `onProgress` with each sample of a run that is long enough, and with `undefined`
  * once the run is over. Returns a function that stops tracking.
  */
-export function trackProgress(pool: WorkerPool, onProgress: (p: Progress | undefined) => void, opts: TrackOptions = {}): () => void {
+export function trackProgress(
+  pool: WorkerPool,
+  onProgress: (p: Progress | undefined) => void,
+  opts: TrackOptions = {},
+): () => void {
   const delayMs = opts.delayMs ?? 500;
   const minTasks = opts.minTasks ?? 2;
   const lastDone = new Map<string, number>();

@@ -83,7 +83,8 @@ export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAl
     if (o.status === 'fulfilled') results.push(o.value);
     else if ((o.reason as { code?: string }).code !== ErrorCodes.WorkerLost) throw o.reason;
   }
-  if (results.length === 0 && links.length > 0) throw crewError(ErrorCodes.NoWorkers, 'every worker went away before the form finished');
+  if (results.length === 0 && links.length > 0)
+    throw crewError(ErrorCodes.NoWorkers, 'every worker went away before the form finished');
   return results;
 }
 
@@ -91,13 +92,23 @@ export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAl
  * Runs `form` on one worker, named by id (`w1`) or name, or on whichever worker is free
  * when `worker` is null.
  */
-export async function evalOn(pool: PoolArg, worker: string | null, form: Form, opts: TaskOptions = {}): Promise<unknown> {
+export async function evalOn(
+  pool: PoolArg,
+  worker: string | null,
+  form: Form,
+  opts: TaskOptions = {},
+): Promise<unknown> {
   if (isLocal(pool)) {
-    if (worker !== null && worker !== 'master') throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
+    if (worker !== null && worker !== 'master')
+      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
     return evalLocal(form, isCallForm(form) ? 'call' : 'value');
   }
   const target = worker === null ? undefined : pool.link(worker);
-  if (worker !== null && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
+  if (worker !== null && !target)
+    throw crewError(
+      ErrorCodes.UnknownWorker,
+      `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
+    );
   const { def, args } = await prepare(pool, form);
   return (await run(pool, { def, args, target, timeoutMs: opts.timeoutMs })).value;
 }
@@ -110,7 +121,8 @@ export interface RepeatOptions extends TaskOptions {
 function chooseWorkers(pool: WorkerPool, workerCount: number | undefined): ReadonlySet<WorkerLink> | undefined {
   const links = [...pool.readyLinks()];
   if (workerCount === undefined || workerCount >= links.length) return undefined;
-  if (!Number.isInteger(workerCount) || workerCount < 0) throw crewError(ErrorCodes.BadArgument, `workerCount must be a whole number >= 0, got ${workerCount}`);
+  if (!Number.isInteger(workerCount) || workerCount < 0)
+    throw crewError(ErrorCodes.BadArgument, `workerCount must be a whole number >= 0, got ${workerCount}`);
   return new Set(links.slice(0, workerCount));
 }
 
@@ -118,8 +130,14 @@ function chooseWorkers(pool: WorkerPool, workerCount: number | undefined): Reado
  * `form` evaluates to a function; workers call it until exactly `resultCount` results are
  * collected. Results come in completion order.
  */
-export async function evalFormRepeatedly(pool: PoolArg, resultCount: number, form: Form, opts: RepeatOptions = {}): Promise<unknown[]> {
-  if (!Number.isInteger(resultCount) || resultCount < 0) throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
+export async function evalFormRepeatedly(
+  pool: PoolArg,
+  resultCount: number,
+  form: Form,
+  opts: RepeatOptions = {},
+): Promise<unknown[]> {
+  if (!Number.isInteger(resultCount) || resultCount < 0)
+    throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
   if (isLocal(pool) || opts.workerCount === 0) {
     const fn = await localFunction(form);
     const results: unknown[] = [];
@@ -130,7 +148,9 @@ export async function evalFormRepeatedly(pool: PoolArg, resultCount: number, for
   const def = await pool.forms.prepareFactory(form);
   const results: unknown[] = [];
   await Promise.all(
-    Array.from({ length: resultCount }, () => run(pool, { def, allowed, timeoutMs: opts.timeoutMs }).then((r) => void results.push(r.value))),
+    Array.from({ length: resultCount }, () =>
+      run(pool, { def, allowed, timeoutMs: opts.timeoutMs }).then((r) => void results.push(r.value)),
+    ),
   );
   return results;
 }
@@ -209,7 +229,13 @@ export interface MapOptions extends TaskOptions {}
  * result)` is called in completion order. If a worker dies, its tasks move to others and
  * every result arrives exactly once.
  */
-export async function parallelMap<T>(pool: PoolArg, makeWork: MakeWork<T>, list: readonly T[], resultDone?: (index: number, result: unknown) => void, opts: MapOptions = {}): Promise<unknown[]> {
+export async function parallelMap<T>(
+  pool: PoolArg,
+  makeWork: MakeWork<T>,
+  list: readonly T[],
+  resultDone?: (index: number, result: unknown) => void,
+  opts: MapOptions = {},
+): Promise<unknown[]> {
   if (!Array.isArray(list)) throw crewError(ErrorCodes.BadArgument, `parallelMap needs an array, got ${typeof list}`);
   const results = new Array<unknown>(list.length);
   if (isLocal(pool)) {
@@ -272,7 +298,10 @@ export async function parallelMap<T>(pool: PoolArg, makeWork: MakeWork<T>, list:
         const { def, args } = live.forms.lookup(f, mode) ?? (await live.forms.prepare(f, mode));
         const all = !extra ? args : args && args.length > 0 ? [...args, ...extra] : extra;
         outstanding++;
-        live.submit({ def, args: all && all.length > 0 ? encodeArgList(all) : undefined, timeoutMs: opts.timeoutMs }, settle(index));
+        live.submit(
+          { def, args: all && all.length > 0 ? encodeArgList(all) : undefined, timeoutMs: opts.timeoutMs },
+          settle(index),
+        );
       }
     })().catch(fail);
   });
@@ -287,15 +316,28 @@ const MAP_SUBMIT_SLICE = 1024;
 function workFor<T>(makeWork: MakeWork<T>, item: T, index: number): [Form, unknown[] | undefined] {
   if (typeof makeWork === 'function') return [makeWork(item, index), undefined];
   if (isCallForm(makeWork)) return [makeWork, [item]];
-  if (typeof makeWork === 'string' || (typeof makeWork === 'object' && makeWork !== null && typeof makeWork.code === 'string')) return [makeWork, [item]];
-  throw crewError(ErrorCodes.BadForm, `makeWork must be a function returning a form, or a function form; got ${typeof makeWork}`);
+  if (
+    typeof makeWork === 'string' ||
+    (typeof makeWork === 'object' && makeWork !== null && typeof makeWork.code === 'string')
+  )
+    return [makeWork, [item]];
+  throw crewError(
+    ErrorCodes.BadForm,
+    `makeWork must be a function returning a form, or a function form; got ${typeof makeWork}`,
+  );
 }
 
 /**
  * Reduces the results of `makeWork` over `list` with `reducer`, in input order, so the
  * answer equals a sequential reduce even when `reducer` is not commutative.
  */
-export async function parallelReduce<T, A>(pool: PoolArg, makeWork: MakeWork<T>, list: readonly T[], initial: A, reducer: (acc: A, result: unknown) => A): Promise<A> {
+export async function parallelReduce<T, A>(
+  pool: PoolArg,
+  makeWork: MakeWork<T>,
+  list: readonly T[],
+  initial: A,
+  reducer: (acc: A, result: unknown) => A,
+): Promise<A> {
   let acc = initial;
   let next = 0;
   const ready = new Map<number, unknown>();

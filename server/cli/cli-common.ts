@@ -30,7 +30,8 @@ export const commonOptions = {
 export function intOption(value: string | undefined, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number >= ${min}, got "${value}"`);
   return n;
 }
 
@@ -56,7 +57,14 @@ export function reportFatal(err: unknown): number {
   }
   if (err instanceof CrewError) {
     process.stderr.write(`crew: ${err.message} [${err.code}]\n`);
-    const startup: string[] = [ErrorCodes.ConnectFailed, ErrorCodes.AuthFailed, ErrorCodes.InsecureListen, ErrorCodes.Secret, ErrorCodes.HandshakeTimeout, ErrorCodes.NoWorkers];
+    const startup: string[] = [
+      ErrorCodes.ConnectFailed,
+      ErrorCodes.AuthFailed,
+      ErrorCodes.InsecureListen,
+      ErrorCodes.Secret,
+      ErrorCodes.HandshakeTimeout,
+      ErrorCodes.NoWorkers,
+    ];
     return startup.includes(err.code) ? ExitCodes.CannotStart : ExitCodes.Failed;
   }
   process.stderr.write(`crew: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

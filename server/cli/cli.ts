@@ -46,7 +46,6 @@ Exit codes:
   3  could not start: cannot listen, connect, authenticate or read the secret
 `;
 
-
 const MASTER_HELP = `Usage: crew master [options]
 
   --local N            Start N local worker processes (default 2 when no --workers)
@@ -96,7 +95,9 @@ async function main(argv: string[]): Promise<number> {
       return command === undefined ? ExitCodes.Usage : ExitCodes.Ok;
     case '--version':
     case '-V':
-      process.stdout.write(`${(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`);
+      process.stdout.write(
+        `${(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`,
+      );
       return ExitCodes.Ok;
     case 'worker':
       return workerCommand(rest);
@@ -113,9 +114,30 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-
-function poolOptions(values: { local?: string; workers?: string; port?: string; host?: string; 'resource-file'?: string; 'secret-file'?: string; 'audit-file'?: string; verbose?: boolean; 'heartbeat-timeout'?: string; 'handshake-timeout'?: string; 'max-frame-bytes'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; tls?: boolean }, defaultLocal: number) {
-  const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);
+function poolOptions(
+  values: {
+    local?: string;
+    workers?: string;
+    port?: string;
+    host?: string;
+    'resource-file'?: string;
+    'secret-file'?: string;
+    'audit-file'?: string;
+    verbose?: boolean;
+    'heartbeat-timeout'?: string;
+    'handshake-timeout'?: string;
+    'max-frame-bytes'?: string;
+    'tls-cert'?: string;
+    'tls-key'?: string;
+    'tls-ca'?: string;
+    tls?: boolean;
+  },
+  defaultLocal: number,
+) {
+  const workers = values.workers
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     local: intOption(values.local, 'local') ?? (workers?.length ? 0 : defaultLocal),
     workers,
@@ -134,7 +156,10 @@ function poolOptions(values: { local?: string; workers?: string; port?: string; 
 
 /** CL-MW's task and result grouping, and dist-emacs's signing. */
 function seedOptions(values: { 'task-group'?: string; 'result-group'?: string; sign?: boolean }) {
-  const grouping = { taskGroup: intOption(values['task-group'], 'task-group', 1), resultGroup: intOption(values['result-group'], 'result-group', 1) };
+  const grouping = {
+    taskGroup: intOption(values['task-group'], 'task-group', 1),
+    resultGroup: intOption(values['result-group'], 'result-group', 1),
+  };
   // Signing is pointless if the workers would run unsigned code too: local ones insist.
   return values.sign ? { ...grouping, sign: true, localWorkerArgs: ['--require-signed'] } : grouping;
 }
@@ -150,7 +175,10 @@ async function master(args: string[]): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, masterOptions, true);
-  if (values.help) return help(`Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`);
+  if (values.help)
+    return help(
+      `Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`,
+    );
   if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
   const hideProgress = values.progress || process.stderr.isTTY ? showProgress(pool) : undefined;

@@ -18,18 +18,28 @@ export function apiGlobals(pool: WorkerPool): Record<string, unknown> {
 
 export function startRepl(pool: WorkerPool): Promise<void> {
   const where = pool.listenAddress ? ` Workers can dial ${pool.listenAddress.host}:${pool.listenAddress.port}.` : '';
-  process.stdout.write(`Crew master with ${pool.size} worker${pool.size === 1 ? '' : 's'} (${pool.workers.map((w) => w.id).join(', ') || 'none'}).${where}\n`);
-  process.stdout.write(`Try: await parallelMap(pool, x => \`\${x} * \${x}\`, [1, 2, 3])   ·  .workers  ·  .help  ·  .exit\n`);
+  process.stdout.write(
+    `Crew master with ${pool.size} worker${pool.size === 1 ? '' : 's'} (${pool.workers.map((w) => w.id).join(', ') || 'none'}).${where}\n`,
+  );
+  process.stdout.write(
+    `Try: await parallelMap(pool, x => \`\${x} * \${x}\`, [1, 2, 3])   ·  .workers  ·  .help  ·  .exit\n`,
+  );
   const server = repl.start({
     prompt: 'crew> ',
     useGlobal: false,
-    writer: (value: unknown) => (value instanceof RemoteError ? (value.stack ?? value.message) : inspect(value, { colors: process.stdout.isTTY, depth: 4 })),
+    writer: (value: unknown) =>
+      value instanceof RemoteError
+        ? (value.stack ?? value.message)
+        : inspect(value, { colors: process.stdout.isTTY, depth: 4 }),
   });
   Object.assign(server.context, apiGlobals(pool));
   server.defineCommand('workers', {
     help: 'List the workers in the pool',
     action() {
-      for (const w of pool.workers) process.stdout.write(`${w.id}  ${w.name}  ${w.address}  ${w.state}  in flight ${w.inFlight}  done ${w.tasksDone}\n`);
+      for (const w of pool.workers)
+        process.stdout.write(
+          `${w.id}  ${w.name}  ${w.address}  ${w.state}  in flight ${w.inFlight}  done ${w.tasksDone}\n`,
+        );
       if (pool.workers.length === 0) process.stdout.write('no workers: forms evaluate on the master\n');
       this.displayPrompt();
     },

@@ -33,13 +33,19 @@ export async function runScript(file: string, pool: WorkerPool): Promise<unknown
           {
             name: 'crew-imports',
             setup(b) {
-              b.onResolve({ filter: /^crew$/ }, () => ({ path: pathToFileURL(join(__dirname, 'index.js')).href, external: true }));
+              b.onResolve({ filter: /^crew$/ }, () => ({
+                path: pathToFileURL(join(__dirname, 'index.js')).href,
+                external: true,
+              }));
               // Bare imports stay external, but resolved from the script's folder, not the temp one.
               b.onResolve({ filter: /^[^./]/ }, (args) => {
                 if (args.kind === 'entry-point') return undefined;
                 if (isBuiltin(args.path)) return { path: args.path, external: true };
                 try {
-                  return { path: pathToFileURL(createRequire(join(args.resolveDir, 'noop.js')).resolve(args.path)).href, external: true };
+                  return {
+                    path: pathToFileURL(createRequire(join(args.resolveDir, 'noop.js')).resolve(args.path)).href,
+                    external: true,
+                  };
                 } catch {
                   return undefined;
                 }
@@ -49,8 +55,11 @@ export async function runScript(file: string, pool: WorkerPool): Promise<unknown
         ],
       });
     } catch (err) {
-      const first = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors?.[0];
-      const where = first?.location ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column + 1}: ` : '';
+      const first = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] })
+        .errors?.[0];
+      const where = first?.location
+        ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column + 1}: `
+        : '';
       throw crewError(ErrorCodes.FormSyntax, `cannot build ${file}: ${where}${first?.text ?? (err as Error).message}`);
     }
     process.setSourceMapsEnabled(true);

@@ -79,7 +79,8 @@ export async function workerCommand(args: string[]): Promise<number> {
     audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
     onShutdown: () => process.exit(ExitCodes.Ok),
   });
-  if (handle.port !== undefined) process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
+  if (handle.port !== undefined)
+    process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
   const stop = () => void handle.close().then(() => process.exit(ExitCodes.Ok));
   if (values['exit-with-parent']) {
     process.stdin.on('end', stop).on('close', stop).resume();

@@ -20,7 +20,8 @@ const proxies = new WeakMap<WorkerPool, Promise<CdpProxy>>();
 /** A one-time address for a debugger to attach to worker `workerId`'s eval thread. */
 export async function cdpAddress(pool: WorkerPool, workerId: string): Promise<string> {
   const link = pool.link(workerId);
-  if (!link || link.state === 'closed') throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId} to attach a debugger to`);
+  if (!link || link.state === 'closed')
+    throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId} to attach a debugger to`);
   let proxy = proxies.get(pool);
   if (!proxy) {
     proxy = CdpProxy.start(pool);
@@ -71,9 +72,13 @@ class CdpProxy {
     const m = /^\/crew\/([^/]+)\/([0-9a-f]+)$/.exec(req.url ?? '');
     const grant = m ? this.tokens.get(m[2]) : undefined;
     if (m) this.tokens.delete(m[2]);
-    const link = grant && grant.worker === m![1] && grant.expires > Date.now() ? this.pool.link(grant.worker) : undefined;
+    const link =
+      grant && grant.worker === m![1] && grant.expires > Date.now() ? this.pool.link(grant.worker) : undefined;
     if (!link || link.state === 'closed') {
-      this.pool.audit.log('refused', { cdp: `${req.socket.remoteAddress}:${req.socket.remotePort}`, reason: 'unknown, used or expired debugger token' });
+      this.pool.audit.log('refused', {
+        cdp: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+        reason: 'unknown, used or expired debugger token',
+      });
       ws.close(4001, 'unknown, used or expired token: ask the editor for a new address');
       return;
     }

@@ -4,7 +4,15 @@
  * and says so when a suspension ends, including when its worker dies.
  */
 import { EventEmitter } from 'node:events';
-import type { DebugAnswer, DebugCondition, DebugFrame, DebugOp, DebugResponse, Paused, Resumed } from '../../protocol/messages/debug-messages';
+import type {
+  DebugAnswer,
+  DebugCondition,
+  DebugFrame,
+  DebugOp,
+  DebugResponse,
+  Paused,
+  Resumed,
+} from '../../protocol/messages/debug-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { WorkerLink } from '../pool/worker-link';
 
@@ -25,7 +33,10 @@ export interface DebugBrokerEvents {
 
 export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
   private readonly suspensions = new Map<string, { link: WorkerLink; pauseId: number; s: Suspension }>();
-  private readonly pending = new Map<number, { resolve: (a: DebugAnswer) => void; reject: (e: Error) => void; link: WorkerLink }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (a: DebugAnswer) => void; reject: (e: Error) => void; link: WorkerLink }
+  >();
   private nextReq = 1;
   /** Whether workers suspend at errors (an editor is attached). */
   enabled = false;
@@ -41,7 +52,13 @@ export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
   }
 
   onPaused(link: WorkerLink, m: Paused.Msg): void {
-    const s: Suspension = { id: `${link.id}.${m.pauseId}`, worker: link.id, taskId: m.taskId, condition: m.condition, frames: m.frames };
+    const s: Suspension = {
+      id: `${link.id}.${m.pauseId}`,
+      worker: link.id,
+      taskId: m.taskId,
+      condition: m.condition,
+      frames: m.frames,
+    };
     this.suspensions.set(s.id, { link, pauseId: m.pauseId, s });
     this.emit('paused', s);
   }
@@ -62,7 +79,8 @@ export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
   /** Asks the worker that owns suspension `id`. A suspension that has ended is refused. */
   request(id: string, req: DebugOp): Promise<DebugAnswer> {
     const entry = this.suspensions.get(id);
-    if (!entry) return Promise.reject(crewError(ErrorCodes.DebugStale, `suspension ${id} has already ended; nothing was done`));
+    if (!entry)
+      return Promise.reject(crewError(ErrorCodes.DebugStale, `suspension ${id} has already ended; nothing was done`));
     const reqId = this.nextReq++;
     return new Promise((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject, link: entry.link });

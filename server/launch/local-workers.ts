@@ -42,7 +42,12 @@ export interface LocalWorkerOptions {
  * Starts `count` worker processes that dial the pool, and resolves once all of them are
  * ready. Rejects naming the workers that exited first. They exit when this process does.
  */
-export async function startLocalWorkers(pool: WorkerPool, count: number, secret: Buffer, opts: LocalWorkerOptions = {}): Promise<void> {
+export async function startLocalWorkers(
+  pool: WorkerPool,
+  count: number,
+  secret: Buffer,
+  opts: LocalWorkerOptions = {},
+): Promise<void> {
   const listen = pool.listenAddress;
   if (!listen) throw crewError(ErrorCodes.BadArgument, 'local workers need a master that listens');
   const { first = 1, output, timeoutMs = 30_000 } = opts;
@@ -55,10 +60,26 @@ export async function startLocalWorkers(pool: WorkerPool, count: number, secret:
   for (let i = first; i < first + count; i++) {
     const name = `local-${i}`;
     const address = host.includes(':') ? `[${host}]:${listen.port}` : `${host}:${listen.port}`;
-    const child = spawn(process.execPath, [...workerCommand(), '--connect', address, '--name', name, '--member', listen.member, '--exit-with-parent', '--audit-file', 'none', ...(opts.args ?? [])], {
-      stdio: output ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'inherit', 'inherit'],
-      env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...opts.env },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...workerCommand(),
+        '--connect',
+        address,
+        '--name',
+        name,
+        '--member',
+        listen.member,
+        '--exit-with-parent',
+        '--audit-file',
+        'none',
+        ...(opts.args ?? []),
+      ],
+      {
+        stdio: output ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'inherit', 'inherit'],
+        env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...opts.env },
+      },
+    );
     if (output) {
       child.stdout?.on('data', (d: Buffer) => output(name, 'stdout', d.toString()));
       child.stderr?.on('data', (d: Buffer) => output(name, 'stderr', d.toString()));

@@ -61,20 +61,28 @@ export function remoteWorkerCommand(opts: LaunchOptions, name: string): string {
  * running (the workers then join the master on their own). Fails at once, naming the cause,
  * if the ssh program cannot be started.
  */
-export async function launchWorkers(opts: LaunchOptions): Promise<{ workers: LaunchedWorker[]; close(): Promise<void> }> {
+export async function launchWorkers(
+  opts: LaunchOptions,
+): Promise<{ workers: LaunchedWorker[]; close(): Promise<void> }> {
   const hosts = opts.hosts.map((h) => h.trim()).filter(Boolean);
-  if (hosts.length === 0) throw crewError(ErrorCodes.BadArgument, 'no hosts to launch workers on: give --ssh host1,host2');
+  if (hosts.length === 0)
+    throw crewError(ErrorCodes.BadArgument, 'no hosts to launch workers on: give --ssh host1,host2');
   for (const h of hosts) if (h.startsWith('-')) throw crewError(ErrorCodes.BadArgument, `"${h}" is not a host name`);
   parseHostPort(opts.connect);
   const perHost = opts.perHost ?? 1;
-  if (!Number.isInteger(perHost) || perHost < 1) throw crewError(ErrorCodes.BadArgument, `workers per host must be a whole number >= 1, got ${perHost}`);
+  if (!Number.isInteger(perHost) || perHost < 1)
+    throw crewError(ErrorCodes.BadArgument, `workers per host must be a whole number >= 1, got ${perHost}`);
   const env = { ...process.env };
   delete env.CREW_SECRET;
   const workers: LaunchedWorker[] = [];
   for (const host of hosts) {
     for (let i = 1; i <= perHost; i++) {
       const name = `${host.replace(/^.*@/, '')}-${i}`;
-      const child = spawn(opts.sshCommand ?? 'ssh', [...(opts.sshArgs ?? ['-T', '-o', 'BatchMode=yes']), host, remoteWorkerCommand(opts, name)], { stdio: ['pipe', 'pipe', 'pipe'], env });
+      const child = spawn(
+        opts.sshCommand ?? 'ssh',
+        [...(opts.sshArgs ?? ['-T', '-o', 'BatchMode=yes']), host, remoteWorkerCommand(opts, name)],
+        { stdio: ['pipe', 'pipe', 'pipe'], env },
+      );
       workers.push({ host, name, process: child });
     }
   }
@@ -103,7 +111,9 @@ export async function launchWorkers(opts: LaunchOptions): Promise<{ workers: Lau
 function started(child: ChildProcess, command: string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once('spawn', resolve);
-    child.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot run the ssh command "${command}": ${err.message}`)));
+    child.once('error', (err) =>
+      reject(crewError(ErrorCodes.ConnectFailed, `cannot run the ssh command "${command}": ${err.message}`)),
+    );
   });
 }
 
@@ -118,16 +128,21 @@ export function readSecretLine(stream: NodeJS.ReadableStream = process.stdin, ti
       stream.pause();
       if (err) return reject(err);
       const secret = Buffer.from(text.slice(0, text.indexOf('\n')).replace(/\r$/, '').trim());
-      if (secret.length < 16) return reject(crewError(ErrorCodes.Secret, `the secret from stdin is ${secret.length} bytes; use at least 16`));
+      if (secret.length < 16)
+        return reject(crewError(ErrorCodes.Secret, `the secret from stdin is ${secret.length} bytes; use at least 16`));
       resolve(secret);
     };
     const onData = (chunk: Buffer | string) => {
       text += chunk.toString();
       if (text.includes('\n')) done();
-      else if (text.length > 4096) done(crewError(ErrorCodes.Secret, 'the first line of stdin is too long to be a secret'));
+      else if (text.length > 4096)
+        done(crewError(ErrorCodes.Secret, 'the first line of stdin is too long to be a secret'));
     };
     const onEnd = () => done(crewError(ErrorCodes.Secret, 'stdin ended before a secret line arrived (--secret-stdin)'));
-    const timer = setTimeout(() => done(crewError(ErrorCodes.Secret, `no secret arrived on stdin within ${timeoutMs} ms (--secret-stdin)`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(crewError(ErrorCodes.Secret, `no secret arrived on stdin within ${timeoutMs} ms (--secret-stdin)`)),
+      timeoutMs,
+    );
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.resume();
@@ -177,11 +192,16 @@ export async function launchCommand(args: string[]): Promise<number> {
     return ExitCodes.Ok;
   }
   if (!values.ssh) throw new UsageError('crew launch needs --ssh host1,host2');
-  if ((values.connect === undefined) === (values['resource-file'] === undefined)) throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
-  const target = values.connect ? { ...parseHostPort(values.connect), member: values.member } : readResourceFile(values['resource-file']!);
+  if ((values.connect === undefined) === (values['resource-file'] === undefined))
+    throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
+  const target = values.connect
+    ? { ...parseHostPort(values.connect), member: values.member }
+    : readResourceFile(values['resource-file']!);
   const hosts = values.ssh.split(',');
   if (isLoopback(target.host) && hosts.some((h) => !/^(.*@)?(localhost|127\.0\.0\.1)$/.test(h.trim()))) {
-    process.stderr.write(`crew launch: warning: the master listens on ${target.host}, which other hosts cannot reach; start it with --host and a secret, or give --connect\n`);
+    process.stderr.write(
+      `crew launch: warning: the master listens on ${target.host}, which other hosts cannot reach; start it with --host and a secret, or give --connect\n`,
+    );
   }
   const launched = await launchWorkers({
     hosts,
@@ -192,13 +212,23 @@ export async function launchCommand(args: string[]): Promise<number> {
     remoteCommand: values['remote-command'],
     sshCommand: values['ssh-command'],
     onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),
-    onExit: (name, code, signal) => process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
+    onExit: (name, code, signal) =>
+      process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
   });
-  process.stderr.write(`crew launch: started ${launched.workers.length} worker${launched.workers.length === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}\n`);
+  process.stderr.write(
+    `crew launch: started ${launched.workers.length} worker${launched.workers.length === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}\n`,
+  );
   const codes = await new Promise<(number | null)[]>((resolve) => {
     const stop = () => void launched.close().then(() => resolve([0]));
     process.once('SIGINT', stop).once('SIGTERM', stop);
-    void Promise.all(launched.workers.map((w) => new Promise<number | null>((r) => (w.process.exitCode !== null ? r(w.process.exitCode) : w.process.once('exit', (code) => r(code)))))).then(resolve);
+    void Promise.all(
+      launched.workers.map(
+        (w) =>
+          new Promise<number | null>((r) =>
+            w.process.exitCode !== null ? r(w.process.exitCode) : w.process.once('exit', (code) => r(code)),
+          ),
+      ),
+    ).then(resolve);
   });
   return codes.every((c) => c === 0) ? ExitCodes.Ok : ExitCodes.Failed;
 }

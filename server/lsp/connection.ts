@@ -49,7 +49,12 @@ export function notify(send: () => Promise<void>): void {
  * Serves one editor. More `crew/...` features (such as the debugger) register their
  * handlers on the returned connection, using {@link answer} and {@link notify}.
  */
-export function serveConnection(session: MasterSession, reader: MessageReader, writer: MessageWriter, opts: ConnectionOptions): { connection: Connection; dispose(): void } {
+export function serveConnection(
+  session: MasterSession,
+  reader: MessageReader,
+  writer: MessageWriter,
+  opts: ConnectionOptions,
+): { connection: Connection; dispose(): void } {
   let parentWatch: NodeJS.Timeout | undefined;
   const watchDog: WatchDog = {
     shutdownReceived: false,
@@ -75,13 +80,23 @@ export function serveConnection(session: MasterSession, reader: MessageReader, w
   connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'crew' } }));
   const sendProgress = (p: ProgressParams) => notify(() => connection.sendNotification(Progress.type, p));
 
-  connection.onRequest(EvalMaster.type, (p, token: CancellationToken) => answer(() => evalMaster(session, evalParams(EvalMaster.method, p), token)));
-  connection.onRequest(EvalAllWorkers.type, (p, token) => answer(() => evalAll(session, evalAllParams(EvalAllWorkers.method, p), token, sendProgress)));
-  connection.onRequest(EvalOn.type, (p, token) => answer(() => evalOn(session, evalOnParams(EvalOn.method, p), token, sendProgress)));
-  connection.onRequest(ConnectWorkers.type, (p) => answer(() => session.connect(connectParams(ConnectWorkers.method, p))));
+  connection.onRequest(EvalMaster.type, (p, token: CancellationToken) =>
+    answer(() => evalMaster(session, evalParams(EvalMaster.method, p), token)),
+  );
+  connection.onRequest(EvalAllWorkers.type, (p, token) =>
+    answer(() => evalAll(session, evalAllParams(EvalAllWorkers.method, p), token, sendProgress)),
+  );
+  connection.onRequest(EvalOn.type, (p, token) =>
+    answer(() => evalOn(session, evalOnParams(EvalOn.method, p), token, sendProgress)),
+  );
+  connection.onRequest(ConnectWorkers.type, (p) =>
+    answer(() => session.connect(connectParams(ConnectWorkers.method, p))),
+  );
   connection.onRequest(DisconnectWorkers.type, () => answer(() => session.disconnect()));
   connection.onRequest(ListWorkers.type, () => answer(() => session.state()));
-  connection.onRequest(Interrupt.type, (p) => answer(() => ({ interrupted: session.interrupt(interruptParams(Interrupt.method, p).worker) })));
+  connection.onRequest(Interrupt.type, (p) =>
+    answer(() => ({ interrupted: session.interrupt(interruptParams(Interrupt.method, p).worker) })),
+  );
 
   const onWorkers = (s: WorkersState) => notify(() => connection.sendNotification(WorkersChanged.type, s));
   const onOutput = (o: OutputParams) => notify(() => connection.sendNotification(Output.type, o));

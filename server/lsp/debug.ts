@@ -7,7 +7,17 @@
 import type { Connection } from 'vscode-languageserver';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { DebugValue } from '../../protocol/messages/debug-messages';
-import { DebugAttach, DebugEvaluate, DebugList, DebugPaused, DebugProperties, DebugRestartRequest, DebugResumed, SetDebugOnError, type SuspensionInfo } from '../../protocol/messages/lsp-debug-messages';
+import {
+  DebugAttach,
+  DebugEvaluate,
+  DebugList,
+  DebugPaused,
+  DebugProperties,
+  DebugRestartRequest,
+  DebugResumed,
+  SetDebugOnError,
+  type SuspensionInfo,
+} from '../../protocol/messages/lsp-debug-messages';
 import { cdpAddress } from '../debug/cdp-proxy';
 import type { Suspension } from '../debug/debug-broker';
 import type { WorkerPool } from '../pool/pool';
@@ -56,7 +66,12 @@ function livePool(session: MasterSession, st: DebugState): WorkerPool {
   return pool;
 }
 
-export function serveDebug(connection: Connection, session: MasterSession, notify: (send: () => Promise<void>) => void, answer: <T>(run: () => Promise<T> | T) => Promise<T>): { dispose(): void } {
+export function serveDebug(
+  connection: Connection,
+  session: MasterSession,
+  notify: (send: () => Promise<void>) => void,
+  answer: <T>(run: () => Promise<T> | T) => Promise<T>,
+): { dispose(): void } {
   const st = stateOf(session);
   const listener = (kind: 'paused' | 'resumed', payload: unknown) => {
     if (!st.editors.has(connection)) return;
@@ -69,7 +84,8 @@ export function serveDebug(connection: Connection, session: MasterSession, notif
 
   connection.onRequest(SetDebugOnError.type, (p) =>
     answer(() => {
-      if (typeof p?.on !== 'boolean') throw crewError(ErrorCodes.BadArgument, `${SetDebugOnError.method} needs { on: boolean }`);
+      if (typeof p?.on !== 'boolean')
+        throw crewError(ErrorCodes.BadArgument, `${SetDebugOnError.method} needs { on: boolean }`);
       if (p.on) st.editors.add(connection);
       else st.editors.delete(connection);
       if (typeof p.graceMs === 'number' && p.graceMs >= 0) st.graceMs = p.graceMs;
@@ -80,31 +96,49 @@ export function serveDebug(connection: Connection, session: MasterSession, notif
   connection.onRequest(DebugList.type, () => answer(() => (session.pool ? session.pool.debug.list().map(info) : [])));
   connection.onRequest(DebugProperties.type, (p) =>
     answer(async () => {
-      if (typeof p?.suspension !== 'string' || typeof p.objectId !== 'string') throw crewError(ErrorCodes.BadArgument, `${DebugProperties.method} needs { suspension, objectId }`);
+      if (typeof p?.suspension !== 'string' || typeof p.objectId !== 'string')
+        throw crewError(ErrorCodes.BadArgument, `${DebugProperties.method} needs { suspension, objectId }`);
       const a = await livePool(session, st).debug.request(p.suspension, { op: 'properties', objectId: p.objectId });
       return 'values' in a ? a.values : [];
     }),
   );
   connection.onRequest(DebugEvaluate.type, (p) =>
     answer(async () => {
-      if (typeof p?.suspension !== 'string' || typeof p.expression !== 'string' || !Number.isInteger(p.frame)) throw crewError(ErrorCodes.BadArgument, `${DebugEvaluate.method} needs { suspension, frame, expression }`);
-      const a = await livePool(session, st).debug.request(p.suspension, { op: 'evaluate', frame: p.frame, expression: p.expression });
-      return 'value' in a ? a.value : ({ name: p.expression, type: 'undefined', value: 'undefined' } satisfies DebugValue);
+      if (typeof p?.suspension !== 'string' || typeof p.expression !== 'string' || !Number.isInteger(p.frame))
+        throw crewError(ErrorCodes.BadArgument, `${DebugEvaluate.method} needs { suspension, frame, expression }`);
+      const a = await livePool(session, st).debug.request(p.suspension, {
+        op: 'evaluate',
+        frame: p.frame,
+        expression: p.expression,
+      });
+      return 'value' in a
+        ? a.value
+        : ({ name: p.expression, type: 'undefined', value: 'undefined' } satisfies DebugValue);
     }),
   );
   connection.onRequest(DebugRestartRequest.type, (p) =>
     answer(async () => {
       const kinds = ['abort', 'retry', 'retryElsewhere', 'return', 'continue'];
-      if (typeof p?.suspension !== 'string' || !kinds.includes(p.restart?.kind)) throw crewError(ErrorCodes.BadArgument, `${DebugRestartRequest.method} needs { suspension, restart: { kind: ${kinds.join(' | ')} } }`);
-      if (p.restart.kind === 'return' && typeof p.restart.expression !== 'string') throw crewError(ErrorCodes.BadArgument, 'a return restart needs an expression');
-      const a = await livePool(session, st).debug.request(p.suspension, { op: 'restart', restart: p.restart, frame: p.frame });
+      if (typeof p?.suspension !== 'string' || !kinds.includes(p.restart?.kind))
+        throw crewError(
+          ErrorCodes.BadArgument,
+          `${DebugRestartRequest.method} needs { suspension, restart: { kind: ${kinds.join(' | ')} } }`,
+        );
+      if (p.restart.kind === 'return' && typeof p.restart.expression !== 'string')
+        throw crewError(ErrorCodes.BadArgument, 'a return restart needs an expression');
+      const a = await livePool(session, st).debug.request(p.suspension, {
+        op: 'restart',
+        restart: p.restart,
+        frame: p.frame,
+      });
       return { how: 'restarted' in a ? a.restarted : 'done' };
     }),
   );
 
   connection.onRequest(DebugAttach.type, (p) =>
     answer(async () => {
-      if (typeof p?.worker !== 'string') throw crewError(ErrorCodes.BadArgument, `${DebugAttach.method} needs { worker }`);
+      if (typeof p?.worker !== 'string')
+        throw crewError(ErrorCodes.BadArgument, `${DebugAttach.method} needs { worker }`);
       return { websocketAddress: await cdpAddress(livePool(session, st), p.worker) };
     }),
   );
@@ -120,7 +154,8 @@ export function serveDebug(connection: Connection, session: MasterSession, notif
         const pool = session.pool;
         if (!pool || st.editors.size > 0) return;
         pool.setDebugOnError(false);
-        for (const s of pool.debug.list()) void pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } }).catch(() => undefined);
+        for (const s of pool.debug.list())
+          void pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } }).catch(() => undefined);
       }, st.graceMs);
       st.graceTimer.unref();
     },

@@ -6,7 +6,15 @@
 import { ResponseError, type CancellationToken } from 'vscode-languageserver';
 import { CrewError, crewError, ErrorCodes } from '../../protocol/errors';
 import type { FormDef } from '../../protocol/messages/worker-link-messages';
-import { LspErrorCodes, type EvalAllParams, type EvalOnParams, type EvalParams, type EvalResult, type ProgressParams, type WorkerOutcome } from '../../protocol/messages/lsp-messages';
+import {
+  LspErrorCodes,
+  type EvalAllParams,
+  type EvalOnParams,
+  type EvalParams,
+  type EvalResult,
+  type ProgressParams,
+  type WorkerOutcome,
+} from '../../protocol/messages/lsp-messages';
 import type { FormSource } from '../api/form';
 import type { TaskOutcome } from '../pool/task';
 import { errorOutcome, valueOutcome } from './present';
@@ -41,7 +49,12 @@ export async function evalMaster(session: MasterSession, p: EvalParams, token: C
 }
 
 /** Runs once on every ready worker, or on the master when the pool is empty. */
-export async function evalAll(session: MasterSession, p: EvalAllParams, token: CancellationToken, progress: ProgressSink): Promise<EvalResult> {
+export async function evalAll(
+  session: MasterSession,
+  p: EvalAllParams,
+  token: CancellationToken,
+  progress: ProgressSink,
+): Promise<EvalResult> {
   const pool = session.pool;
   if (!pool || pool.size === 0) return evalMaster(session, p, token);
   const prepared = await prepare(pool, p);
@@ -51,15 +64,26 @@ export async function evalAll(session: MasterSession, p: EvalAllParams, token: C
   const replay = p.replay === true;
   if (replay) pool.addReplay(def);
   const links = [...pool.readyLinks()];
-  const result = runTracked(pool, links.map((l) => l.id), token, progress, p.progressToken, (settle) =>
-    links.map((target) => pool.submit({ def, target, setup: replay }, (o) => settle(target.id, o)).id),
-  p.colors);
+  const result = runTracked(
+    pool,
+    links.map((l) => l.id),
+    token,
+    progress,
+    p.progressToken,
+    (settle) => links.map((target) => pool.submit({ def, target, setup: replay }, (o) => settle(target.id, o)).id),
+    p.colors,
+  );
   session.workersTouched();
   return result;
 }
 
 /** Runs on one named worker, on whichever is free (`worker: null`), or on `master`. */
-export async function evalOn(session: MasterSession, p: EvalOnParams, token: CancellationToken, progress: ProgressSink): Promise<EvalResult> {
+export async function evalOn(
+  session: MasterSession,
+  p: EvalOnParams,
+  token: CancellationToken,
+  progress: ProgressSink,
+): Promise<EvalResult> {
   if (p.worker === 'master') return evalMaster(session, p, token);
   const pool = session.pool;
   if (!pool || pool.size === 0) {
@@ -67,13 +91,25 @@ export async function evalOn(session: MasterSession, p: EvalOnParams, token: Can
     throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}: the pool is empty`);
   }
   const target = p.worker === null ? undefined : pool.link(p.worker);
-  if (p.worker !== null && !target) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`);
+  if (p.worker !== null && !target)
+    throw crewError(
+      ErrorCodes.UnknownWorker,
+      `there is no worker ${p.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
+    );
   const prepared = await prepare(pool, p);
   if ('where' in prepared) return prepared;
   const { def } = prepared;
   if (token.isCancellationRequested) throw cancelled('before it started');
   const key = target?.id ?? 'any';
-  const result = runTracked(pool, [key], token, progress, p.progressToken, (settle) => [pool.submit({ def, target }, (o) => settle(key, o)).id], p.colors);
+  const result = runTracked(
+    pool,
+    [key],
+    token,
+    progress,
+    p.progressToken,
+    (settle) => [pool.submit({ def, target }, (o) => settle(key, o)).id],
+    p.colors,
+  );
   session.workersTouched();
   return result;
 }
@@ -86,7 +122,8 @@ async function prepare(pool: WorkerPool, p: EvalParams): Promise<{ def: FormDef 
   try {
     return await pool.forms.prepare(toForm(p), 'value');
   } catch (err) {
-    if (err instanceof CrewError && (err.code === ErrorCodes.FormSyntax || err.code === ErrorCodes.BadForm)) return { where: 'master', outcomes: [errorOutcome('master', err)] };
+    if (err instanceof CrewError && (err.code === ErrorCodes.FormSyntax || err.code === ErrorCodes.BadForm))
+      return { where: 'master', outcomes: [errorOutcome('master', err)] };
     throw err;
   }
 }
@@ -98,7 +135,15 @@ type Settle = (key: string, outcome: TaskOutcome) => void;
  * collects one outcome per key, reporting progress as each arrives. On cancellation the
  * workers holding a task that has not finished are interrupted.
  */
-function runTracked(pool: WorkerPool, keys: string[], token: CancellationToken, progress: ProgressSink, progressToken: string | undefined, submit: (settle: Settle) => number[], colors?: boolean): Promise<EvalResult> {
+function runTracked(
+  pool: WorkerPool,
+  keys: string[],
+  token: CancellationToken,
+  progress: ProgressSink,
+  progressToken: string | undefined,
+  submit: (settle: Settle) => number[],
+  colors?: boolean,
+): Promise<EvalResult> {
   return new Promise<EvalResult>((resolve, reject) => {
     const outcomes = new Map<string, WorkerOutcome>();
     const pending = new Set(keys);
@@ -106,7 +151,10 @@ function runTracked(pool: WorkerPool, keys: string[], token: CancellationToken, 
     let interrupted: string[] | undefined;
     const finish = () => {
       sub.dispose();
-      if (interrupted) return reject(cancelled(interrupted.length > 0 ? `interrupted ${interrupted.join(', ')}` : 'nothing was running'));
+      if (interrupted)
+        return reject(
+          cancelled(interrupted.length > 0 ? `interrupted ${interrupted.join(', ')}` : 'nothing was running'),
+        );
       resolve({ where: 'workers', outcomes: keys.map((k) => outcomes.get(k)!) });
     };
     const settle: Settle = (key, o) => {

@@ -56,10 +56,14 @@ export async function lspCommand(args: string[]): Promise<number> {
     process.stdout.write(LSP_HELP);
     return ExitCodes.Ok;
   }
-  if (!!values.stdio === (values.port !== undefined)) throw new UsageError('crew lsp needs exactly one of --stdio or --port P');
+  if (!!values.stdio === (values.port !== undefined))
+    throw new UsageError('crew lsp needs exactly one of --stdio or --port P');
   const port = intOption(values.port, 'port');
   const editorPid = intOption(values.clientProcessId, 'clientProcessId', 1);
-  const workers = values.workers?.split(',').map((s) => s.trim()).filter(Boolean);
+  const workers = values.workers
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const local = intOption(values.local, 'local') ?? 0;
   const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET;
   const secret = resolveSecret({ secretFile: values['secret-file'] });
@@ -84,9 +88,19 @@ export async function lspCommand(args: string[]): Promise<number> {
     checkListen(values.host ?? '127.0.0.1', secretGiven);
     // Editors that attach find the workers from the command line already there.
     await startWorkers();
-    const server = await serveTcp(session, { host: values.host ?? '127.0.0.1', port: port ?? 0, secret, secretGiven, audit });
+    const server = await serveTcp(session, {
+      host: values.host ?? '127.0.0.1',
+      port: port ?? 0,
+      secret,
+      secretGiven,
+      audit,
+    });
     process.stdout.write(`crew lsp listening for editors on ${values.host ?? '127.0.0.1'}:${server.port}\n`);
-    const stop = () => void server.close().then(() => session.close()).then(() => process.exit(ExitCodes.Ok));
+    const stop = () =>
+      void server
+        .close()
+        .then(() => session.close())
+        .then(() => process.exit(ExitCodes.Ok));
     process.on('SIGINT', stop).on('SIGTERM', stop);
   }
   return new Promise<number>(() => {});

@@ -31,7 +31,11 @@ export class MasterContext {
     const console = new Console({ stdout: sinkStream(write, 'stdout'), stderr: sinkStream(write, 'stderr') });
     this.image = new Evaluator({ globals: { ...api, console } });
     // A getter, so the context always sees the pool of the moment (or null after a disconnect).
-    Object.defineProperty(this.image.context, 'pool', { get: () => getPool() ?? null, enumerable: true, configurable: true });
+    Object.defineProperty(this.image.context, 'pool', {
+      get: () => getPool() ?? null,
+      enumerable: true,
+      configurable: true,
+    });
   }
 
   /**
@@ -70,7 +74,10 @@ export class MasterContext {
 }
 
 function isSyntaxError(err: unknown): boolean {
-  return (err instanceof RemoteError && err.remoteName === 'SyntaxError') || (err instanceof CrewError && err.code === ErrorCodes.FormSyntax);
+  return (
+    (err instanceof RemoteError && err.remoteName === 'SyntaxError') ||
+    (err instanceof CrewError && err.code === ErrorCodes.FormSyntax)
+  );
 }
 
 function isAwaitSyntaxError(err: unknown, code: string): boolean {

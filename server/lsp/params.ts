@@ -5,7 +5,15 @@
 import { ResponseError } from 'vscode-languageserver';
 import { parseHostPort } from '../../protocol/address';
 import { CrewError, ErrorCodes } from '../../protocol/errors';
-import { LspErrorCodes, type ConnectWorkersParams, type CrewErrorData, type EvalAllParams, type EvalOnParams, type EvalParams, type InterruptParams } from '../../protocol/messages/lsp-messages';
+import {
+  LspErrorCodes,
+  type ConnectWorkersParams,
+  type CrewErrorData,
+  type EvalAllParams,
+  type EvalOnParams,
+  type EvalParams,
+  type InterruptParams,
+} from '../../protocol/messages/lsp-messages';
 
 /** Most local workers one request may start. */
 const MAX_LOCAL = 64;
@@ -16,22 +24,32 @@ function bad(method: string, message: string): ResponseError<CrewErrorData> {
 
 function record(method: string, p: unknown, allowEmpty = false): Record<string, unknown> {
   if ((p === null || p === undefined) && allowEmpty) return {};
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad(method, `parameters must be an object, got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p}`);
+  if (typeof p !== 'object' || p === null || Array.isArray(p))
+    throw bad(
+      method,
+      `parameters must be an object, got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p}`,
+    );
   return p as Record<string, unknown>;
 }
 
 function optional(method: string, p: Record<string, unknown>, key: string, type: 'string' | 'boolean'): void {
-  if (p[key] !== undefined && typeof p[key] !== type) throw bad(method, `"${key}" must be a ${type}, got ${typeof p[key]}`);
+  if (p[key] !== undefined && typeof p[key] !== type)
+    throw bad(method, `"${key}" must be a ${type}, got ${typeof p[key]}`);
 }
 
 function position(method: string, p: Record<string, unknown>, key: string): void {
   const v = p[key];
-  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) throw bad(method, `"${key}" must be a whole number >= 1 (1-based), got ${JSON.stringify(v)}`);
+  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1))
+    throw bad(method, `"${key}" must be a whole number >= 1 (1-based), got ${JSON.stringify(v)}`);
 }
 
 export function evalParams(method: string, raw: unknown): EvalParams {
   const p = record(method, raw);
-  if (typeof p.code !== 'string') throw bad(method, `"code" must be the source text to evaluate, got ${p.code === undefined ? 'nothing' : typeof p.code}`);
+  if (typeof p.code !== 'string')
+    throw bad(
+      method,
+      `"code" must be the source text to evaluate, got ${p.code === undefined ? 'nothing' : typeof p.code}`,
+    );
   if (p.code.trim() === '') throw bad(method, '"code" is empty: select some code to evaluate');
   optional(method, p, 'filename', 'string');
   optional(method, p, 'progressToken', 'string');
@@ -49,17 +67,25 @@ export function evalAllParams(method: string, raw: unknown): EvalAllParams {
 
 export function evalOnParams(method: string, raw: unknown): EvalOnParams {
   const p = evalParams(method, raw) as EvalOnParams;
-  if (p.worker !== null && typeof p.worker !== 'string') throw bad(method, `"worker" must be a worker id such as "w1", or null for any free worker; got ${p.worker === undefined ? 'nothing' : typeof p.worker}`);
+  if (p.worker !== null && typeof p.worker !== 'string')
+    throw bad(
+      method,
+      `"worker" must be a worker id such as "w1", or null for any free worker; got ${p.worker === undefined ? 'nothing' : typeof p.worker}`,
+    );
   return p;
 }
 
 export function connectParams(method: string, raw: unknown): ConnectWorkersParams {
   const p = record(method, raw, true);
-  if (p.local !== undefined && !(Number.isInteger(p.local) && (p.local as number) >= 0 && (p.local as number) <= MAX_LOCAL)) {
+  if (
+    p.local !== undefined &&
+    !(Number.isInteger(p.local) && (p.local as number) >= 0 && (p.local as number) <= MAX_LOCAL)
+  ) {
     throw bad(method, `"local" must be a whole number from 0 to ${MAX_LOCAL}, got ${JSON.stringify(p.local)}`);
   }
   if (p.addresses !== undefined) {
-    if (!Array.isArray(p.addresses)) throw bad(method, `"addresses" must be a list of "host:port" strings, got ${typeof p.addresses}`);
+    if (!Array.isArray(p.addresses))
+      throw bad(method, `"addresses" must be a list of "host:port" strings, got ${typeof p.addresses}`);
     for (const a of p.addresses) {
       if (typeof a !== 'string') throw bad(method, `"addresses" must hold "host:port" strings, got ${typeof a}`);
       try {

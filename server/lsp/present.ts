@@ -14,7 +14,14 @@ export function printValue(value: unknown, colors = false): string {
 }
 
 export function summarize(value: unknown): string {
-  const text = inspect(value, { depth: 2, colors: false, maxArrayLength: 20, maxStringLength: SUMMARY_CHARS, breakLength: Infinity, compact: true });
+  const text = inspect(value, {
+    depth: 2,
+    colors: false,
+    maxArrayLength: 20,
+    maxStringLength: SUMMARY_CHARS,
+    breakLength: Infinity,
+    compact: true,
+  });
   const line = text.replace(/\s*\n\s*/g, ' ');
   return line.length > SUMMARY_CHARS ? `${line.slice(0, SUMMARY_CHARS - 1)}…` : line;
 }
@@ -33,9 +40,17 @@ export function describeError(err: unknown): EvalError {
   if (err instanceof RemoteError) {
     const frames = err.frames.filter((f) => !f.internal);
     const code = err.code === ErrorCodes.Remote ? undefined : err.code;
-    return { name: err.remoteName, message: err.remoteMessage, code, frames, stack: formatRemoteStack(`${err.remoteName}: ${err.remoteMessage}`, frames) };
+    return {
+      name: err.remoteName,
+      message: err.remoteMessage,
+      code,
+      frames,
+      stack: formatRemoteStack(`${err.remoteName}: ${err.remoteMessage}`, frames),
+    };
   }
-  if (err instanceof CrewError) return { name: err.name, message: err.message, code: err.code, frames: [], stack: `${err.message} [${err.code}]` };
-  if (err instanceof Error) return { name: err.name, message: err.message, frames: [], stack: err.stack ?? err.message };
+  if (err instanceof CrewError)
+    return { name: err.name, message: err.message, code: err.code, frames: [], stack: `${err.message} [${err.code}]` };
+  if (err instanceof Error)
+    return { name: err.name, message: err.message, frames: [], stack: err.stack ?? err.message };
   return { name: 'Error', message: `non-Error thrown: ${inspect(err)}`, frames: [], stack: inspect(err) };
 }

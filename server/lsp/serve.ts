@@ -30,7 +30,10 @@ export function serveStdio(session: MasterSession, editorPid?: number): void {
     exiting = true;
     void session.close().finally(() => process.exit(code));
   };
-  serveConnection(session, new StreamMessageReader(process.stdin), new StreamMessageWriter(out), { onExit: exit, watchEditorProcess: true });
+  serveConnection(session, new StreamMessageReader(process.stdin), new StreamMessageWriter(out), {
+    onExit: exit,
+    watchEditorProcess: true,
+  });
   process.stdin.on('end', () => exit(0)).on('close', () => exit(0));
   if (editorPid !== undefined) {
     setInterval(() => {
@@ -55,12 +58,18 @@ export interface TcpOptions {
 /** Refuses to serve editors beyond loopback with only the generated default secret. */
 export function checkListen(host: string, secretGiven: boolean): void {
   if (!isLoopback(host) && !secretGiven) {
-    throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${host} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`);
+    throw crewError(
+      ErrorCodes.InsecureListen,
+      `refusing to listen on ${host} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`,
+    );
   }
 }
 
 /** Listens for editors; resolves with the port once listening. */
-export async function serveTcp(session: MasterSession, opts: TcpOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveTcp(
+  session: MasterSession,
+  opts: TcpOptions,
+): Promise<{ port: number; close(): Promise<void> }> {
   checkListen(opts.host, opts.secretGiven);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -71,7 +80,10 @@ export async function serveTcp(session: MasterSession, opts: TcpOptions): Promis
     acceptLspAuth(socket, opts.secret, peer).then(
       () => {
         opts.audit.log('connect', { editor: peer });
-        const served = serveConnection(session, new StreamMessageReader(socket), new StreamMessageWriter(socket), { onExit: () => socket.end(), watchEditorProcess: false });
+        const served = serveConnection(session, new StreamMessageReader(socket), new StreamMessageWriter(socket), {
+          onExit: () => socket.end(),
+          watchEditorProcess: false,
+        });
         socket.resume();
         socket.on('close', () => {
           opts.audit.log('disconnect', { editor: peer });
@@ -82,7 +94,11 @@ export async function serveTcp(session: MasterSession, opts: TcpOptions): Promis
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(crewError(ErrorCodes.ConnectFailed, `cannot listen for editors on ${opts.host}:${opts.port}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(
+        crewError(ErrorCodes.ConnectFailed, `cannot listen for editors on ${opts.host}:${opts.port}: ${err.message}`),
+      ),
+    );
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;

@@ -6,7 +6,12 @@
 import { EventEmitter } from 'node:events';
 import { parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { ConnectWorkersParams, ConnectWorkersResult, OutputParams, WorkersState } from '../../protocol/messages/lsp-messages';
+import type {
+  ConnectWorkersParams,
+  ConnectWorkersResult,
+  OutputParams,
+  WorkersState,
+} from '../../protocol/messages/lsp-messages';
 import { dialWorker, startMaster } from '../pool/connect';
 import type { WorkerPool } from '../pool/pool';
 import { startLocalWorkers } from '../launch/local-workers';
@@ -43,7 +48,10 @@ export class MasterSession extends EventEmitter<SessionEvents> {
 
   constructor(readonly options: SessionOptions) {
     super();
-    this.master = new MasterContext(() => this.pool, (stream, text) => this.emit('output', { worker: 'master', stream, text }));
+    this.master = new MasterContext(
+      () => this.pool,
+      (stream, text) => this.emit('output', { worker: 'master', stream, text }),
+    );
   }
 
   /** The live pool, if any. */
@@ -54,7 +62,11 @@ export class MasterSession extends EventEmitter<SessionEvents> {
   state(): WorkersState {
     const pool = this.pool;
     const listen = pool?.listenAddress;
-    return { started: !!pool, listen: listen ? `${listen.host}:${listen.port}` : undefined, workers: pool ? pool.workers : [] };
+    return {
+      started: !!pool,
+      listen: listen ? `${listen.host}:${listen.port}` : undefined,
+      workers: pool ? pool.workers : [],
+    };
   }
 
   /** Starts the pool if needed, then adds local and listening workers. Failures are listed, not thrown. */
@@ -65,14 +77,21 @@ export class MasterSession extends EventEmitter<SessionEvents> {
     const errors: string[] = [];
     const jobs: Promise<void>[] = addresses.map((a) => {
       const { host, port } = parseHostPort(a);
-      return dialWorker(pool, `${host.includes(':') ? `[${host}]` : host}:${port}`, this.options.secret, { heartbeatTimeoutMs: this.options.heartbeatTimeoutMs }).catch((err: Error) => {
+      return dialWorker(pool, `${host.includes(':') ? `[${host}]` : host}:${port}`, this.options.secret, {
+        heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
+      }).catch((err: Error) => {
         errors.push(`${err.message}. Is \`crew worker --port ${port}\` running on ${host}, with the same secret?`);
       });
     });
     if (local > 0) {
       const first = this.localCount + 1;
       this.localCount += local;
-      jobs.push(startLocalWorkers(pool, local, this.options.secret, { first, output: (name, stream, text) => this.emit('output', { worker: name, stream, text }) }).catch((err: Error) => void errors.push(err.message)));
+      jobs.push(
+        startLocalWorkers(pool, local, this.options.secret, {
+          first,
+          output: (name, stream, text) => this.emit('output', { worker: name, stream, text }),
+        }).catch((err: Error) => void errors.push(err.message)),
+      );
     }
     await Promise.all(jobs);
     this.notifyWorkers();

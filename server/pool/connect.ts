@@ -58,11 +58,16 @@ const dialSettings = new WeakMap<WorkerPool, { secret: Buffer; opts: ConnectOpti
  */
 export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promise<void> {
   const settings = dialSettings.get(pool);
-  if (!settings) throw crewError(ErrorCodes.BadArgument, 'addWorkers needs a pool made by connectWorkers or startMaster');
+  if (!settings)
+    throw crewError(ErrorCodes.BadArgument, 'addWorkers needs a pool made by connectWorkers or startMaster');
   if (pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
   const before = pool.size;
-  const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), settings.secret, settings.opts)));
-  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
+  const results = await Promise.allSettled(
+    hostPorts.map((hp) => dialWorker(pool, toAddress(hp), settings.secret, settings.opts)),
+  );
+  const failed = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => (r.reason as Error).message);
   await pool.waitForWorkers(before + hostPorts.length - failed.length);
   if (failed.length > 0) throw crewError(ErrorCodes.ConnectFailed, failed.join('; '));
 }
@@ -71,7 +76,10 @@ export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promi
  * Dials workers that are listening and returns once each is connected or has failed.
  * Failures are reported in `pool.connectErrors`; if every worker fails, it rejects.
  */
-export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions = {}): Promise<WorkerPool & { connectErrors: Error[] }> {
+export async function connectWorkers(
+  hostPorts: HostPort[],
+  opts: ConnectOptions = {},
+): Promise<WorkerPool & { connectErrors: Error[] }> {
   const pool = Object.assign(new WorkerPool(opts), { connectErrors: [] as Error[] });
   const secret = resolveSecret(opts);
   dialSettings.set(pool, { secret, opts });
@@ -79,7 +87,10 @@ export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions
   for (const r of results) if (r.status === 'rejected') pool.connectErrors.push(r.reason as Error);
   if (hostPorts.length > 0 && pool.connectErrors.length === hostPorts.length) {
     await pool.close('no worker could be reached');
-    throw crewError(ErrorCodes.ConnectFailed, `could not connect to any worker: ${pool.connectErrors.map((e) => e.message).join('; ')}`);
+    throw crewError(
+      ErrorCodes.ConnectFailed,
+      `could not connect to any worker: ${pool.connectErrors.map((e) => e.message).join('; ')}`,
+    );
   }
   await pool.waitForWorkers(hostPorts.length - pool.connectErrors.length);
   return pool;
@@ -94,7 +105,12 @@ function toAddress(hp: HostPort): string {
 }
 
 /** Dials one worker; once connected, redials it with backoff if it drops. */
-export async function dialWorker(pool: WorkerPool, address: string, secret: Buffer, opts: ConnectOptions = {}): Promise<void> {
+export async function dialWorker(
+  pool: WorkerPool,
+  address: string,
+  secret: Buffer,
+  opts: ConnectOptions = {},
+): Promise<void> {
   const attempt = async (): Promise<Transport> => {
     const transport = dial(address, opts);
     await dialHandshake(transport, { secret, role: 'master', member: opts.member, timeoutMs: opts.handshakeTimeoutMs });
@@ -144,7 +160,9 @@ function firstReady(transport: Transport): Promise<Ready.Msg['info']> {
         reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent ${String(msg?.t)} before ready`));
       }
     });
-    transport.onEnd((reason) => reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)));
+    transport.onEnd((reason) =>
+      reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),
+    );
   });
 }
 
@@ -159,28 +177,58 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   const host = opts.host ?? '127.0.0.1';
   const given = opts.secret !== undefined || opts.secretFile !== undefined || !!process.env.CREW_SECRET;
   if (!isLoopback(host) && !given) {
-    throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${host} without a secret: give secretFile or CREW_SECRET, or listen on 127.0.0.1`);
+    throw crewError(
+      ErrorCodes.InsecureListen,
+      `refusing to listen on ${host} without a secret: give secretFile or CREW_SECRET, or listen on 127.0.0.1`,
+    );
   }
   const member = opts.member ?? randomBytes(6).toString('hex');
-  const listener = await listen({ host, port: opts.port ?? 0, maxFrameBytes: opts.maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: opts.listenTls, audit: pool.audit, who: 'master' }, (transport) => {
-    acceptHandshake(transport, { secret, role: 'master', member, timeoutMs: opts.handshakeTimeoutMs })
-      .then(() => firstReady(transport))
-      .then(
-        (info) => pool.adopt(transport, info),
-        (err: Error) => pool.audit.log('refused', { peer: transport.peer, reason: err.message }),
-      );
-  });
+  const listener = await listen(
+    {
+      host,
+      port: opts.port ?? 0,
+      maxFrameBytes: opts.maxFrameBytes,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+      tls: opts.listenTls,
+      audit: pool.audit,
+      who: 'master',
+    },
+    (transport) => {
+      acceptHandshake(transport, { secret, role: 'master', member, timeoutMs: opts.handshakeTimeoutMs })
+        .then(() => firstReady(transport))
+        .then(
+          (info) => pool.adopt(transport, info),
+          (err: Error) => pool.audit.log('refused', { peer: transport.peer, reason: err.message }),
+        );
+    },
+  );
   const port = listener.port;
   pool.listenAddress = { host, port, member };
   pool.audit.log('listen', { host, port, member, tls: opts.listenTls ? true : undefined });
   pool.onClose(() => listener.close());
   if (opts.resourceFile) {
-    writeFileSync(opts.resourceFile, JSON.stringify({ host, port, member, tls: opts.listenTls ? true : undefined, time: new Date().toISOString(), pid: process.pid }, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(
+      opts.resourceFile,
+      JSON.stringify(
+        {
+          host,
+          port,
+          member,
+          tls: opts.listenTls ? true : undefined,
+          time: new Date().toISOString(),
+          pid: process.pid,
+        },
+        null,
+        2,
+      ) + '\n',
+      { mode: 0o600 },
+    );
   }
   const dials = (opts.workers ?? []).map((w) => dialWorker(pool, toAddress(w), secret, { ...opts, member: undefined }));
   const local = opts.local ?? 0;
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
-  const started = local > 0 ? startLocalWorkers(pool, local, secret, { ...localWorkerSettings(opts), timeoutMs }) : Promise.resolve();
+  const started =
+    local > 0 ? startLocalWorkers(pool, local, secret, { ...localWorkerSettings(opts), timeoutMs }) : Promise.resolve();
   // Handled below; a rejection must not go unhandled while the dials finish.
   started.catch(() => undefined);
   const dialed = await Promise.allSettled(dials);

@@ -87,7 +87,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     super();
     for (const k of ['taskGroup', 'resultGroup'] as const) {
       const n = options[k];
-      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
+      if (n !== undefined && (!Number.isInteger(n) || n < 1))
+        throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
     }
     this.audit = new Audit('master', options.audit);
     this.scheduler = new Scheduler(
@@ -95,7 +96,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         readyLinks: () => this.readyLinks(),
         onSent: (link, count, bytes) => this.audit.log('sent', { worker: link.id, tasks: count, bytes }),
         onRequeue: (link, count, reason) => this.audit.log('requeue', { from: link.id, tasks: count, reason }),
-        onTaskBad: (task) => this.audit.log('task-bad', { task: task.id, form: `${task.def.filename}:${task.def.line}`, kills: task.kills }),
+        onTaskBad: (task) =>
+          this.audit.log('task-bad', {
+            task: task.id,
+            form: `${task.def.filename}:${task.def.line}`,
+            kills: task.kills,
+          }),
       },
       options.maxTaskWorkerKills ?? Defaults.maxTaskWorkerKills,
       options.maxFrameBytes ?? Defaults.maxFrameBytes,
@@ -145,10 +151,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   submit(spec: Omit<Task, 'id' | 'kills' | 'settle'>, settle: (o: TaskOutcome) => void): Task {
     if (this.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
     const max = this.options.maxQueuedTasks ?? Defaults.maxQueuedTasks;
-    if (this.scheduler.queued >= max) throw crewError(ErrorCodes.LimitExceeded, `the pool already has ${max} tasks queued; wait for some to finish`);
+    if (this.scheduler.queued >= max)
+      throw crewError(ErrorCodes.LimitExceeded, `the pool already has ${max} tasks queued; wait for some to finish`);
     const bytes = taskBytes(spec);
     const maxFrame = this.options.maxFrameBytes ?? Defaults.maxFrameBytes;
-    if (bytes > maxFrame) throw crewError(ErrorCodes.LimitExceeded, `a task of ${bytes} bytes (form and arguments) is over the frame limit of ${maxFrame} bytes (maxFrameBytes)`);
+    if (bytes > maxFrame)
+      throw crewError(
+        ErrorCodes.LimitExceeded,
+        `a task of ${bytes} bytes (form and arguments) is over the frame limit of ${maxFrame} bytes (maxFrameBytes)`,
+      );
     // Not `{ ...spec, id }`: V8 (Node 20) takes a slow path for that, about 5 us per task.
     const task: Task = Object.assign({}, spec, { id: this.nextTask++, kills: 0, settle });
     this.scheduler.submit(task);
@@ -173,7 +184,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     link.dialAddress = dialAddress;
     link.taskGroup = this.options.taskGroup;
     link.resultGroup = this.options.resultGroup;
-    if (isSigningOffer(info.signing) && (info.signing.required ? this.options.sign !== false : this.options.sign === true)) {
+    if (
+      isSigningOffer(info.signing) &&
+      (info.signing.required ? this.options.sign !== false : this.options.sign === true)
+    ) {
       this.signKey ??= signingKey(resolveSecret(this.options as SecretOptions));
       link.signer = new Signer(this.signKey, info.signing.nonce);
     }
@@ -194,7 +208,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         const task: Task = { id: this.nextTask++, def, args, setup: true, target: link, kills: 0, settle };
         link.send([task]);
       });
-      if (!outcome.ok) this.audit.log('replay', { worker: link.id, form: `${def.filename}:${def.line}`, error: outcome.error.message });
+      if (!outcome.ok)
+        this.audit.log('replay', {
+          worker: link.id,
+          form: `${def.filename}:${def.line}`,
+          error: outcome.error.message,
+        });
     }
     if (link.state !== 'replaying') return;
     link.state = 'ready';
@@ -212,7 +231,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.noWorkerTimer = setTimeout(() => {
       this.noWorkerTimer = undefined;
       if (this.size > 0 || this.closed) return;
-      this.scheduler.failQueued(crewError(ErrorCodes.NoWorkers, `no worker is left in the pool (waited ${grace} ms for one to join)`));
+      this.scheduler.failQueued(
+        crewError(ErrorCodes.NoWorkers, `no worker is left in the pool (waited ${grace} ms for one to join)`),
+      );
     }, grace);
     this.noWorkerTimer.unref();
   }
@@ -258,7 +279,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.noWorkerTimer) clearTimeout(this.noWorkerTimer);
-    this.scheduler.failAll(crewError(ErrorCodes.PoolClosed, `the pool was disconnected: ${reason}`), this.links.values());
+    this.scheduler.failAll(
+      crewError(ErrorCodes.PoolClosed, `the pool was disconnected: ${reason}`),
+      this.links.values(),
+    );
     for (const link of this.links.values()) {
       link.transport.send({ t: 'shutdown', reason });
       link.transport.dispose(CloseCodes.Shutdown, reason);
@@ -272,5 +296,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
 function defaultOutput(worker: string, _stream: 'stdout' | 'stderr', text: string): void {
   const lines = text.endsWith('\n') ? text.slice(0, -1) : text;
-  process.stdout.write(lines.split('\n').map((l) => `[${worker}] ${l}`).join('\n') + '\n');
+  process.stdout.write(
+    lines
+      .split('\n')
+      .map((l) => `[${worker}] ${l}`)
+      .join('\n') + '\n',
+  );
 }

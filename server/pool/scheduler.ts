@@ -21,7 +21,13 @@ export interface SchedulerHooks {
 
 /** Bytes a task adds to a frame: its arguments and, at worst, its form. */
 export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
-  return (t.args?.byteLength ?? 0) + t.def.code.length + (t.def.sourceMap?.length ?? 0) + (t.def.initArgs?.byteLength ?? 0) + 256;
+  return (
+    (t.args?.byteLength ?? 0) +
+    t.def.code.length +
+    (t.def.sourceMap?.length ?? 0) +
+    (t.def.initArgs?.byteLength ?? 0) +
+    256
+  );
 }
 
 export class Scheduler {
@@ -63,7 +69,9 @@ export class Scheduler {
     links.sort((a, b) => a.inflight.size - b.inflight.size);
     // Share the queue fairly: no worker takes more than its part of what is waiting.
     const group0 = links[0].taskGroup;
-    const share = group0 ? Math.ceil(this.queued / links.length / group0) * group0 : Math.max(1, Math.ceil(this.queued / links.length));
+    const share = group0
+      ? Math.ceil(this.queued / links.length / group0) * group0
+      : Math.max(1, Math.ceil(this.queued / links.length));
     for (const link of links) {
       const batch: Task[] = [];
       let room = link.room;
@@ -116,7 +124,14 @@ export class Scheduler {
         try {
           value = decodeValue(r.value);
         } catch (err) {
-          task.settle({ ok: false, error: crewError(ErrorCodes.BadFrame, `result of task ${task.id} from ${link.id} does not decode: ${(err as Error).message}`), worker: link });
+          task.settle({
+            ok: false,
+            error: crewError(
+              ErrorCodes.BadFrame,
+              `result of task ${task.id} from ${link.id} does not decode: ${(err as Error).message}`,
+            ),
+            worker: link,
+          });
           continue;
         }
         task.settle({ ok: true, value, worker: link, ms: r.ms });
@@ -160,7 +175,13 @@ export class Scheduler {
       if (strike) task.kills++;
       if (strike && task.kills >= this.maxKills) {
         this.hooks.onTaskBad?.(task);
-        task.settle({ ok: false, error: crewError(ErrorCodes.TaskKilledWorkers, `task ${task.id} (${task.def.filename}:${task.def.line}) was on ${task.kills} workers that died in a row; it is marked bad and not tried again. Last: ${reason}`) });
+        task.settle({
+          ok: false,
+          error: crewError(
+            ErrorCodes.TaskKilledWorkers,
+            `task ${task.id} (${task.def.filename}:${task.def.line}) was on ${task.kills} workers that died in a row; it is marked bad and not tried again. Last: ${reason}`,
+          ),
+        });
       } else again.push(task);
     }
     if (again.length === 0) return;

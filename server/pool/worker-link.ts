@@ -134,7 +134,9 @@ export class WorkerLink {
       state: this.state,
       inFlight: this.inflight.size,
       tasksDone: this.tasksDone,
-      currentTask: first.done ? undefined : `${first.value.def.filename}:${first.value.def.line} ${first.value.def.code.slice(0, 60)}`,
+      currentTask: first.done
+        ? undefined
+        : `${first.value.def.filename}:${first.value.def.line} ${first.value.def.code.slice(0, 60)}`,
     };
   }
 }

@@ -39,15 +39,26 @@ export class WorkerMessages {
   private onMessage(link: WorkerLink, m: unknown): void {
     if (!isWorkerToMaster(m)) {
       this.pool.audit.log('bad-frame', { worker: link.id, error: 'not a worker message' });
-      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a worker sends' });
+      link.transport.send({
+        t: 'protocolError',
+        code: ErrorCodes.BadFrame,
+        message: 'frame is not a message a worker sends',
+      });
       return;
     }
     try {
       this.handle(link, m);
     } catch (err) {
       // A frame of the right type whose fields are wrong must not take the master down.
-      this.pool.audit.log('bad-frame', { worker: link.id, error: `${m.t} frame broke its handler: ${(err as Error).message}` });
-      link.transport.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: `malformed ${m.t} message: ${(err as Error).message}` });
+      this.pool.audit.log('bad-frame', {
+        worker: link.id,
+        error: `${m.t} frame broke its handler: ${(err as Error).message}`,
+      });
+      link.transport.send({
+        t: 'protocolError',
+        code: ErrorCodes.BadFrame,
+        message: `malformed ${m.t} message: ${(err as Error).message}`,
+      });
     }
   }
 
@@ -72,7 +83,11 @@ export class WorkerMessages {
         pool.agents.handle(m);
         return;
       case 'debugPaused':
-        pool.audit.log('state', { worker: link.id, debugger: 'suspended', error: `${m.condition.name}: ${m.condition.message}` });
+        pool.audit.log('state', {
+          worker: link.id,
+          debugger: 'suspended',
+          error: `${m.condition.name}: ${m.condition.message}`,
+        });
         pool.debug.onPaused(link, m);
         return;
       case 'debugResumed':

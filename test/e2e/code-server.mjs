@@ -35,28 +35,46 @@ function freePort() {
 /** A fresh workspace, user profile and extensions folder, with the .vsix installed. */
 export function prepare(vsix, files, settings = {}) {
   const base = mkdtempSync(join(cache, 'run-'));
-  const dirs = { base, userData: join(base, 'user-data'), extensions: join(base, 'extensions'), workspace: join(base, 'workspace'), config: join(base, 'config') };
+  const dirs = {
+    base,
+    userData: join(base, 'user-data'),
+    extensions: join(base, 'extensions'),
+    workspace: join(base, 'workspace'),
+    config: join(base, 'config'),
+  };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
   // Without these, the window opens in Restricted Mode (extensions do not run) or shows
   // editors and tips that cover the code.
-  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': false,
-    'workbench.startupEditor': 'none',
-    'chat.disableAIFeatures': true,
-    'workbench.tips.enabled': false,
-    'extensions.ignoreRecommendations': true,
-    'telemetry.telemetryLevel': 'off',
-    'editor.fontSize': 15,
-    'git.openRepositoryInParentFolders': 'never',
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    // The DOM renderer keeps terminal text readable by the test.
-    'terminal.integrated.gpuAcceleration': 'off',
-    ...settings,
-  }, null, 2));
+  writeFileSync(
+    join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'security.workspace.trust.enabled': false,
+        'workbench.startupEditor': 'none',
+        'chat.disableAIFeatures': true,
+        'workbench.tips.enabled': false,
+        'extensions.ignoreRecommendations': true,
+        'telemetry.telemetryLevel': 'off',
+        'editor.fontSize': 15,
+        'git.openRepositoryInParentFolders': 'never',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        // The DOM renderer keeps terminal text readable by the test.
+        'terminal.integrated.gpuAcceleration': 'off',
+        ...settings,
+      },
+      null,
+      2,
+    ),
+  );
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dirs.workspace, name), text);
-  const install = spawnSync(node24, [codeServer, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
-  if (install.status !== 0) throw new Error(`code-server could not install ${vsix}: ${install.stderr || install.stdout}`);
+  const install = spawnSync(
+    node24,
+    [codeServer, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  if (install.status !== 0)
+    throw new Error(`code-server could not install ${vsix}: ${install.stderr || install.stdout}`);
   return dirs;
 }
 
@@ -64,12 +82,30 @@ export function prepare(vsix, files, settings = {}) {
 export async function startCodeServer(dirs) {
   const port = await freePort();
   let log = '';
-  const child = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', dirs.workspace], {
-    // The extension's master finds its secret here, not in the user's own config.
-    env: { ...process.env, XDG_CONFIG_HOME: dirs.config, PATH: `${dirname(node24)}:${process.env.PATH}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    node24,
+    [
+      codeServer,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      dirs.workspace,
+    ],
+    {
+      // The extension's master finds its secret here, not in the user's own config.
+      env: { ...process.env, XDG_CONFIG_HOME: dirs.config, PATH: `${dirname(node24)}:${process.env.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   const deadline = Date.now() + 60_000;
@@ -116,7 +152,15 @@ export async function startCodeServer(dirs) {
 export function launchBrowser(chromium) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -153,17 +197,19 @@ export function editorLines(page) {
   return page.evaluate(() => {
     const lines = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')];
     const top = (el) => parseFloat(el.style.top || '0');
-    return lines.sort((a, b) => top(a) - top(b)).map((line) => {
-      let text = '';
-      for (const el of line.querySelectorAll('span')) {
-        if (el.children.length === 0) text += el.textContent;
-        for (const pseudo of ['::before', '::after']) {
-          const c = getComputedStyle(el, pseudo).content;
-          if (c && c !== 'none' && c !== 'normal' && c !== '""') text += JSON.parse(c.replace(/^'|'$/g, '"'));
+    return lines
+      .sort((a, b) => top(a) - top(b))
+      .map((line) => {
+        let text = '';
+        for (const el of line.querySelectorAll('span')) {
+          if (el.children.length === 0) text += el.textContent;
+          for (const pseudo of ['::before', '::after']) {
+            const c = getComputedStyle(el, pseudo).content;
+            if (c && c !== 'none' && c !== 'normal' && c !== '""') text += JSON.parse(c.replace(/^'|'$/g, '"'));
+          }
         }
-      }
-      return text.replace(/\u00a0/g, ' ');
-    });
+        return text.replace(/\u00a0/g, ' ');
+      });
   });
 }
 

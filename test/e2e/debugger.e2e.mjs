@@ -7,7 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, prepare, results, root, runCommand, startCodeServer, tools, lineMatching as waitForLine } from './code-server.mjs';
+import {
+  launchBrowser,
+  prepare,
+  results,
+  root,
+  runCommand,
+  startCodeServer,
+  tools,
+  lineMatching as waitForLine,
+} from './code-server.mjs';
 
 const SAMPLE = `// Crew debugger sample
 function divide(a: number, b: number): number {
@@ -58,7 +67,10 @@ const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pa
 before(async () => {
   mkdirSync(results, { recursive: true });
   const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' }).trim().split('\n').pop();
+  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   const dirs = prepare(vsix, { 'calc.ts': SAMPLE });
   server = await startCodeServer(dirs);
   browser = await launchBrowser(chromium);
@@ -80,7 +92,10 @@ before(async () => {
       await page.waitForTimeout(3000);
     }
   }
-  await page.locator('.statusbar-item', { hasText: /Crew: 2 workers/ }).first().waitFor({ timeout: 60_000 });
+  await page
+    .locator('.statusbar-item', { hasText: /Crew: 2 workers/ })
+    .first()
+    .waitFor({ timeout: 60_000 });
 });
 
 after(async () => {
@@ -89,55 +104,72 @@ after(async () => {
   await server?.stop();
 });
 
-test('a throw on the workers opens the Crew Debugger on live frames; fix, Retry, and the result shows inline', { timeout: 300_000 }, async () => {
-  // Define the function on every worker.
-  await selectLines(2, 6);
-  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-  // The result shows after the last line of the selection.
-  await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the definition evaluated on both workers');
+test(
+  'a throw on the workers opens the Crew Debugger on live frames; fix, Retry, and the result shows inline',
+  { timeout: 300_000 },
+  async () => {
+    // Define the function on every worker.
+    await selectLines(2, 6);
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    // The result shows after the last line of the selection.
+    await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the definition evaluated on both workers');
 
-  // Call it: it throws on both workers, and each suspends.
-  await selectLines(8, 8);
-  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-  const view = await debuggerFrame();
-  await view.locator('.crew-entry').nth(1).waitFor({ timeout: 60_000 });
-  const entry = view.locator('.crew-entry').first();
-  assert.equal((await entry.locator('.crew-condition').textContent()).trim(), 'RangeError: cannot divide 7 by zero');
-  assert.match(await entry.locator('.crew-meta').textContent(), /on worker w\d\nevaluating calc\.ts:8 divide\(7, 0\)/);
+    // Call it: it throws on both workers, and each suspends.
+    await selectLines(8, 8);
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    const view = await debuggerFrame();
+    await view.locator('.crew-entry').nth(1).waitFor({ timeout: 60_000 });
+    const entry = view.locator('.crew-entry').first();
+    assert.equal((await entry.locator('.crew-condition').textContent()).trim(), 'RangeError: cannot divide 7 by zero');
+    assert.match(
+      await entry.locator('.crew-meta').textContent(),
+      /on worker w\d\nevaluating calc\.ts:8 divide\(7, 0\)/,
+    );
 
-  // The throwing frame, at the right line of the .ts file, with its locals.
-  const top = entry.locator('.crew-frame').first();
-  assert.match(await top.textContent(), /^0: divide\s+calc\.ts:4$/, 'the location is shown relative to the workspace');
-  const scaled = entry.locator('.crew-var[data-name="scaled"] .value');
-  await scaled.waitFor({ timeout: 30_000 });
-  assert.equal(await scaled.textContent(), '70');
-  assert.equal(await entry.locator('.crew-var[data-name="a"] .value').textContent(), '7');
+    // The throwing frame, at the right line of the .ts file, with its locals.
+    const top = entry.locator('.crew-frame').first();
+    assert.match(
+      await top.textContent(),
+      /^0: divide\s+calc\.ts:4$/,
+      'the location is shown relative to the workspace',
+    );
+    const scaled = entry.locator('.crew-var[data-name="scaled"] .value');
+    await scaled.waitFor({ timeout: 30_000 });
+    assert.equal(await scaled.textContent(), '70');
+    assert.equal(await entry.locator('.crew-var[data-name="a"] .value').textContent(), '7');
 
-  // Evaluate in the frame, on the worker.
-  const input = entry.locator('.crew-eval-input');
-  await input.fill('scaled + a * 1000');
-  await input.press('Enter');
-  await entry.locator('.crew-eval-result', { hasText: '=>' }).waitFor({ timeout: 30_000 });
-  assert.equal((await entry.locator('.crew-eval-result').textContent()).trim(), 'scaled + a * 1000 => 7070');
-  await shot('1-suspended');
+    // Evaluate in the frame, on the worker.
+    const input = entry.locator('.crew-eval-input');
+    await input.fill('scaled + a * 1000');
+    await input.press('Enter');
+    await entry.locator('.crew-eval-result', { hasText: '=>' }).waitFor({ timeout: 30_000 });
+    assert.equal((await entry.locator('.crew-eval-result').textContent()).trim(), 'scaled + a * 1000 => 7070');
+    await shot('1-suspended');
 
-  // Clicking the frame's location opens the file at that line.
-  await top.locator('.loc').click();
-  await page.locator('.statusbar-item', { hasText: /Ln 4, Col/ }).first().waitFor({ timeout: 30_000 });
+    // Clicking the frame's location opens the file at that line.
+    await top.locator('.loc').click();
+    await page
+      .locator('.statusbar-item', { hasText: /Ln 4, Col/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
 
-  // Fix the function in the editor and evaluate it on every worker (the suspended ones
-  // too), then Retry each suspension.
-  await selectLines(4, 4);
-  await page.keyboard.type('if (b === 0) return Infinity;');
-  await selectLines(2, 6);
-  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-  for (let i = 0; i < 2; i++) {
-    const e = view.locator('.crew-entry').nth(i);
-    await e.locator('button[data-kind="retry"]').click();
-    await e.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: 30_000 });
-  }
-  const line = await lineMatching(/^divide\(7, 0\).*⇒ Infinity {2}· 2 workers/, 'the retried call gives Infinity on both workers');
-  assert.ok(line);
-  await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the fixed definition evaluated on both workers');
-  await shot('2-retried');
-});
+    // Fix the function in the editor and evaluate it on every worker (the suspended ones
+    // too), then Retry each suspension.
+    await selectLines(4, 4);
+    await page.keyboard.type('if (b === 0) return Infinity;');
+    await selectLines(2, 6);
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    for (let i = 0; i < 2; i++) {
+      const e = view.locator('.crew-entry').nth(i);
+      await e.locator('button[data-kind="retry"]').click();
+      await e.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: 30_000 });
+    }
+    const line = await lineMatching(
+      /^divide\(7, 0\).*⇒ Infinity {2}· 2 workers/,
+      'the retried call gives Infinity on both workers',
+    );
+    assert.ok(line);
+    await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the fixed definition evaluated on both workers');
+    await shot('2-retried');
+  },
+);

@@ -7,7 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, prepare, results, root, runCommand, startCodeServer, tools, lineMatching as waitForLine } from './code-server.mjs';
+import {
+  launchBrowser,
+  prepare,
+  results,
+  root,
+  runCommand,
+  startCodeServer,
+  tools,
+  lineMatching as waitForLine,
+} from './code-server.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
 const answer: number = 6 * 7;
@@ -66,7 +75,10 @@ async function statusMatching(pattern, timeoutMs = 60_000) {
 
 /** Waits for a notification toast whose text matches; returns its text. */
 async function notification(pattern, timeoutMs = 30_000) {
-  const toast = page.locator('.notification-toast, .notifications-toasts .monaco-list-row').filter({ hasText: pattern }).first();
+  const toast = page
+    .locator('.notification-toast, .notifications-toasts .monaco-list-row')
+    .filter({ hasText: pattern })
+    .first();
   await toast.waitFor({ timeout: timeoutMs });
   return (await toast.textContent()) ?? '';
 }
@@ -78,7 +90,10 @@ async function statusText() {
 before(async () => {
   mkdirSync(results, { recursive: true });
   const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' }).trim().split('\n').pop();
+  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   // Errors show inline when the debugger is off; debugger.e2e.mjs covers it on.
   dirs = prepare(vsix, { 'sample.ts': SAMPLE, 'lib.ts': LIB }, { 'crew.debugOnError': false });
   server = await startCodeServer(dirs);
@@ -109,7 +124,7 @@ test('Crew: Start Master starts a master with 2 workers, shown in the status bar
   assert.match(text, /Crew: 2 workers/, `status bar shows "${text}"`);
 });
 
-test('Evaluate Selection on All Workers shows both workers\' values inline', { timeout: 120_000 }, async () => {
+test("Evaluate Selection on All Workers shows both workers' values inline", { timeout: 120_000 }, async () => {
   await selectLine(3);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
   const line = await lineMatching(/^process\.pid.*⇒ w1: \d+ · w2: \d+/, 'the pids of both workers');
@@ -118,7 +133,11 @@ test('Evaluate Selection on All Workers shows both workers\' values inline', { t
   assert.notEqual(a, b, 'two different worker processes');
   for (const pid of [a, b]) {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-    assert.match(cmd, /cli\.js worker --connect 127\.0\.0\.1:\d+ --name local-\d/, `pid ${pid} is a Crew worker process`);
+    assert.match(
+      cmd,
+      /cli\.js worker --connect 127\.0\.0\.1:\d+ --name local-\d/,
+      `pid ${pid} is a Crew worker process`,
+    );
   }
 });
 
@@ -135,12 +154,17 @@ test('values that agree show once, with the worker count', { timeout: 120_000 },
 test('an error shows in red with the workers that raised it', { timeout: 120_000 }, async () => {
   await selectLine(5);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-  const line = await lineMatching(/✖ w1, w2: TypeError: Cannot read properties of null \(reading 'boom'\)/, 'the error from both workers');
+  const line = await lineMatching(
+    /✖ w1, w2: TypeError: Cannot read properties of null \(reading 'boom'\)/,
+    'the error from both workers',
+  );
   assert.ok(line);
   const colour = await page.evaluate(() => {
     for (const el of document.querySelectorAll('.monaco-editor .view-lines span')) {
       const text = el.textContent + getComputedStyle(el, '::after').content;
-      if (text.includes('✖')) return getComputedStyle(el.textContent.includes('✖') ? el : el, el.textContent.includes('✖') ? null : '::after').color;
+      if (text.includes('✖'))
+        return getComputedStyle(el.textContent.includes('✖') ? el : el, el.textContent.includes('✖') ? null : '::after')
+          .color;
     }
     return undefined;
   });
@@ -154,13 +178,22 @@ test('the status bar opens the Workers view, which lists both workers', { timeou
   const view = page.locator('.pane', { hasText: 'Workers' });
   await view.locator('.monaco-list-row', { hasText: 'w2' }).waitFor({ timeout: 30_000 });
   const rows = await view.locator('.monaco-list-row').allTextContents();
-  assert.ok(rows.some((r) => /^w1\s+local-\d/.test(r.trim())), `rows: ${rows.join(' | ')}`);
-  assert.ok(rows.some((r) => /^w2\s+local-\d/.test(r.trim())), `rows: ${rows.join(' | ')}`);
-  assert.ok(rows.some((r) => /master/.test(r)), `rows: ${rows.join(' | ')}`);
+  assert.ok(
+    rows.some((r) => /^w1\s+local-\d/.test(r.trim())),
+    `rows: ${rows.join(' | ')}`,
+  );
+  assert.ok(
+    rows.some((r) => /^w2\s+local-\d/.test(r.trim())),
+    `rows: ${rows.join(' | ')}`,
+  );
+  assert.ok(
+    rows.some((r) => /master/.test(r)),
+    `rows: ${rows.join(' | ')}`,
+  );
   await shot('4-workers-view');
 });
 
-test('hovering an inline result shows every worker\'s full value', { timeout: 120_000 }, async () => {
+test("hovering an inline result shows every worker's full value", { timeout: 120_000 }, async () => {
   await page.keyboard.press('Escape');
   const target = page.locator('.monaco-editor .view-line', { hasText: 'process.pid' }).first();
   const box = await target.boundingBox();
@@ -179,49 +212,84 @@ test('the REPL terminal evaluates on the master, with the pool in scope', { time
   await runCommand(page, 'Crew: Open REPL');
   const rows = page.locator('.terminal-wrapper.active .xterm-rows, .xterm-rows').first();
   await rows.waitFor({ timeout: 30_000 });
-  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows')].some((r) => r.textContent.includes('crew>')), null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.xterm-rows')].some((r) => r.textContent.includes('crew>')),
+    null,
+    { timeout: 30_000 },
+  );
   await page.keyboard.type('await parallelMap(pool, (x) => `${x} * 10`, [1, 2, 3])');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows')].some((r) => r.textContent.replace(/\u00a0/g, ' ').includes('[ 10, 20, 30 ]')), null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('.xterm-rows')].some((r) =>
+        r.textContent.replace(/\u00a0/g, ' ').includes('[ 10, 20, 30 ]'),
+      ),
+    null,
+    { timeout: 30_000 },
+  );
   await page.keyboard.type('pool.size');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows')].some((r) => /pool\.size\s*2\s*crew>/.test(r.textContent.replace(/\u00a0/g, ' '))), null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('.xterm-rows')].some((r) =>
+        /pool\.size\s*2\s*crew>/.test(r.textContent.replace(/\u00a0/g, ' ')),
+      ),
+    null,
+    { timeout: 30_000 },
+  );
   await shot('6-repl');
 });
 
 test('the audit trail is in the Crew output channel', { timeout: 120_000 }, async () => {
   await runCommand(page, 'Crew: Show Audit Trail');
-  const line = await page.waitForFunction(() => {
-    const text = [...document.querySelectorAll('.output-view .view-line, .panel .view-line')].map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n');
-    return /\[A\] \S+ master connect worker=w1/.test(text) && text;
-  }, null, { timeout: 30_000 });
+  const line = await page.waitForFunction(
+    () => {
+      const text = [...document.querySelectorAll('.output-view .view-line, .panel .view-line')]
+        .map((l) => l.textContent.replace(/\u00a0/g, ' '))
+        .join('\n');
+      return /\[A\] \S+ master connect worker=w1/.test(text) && text;
+    },
+    null,
+    { timeout: 30_000 },
+  );
   assert.match(await line.jsonValue(), /\[A\] \S+ master state worker=w2 state=ready/);
   await shot('7-audit');
 });
 
-test('Evaluate File on All Workers defines the file\'s exported functions everywhere', { timeout: 120_000 }, async () => {
-  await page.keyboard.press('Escape');
-  await openFile('lib.ts', 'export function area');
-  await runCommand(page, 'Crew: Evaluate File on All Workers');
-  await lineMatching(/^area\(3, 4\).*⇒ 12 {2}· 2 workers/, 'the file\'s last value from both workers');
-  await shot('8-file');
-});
+test(
+  "Evaluate File on All Workers defines the file's exported functions everywhere",
+  { timeout: 120_000 },
+  async () => {
+    await page.keyboard.press('Escape');
+    await openFile('lib.ts', 'export function area');
+    await runCommand(page, 'Crew: Evaluate File on All Workers');
+    await lineMatching(/^area\(3, 4\).*⇒ 12 {2}· 2 workers/, "the file's last value from both workers");
+    await shot('8-file');
+  },
+);
 
-test('a long evaluation shows progress and can be cancelled, which interrupts the workers', { timeout: 120_000 }, async () => {
-  await openFile('sample.ts', 'Crew end-to-end sample');
-  await selectLine(6);
-  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-  await lineMatching(/^while \(true\) \{\}.*⋯ {2}\(0 of 2 done\)/, 'the pending result');
-  const toast = page.locator('.notification-toast', { hasText: 'Crew: evaluating on the workers' }).first();
-  await toast.waitFor({ timeout: 30_000 });
-  await shot('8b-long-evaluation');
-  await toast.getByRole('button', { name: 'Cancel' }).click();
-  await lineMatching(/^while \(true\) \{\}.*✖ Crew: evaluation cancelled: interrupted w[12], w[12]/, 'the cancellation');
-  // The workers are free again.
-  await selectLine(3);
-  await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-  await lineMatching(/^process\.pid.*⇒ w1: \d+ · w2: \d+/, 'the workers answering after the interrupt');
-});
+test(
+  'a long evaluation shows progress and can be cancelled, which interrupts the workers',
+  { timeout: 120_000 },
+  async () => {
+    await openFile('sample.ts', 'Crew end-to-end sample');
+    await selectLine(6);
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    await lineMatching(/^while \(true\) \{\}.*⋯ {2}\(0 of 2 done\)/, 'the pending result');
+    const toast = page.locator('.notification-toast', { hasText: 'Crew: evaluating on the workers' }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    await shot('8b-long-evaluation');
+    await toast.getByRole('button', { name: 'Cancel' }).click();
+    await lineMatching(
+      /^while \(true\) \{\}.*✖ Crew: evaluation cancelled: interrupted w[12], w[12]/,
+      'the cancellation',
+    );
+    // The workers are free again.
+    await selectLine(3);
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    await lineMatching(/^process\.pid.*⇒ w1: \d+ · w2: \d+/, 'the workers answering after the interrupt');
+  },
+);
 
 test('when the master crashes, the extension restarts it with its workers', { timeout: 180_000 }, async () => {
   const masters = masterPids();
@@ -236,89 +304,115 @@ test('when the master crashes, the extension restarts it with its workers', { ti
   await lineMatching(/^answer.*✖ w1, w2: ReferenceError: answer is not defined/, 'the fresh workers answer');
 });
 
-test('attaching with a wrong secret says so and what to do; the right secret attaches', { timeout: 180_000 }, async () => {
-  const { spawn } = await import('node:child_process');
-  const { writeFileSync } = await import('node:fs');
-  const wrong = join(dirs.base, 'other-secret');
-  writeFileSync(wrong, 'a-different-secret-0123456789abcdef\n', { mode: 0o600 });
-  const startMaster = (secretFile) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'lsp', '--port', '0', '--local', '1', '--secret-file', secretFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: dirs.config } });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /listening for editors on (127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve({ child, address: m[1] });
+test(
+  'attaching with a wrong secret says so and what to do; the right secret attaches',
+  { timeout: 180_000 },
+  async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const wrong = join(dirs.base, 'other-secret');
+    writeFileSync(wrong, 'a-different-secret-0123456789abcdef\n', { mode: 0o600 });
+    const startMaster = (secretFile) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [join(root, 'dist', 'cli.js'), 'lsp', '--port', '0', '--local', '1', '--secret-file', secretFile],
+          { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: dirs.config } },
+        );
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /listening for editors on (127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve({ child, address: m[1] });
+        });
+        child.once('exit', (code) => reject(new Error(`crew lsp exited with ${code}`)));
       });
-      child.once('exit', (code) => reject(new Error(`crew lsp exited with ${code}`)));
-    });
-  const other = await startMaster(wrong);
-  const mine = await startMaster(join(dirs.config, 'crew', 'secret'));
-  try {
-    await connectTo(other.address);
-    const text = await notification(/wrong or missing secret/);
-    assert.match(text, /Set crew\.secretFile to the master's secret file/);
-    // The refused attach leaves the running master as it was.
-    await statusMatching(/^Crew: 2 workers/, 10_000);
-    await shot('9-wrong-secret');
-    await connectTo(mine.address);
-    await statusMatching(new RegExp(`Crew @ ${mine.address.replace(/\./g, '\\.')}: 1 worker`), 60_000);
-    await shot('10-attached');
-  } finally {
-    other.child.kill();
-    mine.child.kill();
-  }
-});
+    const other = await startMaster(wrong);
+    const mine = await startMaster(join(dirs.config, 'crew', 'secret'));
+    try {
+      await connectTo(other.address);
+      const text = await notification(/wrong or missing secret/);
+      assert.match(text, /Set crew\.secretFile to the master's secret file/);
+      // The refused attach leaves the running master as it was.
+      await statusMatching(/^Crew: 2 workers/, 10_000);
+      await shot('9-wrong-secret');
+      await connectTo(mine.address);
+      await statusMatching(new RegExp(`Crew @ ${mine.address.replace(/\./g, '\\.')}: 1 worker`), 60_000);
+      await shot('10-attached');
+    } finally {
+      other.child.kill();
+      mine.child.kill();
+    }
+  },
+);
 
-test('a master that keeps crashing is restarted a bounded number of times, then the user is told why', { timeout: 240_000 }, async () => {
-  // The master attached to above has gone; the extension says so and does not redial it.
-  await notification(/closed the connection\. Run Crew: Connect to Master/);
-  await runCommand(page, 'Notifications: Clear All Notifications');
-  await runCommand(page, 'Crew: Start Master');
-  await statusMatching(/^Crew: 2 workers/, 90_000);
-  let last;
-  for (let crash = 1; crash <= 5; crash++) {
-    // Crash a master in use: restarted, with its workers back, each time but the last.
-    const pid = await waitFor(() => masterPids().find((p) => p !== last), 'a running crew lsp', 90_000);
-    await statusMatching(/^Crew: 2 workers/, 90_000);
-    process.kill(Number(pid), 'SIGKILL');
-    last = pid;
-  }
-  const text = await notification(/is not restarted again/, 90_000);
-  assert.match(text, /the master stopped.*restarted 4 times in 3 minutes/s);
-  await statusMatching(/^Crew$/, 30_000);
-  await shot('11-gave-up');
-});
-
-test('a master that cannot start gives a notification with the reason; the extension keeps working', { timeout: 180_000 }, async () => {
-  // A damaged installation: the bundled CLI is missing.
-  const { renameSync } = await import('node:fs');
-  const cli = join(dirs.extensions, readdirSync(dirs.extensions).find((d) => d.startsWith('crew.crew-vscode-')), 'dist', 'cli.js');
-  renameSync(cli, `${cli}.moved`);
-  try {
+test(
+  'a master that keeps crashing is restarted a bounded number of times, then the user is told why',
+  { timeout: 240_000 },
+  async () => {
+    // The master attached to above has gone; the extension says so and does not redial it.
+    await notification(/closed the connection\. Run Crew: Connect to Master/);
     await runCommand(page, 'Notifications: Clear All Notifications');
     await runCommand(page, 'Crew: Start Master');
-    const text = await notification(/the crew CLI is not at/);
-    assert.match(text, /Crew: starting the master failed: the crew CLI is not at \S+cli\.js\. Check the crew\.serverPath setting, or reinstall the extension\./);
-    await statusMatching(/^Crew$/, 10_000);
-    await shot('12-cannot-start');
-  } finally {
-    renameSync(`${cli}.moved`, cli);
-  }
-  await runCommand(page, 'Crew: Start Master');
-  await statusMatching(/^Crew: 2 workers/, 90_000);
-});
+    await statusMatching(/^Crew: 2 workers/, 90_000);
+    let last;
+    for (let crash = 1; crash <= 5; crash++) {
+      // Crash a master in use: restarted, with its workers back, each time but the last.
+      const pid = await waitFor(() => masterPids().find((p) => p !== last), 'a running crew lsp', 90_000);
+      await statusMatching(/^Crew: 2 workers/, 90_000);
+      process.kill(Number(pid), 'SIGKILL');
+      last = pid;
+    }
+    const text = await notification(/is not restarted again/, 90_000);
+    assert.match(text, /the master stopped.*restarted 4 times in 3 minutes/s);
+    await statusMatching(/^Crew$/, 30_000);
+    await shot('11-gave-up');
+  },
+);
+
+test(
+  'a master that cannot start gives a notification with the reason; the extension keeps working',
+  { timeout: 180_000 },
+  async () => {
+    // A damaged installation: the bundled CLI is missing.
+    const { renameSync } = await import('node:fs');
+    const cli = join(
+      dirs.extensions,
+      readdirSync(dirs.extensions).find((d) => d.startsWith('crew.crew-vscode-')),
+      'dist',
+      'cli.js',
+    );
+    renameSync(cli, `${cli}.moved`);
+    try {
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await runCommand(page, 'Crew: Start Master');
+      const text = await notification(/the crew CLI is not at/);
+      assert.match(
+        text,
+        /Crew: starting the master failed: the crew CLI is not at \S+cli\.js\. Check the crew\.serverPath setting, or reinstall the extension\./,
+      );
+      await statusMatching(/^Crew$/, 10_000);
+      await shot('12-cannot-start');
+    } finally {
+      renameSync(`${cli}.moved`, cli);
+    }
+    await runCommand(page, 'Crew: Start Master');
+    await statusMatching(/^Crew: 2 workers/, 90_000);
+  },
+);
 
 /** Process ids of the crew lsp that this window started. */
 function masterPids() {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      return cmd.includes(dirs.extensions) && cmd.includes('lsp\0--stdio');
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes(dirs.extensions) && cmd.includes('lsp\0--stdio');
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function waitFor(get, what, timeoutMs) {

@@ -1,7 +1,17 @@
 // Swank Crew's API against a pool of 3 real local worker processes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { evalFormAllWorkers, evalFormRepeatedly, evalOn, evalRepeatedlyAsyncState, form, parallelMap, parallelReduce, RemoteError, ErrorCodes } from 'crew';
+import {
+  evalFormAllWorkers,
+  evalFormRepeatedly,
+  evalOn,
+  evalRepeatedlyAsyncState,
+  form,
+  parallelMap,
+  parallelReduce,
+  RemoteError,
+  ErrorCodes,
+} from 'crew';
 import { localPool } from '../helpers.mjs';
 
 let pool;
@@ -14,12 +24,17 @@ after(async () => {
 
 test('the pool has 3 workers', () => {
   assert.equal(pool.size, 3);
-  assert.deepEqual(pool.workers.map((w) => w.id), ['w1', 'w2', 'w3']);
+  assert.deepEqual(
+    pool.workers.map((w) => w.id),
+    ['w1', 'w2', 'w3'],
+  );
 });
 
 test('evalFormAllWorkers runs once on every worker, and definitions persist', async () => {
   const seen = [];
-  const pids = await evalFormAllWorkers(pool, 'function square(x) { return x * x }\nprocess.pid', { resultDone: (w, r) => seen.push(w) });
+  const pids = await evalFormAllWorkers(pool, 'function square(x) { return x * x }\nprocess.pid', {
+    resultDone: (w, r) => seen.push(w),
+  });
   assert.equal(pids.length, 3);
   assert.equal(new Set(pids).size, 3, 'three different processes');
   assert.deepEqual(seen.sort(), ['w1', 'w2', 'w3']);
@@ -49,7 +64,12 @@ test('parallelMap returns results in input order and calls resultDone in complet
   const order = [];
   // Earlier elements sleep longer, so they finish later.
   const list = [60, 40, 20, 0];
-  const r = await parallelMap(pool, (ms) => `new Promise((r) => setTimeout(() => r(${ms}), ${ms}))`, list, (i, v) => order.push([i, v]));
+  const r = await parallelMap(
+    pool,
+    (ms) => `new Promise((r) => setTimeout(() => r(${ms}), ${ms}))`,
+    list,
+    (i, v) => order.push([i, v]),
+  );
   assert.deepEqual(r, list);
   assert.equal(order.length, 4);
   assert.deepEqual(order.map(([i]) => i).sort(), [0, 1, 2, 3]);
@@ -59,17 +79,36 @@ test('parallelMap returns results in input order and calls resultDone in complet
 
 test('parallelMap with a function form over many elements', async () => {
   const list = Array.from({ length: 5000 }, (_, i) => i);
-  const r = await parallelMap(pool, form((x) => x * 2), list);
-  assert.deepEqual(r, list.map((x) => x * 2));
+  const r = await parallelMap(
+    pool,
+    form((x) => x * 2),
+    list,
+  );
+  assert.deepEqual(
+    r,
+    list.map((x) => x * 2),
+  );
 });
 
 test('parallelReduce equals a sequential reduce with a non-commutative reducer', async () => {
   const list = Array.from({ length: 40 }, (_, i) => i);
   const reducer = (acc, x) => acc * 31 + x - acc / 7;
   const expected = list.map((x) => x + 1).reduce(reducer, 1);
-  const r = await parallelReduce(pool, (x) => `new Promise((r) => setTimeout(() => r(${x} + 1), ${(40 - x) % 5}))`, list, 1, reducer);
+  const r = await parallelReduce(
+    pool,
+    (x) => `new Promise((r) => setTimeout(() => r(${x} + 1), ${(40 - x) % 5}))`,
+    list,
+    1,
+    reducer,
+  );
   assert.equal(r, expected);
-  const s = await parallelReduce(pool, (x) => JSON.stringify(x), ['x', 'y', 'z'], '', (a, b) => a + b);
+  const s = await parallelReduce(
+    pool,
+    (x) => JSON.stringify(x),
+    ['x', 'y', 'z'],
+    '',
+    (a, b) => a + b,
+  );
   assert.equal(s, 'xyz');
 });
 
@@ -93,12 +132,26 @@ test('evalRepeatedlyAsyncState tolerates results computed on stale states', asyn
 });
 
 test('values keep their types across the wire', async () => {
-  const value = await evalOn(pool, null, form(() => {
-    const cyclic = { name: 'c' };
-    cyclic.self = cyclic;
-    const err = new RangeError('out of range');
-    return { map: new Map([[1, { a: 2n }]]), set: new Set(['x']), date: new Date(86400000), big: 2n ** 80n, f64: new Float64Array([1.5, 2.5]), u8: new Uint8Array([1, 2, 3]), cyclic, err, nested: [[[1]]] };
-  }));
+  const value = await evalOn(
+    pool,
+    null,
+    form(() => {
+      const cyclic = { name: 'c' };
+      cyclic.self = cyclic;
+      const err = new RangeError('out of range');
+      return {
+        map: new Map([[1, { a: 2n }]]),
+        set: new Set(['x']),
+        date: new Date(86400000),
+        big: 2n ** 80n,
+        f64: new Float64Array([1.5, 2.5]),
+        u8: new Uint8Array([1, 2, 3]),
+        cyclic,
+        err,
+        nested: [[[1]]],
+      };
+    }),
+  );
   assert.ok(value.map instanceof Map);
   assert.equal(value.map.get(1).a, 2n);
   assert.ok(value.set instanceof Set && value.set.has('x'));
@@ -109,7 +162,17 @@ test('values keep their types across the wire', async () => {
   assert.equal(value.cyclic.self, value.cyclic);
   assert.ok(value.err instanceof RangeError);
   assert.equal(value.err.message, 'out of range');
-  const args = await evalOn(pool, null, form((m, s, d, b) => [m.get('k'), s.size, d.getUTCFullYear(), b + 1n], new Map([['k', 'v']]), new Set([1, 2]), new Date(Date.UTC(2001, 0, 1)), 41n));
+  const args = await evalOn(
+    pool,
+    null,
+    form(
+      (m, s, d, b) => [m.get('k'), s.size, d.getUTCFullYear(), b + 1n],
+      new Map([['k', 'v']]),
+      new Set([1, 2]),
+      new Date(Date.UTC(2001, 0, 1)),
+      41n,
+    ),
+  );
   assert.deepEqual(args, ['v', 2, 2001, 42n]);
 });
 
@@ -127,13 +190,17 @@ test('a function or a socket as a result names its type and where it sits', asyn
 });
 
 test('a remote error is a RemoteError with the worker, the class, the message and a frame at the form file and line', async () => {
-  const code = 'function divide(a: number, b: number): number {\n  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n  return a / b;\n}\ndivide(1, 0);';
+  const code =
+    'function divide(a: number, b: number): number {\n  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n  return a / b;\n}\ndivide(1, 0);';
   await assert.rejects(evalOn(pool, 'w2', { code, filename: '/home/dev/calc.ts', line: 10, column: 1 }), (err) => {
     assert.ok(err instanceof RemoteError);
     assert.equal(err.workerId, 'w2');
     assert.equal(err.remoteName, 'RangeError');
     assert.equal(err.remoteMessage, 'cannot divide 1 by zero');
-    assert.deepEqual({ fn: err.frames[0].functionName, file: err.frames[0].file, line: err.frames[0].line }, { fn: 'divide', file: '/home/dev/calc.ts', line: 11 });
+    assert.deepEqual(
+      { fn: err.frames[0].functionName, file: err.frames[0].file, line: err.frames[0].line },
+      { fn: 'divide', file: '/home/dev/calc.ts', line: 11 },
+    );
     assert.equal(err.frames[1].line, 14);
     assert.match(err.stack, /at divide \(\/home\/dev\/calc\.ts:11:/);
     return true;
@@ -149,12 +216,18 @@ test('a syntax error in a form names the file and line', async () => {
 });
 
 test('a per-task timeout stops a runaway loop, and the worker keeps working', async () => {
-  await assert.rejects(evalOn(pool, 'w1', 'while (true) {}', { timeoutMs: 200 }), (err) => err.code === ErrorCodes.Timeout);
+  await assert.rejects(
+    evalOn(pool, 'w1', 'while (true) {}', { timeoutMs: 200 }),
+    (err) => err.code === ErrorCodes.Timeout,
+  );
   assert.equal(await evalOn(pool, 'w1', '1 + 1'), 2);
 });
 
 test('evalOn names an unknown worker clearly', async () => {
-  await assert.rejects(evalOn(pool, 'w99', '1'), (err) => err.code === ErrorCodes.UnknownWorker && /w99/.test(err.message));
+  await assert.rejects(
+    evalOn(pool, 'w99', '1'),
+    (err) => err.code === ErrorCodes.UnknownWorker && /w99/.test(err.message),
+  );
 });
 
 test('each worker has a store that persists across evaluations', async () => {
@@ -164,11 +237,26 @@ test('each worker has a store that persists across evaluations', async () => {
 });
 
 test('forms behave as at a REPL: top-level await and import on workers, and a file evaluated again', async () => {
-  const file = { code: 'import { join } from "node:path";\nconst base: string = await Promise.resolve("/srv");\nconst limit = 2;\nbase', filename: '/home/dev/setup.ts', line: 1 };
+  const file = {
+    code: 'import { join } from "node:path";\nconst base: string = await Promise.resolve("/srv");\nconst limit = 2;\nbase',
+    filename: '/home/dev/setup.ts',
+    line: 1,
+  };
   assert.deepEqual(await evalFormAllWorkers(pool, file, { replayRequired: false }), ['/srv', '/srv', '/srv']);
   // Evaluating the same file again, changed, redeclares its constants instead of failing.
-  await evalFormAllWorkers(pool, { ...file, code: file.code.replace('limit = 2', 'limit = 3') }, { replayRequired: false });
+  await evalFormAllWorkers(
+    pool,
+    { ...file, code: file.code.replace('limit = 2', 'limit = 3') },
+    { replayRequired: false },
+  );
   assert.deepEqual(await parallelMap(pool, (x) => `join(base, "${x}").length + limit`, ['a', 'bb']), [9, 10]);
   // Lines still point at the user's file through the rewriting.
-  await assert.rejects(evalOn(pool, 'w1', { code: 'const v = await Promise.resolve(0);\n\nnull.boom', filename: '/home/dev/later.js', line: 20 }), (err) => err instanceof RemoteError && err.frames[0].line === 22);
+  await assert.rejects(
+    evalOn(pool, 'w1', {
+      code: 'const v = await Promise.resolve(0);\n\nnull.boom',
+      filename: '/home/dev/later.js',
+      line: 20,
+    }),
+    (err) => err instanceof RemoteError && err.frames[0].line === 22,
+  );
 });

@@ -26,20 +26,38 @@ function cdpClient(url) {
     if (m.id) replies.get(m.id)?.(m);
     else {
       events.push(m);
-      for (const w of [...waiters]) if (w.method === m.method) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+      for (const w of [...waiters])
+        if (w.method === m.method) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
     }
   });
   return {
     ws,
-    opened: new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); }),
-    send: (method, params = {}) => new Promise((resolve) => { const i = ++id; replies.set(i, resolve); ws.send(JSON.stringify({ id: i, method, params })); }),
-    event: (method) => { const hit = events.find((e) => e.method === method); return hit ? Promise.resolve(hit) : new Promise((resolve) => waiters.push({ method, resolve })); },
+    opened: new Promise((resolve, reject) => {
+      ws.on('open', resolve);
+      ws.on('error', reject);
+    }),
+    send: (method, params = {}) =>
+      new Promise((resolve) => {
+        const i = ++id;
+        replies.set(i, resolve);
+        ws.send(JSON.stringify({ id: i, method, params }));
+      }),
+    event: (method) => {
+      const hit = events.find((e) => e.method === method);
+      return hit ? Promise.resolve(hit) : new Promise((resolve) => waiters.push({ method, resolve }));
+    },
   };
 }
 
 test('a DevTools client attaches through the master to the suspended eval thread', async () => {
   const paused = new Promise((r) => pool.debug.once('paused', r));
-  const call = evalOn(pool, 'w1', { code: 'function scale(x) { const factor = 3; throw new Error("scale failed " + x * factor) }\nscale(14)', filename: '/src/scale.js' });
+  const call = evalOn(pool, 'w1', {
+    code: 'function scale(x) { const factor = 3; throw new Error("scale failed " + x * factor) }\nscale(14)',
+    filename: '/src/scale.js',
+  });
   const s = await paused;
   const url = await cdpAddress(pool, 'w1');
   assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/crew\/w1\/[0-9a-f]{48}$/);
@@ -50,7 +68,10 @@ test('a DevTools client attaches through the master to the suspended eval thread
   await c.send('Debugger.enable');
   const p = await c.event('Debugger.paused');
   assert.equal(p.params.callFrames[0].functionName, 'scale');
-  const factor = await c.send('Debugger.evaluateOnCallFrame', { callFrameId: p.params.callFrames[0].callFrameId, expression: 'factor * x' });
+  const factor = await c.send('Debugger.evaluateOnCallFrame', {
+    callFrameId: p.params.callFrames[0].callFrameId,
+    expression: 'factor * x',
+  });
   assert.equal(factor.result.result.value, 42);
   c.ws.close();
   // The token was for one attachment only.
@@ -66,5 +87,8 @@ test('a DevTools client attaches through the master to the suspended eval thread
 });
 
 test('asking for an unknown worker names it', async () => {
-  await assert.rejects(cdpAddress(pool, 'w9'), (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message));
+  await assert.rejects(
+    cdpAddress(pool, 'w9'),
+    (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message),
+  );
 });

@@ -63,19 +63,29 @@ test('the master REPL evaluates on two local workers, with top-level await there
 test('crew run runs a TypeScript driver script against a pool, with mapped errors', async () => {
   const dir = tempDir();
   const ok = join(dir, 'driver.ts');
-  writeFileSync(ok, [
-    "import { parallelMap, form, type WorkerPool } from 'crew';",
-    'export default async function main(pool: WorkerPool): Promise<void> {',
-    '  const squares: unknown[] = await parallelMap(pool, form((x: number) => x * x), [1, 2, 3, 4]);',
-    "  console.log('squares', JSON.stringify(squares), 'workers', pool.size);",
-    '}',
-  ].join('\n'));
+  writeFileSync(
+    ok,
+    [
+      "import { parallelMap, form, type WorkerPool } from 'crew';",
+      'export default async function main(pool: WorkerPool): Promise<void> {',
+      '  const squares: unknown[] = await parallelMap(pool, form((x: number) => x * x), [1, 2, 3, 4]);',
+      "  console.log('squares', JSON.stringify(squares), 'workers', pool.size);",
+      '}',
+    ].join('\n'),
+  );
   const r = await runCrew(['run', ok, '--local', '2', '--audit-file', 'none'], { cwd: root });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /squares \[1,4,9,16\] workers 2/);
 
   const bad = join(dir, 'bad.ts');
-  writeFileSync(bad, ['const n: number = 3;', 'await evalOn(pool, null, { code: "function f(q: number) {\\n  throw new Error(`bad ${q}`)\\n}\\nf(7)", filename: "/src/remote.ts", line: 30 });', 'console.log(n);'].join('\n'));
+  writeFileSync(
+    bad,
+    [
+      'const n: number = 3;',
+      'await evalOn(pool, null, { code: "function f(q: number) {\\n  throw new Error(`bad ${q}`)\\n}\\nf(7)", filename: "/src/remote.ts", line: 30 });',
+      'console.log(n);',
+    ].join('\n'),
+  );
   const b = await runCrew(['run', bad, '--local', '1', '--audit-file', 'none']);
   assert.equal(b.code, 1);
   assert.match(b.stderr, /Error on w1: bad 7/);

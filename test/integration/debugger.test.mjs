@@ -28,12 +28,21 @@ test('a throw suspends on the worker with live frames, locals and evaluation in 
   const call = evalOn(pool, 'w1', { code: 'divide(7, 0)', filename: '/home/dev/main.ts', line: 12 });
   const s = await paused;
   assert.equal(s.worker, 'w1');
-  assert.deepEqual({ name: s.condition.name, message: s.condition.message }, { name: 'RangeError', message: 'cannot divide 7 by zero' });
+  assert.deepEqual(
+    { name: s.condition.name, message: s.condition.message },
+    { name: 'RangeError', message: 'cannot divide 7 by zero' },
+  );
   assert.match(s.condition.form, /\/home\/dev\/main\.ts:12 divide\(7, 0\)/);
   const top = s.frames[0];
-  assert.deepEqual({ fn: top.functionName, file: top.file, line: top.line, internal: top.internal }, { fn: 'divide', file: '/home/dev/calc.ts', line: 3, internal: false });
+  assert.deepEqual(
+    { fn: top.functionName, file: top.file, line: top.line, internal: top.internal },
+    { fn: 'divide', file: '/home/dev/calc.ts', line: 3, internal: false },
+  );
   assert.deepEqual({ file: s.frames[1].file, line: s.frames[1].line }, { file: '/home/dev/main.ts', line: 12 });
-  assert.ok(s.frames.some((f) => f.internal), 'Crew runtime and Node frames are there, marked internal');
+  assert.ok(
+    s.frames.some((f) => f.internal),
+    'Crew runtime and Node frames are there, marked internal',
+  );
   const local = top.scopes.find((sc) => sc.type === 'local');
   const { values } = await pool.debug.request(s.id, { op: 'properties', objectId: local.objectId });
   const byName = Object.fromEntries(values.map((v) => [v.name, v.value]));
@@ -44,8 +53,14 @@ test('a throw suspends on the worker with live frames, locals and evaluation in 
   const resumed = new Promise((resolve) => pool.debug.once('resumed', (id, how) => resolve([id, how])));
   await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
   assert.deepEqual(await resumed, [s.id, 'aborted']);
-  await assert.rejects(call, (err) => err instanceof RemoteError && err.remoteName === 'RangeError' && err.frames[0].line === 3);
-  await assert.rejects(pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: '1' }), (err) => err.code === ErrorCodes.DebugStale && /already ended; nothing was done/.test(err.message));
+  await assert.rejects(
+    call,
+    (err) => err instanceof RemoteError && err.remoteName === 'RangeError' && err.frames[0].line === 3,
+  );
+  await assert.rejects(
+    pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: '1' }),
+    (err) => err.code === ErrorCodes.DebugStale && /already ended; nothing was done/.test(err.message),
+  );
 });
 
 test('return a value: the typed value becomes the task result', async () => {
@@ -66,19 +81,29 @@ test('retry after fixing the function on every worker gives the result', async (
   await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'retry' } });
   assert.equal(await call, Infinity);
   await fixed;
-  await evalFormAllWorkers(pool, 'function divide(a, b) { if (b === 0) throw new RangeError(`cannot divide ${a} by zero`); return a / b }');
+  await evalFormAllWorkers(
+    pool,
+    'function divide(a, b) { if (b === 0) throw new RangeError(`cannot divide ${a} by zero`); return a / b }',
+  );
 });
 
 test('retry on another worker runs the task elsewhere', async () => {
   const paused = nextPause();
-  const call = evalOn(pool, null, 'if (!globalThis.thrownHere) { globalThis.thrownHere = true; throw new Error("first time here") }\nprocess.pid');
+  const call = evalOn(
+    pool,
+    null,
+    'if (!globalThis.thrownHere) { globalThis.thrownHere = true; throw new Error("first time here") }\nprocess.pid',
+  );
   const s = await paused;
   await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'retryElsewhere' } });
   const other = s.worker === 'w1' ? 'w2' : 'w1';
   // The other worker throws too the first time: its own suspension follows, and is aborted.
   const second = await nextPause();
   assert.equal(second.worker, other);
-  await pool.debug.request(second.id, { op: 'restart', restart: { kind: 'return', expression: '"from ' + other + '"' } });
+  await pool.debug.request(second.id, {
+    op: 'restart',
+    restart: { kind: 'return', expression: '"from ' + other + '"' },
+  });
   assert.equal(await call, `from ${other}`);
 });
 
@@ -106,7 +131,10 @@ test('two workers suspended at once, each with its own entry; the others keep wo
 
 test('an interrupt suspends a runaway loop into the debugger; abort ends it and the worker lives on', async () => {
   const paused = nextPause();
-  const call = assert.rejects(evalOn(pool, 'w2', 'let spins = 0; while (true) { spins++ }'), (err) => err.code === ErrorCodes.Interrupted);
+  const call = assert.rejects(
+    evalOn(pool, 'w2', 'let spins = 0; while (true) { spins++ }'),
+    (err) => err.code === ErrorCodes.Interrupted,
+  );
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(pool.interrupt('w2'), ['w2']);
   const s = await paused;
@@ -130,10 +158,30 @@ test('errors the code catches itself do not suspend, wherever the catch is', asy
     await evalFormAllWorkers(pool, 'function safeDivide(a, b) { try { return divide(a, b) } catch { return -1 } }');
     assert.equal(await evalOn(pool, 'w1', 'try { divide(7, 0) } catch (e) { e.name }'), 'RangeError');
     assert.equal(await evalOn(pool, 'w1', 'safeDivide(7, 0)'), -1);
-    assert.equal(await evalOn(pool, 'w1', form((text) => { try { return JSON.parse(text) } catch { return 'not JSON' } }, '{')), 'not JSON');
-    assert.equal(await evalOn(pool, 'w1', '(async () => { await null; try { divide(1, 0) } catch { return 5 } })()'), 5);
+    assert.equal(
+      await evalOn(
+        pool,
+        'w1',
+        form((text) => {
+          try {
+            return JSON.parse(text);
+          } catch {
+            return 'not JSON';
+          }
+        }, '{'),
+      ),
+      'not JSON',
+    );
+    assert.equal(
+      await evalOn(pool, 'w1', '(async () => { await null; try { divide(1, 0) } catch { return 5 } })()'),
+      5,
+    );
     assert.equal(await evalOn(pool, 'w1', 'try { try { divide(1, 0) } finally { 0 } } catch { "outer" }'), 'outer');
-    assert.deepEqual(seen.map((x) => x.condition.message), [], 'no suspension');
+    assert.deepEqual(
+      seen.map((x) => x.condition.message),
+      [],
+      'no suspension',
+    );
   } finally {
     pool.debug.off('paused', onPause);
   }
@@ -148,7 +196,11 @@ test('errors the code catches itself do not suspend, wherever the catch is', asy
 
 test("an error thrown in Node's own code that the user's code does not catch suspends, the user's frame below", async () => {
   const paused = nextPause();
-  const call = evalOn(pool, 'w2', { code: 'require("node:fs").readFileSync("/nonexistent/crew-input.txt")', filename: '/home/dev/load.ts', line: 5 });
+  const call = evalOn(pool, 'w2', {
+    code: 'require("node:fs").readFileSync("/nonexistent/crew-input.txt")',
+    filename: '/home/dev/load.ts',
+    line: 5,
+  });
   const s = await paused;
   assert.equal(s.frames[0].internal, true);
   const user = s.frames.find((f) => !f.internal);
@@ -160,6 +212,9 @@ test("an error thrown in Node's own code that the user's code does not catch sus
 test('with debugging off, errors reject at once', async () => {
   pool.setDebugOnError(false);
   await new Promise((r) => setTimeout(r, 100));
-  await assert.rejects(evalOn(pool, 'w1', 'divide(3, 0)'), (err) => err instanceof RemoteError && err.remoteName === 'RangeError');
+  await assert.rejects(
+    evalOn(pool, 'w1', 'divide(3, 0)'),
+    (err) => err instanceof RemoteError && err.remoteName === 'RangeError',
+  );
   pool.setDebugOnError(true);
 });

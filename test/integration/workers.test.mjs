@@ -3,17 +3,30 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import net from 'node:net';
-import { addWorkers, connectWorkers, disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, ErrorCodes } from 'crew';
+import {
+  addWorkers,
+  connectWorkers,
+  disconnectWorkers,
+  evalFormAllWorkers,
+  evalOn,
+  form,
+  parallelMap,
+  ErrorCodes,
+} from 'crew';
 import { localPool, SECRET, sleep, startCrew } from '../helpers.mjs';
 
-const listeningWorker = (extra = [], env = {}) => startCrew(['worker', '--port', '0', ...extra], { readyPattern: /listening on [\d.]+:(\d+)/, env });
+const listeningWorker = (extra = [], env = {}) =>
+  startCrew(['worker', '--port', '0', ...extra], { readyPattern: /listening on [\d.]+:(\d+)/, env });
 
 test('connectWorkers dials listening workers; replayed forms reach a worker that joins later, before other work', async () => {
   const a = await listeningWorker();
   const b = await listeningWorker();
   const pool = await connectWorkers([`127.0.0.1:${a.match[1]}`], { secret: SECRET, audit: { to: 'none' } });
   try {
-    await evalFormAllWorkers(pool, 'var greeting = "hello from replay"; function greet(n) { return greeting + " " + n }');
+    await evalFormAllWorkers(
+      pool,
+      'var greeting = "hello from replay"; function greet(n) { return greeting + " " + n }',
+    );
     assert.equal(pool.size, 1);
     await addWorkers(pool, [`127.0.0.1:${b.match[1]}`]);
     assert.equal(pool.size, 2);
@@ -34,19 +47,33 @@ test('kill -9 of a worker in the middle of a map: every result arrives exactly o
     const n = 300;
     const seen = new Map();
     let killed = false;
-    const run = parallelMap(pool, form((x) => new Promise((r) => setTimeout(() => r(x * 3), 5))), Array.from({ length: n }, (_, i) => i), (i, v) => {
-      seen.set(i, (seen.get(i) ?? 0) + 1);
-      if (!killed && seen.size === 40) {
-        killed = true;
-        process.kill(pids[1], 'SIGKILL');
-      }
-    });
+    const run = parallelMap(
+      pool,
+      form((x) => new Promise((r) => setTimeout(() => r(x * 3), 5))),
+      Array.from({ length: n }, (_, i) => i),
+      (i, v) => {
+        seen.set(i, (seen.get(i) ?? 0) + 1);
+        if (!killed && seen.size === 40) {
+          killed = true;
+          process.kill(pids[1], 'SIGKILL');
+        }
+      },
+    );
     const results = await run;
     assert.ok(killed);
-    assert.deepEqual(results, Array.from({ length: n }, (_, i) => i * 3));
+    assert.deepEqual(
+      results,
+      Array.from({ length: n }, (_, i) => i * 3),
+    );
     assert.equal(seen.size, n);
-    assert.ok([...seen.values()].every((c) => c === 1), 'no result delivered twice');
-    assert.ok(pool.auditLines.some((l) => / requeue /.test(l)), 'the audit trail records the moved tasks');
+    assert.ok(
+      [...seen.values()].every((c) => c === 1),
+      'no result delivered twice',
+    );
+    assert.ok(
+      pool.auditLines.some((l) => / requeue /.test(l)),
+      'the audit trail records the moved tasks',
+    );
   } finally {
     await pool.close();
   }
@@ -67,7 +94,10 @@ test('when no worker is left, a call rejects with a clear error instead of hangi
 
 test('disconnectWorkers rejects calls in flight with a clear error', async () => {
   const pool = await localPool(1);
-  const pending = assert.rejects(evalOn(pool, null, 'new Promise((r) => setTimeout(r, 5000))'), (err) => err.code === ErrorCodes.PoolClosed);
+  const pending = assert.rejects(
+    evalOn(pool, null, 'new Promise((r) => setTimeout(r, 5000))'),
+    (err) => err.code === ErrorCodes.PoolClosed,
+  );
   await sleep(100);
   await disconnectWorkers(pool);
   await pending;
@@ -79,11 +109,14 @@ test('a wrong secret is refused with a clear error and recorded, and the worker 
   const address = `127.0.0.1:${w.match[1]}`;
   const pool = await connectWorkers([address], { secret: SECRET, audit: { to: 'none' } });
   try {
-    await assert.rejects(connectWorkers([address], { secret: 'not-the-secret-but-long-enough', audit: { to: 'none' } }), (err) => {
-      assert.equal(err.code, ErrorCodes.ConnectFailed);
-      assert.match(err.message, /wrong or missing secret/);
-      return true;
-    });
+    await assert.rejects(
+      connectWorkers([address], { secret: 'not-the-secret-but-long-enough', audit: { to: 'none' } }),
+      (err) => {
+        assert.equal(err.code, ErrorCodes.ConnectFailed);
+        assert.match(err.message, /wrong or missing secret/);
+        return true;
+      },
+    );
     await sleep(100);
     assert.match(w.stderr, /refused .*wrong or missing secret/);
     assert.equal(await evalOn(pool, null, '6 * 7'), 42, 'the real master still works');
@@ -99,7 +132,9 @@ test('garbage bytes and a non-Crew WebSocket client are refused and the worker k
   const pool = await connectWorkers([`127.0.0.1:${port}`], { secret: SECRET, audit: { to: 'none' } });
   try {
     await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => s.end(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 255, 13, 10, 13, 10])));
+      const s = net.connect(port, '127.0.0.1', () =>
+        s.end(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 255, 13, 10, 13, 10])),
+      );
       let reply = '';
       s.setEncoding('utf8').on('data', (d) => (reply += d));
       s.on('close', () => resolve(reply)).on('error', resolve);

@@ -22,7 +22,11 @@ async function invalid(type, params, pattern) {
 }
 
 test('malformed evaluation parameters name the field', { timeout: 60_000 }, async () => {
-  await invalid(P.EvalAllWorkers.type, {}, /crew\/evalAllWorkers: "code" must be the source text to evaluate, got nothing/);
+  await invalid(
+    P.EvalAllWorkers.type,
+    {},
+    /crew\/evalAllWorkers: "code" must be the source text to evaluate, got nothing/,
+  );
   await invalid(P.EvalMaster.type, { code: 42 }, /"code" must be the source text to evaluate, got number/);
   await invalid(P.EvalMaster.type, { code: '   ' }, /"code" is empty/);
   await invalid(P.EvalMaster.type, { code: '1', line: 0 }, /"line" must be a whole number >= 1 \(1-based\), got 0/);
@@ -41,27 +45,34 @@ test('malformed connection parameters name the field', { timeout: 60_000 }, asyn
   await invalid(P.Interrupt.type, { worker: 3 }, /"worker" must be a string/);
 });
 
-test('a syntax error comes back as an error outcome naming the place, on the master and on workers', { timeout: 60_000 }, async () => {
-  const master = await s.request(P.EvalMaster.type, { code: 'let = = 2', filename: '/src/bad.ts', line: 4 });
-  await s.request(P.ConnectWorkers.type, { local: 1 });
-  const workers = await s.request(P.EvalAllWorkers.type, { code: 'let = = 2', filename: '/src/bad.ts', line: 4 });
-  for (const r of [master, workers]) {
-    assert.equal(r.where, 'master', 'the master compiles forms');
-    assert.equal(r.outcomes.length, 1);
-    const o = r.outcomes[0];
-    assert.equal(o.ok, false);
-    assert.equal(o.error.code, 'CREW_FORM_SYNTAX');
-    assert.match(o.error.message, /syntax error in the form at \/src\/bad\.ts:4:\d+/);
-  }
-  await s.request(P.DisconnectWorkers.type, null);
-});
+test(
+  'a syntax error comes back as an error outcome naming the place, on the master and on workers',
+  { timeout: 60_000 },
+  async () => {
+    const master = await s.request(P.EvalMaster.type, { code: 'let = = 2', filename: '/src/bad.ts', line: 4 });
+    await s.request(P.ConnectWorkers.type, { local: 1 });
+    const workers = await s.request(P.EvalAllWorkers.type, { code: 'let = = 2', filename: '/src/bad.ts', line: 4 });
+    for (const r of [master, workers]) {
+      assert.equal(r.where, 'master', 'the master compiles forms');
+      assert.equal(r.outcomes.length, 1);
+      const o = r.outcomes[0];
+      assert.equal(o.ok, false);
+      assert.equal(o.error.code, 'CREW_FORM_SYNTAX');
+      assert.match(o.error.message, /syntax error in the form at \/src\/bad\.ts:4:\d+/);
+    }
+    await s.request(P.DisconnectWorkers.type, null);
+  },
+);
 
 test('an unreachable worker is reported with what to do, and the pool still starts', { timeout: 60_000 }, async () => {
   const r = await s.request(P.ConnectWorkers.type, { addresses: ['127.0.0.1:9'] });
   assert.equal(r.started, true);
   assert.equal(r.workers.length, 0);
   assert.equal(r.errors.length, 1);
-  assert.match(r.errors[0], /cannot connect to worker 127\.0\.0\.1:9: .*Is `crew worker --port 9` running on 127\.0\.0\.1, with the same secret\?/);
+  assert.match(
+    r.errors[0],
+    /cannot connect to worker 127\.0\.0\.1:9: .*Is `crew worker --port 9` running on 127\.0\.0\.1, with the same secret\?/,
+  );
 });
 
 test('interrupting a worker that does not exist names it', { timeout: 60_000 }, async () => {
@@ -89,7 +100,12 @@ test('a thrown non-Error and a rejected promise come back as error outcomes', { 
 test('bad command lines exit with usage errors', { timeout: 60_000 }, async () => {
   const { spawnSync } = await import('node:child_process');
   const { cli } = await import('./lsp-client.mjs');
-  for (const [args, pattern] of [[[], /exactly one of --stdio or --port P/], [['--stdio', '--port', '1'], /exactly one of --stdio or --port P/], [['--port', 'x'], /--port must be a whole number/], [['--bogus'], /Unknown option '--bogus'/]]) {
+  for (const [args, pattern] of [
+    [[], /exactly one of --stdio or --port P/],
+    [['--stdio', '--port', '1'], /exactly one of --stdio or --port P/],
+    [['--port', 'x'], /--port must be a whole number/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ]) {
     const r = spawnSync(process.execPath, [cli, 'lsp', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, `crew lsp ${args.join(' ')}`);
     assert.match(r.stderr, pattern);

@@ -17,7 +17,10 @@ after(async () => {
 
 test('workers-changed arrives when the master starts its workers', { timeout: 60_000 }, async () => {
   const connected = s.request(P.ConnectWorkers.type, { local: 2 });
-  const state = await s.workers.next((w) => w.started && w.workers.filter((x) => x.state === 'ready').length === 2, 'two ready workers');
+  const state = await s.workers.next(
+    (w) => w.started && w.workers.filter((x) => x.state === 'ready').length === 2,
+    'two ready workers',
+  );
   assert.match(state.listen, /^127\.0\.0\.1:\d+$/);
   assert.deepEqual(state.workers.map((w) => w.id).sort(), ['w1', 'w2']);
   assert.ok(state.workers.every((w) => typeof w.pid === 'number' && w.host && /^local-\d$/.test(w.name)));
@@ -37,7 +40,10 @@ test('cancelling an endless evaluation interrupts the workers running it', { tim
   assert.match(err.message, /evaluation cancelled: interrupted w[12], w[12]/);
   // The workers are usable again, with their replayed setup.
   const after = await s.request(P.EvalAllWorkers.type, { code: 'before + "!"' });
-  assert.deepEqual(after.outcomes.map((o) => o.value), ["'kept!'", "'kept!'"]);
+  assert.deepEqual(
+    after.outcomes.map((o) => o.value),
+    ["'kept!'", "'kept!'"],
+  );
 });
 
 test('cancelling an evaluation on one worker interrupts only that worker', { timeout: 60_000 }, async () => {
@@ -51,16 +57,20 @@ test('cancelling an evaluation on one worker interrupts only that worker', { tim
   assert.match(err.message, /interrupted w2$/);
 });
 
-test('the Interrupt request stops what a worker runs; its task fails with CREW_INTERRUPTED', { timeout: 60_000 }, async () => {
-  s.workers.clear();
-  const slow = s.request(P.EvalOn.type, { code: 'while (true) {}', worker: 'w1' });
-  await s.workers.next((w) => w.workers.find((x) => x.id === 'w1')?.inFlight > 0, 'w1 busy');
-  assert.deepEqual(await s.request(P.Interrupt.type, { worker: 'w1' }), { interrupted: ['w1'] });
-  const r = await slow;
-  assert.equal(r.outcomes[0].ok, false);
-  assert.equal(r.outcomes[0].error.code, 'CREW_INTERRUPTED');
-  assert.deepEqual(await s.request(P.Interrupt.type, {}), { interrupted: [] }, 'nothing busy, nothing interrupted');
-});
+test(
+  'the Interrupt request stops what a worker runs; its task fails with CREW_INTERRUPTED',
+  { timeout: 60_000 },
+  async () => {
+    s.workers.clear();
+    const slow = s.request(P.EvalOn.type, { code: 'while (true) {}', worker: 'w1' });
+    await s.workers.next((w) => w.workers.find((x) => x.id === 'w1')?.inFlight > 0, 'w1 busy');
+    assert.deepEqual(await s.request(P.Interrupt.type, { worker: 'w1' }), { interrupted: ['w1'] });
+    const r = await slow;
+    assert.equal(r.outcomes[0].ok, false);
+    assert.equal(r.outcomes[0].error.code, 'CREW_INTERRUPTED');
+    assert.deepEqual(await s.request(P.Interrupt.type, {}), { interrupted: [] }, 'nothing busy, nothing interrupted');
+  },
+);
 
 test('a cancelled evaluation on the master answers at once', { timeout: 60_000 }, async () => {
   const source = new CancellationTokenSource();
@@ -76,8 +86,14 @@ test('workers-changed tells when a worker process dies', { timeout: 60_000 }, as
   s.workers.clear();
   process.kill(workers.find((w) => w.id === 'w2').pid, 'SIGKILL');
   const state = await s.workers.next((w) => !w.workers.some((x) => x.id === 'w2'), 'w2 gone');
-  assert.deepEqual(state.workers.map((w) => w.id), ['w1']);
-  const audit = await s.output.next((o) => o.stream === 'audit' && /disconnect worker=w2/.test(o.text), 'the audit line for w2');
+  assert.deepEqual(
+    state.workers.map((w) => w.id),
+    ['w1'],
+  );
+  const audit = await s.output.next(
+    (o) => o.stream === 'audit' && /disconnect worker=w2/.test(o.text),
+    'the audit line for w2',
+  );
   assert.ok(audit);
 });
 

@@ -19,7 +19,12 @@ before(async () => {
   s.connection.onNotification(D.DebugPaused.type, (x) => paused.push(x));
   s.connection.onNotification(D.DebugResumed.type, (x) => resumed.push(x));
   await s.request(P.ConnectWorkers.type, { local: 2 });
-  await s.request(P.EvalAllWorkers.type, { code: 'function area(w: number, h: number): number {\n  const sides = [w, h];\n  if (h < 0) throw new RangeError(`negative height ${h}`);\n  return w * h;\n}', filename: '/work/geometry.ts', line: 1, replay: true });
+  await s.request(P.EvalAllWorkers.type, {
+    code: 'function area(w: number, h: number): number {\n  const sides = [w, h];\n  if (h < 0) throw new RangeError(`negative height ${h}`);\n  return w * h;\n}',
+    filename: '/work/geometry.ts',
+    line: 1,
+    replay: true,
+  });
 });
 after(async () => {
   await s?.stop();
@@ -37,25 +42,47 @@ test('a throw on a worker suspends; the editor reads locals, evaluates in the fr
   const first = await paused.next(() => true, 'crew/debugPaused');
   assert.equal(first.condition.name, 'RangeError');
   assert.equal(first.condition.message, 'negative height -2');
-  assert.deepEqual([first.frames[0].functionName, first.frames[0].file, first.frames[0].line], ['area', '/work/geometry.ts', 3]);
+  assert.deepEqual(
+    [first.frames[0].functionName, first.frames[0].file, first.frames[0].line],
+    ['area', '/work/geometry.ts', 3],
+  );
   const local = first.frames[0].scopes.find((x) => x.type === 'local');
   const values = await s.request(D.DebugProperties.type, { suspension: first.id, objectId: local.objectId });
   const sides = values.find((v) => v.name === 'sides');
   assert.equal(sides.value, 'Array(2)');
   const items = await s.request(D.DebugProperties.type, { suspension: first.id, objectId: sides.objectId });
-  assert.deepEqual(items.filter((v) => /^\d$/.test(v.name)).map((v) => v.value), ['3', '-2'], 'objects expand lazily');
+  assert.deepEqual(
+    items.filter((v) => /^\d$/.test(v.name)).map((v) => v.value),
+    ['3', '-2'],
+    'objects expand lazily',
+  );
   const ev = await s.request(D.DebugEvaluate.type, { suspension: first.id, frame: 0, expression: 'w * -h' });
   assert.equal(ev.value, '6');
   const second = await paused.next((x) => x.id !== first.id, 'the other worker suspends too');
   assert.notEqual(second.worker, first.worker);
-  assert.deepEqual(await s.request(D.DebugRestartRequest.type, { suspension: first.id, restart: { kind: 'return', expression: 'w * -h' } }), { how: 'returned a value' });
-  assert.deepEqual(await resumed.next((x) => x.id === first.id, 'crew/debugResumed'), { id: first.id, how: 'returned a value' });
+  assert.deepEqual(
+    await s.request(D.DebugRestartRequest.type, {
+      suspension: first.id,
+      restart: { kind: 'return', expression: 'w * -h' },
+    }),
+    { how: 'returned a value' },
+  );
+  assert.deepEqual(await resumed.next((x) => x.id === first.id, 'crew/debugResumed'), {
+    id: first.id,
+    how: 'returned a value',
+  });
   await s.request(D.DebugRestartRequest.type, { suspension: second.id, restart: { kind: 'abort' } });
   const r = await pending;
   const byWorker = Object.fromEntries(r.outcomes.map((o) => [o.worker, o]));
   assert.equal(byWorker[first.worker].value, '6');
   assert.equal(byWorker[second.worker].ok, false);
   assert.equal(byWorker[second.worker].error.name, 'RangeError');
-  await assert.rejects(s.request(D.DebugRestartRequest.type, { suspension: first.id, restart: { kind: 'abort' } }), (err) => /already ended; nothing was done/.test(err.message));
-  await assert.rejects(s.request(D.DebugRestartRequest.type, { suspension: first.id, restart: { kind: 'explode' } }), (err) => /needs \{ suspension, restart/.test(err.message));
+  await assert.rejects(
+    s.request(D.DebugRestartRequest.type, { suspension: first.id, restart: { kind: 'abort' } }),
+    (err) => /already ended; nothing was done/.test(err.message),
+  );
+  await assert.rejects(
+    s.request(D.DebugRestartRequest.type, { suspension: first.id, restart: { kind: 'explode' } }),
+    (err) => /needs \{ suspension, restart/.test(err.message),
+  );
 });

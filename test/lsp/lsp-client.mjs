@@ -18,8 +18,18 @@ export async function protocol() {
   const out = join(root, '.cache', 'test-lsp', `protocol-${process.pid}.cjs`);
   mkdirSync(dirname(out), { recursive: true });
   await build({
-    stdin: { contents: "export * from './protocol/messages/lsp-messages'; export * from './protocol/link/lsp-handshake'; export * from './protocol/errors';", resolveDir: root, loader: 'ts' },
-    bundle: true, platform: 'node', format: 'cjs', outfile: out, packages: 'external', logLevel: 'warning',
+    stdin: {
+      contents:
+        "export * from './protocol/messages/lsp-messages'; export * from './protocol/link/lsp-handshake'; export * from './protocol/errors';",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: out,
+    packages: 'external',
+    logLevel: 'warning',
   });
   return createRequire(import.meta.url)(out);
 }
@@ -38,10 +48,11 @@ export class Inbox {
   waiters = [];
   push(item) {
     this.items.push(item);
-    for (const w of [...this.waiters]) if (w.match(item)) {
-      this.waiters.splice(this.waiters.indexOf(w), 1);
-      w.resolve(item);
-    }
+    for (const w of [...this.waiters])
+      if (w.match(item)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(item);
+      }
   }
   /** Resolves with the first item (already received or to come) that matches. */
   next(match, what = 'a notification', timeoutMs = 30_000) {
@@ -49,7 +60,13 @@ export class Inbox {
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      this.waiters.push({ match, resolve: (x) => { clearTimeout(timer); resolve(x); } });
+      this.waiters.push({
+        match,
+        resolve: (x) => {
+          clearTimeout(timer);
+          resolve(x);
+        },
+      });
     });
   }
   clear() {
@@ -60,10 +77,17 @@ export class Inbox {
 /** Starts `crew lsp --stdio` and completes the LSP initialize exchange. */
 export async function startServer(extraArgs = []) {
   const P = await protocol();
-  const child = fork(cli, ['lsp', ...extraArgs, '--secret-file', secretFile(), '--stdio', `--clientProcessId=${process.pid}`], { silent: true });
+  const child = fork(
+    cli,
+    ['lsp', ...extraArgs, '--secret-file', secretFile(), '--stdio', `--clientProcessId=${process.pid}`],
+    { silent: true },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
+  );
   const workers = new Inbox();
   const output = new Inbox();
   const progress = new Inbox();
@@ -75,13 +99,25 @@ export async function startServer(extraArgs = []) {
   await connection.sendNotification('initialized', {});
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
-    P, child, connection, init, workers, output, progress, exited,
-    get stderr() { return stderr; },
+    P,
+    child,
+    connection,
+    init,
+    workers,
+    output,
+    progress,
+    exited,
+    get stderr() {
+      return stderr;
+    },
     request: (type, params, token) => connection.sendRequest(type, params, token),
     /** LSP's orderly end: shutdown, then exit; resolves with the process's exit. */
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
-        await Promise.race([connection.sendRequest('shutdown').catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await Promise.race([
+          connection.sendRequest('shutdown').catch(() => {}),
+          new Promise((r) => setTimeout(r, 5000).unref()),
+        ]);
         await connection.sendNotification('exit').catch(() => {});
       }
       let timer;

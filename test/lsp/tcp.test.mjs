@@ -16,7 +16,9 @@ const secret = secretFile();
 
 before(async () => {
   P = await protocol();
-  server = spawn(process.execPath, [cli, 'lsp', '--port', '0', '--local', '1', '--secret-file', secret], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [cli, 'lsp', '--port', '0', '--local', '1', '--secret-file', secret], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   server.stderr.on('data', (d) => (stderr += d));
   port = await new Promise((resolve, reject) => {
     let out = '';
@@ -59,7 +61,10 @@ test('an editor with the secret attaches and evaluates on the running master', {
   assert.equal(state.started, true);
   assert.equal(state.workers.length, 1, 'the worker from --local 1');
   const r = await a.connection.sendRequest(P.EvalAllWorkers.type, { code: '6 * 7' });
-  assert.deepEqual(r.outcomes.map((o) => [o.worker, o.value]), [['w1', '42']]);
+  assert.deepEqual(
+    r.outcomes.map((o) => [o.worker, o.value]),
+    [['w1', '42']],
+  );
   a.connection.dispose();
   a.socket.destroy();
 });
@@ -79,24 +84,35 @@ test('two editors share one master, and one leaving does not stop it', { timeout
 
 test('a wrong secret is refused before any LSP message is read', { timeout: 60_000 }, async () => {
   const socket = await socketTo();
-  const err = await rejection(P.dialLspAuth(socket, Buffer.from('not-the-secret-at-all-0123456789'), `127.0.0.1:${port}`));
+  const err = await rejection(
+    P.dialLspAuth(socket, Buffer.from('not-the-secret-at-all-0123456789'), `127.0.0.1:${port}`),
+  );
   assert.equal(err.code, 'CREW_AUTH_FAILED');
   assert.match(err.message, /refused the connection: .*wrong or missing secret/);
   await new Promise((r) => setTimeout(r, 100));
   assert.match(stderr, /master refused editor=127\.0\.0\.1:\d+ reason=".*wrong or missing secret"/);
 });
 
-test('an LSP client that skips authentication gets no LSP answer and is disconnected', { timeout: 60_000 }, async () => {
-  const socket = await socketTo();
-  let received = '';
-  socket.on('data', (d) => (received += d));
-  const closed = new Promise((r) => socket.once('close', r));
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
-  socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  await closed;
-  assert.doesNotMatch(received, /"result"/);
-  assert.match(received, /"t":"refused","code":"CREW_BAD_FRAME"/);
-});
+test(
+  'an LSP client that skips authentication gets no LSP answer and is disconnected',
+  { timeout: 60_000 },
+  async () => {
+    const socket = await socketTo();
+    let received = '';
+    socket.on('data', (d) => (received += d));
+    const closed = new Promise((r) => socket.once('close', r));
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { processId: null, rootUri: null, capabilities: {} },
+    });
+    socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await closed;
+    assert.doesNotMatch(received, /"result"/);
+    assert.match(received, /"t":"refused","code":"CREW_BAD_FRAME"/);
+  },
+);
 
 test('the dialing side rejects something that is not a Crew master', { timeout: 60_000 }, async () => {
   const { createServer } = await import('node:net');
@@ -114,7 +130,11 @@ test('the dialing side rejects something that is not a Crew master', { timeout: 
 test('listening beyond loopback without an explicit secret is refused', { timeout: 60_000 }, () => {
   const env = { ...process.env };
   delete env.CREW_SECRET;
-  const r = spawnSync(process.execPath, [cli, 'lsp', '--port', '0', '--host', '0.0.0.0'], { encoding: 'utf8', env, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [cli, 'lsp', '--port', '0', '--host', '0.0.0.0'], {
+    encoding: 'utf8',
+    env,
+    timeout: 30_000,
+  });
   assert.equal(r.status, 3, `status ${r.status} signal ${r.signal} error ${r.error} stderr ${r.stderr}`);
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a secret: .* \[CREW_INSECURE_LISTEN\]/);
 });

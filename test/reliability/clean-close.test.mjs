@@ -16,15 +16,26 @@ test('a task on 3 workers that closed cleanly in a row is requeued each time, no
   const audit = auditTrail();
   const p = await startMaster({ local: 4, secret, audit: audit.options });
   pools.push(p);
-  const call = parallelMap(p, form(() => {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
-    return process.pid;
-  }), [0]);
+  const call = parallelMap(
+    p,
+    form(() => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+      return process.pid;
+    }),
+    [0],
+  );
   let outcome;
-  call.then((v) => (outcome = { ok: true, v }), (err) => (outcome = { ok: false, err }));
+  call.then(
+    (v) => (outcome = { ok: true, v }),
+    (err) => (outcome = { ok: false, err }),
+  );
   const stopped = [];
   for (let round = 0; round < 3; round++) {
-    const holder = await until(() => p.workers.find((w) => w.inFlight > 0), 20_000, `the task in flight (round ${round + 1})`);
+    const holder = await until(
+      () => p.workers.find((w) => w.inFlight > 0),
+      20_000,
+      `the task in flight (round ${round + 1})`,
+    );
     const since = performance.now();
     process.kill(holder.pid, 'SIGTERM');
     const gone = await audit.lines.waitFor(new RegExp(`disconnect worker=${holder.id} `), 20_000, since);

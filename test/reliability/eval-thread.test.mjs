@@ -11,7 +11,12 @@ let audit;
 before(async () => {
   const trail = auditTrail();
   audit = trail.lines;
-  pool = await startMaster({ local: 2, secret: newSecret(), audit: trail.options, localWorkerArgs: ['--eval-heap-mb', '64'] });
+  pool = await startMaster({
+    local: 2,
+    secret: newSecret(),
+    audit: trail.options,
+    localWorkerArgs: ['--eval-heap-mb', '64'],
+  });
   await evalFormAllWorkers(pool, 'globalThis.base = 100; globalThis.setups = (globalThis.setups ?? 0) + 1');
 });
 after(() => disconnectWorkers(pool));
@@ -37,27 +42,48 @@ test('process.exit() in user code kills the eval thread, not the worker; setup f
   assert.equal(await evalOn(pool, 'w1', 'setups'), 1, 'a fresh context, with the setup replayed once');
   sameConnection('w1', since);
   await audit.waitFor(/eval-thread worker=w1 restarted=/);
-  record({ row: 'eval-exit', lost: 0, duplicated: 0, detectionMs, recoveryMs, note: 'process.exit(7) in a form; recovery = next form sees the replayed setup' });
+  record({
+    row: 'eval-exit',
+    lost: 0,
+    duplicated: 0,
+    detectionMs,
+    recoveryMs,
+    note: 'process.exit(7) in a form; recovery = next form sees the replayed setup',
+  });
 });
 
 test('an out-of-memory eval thread is replaced; the worker keeps its connection and setup', async () => {
   const since = performance.now();
-  await assert.rejects(evalOn(pool, 'w2', 'const hog = []; for (;;) hog.push(new Array(1e5).fill(Math.random()));'), (err) => {
-    assert.equal(err.code, 'CREW_EVAL_THREAD_DIED');
-    assert.match(err.message, /memory limit|out of memory/i);
-    return true;
-  });
+  await assert.rejects(
+    evalOn(pool, 'w2', 'const hog = []; for (;;) hog.push(new Array(1e5).fill(Math.random()));'),
+    (err) => {
+      assert.equal(err.code, 'CREW_EVAL_THREAD_DIED');
+      assert.match(err.message, /memory limit|out of memory/i);
+      return true;
+    },
+  );
   const detectionMs = performance.now() - since;
   assert.equal(await evalOn(pool, 'w2', 'base * 2'), 200);
   const recoveryMs = performance.now() - since;
   sameConnection('w2', since);
-  record({ row: 'eval-oom', lost: 0, duplicated: 0, detectionMs, recoveryMs, note: 'eval heap limited to 64 MiB with --eval-heap-mb; detection includes filling the heap' });
+  record({
+    row: 'eval-oom',
+    lost: 0,
+    duplicated: 0,
+    detectionMs,
+    recoveryMs,
+    note: 'eval heap limited to 64 MiB with --eval-heap-mb; detection includes filling the heap',
+  });
 });
 
 test('a map task that calls process.exit() is marked bad after 3 thread deaths; the rest of the pool is fine', async () => {
   const since = performance.now();
   await assert.rejects(
-    parallelMap(pool, form((x) => (x === 3 ? process.exit(1) : x)), [0, 1, 2, 3, 4, 5]),
+    parallelMap(
+      pool,
+      form((x) => (x === 3 ? process.exit(1) : x)),
+      [0, 1, 2, 3, 4, 5],
+    ),
     (err) => {
       assert.equal(err.code, 'CREW_TASK_KILLED_WORKERS');
       assert.match(err.message, /marked bad and not tried again\. Last: the eval thread died/);
@@ -66,8 +92,22 @@ test('a map task that calls process.exit() is marked bad after 3 thread deaths; 
   );
   sameConnection('w1', since);
   sameConnection('w2', since);
-  assert.deepEqual(await parallelMap(pool, form((x) => base + x), [1, 2, 3]), [101, 102, 103]);
-  record({ row: 'eval-exit-poison', lost: 0, duplicated: 0, detectionMs: undefined, recoveryMs: performance.now() - since, note: 'bad after 3 eval-thread deaths; no worker lost' });
+  assert.deepEqual(
+    await parallelMap(
+      pool,
+      form((x) => base + x),
+      [1, 2, 3],
+    ),
+    [101, 102, 103],
+  );
+  record({
+    row: 'eval-exit-poison',
+    lost: 0,
+    duplicated: 0,
+    detectionMs: undefined,
+    recoveryMs: performance.now() - since,
+    note: 'bad after 3 eval-thread deaths; no worker lost',
+  });
 });
 
 test('a result that cannot be sent names its type and where it sits', async () => {
@@ -77,12 +117,24 @@ test('a result that cannot be sent names its type and where it sits', async () =
     return true;
   });
   await assert.rejects(evalOn(pool, null, 'Symbol("s")'), /cannot send symbol at result/);
-  await assert.rejects(parallelMap(pool, form((x) => x), [1, { f() {} }]), (err) => {
-    assert.equal(err.code, 'CREW_NOT_SERIALIZABLE');
-    assert.match(err.message, /function f at arguments\[0\]\.f/);
-    return true;
+  await assert.rejects(
+    parallelMap(
+      pool,
+      form((x) => x),
+      [1, { f() {} }],
+    ),
+    (err) => {
+      assert.equal(err.code, 'CREW_NOT_SERIALIZABLE');
+      assert.match(err.message, /function f at arguments\[0\]\.f/);
+      return true;
+    },
+  );
+  record({
+    row: 'user-not-serializable',
+    lost: 0,
+    duplicated: 0,
+    note: 'CREW_NOT_SERIALIZABLE naming the type and its path, for results and arguments',
   });
-  record({ row: 'user-not-serializable', lost: 0, duplicated: 0, note: 'CREW_NOT_SERIALIZABLE naming the type and its path, for results and arguments' });
 });
 
 test('a form with a syntax error names the file, line and column', async () => {
@@ -97,5 +149,10 @@ test('a form with a syntax error names the file, line and column', async () => {
     return true;
   });
   assert.equal(await evalOn(pool, null, 'base'), 100, 'the pool still answers');
-  record({ row: 'user-syntax-error', lost: 0, duplicated: 0, note: 'CREW_FORM_SYNTAX with file:line:column, JS and TS' });
+  record({
+    row: 'user-syntax-error',
+    lost: 0,
+    duplicated: 0,
+    note: 'CREW_FORM_SYNTAX with file:line:column, JS and TS',
+  });
 });

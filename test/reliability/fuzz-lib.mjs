@@ -38,7 +38,14 @@ const v = (x) => codec.encodeValue(x);
 export function masterMessages() {
   return [
     { t: 'tasks', forms: [form(5_000_001, '1 + 1')], tasks: [{ id: 7_000_001, form: 5_000_001 }] },
-    { t: 'tasks', forms: [form(5_000_002, '(x) => [x, x]', 'call')], tasks: [{ id: 7_000_002, form: 5_000_002, args: v([5, 'five', [1.5, 2n]]) }, { id: 7_000_003, form: 5_000_002, args: v([new Map([[1, new Set([2])]])]), timeoutMs: 1000 }] },
+    {
+      t: 'tasks',
+      forms: [form(5_000_002, '(x) => [x, x]', 'call')],
+      tasks: [
+        { id: 7_000_002, form: 5_000_002, args: v([5, 'five', [1.5, 2n]]) },
+        { id: 7_000_003, form: 5_000_002, args: v([new Map([[1, new Set([2])]])]), timeoutMs: 1000 },
+      ],
+    },
     { t: 'tasks', forms: [], tasks: [] },
     { t: 'protocolError', code: 'CREW_BAD_FRAME', message: 'fuzz' },
   ];
@@ -47,8 +54,28 @@ export function masterMessages() {
 /** Valid messages a worker sends. */
 export function workerMessages() {
   return [
-    { t: 'results', results: [{ id: 7_000_001, ok: true, value: v(42), ms: 0.1 }, { id: 7_000_004, ok: true, value: v({ a: [1, 'x', new Date(0)] }), ms: 0.2 }] },
-    { t: 'results', results: [{ id: 7_000_002, ok: false, error: { name: 'TypeError', message: 'x', frames: [{ functionName: 'f', file: 'a.js', line: 1, column: 2, internal: false }] }, ms: 1 }] },
+    {
+      t: 'results',
+      results: [
+        { id: 7_000_001, ok: true, value: v(42), ms: 0.1 },
+        { id: 7_000_004, ok: true, value: v({ a: [1, 'x', new Date(0)] }), ms: 0.2 },
+      ],
+    },
+    {
+      t: 'results',
+      results: [
+        {
+          id: 7_000_002,
+          ok: false,
+          error: {
+            name: 'TypeError',
+            message: 'x',
+            frames: [{ functionName: 'f', file: 'a.js', line: 1, column: 2, internal: false }],
+          },
+          ms: 1,
+        },
+      ],
+    },
     { t: 'output', stream: 'stdout', text: 'fuzz\n' },
     { t: 'evalThreadRestarted', reason: 'fuzz' },
     { t: 'protocolError', code: 'CREW_BAD_FRAME', message: 'fuzz' },
@@ -71,7 +98,21 @@ export function shapeFrames(messages, tags) {
   const out = [];
   for (const t of tags) {
     out.push({ t });
-    out.push({ t, id: null, reqId: {}, session: 'x', condition: null, message: 5, data: [null], op: 'x', to: null, info: 1, results: 1, forms: null, tasks: {} });
+    out.push({
+      t,
+      id: null,
+      reqId: {},
+      session: 'x',
+      condition: null,
+      message: 5,
+      data: [null],
+      op: 'x',
+      to: null,
+      info: 1,
+      results: 1,
+      forms: null,
+      tasks: {},
+    });
   }
   for (const m of messages) {
     for (const k of Object.keys(m)) {
@@ -82,7 +123,9 @@ export function shapeFrames(messages, tags) {
         out.push({ ...m, [k]: [null, ...m[k]] });
         if (typeof el === 'object' && el !== null) {
           for (const ek of Object.keys(el)) for (const bad of WRONG) out.push({ ...m, [k]: [{ ...el, [ek]: bad }] });
-          if (el.error) for (const ek of Object.keys(el.error)) for (const bad of WRONG) out.push({ ...m, [k]: [{ ...el, error: { ...el.error, [ek]: bad } }] });
+          if (el.error)
+            for (const ek of Object.keys(el.error))
+              for (const bad of WRONG) out.push({ ...m, [k]: [{ ...el, error: { ...el.error, [ek]: bad } }] });
         }
       }
       if (typeof m[k] === 'object' && m[k] !== null && !Array.isArray(m[k]) && !(m[k] instanceof Uint8Array)) {
@@ -255,9 +298,10 @@ export function postAuthFrames(r, corpus, count) {
 /** The frames the peer refused; each refusal must be a CREW_BAD_FRAME with a clear message. */
 export function refusedFrames(verdicts) {
   const bad = verdicts.filter((v) => v.bad);
-  for (const v of bad) for (const e of v.errors) {
-    assert.equal(e.code, 'CREW_BAD_FRAME');
-    assert.ok(e.message.length > 10, `a clear message: ${e.message}`);
-  }
+  for (const v of bad)
+    for (const e of v.errors) {
+      assert.equal(e.code, 'CREW_BAD_FRAME');
+      assert.ok(e.message.length > 10, `a clear message: ${e.message}`);
+    }
   return bad;
 }

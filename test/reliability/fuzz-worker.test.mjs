@@ -5,10 +5,29 @@ import { after, test } from 'node:test';
 import { connectWorkers, disconnectWorkers, evalOn, form, parallelMap } from 'crew';
 import { killHard, newSecret, record, startWorkerProcess, until } from './helpers.mjs';
 import { authenticate, codec } from './wire.mjs';
-import { fuzzAfterAuth, fuzzBeforeAuth, fuzzRawTcp, masterCorpus, masterMessages, postAuthFrames, refusedFrames, rng, shapeFrames } from './fuzz-lib.mjs';
+import {
+  fuzzAfterAuth,
+  fuzzBeforeAuth,
+  fuzzRawTcp,
+  masterCorpus,
+  masterMessages,
+  postAuthFrames,
+  refusedFrames,
+  rng,
+  shapeFrames,
+} from './fuzz-lib.mjs';
 
 /** Every tag a worker accepts, except those that legally end or freeze the session's work. */
-const MASTER_TAGS = ['agent', 'tasks', 'protocolError', 'debugMode', 'debugRequest', 'cdpOpen', 'cdpMessage', 'cdpClose'];
+const MASTER_TAGS = [
+  'agent',
+  'tasks',
+  'protocolError',
+  'debugMode',
+  'debugRequest',
+  'cdpOpen',
+  'cdpMessage',
+  'cdpClose',
+];
 
 const secret = newSecret();
 const seed = Number(process.env.CREW_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -29,18 +48,34 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
   // Before authentication, while a real master's map runs through the same worker.
   const pool = await connectWorkers([`127.0.0.1:${w.port}`], { secret, audit: { to: 'none' } });
   const n = 3000;
-  const mapping = parallelMap(pool, form((x) => {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    return x * 7;
-  }), Array.from({ length: n }, (_, i) => i));
+  const mapping = parallelMap(
+    pool,
+    form((x) => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      return x * 7;
+    }),
+    Array.from({ length: n }, (_, i) => i),
+  );
   const refusedBefore = w.out.count(/ refused peer=/);
   const pre = await fuzzBeforeAuth(w.port, r, PRE_CONNECTIONS);
   phase('pre-auth fuzz done');
   const raw = await fuzzRawTcp(w.port, r, 200);
   phase('raw TCP done');
-  assert.deepEqual(await mapping, Array.from({ length: n }, (_, i) => i * 7), 'the real session completed correctly');
-  await until(() => w.out.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS, 20_000, 'a refusal audited for every fuzz connection');
-  assert.equal(w.out.count(/ refused peer=/) - refusedBefore, PRE_CONNECTIONS, 'one audit entry per refused connection');
+  assert.deepEqual(
+    await mapping,
+    Array.from({ length: n }, (_, i) => i * 7),
+    'the real session completed correctly',
+  );
+  await until(
+    () => w.out.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS,
+    20_000,
+    'a refusal audited for every fuzz connection',
+  );
+  assert.equal(
+    w.out.count(/ refused peer=/) - refusedBefore,
+    PRE_CONNECTIONS,
+    'one audit entry per refused connection',
+  );
   for (const code of pre.closes.keys()) assert.ok([4001, 4003, 1009].includes(code), `closed with ${code}`);
   assert.equal(raw, 200, 'every non-HTTP connection got 400');
   assert.equal(w.out.count(/bad-frame peer=.*not an HTTP upgrade/), 200);
@@ -56,13 +91,26 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
   for (let k = 0; k < 100; k++) {
     const id = 2_000_000_000 + k;
     expected.set(id, k * 3);
-    frames.splice(r.int(frames.length), 0, { text: false, real: true, data: codec.encodeFrame({ t: 'tasks', forms: [{ id, mode: 'value', code: `${k} * 3`, filename: 'real.js', line: 1, column: 1, cache: false }], tasks: [{ id, form: id }] }) });
+    frames.splice(r.int(frames.length), 0, {
+      text: false,
+      real: true,
+      data: codec.encodeFrame({
+        t: 'tasks',
+        forms: [{ id, mode: 'value', code: `${k} * 3`, filename: 'real.js', line: 1, column: 1, cache: false }],
+        tasks: [{ id, form: id }],
+      }),
+    });
   }
   const answers = new Map();
   const badBefore = w.out.count(/ bad-frame master=/);
   const { verdicts, errors } = await fuzzAfterAuth(c, frames, (m) => {
     if (m.t !== 'results') return;
-    for (const res of m.results) if (expected.has(res.id)) answers.set(res.id, (answers.get(res.id) ?? []).concat(res.ok ? codec.decodeValue(res.value) : res.error.message));
+    for (const res of m.results)
+      if (expected.has(res.id))
+        answers.set(
+          res.id,
+          (answers.get(res.id) ?? []).concat(res.ok ? codec.decodeValue(res.value) : res.error.message),
+        );
   });
   phase('post-auth fuzz done');
   assert.deepEqual(errors, []);
@@ -81,5 +129,10 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
   await disconnectWorkers(again);
   const total = pre.frames + frames.length;
   assert.ok(total >= 10_000, `${total} frames`);
-  record({ row: 'fuzz-worker', lost: 0, duplicated: 0, note: `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} frames sent, each link closed at its first), 200 raw TCP, ${frames.length} after, ${shapes.length} of them structure-aware (${bad.length} bad, each answered and audited; ${w.out.count(/broke its handler/)} broke a handler and were caught); real map of ${n} and 100 real tasks correct` });
+  record({
+    row: 'fuzz-worker',
+    lost: 0,
+    duplicated: 0,
+    note: `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} frames sent, each link closed at its first), 200 raw TCP, ${frames.length} after, ${shapes.length} of them structure-aware (${bad.length} bad, each answered and audited; ${w.out.count(/broke its handler/)} broke a handler and were caught); real map of ${n} and 100 real tasks correct`,
+  });
 });

@@ -44,7 +44,14 @@ export class Lines {
       };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`no line matching ${re} within ${timeoutMs} ms; last lines:\n${this.lines.slice(-15).map((l) => l.text).join('\n')}`));
+        reject(
+          new Error(
+            `no line matching ${re} within ${timeoutMs} ms; last lines:\n${this.lines
+              .slice(-15)
+              .map((l) => l.text)
+              .join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(w);
     });
@@ -130,7 +137,10 @@ export function record(row) {
   const out = process.env.CREW_RELIABILITY_OUT;
   if (!out) return;
   const round = (v) => (typeof v === 'number' ? Math.round(v) : v);
-  appendFileSync(out, JSON.stringify({ ...row, detectionMs: round(row.detectionMs), recoveryMs: round(row.recoveryMs) }) + '\n');
+  appendFileSync(
+    out,
+    JSON.stringify({ ...row, detectionMs: round(row.detectionMs), recoveryMs: round(row.recoveryMs) }) + '\n',
+  );
 }
 
 /** Polls `check` until it returns a truthy value. */

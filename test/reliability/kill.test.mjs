@@ -75,19 +75,35 @@ test('parallelMap: kill -9 of a worker mid-map loses and duplicates nothing', as
   const n = 90;
   const once = exactlyOnce(n);
   let done = 0;
-  const call = parallelMap(p, slowSquare, Array.from({ length: n }, (_, i) => i), (i) => {
-    once.hit(i);
-    done++;
-  });
+  const call = parallelMap(
+    p,
+    slowSquare,
+    Array.from({ length: n }, (_, i) => i),
+    (i) => {
+      once.hit(i);
+      done++;
+    },
+  );
   const k = await killBusiest(p, audit, () => done >= 10);
   const results = await call;
   const recoveryMs = await k.recovered();
-  assert.deepEqual(results, Array.from({ length: n }, (_, i) => i * i));
+  assert.deepEqual(
+    results,
+    Array.from({ length: n }, (_, i) => i * i),
+  );
   assert.equal(once.lost, 0);
   assert.equal(once.duplicated, 0);
   assert.equal(p.size, 2);
-  assert.ok(audit.count(new RegExp(`requeue from=${k.victim.id} `)) >= 1, 'the dead worker\'s tasks were requeued');
-  record({ row: 'kill-parallelMap', lost: once.lost, duplicated: once.duplicated, detectionMs: k.detectionMs, recoveryMs, tasks: n, moved: k.held.length });
+  assert.ok(audit.count(new RegExp(`requeue from=${k.victim.id} `)) >= 1, "the dead worker's tasks were requeued");
+  record({
+    row: 'kill-parallelMap',
+    lost: once.lost,
+    duplicated: once.duplicated,
+    detectionMs: k.detectionMs,
+    recoveryMs,
+    tasks: n,
+    moved: k.held.length,
+  });
 });
 
 test('parallelReduce: kill -9 mid-reduce still equals the sequential reduce', async () => {
@@ -104,7 +120,15 @@ test('parallelReduce: kill -9 mid-reduce still equals the sequential reduce', as
   const recoveryMs = await k.recovered();
   assert.equal(acc, items.map((i) => `${i * i},`).join(''));
   assert.equal(calls, n);
-  record({ row: 'kill-parallelReduce', lost: 0, duplicated: calls - n, detectionMs: k.detectionMs, recoveryMs, tasks: n, moved: k.held.length });
+  record({
+    row: 'kill-parallelReduce',
+    lost: 0,
+    duplicated: calls - n,
+    detectionMs: k.detectionMs,
+    recoveryMs,
+    tasks: n,
+    moved: k.held.length,
+  });
 });
 
 const counterFactory = form(() => {
@@ -124,7 +148,15 @@ test('evalFormRepeatedly: kill -9 mid-call still gives exactly resultCount disti
   const recoveryMs = await k.recovered();
   assert.equal(results.length, count);
   assert.equal(new Set(results).size, count, 'no result was delivered twice');
-  record({ row: 'kill-evalFormRepeatedly', lost: 0, duplicated: count - new Set(results).size, detectionMs: k.detectionMs, recoveryMs, tasks: count, moved: k.held.length });
+  record({
+    row: 'kill-evalFormRepeatedly',
+    lost: 0,
+    duplicated: count - new Set(results).size,
+    detectionMs: k.detectionMs,
+    recoveryMs,
+    tasks: count,
+    moved: k.held.length,
+  });
 });
 
 test('evalRepeatedlyAsyncState: kill -9 mid-call reaches the same final state', async () => {
@@ -150,16 +182,28 @@ test('evalRepeatedlyAsyncState: kill -9 mid-call reaches the same final state', 
   assert.equal(seen.length, target, 'updateState saw each result once');
   // Each result is a state that was distributed before it; none comes from the future.
   seen.forEach((r, i) => assert.ok(r <= i, `result ${i} computed from state ${r}`));
-  record({ row: 'kill-evalRepeatedlyAsyncState', lost: 0, duplicated: 0, detectionMs: k.detectionMs, recoveryMs, tasks: target, moved: k.held.length });
+  record({
+    row: 'kill-evalRepeatedlyAsyncState',
+    lost: 0,
+    duplicated: 0,
+    detectionMs: k.detectionMs,
+    recoveryMs,
+    tasks: target,
+    moved: k.held.length,
+  });
 });
 
 test('evalFormAllWorkers: a worker killed mid-call is left out; the others answer once each', async () => {
   const { pool: p, audit } = await pool();
   const done = [];
-  const call = evalFormAllWorkers(p, form(() => {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800);
-    return process.pid;
-  }), { resultDone: (w, r) => done.push([w, r]) });
+  const call = evalFormAllWorkers(
+    p,
+    form(() => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800);
+      return process.pid;
+    }),
+    { resultDone: (w, r) => done.push([w, r]) },
+  );
   const k = await killBusiest(p, audit, () => p.workers.every((w) => w.inFlight > 0));
   const results = await call;
   assert.equal(results.length, 2, 'two of three workers answered');
@@ -167,18 +211,31 @@ test('evalFormAllWorkers: a worker killed mid-call is left out; the others answe
   assert.deepEqual(new Set(results), new Set(p.workers.map((w) => w.pid)));
   assert.equal(done.length, 2);
   assert.equal(new Set(done.map(([w]) => w)).size, 2, 'resultDone once per surviving worker');
-  record({ row: 'kill-evalFormAllWorkers', lost: 0, duplicated: 0, detectionMs: k.detectionMs, recoveryMs: undefined, tasks: 3, moved: 0, note: 'the dead worker is left out of the results' });
+  record({
+    row: 'kill-evalFormAllWorkers',
+    lost: 0,
+    duplicated: 0,
+    detectionMs: k.detectionMs,
+    recoveryMs: undefined,
+    tasks: 3,
+    moved: 0,
+    note: 'the dead worker is left out of the results',
+  });
 });
 
 test('a task that kills 3 workers in a row is marked bad; the pool survives', async () => {
   const { pool: p, audit } = await pool(4);
   const start = performance.now();
   await assert.rejects(
-    parallelMap(p, form((x) => {
-      if (x === 5) process.kill(process.pid, 'SIGKILL');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-      return x;
-    }), Array.from({ length: 20 }, (_, i) => i)),
+    parallelMap(
+      p,
+      form((x) => {
+        if (x === 5) process.kill(process.pid, 'SIGKILL');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        return x;
+      }),
+      Array.from({ length: 20 }, (_, i) => i),
+    ),
     (err) => {
       assert.equal(err.code, 'CREW_TASK_KILLED_WORKERS');
       assert.match(err.message, /was on 3 workers that died in a row; it is marked bad/);
@@ -188,6 +245,21 @@ test('a task that kills 3 workers in a row is marked bad; the pool survives', as
   const failedAfter = performance.now() - start;
   assert.equal(p.size, 1, 'one worker is left');
   assert.equal(audit.count(/task-bad /), 1);
-  assert.deepEqual(await parallelMap(p, form((x) => x + 1), [1, 2, 3]), [2, 3, 4], 'the survivor still works');
-  record({ row: 'poison-task', lost: 0, duplicated: 0, detectionMs: undefined, recoveryMs: failedAfter, note: 'fails with CREW_TASK_KILLED_WORKERS after 3 deaths' });
+  assert.deepEqual(
+    await parallelMap(
+      p,
+      form((x) => x + 1),
+      [1, 2, 3],
+    ),
+    [2, 3, 4],
+    'the survivor still works',
+  );
+  record({
+    row: 'poison-task',
+    lost: 0,
+    duplicated: 0,
+    detectionMs: undefined,
+    recoveryMs: failedAfter,
+    note: 'fails with CREW_TASK_KILLED_WORKERS after 3 deaths',
+  });
 });

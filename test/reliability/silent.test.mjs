@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { connectWorkers, disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
-import { auditTrail, exactlyOnce, killHard, newSecret, record, startWorkerProcess, tcpProxy, until } from './helpers.mjs';
+import {
+  auditTrail,
+  exactlyOnce,
+  killHard,
+  newSecret,
+  record,
+  startWorkerProcess,
+  tcpProxy,
+  until,
+} from './helpers.mjs';
 
 const secret = newSecret();
 const HEARTBEAT_MS = 1500;
@@ -20,14 +29,22 @@ const slow = form((x) => {
 async function mapWithFault(p, n, fault) {
   const once = exactlyOnce(n);
   let done = 0;
-  const call = parallelMap(p, slow, Array.from({ length: n }, (_, i) => i), (i) => {
-    once.hit(i);
-    done++;
-  });
+  const call = parallelMap(
+    p,
+    slow,
+    Array.from({ length: n }, (_, i) => i),
+    (i) => {
+      once.hit(i);
+      done++;
+    },
+  );
   await until(() => done >= 10, 20_000, 'the map to get going');
   const info = await fault();
   const results = await call;
-  assert.deepEqual(results, Array.from({ length: n }, (_, i) => i * 3));
+  assert.deepEqual(
+    results,
+    Array.from({ length: n }, (_, i) => i * 3),
+  );
   assert.equal(once.lost, 0);
   assert.equal(once.duplicated, 0);
   return { once, info };
@@ -45,7 +62,11 @@ test('SIGSTOP: heartbeats find the frozen worker, its work moves, and it rejoins
     stoppedAt = performance.now();
     process.kill(victim.pid, 'SIGSTOP');
   });
-  const gone = await audit.lines.waitFor(new RegExp(`disconnect worker=${victim.id} reason="no heartbeat for ${HEARTBEAT_MS} ms"`), 20_000, stoppedAt);
+  const gone = await audit.lines.waitFor(
+    new RegExp(`disconnect worker=${victim.id} reason="no heartbeat for ${HEARTBEAT_MS} ms"`),
+    20_000,
+    stoppedAt,
+  );
   const detectionMs = gone.at - stoppedAt;
   // Loose on purpose: the point is the configured 1.5 s, not the default 10 s.
   assert.ok(detectionMs < 8000, `detected after ${detectionMs} ms`);
@@ -54,7 +75,14 @@ test('SIGSTOP: heartbeats find the frozen worker, its work moves, and it rejoins
   const back = await audit.lines.waitFor(new RegExp(`state worker=${victim.id} state=ready`), 30_000, contAt);
   assert.equal(p.size, 3);
   assert.deepEqual(await evalOn(p, victim.id, 'process.pid'), victim.pid);
-  record({ row: 'sigstop', lost: once.lost, duplicated: once.duplicated, detectionMs, recoveryMs: back.at - contAt, note: `heartbeat timeout ${HEARTBEAT_MS} ms; recovery = SIGCONT to ready again` });
+  record({
+    row: 'sigstop',
+    lost: once.lost,
+    duplicated: once.duplicated,
+    detectionMs,
+    recoveryMs: back.at - contAt,
+    note: `heartbeat timeout ${HEARTBEAT_MS} ms; recovery = SIGCONT to ready again`,
+  });
 });
 
 test('a cut link (proxy drops everything both ways) is found by heartbeats on both ends; the worker rejoins and is replayed', async () => {
@@ -79,12 +107,19 @@ test('a cut link (proxy drops everything both ways) is found by heartbeats on bo
     cutAt = performance.now();
     proxy.cut();
   });
-  const masterSaw = await audit.lines.waitFor(new RegExp(`disconnect worker=${id} reason="no heartbeat`), 20_000, cutAt);
+  const masterSaw = await audit.lines.waitFor(
+    new RegExp(`disconnect worker=${id} reason="no heartbeat`),
+    20_000,
+    cutAt,
+  );
   const workerSaw = await w.out.waitFor(/disconnect .*reason="no heartbeat/, 20_000);
   const restoredAt = performance.now();
   proxy.restore();
   const back = await audit.lines.waitFor(new RegExp(`state worker=${id} state=ready`), 30_000, restoredAt);
-  assert.ok(audit.lines.count(new RegExp(`replay worker=${id} forms=1`), restoredAt) >= 1, 'replayed before taking work');
+  assert.ok(
+    audit.lines.count(new RegExp(`replay worker=${id} forms=1`), restoredAt) >= 1,
+    'replayed before taking work',
+  );
   assert.equal(await evalOn(p, id, 'offset + 1'), 1001);
   record({
     row: 'cut-link-proxy',
@@ -98,7 +133,12 @@ test('a cut link (proxy drops everything both ways) is found by heartbeats on bo
 
 test('a master that was itself stalled does not drop healthy workers for its own silence', async () => {
   const audit = auditTrail();
-  const w = await startWorkerProcess({ secret, name: 'patient', mode: ['--port', '0'], extra: ['--heartbeat-timeout', '30000'] });
+  const w = await startWorkerProcess({
+    secret,
+    name: 'patient',
+    mode: ['--port', '0'],
+    extra: ['--heartbeat-timeout', '30000'],
+  });
   cleanups.push(() => killHard(w.child));
   const p = await connectWorkers([`127.0.0.1:${w.port}`], { secret, heartbeatTimeoutMs: 1000, audit: audit.options });
   cleanups.push(() => disconnectWorkers(p));
@@ -110,5 +150,10 @@ test('a master that was itself stalled does not drop healthy workers for its own
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(audit.lines.count(/ disconnect /, since), 0, 'no worker was dropped');
   assert.equal(await evalOn(p, null, '1 + 1'), 2);
-  record({ row: 'stall-self', lost: 0, duplicated: 0, note: 'master blocked 2.5 s with a 1 s heartbeat timeout: no worker dropped' });
+  record({
+    row: 'stall-self',
+    lost: 0,
+    duplicated: 0,
+    note: 'master blocked 2.5 s with a 1 s heartbeat timeout: no worker dropped',
+  });
 });

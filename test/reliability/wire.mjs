@@ -14,7 +14,9 @@ export const codec = await loadSource('protocol/codec/codec.ts');
 export const PROTOCOL_VERSION = 1;
 
 export function mac(secret, ...parts) {
-  return createHmac('sha256', secret).update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`)
+    .digest('hex');
 }
 
 /** Opens a WebSocket and collects everything it receives. */
@@ -22,7 +24,9 @@ export function open(url, opts = {}) {
   const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, ...opts });
   const got = [];
   const waiters = [];
-  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => {
     got.push({ data, isBinary });
@@ -56,10 +60,20 @@ export async function authenticate(port, secret, role = 'master', member) {
   await c.opened;
   const hello = JSON.parse((await c.next()).data.toString());
   const nonce = randomBytes(32).toString('hex');
-  c.ws.send(JSON.stringify({ t: 'auth', v: PROTOCOL_VERSION, role, nonce, mac: mac(secret, 'dialer', role, hello.nonce, nonce), member }));
+  c.ws.send(
+    JSON.stringify({
+      t: 'auth',
+      v: PROTOCOL_VERSION,
+      role,
+      nonce,
+      mac: mac(secret, 'dialer', role, hello.nonce, nonce),
+      member,
+    }),
+  );
   const answer = JSON.parse((await c.next()).data.toString());
   if (answer.t !== 'welcome') throw Object.assign(new Error(answer.message), { answer });
-  if (answer.mac !== mac(secret, 'listener', hello.role, nonce, hello.nonce)) throw new Error('the listener could not prove the secret');
+  if (answer.mac !== mac(secret, 'listener', hello.role, nonce, hello.nonce))
+    throw new Error('the listener could not prove the secret');
   return c;
 }
 
@@ -96,5 +110,11 @@ export function decodeWsStream(buf) {
 /** Every encoding of the secret worth looking for in captured bytes. */
 export function secretForms(secret) {
   const b = Buffer.from(secret);
-  return [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url')), Buffer.from(secret.slice(0, 16))];
+  return [
+    b,
+    Buffer.from(b.toString('hex')),
+    Buffer.from(b.toString('base64')),
+    Buffer.from(b.toString('base64url')),
+    Buffer.from(secret.slice(0, 16)),
+  ];
 }

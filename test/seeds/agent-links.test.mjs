@@ -2,7 +2,21 @@
 // replaced, and link / unlink attach agents after spawning. Real workers on loopback.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ErrorCodes, evalOn, exitAgent, form, link, receive, register, self, send, spawn, unlink, unregister, whereis } from 'crew';
+import {
+  ErrorCodes,
+  evalOn,
+  exitAgent,
+  form,
+  link,
+  receive,
+  register,
+  self,
+  send,
+  spawn,
+  unlink,
+  unregister,
+  whereis,
+} from 'crew';
 import { localPool } from '../helpers.mjs';
 
 let pool;
@@ -22,11 +36,19 @@ const isRef = (x, ref) => typeof x === 'object' && x !== null && x.agent === ref
  * says 'linked' to the caller and waits; returns its ref once it has linked.
  */
 async function linkedAgent(on, peer, worker) {
-  const ref = await spawn(on, form(async (p, boss) => {
-    link(p);
-    send(boss, 'linked');
-    await receive();
-  }, peer, self()), { worker, attach: 'monitor' });
+  const ref = await spawn(
+    on,
+    form(
+      async (p, boss) => {
+        link(p);
+        send(boss, 'linked');
+        await receive();
+      },
+      peer,
+      self(),
+    ),
+    { worker, attach: 'monitor' },
+  );
   assert.equal(await next(), 'linked');
   return ref;
 }
@@ -45,11 +67,15 @@ async function noticesFor(...refs) {
 test('an interrupted eval thread ends its agents with the cause: monitors and links are told once, their names go', async () => {
   const a = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor', name: 'doomed' });
   const me = self();
-  const m = await spawn(null, async () => {
-    link(a);
-    send(me, 'linked');
-    await receive();
-  }, { attach: 'monitor' });
+  const m = await spawn(
+    null,
+    async () => {
+      link(a);
+      send(me, 'linked');
+      await receive();
+    },
+    { attach: 'monitor' },
+  );
   assert.equal(await next(), 'linked');
   register('keeper', me);
 
@@ -60,7 +86,10 @@ test('an interrupted eval thread ends its agents with the cause: monitors and li
   // The agent on the master was linked, so it ended too, with the lost agent's notice.
   assert.deepEqual(ofM, [m, 'exit', [a, 'exit', reason]]);
   assert.equal(whereis('doomed'), undefined, 'the name held by the lost agent is dropped');
-  assert.throws(() => send('doomed', 1), (err) => err.code === ErrorCodes.UnknownAgent);
+  assert.throws(
+    () => send('doomed', 1),
+    (err) => err.code === ErrorCodes.UnknownAgent,
+  );
   await nothingMore();
 
   // The fresh thread numbers its agents after the old one's, so an old reference reaches
@@ -77,11 +106,19 @@ test('a linked pair across workers: when one eval thread dies, the other agent e
   const me = self();
   const b = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
   const a = await linkedAgent(pool, b, 'w1');
-  const c = await spawn(pool, form(async (target, boss) => {
-    link(target, 'monitor');
-    send(boss, 'watching');
-    return receive();
-  }, a, me), { worker: 'w2', attach: 'monitor' });
+  const c = await spawn(
+    pool,
+    form(
+      async (target, boss) => {
+        link(target, 'monitor');
+        send(boss, 'watching');
+        return receive();
+      },
+      a,
+      me,
+    ),
+    { worker: 'w2', attach: 'monitor' },
+  );
   assert.equal(await next(), 'watching');
 
   await assert.rejects(evalOn(pool, 'w1', 'process.exit(5)'), (err) => err.code === ErrorCodes.EvalThreadDied);
@@ -147,31 +184,54 @@ test('link and unlink after spawning, from the master top level', async () => {
   assert.deepEqual(await next(), ['seen', [y, 'ok', 'done']]);
   await nothingMore();
 
-  assert.throws(() => link(self()), (err) => err.code === ErrorCodes.BadArgument && /cannot link to itself/.test(err.message));
-  assert.throws(() => unlink(self()), (err) => err.code === ErrorCodes.BadArgument);
-  assert.throws(() => link(x, 'bogus'), (err) => err.code === ErrorCodes.BadArgument && /'link' or 'monitor'/.test(err.message));
-  assert.throws(() => link('nobody'), (err) => err.code === ErrorCodes.UnknownAgent);
+  assert.throws(
+    () => link(self()),
+    (err) => err.code === ErrorCodes.BadArgument && /cannot link to itself/.test(err.message),
+  );
+  assert.throws(
+    () => unlink(self()),
+    (err) => err.code === ErrorCodes.BadArgument,
+  );
+  assert.throws(
+    () => link(x, 'bogus'),
+    (err) => err.code === ErrorCodes.BadArgument && /'link' or 'monitor'/.test(err.message),
+  );
+  assert.throws(
+    () => link('nobody'),
+    (err) => err.code === ErrorCodes.UnknownAgent,
+  );
 });
 
 test('link and unlink inside agents, on workers and on the master', async () => {
   const me = self();
   // An agent on a worker monitors one on the other worker.
   const target = await spawn(pool, 'async () => receive()', { worker: 'w2' });
-  const watcher = await spawn(pool, form(async (t) => {
-    link(t, 'monitor');
-    send(t, 'bye');
-    return receive({ timeout: 10_000 });
-  }, target), { worker: 'w1', attach: 'monitor' });
+  const watcher = await spawn(
+    pool,
+    form(async (t) => {
+      link(t, 'monitor');
+      send(t, 'bye');
+      return receive({ timeout: 10_000 });
+    }, target),
+    { worker: 'w1', attach: 'monitor' },
+  );
   assert.deepEqual(await next(), [watcher, 'ok', [target, 'ok', 'bye']]);
 
   // ... and one that unlinks hears nothing.
   const quiet = await spawn(pool, 'async () => receive()', { worker: 'w2' });
-  const unlinked = await spawn(pool, form(async (t) => {
-    link(t, 'monitor');
-    unlink(t);
-    send(t, 'bye');
-    return receive({ timeout: 500 }).then((n) => n, (err) => err.code);
-  }, quiet), { worker: 'w1', attach: 'monitor' });
+  const unlinked = await spawn(
+    pool,
+    form(async (t) => {
+      link(t, 'monitor');
+      unlink(t);
+      send(t, 'bye');
+      return receive({ timeout: 500 }).then(
+        (n) => n,
+        (err) => err.code,
+      );
+    }, quiet),
+    { worker: 'w1', attach: 'monitor' },
+  );
   assert.deepEqual(await next(), [unlinked, 'ok', ErrorCodes.Timeout]);
 
   // An agent on a worker linked to an agent on the master ends when that one fails.
@@ -185,12 +245,20 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   assert.equal(reason[2].message, 'master agent failed');
 
   // An agent on the master that links, unlinks and fails leaves the other agent running.
-  const survivor = await spawn(pool, 'async () => { const [from, m] = await receive(); send(from, m); return "still here"; }', { worker: 'w1', attach: 'monitor' });
-  const loner = await spawn(null, async () => {
-    link(survivor);
-    unlink(survivor);
-    throw new Error('ended alone');
-  }, { attach: 'monitor' });
+  const survivor = await spawn(
+    pool,
+    'async () => { const [from, m] = await receive(); send(from, m); return "still here"; }',
+    { worker: 'w1', attach: 'monitor' },
+  );
+  const loner = await spawn(
+    null,
+    async () => {
+      link(survivor);
+      unlink(survivor);
+      throw new Error('ended alone');
+    },
+    { attach: 'monitor' },
+  );
   const [lref, lstatus, lreason] = await next();
   assert.deepEqual([lref, lstatus, lreason.message], [loner, 'exit', 'ended alone']);
   send(survivor, [me, 'ping']);
@@ -198,12 +266,16 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   assert.deepEqual(await next(), [survivor, 'ok', 'still here']);
 
   // A link made inside a worker to an agent there that has ended ends the caller.
-  const late = await spawn(pool, async () => {
-    const child = spawn(async () => 'quick');
-    await new Promise((r) => setTimeout(r, 50));
-    link(child);
-    await receive();
-  }, { worker: 'w1', attach: 'monitor' });
+  const late = await spawn(
+    pool,
+    async () => {
+      const child = spawn(async () => 'quick');
+      await new Promise((r) => setTimeout(r, 50));
+      link(child);
+      await receive();
+    },
+    { worker: 'w1', attach: 'monitor' },
+  );
   const [cref, cstatus, creason] = await next();
   assert.deepEqual([cref, cstatus, creason[1], creason[2]], [late, 'exit', 'exit', 'noproc']);
 

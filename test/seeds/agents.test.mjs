@@ -2,7 +2,20 @@
 // workers and on the master.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { agentStats, ErrorCodes, evalOn, exitAgent, form, receive, register, self, send, spawn, unregister, whereis } from 'crew';
+import {
+  agentStats,
+  ErrorCodes,
+  evalOn,
+  exitAgent,
+  form,
+  receive,
+  register,
+  self,
+  send,
+  spawn,
+  unregister,
+  whereis,
+} from 'crew';
 import { localPool } from '../helpers.mjs';
 
 let pool;
@@ -69,10 +82,14 @@ test('agents on two workers talk to each other directly', async () => {
 
 test('agents on the master keep their closures; a throw becomes an exit notice', async () => {
   const seen = [];
-  const a = await spawn(null, async () => {
-    seen.push(await receive());
-    return 'master agent done';
-  }, { attach: 'monitor' });
+  const a = await spawn(
+    null,
+    async () => {
+      seen.push(await receive());
+      return 'master agent done';
+    },
+    { attach: 'monitor' },
+  );
   assert.equal(a.node, 'master');
   send(a, 'hello master');
   assert.deepEqual(await next(), [a, 'ok', 'master agent done']);
@@ -88,11 +105,21 @@ test('agents on the master keep their closures; a throw becomes an exit notice',
 });
 
 test("a 'link' ends the linked agent too: a failing child ends its parent", async () => {
-  const parent = await spawn(null, async () => {
-    await spawn(pool, async () => { throw new RangeError('child failed'); }, { worker: 'w1', attach: 'link' });
-    await receive();
-    return 'not reached';
-  }, { attach: 'monitor' });
+  const parent = await spawn(
+    null,
+    async () => {
+      await spawn(
+        pool,
+        async () => {
+          throw new RangeError('child failed');
+        },
+        { worker: 'w1', attach: 'link' },
+      );
+      await receive();
+      return 'not reached';
+    },
+    { attach: 'monitor' },
+  );
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status], [parent, 'exit']);
   // The parent's reason is the child's own exit notice.
@@ -103,31 +130,51 @@ test("a 'link' ends the linked agent too: a failing child ends its parent", asyn
 
 test("a 'link' works the other way: ending the parent ends the child", async () => {
   const me = self();
-  const parent = await spawn(null, async () => {
-    await spawn(pool, form(async (boss) => {
-      try {
-        await receive();
-      } catch (err) {
-        send(boss, ['child ended', err.message]);
-        throw err;
-      }
-    }, me), { worker: 'w2', attach: 'link' });
-    await receive();
-  }, { attach: 'monitor' });
+  const parent = await spawn(
+    null,
+    async () => {
+      await spawn(
+        pool,
+        form(async (boss) => {
+          try {
+            await receive();
+          } catch (err) {
+            send(boss, ['child ended', err.message]);
+            throw err;
+          }
+        }, me),
+        { worker: 'w2', attach: 'link' },
+      );
+      await receive();
+    },
+    { attach: 'monitor' },
+  );
   // Give the parent time to spawn its child before ending it.
   await evalOn(pool, 'w2', '1');
   exitAgent(parent, 'shutdown');
   const got = [await next(), await next()].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-  assert.deepEqual(got.find((m) => m[0] === parent), [parent, 'exit', 'shutdown']);
+  assert.deepEqual(
+    got.find((m) => m[0] === parent),
+    [parent, 'exit', 'shutdown'],
+  );
   const child = got.find((m) => m[0] === 'child ended');
   assert.match(child[1], /was ended: .*'exit', 'shutdown'/);
 });
 
 test('links between agents on one worker, made with the worker-side spawn', async () => {
-  const parent = await spawn(pool, async () => {
-    spawn(async () => { throw new Error('local child failed'); }, { attach: 'link' });
-    await receive();
-  }, { worker: 'w1', attach: 'monitor' });
+  const parent = await spawn(
+    pool,
+    async () => {
+      spawn(
+        async () => {
+          throw new Error('local child failed');
+        },
+        { attach: 'link' },
+      );
+      await receive();
+    },
+    { worker: 'w1', attach: 'monitor' },
+  );
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status], [parent, 'exit']);
   assert.equal(reason[2].message, 'local child failed');
@@ -135,43 +182,61 @@ test('links between agents on one worker, made with the worker-side spawn', asyn
 
 test('mailbox overflow: messages beyond mailboxSize are dropped and counted; notices are not', async () => {
   await evalOn(pool, 'w1', `store.set('gate', new Promise((r) => store.set('open', r))); 0`);
-  const a = await spawn(pool, async () => {
-    await store.get('gate');
-    const got = [];
-    for (;;) {
-      try {
-        got.push(await receive({ timeout: 0 }));
-      } catch {
-        break;
+  const a = await spawn(
+    pool,
+    async () => {
+      await store.get('gate');
+      const got = [];
+      for (;;) {
+        try {
+          got.push(await receive({ timeout: 0 }));
+        } catch {
+          break;
+        }
       }
-    }
-    return { got, stats: agentStats() };
-  }, { worker: 'w1', mailboxSize: 3, attach: 'monitor' });
+      return { got, stats: agentStats() };
+    },
+    { worker: 'w1', mailboxSize: 3, attach: 'monitor' },
+  );
   for (let i = 1; i <= 5; i++) send(a, i);
   // Tasks and agent messages share the link, in order: all five have arrived when this runs.
   await evalOn(pool, 'w1', `store.get('open')(); 0`);
-  assert.deepEqual(await next(), [a, 'ok', { got: [1, 2, 3], stats: { received: 3, dropped: 2, queued: 0, mailboxSize: 3 } }]);
+  assert.deepEqual(await next(), [
+    a,
+    'ok',
+    { got: [1, 2, 3], stats: { received: 3, dropped: 2, queued: 0, mailboxSize: 3 } },
+  ]);
 
-  const b = await spawn(pool, async () => {
-    send(self(), 'a');
-    send(self(), 'b');
-    let childEnded;
-    const ended = new Promise((r) => (childEnded = r));
-    spawn(async () => {
-      setImmediate(childEnded);
-      return 'child done';
-    }, { attach: 'monitor' });
-    await ended;
-    // The mailbox holds one message and is full, yet the notice got in, and comes first.
-    const first = await receive();
-    const second = await receive({ timeout: 0 });
-    return [first[1], first[2], second, agentStats().dropped];
-  }, { worker: 'w2', mailboxSize: 1, attach: 'monitor' });
+  const b = await spawn(
+    pool,
+    async () => {
+      send(self(), 'a');
+      send(self(), 'b');
+      let childEnded;
+      const ended = new Promise((r) => (childEnded = r));
+      spawn(
+        async () => {
+          setImmediate(childEnded);
+          return 'child done';
+        },
+        { attach: 'monitor' },
+      );
+      await ended;
+      // The mailbox holds one message and is full, yet the notice got in, and comes first.
+      const first = await receive();
+      const second = await receive({ timeout: 0 });
+      return [first[1], first[2], second, agentStats().dropped];
+    },
+    { worker: 'w2', mailboxSize: 1, attach: 'monitor' },
+  );
   assert.deepEqual(await next(), [b, 'ok', ['ok', 'child done', 'a', 1]]);
 });
 
 test('receive times out with CREW_TIMEOUT, in an agent and on the master', async () => {
-  await assert.rejects(receive({ timeout: 20 }), (err) => err.code === ErrorCodes.Timeout && /no message within 20 ms/.test(err.message));
+  await assert.rejects(
+    receive({ timeout: 20 }),
+    (err) => err.code === ErrorCodes.Timeout && /no message within 20 ms/.test(err.message),
+  );
   await assert.rejects(receive({ timeout: -1 }), (err) => err.code === ErrorCodes.BadArgument);
   await assert.rejects(receive({ timeout: 'soon' }), (err) => err.code === ErrorCodes.BadArgument);
   const a = await spawn(pool, 'async () => receive({ timeout: 30 })', { worker: 'w2', attach: 'monitor' });
@@ -182,21 +247,32 @@ test('receive times out with CREW_TIMEOUT, in an agent and on the master', async
 });
 
 test('names: an agent registered by name is reached by it from the master and from other workers', async () => {
-  const counter = await spawn(pool, async () => {
-    let total = 0;
-    for (;;) {
-      const m = await receive();
-      if (m === 'done') return total;
-      total += m;
-    }
-  }, { worker: 'w2', name: 'counter', attach: 'monitor' });
+  const counter = await spawn(
+    pool,
+    async () => {
+      let total = 0;
+      for (;;) {
+        const m = await receive();
+        if (m === 'done') return total;
+        total += m;
+      }
+    },
+    { worker: 'w2', name: 'counter', attach: 'monitor' },
+  );
   assert.deepEqual(whereis('counter'), counter);
-  await assert.rejects(spawn(pool, 'async () => 1', { name: 'counter' }), (err) => err.code === ErrorCodes.BadArgument && /already registered/.test(err.message));
+  await assert.rejects(
+    spawn(pool, 'async () => 1', { name: 'counter' }),
+    (err) => err.code === ErrorCodes.BadArgument && /already registered/.test(err.message),
+  );
   send('counter', 1);
-  const helper = await spawn(pool, async () => {
-    send('counter', 10);
-    return whereis('counter').node;
-  }, { worker: 'w1', attach: 'monitor' });
+  const helper = await spawn(
+    pool,
+    async () => {
+      send('counter', 10);
+      return whereis('counter').node;
+    },
+    { worker: 'w1', attach: 'monitor' },
+  );
   assert.deepEqual(await next(), [helper, 'ok', 'w2']);
   send('counter', 'done');
   assert.deepEqual(await next(), [counter, 'ok', 11]);
@@ -209,10 +285,19 @@ test('names: an agent registered by name is reached by it from the master and fr
 });
 
 test('bad input: unknown names and references, bad options, a form that is not a function', async () => {
-  assert.throws(() => send('nobody', 1), (err) => err.code === ErrorCodes.UnknownAgent && /no agent is registered as "nobody"/.test(err.message));
-  assert.throws(() => send({ name: 'x' }, 1), (err) => err.code === ErrorCodes.UnknownAgent && /not an agent reference/.test(err.message));
+  assert.throws(
+    () => send('nobody', 1),
+    (err) => err.code === ErrorCodes.UnknownAgent && /no agent is registered as "nobody"/.test(err.message),
+  );
+  assert.throws(
+    () => send({ name: 'x' }, 1),
+    (err) => err.code === ErrorCodes.UnknownAgent && /not an agent reference/.test(err.message),
+  );
   // Only data crosses the wire; on the master itself messages are handed over as they are.
-  assert.throws(() => send({ agent: 1, node: 'w1', pool: 'p' }, { f: () => 1 }), (err) => err.code === ErrorCodes.NotSerializable && /function f at message\.f/.test(err.message));
+  assert.throws(
+    () => send({ agent: 1, node: 'w1', pool: 'p' }, { f: () => 1 }),
+    (err) => err.code === ErrorCodes.NotSerializable && /function f at message\.f/.test(err.message),
+  );
   const sender = await spawn(pool, `async () => { send('nobody', 1) }`, { worker: 'w1', attach: 'monitor' });
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status], [sender, 'exit']);
@@ -221,7 +306,10 @@ test('bad input: unknown names and references, bad options, a form that is not a
   await assert.rejects(spawn(pool, 'async () => 1', { mailboxSize: 0 }), (err) => err.code === ErrorCodes.BadArgument);
   await assert.rejects(spawn(pool, 'async () => 1', { worker: 'w9' }), (err) => err.code === ErrorCodes.UnknownWorker);
   await assert.rejects(spawn(pool, '42', { worker: 'w1' }), /an agent must be a function, got number/);
-  assert.throws(() => exitAgent('nobody'), (err) => err.code === ErrorCodes.UnknownAgent);
+  assert.throws(
+    () => exitAgent('nobody'),
+    (err) => err.code === ErrorCodes.UnknownAgent,
+  );
 });
 
 test('an agent on a worker that dies: its monitor is told', async () => {

@@ -17,7 +17,11 @@ test('asCompleted yields [index, result] in completion order', async () => {
   const gate = makeGate();
   const list = ['slow', 'a', 'b'];
   const seen = [];
-  for await (const [i, r] of asCompleted(pool, (x) => (x === 'slow' ? gate.form('slow!') : JSON.stringify(x + '!')), list)) {
+  for await (const [i, r] of asCompleted(
+    pool,
+    (x) => (x === 'slow' ? gate.form('slow!') : JSON.stringify(x + '!')),
+    list,
+  )) {
     seen.push([i, r]);
     // The slow element cannot finish before the gate opens, which happens only now.
     if (seen.length === 1) gate.open();
@@ -29,14 +33,30 @@ test('asCompleted yields [index, result] in completion order', async () => {
 
 test('asCompleted with a function form, an empty list and a null pool', async () => {
   const got = new Map();
-  for await (const [i, r] of asCompleted(pool, form((x) => x * 10), [1, 2, 3, 4])) got.set(i, r);
-  assert.deepEqual([...got.entries()].sort((a, b) => a[0] - b[0]), [[0, 10], [1, 20], [2, 30], [3, 40]]);
+  for await (const [i, r] of asCompleted(
+    pool,
+    form((x) => x * 10),
+    [1, 2, 3, 4],
+  ))
+    got.set(i, r);
+  assert.deepEqual(
+    [...got.entries()].sort((a, b) => a[0] - b[0]),
+    [
+      [0, 10],
+      [1, 20],
+      [2, 30],
+      [3, 40],
+    ],
+  );
   const none = [];
   for await (const x of asCompleted(pool, (x) => `${x}`, [])) none.push(x);
   assert.deepEqual(none, []);
   const local = [];
   for await (const x of asCompleted(null, (x) => `${x} + 1`, [1, 2])) local.push(x);
-  assert.deepEqual(local, [[0, 2], [1, 3]]);
+  assert.deepEqual(local, [
+    [0, 2],
+    [1, 3],
+  ]);
 });
 
 test('asCompleted throws the first failure, and refuses a list that is not an array', async () => {
@@ -46,7 +66,10 @@ test('asCompleted throws the first failure, and refuses a list that is not an ar
     })(),
     (err) => err.code === ErrorCodes.Remote && /RangeError on w\d: two/.test(err.message),
   );
-  await assert.rejects(asCompleted(pool, (x) => `${x}`, 'abc').next(), (err) => err.code === ErrorCodes.BadArgument && /needs an array/.test(err.message));
+  await assert.rejects(
+    asCompleted(pool, (x) => `${x}`, 'abc').next(),
+    (err) => err.code === ErrorCodes.BadArgument && /needs an array/.test(err.message),
+  );
 });
 
 test('inCompletionOrder orders any promises by when they settle', async () => {
@@ -57,21 +80,40 @@ test('inCompletionOrder orders any promises by when they settle', async () => {
     order.push([i, v]);
     if (order.length === 2) release('a');
   }
-  assert.deepEqual(order, [[1, 'b'], [2, 'c'], [0, 'a']]);
+  assert.deepEqual(order, [
+    [1, 'b'],
+    [2, 'c'],
+    [0, 'a'],
+  ]);
   await assert.rejects(inCompletionOrder('nope').next(), (err) => err.code === ErrorCodes.BadArgument);
 });
 
 test('parallel returns results in the order of the forms', async () => {
-  assert.deepEqual(await parallel(pool, ['1 + 1', form((a, b) => a * b, 6, 7), 'new Promise((r) => setTimeout(() => r("late"), 30))', '"s"']), [2, 42, 'late', 's']);
+  assert.deepEqual(
+    await parallel(pool, [
+      '1 + 1',
+      form((a, b) => a * b, 6, 7),
+      'new Promise((r) => setTimeout(() => r("late"), 30))',
+      '"s"',
+    ]),
+    [2, 42, 'late', 's'],
+  );
   assert.deepEqual(await parallel(pool, []), []);
   assert.deepEqual(await parallel(null, ['2 * 3']), [6]);
   await assert.rejects(parallel(pool, ['1', 'throw new Error("bad form")']), /Error on w\d: bad form/);
-  await assert.rejects(parallel(pool, 'x'), (err) => err.code === ErrorCodes.BadArgument && /array of forms/.test(err.message));
+  await assert.rejects(
+    parallel(pool, 'x'),
+    (err) => err.code === ErrorCodes.BadArgument && /array of forms/.test(err.message),
+  );
 });
 
 test('runTask returns the tag unchanged, the compute time and the worker', async () => {
   const tag = { job: 'hello', n: 7, when: new Date(0) };
-  const r = await runTask(pool, form((s) => `Hello World: ${s}`, 'Task 7'), { tag });
+  const r = await runTask(
+    pool,
+    form((s) => `Hello World: ${s}`, 'Task 7'),
+    { tag },
+  );
   assert.equal(r.value, 'Hello World: Task 7');
   assert.equal(r.tag, tag, 'the very same tag object');
   assert.match(r.worker, /^w[12]$/);
@@ -88,7 +130,10 @@ test('runTask returns the tag unchanged, the compute time and the worker', async
 test('runTask on a null pool, on an unknown worker, and when the form throws', async () => {
   const local = await runTask(null, '5 * 5', { tag: 1 });
   assert.deepEqual([local.value, local.tag, local.worker], [25, 1, 'master']);
-  await assert.rejects(runTask(pool, '1', { worker: 'w9' }), (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message));
+  await assert.rejects(
+    runTask(pool, '1', { worker: 'w9' }),
+    (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message),
+  );
   await assert.rejects(runTask(null, '1', { worker: 'w1' }), (err) => err.code === ErrorCodes.UnknownWorker);
   await assert.rejects(runTask(pool, 'null.x', { tag: 't' }), /TypeError on w\d/);
 });

@@ -16,7 +16,17 @@ test('crew launch starts a worker per host over ssh, with the secret only on std
   const log = join(dir, 'ssh.log');
   const pool = await startMaster({ secret: SECRET, resourceFile: rsc, audit: { to: 'none' } });
   const launcher = await startCrew(
-    ['launch', '--ssh', 'alice@localhost,127.0.0.1', '--resource-file', rsc, '--ssh-command', fakeSsh, '--remote-command', `${process.execPath} ${cli}`],
+    [
+      'launch',
+      '--ssh',
+      'alice@localhost,127.0.0.1',
+      '--resource-file',
+      rsc,
+      '--ssh-command',
+      fakeSsh,
+      '--remote-command',
+      `${process.execPath} ${cli}`,
+    ],
     { env: { FAKE_SSH_LOG: log } },
   );
   try {
@@ -26,7 +36,10 @@ test('crew launch starts a worker per host over ssh, with the secret only on std
     const recorded = readFileSync(log, 'utf8');
     assert.ok(!recorded.includes(SECRET), 'the secret is neither an argument nor in the environment of ssh');
     assert.match(recorded, /^ARG alice@localhost$/m);
-    assert.match(recorded, /^ARG .* worker --connect 127\.0\.0\.1:\d+ --name localhost-1 --secret-stdin --exit-with-parent --member \w+$/m);
+    assert.match(
+      recorded,
+      /^ARG .* worker --connect 127\.0\.0\.1:\d+ --name localhost-1 --secret-stdin --exit-with-parent --member \w+$/m,
+    );
     assert.match(recorded, /^ARG -T$/m);
   } finally {
     launcher.child.kill('SIGTERM');
@@ -49,7 +62,15 @@ test('crew launch refuses bad input with clear errors', async () => {
   assert.match(both.stderr, /exactly one of --connect or --resource-file/);
   const badAddress = await runCrew(['launch', '--ssh', 'h', '--connect', 'nowhere']);
   assert.match(badAddress.stderr, /"nowhere" is not host:port/);
-  const noSsh = await runCrew(['launch', '--ssh', 'h', '--connect', '127.0.0.1:1', '--ssh-command', join(tempDir(), 'no-such-ssh')]);
+  const noSsh = await runCrew([
+    'launch',
+    '--ssh',
+    'h',
+    '--connect',
+    '127.0.0.1:1',
+    '--ssh-command',
+    join(tempDir(), 'no-such-ssh'),
+  ]);
   assert.equal(noSsh.code, 3);
   assert.match(noSsh.stderr, /cannot run the ssh command ".*no-such-ssh": spawn .* ENOENT/);
   const flag = await runCrew(['launch', '--ssh=-oProxyCommand=x', '--connect', '127.0.0.1:1']);
@@ -59,7 +80,10 @@ test('crew launch refuses bad input with clear errors', async () => {
 test('crew worker --secret-stdin takes the secret from the first line of stdin', async () => {
   const pool = await startMaster({ secret: SECRET, audit: { to: 'none' } });
   const { port } = pool.listenAddress;
-  const worker = await startCrew(['worker', '--connect', `127.0.0.1:${port}`, '--secret-stdin', '--exit-with-parent', '--audit-file', 'none'], { env: { CREW_SECRET: '' } });
+  const worker = await startCrew(
+    ['worker', '--connect', `127.0.0.1:${port}`, '--secret-stdin', '--exit-with-parent', '--audit-file', 'none'],
+    { env: { CREW_SECRET: '' } },
+  );
   try {
     worker.child.stdin.write(`${SECRET}\n`);
     await pool.waitForWorkers(1, 30_000);
@@ -69,7 +93,10 @@ test('crew worker --secret-stdin takes the secret from the first line of stdin',
   }
   assert.equal((await worker.exited).code, 0, 'the worker leaves when stdin closes');
   await pool.close();
-  const early = await startCrew(['worker', '--connect', `127.0.0.1:${port}`, '--secret-stdin', '--audit-file', 'none'], { env: { CREW_SECRET: '' } });
+  const early = await startCrew(
+    ['worker', '--connect', `127.0.0.1:${port}`, '--secret-stdin', '--audit-file', 'none'],
+    { env: { CREW_SECRET: '' } },
+  );
   early.child.stdin.end();
   const r = await early.exited;
   assert.equal(r.code, 3);
@@ -82,7 +109,19 @@ const sshHost = process.env.CREW_TEST_SSH_HOST;
 test('crew launch over a real ssh server', { skip: sshHost ? false : 'set CREW_TEST_SSH_HOST to run' }, async () => {
   const rsc = join(tempDir(), 'job.rsc');
   const pool = await startMaster({ secret: SECRET, resourceFile: rsc, audit: { to: 'none' } });
-  const launcher = await startCrew(['launch', '--ssh', sshHost, '--per-host', '2', '--resource-file', rsc, '--ssh-command', process.env.CREW_TEST_SSH_COMMAND ?? 'ssh', '--remote-command', `${process.execPath} ${cli}`]);
+  const launcher = await startCrew([
+    'launch',
+    '--ssh',
+    sshHost,
+    '--per-host',
+    '2',
+    '--resource-file',
+    rsc,
+    '--ssh-command',
+    process.env.CREW_TEST_SSH_COMMAND ?? 'ssh',
+    '--remote-command',
+    `${process.execPath} ${cli}`,
+  ]);
   try {
     await pool.waitForWorkers(2, 30_000);
     assert.equal(await evalOn(pool, null, 'process.env.CREW_SECRET ?? "none"'), 'none');

@@ -11,7 +11,11 @@ test('console.log and console.error on a worker go to the pool onOutput hook', a
   try {
     await evalOn(pool, 'w2', `console.log('hello from w2'); console.error('oops on w2'); 1`);
     for (let i = 0; i < 200 && pool.outputLines.length < 2; i++) await sleep(10);
-    const text = (stream) => pool.outputLines.filter(([w, s]) => w === 'w2' && s === stream).map(([, , t]) => t).join('');
+    const text = (stream) =>
+      pool.outputLines
+        .filter(([w, s]) => w === 'w2' && s === stream)
+        .map(([, , t]) => t)
+        .join('');
     assert.match(text('stdout'), /hello from w2/);
     assert.match(text('stderr'), /oops on w2/);
   } finally {

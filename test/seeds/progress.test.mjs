@@ -14,7 +14,12 @@ after(async () => {
   await pool?.close();
 });
 
-const slowMap = (n) => parallelMap(pool, (i) => `new Promise((r) => setTimeout(() => r(${i}), 25))`, Array.from({ length: n }, (_, i) => i));
+const slowMap = (n) =>
+  parallelMap(
+    pool,
+    (i) => `new Promise((r) => setTimeout(() => r(${i}), 25))`,
+    Array.from({ length: n }, (_, i) => i),
+  );
 
 test('trackProgress reports done and total during a run, and undefined when it ends', async () => {
   const samples = [];
@@ -59,12 +64,15 @@ test('formatBar fits the terminal width', () => {
 
 test('crew run --progress draws the bar on stderr, and stdout stays clean', async () => {
   const script = join(tempDir(), 'long.ts');
-  writeFileSync(script, `import { parallelMap } from 'crew';
+  writeFileSync(
+    script,
+    `import { parallelMap } from 'crew';
 export default async function (pool) {
   const r = await parallelMap(pool, (i) => \`new Promise((r) => setTimeout(() => r(\${i}), 40))\`, Array.from({ length: 40 }, (_, i) => i));
   console.log(r.length);
 }
-`);
+`,
+  );
   const r = await runCrew(['run', script, '--local', '2', '--progress', '--audit-file', 'none']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '40\n');

@@ -12,7 +12,9 @@ export async function loadProtocol() {
   const outfile = join(root, '.cache', `test-protocol-${process.pid}.cjs`);
   await build({
     stdin: {
-      contents: ['link/worker-handshake', 'link/sockets', 'signing', 'codec/codec', 'errors'].map((m) => `export * from './protocol/${m}';`).join('\n'),
+      contents: ['link/worker-handshake', 'link/sockets', 'signing', 'codec/codec', 'errors']
+        .map((m) => `export * from './protocol/${m}';`)
+        .join('\n'),
       resolveDir: root,
       loader: 'ts',
     },

@@ -54,7 +54,10 @@ test('a worker of another job (different member id) is turned away', async () =>
     // The worker checks the member id in the master's hello and refuses to go on.
     for (let i = 0; i < 200 && !/ refused /.test(worker.stderr); i++) await sleep(25);
     assert.match(worker.stderr, / refused .*member id job-42 does not match this job's job-7/);
-    assert.ok(lines.some((l) => / refused /.test(l)), 'the master records the failed attempt too');
+    assert.ok(
+      lines.some((l) => / refused /.test(l)),
+      'the master records the failed attempt too',
+    );
     assert.equal(pool.size, 0);
   } finally {
     worker.child.kill();

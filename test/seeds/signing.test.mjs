@@ -25,7 +25,12 @@ test('a master signs for workers that require it, and everything runs', async ()
 test('with sign: false the master sends unsigned code, and the worker refuses it', async () => {
   const pool = await localPool(1, { localWorkerArgs: ['--require-signed'], sign: false });
   try {
-    await assert.rejects(evalOn(pool, null, '1 + 1'), (err) => err.code === ErrorCodes.Unsigned && /unsigned code refused: this worker runs only signed requests \(--require-signed\)/.test(err.message));
+    await assert.rejects(
+      evalOn(pool, null, '1 + 1'),
+      (err) =>
+        err.code === ErrorCodes.Unsigned &&
+        /unsigned code refused: this worker runs only signed requests \(--require-signed\)/.test(err.message),
+    );
   } finally {
     await pool.close();
   }
@@ -59,7 +64,9 @@ async function outcome(m, msg) {
 }
 
 test('a worker with --require-signed: signed runs; unsigned, mis-signed, wrong key and replayed are refused', async () => {
-  const worker = await startCrew(['worker', '--port', '0', '--require-signed', '--audit-file', 'none'], { readyPattern: /listening on 127\.0\.0\.1:(\d+)/ });
+  const worker = await startCrew(['worker', '--port', '0', '--require-signed', '--audit-file', 'none'], {
+    readyPattern: /listening on 127\.0\.0\.1:(\d+)/,
+  });
   try {
     const m = await rawMaster(Number(worker.match[1]));
     assert.equal(m.offer.required, true);
@@ -101,7 +108,9 @@ test('a worker with --require-signed: signed runs; unsigned, mis-signed, wrong k
 });
 
 test('a worker without --require-signed runs unsigned code but still checks a signature that is present', async () => {
-  const worker = await startCrew(['worker', '--port', '0', '--audit-file', 'none'], { readyPattern: /listening on 127\.0\.0\.1:(\d+)/ });
+  const worker = await startCrew(['worker', '--port', '0', '--audit-file', 'none'], {
+    readyPattern: /listening on 127\.0\.0\.1:(\d+)/,
+  });
   try {
     const m = await rawMaster(Number(worker.match[1]));
     assert.equal(m.offer.required, false);
@@ -119,7 +128,10 @@ test('the digest covers code, arguments and options, and cannot be shifted betwe
   const d = (forms, tasks, g) => P.tasksDigest(forms, tasks, g).toString('hex');
   const base = d([def], [{ id: 1, form: 1 }]);
   assert.notEqual(d([{ ...def, code: 'ac' }], [{ id: 1, form: 1 }]), base);
-  assert.notEqual(d([{ ...def, code: 'a', filename: 'bf' }], [{ id: 1, form: 1 }]), d([{ ...def, code: 'ab', filename: 'f' }], [{ id: 1, form: 1 }]));
+  assert.notEqual(
+    d([{ ...def, code: 'a', filename: 'bf' }], [{ id: 1, form: 1 }]),
+    d([{ ...def, code: 'ab', filename: 'f' }], [{ id: 1, form: 1 }]),
+  );
   assert.notEqual(d([def], [{ id: 1, form: 1, args: new Uint8Array([1]) }]), base);
   assert.notEqual(d([def], [{ id: 1, form: 1, timeoutMs: 5 }]), base);
   assert.notEqual(d([def], [{ id: 1, form: 1 }], 4), base);

@@ -37,13 +37,21 @@ test('a busy worker counts as busy, and evalOn(pool, null) goes to the idle one'
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(pool.workers.find((w) => w.id === 'w1').inFlight, 1, 'w1 is busy');
   // Queued behind the gated task on w1, a call would wait forever: fail instead of hanging.
-  const guard = (p) => Promise.race([p, new Promise((_, no) => setTimeout(() => no(new Error('the call went to the busy worker')), 20_000).unref())]);
-  for (let i = 0; i < 4; i++) assert.equal(await guard(evalOn(pool, null, 'process.pid')), w2pid, 'the idle worker took it');
+  const guard = (p) =>
+    Promise.race([
+      p,
+      new Promise((_, no) => setTimeout(() => no(new Error('the call went to the busy worker')), 20_000).unref()),
+    ]);
+  for (let i = 0; i < 4; i++)
+    assert.equal(await guard(evalOn(pool, null, 'process.pid')), w2pid, 'the idle worker took it');
   gate.open();
   assert.equal(await slow, 'done');
   assert.notEqual(w1pid, w2pid);
 });
 
 test('evalOn an unknown worker fails with a clear error', async () => {
-  await assert.rejects(evalOn(pool, 'nobody', '1'), (err) => err.code === ErrorCodes.UnknownWorker && /there is no worker nobody; workers are w1, w2/.test(err.message));
+  await assert.rejects(
+    evalOn(pool, 'nobody', '1'),
+    (err) => err.code === ErrorCodes.UnknownWorker && /there is no worker nobody; workers are w1, w2/.test(err.message),
+  );
 });

@@ -5,15 +5,48 @@ import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import { loadSource } from '../helpers.mjs';
 
-const { encodeValue, decodeValue, encodeFrame, decodeFrame, movableArgs, ownsMemory } = await loadSource('protocol/codec/codec.ts');
+const { encodeValue, decodeValue, encodeFrame, decodeFrame, movableArgs, ownsMemory } =
+  await loadSource('protocol/codec/codec.ts');
 
 const values = [
-  0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -0, 1.5, NaN, Infinity, -Infinity, true, false, null, undefined,
-  '', 'abc', 'é\u00ff', '€ is two bytes', 'x'.repeat(64), 'x'.repeat(65),
-  [], [1, 'a', null, undefined, true, -0, NaN], [[1]], [, 1], Object.assign([1], { p: 2 }), Array(17).fill(1),
-  { a: 1 }, 2n, new Date(0), new Map([[1, 2]]),
-  new Float64Array(1000).fill(1.5), new Uint8Array(10), [new Uint8Array(300).fill(3), 5, 'x'], Buffer.alloc(500, 7),
-  new DataView(new ArrayBuffer(400)), new BigInt64Array(40).fill(-3n), new Int16Array(200).fill(-2),
+  0,
+  1,
+  -1,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 31,
+  -0,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  true,
+  false,
+  null,
+  undefined,
+  '',
+  'abc',
+  'é\u00ff',
+  '€ is two bytes',
+  'x'.repeat(64),
+  'x'.repeat(65),
+  [],
+  [1, 'a', null, undefined, true, -0, NaN],
+  [[1]],
+  [, 1],
+  Object.assign([1], { p: 2 }),
+  Array(17).fill(1),
+  { a: 1 },
+  2n,
+  new Date(0),
+  new Map([[1, 2]]),
+  new Float64Array(1000).fill(1.5),
+  new Uint8Array(10),
+  [new Uint8Array(300).fill(3), 5, 'x'],
+  Buffer.alloc(500, 7),
+  new DataView(new ArrayBuffer(400)),
+  new BigInt64Array(40).fill(-3n),
+  new Int16Array(200).fill(-2),
 ];
 
 test('encodeValue and decodeValue agree with V8 both ways for every kind of value', () => {
@@ -36,7 +69,11 @@ test('a typed array from a vm context (another realm) keeps its type', async () 
 });
 
 test('bad bytes are refused by decodeValue, not misread', () => {
-  for (const bad of [Uint8Array.of(0xff, 0x0f, 0x49), Uint8Array.of(0xff, 0x0f, 0x41, 0x05, 0x49, 0x02), Uint8Array.of(0x01, 0x02, 0x03)]) {
+  for (const bad of [
+    Uint8Array.of(0xff, 0x0f, 0x49),
+    Uint8Array.of(0xff, 0x0f, 0x41, 0x05, 0x49, 0x02),
+    Uint8Array.of(0x01, 0x02, 0x03),
+  ]) {
     assert.throws(() => decodeValue(bad));
   }
 });
@@ -54,7 +91,14 @@ test('tasks and results frames round-trip, and a large typed array is viewed in 
   const m = decodeFrame(Buffer.from(frame));
   assert.equal(m.resultGroup, 4);
   assert.deepEqual(m.forms, forms);
-  assert.deepEqual(m.tasks.map((t) => [t.id, t.form, t.timeoutMs, t.setup]), [[1, 2, undefined, undefined], [2 ** 40, 3, 100, true], [3, 2, undefined, undefined]]);
+  assert.deepEqual(
+    m.tasks.map((t) => [t.id, t.form, t.timeoutMs, t.setup]),
+    [
+      [1, 2, undefined, undefined],
+      [2 ** 40, 3, 100, true],
+      [3, 2, undefined, undefined],
+    ],
+  );
   assert.deepEqual(decodeValue(m.tasks[0].args), [5]);
   const [arr] = decodeValue(m.tasks[2].args);
   assert.deepEqual(arr, big);
@@ -79,12 +123,24 @@ test('a message with a field the compact layout does not know goes through V8 un
 });
 
 test('every truncation of a compact frame is a clear CREW_BAD_FRAME', () => {
-  const frame = encodeFrame({ t: 'results', results: [{ id: 1, ok: true, value: encodeValue('hello'), ms: 1 }, { id: 2, ok: false, error: { name: 'E', message: 'm', frames: [] }, ms: 1 }] });
+  const frame = encodeFrame({
+    t: 'results',
+    results: [
+      { id: 1, ok: true, value: encodeValue('hello'), ms: 1 },
+      { id: 2, ok: false, error: { name: 'E', message: 'm', frames: [] }, ms: 1 },
+    ],
+  });
   for (let cut = 1; cut < frame.length; cut++) {
-    assert.throws(() => decodeFrame(frame.subarray(0, cut)), (err) => err.code === 'CREW_BAD_FRAME' && /undecodable frame/.test(err.message));
+    assert.throws(
+      () => decodeFrame(frame.subarray(0, cut)),
+      (err) => err.code === 'CREW_BAD_FRAME' && /undecodable frame/.test(err.message),
+    );
   }
   const tasks = encodeFrame({ t: 'tasks', forms: [], tasks: [{ id: 1, form: 2, args: encodeValue([1, 2]) }] });
-  assert.throws(() => decodeFrame(Buffer.concat([tasks, Buffer.of(0)])), (err) => err.code === 'CREW_BAD_FRAME' && /after its last task/.test(err.message));
+  assert.throws(
+    () => decodeFrame(Buffer.concat([tasks, Buffer.of(0)])),
+    (err) => err.code === 'CREW_BAD_FRAME' && /after its last task/.test(err.message),
+  );
 });
 
 test('a megabyte-sized result is framed around its bytes, and the frame may move between threads', () => {
@@ -100,10 +156,27 @@ test('a megabyte-sized result is framed around its bytes, and the frame may move
 });
 
 test('only large arguments held by nothing else are moved to the eval thread', () => {
-  const frame = decodeFrame(encodeFrame({ t: 'tasks', forms: [], tasks: [{ id: 1, form: 1, args: encodeValue([new Float64Array(1 << 18)]) }, { id: 2, form: 1, args: encodeValue([1]) }] }));
+  const frame = decodeFrame(
+    encodeFrame({
+      t: 'tasks',
+      forms: [],
+      tasks: [
+        { id: 1, form: 1, args: encodeValue([new Float64Array(1 << 18)]) },
+        { id: 2, form: 1, args: encodeValue([1]) },
+      ],
+    }),
+  );
   assert.equal(movableArgs(frame.forms, frame.tasks).length, 1);
-  const setup = decodeFrame(encodeFrame({ t: 'tasks', forms: [], tasks: [{ id: 1, form: 1, setup: true, args: encodeValue([new Float64Array(1 << 18)]) }] }));
+  const setup = decodeFrame(
+    encodeFrame({
+      t: 'tasks',
+      forms: [],
+      tasks: [{ id: 1, form: 1, setup: true, args: encodeValue([new Float64Array(1 << 18)]) }],
+    }),
+  );
   assert.deepEqual(movableArgs(setup.forms, setup.tasks), [], 'setup tasks are kept for replay');
-  const small = decodeFrame(encodeFrame({ t: 'tasks', forms: [], tasks: [{ id: 1, form: 1, args: encodeValue([1]) }] }));
+  const small = decodeFrame(
+    encodeFrame({ t: 'tasks', forms: [], tasks: [{ id: 1, form: 1, args: encodeValue([1]) }] }),
+  );
   assert.deepEqual(movableArgs(small.forms, small.tasks), []);
 });

@@ -17,22 +17,43 @@ async function session() {
   const context = vm.createContext({ require: createRequire(join(root, 'package.json')), setTimeout });
   return async (code, filename) => {
     const { def } = await registry.prepare(filename ? { code, filename } : code, 'value');
-    return { def, value: await new vm.Script(def.code, { filename: def.filename, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInContext(context) };
+    return {
+      def,
+      value: await new vm.Script(def.code, {
+        filename: def.filename,
+        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      }).runInContext(context),
+    };
   };
 }
 
 test('top-level await: the value is the last expression, declarations stay for later forms', async () => {
   const run = await session();
-  assert.equal((await run('const a = await Promise.resolve(20), { b, c: [d] } = { b: 1, c: [1] };\nlet e;\na + b + d')).value, 22);
+  assert.equal(
+    (await run('const a = await Promise.resolve(20), { b, c: [d] } = { b: 1, c: [1] };\nlet e;\na + b + d')).value,
+    22,
+  );
   assert.equal((await run('a * 2 + (e === undefined ? 1 : 0)')).value, 41);
-  assert.equal((await run('function twice(x) { return 2 * x }\nclass Box { constructor(v) { this.v = v } }\nvar v = await new Promise((r) => setTimeout(() => r(4), 5));\ntwice(v)')).value, 8);
+  assert.equal(
+    (
+      await run(
+        'function twice(x) { return 2 * x }\nclass Box { constructor(v) { this.v = v } }\nvar v = await new Promise((r) => setTimeout(() => r(4), 5));\ntwice(v)',
+      )
+    ).value,
+    8,
+  );
   assert.equal((await run('new Box(twice(v)).v')).value, 8);
-  assert.equal((await run('const out = [];\nfor await (const x of [Promise.resolve(1), 2]) out.push(x);\nout.join()')).value, '1,2');
+  assert.equal(
+    (await run('const out = [];\nfor await (const x of [Promise.resolve(1), 2]) out.push(x);\nout.join()')).value,
+    '1,2',
+  );
 });
 
 test('import becomes await import, with default, named, renamed and namespace bindings', async () => {
   const run = await session();
-  const { value } = await run('import path, { join as j, sep } from "node:path";\nimport * as os from "node:os";\nimport "node:util";\n[typeof path.resolve, j("a", "b"), sep, typeof os.cpus].join()');
+  const { value } = await run(
+    'import path, { join as j, sep } from "node:path";\nimport * as os from "node:os";\nimport "node:util";\n[typeof path.resolve, j("a", "b"), sep, typeof os.cpus].join()',
+  );
   assert.equal(value, 'function,a/b,/,function');
   assert.equal((await run('j("x", "y")')).value, 'x/y');
 });
@@ -43,11 +64,15 @@ test('lines stay where they were, in JavaScript and in TypeScript', async () => 
   const jsOut = (await registry.prepare(js, 'value')).def.code.split('\n');
   assert.equal(jsOut.length, js.split('\n').length + 1, 'one line more: the end of the async function');
   assert.match(jsOut[4], /throw new Error/);
-  const ts = 'const x: number = await Promise.resolve(1);\n\nfunction boom(): never {\n  throw new Error("here");\n}\nboom()';
+  const ts =
+    'const x: number = await Promise.resolve(1);\n\nfunction boom(): never {\n  throw new Error("here");\n}\nboom()';
   const tsOut = (await registry.prepare({ code: ts, filename: '/p/lines.ts' }, 'value')).def.code.split('\n');
   // TypeScript is placed through esbuild's source map: the lines of esbuild's output stay.
   const plain = (await transform(ts, { loader: 'ts', target: 'es2022' })).code.split('\n');
-  assert.equal(tsOut.findIndex((l) => l.includes('throw new Error("here")')), plain.findIndex((l) => l.includes('throw new Error("here")')));
+  assert.equal(
+    tsOut.findIndex((l) => l.includes('throw new Error("here")')),
+    plain.findIndex((l) => l.includes('throw new Error("here")')),
+  );
   const run = await session();
   await assert.rejects(run(js), (err) => new RegExp(`<form>:5:`).test(err.stack));
 });
@@ -68,6 +93,9 @@ test('the same declarations can be evaluated again, as at a REPL; not a column m
 
 test('forms that need no rewriting are left alone, and what cannot be rewritten keeps its own error', async () => {
   const registry = new FormRegistry();
-  assert.equal((await registry.prepare('async function f() { await 1 }\n1 + 1', 'value')).def.code, 'async function f() { await 1 }\n1 + 1');
+  assert.equal(
+    (await registry.prepare('async function f() { await 1 }\n1 + 1', 'value')).def.code,
+    'async function f() { await 1 }\n1 + 1',
+  );
   await assert.rejects(registry.prepare('const x = await (', 'value'), (err) => err.code === 'CREW_FORM_SYNTAX');
 });

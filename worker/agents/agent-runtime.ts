@@ -11,7 +11,18 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { inspect } from 'node:util';
-import { agentName, DEFAULT_MAILBOX_SIZE, isAgentRef, NOPROC, sameAgent, type AgentOp, type AgentRef, type AgentSpawnSpec, type AttachMode, type ExitNotice } from '../../protocol/messages/agent-messages';
+import {
+  agentName,
+  DEFAULT_MAILBOX_SIZE,
+  isAgentRef,
+  NOPROC,
+  sameAgent,
+  type AgentOp,
+  type AgentRef,
+  type AgentSpawnSpec,
+  type AttachMode,
+  type ExitNotice,
+} from '../../protocol/messages/agent-messages';
 import { decodeValue, encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { Mailbox } from './mailbox';
@@ -34,7 +45,10 @@ export interface AgentGlobals {
   self(): AgentRef;
   receive(opts?: { timeout?: number }): Promise<unknown>;
   send(to: AgentRef | string, message: unknown): void;
-  spawn(fn: (...args: unknown[]) => unknown, opts?: { attach?: AttachMode; name?: string; mailboxSize?: number }): AgentRef;
+  spawn(
+    fn: (...args: unknown[]) => unknown,
+    opts?: { attach?: AttachMode; name?: string; mailboxSize?: number },
+  ): AgentRef;
   exitAgent(ref: AgentRef | string, reason?: unknown): void;
   link(ref: AgentRef | string, mode?: AttachMode): void;
   unlink(ref: AgentRef | string): void;
@@ -93,7 +107,8 @@ export class AgentRuntime {
   start(fn: unknown, args: unknown[], spec: AgentSpawnSpec): AgentRef {
     if (typeof fn !== 'function') throw crewError(ErrorCodes.BadForm, `an agent must be a function, got ${typeof fn}`);
     const size = spec.mailboxSize ?? DEFAULT_MAILBOX_SIZE;
-    if (!Number.isInteger(size) || size < 1) throw crewError(ErrorCodes.BadArgument, `mailboxSize must be a whole number >= 1, got ${String(size)}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw crewError(ErrorCodes.BadArgument, `mailboxSize must be a whole number >= 1, got ${String(size)}`);
     if (spec.name !== undefined) this.checkName(spec.name);
     const agent = new Agent(this.refFor(this.ids ? Atomics.add(this.ids, 0, 1) + 1 : this.nextId++), new Mailbox(size));
     this.agents.set(agent.ref.agent, agent);
@@ -137,7 +152,8 @@ export class AgentRuntime {
    * (so a 'link' ends the caller), as Erlang does.
    */
   link(target: AgentRef | string, mode: AttachMode = 'link'): void {
-    if (mode !== 'link' && mode !== 'monitor') throw crewError(ErrorCodes.BadArgument, `link mode must be 'link' or 'monitor', got ${inspect(mode)}`);
+    if (mode !== 'link' && mode !== 'monitor')
+      throw crewError(ErrorCodes.BadArgument, `link mode must be 'link' or 'monitor', got ${inspect(mode)}`);
     const me = this.caller('link');
     const to = this.resolve(target);
     if (sameAgent(to, me.ref)) throw crewError(ErrorCodes.BadArgument, `agent ${agentName(to)} cannot link to itself`);
@@ -154,7 +170,8 @@ export class AgentRuntime {
   unlink(target: AgentRef | string): void {
     const me = this.caller('unlink');
     const to = this.resolve(target);
-    if (sameAgent(to, me.ref)) throw crewError(ErrorCodes.BadArgument, `agent ${agentName(to)} cannot unlink from itself`);
+    if (sameAgent(to, me.ref))
+      throw crewError(ErrorCodes.BadArgument, `agent ${agentName(to)} cannot unlink from itself`);
     removeRef(me.links, to);
     if (this.isLocal(to)) this.detach(to, me.ref);
     else this.out({ op: 'unlink', from: me.ref, to });
@@ -162,7 +179,8 @@ export class AgentRuntime {
 
   private caller(fn: string): Agent {
     const me = this.current();
-    if (!me) throw crewError(ErrorCodes.BadArgument, `${fn}() is only available inside an agent; start one with spawn()`);
+    if (!me)
+      throw crewError(ErrorCodes.BadArgument, `${fn}() is only available inside an agent; start one with spawn()`);
     return me;
   }
 
@@ -187,9 +205,15 @@ export class AgentRuntime {
   }
 
   /** `spawn` as agents call it: on this node, attached to the caller when asked. */
-  spawnHere(fn: unknown, opts: { attach?: AttachMode; name?: string; mailboxSize?: number; worker?: string } = {}): AgentRef {
+  spawnHere(
+    fn: unknown,
+    opts: { attach?: AttachMode; name?: string; mailboxSize?: number; worker?: string } = {},
+  ): AgentRef {
     if (opts.worker !== undefined && opts.worker !== this.node) {
-      throw crewError(ErrorCodes.BadArgument, `an agent on ${this.node} can spawn only on its own node; spawn on ${opts.worker} from the master`);
+      throw crewError(
+        ErrorCodes.BadArgument,
+        `an agent on ${this.node} can spawn only on its own node; spawn on ${opts.worker} from the master`,
+      );
     }
     if (opts.attach !== undefined && opts.attach !== 'link' && opts.attach !== 'monitor') {
       throw crewError(ErrorCodes.BadArgument, `attach must be 'link' or 'monitor', got ${String(opts.attach)}`);
@@ -203,7 +227,9 @@ export class AgentRuntime {
     if (agent.ended || agent === this.root) return;
     agent.ended = { reason: value };
     this.agents.delete(agent.ref.agent);
-    agent.mailbox.close(crewError(ErrorCodes.AgentExit, `agent ${agentName(agent.ref)} was ended: ${describe(value)}`, { reason: value }));
+    agent.mailbox.close(
+      crewError(ErrorCodes.AgentExit, `agent ${agentName(agent.ref)} was ended: ${describe(value)}`, { reason: value }),
+    );
     for (const name of agent.names) this.unregister(name, agent.ref);
     const notice = [agent.ref, status, value] as ExitNotice;
     for (const to of agent.links) this.exit(to, notice);
@@ -233,9 +259,15 @@ export class AgentRuntime {
   /** The next message of the calling agent; rejects with `CREW_TIMEOUT` after `timeout` ms. */
   receive(opts: { timeout?: number } = {}): Promise<unknown> {
     const agent = this.current();
-    if (!agent) return Promise.reject(crewError(ErrorCodes.BadArgument, 'receive() is only available inside an agent; start one with spawn()'));
+    if (!agent)
+      return Promise.reject(
+        crewError(ErrorCodes.BadArgument, 'receive() is only available inside an agent; start one with spawn()'),
+      );
     const t = opts.timeout;
-    if (t !== undefined && (typeof t !== 'number' || !(t >= 0))) return Promise.reject(crewError(ErrorCodes.BadArgument, `receive({ timeout }) needs a number of milliseconds >= 0, got ${String(t)}`));
+    if (t !== undefined && (typeof t !== 'number' || !(t >= 0)))
+      return Promise.reject(
+        crewError(ErrorCodes.BadArgument, `receive({ timeout }) needs a number of milliseconds >= 0, got ${String(t)}`),
+      );
     return agent.mailbox.take(t);
   }
 
@@ -245,12 +277,14 @@ export class AgentRuntime {
       if (!ref) throw crewError(ErrorCodes.UnknownAgent, `no agent is registered as "${target}"`);
       return ref;
     }
-    if (!isAgentRef(target)) throw crewError(ErrorCodes.UnknownAgent, `${inspect(target)} is not an agent reference or a registered name`);
+    if (!isAgentRef(target))
+      throw crewError(ErrorCodes.UnknownAgent, `${inspect(target)} is not an agent reference or a registered name`);
     return target;
   }
 
   private checkName(name: unknown): void {
-    if (typeof name !== 'string' || name === '') throw crewError(ErrorCodes.BadArgument, `an agent name must be a non-empty string, got ${inspect(name)}`);
+    if (typeof name !== 'string' || name === '')
+      throw crewError(ErrorCodes.BadArgument, `an agent name must be a non-empty string, got ${inspect(name)}`);
     const held = this.names.get(name);
     if (held) throw crewError(ErrorCodes.BadArgument, `the name "${name}" is already registered to ${agentName(held)}`);
   }
@@ -344,12 +378,14 @@ function encodeSafely(value: unknown): Uint8Array {
   try {
     return encodeValue(value, 'reason');
   } catch (err) {
-    if (Array.isArray(value) && value.length === 3 && isAgentRef(value[0])) return encodeValue([value[0], 'exit', `its result could not be sent: ${(err as Error).message}`]);
+    if (Array.isArray(value) && value.length === 3 && isAgentRef(value[0]))
+      return encodeValue([value[0], 'exit', `its result could not be sent: ${(err as Error).message}`]);
     return encodeValue(`the reason could not be sent: ${(err as Error).message}`);
   }
 }
 
 function describe(reason: unknown): string {
-  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'message' in reason)) return String((reason as Error).message);
+  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'message' in reason))
+    return String((reason as Error).message);
   return inspect(reason, { depth: 2, breakLength: Infinity });
 }

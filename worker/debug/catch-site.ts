@@ -24,7 +24,13 @@ export async function parseScript(source: string): Promise<ParsedScript | undefi
   for (const sourceType of ['script', 'module'] as const) {
     try {
       // Node's CommonJS files and its own modules are function bodies: `return` is allowed.
-      const ast = parse(source, { ecmaVersion: 'latest', sourceType, allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true, allowHashBang: true });
+      const ast = parse(source, {
+        ecmaVersion: 'latest',
+        sourceType,
+        allowReturnOutsideFunction: true,
+        allowAwaitOutsideFunction: true,
+        allowHashBang: true,
+      });
       return { ast, lineStarts };
     } catch {
       /* try the other kind */
@@ -55,7 +61,13 @@ export function catchesAt(script: ParsedScript, line: number, column: number): b
   return caught;
 }
 
-const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'StaticBlock', 'PropertyDefinition']);
+const FUNCTIONS = new Set([
+  'FunctionDeclaration',
+  'FunctionExpression',
+  'ArrowFunctionExpression',
+  'StaticBlock',
+  'PropertyDefinition',
+]);
 
 function isFunction(node: Node): boolean {
   return FUNCTIONS.has(node.type);

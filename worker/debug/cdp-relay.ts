@@ -26,7 +26,8 @@ export class CdpRelay {
       for (const m of entry.queue.splice(0)) this.forward(entry, m);
     });
     session.on('NodeWorker.detachedFromWorker', ({ params }) => {
-      if ((params as unknown as { sessionId: string }).sessionId === entry.workerSession) this.close(sid, 'the eval thread went away');
+      if ((params as unknown as { sessionId: string }).sessionId === entry.workerSession)
+        this.close(sid, 'the eval thread went away');
     });
     session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; message: string };

@@ -8,7 +8,15 @@
 import { EventEmitter } from 'node:events';
 import { Session } from 'node:inspector';
 import type { Worker } from 'node:worker_threads';
-import type { DebugAnswer, DebugCondition, DebugFrame, DebugOp, DebugValue, Paused, Resumed } from '../../protocol/messages/debug-messages';
+import type {
+  DebugAnswer,
+  DebugCondition,
+  DebugFrame,
+  DebugOp,
+  DebugValue,
+  Paused,
+  Resumed,
+} from '../../protocol/messages/debug-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { FormDef } from '../../protocol/messages/worker-link-messages';
 import { catchesAt, parseScript, type ParsedScript } from './catch-site';
@@ -16,7 +24,13 @@ import { EVAL_THREAD_FILE } from '../eval-thread/eval-thread-start';
 import { RESTART_SLOT } from './restart-slot';
 import { isInternalFile, SourceMaps } from '../image/source-maps';
 
-type Cdp = { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { message: string } };
+type Cdp = {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { message: string };
+};
 interface CallFrame {
   callFrameId: string;
   functionName: string;
@@ -24,7 +38,15 @@ interface CallFrame {
   location: { scriptId: string; lineNumber: number; columnNumber: number };
   scopeChain: { type: string; name?: string; object: { objectId?: string } }[];
 }
-interface RemoteObject { type: string; subtype?: string; className?: string; value?: unknown; description?: string; objectId?: string; unserializableValue?: string }
+interface RemoteObject {
+  type: string;
+  subtype?: string;
+  className?: string;
+  value?: unknown;
+  description?: string;
+  objectId?: string;
+  unserializableValue?: string;
+}
 
 export interface DebugAgentEvents {
   paused: [Paused.Msg];
@@ -109,11 +131,16 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   /** Answers a request about suspension `pauseId`; a stale id is refused, never acted on. */
   async request(pauseId: number, op: DebugOp): Promise<DebugAnswer> {
     const pause = this.pause;
-    if (!pause || pause.pauseId !== pauseId) throw crewError(ErrorCodes.DebugStale, `suspension ${pauseId} has already ended; nothing was done`);
+    if (!pause || pause.pauseId !== pauseId)
+      throw crewError(ErrorCodes.DebugStale, `suspension ${pauseId} has already ended; nothing was done`);
     switch (op.op) {
       case 'properties': {
-        const r = (await this.send('Runtime.getProperties', { objectId: op.objectId, ownProperties: true })) as { result: { name: string; value?: RemoteObject; get?: RemoteObject }[] };
-        return { values: r.result.slice(0, 500).map((d) => toValue(d.name, d.value ?? d.get ?? { type: 'undefined' })) };
+        const r = (await this.send('Runtime.getProperties', { objectId: op.objectId, ownProperties: true })) as {
+          result: { name: string; value?: RemoteObject; get?: RemoteObject }[];
+        };
+        return {
+          values: r.result.slice(0, 500).map((d) => toValue(d.name, d.value ?? d.get ?? { type: 'undefined' })),
+        };
       }
       case 'evaluate':
         return { value: await this.evaluate(pause, op.frame, op.expression) };
@@ -122,27 +149,59 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     }
   }
 
-  private async evaluate(pause: NonNullable<DebugAgent['pause']>, frame: number, expression: string): Promise<DebugValue> {
+  private async evaluate(
+    pause: NonNullable<DebugAgent['pause']>,
+    frame: number,
+    expression: string,
+  ): Promise<DebugValue> {
     const cf = pause.frames[frame];
-    if (!cf) throw crewError(ErrorCodes.BadArgument, `there is no frame ${frame}; the stack has ${pause.frames.length}`);
-    const r = (await this.send('Debugger.evaluateOnCallFrame', { callFrameId: cf.callFrameId, expression, silent: true, generatePreview: false })) as { result: RemoteObject; exceptionDetails?: { exception?: RemoteObject; text: string } };
+    if (!cf)
+      throw crewError(ErrorCodes.BadArgument, `there is no frame ${frame}; the stack has ${pause.frames.length}`);
+    const r = (await this.send('Debugger.evaluateOnCallFrame', {
+      callFrameId: cf.callFrameId,
+      expression,
+      silent: true,
+      generatePreview: false,
+    })) as { result: RemoteObject; exceptionDetails?: { exception?: RemoteObject; text: string } };
     if (r.exceptionDetails) {
       const e = r.exceptionDetails.exception;
-      throw crewError(ErrorCodes.Remote, `evaluating ${JSON.stringify(expression)} in frame ${frame} threw ${e?.description?.split('\n')[0] ?? r.exceptionDetails.text}`);
+      throw crewError(
+        ErrorCodes.Remote,
+        `evaluating ${JSON.stringify(expression)} in frame ${frame} threw ${e?.description?.split('\n')[0] ?? r.exceptionDetails.text}`,
+      );
     }
     return toValue(expression, r.result);
   }
 
-  private async restart(pause: NonNullable<DebugAgent['pause']>, op: Extract<DebugOp, { op: 'restart' }>): Promise<string> {
+  private async restart(
+    pause: NonNullable<DebugAgent['pause']>,
+    op: Extract<DebugOp, { op: 'restart' }>,
+  ): Promise<string> {
     const { restart } = op;
     if (pause.reason === 'interrupt' && restart.kind !== 'continue' && restart.kind !== 'abort') {
-      throw crewError(ErrorCodes.BadArgument, `an interrupted evaluation can be continued or aborted, not given ${restart.kind}`);
+      throw crewError(
+        ErrorCodes.BadArgument,
+        `an interrupted evaluation can be continued or aborted, not given ${restart.kind}`,
+      );
     }
     if (pause.reason === 'exception' && restart.kind !== 'continue') {
       const value = restart.kind === 'return' ? `value: (${restart.expression}),` : '';
-      await this.evaluate(pause, restart.kind === 'return' ? (op.frame ?? 0) : 0, `process[Symbol.for(${JSON.stringify(RESTART_SLOT)})] = { kind: ${JSON.stringify(restart.kind)}, ${value} }`);
+      await this.evaluate(
+        pause,
+        restart.kind === 'return' ? (op.frame ?? 0) : 0,
+        `process[Symbol.for(${JSON.stringify(RESTART_SLOT)})] = { kind: ${JSON.stringify(restart.kind)}, ${value} }`,
+      );
     }
-    const how = restart.kind === 'return' ? 'returned a value' : restart.kind === 'retryElsewhere' ? 'retrying on another worker' : restart.kind === 'retry' ? 'retrying' : restart.kind === 'abort' ? 'aborted' : 'continued';
+    const how =
+      restart.kind === 'return'
+        ? 'returned a value'
+        : restart.kind === 'retryElsewhere'
+          ? 'retrying on another worker'
+          : restart.kind === 'retry'
+            ? 'retrying'
+            : restart.kind === 'abort'
+              ? 'aborted'
+              : 'continued';
     this.ended(how);
     await this.send('Debugger.resume');
     if (pause.reason === 'interrupt' && restart.kind === 'abort') this.replaceThread();
@@ -175,11 +234,15 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
 
   private send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
     const sessionId = this.sessionId;
-    if (!sessionId) return Promise.reject(crewError(ErrorCodes.DebugStale, 'the eval thread is not attached to the debugger'));
+    if (!sessionId)
+      return Promise.reject(crewError(ErrorCodes.DebugStale, 'the eval thread is not attached to the debugger'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.session.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) });
+      this.session.post('NodeWorker.sendMessageToWorker', {
+        sessionId,
+        message: JSON.stringify({ id, method, params }),
+      });
     });
   }
 
@@ -194,8 +257,8 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     if (m.method === 'Debugger.scriptParsed') {
       const p = m.params as { scriptId: string; url?: string; startLine?: number; startColumn?: number };
       this.scripts.set(p.scriptId, { url: p.url ?? '', startLine: p.startLine ?? 0, startColumn: p.startColumn ?? 0 });
-    }
-    else if (m.method === 'Debugger.paused') this.onPaused(m.params as unknown as { reason: string; data?: RemoteObject; callFrames: CallFrame[] });
+    } else if (m.method === 'Debugger.paused')
+      this.onPaused(m.params as unknown as { reason: string; data?: RemoteObject; callFrames: CallFrame[] });
     else if (m.method === 'Debugger.resumed') this.ended('resumed');
   }
 
@@ -238,7 +301,9 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   private async catches(f: CallFrame): Promise<boolean> {
     const id = f.location.scriptId;
     if (!this.parsed.has(id)) {
-      const { scriptSource } = (await this.send('Debugger.getScriptSource', { scriptId: id })) as { scriptSource: string };
+      const { scriptSource } = (await this.send('Debugger.getScriptSource', { scriptId: id })) as {
+        scriptSource: string;
+      };
       this.parsed.set(id, await parseScript(scriptSource));
     }
     const script = this.parsed.get(id);
@@ -251,11 +316,19 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
 
   private suspendAt(p: { reason: string; data?: RemoteObject; callFrames: CallFrame[] }, exception: boolean): void {
     const task = this.currentTask();
-    const condition: DebugCondition = exception ? describeThrown(p.data) : { reason: 'interrupt', name: 'Interrupt', message: 'the evaluation was interrupted' };
+    const condition: DebugCondition = exception
+      ? describeThrown(p.data)
+      : { reason: 'interrupt', name: 'Interrupt', message: 'the evaluation was interrupted' };
     if (task?.form) condition.form = `${task.form.filename}:${task.form.line} ${task.form.code.slice(0, 80)}`;
     const pauseId = this.nextPause++;
     this.pause = { pauseId, reason: condition.reason, frames: p.callFrames };
-    this.emit('paused', { t: 'debugPaused', pauseId, taskId: task?.id, condition, frames: p.callFrames.map((f, index) => this.frame(f, index)) });
+    this.emit('paused', {
+      t: 'debugPaused',
+      pauseId,
+      taskId: task?.id,
+      condition,
+      frames: p.callFrames.map((f, index) => this.frame(f, index)),
+    });
   }
 
   private frame(f: CallFrame, index: number): DebugFrame {
@@ -268,7 +341,9 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
       functionName: f.functionName,
       ...(mapped ?? { file: url, line, column }),
       internal: mapped ? false : isInternalFile(url) || url === '',
-      scopes: f.scopeChain.filter((s) => s.type !== 'global' && s.object.objectId).map((s) => ({ type: s.type, name: s.name, objectId: s.object.objectId! })),
+      scopes: f.scopeChain
+        .filter((s) => s.type !== 'global' && s.object.objectId)
+        .map((s) => ({ type: s.type, name: s.name, objectId: s.object.objectId! })),
     };
   }
 }
@@ -280,7 +355,12 @@ function isUserCode(file: string): boolean {
 
 function describeThrown(data: RemoteObject | undefined): DebugCondition {
   if (!data) return { reason: 'exception', name: 'Error', message: 'unknown error' };
-  if (data.type !== 'object') return { reason: 'exception', name: 'Error', message: `non-Error thrown: ${String(data.value ?? data.description)}` };
+  if (data.type !== 'object')
+    return {
+      reason: 'exception',
+      name: 'Error',
+      message: `non-Error thrown: ${String(data.value ?? data.description)}`,
+    };
   const head = (data.description ?? '').split('\n')[0];
   const name = data.className ?? 'Error';
   return { reason: 'exception', name, message: head.startsWith(`${name}: `) ? head.slice(name.length + 2) : head };

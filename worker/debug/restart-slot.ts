@@ -5,7 +5,8 @@
  */
 export const RESTART_SLOT = 'crew.restart';
 
-export type TakenRestart = { kind: 'abort' | 'retry' | 'retryElsewhere' | 'continue' } | { kind: 'return'; value: unknown };
+export type TakenRestart =
+  { kind: 'abort' | 'retry' | 'retryElsewhere' | 'continue' } | { kind: 'return'; value: unknown };
 
 /** Removes and returns the pending restart, if any. */
 export function takeRestart(): TakenRestart | undefined {

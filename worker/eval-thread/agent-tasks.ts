@@ -19,7 +19,8 @@ export function startAgents(evaluator: Evaluator, port: MessagePort): AgentRunti
   // A spawn is a task, so it keeps its place in the queue after the forms sent before it;
   // it starts an agent and answers with the agent's reference instead of computing a value.
   const run = evaluator.run.bind(evaluator);
-  evaluator.run = ((task: TaskMsg) => (task.agent ? spawnTask(runtime, evaluator, task) : run(task))) as typeof evaluator.run;
+  evaluator.run = ((task: TaskMsg) =>
+    task.agent ? spawnTask(runtime, evaluator, task) : run(task)) as typeof evaluator.run;
   return runtime;
 }
 

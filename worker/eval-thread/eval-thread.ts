@@ -37,7 +37,10 @@ function flush(): void {
   const results = pending;
   pending = [];
   const frame = encodeFrame({ t: 'results', results });
-  post({ t: 'results', session: pendingSession, ids: results.map((r) => r.id), frame }, ownsMemory(frame) ? [frame.buffer as ArrayBuffer] : undefined);
+  post(
+    { t: 'results', session: pendingSession, ids: results.map((r) => r.id), frame },
+    ownsMemory(frame) ? [frame.buffer as ArrayBuffer] : undefined,
+  );
 }
 
 function settle(session: number, result: ResultMsg): void {
@@ -45,7 +48,12 @@ function settle(session: number, result: ResultMsg): void {
   if (pending.length === 0) firstPendingAt = performance.now();
   pendingSession = session;
   pending.push(result);
-  if (resultGroup ? pending.length >= resultGroup : pending.length >= MAX_BATCH || performance.now() - firstPendingAt > MAX_HOLD_MS) flush();
+  if (
+    resultGroup
+      ? pending.length >= resultGroup
+      : pending.length >= MAX_BATCH || performance.now() - firstPendingAt > MAX_HOLD_MS
+  )
+    flush();
 }
 
 function pump(): void {

@@ -16,5 +16,7 @@ export function childNodes(node: Node): AnyNode[] {
 }
 
 function isNode(x: unknown): x is AnyNode {
-  return typeof x === 'object' && x !== null && typeof (x as Node).type === 'string' && typeof (x as Node).start === 'number';
+  return (
+    typeof x === 'object' && x !== null && typeof (x as Node).type === 'string' && typeof (x as Node).start === 'number'
+  );
 }

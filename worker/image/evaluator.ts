@@ -27,17 +27,41 @@ function dropLoaderWarning(): void {
   loaderWarningDropped = true;
   const emitWarning = process.emitWarning.bind(process);
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+    if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER'))
+      return;
     (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
   }) as typeof process.emitWarning;
 }
 
 /** Node globals that a vm context lacks but user code expects. */
 const HOST_GLOBALS = [
-  'console', 'process', 'Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal',
-  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask',
-  'structuredClone', 'performance', 'fetch', 'crypto', 'Blob', 'EventTarget', 'Event', 'MessageChannel', 'BroadcastChannel',
-  'atob', 'btoa',
+  'console',
+  'process',
+  'Buffer',
+  'URL',
+  'URLSearchParams',
+  'TextEncoder',
+  'TextDecoder',
+  'AbortController',
+  'AbortSignal',
+  'setTimeout',
+  'clearTimeout',
+  'setInterval',
+  'clearInterval',
+  'setImmediate',
+  'clearImmediate',
+  'queueMicrotask',
+  'structuredClone',
+  'performance',
+  'fetch',
+  'crypto',
+  'Blob',
+  'EventTarget',
+  'Event',
+  'MessageChannel',
+  'BroadcastChannel',
+  'atob',
+  'btoa',
 ] as const;
 
 /**
@@ -89,7 +113,10 @@ export class Evaluator {
     Object.assign(sandbox, opts.globals);
     this.context = vm.createContext(sandbox, { name: 'crew' });
     // dpfw's per-worker table; made inside the context so that `store instanceof Map` holds.
-    vm.runInContext('Error.stackTraceLimit = 50; globalThis.global = globalThis; globalThis.store = new Map();', this.context);
+    vm.runInContext(
+      'Error.stackTraceLimit = 50; globalThis.global = globalThis; globalThis.store = new Map();',
+      this.context,
+    );
   }
 
   /** Compiles a form; a syntax error surfaces when a task uses it. */
@@ -133,14 +160,20 @@ export class Evaluator {
       } else {
         if (!c.fn) {
           let fn = c.script.runInContext(this.context, runOpts) as unknown;
-          if (c.def.initArgs && typeof fn === 'function') fn = (fn as (...a: unknown[]) => unknown)(...(decodeValue(c.def.initArgs) as unknown[]));
-          if (typeof fn !== 'function') throw new CrewError(ErrorCodes.BadForm, `the form must evaluate to a function, but gave ${describeType(fn)}`);
+          if (c.def.initArgs && typeof fn === 'function')
+            fn = (fn as (...a: unknown[]) => unknown)(...(decodeValue(c.def.initArgs) as unknown[]));
+          if (typeof fn !== 'function')
+            throw new CrewError(
+              ErrorCodes.BadForm,
+              `the form must evaluate to a function, but gave ${describeType(fn)}`,
+            );
           c.fn = fn as (...args: unknown[]) => unknown;
         }
         value = c.fn(...(args ?? []));
       }
     } catch (err) {
-      if (timeoutMs && isVmTimeout(err)) throw new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${timeoutMs} ms`);
+      if (timeoutMs && isVmTimeout(err))
+        throw new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${timeoutMs} ms`);
       throw err;
     }
     if (timeoutMs && isThenable(value)) return withTimeout(value, timeoutMs);
@@ -193,7 +226,14 @@ export class Evaluator {
     }
     // Described before the form is released: its source map places the frames.
     const error: RemoteErrorData =
-      restart?.kind === 'retryElsewhere' ? { name: 'CrewError', code: ErrorCodes.RetryElsewhere, message: 'the developer chose to retry this task on another worker', frames: [] } : this.describeError(err);
+      restart?.kind === 'retryElsewhere'
+        ? {
+            name: 'CrewError',
+            code: ErrorCodes.RetryElsewhere,
+            message: 'the developer chose to retry this task on another worker',
+            frames: [],
+          }
+        : this.describeError(err);
     this.release(task.form);
     return { id: task.id, ok: false, error, ms: performance.now() - start };
   }
@@ -218,7 +258,11 @@ export class Evaluator {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 function isVmTimeout(err: unknown): boolean {
@@ -227,7 +271,10 @@ function isVmTimeout(err: unknown): boolean {
 
 function withTimeout(p: PromiseLike<unknown>, ms: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${ms} ms`)), ms);
+    const timer = setTimeout(
+      () => reject(new CrewError(ErrorCodes.Timeout, `the task ran past its timeout of ${ms} ms`)),
+      ms,
+    );
     p.then(
       (v) => {
         clearTimeout(timer);

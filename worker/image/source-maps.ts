@@ -42,7 +42,11 @@ export class SourceMaps {
    * Maps a 1-based position in a script to the user's file. Returns undefined when the
    * script is not a form.
    */
-  mapPosition(scriptName: string, line: number, column: number): { file: string; line: number; column: number } | undefined {
+  mapPosition(
+    scriptName: string,
+    line: number,
+    column: number,
+  ): { file: string; line: number; column: number } | undefined {
     const m = FORM_SUFFIX.exec(scriptName);
     if (!m) return undefined;
     const entry = this.forms.get(Number(m[2]));
@@ -78,5 +82,10 @@ export class SourceMaps {
 
 /** Frames of Node itself and of Crew's runtime, hidden by default. */
 export function isInternalFile(file: string): boolean {
-  return file.startsWith('node:') || file.startsWith(runtimeDir) || file === 'evalmachine.<anonymous>' || file === '<anonymous>';
+  return (
+    file.startsWith('node:') ||
+    file.startsWith(runtimeDir) ||
+    file === 'evalmachine.<anonymous>' ||
+    file === '<anonymous>'
+  );
 }

@@ -137,7 +137,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private spawn(): void {
-    const { thread, current } = (this.restarts === 0 && takeEarlyEvalThread(this.opts.maxHeapMb)) || startEvalThread(this.opts.maxHeapMb);
+    const { thread, current } =
+      (this.restarts === 0 && takeEarlyEvalThread(this.opts.maxHeapMb)) || startEvalThread(this.opts.maxHeapMb);
     this.current = current;
     this.thread = thread;
     this.debug.attach(thread);
@@ -164,18 +165,33 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       this.replace(ErrorCodes.EvalThreadDied, why || `the eval thread exited with code ${code}`, true);
     });
     // Session -1 marks replays: their results are nobody's to receive.
-    if (this.cachedForms.size > 0) this.post({ t: 'run', session: -1, forms: [...this.cachedForms.values()], tasks: [] });
+    if (this.cachedForms.size > 0)
+      this.post({ t: 'run', session: -1, forms: [...this.cachedForms.values()], tasks: [] });
     for (const { forms, task } of this.setup) this.post({ t: 'run', session: -1, forms, tasks: [task] });
   }
 
   /** Fails the tasks inside the thread and starts a fresh one. */
-  private replace(code: typeof ErrorCodes.Interrupted | typeof ErrorCodes.EvalThreadDied, reason: string, alreadyDead = false): void {
+  private replace(
+    code: typeof ErrorCodes.Interrupted | typeof ErrorCodes.EvalThreadDied,
+    reason: string,
+    alreadyDead = false,
+  ): void {
     const old = this.thread;
     const bySession = new Map<number, ResultMsg[]>();
     for (const [id, session] of this.inflight) {
       if (session < 0) continue;
       const list = bySession.get(session) ?? [];
-      list.push({ id, ok: false, error: { name: 'CrewError', code, message: code === ErrorCodes.Interrupted ? 'the task was interrupted' : `the eval thread died: ${reason}`, frames: [] }, ms: 0 });
+      list.push({
+        id,
+        ok: false,
+        error: {
+          name: 'CrewError',
+          code,
+          message: code === ErrorCodes.Interrupted ? 'the task was interrupted' : `the eval thread died: ${reason}`,
+          frames: [],
+        },
+        ms: 0,
+      });
       bySession.set(session, list);
     }
     this.inflight.clear();
@@ -184,7 +200,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     this.spawn();
     if (!alreadyDead) void old.terminate();
     // The agents of the old thread are gone; the master tells whoever was attached to them.
-    if (this.agentNode?.op === 'node') this.emit('agent', { t: 'agent', op: 'down', node: this.agentNode.node, pool: this.agentNode.pool, reason });
+    if (this.agentNode?.op === 'node')
+      this.emit('agent', { t: 'agent', op: 'down', node: this.agentNode.node, pool: this.agentNode.pool, reason });
     for (const [session, results] of bySession) this.emit('results', encodeFrame({ t: 'results', results }), session);
     this.emit('restarted', reason);
   }

@@ -9,7 +9,12 @@ import type { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
 import { Defaults } from '../../protocol/limits';
-import { isMasterToWorker, type MasterToWorker, type Tasks, type WorkerInfo } from '../../protocol/messages/worker-link-messages';
+import {
+  isMasterToWorker,
+  type MasterToWorker,
+  type Tasks,
+  type WorkerInfo,
+} from '../../protocol/messages/worker-link-messages';
 import { SignatureChecker, signingKey, signingOffer } from '../../protocol/signing';
 import { isLoopback, parseHostPort } from '../../protocol/address';
 import { fitResultsFrame } from '../../protocol/codec/frame-limit';
@@ -63,37 +68,62 @@ export function readResourceFile(file: string): { host: string; port: number; me
   } catch (err) {
     throw crewError(ErrorCodes.BadArgument, `cannot read the resource file ${file}: ${(err as Error).message}`);
   }
-  if (typeof data.host !== 'string' || typeof data.port !== 'number') throw crewError(ErrorCodes.BadArgument, `the resource file ${file} has no host and port`);
-  return { host: data.host, port: data.port, member: typeof data.member === 'string' ? data.member : undefined, tls: data.tls === true };
+  if (typeof data.host !== 'string' || typeof data.port !== 'number')
+    throw crewError(ErrorCodes.BadArgument, `the resource file ${file} has no host and port`);
+  return {
+    host: data.host,
+    port: data.port,
+    member: typeof data.member === 'string' ? data.member : undefined,
+    tls: data.tls === true,
+  };
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const audit = opts.audit;
-  const info: WorkerInfo = { name: opts.name ?? `${hostname()}:${process.pid}`, host: hostname(), pid: process.pid, node: process.version };
+  const info: WorkerInfo = {
+    name: opts.name ?? `${hostname()}:${process.pid}`,
+    host: hostname(),
+    pid: process.pid,
+    node: process.version,
+  };
   const host = new EvalHost({ maxHeapMb: opts.evalHeapMb });
   const maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
   let session = 0;
   let current: Transport | undefined;
   let closing = false;
-  const handshake = { secret: opts.secret, role: 'worker' as const, member: opts.member, timeoutMs: opts.handshakeTimeoutMs };
+  const handshake = {
+    secret: opts.secret,
+    role: 'worker' as const,
+    member: opts.member,
+    timeoutMs: opts.handshakeTimeoutMs,
+  };
   const signKey = signingKey(opts.secret);
   /** Checks request signatures on the current connection. */
   let signing: SignatureChecker | undefined;
 
   host.on('results', (frame, s) => {
     // A result too large for a frame becomes an error naming its size, not a dropped link.
-    if (s === session && current?.phase === 'open') for (const f of fitResultsFrame(frame, maxFrameBytes)) current.ws.send(f);
+    if (s === session && current?.phase === 'open')
+      for (const f of fitResultsFrame(frame, maxFrameBytes)) current.ws.send(f);
   });
   host.on('output', (stream, text) => {
     if (current?.phase === 'open') current.send({ t: 'output', stream, text });
     else process.stderr.write(text);
   });
   host.debug.on('paused', (msg) => {
-    audit.log('state', { debugger: 'suspended', pause: msg.pauseId, task: msg.taskId, error: `${msg.condition.name}: ${msg.condition.message}` });
+    audit.log('state', {
+      debugger: 'suspended',
+      pause: msg.pauseId,
+      task: msg.taskId,
+      error: `${msg.condition.name}: ${msg.condition.message}`,
+    });
     current?.send(msg);
   });
   host.debug.on('resumed', (msg) => current?.send(msg));
-  const relay = new CdpRelay(() => host.threadId, (m) => current?.send(m));
+  const relay = new CdpRelay(
+    () => host.threadId,
+    (m) => current?.send(m),
+  );
   // Agents talk to agents on other nodes through the master.
   host.on('agent', (m) => current?.send(m));
   host.on('restarted', (reason) => {
@@ -120,7 +150,11 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       link.onMessage((m) => {
         if (!isMasterToWorker(m)) {
           audit.log('bad-frame', { master: link.peer, error: 'not a master message' });
-          link.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: 'frame is not a message a master sends' });
+          link.send({
+            t: 'protocolError',
+            code: ErrorCodes.BadFrame,
+            message: 'frame is not a message a master sends',
+          });
           return;
         }
         try {
@@ -130,8 +164,15 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
           });
         } catch (err) {
           // A frame of the right type whose fields are wrong must not take the worker down.
-          audit.log('bad-frame', { master: link.peer, error: `${m.t} frame broke its handler: ${(err as Error).message}` });
-          link.send({ t: 'protocolError', code: ErrorCodes.BadFrame, message: `malformed ${m.t} message: ${(err as Error).message}` });
+          audit.log('bad-frame', {
+            master: link.peer,
+            error: `${m.t} frame broke its handler: ${(err as Error).message}`,
+          });
+          link.send({
+            t: 'protocolError',
+            code: ErrorCodes.BadFrame,
+            message: `malformed ${m.t} message: ${(err as Error).message}`,
+          });
         }
       });
       link.onEnd((reason) => {
@@ -178,7 +219,14 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       case 'debugRequest':
         host.debug.request(m.pauseId, m.req).then(
           (answer) => current?.send({ t: 'debugResponse', reqId: m.reqId, ok: true, answer }),
-          (err: CrewError) => current?.send({ t: 'debugResponse', reqId: m.reqId, ok: false, code: err.code ?? ErrorCodes.Remote, message: err.message }),
+          (err: CrewError) =>
+            current?.send({
+              t: 'debugResponse',
+              reqId: m.reqId,
+              ok: false,
+              code: err.code ?? ErrorCodes.Remote,
+              message: err.message,
+            }),
         );
         return;
       case 'shutdown':
@@ -207,14 +255,28 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   if (opts.port !== undefined) {
     const bindHost = opts.host ?? '127.0.0.1';
     if (!isLoopback(bindHost) && !opts.secretGiven) {
-      throw crewError(ErrorCodes.InsecureListen, `refusing to listen on ${bindHost} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`);
-    }
-    const listener = await listen({ host: bindHost, port: opts.port, maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: opts.listenTls, audit, who: 'worker' }, (link) => {
-      acceptHandshake(link, handshake).then(
-        () => void serve(link),
-        (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
+      throw crewError(
+        ErrorCodes.InsecureListen,
+        `refusing to listen on ${bindHost} without a secret: give --secret-file or CREW_SECRET, or listen on 127.0.0.1`,
       );
-    });
+    }
+    const listener = await listen(
+      {
+        host: bindHost,
+        port: opts.port,
+        maxFrameBytes,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        tls: opts.listenTls,
+        audit,
+        who: 'worker',
+      },
+      (link) => {
+        acceptHandshake(link, handshake).then(
+          () => void serve(link),
+          (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
+        );
+      },
+    );
     const port = listener.port;
     audit.log('listen', { host: bindHost, port, name: info.name, tls: opts.listenTls ? true : undefined });
     return {
@@ -226,7 +288,11 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     };
   }
 
-  const target = opts.connect ? { ...parseHostPort(opts.connect), member: opts.member } : opts.resourceFile ? readResourceFile(opts.resourceFile) : undefined;
+  const target = opts.connect
+    ? { ...parseHostPort(opts.connect), member: opts.member }
+    : opts.resourceFile
+      ? readResourceFile(opts.resourceFile)
+      : undefined;
   if (!target) throw crewError(ErrorCodes.BadArgument, 'a worker needs --port, --connect or --resource-file');
   if (target.member) handshake.member = target.member;
   // A resource file says when the master listens with TLS; the system's CAs apply unless told.
