@@ -26,6 +26,9 @@ export const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect 
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
+/** How long a worker told to stop may spend closing in order before it exits anyway. */
+const STOP_DEADLINE_MS = 3000;
+
 /** `parseArgs`, with its errors turned into usage errors. */
 function parse<O extends Options>(args: string[], options: O) {
   try {
@@ -81,7 +84,12 @@ export async function workerCommand(args: string[]): Promise<number> {
   });
   if (handle.port !== undefined)
     process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
-  const stop = () => void handle.close().then(() => process.exit(ExitCodes.Ok));
+  const stop = () => {
+    // An orderly close waits for the eval thread; one held by a debugger (or stuck in native
+    // code) must not keep a worker that was told to stop alive.
+    setTimeout(() => process.exit(ExitCodes.Ok), STOP_DEADLINE_MS).unref();
+    void handle.close().then(() => process.exit(ExitCodes.Ok));
+  };
   if (values['exit-with-parent']) {
     process.stdin.on('end', stop).on('close', stop).resume();
   }
