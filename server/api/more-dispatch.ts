@@ -5,6 +5,7 @@
  */
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { Queue } from '../../protocol/queue';
 import { evalOn, parallelMap, type MakeWork, type MapOptions, type PoolArg, type TaskOptions } from './swank-crew';
 import { isCallForm, type Form } from './form';
 import { evalLocal } from './master-eval';
@@ -113,8 +114,7 @@ export async function runTask<Tag = unknown>(
 
 /** A queue between callbacks and an async iterator, for `expected` items at most. */
 class Inbox<T> {
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Queue<T>();
   private wake?: () => void;
   private error?: { e: unknown };
   private done = false;
@@ -142,13 +142,7 @@ class Inbox<T> {
 
   async *drain(): AsyncGenerator<T, void, undefined> {
     for (;;) {
-      while (this.head < this.items.length) {
-        const item = this.items[this.head];
-        this.items[this.head++] = undefined as never;
-        yield item;
-      }
-      this.items = [];
-      this.head = 0;
+      while (this.items.length > 0) yield this.items.shift()!;
       if (this.error) throw this.error.e;
       if (this.done) return;
       await new Promise<void>((r) => (this.wake = r));
