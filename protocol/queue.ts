@@ -10,6 +10,7 @@ const FIRST_CAPACITY = 16;
 /** An empty queue whose array is larger than this drops it for a small one. */
 const KEEP_CAPACITY = 1 << 16;
 
+/** First in, first out: push at the back, shift from the front, pushFront to put items back. */
 export class Queue<T> {
   private items: (T | undefined)[] = new Array<T | undefined>(FIRST_CAPACITY);
   private mask = FIRST_CAPACITY - 1;

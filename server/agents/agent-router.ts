@@ -37,6 +37,7 @@ export interface AgentPool {
   node(id: string): AgentNode | undefined;
 }
 
+/** One pool's agent routing; the pool calls `sync` whenever its list of workers changes. */
 export class AgentRouter implements PoolRoute {
   /** Tells this pool's workers apart from other pools' in agent references. */
   readonly token = randomBytes(6).toString('hex');

@@ -7,6 +7,7 @@ import { sameAgent, type AgentRef, type AttachMode } from '../../protocol/messag
 
 const REMEMBERED = 10_000;
 
+/** An agent that agents on other nodes are attached to. */
 export interface Watched {
   ref: AgentRef;
   /** Agents on other nodes attached to it, and how. */

@@ -16,6 +16,7 @@ export interface PoolRoute {
   sendAll(op: AgentOp): void;
 }
 
+/** The master's agents, and the pools their operations are routed to. */
 export class MasterAgents {
   readonly runtime: AgentRuntime;
   /** Links and monitors between nodes, told by the master when a node is lost. */

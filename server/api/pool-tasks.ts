@@ -12,6 +12,7 @@ import type { WorkerLink } from '../pool/worker-link';
 /** A pool, or null/undefined to evaluate on the master. */
 export type PoolArg = WorkerPool | null | undefined;
 
+/** Options every API call that makes tasks takes. */
 export interface TaskOptions {
   /** Fail a task that runs longer than this, in milliseconds. */
   timeoutMs?: number;

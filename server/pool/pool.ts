@@ -76,6 +76,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       options.maxTaskWorkerKills ?? Defaults.maxTaskWorkerKills,
       options.maxFrameBytes ?? Defaults.maxFrameBytes,
     );
+    // The router sees only the links and whether the pool is closed; `closed` is read live.
     const pool = this;
     this.agents = new AgentRouter(
       {

@@ -12,6 +12,7 @@ interface ReplayEntry {
   args?: Uint8Array;
 }
 
+/** The forms a worker must run before it takes work, in the order they were evaluated. */
 export class ReplayLog {
   private readonly entries: ReplayEntry[] = [];
 

@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { agentName, isAgentRef, sameAgent, type AgentRef } from '../../protocol/messages/agent-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 
+/** Names and the agents that hold them. */
 export class AgentNames {
   private byName = new Map<string, AgentRef>();
 

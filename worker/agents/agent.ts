@@ -25,6 +25,7 @@ export function addRef(list: AgentRef[], ref: AgentRef): void {
   if (!list.some((r) => sameAgent(r, ref))) list.push(ref);
 }
 
+/** Removes `ref` from a list of attached agents. */
 export function removeRef(list: AgentRef[], ref: AgentRef): void {
   const i = list.findIndex((r) => sameAgent(r, ref));
   if (i >= 0) list.splice(i, 1);
