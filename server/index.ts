@@ -8,59 +8,16 @@
  * await disconnectWorkers(pool);
  * ```
  */
-export {
-  addWorkers,
-  connectWorkers,
-  disconnectWorkers,
-  startMaster,
-  type ConnectOptions,
-  type MasterOptions,
-} from './pool/connect';
-export {
-  evalFormAllWorkers,
-  evalFormRepeatedly,
-  evalOn,
-  evalRepeatedlyAsyncState,
-  parallelMap,
-  parallelReduce,
-  type EvalAllOptions,
-  type MakeWork,
-  type MapOptions,
-  type PoolArg,
-  type RepeatOptions,
-  type StateUpdate,
-  type TaskOptions,
-} from './api/swank-crew';
-export {
-  asCompleted,
-  inCompletionOrder,
-  parallel,
-  runTask,
-  type RunTaskOptions,
-  type TaskResult,
-} from './api/more-dispatch';
-export {
-  agentStats,
-  exitAgent,
-  link,
-  receive,
-  register,
-  self,
-  send,
-  spawn,
-  unlink,
-  unregister,
-  whereis,
-  type AgentFunction,
-  type AgentRef,
-  type AttachMode,
-  type ExitNotice,
-  type SpawnOptions,
-} from './agents/agent-api';
-export { launchWorkers, type LaunchOptions } from './launch/ssh-launch';
-export { formatBar, showProgress, trackProgress, type Progress } from './api/progress';
-export { cdpAddress } from './debug/cdp-proxy';
-export { form, type CallForm, type Form, type FormSource } from './api/form';
-export { WorkerPool, type PoolOptions } from './pool/pool';
+// The values are the names a REPL finds in scope; the types are declared beside them.
+export * from './api/api-globals';
+export type { ConnectOptions, MasterOptions } from './pool/connect';
+export type { EvalAllOptions, MakeWork, MapOptions, PoolArg, TaskOptions } from './api/swank-crew';
+export type { RepeatOptions, StateUpdate } from './api/repeated-eval';
+export type { RunTaskOptions, TaskResult } from './api/run-task';
+export type { AgentFunction, AgentRef, AttachMode, ExitNotice, SpawnOptions } from './agents/agent-api';
+export type { LaunchOptions } from './launch/ssh-launch';
+export type { Progress } from './api/progress';
+export type { CallForm, Form, FormSource } from './api/form';
+export type { PoolOptions } from './pool/pool-options';
 export type { WorkerSummary } from './pool/worker-link';
-export { CrewError, ErrorCodes, RemoteError, type ErrorCode, type StackFrame } from '../protocol/errors';
+export type { ErrorCode, StackFrame } from '../protocol/errors';

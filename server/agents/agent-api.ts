@@ -8,7 +8,8 @@
 import { DEFAULT_MAILBOX_SIZE, type AgentRef, type AttachMode } from '../../protocol/messages/agent-messages';
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import { agentsShared } from './agent-router';
+import { agentGlobals } from '../../worker/agents/agent-globals';
+import { masterAgents } from './master-agents';
 import type { PoolArg } from '../api/swank-crew';
 import { isCallForm, type Form, type FormSource } from '../api/form';
 import { evalLocal, masterImage } from '../api/master-eval';
@@ -38,7 +39,7 @@ let masterGlobals = false;
  * or `worker: 'master'`, starts it on the master, where a function keeps its closure.
  */
 export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: SpawnOptions = {}): Promise<AgentRef> {
-  const { runtime } = agentsShared();
+  const { runtime } = masterAgents();
   if (opts.attach !== undefined && opts.attach !== 'link' && opts.attach !== 'monitor') {
     throw crewError(ErrorCodes.BadArgument, `attach must be 'link' or 'monitor', got ${String(opts.attach)}`);
   }
@@ -56,7 +57,7 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
   if (!pool || pool.size === 0 || opts.worker === 'master') {
     if (typeof agent === 'function') return runtime.start(agent, [], spec);
     if (!masterGlobals) {
-      Object.assign(masterImage().context, runtime.globals());
+      Object.assign(masterImage().context, agentGlobals(runtime));
       masterGlobals = true;
     }
     const fn = await evalLocal(sourceOf(agent), 'value');
@@ -105,22 +106,22 @@ function sourceOf(agent: AgentFunction | Form): Form {
  * dropped. An unknown name or a value that cannot cross the wire throws at once.
  */
 export function send(to: AgentRef | string, message: unknown): void {
-  agentsShared().runtime.send(to, message);
+  masterAgents().runtime.send(to, message);
 }
 
 /** The calling agent's next message (on the master outside agents: the master's own mailbox). */
 export function receive(opts: { timeout?: number } = {}): Promise<unknown> {
-  return agentsShared().runtime.receive(opts);
+  return masterAgents().runtime.receive(opts);
 }
 
 /** The calling agent's reference (on the master outside agents: `{ agent: 0, node: 'master' }`). */
 export function self(): AgentRef {
-  return agentsShared().runtime.self();
+  return masterAgents().runtime.self();
 }
 
 /** Ends an agent with `reason`, as Erlangen's `exit`: its attached agents are told, linked ones end too. */
 export function exitAgent(to: AgentRef | string, reason: unknown = 'exit'): void {
-  const { runtime } = agentsShared();
+  const { runtime } = masterAgents();
   runtime.exit(runtime.resolve(to), reason);
 }
 
@@ -132,7 +133,7 @@ export function exitAgent(to: AgentRef | string, reason: unknown = 'exit'): void
  * once. When `ref` has already ended, the notice is `[ref, 'exit', 'noproc']`, at once.
  */
 export function link(ref: AgentRef | string, mode: AttachMode = 'link'): void {
-  agentsShared().runtime.link(ref, mode);
+  masterAgents().runtime.link(ref, mode);
 }
 
 /**
@@ -140,25 +141,25 @@ export function link(ref: AgentRef | string, mode: AttachMode = 'link'): void {
  * way and the caller's monitor of `ref`. A notice already on its way still arrives.
  */
 export function unlink(ref: AgentRef | string): void {
-  agentsShared().runtime.unlink(ref);
+  masterAgents().runtime.unlink(ref);
 }
 
 /** Registers `ref` (by default the caller) under `name`, for every node of every pool. */
 export function register(name: string, ref?: AgentRef): void {
-  agentsShared().runtime.register(name, ref);
+  masterAgents().runtime.register(name, ref);
 }
 
 /** Drops a name, whichever agent holds it. */
 export function unregister(name: string): void {
-  agentsShared().runtime.unregister(name);
+  masterAgents().runtime.unregister(name);
 }
 
 /** The agent registered under `name`, if any. */
 export function whereis(name: string): AgentRef | undefined {
-  return agentsShared().runtime.names.get(name);
+  return masterAgents().runtime.names.get(name);
 }
 
 /** Erlangen's agent-stats for the calling agent: messages received, dropped on overflow, waiting. */
 export function agentStats(): { received: number; dropped: number; queued: number; mailboxSize: number } {
-  return agentsShared().runtime.stats();
+  return masterAgents().runtime.stats();
 }

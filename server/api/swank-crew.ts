@@ -1,57 +1,21 @@
 /**
- * Swank Crew's API. Each call turns forms into tasks for the pool's scheduler; a null or
+ * Swank Crew's API (the repeated evaluations are in repeated-eval.ts). Each call turns forms into tasks for the pool's scheduler; a null or
  * empty pool evaluates on the master instead.
  */
-import { encodeArgList, encodeValue } from '../../protocol/codec/codec';
+import { encodeArgList } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { FormDef } from '../../protocol/messages/worker-link-messages';
 import { isCallForm, type Form } from './form';
-import { evalLocal, localFunction } from './master-eval';
-import type { WorkerPool } from '../pool/pool';
+import { evalLocal } from './master-eval';
+import { isLocal, prepare, run, type PoolArg, type TaskOptions } from './pool-tasks';
 import type { TaskOutcome } from '../pool/task';
-import type { WorkerLink } from '../pool/worker-link';
 
-/** A pool, or null/undefined to evaluate on the master. */
-export type PoolArg = WorkerPool | null | undefined;
-
-export interface TaskOptions {
-  /** Fail a task that runs longer than this, in milliseconds. */
-  timeoutMs?: number;
-}
+export type { PoolArg, TaskOptions } from './pool-tasks';
 
 export interface EvalAllOptions extends TaskOptions {
   /** Called as each worker finishes, with its id and result. */
   resultDone?: (workerId: string, result: unknown) => void;
   /** Replay the form on workers that join or reconnect later (default true). */
   replayRequired?: boolean;
-}
-
-interface RunSpec extends TaskOptions {
-  def: FormDef;
-  args?: Uint8Array;
-  target?: WorkerLink;
-  allowed?: ReadonlySet<WorkerLink>;
-  setup?: boolean;
-}
-
-function isLocal(pool: PoolArg): pool is null | undefined {
-  if (pool && pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
-  return !pool || pool.size === 0;
-}
-
-function run(pool: WorkerPool, spec: RunSpec): Promise<{ value: unknown; worker: string }> {
-  return new Promise((resolve, reject) => {
-    pool.submit(spec, (o) => (o.ok ? resolve({ value: o.value, worker: o.worker.id }) : reject(o.error)));
-  });
-}
-
-function encodeArgs(args: readonly unknown[] | undefined): Uint8Array | undefined {
-  return args && args.length > 0 ? encodeValue(args, 'arguments') : undefined;
-}
-
-async function prepare(pool: WorkerPool, form: Form) {
-  const { def, args } = await pool.forms.prepare(form, isCallForm(form) ? 'call' : 'value');
-  return { def, args: encodeArgs(args) };
 }
 
 /**
@@ -111,112 +75,6 @@ export async function evalOn(
     );
   const { def, args } = await prepare(pool, form);
   return (await run(pool, { def, args, target, timeoutMs: opts.timeoutMs })).value;
-}
-
-export interface RepeatOptions extends TaskOptions {
-  /** How many workers take part (default: all). 0 evaluates on the master. */
-  workerCount?: number;
-}
-
-function chooseWorkers(pool: WorkerPool, workerCount: number | undefined): ReadonlySet<WorkerLink> | undefined {
-  const links = [...pool.readyLinks()];
-  if (workerCount === undefined || workerCount >= links.length) return undefined;
-  if (!Number.isInteger(workerCount) || workerCount < 0)
-    throw crewError(ErrorCodes.BadArgument, `workerCount must be a whole number >= 0, got ${workerCount}`);
-  return new Set(links.slice(0, workerCount));
-}
-
-/**
- * `form` evaluates to a function; workers call it until exactly `resultCount` results are
- * collected. Results come in completion order.
- */
-export async function evalFormRepeatedly(
-  pool: PoolArg,
-  resultCount: number,
-  form: Form,
-  opts: RepeatOptions = {},
-): Promise<unknown[]> {
-  if (!Number.isInteger(resultCount) || resultCount < 0)
-    throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
-  if (isLocal(pool) || opts.workerCount === 0) {
-    const fn = await localFunction(form);
-    const results: unknown[] = [];
-    for (let i = 0; i < resultCount; i++) results.push(await fn());
-    return results;
-  }
-  const allowed = chooseWorkers(pool, opts.workerCount);
-  const def = await pool.forms.prepareFactory(form);
-  const results: unknown[] = [];
-  await Promise.all(
-    Array.from({ length: resultCount }, () =>
-      run(pool, { def, allowed, timeoutMs: opts.timeoutMs }).then((r) => void results.push(r.value)),
-    ),
-  );
-  return results;
-}
-
-/** What `updateState` returns: the new state, whether to stop, whether workers get it. */
-export type StateUpdate<S> = [state: S, done: boolean, distribute: boolean];
-
-/**
- * `form` evaluates to a function of a state. Workers call it with the latest distributed
- * state; each result goes through `updateState(state, result)`. Results computed from a
- * stale state are still passed to `updateState`, as in Swank Crew. Returns the final state.
- */
-export async function evalRepeatedlyAsyncState<S>(
-  pool: PoolArg,
-  form: Form,
-  initialState: S,
-  updateState: (state: S, result: unknown) => StateUpdate<S> | Promise<StateUpdate<S>>,
-  opts: RepeatOptions = {},
-): Promise<S> {
-  let state = initialState;
-  if (isLocal(pool) || opts.workerCount === 0) {
-    const fn = await localFunction(form);
-    for (;;) {
-      const [next, done] = await updateState(state, await fn(state));
-      state = next;
-      if (done) return state;
-    }
-  }
-  const allowed = chooseWorkers(pool, opts.workerCount);
-  const def = await pool.forms.prepareFactory(form);
-  const lanes = allowed?.size ?? pool.size;
-  let distributed = encodeValue([state], 'state');
-  return new Promise<S>((resolve, reject) => {
-    let finished = false;
-    let updating: Promise<void> = Promise.resolve();
-    const launch = () => {
-      if (finished) return;
-      run(pool, { def, args: distributed, allowed, timeoutMs: opts.timeoutMs }).then(
-        (r) => {
-          updating = updating.then(async () => {
-            if (finished) return;
-            try {
-              const [next, done, distribute] = await updateState(state, r.value);
-              state = next;
-              if (done) {
-                finished = true;
-                resolve(state);
-                return;
-              }
-              if (distribute) distributed = encodeValue([state], 'state');
-              launch();
-            } catch (err) {
-              finished = true;
-              reject(err as Error);
-            }
-          });
-        },
-        (err: Error) => {
-          if (finished) return;
-          finished = true;
-          reject(err);
-        },
-      );
-    };
-    for (let i = 0; i < lanes; i++) launch();
-  });
 }
 
 /** How each element becomes work: a function giving a form, or a function form applied to it. */

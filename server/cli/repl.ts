@@ -8,7 +8,7 @@ import repl from 'node:repl';
 import { inspect } from 'node:util';
 import { RemoteError } from '../../protocol/errors';
 import { defaultSecretFile } from '../../protocol/secret';
-import * as api from '../index';
+import * as api from '../api/api-globals';
 import type { WorkerPool } from '../pool/pool';
 
 /** The names a REPL or a driver script finds in scope. */

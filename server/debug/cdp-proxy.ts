@@ -8,26 +8,42 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Audit } from '../../protocol/audit';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { closeReason } from '../../protocol/link/transport';
-import type { WorkerPool } from '../pool/pool';
 import type { WorkerLink } from '../pool/worker-link';
 
 const TOKEN_TTL_MS = 60_000;
-const proxies = new WeakMap<WorkerPool, Promise<CdpProxy>>();
+
+/** What the endpoint needs of its pool (WorkerPool is one). */
+export interface CdpPool {
+  readonly audit: Pick<Audit, 'log'>;
+  link(id: string): WorkerLink | undefined;
+  on(event: 'cdp', listener: (link: WorkerLink, message: CdpToMaster) => void): unknown;
+  on(event: 'workers-changed', listener: () => void): unknown;
+  onClose(cleanup: () => Promise<void> | void): void;
+}
+
+/** A pool's debugger endpoint, started the first time a debugger asks for an address. */
+export class CdpEndpoint {
+  private proxy?: Promise<CdpProxy>;
+
+  constructor(private readonly pool: CdpPool) {}
+
+  /** A one-time address for a debugger to attach to worker `workerId`'s eval thread. */
+  async address(workerId: string): Promise<string> {
+    const link = this.pool.link(workerId);
+    if (!link || link.state === 'closed')
+      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId} to attach a debugger to`);
+    this.proxy ??= CdpProxy.start(this.pool);
+    return (await this.proxy).address(link.id);
+  }
+}
 
 /** A one-time address for a debugger to attach to worker `workerId`'s eval thread. */
-export async function cdpAddress(pool: WorkerPool, workerId: string): Promise<string> {
-  const link = pool.link(workerId);
-  if (!link || link.state === 'closed')
-    throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId} to attach a debugger to`);
-  let proxy = proxies.get(pool);
-  if (!proxy) {
-    proxy = CdpProxy.start(pool);
-    proxies.set(pool, proxy);
-  }
-  return (await proxy).address(link.id);
+export function cdpAddress(pool: { readonly cdp: CdpEndpoint }, workerId: string): Promise<string> {
+  return pool.cdp.address(workerId);
 }
 
 class CdpProxy {
@@ -36,7 +52,7 @@ class CdpProxy {
   private nextSid = 1;
 
   private constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: CdpPool,
     private readonly wss: WebSocketServer,
     private readonly port: number,
   ) {
@@ -51,7 +67,7 @@ class CdpProxy {
     wss.on('connection', (ws, req) => this.accept(ws, req));
   }
 
-  static async start(pool: WorkerPool): Promise<CdpProxy> {
+  static async start(pool: CdpPool): Promise<CdpProxy> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve, reject) => {
       wss.once('listening', resolve);

@@ -8,13 +8,27 @@ import type {
   DebugAnswer,
   DebugCondition,
   DebugFrame,
+  DebugMode,
   DebugOp,
+  DebugRequest,
   DebugResponse,
   Paused,
   Resumed,
 } from '../../protocol/messages/debug-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { WorkerLink } from '../pool/worker-link';
+
+/**
+ * What the broker needs of a worker's link (WorkerLink is one): the worker's id, and a way
+ * to send it debugger messages over the connection it already has.
+ */
+export interface DebugPeer {
+  /** The worker's id in the pool, `w2`. */
+  readonly id: string;
+  readonly transport: {
+    /** False when the connection is gone. */
+    send(message: DebugMode.Msg | DebugRequest.Msg): boolean;
+  };
+}
 
 /** A suspended evaluation on a worker, as the editor sees it. */
 export interface Suspension {
@@ -31,11 +45,12 @@ export interface DebugBrokerEvents {
   resumed: [id: string, how: string];
 }
 
+/** The pool's remote debugging: its workers' suspensions, and the questions asked of them. */
 export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
-  private readonly suspensions = new Map<string, { link: WorkerLink; pauseId: number; s: Suspension }>();
+  private readonly suspensions = new Map<string, { link: DebugPeer; pauseId: number; s: Suspension }>();
   private readonly pending = new Map<
     number,
-    { resolve: (a: DebugAnswer) => void; reject: (e: Error) => void; link: WorkerLink }
+    { resolve: (a: DebugAnswer) => void; reject: (e: Error) => void; link: DebugPeer }
   >();
   private nextReq = 1;
   /** Whether workers suspend at errors (an editor is attached). */
@@ -46,12 +61,12 @@ export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
   }
 
   /** Tells one worker, or all of them, whether to suspend at errors. */
-  setMode(on: boolean, links: Iterable<WorkerLink>): void {
+  setMode(on: boolean, links: Iterable<DebugPeer>): void {
     this.enabled = on;
     for (const link of links) link.transport.send({ t: 'debugMode', on });
   }
 
-  onPaused(link: WorkerLink, m: Paused.Msg): void {
+  onPaused(link: DebugPeer, m: Paused.Msg): void {
     const s: Suspension = {
       id: `${link.id}.${m.pauseId}`,
       worker: link.id,
@@ -63,7 +78,7 @@ export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
     this.emit('paused', s);
   }
 
-  onResumed(link: WorkerLink, m: Resumed.Msg): void {
+  onResumed(link: DebugPeer, m: Resumed.Msg): void {
     const id = `${link.id}.${m.pauseId}`;
     if (this.suspensions.delete(id)) this.emit('resumed', id, m.how);
   }
@@ -92,7 +107,7 @@ export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
   }
 
   /** A worker went away: its suspensions end, and questions to it fail. */
-  onLinkClosed(link: WorkerLink): void {
+  onLinkClosed(link: DebugPeer): void {
     for (const [id, entry] of this.suspensions) {
       if (entry.link !== link) continue;
       this.suspensions.delete(id);

@@ -21,28 +21,7 @@ import {
 import { cdpAddress } from '../debug/cdp-proxy';
 import type { Suspension } from '../debug/debug-broker';
 import type { WorkerPool } from '../pool/pool';
-import type { MasterSession } from './session';
-
-const DEFAULT_GRACE_MS = 30_000;
-
-/** Per session: which editors debug, and the pool whose broker is being followed. */
-interface DebugState {
-  editors: Set<Connection>;
-  pool?: WorkerPool;
-  graceTimer?: NodeJS.Timeout;
-  graceMs: number;
-  listeners: Set<(kind: 'paused' | 'resumed', payload: unknown) => void>;
-}
-const states = new WeakMap<MasterSession, DebugState>();
-
-function stateOf(session: MasterSession): DebugState {
-  let st = states.get(session);
-  if (!st) {
-    st = { editors: new Set(), graceMs: DEFAULT_GRACE_MS, listeners: new Set() };
-    states.set(session, st);
-  }
-  return st;
-}
+import type { MasterSession, SessionDebugState as DebugState } from './session';
 
 /** Follows the session's current pool, which changes when the editor restarts the master. */
 function follow(session: MasterSession, st: DebugState): WorkerPool | undefined {
@@ -72,7 +51,7 @@ export function serveDebug(
   notify: (send: () => Promise<void>) => void,
   answer: <T>(run: () => Promise<T> | T) => Promise<T>,
 ): { dispose(): void } {
-  const st = stateOf(session);
+  const st = session.debugState;
   const listener = (kind: 'paused' | 'resumed', payload: unknown) => {
     if (!st.editors.has(connection)) return;
     if (kind === 'paused') notify(() => connection.sendNotification(DebugPaused.type, payload as SuspensionInfo));

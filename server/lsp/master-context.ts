@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { CrewError, ErrorCodes, RemoteError } from '../../protocol/errors';
 import { Evaluator } from '../../worker/image/evaluator';
 import { FormRegistry, type FormSource } from '../api/form';
-import * as api from '../index';
+import * as api from '../api/api-globals';
 import type { WorkerPool } from '../pool/pool';
 
 export type OutputSink = (stream: 'stdout' | 'stderr', text: string) => void;

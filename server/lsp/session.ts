@@ -4,6 +4,7 @@
  * one session, as several SLIME connections share one Lisp image.
  */
 import { EventEmitter } from 'node:events';
+import type { Connection } from 'vscode-languageserver';
 import { parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type {
@@ -36,6 +37,16 @@ export interface SessionEvents {
   pool: [pool: WorkerPool];
 }
 
+/** The debugger's state in one session (see debug.ts): editors that debug, the pool it follows. */
+export interface SessionDebugState {
+  editors: Set<Connection>;
+  pool?: WorkerPool;
+  graceTimer?: NodeJS.Timeout;
+  /** How long open suspensions wait for a debugging editor to come back (default 30 s). */
+  graceMs: number;
+  listeners: Set<(kind: 'paused' | 'resumed', payload: unknown) => void>;
+}
+
 /** Workers-changed events come in bursts (each result batch); editors get at most one per interval. */
 const WORKERS_NOTIFY_MS = 100;
 
@@ -45,6 +56,7 @@ export class MasterSession extends EventEmitter<SessionEvents> {
   private localCount = 0;
   private notifyTimer?: NodeJS.Timeout;
   readonly master: MasterContext;
+  readonly debugState: SessionDebugState = { editors: new Set(), graceMs: 30_000, listeners: new Set() };
 
   constructor(readonly options: SessionOptions) {
     super();

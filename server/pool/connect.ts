@@ -48,23 +48,17 @@ export interface MasterOptions extends ConnectOptions {
 
 type HostPort = string | { host: string; port: number };
 
-/** The secret and options each pool dials with, so workers can be added later. */
-const dialSettings = new WeakMap<WorkerPool, { secret: Buffer; opts: ConnectOptions }>();
-
 /**
  * Dials more listening workers into an existing pool, as Swank Crew's connect-workers does
  * for a running master. Resolves once each is ready (and replayed); rejects naming every
  * worker that could not be reached.
  */
 export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promise<void> {
-  const settings = dialSettings.get(pool);
-  if (!settings)
-    throw crewError(ErrorCodes.BadArgument, 'addWorkers needs a pool made by connectWorkers or startMaster');
+  const dial = pool.dialer;
+  if (!dial) throw crewError(ErrorCodes.BadArgument, 'addWorkers needs a pool made by connectWorkers or startMaster');
   if (pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
   const before = pool.size;
-  const results = await Promise.allSettled(
-    hostPorts.map((hp) => dialWorker(pool, toAddress(hp), settings.secret, settings.opts)),
-  );
+  const results = await Promise.allSettled(hostPorts.map((hp) => dial(toAddress(hp))));
   const failed = results
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     .map((r) => (r.reason as Error).message);
@@ -82,7 +76,7 @@ export async function connectWorkers(
 ): Promise<WorkerPool & { connectErrors: Error[] }> {
   const pool = Object.assign(new WorkerPool(opts), { connectErrors: [] as Error[] });
   const secret = resolveSecret(opts);
-  dialSettings.set(pool, { secret, opts });
+  pool.dialer = (address) => dialWorker(pool, address, secret, opts);
   const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), secret, opts)));
   for (const r of results) if (r.status === 'rejected') pool.connectErrors.push(r.reason as Error);
   if (hostPorts.length > 0 && pool.connectErrors.length === hostPorts.length) {
@@ -173,7 +167,8 @@ function firstReady(transport: Transport): Promise<Ready.Msg['info']> {
 export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool> {
   const pool = new WorkerPool(opts);
   const secret = resolveSecret(opts);
-  dialSettings.set(pool, { secret, opts: { ...opts, member: undefined } });
+  const dialOpts = { ...opts, member: undefined };
+  pool.dialer = (address) => dialWorker(pool, address, secret, dialOpts);
   const host = opts.host ?? '127.0.0.1';
   const given = opts.secret !== undefined || opts.secretFile !== undefined || !!process.env.CREW_SECRET;
   if (!isLoopback(host) && !given) {

@@ -3,59 +3,26 @@
  * leave at any time; a joining worker gets the replay log before any other work.
  */
 import { EventEmitter } from 'node:events';
-import { Audit, type AuditOptions } from '../../protocol/audit';
+import { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { Defaults } from '../../protocol/limits';
 import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { isSigningOffer, Signer, signingKey } from '../../protocol/signing';
 import type { FormDef, WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { CloseCodes, type Transport } from '../../protocol/link/transport';
-import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import { CdpEndpoint } from '../debug/cdp-proxy';
 import { DebugBroker } from '../debug/debug-broker';
 import { AgentRouter } from '../agents/agent-router';
+import { masterAgents } from '../agents/master-agents';
 import { FormRegistry } from '../api/form';
+import { defaultOutput, type PoolEvents, type PoolOptions } from './pool-options';
+import { ReplayLog } from './replay-log';
 import { WorkerMessages } from './worker-messages';
 import { Scheduler, taskBytes } from './scheduler';
 import type { Task, TaskOutcome } from './task';
 import { WorkerLink, type WorkerSummary } from './worker-link';
 
-export interface PoolOptions {
-  audit?: AuditOptions;
-  /** Where worker output goes; by default each line is printed prefixed with the worker id. */
-  onOutput?: (worker: string, stream: 'stdout' | 'stderr', text: string) => void;
-  heartbeatTimeoutMs?: number;
-  /**
-   * A task on this many workers that died in a row is marked bad (default 3). A worker that
-   * closed its link cleanly does not count.
-   */
-  maxTaskWorkerKills?: number;
-  /** How long queued work waits for a worker when none is left (default 5 s). */
-  noWorkerGraceMs?: number;
-  maxQueuedTasks?: number;
-  /** CL-MW's task grouping: send tasks to a worker N to a frame (default: sized from task cost). */
-  taskGroup?: number;
-  /** CL-MW's result grouping: a worker returns results N to a frame, or fewer when it runs out of work. */
-  resultGroup?: number;
-  /**
-   * Sign frames of tasks (dist-emacs). By default only for workers started with
-   * `--require-signed`; `true` signs for every worker, `false` for none (they then refuse).
-   */
-  sign?: boolean;
-  /** Largest frame sent or accepted; a task that cannot fit fails with `CREW_LIMIT_EXCEEDED`. */
-  maxFrameBytes?: number;
-}
-
-export interface PoolEvents {
-  'workers-changed': [workers: WorkerSummary[]];
-  output: [worker: string, stream: 'stdout' | 'stderr', text: string];
-  /** Raw CDP from a worker's eval thread, for the debugger proxy (`cdp-proxy.ts`). */
-  cdp: [link: WorkerLink, message: CdpToMaster];
-}
-
-interface ReplayEntry {
-  def: FormDef;
-  args?: Uint8Array;
-}
+export type { PoolEvents, PoolOptions } from './pool-options';
 
 /** A pool of connected workers. Create one with `connectWorkers` or `startMaster`. */
 export class WorkerPool extends EventEmitter<PoolEvents> {
@@ -64,22 +31,25 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly scheduler: Scheduler;
   /** Remote debugging: worker suspensions, forwarded to whoever listens (the editor). */
   readonly debug = new DebugBroker();
+  /** Where VS Code's own debugger attaches to a worker's eval thread; started when first asked. */
+  readonly cdp = new CdpEndpoint(this);
   private readonly links = new Map<string, WorkerLink>();
-  private readonly messages = new WorkerMessages(this, {
-    links: this.links,
-    armNoWorkerTimer: () => this.armNoWorkerTimer(),
-    changed: () => this.changed(),
-  });
+  private readonly messages: WorkerMessages;
   private readonly idsByName = new Map<string, string>();
-  private readonly replayLog: ReplayEntry[] = [];
+  private readonly replayLog = new ReplayLog();
   private nextWorker = 1;
-  /** Routes messages between agents on different workers (Erlangen). */
-  readonly agents = new AgentRouter(this);
+  /** Routes messages between agents on different workers (Erlangen), and the master's own. */
+  readonly agents: AgentRouter;
   private nextTask = 1;
   private noWorkerTimer?: NodeJS.Timeout;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
   private signKey?: Buffer;
+  /**
+   * Dials one more listening worker with the secret and options the pool was made with (see
+   * `addWorkers`); a closure, so that the secret is not a field anyone can print.
+   */
+  dialer?: (address: string) => Promise<void>;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
 
@@ -106,6 +76,31 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       options.maxTaskWorkerKills ?? Defaults.maxTaskWorkerKills,
       options.maxFrameBytes ?? Defaults.maxFrameBytes,
     );
+    // The router sees only the links and whether the pool is closed; `closed` is read live.
+    const pool = this;
+    this.agents = new AgentRouter(
+      {
+        get closed() {
+          return pool.closed;
+        },
+        nodes: () => this.links.values(),
+        node: (id) => this.link(id),
+      },
+      masterAgents(),
+    );
+    this.messages = new WorkerMessages({
+      audit: this.audit,
+      scheduler: this.scheduler,
+      debug: this.debug,
+      agents: this.agents,
+      output: (link, stream, text) => this.emit('output', link.id, stream, text),
+      cdp: (link, m) => this.emit('cdp', link, m),
+      forget: (link) => {
+        if (this.links.get(link.id) === link) this.links.delete(link.id);
+        if (this.size === 0) this.armNoWorkerTimer();
+      },
+      changed: () => this.changed(),
+    });
     this.on('output', options.onOutput ?? defaultOutput);
   }
 
@@ -169,7 +164,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   /** Records a form that every later worker must run before taking work. */
   addReplay(def: FormDef, args?: Uint8Array): void {
-    this.replayLog.push({ def, args });
+    this.replayLog.add(def, args);
   }
 
   /** Adds an authenticated connection once the worker has said who it is. */
@@ -202,19 +197,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   private async replay(link: WorkerLink): Promise<void> {
     this.changed();
-    for (let i = 0; i < this.replayLog.length && link.state === 'replaying'; i++) {
-      const { def, args } = this.replayLog[i];
-      const outcome = await new Promise<TaskOutcome>((settle) => {
-        const task: Task = { id: this.nextTask++, def, args, setup: true, target: link, kills: 0, settle };
-        link.send([task]);
-      });
-      if (!outcome.ok)
-        this.audit.log('replay', {
-          worker: link.id,
-          form: `${def.filename}:${def.line}`,
-          error: outcome.error.message,
-        });
-    }
+    await this.replayLog.runOn(link, () => this.nextTask++, this.audit);
     if (link.state !== 'replaying') return;
     link.state = 'ready';
     if (this.replayLog.length > 0) this.audit.log('replay', { worker: link.id, forms: this.replayLog.length });
@@ -239,6 +222,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   private changed(): void {
+    this.agents.sync();
     this.emit('workers-changed', this.workers);
   }
 
@@ -292,14 +276,4 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     for (const c of this.cleanups.splice(0).reverse()) await c();
     this.changed();
   }
-}
-
-function defaultOutput(worker: string, _stream: 'stdout' | 'stderr', text: string): void {
-  const lines = text.endsWith('\n') ? text.slice(0, -1) : text;
-  process.stdout.write(
-    lines
-      .split('\n')
-      .map((l) => `[${worker}] ${l}`)
-      .join('\n') + '\n',
-  );
 }

@@ -7,6 +7,7 @@
  */
 import { decodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes, RemoteError } from '../../protocol/errors';
+import { Queue } from '../../protocol/queue';
 import type { ResultMsg } from '../../protocol/messages/worker-link-messages';
 import type { Task } from './task';
 import type { WorkerLink } from './worker-link';
@@ -31,8 +32,7 @@ export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
 }
 
 export class Scheduler {
-  private queue: Task[] = [];
-  private head = 0;
+  private readonly queue = new Queue<Task>();
   private scheduled = false;
 
   constructor(
@@ -43,7 +43,7 @@ export class Scheduler {
   ) {}
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   submit(task: Task): void {
@@ -86,15 +86,15 @@ export class Scheduler {
       }
       let taken = 0;
       let bytes = 0;
-      while (room > 0 && taken < share && this.head < this.queue.length) {
-        const task = this.queue[this.head];
+      while (room > 0 && taken < share && this.queue.length > 0) {
+        const task = this.queue.peek()!;
         bytes += taskBytes(task);
         if (batch.length > 0 && bytes > this.maxFrameBytes / 2) break;
         // A task that was on a dying worker runs alone, so a poisonous task cannot take
         // innocent ones down with it.
         if (task.kills > 0 && (batch.length > 0 || link.inflight.size > 0)) break;
         if (task.allowed && !task.allowed.has(link) && [...task.allowed].some((l) => l.state !== 'closed')) break;
-        this.queue[this.head++] = undefined as never;
+        this.queue.shift();
         batch.push(task);
         room--;
         taken++;
@@ -104,10 +104,6 @@ export class Scheduler {
         const part = group ? batch.slice(i, i + group) : batch;
         this.hooks.onSent?.(link, part.length, link.send(part));
       }
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
   }
 
@@ -163,7 +159,7 @@ export class Scheduler {
     const others = new Set([...this.hooks.readyLinks()].filter((l) => l !== link));
     task.target = undefined;
     task.allowed = others.size > 0 ? others : undefined;
-    this.queue.splice(this.head, 0, task);
+    this.queue.pushFront([task]);
     this.schedule();
   }
 
@@ -186,15 +182,13 @@ export class Scheduler {
     }
     if (again.length === 0) return;
     this.hooks.onRequeue?.(link, again.length, reason);
-    this.queue.splice(this.head, 0, ...again);
+    this.queue.pushFront(again);
     this.schedule();
   }
 
   /** Fails everything waiting, e.g. when the pool closes or no worker is left. */
   failAll(error: Error, links: Iterable<WorkerLink>): void {
-    const waiting = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
+    const waiting = this.queue.drain();
     for (const link of links) {
       waiting.push(...link.targeted.splice(0), ...link.inflight.values());
       link.inflight.clear();
@@ -204,9 +198,7 @@ export class Scheduler {
 
   /** Fails only tasks waiting in the shared queue. */
   failQueued(error: Error): void {
-    const waiting = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
+    const waiting = this.queue.drain();
     for (const task of waiting) task.settle({ ok: false, error });
   }
 }

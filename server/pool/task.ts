@@ -2,11 +2,22 @@
 import type { RemoteErrorData } from '../../protocol/errors';
 import type { AgentSpawnSpec } from '../../protocol/messages/agent-messages';
 import type { FormDef } from '../../protocol/messages/worker-link-messages';
-import type { WorkerLink } from './worker-link';
+
+/**
+ * The worker's link as a task sees it. WorkerLink is the one in use; it is declared here so
+ * that a task does not depend on the link that carries it, which depends on tasks.
+ */
+export interface TaskLink {
+  /** The worker's id in the pool, `w1`. */
+  readonly id: string;
+  readonly state: string;
+  /** Tasks that must run on this worker, waiting for room. */
+  readonly targeted: Task[];
+}
 
 export type TaskOutcome =
-  | { ok: true; value: unknown; worker: WorkerLink; ms: number }
-  | { ok: false; error: Error; worker?: WorkerLink; remote?: RemoteErrorData };
+  | { ok: true; value: unknown; worker: TaskLink; ms: number }
+  | { ok: false; error: Error; worker?: TaskLink; remote?: RemoteErrorData };
 
 export interface Task {
   id: number;
@@ -17,11 +28,11 @@ export interface Task {
   /** Replayed on a fresh eval thread after a crash. */
   setup?: boolean;
   /** Must run on this worker; fails if it goes away. */
-  target?: WorkerLink;
+  target?: TaskLink;
   /** Start the form's function as an agent (Erlangen); the result is its reference. */
   agent?: AgentSpawnSpec;
   /** Prefer these workers while any of them is alive. */
-  allowed?: ReadonlySet<WorkerLink>;
+  allowed?: ReadonlySet<TaskLink>;
   /** How many workers died or were lost while holding this task; clean closes do not count. */
   kills: number;
   /** Called exactly once. */

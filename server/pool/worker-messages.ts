@@ -3,27 +3,37 @@
  * scheduler, output and CDP to the pool's listeners, debugger and agent frames to their
  * brokers; when the connection ends the worker leaves and its tasks move.
  */
+import type { Audit } from '../../protocol/audit';
 import { ErrorCodes } from '../../protocol/errors';
+import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import { isWorkerToMaster, type WorkerToMaster } from '../../protocol/messages/worker-link-messages';
-import type { WorkerPool } from './pool';
+import type { AgentRouter } from '../agents/agent-router';
+import type { DebugBroker } from '../debug/debug-broker';
+import type { Scheduler } from './scheduler';
 import type { WorkerLink } from './worker-link';
 
-/** The pool's own bookkeeping, which is not part of its public surface. */
-export interface PoolMembership {
-  /** Links of the pool's workers by worker id. */
-  links: Map<string, WorkerLink>;
-  /** Starts the wait after which queued work fails when no worker is left. */
-  armNoWorkerTimer(): void;
-  /** Tells listeners the list of workers changed. */
+/** Where what workers send goes: the pool's parts, and its bookkeeping of members. */
+export interface WorkerMessageTargets {
+  readonly audit: Pick<Audit, 'log'>;
+  readonly scheduler: Pick<Scheduler, 'onResults' | 'onLinkClosed'>;
+  readonly debug: Pick<DebugBroker, 'onPaused' | 'onResumed' | 'onResponse' | 'onLinkClosed'>;
+  readonly agents: Pick<AgentRouter, 'handle'>;
+  /** A worker's stdout or stderr, for the pool's listeners. */
+  output(link: WorkerLink, stream: 'stdout' | 'stderr', text: string): void;
+  /** Raw CDP from a worker's eval thread, for the debugger proxy. */
+  cdp(link: WorkerLink, message: CdpToMaster): void;
+  /**
+   * The link ended: the pool lets it go unless a newer connection of the worker replaced it,
+   * and starts the wait after which queued work fails if no worker is left.
+   */
+  forget(link: WorkerLink): void;
+  /** The list of workers, or what one of them holds, changed. */
   changed(): void;
 }
 
 /** Routes frames from the pool's workers, and the end of their links. */
 export class WorkerMessages {
-  constructor(
-    private readonly pool: WorkerPool,
-    private readonly membership: PoolMembership,
-  ) {}
+  constructor(private readonly pool: WorkerMessageTargets) {}
 
   /** Listens to a newly adopted link until it ends. */
   listen(link: WorkerLink): void {
@@ -68,10 +78,10 @@ export class WorkerMessages {
       case 'results':
         pool.audit.log('received', { worker: link.id, results: m.results.length });
         pool.scheduler.onResults(link, m.results);
-        if (link.inflight.size === 0) this.membership.changed();
+        if (link.inflight.size === 0) pool.changed();
         return;
       case 'output':
-        pool.emit('output', link.id, m.stream, m.text);
+        pool.output(link, m.stream, m.text);
         return;
       case 'evalThreadRestarted':
         pool.audit.log('eval-thread', { worker: link.id, restarted: m.reason });
@@ -98,7 +108,7 @@ export class WorkerMessages {
         return;
       case 'cdpMessage':
       case 'cdpClose':
-        pool.emit('cdp', link, m);
+        pool.cdp(link, m);
         return;
       case 'ready':
         return;
@@ -106,13 +116,12 @@ export class WorkerMessages {
   }
 
   private drop(link: WorkerLink, reason: string): void {
-    const { pool, membership } = this;
-    if (membership.links.get(link.id) === link) membership.links.delete(link.id);
+    const { pool } = this;
     link.state = 'closed';
+    pool.forget(link);
     pool.audit.log('disconnect', { worker: link.id, reason });
     pool.debug.onLinkClosed(link);
     pool.scheduler.onLinkClosed(link, reason);
-    if (pool.size === 0 && !pool.closed) membership.armNoWorkerTimer();
-    membership.changed();
+    pool.changed();
   }
 }

@@ -25,44 +25,16 @@ import {
 } from '../../protocol/messages/agent-messages';
 import { decodeValue, encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { addRef, Agent, describe, encodeSafely, removeRef } from './agent';
+import { AgentNames } from './agent-names';
 import { Mailbox } from './mailbox';
 
-/** One running agent. */
-class Agent {
-  readonly links: AgentRef[] = [];
-  readonly monitors: AgentRef[] = [];
-  readonly names = new Set<string>();
-  ended?: { reason: unknown };
-
-  constructor(
-    readonly ref: AgentRef,
-    readonly mailbox: Mailbox,
-  ) {}
-}
-
-/** What an agent may call: these are globals in a worker's context, and API functions on the master. */
-export interface AgentGlobals {
-  self(): AgentRef;
-  receive(opts?: { timeout?: number }): Promise<unknown>;
-  send(to: AgentRef | string, message: unknown): void;
-  spawn(
-    fn: (...args: unknown[]) => unknown,
-    opts?: { attach?: AttachMode; name?: string; mailboxSize?: number },
-  ): AgentRef;
-  exitAgent(ref: AgentRef | string, reason?: unknown): void;
-  link(ref: AgentRef | string, mode?: AttachMode): void;
-  unlink(ref: AgentRef | string): void;
-  register(name: string, ref?: AgentRef): void;
-  unregister(name: string): void;
-  whereis(name: string): AgentRef | undefined;
-  agentStats(): { received: number; dropped: number; queued: number; mailboxSize: number };
-}
-
+/** The agents of one node; see the top of this file. */
 export class AgentRuntime {
   node: string;
   pool = '';
   /** Every registered name; on a worker a copy the master keeps up to date. */
-  names = new Map<string, AgentRef>();
+  readonly names: AgentNames = new AgentNames();
   private readonly agents = new Map<number, Agent>();
   private readonly als = new AsyncLocalStorage<Agent>();
   private nextId = 1;
@@ -109,7 +81,7 @@ export class AgentRuntime {
     const size = spec.mailboxSize ?? DEFAULT_MAILBOX_SIZE;
     if (!Number.isInteger(size) || size < 1)
       throw crewError(ErrorCodes.BadArgument, `mailboxSize must be a whole number >= 1, got ${String(size)}`);
-    if (spec.name !== undefined) this.checkName(spec.name);
+    if (spec.name !== undefined) this.names.checkFree(spec.name);
     const agent = new Agent(this.refFor(this.ids ? Atomics.add(this.ids, 0, 1) + 1 : this.nextId++), new Mailbox(size));
     this.agents.set(agent.ref.agent, agent);
     if (spec.attach) {
@@ -204,24 +176,6 @@ export class AgentRuntime {
     removeRef(agent.monitors, from);
   }
 
-  /** `spawn` as agents call it: on this node, attached to the caller when asked. */
-  spawnHere(
-    fn: unknown,
-    opts: { attach?: AttachMode; name?: string; mailboxSize?: number; worker?: string } = {},
-  ): AgentRef {
-    if (opts.worker !== undefined && opts.worker !== this.node) {
-      throw crewError(
-        ErrorCodes.BadArgument,
-        `an agent on ${this.node} can spawn only on its own node; spawn on ${opts.worker} from the master`,
-      );
-    }
-    if (opts.attach !== undefined && opts.attach !== 'link' && opts.attach !== 'monitor') {
-      throw crewError(ErrorCodes.BadArgument, `attach must be 'link' or 'monitor', got ${String(opts.attach)}`);
-    }
-    const attach = opts.attach ? { to: this.self(), mode: opts.attach } : undefined;
-    return this.start(fn, [], { attach, name: opts.name, mailboxSize: opts.mailboxSize });
-  }
-
   /** An agent ends: its names go, linked agents end with its notice, monitors get the notice. */
   private end(agent: Agent, [status, value]: ['ok' | 'exit', unknown]): void {
     if (agent.ended || agent === this.root) return;
@@ -271,27 +225,14 @@ export class AgentRuntime {
     return agent.mailbox.take(t);
   }
 
+  /** The agent a reference or a registered name stands for. */
   resolve(target: AgentRef | string): AgentRef {
-    if (typeof target === 'string') {
-      const ref = this.names.get(target);
-      if (!ref) throw crewError(ErrorCodes.UnknownAgent, `no agent is registered as "${target}"`);
-      return ref;
-    }
-    if (!isAgentRef(target))
-      throw crewError(ErrorCodes.UnknownAgent, `${inspect(target)} is not an agent reference or a registered name`);
-    return target;
-  }
-
-  private checkName(name: unknown): void {
-    if (typeof name !== 'string' || name === '')
-      throw crewError(ErrorCodes.BadArgument, `an agent name must be a non-empty string, got ${inspect(name)}`);
-    const held = this.names.get(name);
-    if (held) throw crewError(ErrorCodes.BadArgument, `the name "${name}" is already registered to ${agentName(held)}`);
+    return this.names.resolve(target);
   }
 
   register(name: string, ref: AgentRef = this.self()): void {
     const held = this.names.get(name);
-    if (!(held && sameAgent(held, ref))) this.checkName(name);
+    if (!(held && sameAgent(held, ref))) this.names.checkFree(name);
     if (!isAgentRef(ref)) throw crewError(ErrorCodes.UnknownAgent, `${inspect(ref)} is not an agent reference`);
     this.names.set(name, ref);
     this.local(ref)?.names.add(name);
@@ -300,10 +241,8 @@ export class AgentRuntime {
 
   /** Drops a name; with `ref`, only if the name still belongs to that agent. */
   unregister(name: string, ref?: AgentRef): void {
-    const held = this.names.get(name);
-    if (!held || (ref && !sameAgent(held, ref))) return;
-    this.names.delete(name);
-    this.out({ op: 'unregister', name, ref: held });
+    const held = this.names.release(name, ref);
+    if (held) this.out({ op: 'unregister', name, ref: held });
   }
 
   stats(): { received: number; dropped: number; queued: number; mailboxSize: number } {
@@ -339,53 +278,10 @@ export class AgentRuntime {
         if (this.isLocal(op.to)) this.detach(op.to, op.from);
         return;
       case 'names':
-        this.names = new Map(op.names);
+        this.names.replace(op.names);
         return;
       default:
         return;
     }
   }
-
-  /** The functions agents call, bound to this runtime. */
-  globals(): AgentGlobals {
-    return {
-      self: () => this.self(),
-      receive: (opts) => this.receive(opts),
-      send: (to, message) => this.send(to, message),
-      spawn: (fn, opts) => this.spawnHere(fn, opts),
-      exitAgent: (ref, reason = 'exit') => this.exit(this.resolve(ref), reason),
-      link: (ref, mode) => this.link(ref, mode),
-      unlink: (ref) => this.unlink(ref),
-      register: (name, ref) => this.register(name, ref),
-      unregister: (name) => this.unregister(name),
-      whereis: (name) => this.names.get(name),
-      agentStats: () => this.stats(),
-    };
-  }
-}
-
-function addRef(list: AgentRef[], ref: AgentRef): void {
-  if (!list.some((r) => sameAgent(r, ref))) list.push(ref);
-}
-
-function removeRef(list: AgentRef[], ref: AgentRef): void {
-  const i = list.findIndex((r) => sameAgent(r, ref));
-  if (i >= 0) list.splice(i, 1);
-}
-
-/** Encodes a reason or notice; what cannot travel is replaced by a description of it. */
-function encodeSafely(value: unknown): Uint8Array {
-  try {
-    return encodeValue(value, 'reason');
-  } catch (err) {
-    if (Array.isArray(value) && value.length === 3 && isAgentRef(value[0]))
-      return encodeValue([value[0], 'exit', `its result could not be sent: ${(err as Error).message}`]);
-    return encodeValue(`the reason could not be sent: ${(err as Error).message}`);
-  }
-}
-
-function describe(reason: unknown): string {
-  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'message' in reason))
-    return String((reason as Error).message);
-  return inspect(reason, { depth: 2, breakLength: Infinity });
 }

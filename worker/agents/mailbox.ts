@@ -4,6 +4,7 @@
  * never dropped; a message that finds the queue full is dropped and counted.
  */
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
+import { Queue } from '../../protocol/queue';
 
 interface Waiter {
   resolve(message: unknown): void;
@@ -12,9 +13,8 @@ interface Waiter {
 }
 
 export class Mailbox {
-  private messages: unknown[] = [];
-  private head = 0;
-  private readonly notices: unknown[] = [];
+  private readonly messages = new Queue<unknown>();
+  private readonly notices = new Queue<unknown>();
   private readonly waiters: Waiter[] = [];
   private closed?: CrewError;
   private received = 0;
@@ -23,12 +23,12 @@ export class Mailbox {
   constructor(readonly size: number) {}
 
   get queued(): number {
-    return this.messages.length - this.head + this.notices.length;
+    return this.messages.length + this.notices.length;
   }
 
   /** Adds a message, or a notice when `priority`; false if it was dropped. */
   put(message: unknown, priority: boolean): boolean {
-    if (this.closed || (!priority && this.messages.length - this.head >= this.size)) {
+    if (this.closed || (!priority && this.messages.length >= this.size)) {
       this.dropped++;
       return false;
     }
@@ -51,15 +51,9 @@ export class Mailbox {
       this.received++;
       return Promise.resolve(this.notices.shift());
     }
-    if (this.head < this.messages.length) {
-      const m = this.messages[this.head];
-      this.messages[this.head++] = undefined;
-      if (this.head > 64 && this.head * 2 > this.messages.length) {
-        this.messages = this.messages.slice(this.head);
-        this.head = 0;
-      }
+    if (this.messages.length > 0) {
       this.received++;
-      return Promise.resolve(m);
+      return Promise.resolve(this.messages.shift());
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };

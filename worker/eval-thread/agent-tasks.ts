@@ -7,12 +7,13 @@ import type { MessagePort } from 'node:worker_threads';
 import { isAgentMsg } from '../../protocol/messages/agent-messages';
 import { decodeValue, encodeValue } from '../../protocol/codec/codec';
 import type { ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
+import { agentGlobals } from '../agents/agent-globals';
 import { AgentRuntime } from '../agents/agent-runtime';
 import type { Evaluator } from '../image/evaluator';
 
 export function startAgents(evaluator: Evaluator, port: MessagePort): AgentRuntime {
   const runtime = new AgentRuntime((op) => port.postMessage({ t: 'agent', ...op }));
-  Object.assign(evaluator.context, runtime.globals());
+  Object.assign(evaluator.context, agentGlobals(runtime));
   port.on('message', (m: unknown) => {
     if (isAgentMsg(m)) runtime.handle(m);
   });

@@ -8,6 +8,7 @@ import { encodeFrame, ownsMemory, tasksOf } from '../../protocol/codec/codec';
 import type { FromEvalThread, ToEvalThread } from '../../protocol/messages/eval-thread-messages';
 import type { ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { Evaluator, RETRY } from '../image/evaluator';
+import { Queue } from '../../protocol/queue';
 
 const MAX_BATCH = 256;
 const MAX_HOLD_MS = 2;
@@ -17,8 +18,7 @@ const data = workerData as { cwd?: string; currentTask?: SharedArrayBuffer } | u
 const evaluator = new Evaluator({ cwd: data?.cwd });
 /** The id of the task running now, for the debug agent on the main thread to read while this thread is suspended. */
 const current = new Int32Array(data?.currentTask ?? new SharedArrayBuffer(4));
-const queue: { session: number; task: TaskMsg }[] = [];
-let head = 0;
+const queue = new Queue<{ session: number; task: TaskMsg }>();
 let running = false;
 // Erlangen's agents live in this thread, beside the tasks.
 startAgents(evaluator, port);
@@ -59,9 +59,8 @@ function settle(session: number, result: ResultMsg): void {
 function pump(): void {
   if (running) return;
   running = true;
-  while (head < queue.length) {
-    const { session, task } = queue[head];
-    queue[head++] = undefined as never;
+  while (queue.length > 0) {
+    const { session, task } = queue.shift()!;
     Atomics.store(current, 0, task.id);
     const outcome = evaluator.run(task);
     if (outcome instanceof Promise) {
@@ -79,8 +78,6 @@ function pump(): void {
     else settle(session, outcome);
   }
   Atomics.store(current, 0, 0);
-  queue.length = 0;
-  head = 0;
   running = false;
   flush();
 }

@@ -1,0 +1,52 @@
+/**
+ * What the API functions share: a pool argument that may be null (evaluate on the master),
+ * and a form turned into one task on the pool.
+ */
+import { encodeValue } from '../../protocol/codec/codec';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import type { FormDef } from '../../protocol/messages/worker-link-messages';
+import { isCallForm, type Form } from './form';
+import type { WorkerPool } from '../pool/pool';
+import type { WorkerLink } from '../pool/worker-link';
+
+/** A pool, or null/undefined to evaluate on the master. */
+export type PoolArg = WorkerPool | null | undefined;
+
+/** Options every API call that makes tasks takes. */
+export interface TaskOptions {
+  /** Fail a task that runs longer than this, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A task as the API functions make it. */
+export interface RunSpec extends TaskOptions {
+  def: FormDef;
+  args?: Uint8Array;
+  target?: WorkerLink;
+  allowed?: ReadonlySet<WorkerLink>;
+  setup?: boolean;
+}
+
+/** Whether calls on `pool` evaluate on the master (a null or empty pool); a closed pool throws. */
+export function isLocal(pool: PoolArg): pool is null | undefined {
+  if (pool && pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+  return !pool || pool.size === 0;
+}
+
+/** Submits one task and resolves to its value and the worker that computed it. */
+export function run(pool: WorkerPool, spec: RunSpec): Promise<{ value: unknown; worker: string }> {
+  return new Promise((resolve, reject) => {
+    pool.submit(spec, (o) => (o.ok ? resolve({ value: o.value, worker: o.worker.id }) : reject(o.error)));
+  });
+}
+
+/** Arguments as a task carries them; none when there are none. */
+export function encodeArgs(args: readonly unknown[] | undefined): Uint8Array | undefined {
+  return args && args.length > 0 ? encodeValue(args, 'arguments') : undefined;
+}
+
+/** A form's definition in the pool's registry, and its arguments encoded. */
+export async function prepare(pool: WorkerPool, form: Form): Promise<{ def: FormDef; args?: Uint8Array }> {
+  const { def, args } = await pool.forms.prepare(form, isCallForm(form) ? 'call' : 'value');
+  return { def, args: encodeArgs(args) };
+}
