@@ -6,6 +6,7 @@ import { appendFileSync } from 'node:fs';
 
 export type AuditEvent =
   | 'listen'
+  | 'slurm'
   | 'connect'
   | 'disconnect'
   | 'refused'

@@ -37,6 +37,8 @@ export const ErrorCodes = {
   ConnectFailed: 'CREW_CONNECT_FAILED',
   /** A limit (queue length, frame size) was exceeded. */
   LimitExceeded: 'CREW_LIMIT_EXCEEDED',
+  /** Workers could not be started (ssh or a batch system failed or is missing). */
+  LaunchFailed: 'CREW_LAUNCH_FAILED',
   /** Bad options or arguments from the caller. */
   BadArgument: 'CREW_BAD_ARGUMENT',
   /** Refused to listen on a non-loopback address without a secret. */

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { auditOptions, commonOptions, ExitCodes, intOption, reportFatal, UsageError, type Options } from './cli-common';
 import { workerCommand } from './worker-command';
 import { startMaster } from '../pool/connect';
-import { launchCommand } from '../launch/ssh-launch';
+import { launchCommand } from './launch-command';
 import { showProgress } from '../api/progress';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
 import { startRepl } from './repl';
@@ -58,6 +58,10 @@ const MASTER_HELP = `Usage: crew master [options]
   --sign               Sign every request, and start local workers with --require-signed
                        (workers with --require-signed are signed for in any case)
   --progress           Show a progress bar for long runs of work (default: when stderr is a terminal)
+  --slurm N            Submit N workers as a Slurm job array; they dial this master (use --host
+                       0.0.0.0 so compute nodes can reach it). With it: --partition P,
+                       --time MINUTES, --sbatch-arg ARG (repeatable), --log-dir D,
+                       --remote-command CMD, --arrival-timeout S (see crew launch --help)
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -72,6 +76,13 @@ const masterOptions = {
   port: { type: 'string' },
   host: { type: 'string' },
   'resource-file': { type: 'string' },
+  slurm: { type: 'string' },
+  partition: { type: 'string' },
+  time: { type: 'string' },
+  'sbatch-arg': { type: 'string', multiple: true },
+  'log-dir': { type: 'string' },
+  'remote-command': { type: 'string' },
+  'arrival-timeout': { type: 'string' },
   ...linkCliOptions,
 } as const;
 
@@ -131,6 +142,13 @@ function poolOptions(
     'tls-key'?: string;
     'tls-ca'?: string;
     tls?: boolean;
+    slurm?: string;
+    partition?: string;
+    time?: string;
+    'sbatch-arg'?: string[];
+    'log-dir'?: string;
+    'remote-command'?: string;
+    'arrival-timeout'?: string;
   },
   defaultLocal: number,
 ) {
@@ -139,7 +157,8 @@ function poolOptions(
     .map((s) => s.trim())
     .filter(Boolean);
   return {
-    local: intOption(values.local, 'local') ?? (workers?.length ? 0 : defaultLocal),
+    local: intOption(values.local, 'local') ?? (workers?.length || values.slurm ? 0 : defaultLocal),
+    slurm: slurmOptions(values),
     workers,
     port: intOption(values.port, 'port'),
     host: values.host,
@@ -151,6 +170,22 @@ function poolOptions(
     listenTls: listenTlsFrom(values),
     tls: dialTlsFrom(values),
     audit: auditOptions(values),
+  };
+}
+
+/** `--slurm N` and its companions, as startMaster's `slurm` option. */
+function slurmOptions(values: Parameters<typeof poolOptions>[0]) {
+  if (values.slurm === undefined) return undefined;
+  const arrival = intOption(values['arrival-timeout'], 'arrival-timeout', 1);
+  return {
+    workers: intOption(values.slurm, 'slurm', 1)!,
+    partition: values.partition,
+    time: intOption(values.time, 'time', 1),
+    sbatchArgs: values['sbatch-arg'],
+    logDir: values['log-dir'],
+    remoteCommand: values['remote-command'],
+    arrivalTimeoutMs: arrival === undefined ? undefined : arrival * 1000,
+    onNotice: (text: string) => process.stderr.write(`crew: ${text}\n`),
   };
 }
 

@@ -6,13 +6,9 @@
  * closes, so stopping the launcher stops its workers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parseArgs } from 'node:util';
-import { isLoopback, parseHostPort } from '../../protocol/address';
+import { parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import { resolveSecret } from '../../protocol/secret';
-import { readResourceFile } from '../../worker/process/worker-main';
 import { stopChild } from './child-stop';
-import { ExitCodes, intOption, UsageError } from '../cli/cli-common';
 
 export interface LaunchOptions {
   /** Hosts to start workers on, as ssh names them (`host`, `user@host`, an ssh config alias). */
@@ -147,88 +143,4 @@ export function readSecretLine(stream: NodeJS.ReadableStream = process.stdin, ti
     stream.on('end', onEnd);
     stream.resume();
   });
-}
-
-const LAUNCH_HELP = `Usage: crew launch --ssh host1,host2 (--connect HOST:PORT | --resource-file F) [options]
-
-Starts workers on other machines over ssh; each dials the master. The secret goes over the
-ssh channel (the worker's stdin), never as an argument. The workers stop when this command
-stops (Ctrl-C), or when their master ends the job.
-
-  --ssh h1,h2,...        Hosts, as ssh names them (user@host, aliases from ~/.ssh/config)
-  --connect HOST:PORT    Where the workers dial the master, as seen from those hosts
-  --resource-file F      Read the master's address and member id from its resource file
-  --member ID            Job id to match the master's (default: from the resource file)
-  --per-host N           Workers per host (default 1)
-  --remote-command CMD   How to run Crew on the hosts (default "crew")
-  --ssh-command PROG     The ssh program to run (default "ssh")
-  --secret-file F        The shared secret (else CREW_SECRET, else ~/.config/crew/secret)
-`;
-
-/** `crew launch`: runs until every ssh session has ended, or until interrupted. */
-export async function launchCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        ssh: { type: 'string' },
-        connect: { type: 'string' },
-        'resource-file': { type: 'string' },
-        member: { type: 'string' },
-        'per-host': { type: 'string' },
-        'remote-command': { type: 'string' },
-        'ssh-command': { type: 'string' },
-        'secret-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(LAUNCH_HELP);
-    return ExitCodes.Ok;
-  }
-  if (!values.ssh) throw new UsageError('crew launch needs --ssh host1,host2');
-  if ((values.connect === undefined) === (values['resource-file'] === undefined))
-    throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
-  const target = values.connect
-    ? { ...parseHostPort(values.connect), member: values.member }
-    : readResourceFile(values['resource-file']!);
-  const hosts = values.ssh.split(',');
-  if (isLoopback(target.host) && hosts.some((h) => !/^(.*@)?(localhost|127\.0\.0\.1)$/.test(h.trim()))) {
-    process.stderr.write(
-      `crew launch: warning: the master listens on ${target.host}, which other hosts cannot reach; start it with --host and a secret, or give --connect\n`,
-    );
-  }
-  const launched = await launchWorkers({
-    hosts,
-    connect: `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
-    member: values.member ?? target.member,
-    secret: resolveSecret({ secretFile: values['secret-file'] }),
-    perHost: intOption(values['per-host'], 'per-host', 1),
-    remoteCommand: values['remote-command'],
-    sshCommand: values['ssh-command'],
-    onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),
-    onExit: (name, code, signal) =>
-      process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
-  });
-  process.stderr.write(
-    `crew launch: started ${launched.workers.length} worker${launched.workers.length === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}\n`,
-  );
-  const codes = await new Promise<(number | null)[]>((resolve) => {
-    const stop = () => void launched.close().then(() => resolve([0]));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    void Promise.all(
-      launched.workers.map(
-        (w) =>
-          new Promise<number | null>((r) =>
-            w.process.exitCode !== null ? r(w.process.exitCode) : w.process.once('exit', (code) => r(code)),
-          ),
-      ),
-    ).then(resolve);
-  });
-  return codes.every((c) => c === 0) ? ExitCodes.Ok : ExitCodes.Failed;
 }

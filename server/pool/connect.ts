@@ -12,6 +12,7 @@ import type { Ready } from '../../protocol/messages/worker-link-messages';
 import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
 import { CloseCodes, type Transport } from '../../protocol/link/transport';
+import { startSlurmWorkers, type SlurmPoolOptions } from '../launch/slurm-workers';
 import { startLocalWorkers } from '../launch/local-workers';
 import { WorkerPool, type PoolOptions } from './pool';
 
@@ -44,6 +45,8 @@ export interface MasterOptions extends ConnectOptions {
   listenTls?: TlsListenOptions;
   /** Extra `crew worker` options for local workers, e.g. `['--eval-heap-mb', '256']`. */
   localWorkerArgs?: string[];
+  /** Submit this many workers as a Slurm job array; they join as Slurm starts them. */
+  slurm?: SlurmPoolOptions;
 }
 
 type HostPort = string | { host: string; port: number };
@@ -218,6 +221,14 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
       ) + '\n',
       { mode: 0o600 },
     );
+  }
+  if (opts.slurm) {
+    const secretGivenInline = opts.secret !== undefined || (!opts.secretFile && !!process.env.CREW_SECRET);
+    const ctx = { listenHost: host, port, member, secretFile: opts.secretFile, secretGivenInline };
+    pool.slurmJob = await startSlurmWorkers(pool, opts.slurm, ctx).catch(async (err: unknown) => {
+      await pool.close('the Slurm job could not be submitted');
+      throw err;
+    });
   }
   const dials = (opts.workers ?? []).map((w) => dialWorker(pool, toAddress(w), secret, { ...opts, member: undefined }));
   const local = opts.local ?? 0;

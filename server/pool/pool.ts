@@ -2,6 +2,7 @@
  * A pool of workers: the links, the replay log, and the scheduler. Workers can join and
  * leave at any time; a joining worker gets the replay log before any other work.
  */
+import type { SlurmJob } from '../launch/slurm-launch';
 import { EventEmitter } from 'node:events';
 import { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
@@ -44,6 +45,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private noWorkerTimer?: NodeJS.Timeout;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
+  /** The Slurm job array of the pool's own workers, when `startMaster({ slurm })` submitted one. */
+  slurmJob?: SlurmJob;
   private signKey?: Buffer;
   /**
    * Dials one more listening worker with the secret and options the pool was made with (see

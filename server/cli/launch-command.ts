@@ -1,0 +1,174 @@
+/**
+ * `crew launch`: workers on other machines, started by what clusters already run (ssh, or
+ * Slurm's sbatch). It stays in the foreground while they run; Ctrl-C or SIGTERM stops them.
+ */
+import { parseArgs } from 'node:util';
+import { isLoopback, parseHostPort } from '../../protocol/address';
+import { resolveSecret } from '../../protocol/secret';
+import { readResourceFile } from '../../worker/process/worker-main';
+import { launchWorkers } from '../launch/ssh-launch';
+import { submitSlurmWorkers } from '../launch/slurm-launch';
+import { defaultSlurmLogDir, slurmDiagnosis, slurmSecretFile } from '../launch/slurm-workers';
+import { ExitCodes, intOption, UsageError } from './cli-common';
+
+export const LAUNCH_HELP = `Usage: crew launch (--ssh h1,h2 | --slurm N) (--connect HOST:PORT | --resource-file F) [options]
+
+Starts workers on other machines; each dials the master. The secret never travels in
+arguments, environments or job scripts. The workers stop when this command stops (Ctrl-C,
+SIGTERM), or when their master ends the job.
+
+  --ssh h1,h2,...        Hosts, as ssh names them (user@host, aliases from ~/.ssh/config); the
+                         secret goes over the ssh channel (the worker's stdin)
+  --slurm N              Submit N workers as one Slurm job array (sbatch); they read the secret
+                         file from the shared filesystem
+  --connect HOST:PORT    Where the workers dial the master, as seen from those hosts
+  --resource-file F      Read the master's address and member id from its resource file
+  --member ID            Job id to match the master's (default: from the resource file)
+  --remote-command CMD   How to run Crew there (default: "crew" over ssh; this installation on Slurm)
+  --secret-file F        The shared secret (else CREW_SECRET for ssh, else ~/.config/crew/secret)
+
+ssh:
+  --per-host N           Workers per host (default 1)
+  --ssh-command PROG     The ssh program to run (default "ssh")
+
+Slurm:
+  --partition P          Partition to submit to
+  --time MINUTES         Wall time per worker
+  --sbatch-arg ARG       One more sbatch argument, e.g. --sbatch-arg=--account=lab (repeatable)
+  --log-dir D            Job script and worker logs (default ~/.local/state/crew/slurm/<member>)
+  --arrival-timeout S    Report on workers Slurm has not started after S seconds (default 60)
+`;
+
+const options = {
+  ssh: { type: 'string' },
+  slurm: { type: 'string' },
+  connect: { type: 'string' },
+  'resource-file': { type: 'string' },
+  member: { type: 'string' },
+  'per-host': { type: 'string' },
+  'remote-command': { type: 'string' },
+  'ssh-command': { type: 'string' },
+  'secret-file': { type: 'string' },
+  partition: { type: 'string' },
+  time: { type: 'string' },
+  'sbatch-arg': { type: 'string', multiple: true },
+  'log-dir': { type: 'string' },
+  'arrival-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; strict: true }>>['values'];
+
+/** `crew launch`: runs until every worker has ended, or until interrupted. */
+export async function launchCommand(args: string[]): Promise<number> {
+  let values: Values;
+  try {
+    ({ values } = parseArgs({ args, strict: true, options }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(LAUNCH_HELP);
+    return ExitCodes.Ok;
+  }
+  if ((values.ssh === undefined) === (values.slurm === undefined))
+    throw new UsageError('crew launch needs exactly one of --ssh host1,host2 or --slurm N');
+  if ((values.connect === undefined) === (values['resource-file'] === undefined))
+    throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
+  const target = values.connect
+    ? { ...parseHostPort(values.connect), member: values.member }
+    : readResourceFile(values['resource-file']!);
+  const connect = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  const member = values.member ?? target.member;
+  return values.ssh !== undefined ? viaSsh(values, values.ssh, connect, member) : viaSlurm(values, connect, member);
+}
+
+async function viaSsh(values: Values, sshHosts: string, connect: string, member?: string): Promise<number> {
+  const hosts = sshHosts.split(',');
+  const host = connect.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (isLoopback(host) && hosts.some((h) => !/^(.*@)?(localhost|127\.0\.0\.1)$/.test(h.trim()))) {
+    process.stderr.write(
+      `crew launch: warning: the master listens on ${host}, which other hosts cannot reach; ` +
+        'start it with --host and a secret, or give --connect\n',
+    );
+  }
+  const launched = await launchWorkers({
+    hosts,
+    connect,
+    member,
+    secret: resolveSecret({ secretFile: values['secret-file'] }),
+    perHost: intOption(values['per-host'], 'per-host', 1),
+    remoteCommand: values['remote-command'],
+    sshCommand: values['ssh-command'],
+    onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),
+    onExit: (name, code, signal) =>
+      process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
+  });
+  const n = launched.workers.length;
+  process.stderr.write(
+    `crew launch: started ${n} worker${n === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}\n`,
+  );
+  const codes = await new Promise<(number | null)[]>((resolve) => {
+    const stop = () => void launched.close().then(() => resolve([0]));
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    void Promise.all(
+      launched.workers.map(
+        (w) =>
+          new Promise<number | null>((r) =>
+            w.process.exitCode !== null ? r(w.process.exitCode) : w.process.once('exit', (code) => r(code)),
+          ),
+      ),
+    ).then(resolve);
+  });
+  return codes.every((c) => c === 0) ? ExitCodes.Ok : ExitCodes.Failed;
+}
+
+async function viaSlurm(values: Values, connect: string, member?: string): Promise<number> {
+  const workers = intOption(values.slurm, 'slurm', 1)!;
+  const secretFile = slurmSecretFile({
+    secretFile: values['secret-file'],
+    secretGivenInline: !values['secret-file'] && !!process.env.CREW_SECRET,
+  });
+  resolveSecret({ secretFile }); // fails now, naming the file, rather than on every node
+  const logDir = values['log-dir'] ?? defaultSlurmLogDir(member ?? `launch-${process.pid}`);
+  const job = await submitSlurmWorkers({
+    workers,
+    partition: values.partition,
+    time: intOption(values.time, 'time', 1),
+    sbatchArgs: values['sbatch-arg'],
+    connect,
+    member,
+    secretFile,
+    remoteCommand: values['remote-command'],
+    logDir,
+  });
+  process.stderr.write(
+    `crew launch: submitted Slurm job ${job.jobId}: ${workers} worker${workers === 1 ? '' : 's'} dialing ${connect}\n` +
+      `crew launch: worker logs: ${job.logFile(0)} ... ${job.logFile(workers - 1)}\n`,
+  );
+  const arrivalMs = (intOption(values['arrival-timeout'], 'arrival-timeout', 1) ?? 60) * 1000;
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`crew launch: cancelling Slurm job ${job.jobId}\n`);
+    void job.stop().then(() => process.exit(ExitCodes.Ok));
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  const started = Date.now();
+  let reported = false;
+  // Slurm tells nobody when a job ends: its queue is read every few seconds.
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    if (stopping) return new Promise<number>(() => {});
+    const s = await job.states();
+    if (s.pending + s.running + s.other === 0) {
+      process.stderr.write(`crew launch: Slurm job ${job.jobId} has ended\n`);
+      return ExitCodes.Ok;
+    }
+    if (!reported && s.pending > 0 && Date.now() - started >= arrivalMs) {
+      reported = true;
+      process.stderr.write(`crew launch: ${await slurmDiagnosis(job, { expected: workers, connect })}\n`);
+    }
+  }
+}
