@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import { closeReason } from '../../protocol/link/transport';
+import { closeReason } from '../../protocol/link/ws-link';
 import type { WorkerPool } from '../pool/pool';
 import type { WorkerLink } from '../pool/worker-link';
 

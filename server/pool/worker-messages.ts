@@ -4,7 +4,8 @@
  * brokers; when the connection ends the worker leaves and its tasks move.
  */
 import { ErrorCodes } from '../../protocol/errors';
-import { isWorkerToMaster, type WorkerToMaster } from '../../protocol/messages/worker-link-messages';
+import { isWorkerToMaster } from '../../protocol/messages/worker-link-guards';
+import type { WorkerToMaster } from '../../protocol/messages/worker-link-messages';
 import type { WorkerPool } from './pool';
 import type { WorkerLink } from './worker-link';
 
