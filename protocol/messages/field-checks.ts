@@ -99,13 +99,13 @@ export const variant =
 export const anyOf =
   (...checks: Check[]): Check =>
   (v, path) => {
-    const whys: string[] = [];
+    const whys = new Set<string>();
     for (const check of checks) {
       const why = check(v, path);
       if (!why) return undefined;
-      whys.push(why);
+      whys.add(why);
     }
-    return whys.join(', and ');
+    return [...whys].join(', and ');
   };
 
 /**

@@ -167,3 +167,8 @@ export const fromWorker: Direction<WorkerToMaster> = {
   problem: (m) => problemFrom('worker', m),
   is: isWorkerToMaster,
 };
+
+/** Every tag the table knows, with who sends it. */
+export const linkMessageSenders: ReadonlyMap<string, Sender | 'both'> = new Map(
+  Object.entries(rows).map(([t, row]) => [t, row.from]),
+);
