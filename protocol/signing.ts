@@ -11,23 +11,9 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crewError, ErrorCodes, type CrewError } from './errors';
-import type { FormDef, TaskMsg } from './messages/worker-link-messages';
+import type { FormDef, SigningOffer, TaskMsg, TaskSignature } from './messages/worker-link-messages';
 
-/** What a signed `tasks` frame carries. */
-export interface TaskSignature {
-  /** Strictly increasing on one connection, starting at 1. */
-  seq: number;
-  /** HMAC-SHA256, hex. */
-  mac: string;
-}
-
-/** What a worker tells its master about signing, in its ready message. */
-export interface SigningOffer {
-  /** Fresh for each connection, so a frame recorded on one cannot be replayed on another. */
-  nonce: string;
-  /** The worker refuses unsigned frames. */
-  required: boolean;
-}
+export type { SigningOffer, TaskSignature };
 
 /** A fresh offer for one connection. */
 export function signingOffer(required: boolean): SigningOffer {
@@ -149,16 +135,6 @@ export class SignatureChecker {
     this.lastSeq = sig.seq;
     return undefined;
   }
-}
-
-/** Checks the shape of a signature received on the wire. */
-export function isTaskSignature(x: unknown): x is TaskSignature {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as TaskSignature).seq === 'number' &&
-    typeof (x as TaskSignature).mac === 'string'
-  );
 }
 
 /** Checks the shape of a signing offer received on the wire. */

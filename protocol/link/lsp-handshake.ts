@@ -4,11 +4,11 @@
  * nonces, as JSON lines on the raw socket, with its own label so that a transcript of one
  * kind of handshake is useless for the other. The secret never crosses the wire.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import { Defaults } from '../limits';
 import { LSP_AUTH_VERSION } from '../messages/lsp-messages';
+import { challengeMac, freshNonce, isNonce, sameMac } from './hmac-challenge';
 
 type AuthMsg =
   | { t: 'hello'; v: number; nonce: string }
@@ -18,20 +18,12 @@ type AuthMsg =
 
 const MAX_LINE = 4096;
 
+/** The label of this handshake's MACs, distinct from the worker handshake's. */
+export const LSP_HANDSHAKE_LABEL = `crew-lsp/${LSP_AUTH_VERSION}`;
+
 function mac(secret: Buffer, side: 'editor' | 'master', first: string, second: string): string {
-  return createHmac('sha256', secret)
-    .update(`crew-lsp/${LSP_AUTH_VERSION}\0${side}\0${first}\0${second}`)
-    .digest('hex');
+  return challengeMac(secret, LSP_HANDSHAKE_LABEL, side, first, second);
 }
-
-function sameMac(a: unknown, b: string): boolean {
-  if (typeof a !== 'string') return false;
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const isNonce = (x: unknown): x is string => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x);
 
 /** Reads JSON lines from the socket until `step` settles; later bytes are left for LSP. */
 function exchange<T>(
@@ -120,7 +112,7 @@ export function acceptLspAuth(
   peer: string,
   timeoutMs: number = Defaults.handshakeTimeoutMs,
 ): Promise<void> {
-  const nonce = randomBytes(32).toString('hex');
+  const nonce = freshNonce();
   const result = exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
     if (m?.t !== 'auth')
       return fail(
@@ -171,7 +163,7 @@ export function dialLspAuth(
             `the master at ${peer} authenticates with version ${String(m.v)}, this editor with ${LSP_AUTH_VERSION}`,
           ),
         );
-      const mine = randomBytes(32).toString('hex');
+      const mine = freshNonce();
       sent = { mine, theirs: m.nonce };
       send(socket, { t: 'auth', v: LSP_AUTH_VERSION, nonce: mine, mac: mac(secret, 'editor', m.nonce, mine) });
       return;

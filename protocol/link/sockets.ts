@@ -11,7 +11,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Audit } from '../audit';
 import { crewError, ErrorCodes } from '../errors';
 import { Defaults } from '../limits';
-import { Transport } from './transport';
+import { WsLink } from './ws-link';
 
 /** Certificate and key (PEM text or bytes) for a side that listens with TLS (`wss`). */
 export interface TlsListenOptions {
@@ -49,13 +49,13 @@ export interface Listener {
 }
 
 /**
- * Listens for Crew links. Each upgraded connection becomes a {@link Transport} still in its
+ * Listens for Crew links. Each upgraded connection becomes a {@link WsLink} still in its
  * handshake phase; `onLink` must authenticate it. A peer that is not a WebSocket client
  * gets an HTTP error naming the cause, and an audit entry.
  */
 export async function listen(
   opts: ListenOptions,
-  onLink: (link: Transport, req: IncomingMessage) => void,
+  onLink: (link: WsLink, req: IncomingMessage) => void,
 ): Promise<Listener> {
   const timeoutMs = opts.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs;
   const server: Server = opts.tls
@@ -98,7 +98,7 @@ export async function listen(
   wss.on('connection', (ws, req) => {
     const timer = deadlines.get(req.socket);
     if (timer) clearTimeout(timer);
-    const link = new Transport(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    const link = new WsLink(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
     link.maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
     onLink(link, req);
   });
@@ -129,7 +129,7 @@ export interface DialOptions {
 }
 
 /** Opens a link to `address` (`host:port`); the caller runs the dialing handshake on it. */
-export function dial(address: string, opts: DialOptions = {}): Transport {
+export function dial(address: string, opts: DialOptions = {}): WsLink {
   const url = `${opts.tls ? 'wss' : 'ws'}://${address}/`;
   const ws = new WebSocket(url, {
     maxPayload: Defaults.maxHandshakeFrameBytes,
@@ -137,7 +137,7 @@ export function dial(address: string, opts: DialOptions = {}): Transport {
     ...(opts.tls ? { ca: opts.tls.ca, rejectUnauthorized: opts.tls.rejectUnauthorized ?? true } : {}),
     ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
   });
-  const link = new Transport(ws, address);
+  const link = new WsLink(ws, address);
   link.maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
   return link;
 }

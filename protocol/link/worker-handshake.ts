@@ -6,11 +6,12 @@
  * other order. The secret never crosses the wire, and a recorded transcript is useless
  * because the other side's nonce is new each time.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import { Defaults } from '../limits';
+import { fromMaster, fromWorker } from '../messages/worker-link-guards';
 import { PROTOCOL_VERSION } from '../messages/worker-link-messages';
-import { CloseCodes, type Transport } from './transport';
+import { challengeMac, freshNonce, isNonce, sameMac } from './hmac-challenge';
+import { CloseCodes, type HandshakeLink, type MasterEnd, type WorkerEnd } from './link';
 
 export type Role = 'master' | 'worker';
 
@@ -21,26 +22,30 @@ export type HandshakeMsg =
   | { t: 'welcome'; mac: string }
   | { t: 'refused'; code: string; message: string };
 
-export interface HandshakeOptions {
+export interface HandshakeOptions<R extends Role = Role> {
   secret: Buffer;
-  role: Role;
+  /** This end's role; it decides which direction's messages the opened link accepts. */
+  role: R;
   timeoutMs?: number;
   /** CL-MW's member id: keeps different jobs apart. Not a security measure. */
   member?: string;
 }
 
-const NONCE_BYTES = 32;
+/** The label of this handshake's MACs; the version in it keeps versions' transcripts apart. */
+export const HANDSHAKE_LABEL = `crew/${PROTOCOL_VERSION}`;
 
-function mac(secret: Buffer, ...parts: string[]): string {
-  return createHmac('sha256', secret)
-    .update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`)
-    .digest('hex');
+const mac = (secret: Buffer, ...parts: string[]): string => challengeMac(secret, HANDSHAKE_LABEL, ...parts);
+
+/** The link end a side gets once authenticated: a master's accepts what workers send. */
+export type EndFor<R extends Role> = R extends 'master' ? MasterEnd : WorkerEnd;
+
+/** The peer, and this end of the link, opened and typed by its direction. */
+export interface Opened<R extends Role> extends PeerIdentity {
+  link: EndFor<R>;
 }
 
-function sameMac(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+function openFor<R extends Role>(link: HandshakeLink, role: R): EndFor<R> {
+  return (role === 'master' ? link.open(fromWorker) : link.open(fromMaster)) as EndFor<R>;
 }
 
 function parse(text: string): HandshakeMsg | undefined {
@@ -52,17 +57,17 @@ function parse(text: string): HandshakeMsg | undefined {
   }
 }
 
-function isNonce(x: unknown): x is string {
-  return typeof x === 'string' && /^[0-9a-f]{64}$/.test(x);
-}
-
 /** Runs `step` on handshake frames until it settles the handshake or time runs out. */
-function run<T>(
-  link: Transport,
-  opts: HandshakeOptions,
-  step: (m: HandshakeMsg | undefined, done: (v: T) => void, fail: (e: CrewError, code: number) => void) => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+function run<R extends Role>(
+  link: HandshakeLink,
+  opts: HandshakeOptions<R>,
+  step: (
+    m: HandshakeMsg | undefined,
+    done: (v: PeerIdentity) => void,
+    fail: (e: CrewError, code: number) => void,
+  ) => void,
+): Promise<Opened<R>> {
+  return new Promise<Opened<R>>((resolve, reject) => {
     let settled = false;
     const timeoutMs = opts.timeoutMs ?? Defaults.handshakeTimeoutMs;
     const timer = setTimeout(
@@ -73,12 +78,11 @@ function run<T>(
         ),
       timeoutMs,
     );
-    const done = (v: T) => {
+    const done = (v: PeerIdentity) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      link.open();
-      resolve(v);
+      resolve({ ...v, link: openFor(link, opts.role) });
     };
     const fail = (e: CrewError, code: number) => {
       if (settled) return;
@@ -117,10 +121,10 @@ function checkPeer(
 }
 
 /** The accepting side: challenge first, verify the answer, then prove ourselves. */
-export function acceptHandshake(link: Transport, opts: HandshakeOptions): Promise<PeerIdentity> {
-  const nonce = randomBytes(NONCE_BYTES).toString('hex');
+export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: HandshakeOptions<R>): Promise<Opened<R>> {
+  const nonce = freshNonce();
   const hello: HandshakeMsg = { t: 'hello', v: PROTOCOL_VERSION, role: opts.role, nonce, member: opts.member };
-  const result = run<PeerIdentity>(link, opts, (m, done, fail) => {
+  const result = run(link, opts, (m, done, fail) => {
     if (!m || m.t !== 'auth')
       return fail(
         crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected an auth frame)`),
@@ -136,12 +140,7 @@ export function acceptHandshake(link: Transport, opts: HandshakeOptions): Promis
       );
     const bad = checkPeer(opts.role, m.role, opts.member, m.member);
     if (bad) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${bad}`), CloseCodes.AuthFailed);
-    if (
-      !isNonce(m.nonce) ||
-      m.nonce === nonce ||
-      typeof m.mac !== 'string' ||
-      !sameMac(m.mac, mac(opts.secret, 'dialer', m.role, nonce, m.nonce))
-    ) {
+    if (!isNonce(m.nonce) || m.nonce === nonce || !sameMac(m.mac, mac(opts.secret, 'dialer', m.role, nonce, m.nonce))) {
       return fail(
         crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: wrong or missing secret`),
         CloseCodes.AuthFailed,
@@ -160,9 +159,9 @@ export function acceptHandshake(link: Transport, opts: HandshakeOptions): Promis
 }
 
 /** The dialing side: answer the challenge with our own nonce, then check the listener's proof. */
-export function dialHandshake(link: Transport, opts: HandshakeOptions): Promise<PeerIdentity> {
+export function dialHandshake<R extends Role>(link: HandshakeLink, opts: HandshakeOptions<R>): Promise<Opened<R>> {
   let sent: { nonce: string; hello: HandshakeMsg & { t: 'hello' } } | undefined;
-  return run<PeerIdentity>(link, opts, (m, done, fail) => {
+  return run(link, opts, (m, done, fail) => {
     if (m?.t === 'refused') {
       const code = m.code === ErrorCodes.AuthFailed ? ErrorCodes.AuthFailed : ErrorCodes.ConnectFailed;
       return fail(crewError(code, `${link.peer} refused the connection: ${m.message}`), CloseCodes.AuthFailed);
@@ -175,7 +174,7 @@ export function dialHandshake(link: Transport, opts: HandshakeOptions): Promise<
         );
       const bad = checkPeer(opts.role, m.role, opts.member, m.member);
       if (bad) return fail(crewError(ErrorCodes.AuthFailed, `refusing ${link.peer}: ${bad}`), CloseCodes.AuthFailed);
-      const nonce = randomBytes(NONCE_BYTES).toString('hex');
+      const nonce = freshNonce();
       sent = { nonce, hello: m };
       link.sendText(
         JSON.stringify({
@@ -192,7 +191,6 @@ export function dialHandshake(link: Transport, opts: HandshakeOptions): Promise<
     if (
       !m ||
       m.t !== 'welcome' ||
-      typeof m.mac !== 'string' ||
       !sameMac(m.mac, mac(opts.secret, 'listener', sent.hello.role, sent.nonce, sent.hello.nonce))
     ) {
       return fail(

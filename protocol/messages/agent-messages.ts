@@ -4,6 +4,20 @@
  * master, over the links it already has. These are the messages for that, declared once
  * and used by the worker's eval thread, the worker's main thread and the master.
  */
+import {
+  arrayOf,
+  bytes,
+  int,
+  int32s,
+  intFrom,
+  oneOf,
+  optional,
+  shape,
+  str,
+  tuple,
+  variant,
+  type Check,
+} from './field-checks';
 
 /**
  * A reference to an agent. Plain data: it can be sent inside messages, stored, compared.
@@ -79,16 +93,12 @@ export namespace AgentMsg {
   export type Msg = { t: 'agent' } & AgentOp;
 }
 
+/** An agent reference's fields. */
+export const agentRef: Check = shape({ agent: int, node: str, pool: optional(str) });
+
 /** Checks that a value is an agent reference, e.g. one that came back inside a message. */
 export function isAgentRef(x: unknown): x is AgentRef {
-  const r = x as Partial<AgentRef> | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    Number.isInteger(r.agent) &&
-    typeof r.node === 'string' &&
-    (r.pool === undefined || typeof r.pool === 'string')
-  );
+  return agentRef(x, 'ref') === undefined;
 }
 
 /** True when both references name the same agent. */
@@ -101,47 +111,32 @@ export function agentName(r: AgentRef): string {
   return `${r.node}#${r.agent}`;
 }
 
+/** A spawn spec's fields, as a task carries them. */
+export const agentSpawnSpec: Check = shape({
+  attach: optional(shape({ to: agentRef, mode: oneOf('link', 'monitor') })),
+  name: optional(str),
+  mailboxSize: optional(intFrom(1)),
+});
+
 export function isAgentSpawnSpec(x: unknown): x is AgentSpawnSpec {
-  const s = x as Partial<AgentSpawnSpec> | null;
-  if (typeof s !== 'object' || s === null) return false;
-  if (
-    s.attach !== undefined &&
-    !(isAgentRef(s.attach?.to) && (s.attach.mode === 'link' || s.attach.mode === 'monitor'))
-  )
-    return false;
-  if (s.name !== undefined && typeof s.name !== 'string') return false;
-  return s.mailboxSize === undefined || (Number.isInteger(s.mailboxSize) && s.mailboxSize >= 1);
+  return agentSpawnSpec(x, 'agent') === undefined;
 }
+
+/** Each {@link AgentOp} by its `op`, and the fields it must have. */
+export const agentOp: Check = variant('op', {
+  node: { node: str, pool: str, ids: optional(int32s) },
+  deliver: { to: agentRef, message: bytes },
+  notice: { to: agentRef, notice: bytes },
+  exit: { to: agentRef, reason: bytes },
+  link: { from: agentRef, to: agentRef, mode: oneOf('link', 'monitor') },
+  unlink: { from: agentRef, to: agentRef },
+  down: { node: str, pool: str, reason: str },
+  register: { name: str, ref: agentRef },
+  unregister: { name: str, ref: agentRef },
+  names: { names: arrayOf(tuple(str, agentRef)) },
+});
 
 /** Checks the shape of an agent message from the wire, so handlers can trust its fields. */
 export function isAgentMsg(m: unknown): m is AgentMsg.Msg {
-  const x = m as Partial<Record<string, unknown>> | null;
-  if (typeof x !== 'object' || x === null || x.t !== 'agent') return false;
-  switch (x.op) {
-    case 'node':
-      return (
-        typeof x.node === 'string' && typeof x.pool === 'string' && (x.ids === undefined || x.ids instanceof Int32Array)
-      );
-    case 'deliver':
-      return isAgentRef(x.to) && x.message instanceof Uint8Array;
-    case 'notice':
-      return isAgentRef(x.to) && x.notice instanceof Uint8Array;
-    case 'exit':
-      return isAgentRef(x.to) && x.reason instanceof Uint8Array;
-    case 'link':
-      return isAgentRef(x.from) && isAgentRef(x.to) && (x.mode === 'link' || x.mode === 'monitor');
-    case 'unlink':
-      return isAgentRef(x.from) && isAgentRef(x.to);
-    case 'down':
-      return typeof x.node === 'string' && typeof x.pool === 'string' && typeof x.reason === 'string';
-    case 'register':
-    case 'unregister':
-      return typeof x.name === 'string' && isAgentRef(x.ref);
-    case 'names':
-      return (
-        Array.isArray(x.names) && x.names.every((e) => Array.isArray(e) && typeof e[0] === 'string' && isAgentRef(e[1]))
-      );
-    default:
-      return false;
-  }
+  return typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'agent' && agentOp(m, '') === undefined;
 }

@@ -2,13 +2,13 @@
  * Messages on the master <-> worker link, declared once and imported by both ends.
  *
  * Before authentication only the JSON handshake messages in `handshake.ts` are accepted.
- * After it, every frame is one binary {@link LinkMessage} encoded by `codec.ts`.
+ * After it, every frame is one binary {@link LinkMessage} encoded by `codec.ts`, and checked
+ * against `worker-link-guards.ts` before a handler sees it.
  */
-import { cdpToMasterTags, cdpToWorkerTags, type CdpToMaster, type CdpToWorker } from './cdp-messages';
-import { debugToMasterTags, debugToWorkerTags, type DebugToMaster, type DebugToWorker } from './debug-messages';
-import { isAgentMsg, isAgentSpawnSpec, type AgentMsg, type AgentSpawnSpec } from './agent-messages';
+import type { CdpToMaster, CdpToWorker } from './cdp-messages';
+import type { DebugToMaster, DebugToWorker } from './debug-messages';
+import type { AgentMsg, AgentSpawnSpec } from './agent-messages';
 import type { RemoteErrorData } from '../errors';
-import { isTaskSignature, type SigningOffer, type TaskSignature } from '../signing';
 
 /** The protocol version both ends must agree on in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -59,6 +59,22 @@ export interface TaskMsg {
 export type ResultMsg =
   | { id: number; ok: true; value: Uint8Array; ms: number }
   | { id: number; ok: false; error: RemoteErrorData; ms: number };
+
+/** What a signed `tasks` frame carries (see `protocol/signing.ts`). */
+export interface TaskSignature {
+  /** Strictly increasing on one connection, starting at 1. */
+  seq: number;
+  /** HMAC-SHA256, hex. */
+  mac: string;
+}
+
+/** What a worker tells its master about signing, in its ready message. */
+export interface SigningOffer {
+  /** Fresh for each connection, so a frame recorded on one cannot be replayed on another. */
+  nonce: string;
+  /** The worker refuses unsigned frames. */
+  required: boolean;
+}
 
 /** Facts a worker reports about itself once authenticated. */
 export interface WorkerInfo {
@@ -146,111 +162,3 @@ export type WorkerToMaster =
   | DebugToMaster
   | CdpToMaster;
 export type LinkMessage = MasterToWorker | WorkerToMaster;
-
-const masterToWorkerTags = new Set<string>([
-  'agent',
-  'tasks',
-  'interrupt',
-  'shutdown',
-  'protocolError',
-  ...debugToWorkerTags,
-  ...cdpToWorkerTags,
-]);
-const workerToMasterTags = new Set<string>([
-  'agent',
-  'ready',
-  'results',
-  'output',
-  'evalThreadRestarted',
-  'protocolError',
-  ...debugToMasterTags,
-  ...cdpToMasterTags,
-]);
-
-/** Checks the shape of a decoded frame well enough that handlers can trust its fields. */
-export function isMasterToWorker(m: unknown): m is MasterToWorker {
-  if (!isTagged(m, masterToWorkerTags)) return false;
-  if (m.t === 'agent') return isAgentMsg(m);
-  if (m.t === 'tasks') {
-    const x = m as Partial<Tasks.Msg>;
-    const group = x.resultGroup === undefined || (Number.isInteger(x.resultGroup) && x.resultGroup >= 1);
-    return (
-      group &&
-      (x.sig === undefined || isTaskSignature(x.sig)) &&
-      Array.isArray(x.forms) &&
-      Array.isArray(x.tasks) &&
-      x.forms.every(isFormDef) &&
-      x.tasks.every(isTaskMsg)
-    );
-  }
-  return true;
-}
-
-export function isWorkerToMaster(m: unknown): m is WorkerToMaster {
-  if (!isTagged(m, workerToMasterTags)) return false;
-  if (m.t === 'results') {
-    const results = (m as Partial<Results.Msg>).results;
-    return Array.isArray(results) && results.every(isResultMsg);
-  }
-  if (m.t === 'agent') return isAgentMsg(m);
-  if (m.t === 'ready') return typeof (m as Partial<Ready.Msg>).info?.name === 'string';
-  if (m.t === 'output') {
-    const o = m as Partial<Output.Msg>;
-    return (o.stream === 'stdout' || o.stream === 'stderr') && typeof o.text === 'string';
-  }
-  return true;
-}
-
-/** A result the scheduler can settle a task with, without reading fields that are not there. */
-function isResultMsg(r: unknown): r is ResultMsg {
-  const x = r as {
-    id?: unknown;
-    ok?: unknown;
-    value?: unknown;
-    error?: Partial<RemoteErrorData> | null;
-    ms?: unknown;
-  } | null;
-  if (typeof x !== 'object' || x === null || typeof x.id !== 'number' || typeof x.ms !== 'number') return false;
-  if (x.ok === true) return x.value instanceof Uint8Array;
-  const e = x.error;
-  return (
-    x.ok === false &&
-    typeof e === 'object' &&
-    e !== null &&
-    typeof e.name === 'string' &&
-    typeof e.message === 'string' &&
-    Array.isArray(e.frames) &&
-    e.frames.every((f) => typeof f === 'object' && f !== null)
-  );
-}
-
-function isTagged(m: unknown, tags: Set<string>): m is { t: string } {
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    typeof (m as { t?: unknown }).t === 'string' &&
-    tags.has((m as { t: string }).t)
-  );
-}
-
-function isFormDef(f: unknown): f is FormDef {
-  const x = f as Partial<FormDef> | null;
-  return (
-    !!x &&
-    typeof x.id === 'number' &&
-    typeof x.code === 'string' &&
-    (x.mode === 'value' || x.mode === 'call') &&
-    typeof x.filename === 'string'
-  );
-}
-
-function isTaskMsg(t: unknown): t is TaskMsg {
-  const x = t as Partial<TaskMsg> | null;
-  return (
-    !!x &&
-    typeof x.id === 'number' &&
-    typeof x.form === 'number' &&
-    (x.args === undefined || x.args instanceof Uint8Array) &&
-    (x.agent === undefined || isAgentSpawnSpec(x.agent))
-  );
-}

@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Audit } from '../../protocol/audit';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import { closeReason } from '../../protocol/link/transport';
+import { closeReason } from '../../protocol/link/ws-link';
 import type { WorkerLink } from '../pool/worker-link';
 
 const TOKEN_TTL_MS = 60_000;

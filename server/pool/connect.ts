@@ -11,7 +11,7 @@ import { Defaults } from '../../protocol/limits';
 import type { Ready } from '../../protocol/messages/worker-link-messages';
 import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
-import { CloseCodes, type Transport } from '../../protocol/link/transport';
+import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import { startSlurmWorkers, type SlurmPoolOptions } from '../launch/slurm-workers';
 import { startLocalWorkers } from '../launch/local-workers';
 import { WorkerPool, type PoolOptions } from './pool';
@@ -108,14 +108,18 @@ export async function dialWorker(
   secret: Buffer,
   opts: ConnectOptions = {},
 ): Promise<void> {
-  const attempt = async (): Promise<Transport> => {
-    const transport = dial(address, opts);
-    await dialHandshake(transport, { secret, role: 'master', member: opts.member, timeoutMs: opts.handshakeTimeoutMs });
+  const attempt = async (): Promise<MasterEnd> => {
+    const { link: transport } = await dialHandshake(dial(address, opts), {
+      secret,
+      role: 'master',
+      member: opts.member,
+      timeoutMs: opts.handshakeTimeoutMs,
+    });
     const info = await firstReady(transport);
     pool.adopt(transport, info, address);
     return transport;
   };
-  let transport: Transport;
+  let transport: MasterEnd;
   try {
     transport = await attempt();
   } catch (err) {
@@ -123,7 +127,7 @@ export async function dialWorker(
     throw crewError(ErrorCodes.ConnectFailed, `cannot connect to worker ${address}: ${(err as Error).message}`);
   }
   if (opts.redial === false) return;
-  const redial = (t: Transport) =>
+  const redial = (t: MasterEnd) =>
     t.onEnd(() => {
       void (async () => {
         let delay: number = Defaults.reconnectMinMs;
@@ -142,7 +146,7 @@ export async function dialWorker(
   redial(transport);
 }
 
-function firstReady(transport: Transport): Promise<Ready.Msg['info']> {
+function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
@@ -156,6 +160,11 @@ function firstReady(transport: Transport): Promise<Ready.Msg['info']> {
         transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
         reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent ${String(msg?.t)} before ready`));
       }
+    });
+    transport.onBadFrame((err) => {
+      clearTimeout(timer);
+      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
+      reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent a bad frame before ready: ${err.message}`));
     });
     transport.onEnd((reason) =>
       reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),
@@ -193,9 +202,9 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
     },
     (transport) => {
       acceptHandshake(transport, { secret, role: 'master', member, timeoutMs: opts.handshakeTimeoutMs })
-        .then(() => firstReady(transport))
+        .then(async ({ link }) => ({ link, info: await firstReady(link) }))
         .then(
-          (info) => pool.adopt(transport, info),
+          ({ link, info }) => pool.adopt(link, info),
           (err: Error) => pool.audit.log('refused', { peer: transport.peer, reason: err.message }),
         );
     },

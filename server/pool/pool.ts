@@ -10,7 +10,7 @@ import { Defaults } from '../../protocol/limits';
 import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { isSigningOffer, Signer, signingKey } from '../../protocol/signing';
 import type { FormDef, WorkerInfo } from '../../protocol/messages/worker-link-messages';
-import { CloseCodes, type Transport } from '../../protocol/link/transport';
+import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import { CdpEndpoint } from '../debug/cdp-proxy';
 import { DebugBroker } from '../debug/debug-broker';
 import { AgentRouter } from '../agents/agent-router';
@@ -171,7 +171,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /** Adds an authenticated connection once the worker has said who it is. */
-  adopt(transport: Transport, info: WorkerInfo, dialAddress?: string): WorkerLink {
+  adopt(transport: MasterEnd, info: WorkerInfo, dialAddress?: string): WorkerLink {
     // A redial can finish after close(); the worker must not be left connected to nothing.
     if (this.closed) transport.dispose(CloseCodes.Shutdown, 'the pool is disconnected');
     const key = `${info.host}/${info.name}`;

@@ -5,7 +5,7 @@
 import { encodeFrame, encodeTaskFrame } from '../../protocol/codec/codec';
 import type { FormDef, TaskMsg, Tasks, WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import type { Signer } from '../../protocol/signing';
-import { CloseCodes, type Transport } from '../../protocol/link/transport';
+import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import type { Task } from './task';
 
 export type WorkerState = 'replaying' | 'ready' | 'closed';
@@ -55,7 +55,7 @@ export class WorkerLink {
   constructor(
     readonly id: string,
     readonly info: WorkerInfo,
-    readonly transport: Transport,
+    readonly transport: MasterEnd,
   ) {}
 
   /**
@@ -106,7 +106,7 @@ export class WorkerLink {
     }
     // Plain tasks go straight into the compact frame, without a message object per task.
     const frame = (plain && encodeTaskFrame(forms, tasks, this.resultGroup)) || encodeFrame(this.message(forms, tasks));
-    if (this.transport.phase === 'open') this.transport.ws.send(frame);
+    this.transport.sendFrame(frame);
     return frame.length;
   }
 

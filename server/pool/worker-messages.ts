@@ -6,7 +6,8 @@
 import type { Audit } from '../../protocol/audit';
 import { ErrorCodes } from '../../protocol/errors';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
-import { isWorkerToMaster, type WorkerToMaster } from '../../protocol/messages/worker-link-messages';
+import { isWorkerToMaster } from '../../protocol/messages/worker-link-guards';
+import type { WorkerToMaster } from '../../protocol/messages/worker-link-messages';
 import type { AgentRouter } from '../agents/agent-router';
 import type { DebugBroker } from '../debug/debug-broker';
 import type { Scheduler } from './scheduler';

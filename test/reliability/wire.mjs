@@ -1,7 +1,7 @@
 // Speaking Crew's wire protocol by hand, as an attacker or a fuzzer would: the handshake,
 // binary frames, and a decoder for recorded WebSocket streams (client frames are masked,
 // so searching raw bytes alone would miss a secret sent by a dialer).
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { loadSource } from '../helpers.mjs';
 
@@ -11,12 +11,14 @@ import { loadSource } from '../helpers.mjs';
  */
 export const codec = await loadSource('protocol/codec/codec.ts');
 
-export const PROTOCOL_VERSION = 1;
+/** Crew's own challenge MAC and the worker handshake's label, so a hand-made handshake is the real one. */
+const { challengeMac } = await loadSource('protocol/link/hmac-challenge.ts');
+const { HANDSHAKE_LABEL } = await loadSource('protocol/link/worker-handshake.ts');
+const { PROTOCOL_VERSION } = await loadSource('protocol/messages/worker-link-messages.ts');
+export { PROTOCOL_VERSION };
 
 export function mac(secret, ...parts) {
-  return createHmac('sha256', secret)
-    .update(`crew/${PROTOCOL_VERSION}\0${parts.join('\0')}`)
-    .digest('hex');
+  return challengeMac(Buffer.from(secret), HANDSHAKE_LABEL, ...parts);
 }
 
 /** Opens a WebSocket and collects everything it receives. */

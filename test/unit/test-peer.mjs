@@ -1,7 +1,8 @@
-// A test peer: the far end of a worker's connection, reduced to what the master's side
-// calls on it. `send` (messages) and `ws.send` (frames WorkerLink writes itself) answer
-// true while it is open and record what was sent. Every unit test that needs a link makes
-// it here, so this one place can give way to an in-memory link pair.
+// A test peer: the master's end of a worker's link, reduced to what the scheduler, the agent
+// router and the debug broker call on it. `send` (messages) and `sendFrame` (the compact task
+// frames WorkerLink encodes itself) answer true while it is open and record what was sent, at
+// once, so a test can look right after a dispatch. The link itself, with the codec and the
+// guards, is tested over the in-memory pair (link.test.mjs, worker-link.test.mjs).
 
 /** A transport that records what the master sends; `close()` makes later sends fail. */
 export function testPeerTransport(peer = '127.0.0.1:0') {
@@ -18,10 +19,10 @@ export function testPeerTransport(peer = '127.0.0.1:0') {
       sent.push(message);
       return true;
     },
-    ws: {
-      send(frame) {
-        frames.push(frame);
-      },
+    sendFrame(frame) {
+      if (transport.phase !== 'open') return false;
+      frames.push(frame);
+      return true;
     },
     close(code = 1006) {
       transport.phase = 'closed';

@@ -126,6 +126,9 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // A thread paused in the debugger does not end when terminated, and then neither does the
+    // process (its exit waits for every thread): leave the pause first.
+    await this.debug.setMode(false);
     await this.thread.terminate();
   }
 

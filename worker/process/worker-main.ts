@@ -3,25 +3,20 @@
  * heartbeats, and the eval thread. The main thread never runs user code, so it always
  * answers heartbeats and interrupts.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Audit } from '../../protocol/audit';
-import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
+import { crewError, ErrorCodes } from '../../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
 import { Defaults } from '../../protocol/limits';
-import {
-  isMasterToWorker,
-  type MasterToWorker,
-  type Tasks,
-  type WorkerInfo,
-} from '../../protocol/messages/worker-link-messages';
-import { SignatureChecker, signingKey, signingOffer } from '../../protocol/signing';
+import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
+import { signingKey } from '../../protocol/signing';
 import { isLoopback, parseHostPort } from '../../protocol/address';
-import { fitResultsFrame } from '../../protocol/codec/frame-limit';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
-import { CloseCodes, type Transport } from '../../protocol/link/transport';
-import { CdpRelay } from '../debug/cdp-relay';
 import { EvalHost } from './eval-host';
+import { MasterSessions } from './master-sessions';
+import { readResourceFile } from './resource-file';
+
+export { readResourceFile } from './resource-file';
 
 export interface WorkerOptions {
   /** Listen on this port (0 picks one) and let the master dial in. */
@@ -60,24 +55,6 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-/** Reads CL-MW's resource file: where the master listens, and its member id. */
-export function readResourceFile(file: string): { host: string; port: number; member?: string; tls?: boolean } {
-  let data: { host?: unknown; port?: unknown; member?: unknown; tls?: unknown };
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
-  } catch (err) {
-    throw crewError(ErrorCodes.BadArgument, `cannot read the resource file ${file}: ${(err as Error).message}`);
-  }
-  if (typeof data.host !== 'string' || typeof data.port !== 'number')
-    throw crewError(ErrorCodes.BadArgument, `the resource file ${file} has no host and port`);
-  return {
-    host: data.host,
-    port: data.port,
-    member: typeof data.member === 'string' ? data.member : undefined,
-    tls: data.tls === true,
-  };
-}
-
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const audit = opts.audit;
   const info: WorkerInfo = {
@@ -88,8 +65,6 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   };
   const host = new EvalHost({ maxHeapMb: opts.evalHeapMb });
   const maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
-  let session = 0;
-  let current: Transport | undefined;
   let closing = false;
   const handshake = {
     secret: opts.secret,
@@ -97,158 +72,18 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     member: opts.member,
     timeoutMs: opts.handshakeTimeoutMs,
   };
-  const signKey = signingKey(opts.secret);
-  /** Checks request signatures on the current connection. */
-  let signing: SignatureChecker | undefined;
-
-  host.on('results', (frame, s) => {
-    // A result too large for a frame becomes an error naming its size, not a dropped link.
-    if (s === session && current?.phase === 'open')
-      for (const f of fitResultsFrame(frame, maxFrameBytes)) current.ws.send(f);
+  const masters = new MasterSessions(host, {
+    audit,
+    info,
+    heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs,
+    maxFrameBytes,
+    signKey: signingKey(opts.secret),
+    requireSigned: !!opts.requireSigned,
   });
-  host.on('output', (stream, text) => {
-    if (current?.phase === 'open') current.send({ t: 'output', stream, text });
-    else process.stderr.write(text);
-  });
-  host.debug.on('paused', (msg) => {
-    audit.log('state', {
-      debugger: 'suspended',
-      pause: msg.pauseId,
-      task: msg.taskId,
-      error: `${msg.condition.name}: ${msg.condition.message}`,
-    });
-    current?.send(msg);
-  });
-  host.debug.on('resumed', (msg) => current?.send(msg));
-  const relay = new CdpRelay(
-    () => host.threadId,
-    (m) => current?.send(m),
-  );
-  // Agents talk to agents on other nodes through the master.
-  host.on('agent', (m) => current?.send(m));
-  host.on('restarted', (reason) => {
-    audit.log('eval-thread', { restarted: reason });
-    current?.send({ t: 'evalThreadRestarted', reason });
-  });
-
-  /** Serves one authenticated master until the link ends. */
-  const serve = (link: Transport): Promise<'closed' | 'shutdown'> => {
-    current?.dispose(CloseCodes.Normal, 'replaced by a newer master session');
-    current = link;
-    const mine = ++session;
-    if (mine > 1) host.newSession();
-    audit.log('connect', { master: link.peer, session: mine });
-    link.startHeartbeat(opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
-    signing = new SignatureChecker(signKey, signingOffer(!!opts.requireSigned));
-    link.send({ t: 'ready', info: { ...info, signing: signing.offer } });
-    return new Promise((resolve) => {
-      let outcome: 'closed' | 'shutdown' = 'closed';
-      link.onBadFrame((err) => {
-        audit.log('bad-frame', { master: link.peer, error: err.message });
-        link.send({ t: 'protocolError', code: err.code, message: err.message });
-      });
-      link.onMessage((m) => {
-        if (!isMasterToWorker(m)) {
-          audit.log('bad-frame', { master: link.peer, error: 'not a master message' });
-          link.send({
-            t: 'protocolError',
-            code: ErrorCodes.BadFrame,
-            message: 'frame is not a message a master sends',
-          });
-          return;
-        }
-        try {
-          handle(m, mine, () => {
-            outcome = 'shutdown';
-            link.dispose(CloseCodes.Shutdown, 'master shut down');
-          });
-        } catch (err) {
-          // A frame of the right type whose fields are wrong must not take the worker down.
-          audit.log('bad-frame', {
-            master: link.peer,
-            error: `${m.t} frame broke its handler: ${(err as Error).message}`,
-          });
-          link.send({
-            t: 'protocolError',
-            code: ErrorCodes.BadFrame,
-            message: `malformed ${m.t} message: ${(err as Error).message}`,
-          });
-        }
-      });
-      link.onEnd((reason) => {
-        if (current === link) {
-          current = undefined;
-          host.debug.abandon();
-          relay.closeAll('the master went away');
-        }
-        audit.log('disconnect', { master: link.peer, session: mine, reason });
-        resolve(outcome);
-      });
-    });
-  };
-
-  const handle = (m: MasterToWorker, mine: number, shutdown: () => void): void => {
-    switch (m.t) {
-      case 'tasks': {
-        const refused = signing?.check(m);
-        if (refused) return refuseTasks(m, refused);
-        host.run(mine, m.forms, m.tasks, m.resultGroup);
-        return;
-      }
-      case 'agent':
-        host.agent(m);
-        return;
-      case 'interrupt':
-        host.interrupt();
-        return;
-      case 'debugMode':
-        host.setDebugMode(m.on);
-        return;
-      case 'cdpOpen':
-        relay.open(m.sid);
-        return;
-      case 'cdpMessage':
-        relay.message(m.sid, m.message);
-        return;
-      case 'cdpClose':
-        relay.close(m.sid);
-        return;
-      case 'debugSuspend':
-        host.debug.suspend();
-        return;
-      case 'debugRequest':
-        host.debug.request(m.pauseId, m.req).then(
-          (answer) => current?.send({ t: 'debugResponse', reqId: m.reqId, ok: true, answer }),
-          (err: CrewError) =>
-            current?.send({
-              t: 'debugResponse',
-              reqId: m.reqId,
-              ok: false,
-              code: err.code ?? ErrorCodes.Remote,
-              message: err.message,
-            }),
-        );
-        return;
-      case 'shutdown':
-        audit.log('shutdown', { reason: m.reason });
-        shutdown();
-        return;
-      case 'protocolError':
-        audit.log('error', { from: 'master', code: m.code, message: m.message });
-        return;
-    }
-  };
-
-  /** Each task of a refused frame fails with the reason, so no caller waits for it. */
-  const refuseTasks = (m: Tasks.Msg, why: CrewError): void => {
-    audit.log('refused', { tasks: m.tasks.length, code: why.code, reason: why.message });
-    const error = { name: 'CrewError', code: why.code, message: why.message, frames: [] };
-    current?.send({ t: 'results', results: m.tasks.map((t) => ({ id: t.id, ok: false as const, error, ms: 0 })) });
-  };
 
   const close = async (): Promise<void> => {
     closing = true;
-    current?.dispose(CloseCodes.Normal, 'worker closing');
+    masters.close('worker closing');
     await host.stop();
   };
 
@@ -272,7 +107,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       },
       (link) => {
         acceptHandshake(link, handshake).then(
-          () => void serve(link),
+          (opened) => void masters.serve(opened.link),
           (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
         );
       },
@@ -314,14 +149,15 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   })();
 
   async function dialOnce(address: string): Promise<'served' | 'shutdown' | 'failed'> {
-    const link = dial(address, { maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: dialTls });
+    const raw = dial(address, { maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: dialTls });
+    let opened;
     try {
-      await dialHandshake(link, handshake);
+      opened = await dialHandshake(raw, handshake);
     } catch (err) {
       audit.log('refused', { master: address, reason: (err as Error).message });
       return 'failed';
     }
-    return (await serve(link)) === 'shutdown' ? 'shutdown' : 'served';
+    return (await masters.serve(opened.link)) === 'shutdown' ? 'shutdown' : 'served';
   }
 
   return { close };

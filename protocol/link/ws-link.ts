@@ -1,31 +1,27 @@
 /**
  * One WebSocket connection carrying Crew frames: JSON text frames during the handshake,
- * binary frames after it. The small surface (`onMessage`, `onEnd`, `send`, `dispose`)
- * is all that pools and workers see of the network.
+ * binary frames after it, each decoded and checked against its direction's guard. The
+ * {@link Link} surface (`onMessage`, `onEnd`, `send`, `dispose`) is all that pools and
+ * workers see of the network.
  */
 import type WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../codec/codec';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
+import type { Direction } from '../messages/field-checks';
+import { CloseCodes, refusedText, type HandshakeLink, type Link, type LinkPhase } from './link';
 
-export type LinkPhase = 'handshake' | 'open' | 'closed';
-
-/** Close codes Crew uses, in the range the WebSocket spec leaves to applications. */
-export const CloseCodes = {
-  Normal: 1000,
-  AuthFailed: 4001,
-  HandshakeTimeout: 4002,
-  BadFrame: 4003,
-  Shutdown: 4004,
-  HeartbeatLost: 4005,
-} as const;
-
-export class Transport {
+/**
+ * A WebSocket link. Until the handshake opens it, `In` and `Out` are `never`: nothing typed
+ * can be sent, and binary frames end the link.
+ */
+export class WsLink<In = never, Out = never> implements HandshakeLink, Link<In, Out> {
   phase: LinkPhase = 'handshake';
-  private messageHandler?: (msg: unknown) => void;
+  private accepts?: Direction<In>;
+  private messageHandler?: (msg: In) => void;
   private badFrameHandler?: (err: CrewError) => void;
   private textHandler?: (text: string) => void;
   private readonly endHandlers: ((reason: string) => void)[] = [];
-  private readonly early: unknown[] = [];
+  private readonly early: In[] = [];
   private heartbeat?: NodeJS.Timeout;
   private lastPong = Date.now();
   endReason = '';
@@ -60,7 +56,7 @@ export class Transport {
   }
 
   /** Decoded binary frames after the handshake. Frames that arrived earlier are delivered now. */
-  onMessage(handler: (msg: unknown) => void): void {
+  onMessage(handler: (msg: In) => void): void {
     this.messageHandler = handler;
     for (const m of this.early.splice(0)) handler(m);
   }
@@ -75,13 +71,15 @@ export class Transport {
     else this.endHandlers.push(handler);
   }
 
-  /** Switches from the handshake to binary frames. */
-  open(): void {
-    if (this.phase !== 'handshake') return;
+  /** Switches from the handshake to binary frames that `accepts` lets through. */
+  open<I, O>(accepts: Direction<I>): WsLink<I, O> {
+    // The same socket, now typed by the direction the handshake established.
+    const link = this as unknown as WsLink<I, O>;
+    if (this.phase !== 'handshake') return link;
+    link.accepts = accepts;
     this.phase = 'open';
-    // ws fixes maxPayload per connection; its receiver reads this field for each frame.
-    const receiver = (this.ws as unknown as { _receiver?: { _maxPayload: number } })._receiver;
-    if (receiver && this.maxFrameBytes) receiver._maxPayload = this.maxFrameBytes;
+    if (this.maxFrameBytes) raiseFrameLimit(this.ws, this.maxFrameBytes);
+    return link;
   }
 
   sendText(text: string): void {
@@ -89,9 +87,13 @@ export class Transport {
   }
 
   /** Sends one message as one binary frame; false if the connection is gone. */
-  send(msg: object): boolean {
+  send(msg: Out): boolean {
+    return this.sendFrame(encodeFrame(msg as object));
+  }
+
+  sendFrame(bytes: Uint8Array): boolean {
     if (this.phase !== 'open' || this.ws.readyState !== this.ws.OPEN) return false;
-    this.ws.send(encodeFrame(msg));
+    this.ws.send(bytes);
     return true;
   }
 
@@ -149,8 +151,14 @@ export class Transport {
       this.badFrameHandler?.(err as CrewError);
       return;
     }
-    if (this.messageHandler) this.messageHandler(msg);
-    else this.early.push(msg);
+    const accepts = this.accepts;
+    const why = accepts ? accepts.problem(msg) : 'the link was opened without a direction';
+    if (why !== undefined) {
+      this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, refusedText(accepts?.sender ?? 'peer', why)));
+      return;
+    }
+    if (this.messageHandler) this.messageHandler(msg as In);
+    else this.early.push(msg as In);
   }
 
   private end(reason: string): void {
@@ -160,6 +168,20 @@ export class Transport {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const h of this.endHandlers.splice(0)) h(this.endReason);
   }
+}
+
+/**
+ * Raises the largest frame ws accepts on this connection, from the small pre-authentication
+ * limit to the full one. ws fixes `maxPayload` when the connection is made and has no public
+ * way to change it afterwards; the alternatives are worse: the full limit from the start lets
+ * an unauthenticated peer make this process buffer hundreds of megabytes, and a second
+ * connection after the handshake would need a second authentication. So this one function
+ * writes the field ws's receiver reads for each frame, and package.json pins ws to the exact
+ * version whose receiver has it; a ws without the field leaves the small limit in place.
+ */
+function raiseFrameLimit(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
 }
 
 function closeCodeText(code: number): string {

@@ -1,0 +1,78 @@
+/**
+ * What the pool and the worker see of a connection: typed messages in, typed messages out,
+ * in the spirit of vscode-js-debug's ITransport. `In` is what the other end sends, already
+ * decoded and checked against its direction's guard; `Out` is what this end may send, so
+ * every send site is checked by the compiler against the direction's union.
+ */
+import type { CrewError } from '../errors';
+import type { Direction } from '../messages/field-checks';
+import type { MasterToWorker, WorkerToMaster } from '../messages/worker-link-messages';
+
+export type LinkPhase = 'handshake' | 'open' | 'closed';
+
+/** Close codes Crew uses, in the range the WebSocket spec leaves to applications. */
+export const CloseCodes = {
+  Normal: 1000,
+  AuthFailed: 4001,
+  HandshakeTimeout: 4002,
+  BadFrame: 4003,
+  Shutdown: 4004,
+  HeartbeatLost: 4005,
+} as const;
+
+/** What both phases of a link share: who is at the other end, and how it ends. */
+export interface LinkBase {
+  /** How the peer is named in errors and the audit trail. */
+  readonly peer: string;
+  readonly phase: LinkPhase;
+  /** Why the link ended; empty while it is up. */
+  readonly endReason: string;
+  /**
+   * The close code the peer sent when it ended the link; unset when this side ended it
+   * first (dispose, missed heartbeats). A dropped connection gives 1006.
+   */
+  readonly peerCloseCode?: number;
+  /** Called once when the link ends, at once when it already has. */
+  onEnd(handler: (reason: string) => void): void;
+  /** Ends the link, telling the peer `code` and `reason`. */
+  dispose(code?: number, reason?: string): void;
+}
+
+/** An authenticated link carrying binary frames. */
+export interface Link<In, Out> extends LinkBase {
+  /** Encodes and sends one message as one frame; false when the link is not open. */
+  send(msg: Out): boolean;
+  /**
+   * Sends a frame the codec has already encoded (the compact `tasks` and `results` layouts);
+   * false when the link is not open.
+   */
+  sendFrame(bytes: Uint8Array): boolean;
+  /** Decoded messages that passed the guard. Messages that arrived earlier are delivered now. */
+  onMessage(handler: (msg: In) => void): void;
+  /** Frames that could not be decoded, or that failed the guard: the error names why. */
+  onBadFrame(handler: (err: CrewError) => void): void;
+  /** Ends a peer that stays silent for `timeoutMs`. */
+  startHeartbeat(timeoutMs: number): void;
+}
+
+/** A link before authentication: JSON text frames only, until {@link HandshakeLink.open}. */
+export interface HandshakeLink extends LinkBase {
+  sendText(text: string): void;
+  /** Handshake text frames, until the link is opened. */
+  onText(handler: (text: string) => void): void;
+  /**
+   * Switches to binary frames, accepting what `accepts` lets through. Returns the same link,
+   * typed by its direction.
+   */
+  open<In, Out>(accepts: Direction<In>): Link<In, Out>;
+}
+
+/** The master's end of a worker connection. */
+export type MasterEnd = Link<WorkerToMaster, MasterToWorker>;
+/** A worker's end of its master's connection. */
+export type WorkerEnd = Link<MasterToWorker, WorkerToMaster>;
+
+/** The message for a frame that failed its direction's guard; tests and the audit trail read it. */
+export function refusedText(sender: string, why: string): string {
+  return `frame is not a message a ${sender} sends: ${why}`;
+}

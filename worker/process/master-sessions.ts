@@ -1,0 +1,135 @@
+/**
+ * A worker's masters, one connection at a time: each authenticated link is served until it
+ * ends, and a newer master replaces the one before. What the eval thread produces (results,
+ * output, debugger stops, agent operations) goes to the master being served.
+ */
+import type { Audit } from '../../protocol/audit';
+import { fitResultsFrame } from '../../protocol/codec/frame-limit';
+import { ErrorCodes } from '../../protocol/errors';
+import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
+import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
+import { SignatureChecker, signingOffer } from '../../protocol/signing';
+import { CdpRelay } from '../debug/cdp-relay';
+import type { EvalHost } from './eval-host';
+import { handleMasterMessage, type WorkerContext } from './master-messages';
+
+export interface MasterSessionOptions {
+  audit: Audit;
+  info: WorkerInfo;
+  heartbeatTimeoutMs: number;
+  maxFrameBytes: number;
+  /** The key request signatures are checked with. */
+  signKey: Buffer;
+  requireSigned: boolean;
+}
+
+/** How serving one master ended: the link closed, or the master shut the job down. */
+export type SessionOutcome = 'closed' | 'shutdown';
+
+export class MasterSessions {
+  private session = 0;
+  private link?: WorkerEnd;
+  private signing?: SignatureChecker;
+  private readonly ctx: WorkerContext;
+  private readonly relay: CdpRelay;
+
+  constructor(
+    private readonly host: EvalHost,
+    private readonly opts: MasterSessionOptions,
+  ) {
+    const { audit } = opts;
+    this.relay = new CdpRelay(
+      () => host.threadId,
+      (m) => this.link?.send(m),
+    );
+    this.ctx = {
+      audit,
+      host,
+      relay: this.relay,
+      current: () => this.link,
+      signing: () => this.signing,
+    };
+    host.on('results', (frame, s) => {
+      // A result too large for a frame becomes an error naming its size, not a dropped link.
+      const link = this.link;
+      if (s === this.session && link?.phase === 'open')
+        for (const f of fitResultsFrame(frame, opts.maxFrameBytes)) link.sendFrame(f);
+    });
+    host.on('output', (stream, text) => {
+      if (this.link?.phase === 'open') this.link.send({ t: 'output', stream, text });
+      else process.stderr.write(text);
+    });
+    host.debug.on('paused', (msg) => {
+      audit.log('state', {
+        debugger: 'suspended',
+        pause: msg.pauseId,
+        task: msg.taskId,
+        error: `${msg.condition.name}: ${msg.condition.message}`,
+      });
+      this.link?.send(msg);
+    });
+    host.debug.on('resumed', (msg) => this.link?.send(msg));
+    // Agents talk to agents on other nodes through the master.
+    host.on('agent', (m) => this.link?.send(m));
+    host.on('restarted', (reason) => {
+      audit.log('eval-thread', { restarted: reason });
+      this.link?.send({ t: 'evalThreadRestarted', reason });
+    });
+  }
+
+  /** Ends the current master's link, if any. */
+  close(reason: string): void {
+    // A DevTools session holds the eval thread paused; it must let go before the thread can end.
+    this.relay.closeAll(reason);
+    this.link?.dispose(CloseCodes.Normal, reason);
+  }
+
+  /** Serves one authenticated master until the link ends. */
+  serve(link: WorkerEnd): Promise<SessionOutcome> {
+    const { audit } = this.opts;
+    this.link?.dispose(CloseCodes.Normal, 'replaced by a newer master session');
+    this.link = link;
+    const mine = ++this.session;
+    if (mine > 1) this.host.newSession();
+    audit.log('connect', { master: link.peer, session: mine });
+    link.startHeartbeat(this.opts.heartbeatTimeoutMs);
+    this.signing = new SignatureChecker(this.opts.signKey, signingOffer(this.opts.requireSigned));
+    link.send({ t: 'ready', info: { ...this.opts.info, signing: this.signing.offer } });
+    return new Promise((resolve) => {
+      let outcome: SessionOutcome = 'closed';
+      // Frames that do not decode, or are not a message a master sends (the link's guard).
+      link.onBadFrame((err) => {
+        audit.log('bad-frame', { master: link.peer, error: err.message });
+        link.send({ t: 'protocolError', code: err.code, message: err.message });
+      });
+      link.onMessage((m) => {
+        try {
+          handleMasterMessage(this.ctx, m, mine, () => {
+            outcome = 'shutdown';
+            link.dispose(CloseCodes.Shutdown, 'master shut down');
+          });
+        } catch (err) {
+          // A frame of the right type whose fields are wrong must not take the worker down.
+          audit.log('bad-frame', {
+            master: link.peer,
+            error: `${m.t} frame broke its handler: ${(err as Error).message}`,
+          });
+          link.send({
+            t: 'protocolError',
+            code: ErrorCodes.BadFrame,
+            message: `malformed ${m.t} message: ${(err as Error).message}`,
+          });
+        }
+      });
+      link.onEnd((reason) => {
+        if (this.link === link) {
+          this.link = undefined;
+          this.host.debug.abandon();
+          this.relay.closeAll('the master went away');
+        }
+        audit.log('disconnect', { master: link.peer, session: mine, reason });
+        resolve(outcome);
+      });
+    });
+  }
+}

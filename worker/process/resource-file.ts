@@ -1,0 +1,32 @@
+/**
+ * CL-MW's resource file, as a worker reads it: the master writes where it listens (and its
+ * member id, and whether it uses TLS) so that workers started anywhere can find it.
+ */
+import { readFileSync } from 'node:fs';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+
+/** Where a master listens, as its resource file says. */
+export interface ResourceTarget {
+  host: string;
+  port: number;
+  member?: string;
+  tls?: boolean;
+}
+
+/** Reads CL-MW's resource file: where the master listens, and its member id. */
+export function readResourceFile(file: string): ResourceTarget {
+  let data: { host?: unknown; port?: unknown; member?: unknown; tls?: unknown };
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
+  } catch (err) {
+    throw crewError(ErrorCodes.BadArgument, `cannot read the resource file ${file}: ${(err as Error).message}`);
+  }
+  if (typeof data.host !== 'string' || typeof data.port !== 'number')
+    throw crewError(ErrorCodes.BadArgument, `the resource file ${file} has no host and port`);
+  return {
+    host: data.host,
+    port: data.port,
+    member: typeof data.member === 'string' ? data.member : undefined,
+    tls: data.tls === true,
+  };
+}
