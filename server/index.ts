@@ -62,5 +62,5 @@ export { formatBar, showProgress, trackProgress, type Progress } from './api/pro
 export { cdpAddress } from './debug/cdp-proxy';
 export { form, type CallForm, type Form, type FormSource } from './api/form';
 export { WorkerPool, type PoolOptions } from './pool/pool';
-export type { WorkerSummary } from './pool/worker-link';
+export type { WorkerState, WorkerSummary } from '../protocol/worker-summary';
 export { CrewError, ErrorCodes, RemoteError, type ErrorCode, type StackFrame } from '../protocol/errors';
