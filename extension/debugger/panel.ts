@@ -5,7 +5,6 @@
  * talks to a worker.
  */
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   DebugAttach,
   DebugEvaluate,
@@ -35,10 +34,10 @@ export class DebuggerPanel implements vscode.Disposable {
   private readonly entries = new Map<string, { info: SuspensionInfo; ended?: string }>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly client: LanguageClient) {
+  constructor(private readonly crew: CrewClient) {
     this.subscriptions.push(
-      client.onNotification(DebugPaused.type, (info) => this.paused(info)),
-      client.onNotification(DebugResumed.type, ({ id, how }) => this.resumed(id, how)),
+      crew.onNotification(DebugPaused.type, (info) => this.paused(info)),
+      crew.onNotification(DebugResumed.type, ({ id, how }) => this.resumed(id, how)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('crew.debugOnError') || e.affectsConfiguration('crew.debugGraceMs'))
           void this.applySetting();
@@ -49,11 +48,12 @@ export class DebuggerPanel implements vscode.Disposable {
   /** Tells the master whether to suspend at errors, from `crew.debugOnError`, and picks up open suspensions. */
   async applySetting(): Promise<void> {
     const config = vscode.workspace.getConfiguration('crew');
-    await this.client.sendRequest(SetDebugOnError.type, {
+    await this.crew.client.sendRequest(SetDebugOnError.type, {
       on: config.get<boolean>('debugOnError', true),
       graceMs: config.get<number>('debugGraceMs', 30000),
     });
-    for (const info of await this.client.sendRequest(DebugList.type)) if (!this.entries.has(info.id)) this.paused(info);
+    for (const info of await this.crew.client.sendRequest(DebugList.type))
+      if (!this.entries.has(info.id)) this.paused(info);
   }
 
   show(): void {
@@ -111,15 +111,15 @@ export class DebuggerPanel implements vscode.Disposable {
     try {
       let result: unknown;
       if (m.type === 'properties')
-        result = await this.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
+        result = await this.crew.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
       else if (m.type === 'evaluate')
-        result = await this.client.sendRequest(DebugEvaluate.type, {
+        result = await this.crew.client.sendRequest(DebugEvaluate.type, {
           suspension: m.id,
           frame: m.frame,
           expression: m.expression,
         });
       else
-        result = await this.client.sendRequest(DebugRestartRequest.type, {
+        result = await this.crew.client.sendRequest(DebugRestartRequest.type, {
           suspension: m.id,
           restart: m.restart as never,
           frame: m.frame,
@@ -136,7 +136,7 @@ export class DebuggerPanel implements vscode.Disposable {
    */
   async attach(worker: string): Promise<void> {
     try {
-      const { websocketAddress } = await this.client.sendRequest(DebugAttach.type, { worker });
+      const { websocketAddress } = await this.crew.client.sendRequest(DebugAttach.type, { worker });
       const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
         type: 'pwa-node',
         request: 'attach',
@@ -174,7 +174,7 @@ export class DebuggerPanel implements vscode.Disposable {
 
 /** Wires the Crew Debugger to the extension's language client: on each start it tells the master whether to debug. */
 export function registerDebugger(context: vscode.ExtensionContext, crew: CrewClient): DebuggerPanel {
-  const panel = new DebuggerPanel(crew.client);
+  const panel = new DebuggerPanel(crew);
   const apply = () =>
     void panel
       .applySetting()
