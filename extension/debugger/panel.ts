@@ -3,6 +3,11 @@
  * entry (a level) with its condition, restarts, backtrace, lazily expanded locals and an
  * evaluate-in-frame box. Everything goes through the language client; the editor never
  * talks to a worker.
+ *
+ * The `crew/debug*` notifications and requests are those of
+ * protocol/messages/lsp-debug-messages.ts: the master's server/lsp/debug.ts sends the
+ * suspensions that worker/debug/ reported, and passes the developer's choices here back to
+ * the worker that is suspended. The page itself (webview.ts) speaks only to this panel.
  */
 import * as vscode from 'vscode';
 import {
