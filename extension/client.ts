@@ -2,11 +2,11 @@
  * The one language client of the extension, and how it reaches a master: by starting
  * `crew lsp --stdio` as a child process, or by attaching to a running `crew lsp --port` over
  * TCP, as SLIME's `slime-connect` does. Other parts (the views, the REPL, a debugger panel)
- * import this module and use {@link CrewClient.client} and its events.
+ * import this module and use {@link CrewClient}'s requests and events.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -16,10 +16,8 @@ import {
   type ErrorHandler,
   type StreamInfo,
 } from 'vscode-languageclient/node';
-import type { CancellationToken, RequestParam, RequestType } from 'vscode-jsonrpc';
-import { parseHostPort } from '../protocol/address';
+import type { CancellationToken, NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { crewError, ErrorCodes } from '../protocol/errors';
-import { dialLspAuth } from '../protocol/link/lsp-handshake';
 import {
   ConnectWorkers,
   ListWorkers,
@@ -29,9 +27,10 @@ import {
   type OutputParams,
   type WorkersState,
 } from '../protocol/messages/lsp-messages';
-import { resolveSecret } from '../protocol/secret';
 import { ContextKeys } from './commands';
 import { settings } from './config';
+import { dialMaster, spawnMaster } from './master-transport';
+import { NotificationHandlers } from './notification-handlers';
 
 export type Mode = { kind: 'child' } | { kind: 'attach'; address: string };
 export type ClientState = 'stopped' | 'starting' | 'running';
@@ -43,7 +42,11 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 const STDERR_LINES = 5;
 
 export class CrewClient implements vscode.Disposable {
-  readonly client: LanguageClient;
+  private current: LanguageClient;
+  private stateListener?: vscode.Disposable;
+  private readonly notifications = new NotificationHandlers();
+  /** The output channel a failed client made, kept by the clients after it. */
+  private adoptedChannel?: vscode.LogOutputChannel;
   private mode: Mode = { kind: 'child' };
   private prepared?: ChildProcess | StreamInfo;
   private restarts: number[] = [];
@@ -66,18 +69,22 @@ export class CrewClient implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.OutputChannel,
   ) {
-    this.client = new LanguageClient('crew', 'Crew Language Server', () => this.transport(), {
-      // Crew serves no text documents: evaluation is driven by commands.
-      documentSelector: [],
-      errorHandler: this.errorHandler(),
-      initializationFailedHandler: () => false,
-    });
+    this.current = this.makeClient();
     this.disposables.push(
-      this.client.onDidChangeState((e) => this.clientStateChanged(e.newState)),
-      this.client.onNotification(WorkersChanged.type, (s) => this.setWorkers(s)),
-      this.client.onNotification(Output.type, (o) => this.outputEmitter.fire(o)),
+      this.onNotification(WorkersChanged.type, (s) => this.setWorkers(s)),
+      this.onNotification(Output.type, (o) => this.outputEmitter.fire(o)),
     );
     void vscode.commands.executeCommand('setContext', ContextKeys.State, 'stopped');
+  }
+
+  /** The language client in use; a failed start replaces it, so handlers go through {@link onNotification}. */
+  get client(): LanguageClient {
+    return this.current;
+  }
+
+  /** Handles a server -> editor notification from this client and every client after it. */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.notifications.add(type, handler);
   }
 
   /** Where the client is connected, for the status bar. */
@@ -131,7 +138,7 @@ export class CrewClient implements vscode.Disposable {
 
   private async startClient(): Promise<void> {
     this.restarts = [];
-    this.revive();
+    if (this.current.state === State.StartFailed) this.replaceClient();
     this.setState('starting');
     try {
       await this.client.start();
@@ -142,14 +149,34 @@ export class CrewClient implements vscode.Disposable {
     }
   }
 
+  private makeClient(outputChannel?: vscode.LogOutputChannel): LanguageClient {
+    const client: LanguageClient = new LanguageClient('crew', 'Crew Language Server', () => this.transport(), {
+      // Crew serves no text documents: evaluation is driven by commands.
+      documentSelector: [],
+      errorHandler: this.errorHandler(() => client === this.current),
+      initializationFailedHandler: () => false,
+      outputChannel,
+    });
+    this.stateListener?.dispose();
+    this.stateListener = client.onDidChangeState((e) => {
+      if (client === this.current) this.clientStateChanged(e.newState);
+    });
+    this.notifications.moveTo(client);
+    return client;
+  }
+
   /**
-   * vscode-languageclient 10 keeps the promise of a failed start and hands it back on every
-   * later `start()`, so a client whose master could not start could never start again.
-   * Forget it, so that Start Master after a failure really starts.
+   * vscode-languageclient keeps the promise of a failed start and hands it back on every
+   * later `start()`, so a client whose master could not start can never start again. A new
+   * client takes its place, writing to the same output channel.
    */
-  private revive(): void {
-    const internals = this.client as unknown as { _onStart?: Promise<void> };
-    if (this.client.state === State.StartFailed && '_onStart' in internals) internals._onStart = undefined;
+  private replaceClient(): void {
+    const failed = this.current;
+    // Only a client that stops after running disposes the channel it made; this one never will.
+    this.adoptedChannel = failed.outputChannel;
+    this.current = this.makeClient(this.adoptedChannel);
+    // Disposed, it can never start again behind the new client's back.
+    void failed.dispose().catch(() => undefined);
   }
 
   /** Called for the first start and for each restart after a crash. */
@@ -164,50 +191,26 @@ export class CrewClient implements vscode.Disposable {
   }
 
   private spawnMaster(): ChildProcess {
-    const cfg = settings(this.context.extensionPath);
-    const args = ['lsp', '--stdio', `--clientProcessId=${process.pid}`];
-    if (cfg.secretFile) args.push('--secret-file', cfg.secretFile);
     this.stderrTail = [];
-    // fork runs the extension host's own runtime; in Electron, ELECTRON_RUN_AS_NODE makes it Node.
-    const child = fork(cfg.serverPath, args, {
-      silent: true,
-      execArgv: [],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      const text = d.toString();
+    return spawnMaster(settings(this.context.extensionPath), (text) => {
       this.log.append(text.replace(/^(?=.)/gm, '[master] '));
       this.stderrTail = [...this.stderrTail, ...text.split('\n').filter(Boolean)].slice(-STDERR_LINES);
     });
-    return child;
   }
 
-  /** Connects and authenticates with the shared secret before any LSP message. */
-  private async dial(address: string): Promise<StreamInfo> {
-    const { host, port } = parseHostPort(address);
-    const secret = resolveSecret({ secretFile: settings(this.context.extensionPath).secretFile });
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(port, host, () => resolve(s));
-      s.once('error', (err) =>
-        reject(
-          new Error(
-            `cannot reach a master at ${address}: ${err.message}. Is \`crew lsp --port ${port}\` running there?`,
-          ),
-        ),
-      );
-    });
-    await dialLspAuth(socket, secret, address);
-    // Left paused: data waits in the socket until the client's reader listens (see transport).
-    return { reader: socket, writer: socket };
+  private dial(address: string): Promise<StreamInfo> {
+    return dialMaster(address, settings(this.context.extensionPath).secretFile);
   }
 
-  private errorHandler(): ErrorHandler {
+  /** `isCurrent` is false once a client was replaced: what it says then is no longer this client's state. */
+  private errorHandler(isCurrent: () => boolean): ErrorHandler {
     return {
-      error: (_error, _message, count) => ({
-        action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
-      }),
+      error: (_error, _message, count) =>
+        !isCurrent()
+          ? { action: ErrorAction.Continue, handled: true }
+          : { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown },
       closed: () => {
-        if (this.state === 'stopped') return { action: CloseAction.DoNotRestart, handled: true };
+        if (this.state === 'stopped' || !isCurrent()) return { action: CloseAction.DoNotRestart, handled: true };
         if (this.mode.kind === 'attach') {
           // As with slime-connect, a master the editor attached to is not redialed behind its back.
           this.setState('stopped');
@@ -284,7 +287,11 @@ export class CrewClient implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
-    void this.client.stop(2000).catch(() => undefined);
+    this.stateListener?.dispose();
+    void this.client
+      .stop(2000)
+      .catch(() => undefined)
+      .finally(() => this.adoptedChannel?.dispose());
     this.stateEmitter.dispose();
     this.workersEmitter.dispose();
     this.outputEmitter.dispose();

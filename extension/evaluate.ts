@@ -75,7 +75,7 @@ export class Evaluations implements vscode.Disposable {
     private readonly crew: CrewClient,
     private readonly results: InlineResults,
   ) {
-    this.subscription = crew.client.onNotification(Progress.type, (p) => this.running.get(p.token)?.onProgress(p));
+    this.subscription = crew.onNotification(Progress.type, (p) => this.running.get(p.token)?.onProgress(p));
   }
 
   /** Evaluates in the active editor and shows the result inline. */

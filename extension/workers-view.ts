@@ -1,13 +1,13 @@
 /** The Workers view: each worker's host, state, current task and tasks done. */
 import * as vscode from 'vscode';
-import type { WorkerView, WorkersState } from '../protocol/messages/lsp-messages';
+import type { WorkerSummary, WorkersState } from '../protocol/messages/lsp-messages';
 
 type Node =
-  | { kind: 'worker'; worker: WorkerView }
+  | { kind: 'worker'; worker: WorkerSummary }
   | { kind: 'detail'; label: string; value: string }
   | { kind: 'master'; state: WorkersState; where: string };
 
-function icon(w: WorkerView): vscode.ThemeIcon {
+function icon(w: WorkerSummary): vscode.ThemeIcon {
   if (w.state === 'replaying') return new vscode.ThemeIcon('sync~spin');
   if (w.inFlight > 0) return new vscode.ThemeIcon('loading~spin', new vscode.ThemeColor('charts.yellow'));
   return new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green'));

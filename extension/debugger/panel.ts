@@ -3,9 +3,13 @@
  * entry (a level) with its condition, restarts, backtrace, lazily expanded locals and an
  * evaluate-in-frame box. Everything goes through the language client; the editor never
  * talks to a worker.
+ *
+ * The `crew/debug*` notifications and requests are those of
+ * protocol/messages/lsp-debug-messages.ts: the master's server/lsp/debug.ts sends the
+ * suspensions that worker/debug/ reported, and passes the developer's choices here back to
+ * the worker that is suspended. The page itself (webview.ts) speaks only to this panel.
  */
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   DebugAttach,
   DebugEvaluate,
@@ -35,10 +39,10 @@ export class DebuggerPanel implements vscode.Disposable {
   private readonly entries = new Map<string, { info: SuspensionInfo; ended?: string }>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly client: LanguageClient) {
+  constructor(private readonly crew: CrewClient) {
     this.subscriptions.push(
-      client.onNotification(DebugPaused.type, (info) => this.paused(info)),
-      client.onNotification(DebugResumed.type, ({ id, how }) => this.resumed(id, how)),
+      crew.onNotification(DebugPaused.type, (info) => this.paused(info)),
+      crew.onNotification(DebugResumed.type, ({ id, how }) => this.resumed(id, how)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('crew.debugOnError') || e.affectsConfiguration('crew.debugGraceMs'))
           void this.applySetting();
@@ -49,11 +53,12 @@ export class DebuggerPanel implements vscode.Disposable {
   /** Tells the master whether to suspend at errors, from `crew.debugOnError`, and picks up open suspensions. */
   async applySetting(): Promise<void> {
     const config = vscode.workspace.getConfiguration('crew');
-    await this.client.sendRequest(SetDebugOnError.type, {
+    await this.crew.client.sendRequest(SetDebugOnError.type, {
       on: config.get<boolean>('debugOnError', true),
       graceMs: config.get<number>('debugGraceMs', 30000),
     });
-    for (const info of await this.client.sendRequest(DebugList.type)) if (!this.entries.has(info.id)) this.paused(info);
+    for (const info of await this.crew.client.sendRequest(DebugList.type))
+      if (!this.entries.has(info.id)) this.paused(info);
   }
 
   show(): void {
@@ -111,15 +116,15 @@ export class DebuggerPanel implements vscode.Disposable {
     try {
       let result: unknown;
       if (m.type === 'properties')
-        result = await this.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
+        result = await this.crew.client.sendRequest(DebugProperties.type, { suspension: m.id, objectId: m.objectId });
       else if (m.type === 'evaluate')
-        result = await this.client.sendRequest(DebugEvaluate.type, {
+        result = await this.crew.client.sendRequest(DebugEvaluate.type, {
           suspension: m.id,
           frame: m.frame,
           expression: m.expression,
         });
       else
-        result = await this.client.sendRequest(DebugRestartRequest.type, {
+        result = await this.crew.client.sendRequest(DebugRestartRequest.type, {
           suspension: m.id,
           restart: m.restart as never,
           frame: m.frame,
@@ -136,7 +141,7 @@ export class DebuggerPanel implements vscode.Disposable {
    */
   async attach(worker: string): Promise<void> {
     try {
-      const { websocketAddress } = await this.client.sendRequest(DebugAttach.type, { worker });
+      const { websocketAddress } = await this.crew.client.sendRequest(DebugAttach.type, { worker });
       const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
         type: 'pwa-node',
         request: 'attach',
@@ -174,7 +179,7 @@ export class DebuggerPanel implements vscode.Disposable {
 
 /** Wires the Crew Debugger to the extension's language client: on each start it tells the master whether to debug. */
 export function registerDebugger(context: vscode.ExtensionContext, crew: CrewClient): DebuggerPanel {
-  const panel = new DebuggerPanel(crew.client);
+  const panel = new DebuggerPanel(crew);
   const apply = () =>
     void panel
       .applySetting()

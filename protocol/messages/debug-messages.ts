@@ -1,19 +1,32 @@
 /**
- * Debugger messages: a worker's debug agent reports a suspension of its eval thread (at a
- * throw, or at an interrupt) and answers the master's questions about its live frames. The
- * master forwards them to the editor over LSP (`protocol/messages/lsp-debug-messages.ts`), so the editor never
- * needs a route to the worker.
+ * Debugger messages between a worker and the master, declared here once. A suspension and
+ * a restart take this path:
+ *
+ * - worker/debug/ (on the worker) suspends the eval thread at a throw or an interrupt,
+ *   sends {@link Paused} with the live frames, answers {@link DebugRequest}s about them,
+ *   and sends {@link Resumed} when a restart (or anything else) ends the suspension;
+ *   worker/process/worker-main.ts carries them over the worker's link to the master;
+ * - server/pool/worker-messages.ts hands them to server/debug/debug-broker.ts (on the
+ *   master), which keeps each suspension under a pool-wide id and sends questions to the
+ *   worker that owns it;
+ * - server/lsp/debug.ts forwards both ways to the editor as the `crew/debug*` messages of
+ *   `lsp-debug-messages.ts`, so the editor never needs a route to the worker;
+ * - extension/debugger/ shows them (SLDB's condition, restarts and backtrace), and sends
+ *   the developer's restart back along the same path.
+ *
+ * A restart ends in worker/image/evaluator.ts, which takes it from the slot the debug agent
+ * fills (worker/debug/restart-slot.ts); "retry on another worker" comes back to the master's
+ * scheduler as a `CREW_RETRY_ELSEWHERE` failure.
  */
+import type { StackFrame } from '../errors';
 
-/** One live frame, mapped to the user's source where a source map exists. */
-export interface DebugFrame {
+/**
+ * One live frame: a {@link StackFrame} (mapped to the user's source where a source map
+ * exists; `internal` frames are hidden unless asked for) with what the debugger adds.
+ */
+export interface DebugFrame extends StackFrame {
+  /** Its place in the suspension's frames, innermost first; requests name a frame by it. */
   index: number;
-  functionName: string;
-  file: string;
-  line: number;
-  column: number;
-  /** Node internals and Crew's own runtime: hidden unless asked for. */
-  internal: boolean;
   /** How the editor shows `file` (relative to the workspace); set by the editor itself. */
   display?: string;
   /** Scopes that can be expanded: local, closure, block, script (not global). */

@@ -1,7 +1,10 @@
 /**
  * The debugger between the editor and the master: worker suspensions forwarded as
  * notifications, and the editor's questions and restarts as requests. Declared once and
- * imported by the language server (`server/lsp/debug.ts`) and the extension's Crew Debugger.
+ * imported by the language server (`server/lsp/debug.ts`) and the extension's Crew Debugger
+ * (`extension/debugger/`). The language server turns each request into a worker -> master
+ * question of `debug-messages.ts` through the master's debug-broker
+ * (`server/debug/debug-broker.ts`), which the worker's debug agent (`worker/debug/`) answers.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { DebugCondition, DebugFrame, DebugRestart, DebugValue } from './debug-messages';

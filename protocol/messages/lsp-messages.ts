@@ -8,15 +8,16 @@
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { ErrorCode, StackFrame } from '../errors';
+import type { PlacedSource } from '../form-source';
+import type { WorkerSummary } from '../worker-summary';
 
-/** Source text from the editor, placed at its file, line and column so errors point there. */
-export interface EvalParams {
-  code: string;
-  /** The file the code comes from; `.ts` files are TypeScript. */
-  filename?: string;
-  /** 1-based line and column of the code's first character. */
-  line?: number;
-  column?: number;
+export type { WorkerSummary } from '../worker-summary';
+
+/**
+ * Source text from the editor, placed at its file, line and column so errors point there.
+ * The language follows the file name, as for a form without `lang`.
+ */
+export interface EvalParams extends PlacedSource {
   /** Chosen by the editor; {@link Progress} notifications for this evaluation carry it. */
   progressToken?: string;
   /** Print values with ANSI colours (for a terminal). */
@@ -63,25 +64,12 @@ export interface EvalResult {
   outcomes: WorkerOutcome[];
 }
 
-/** A worker as the editor shows it. */
-export interface WorkerView {
-  id: string;
-  name: string;
-  host: string;
-  address: string;
-  pid: number;
-  state: 'replaying' | 'ready' | 'closed';
-  inFlight: number;
-  tasksDone: number;
-  currentTask?: string;
-}
-
 export interface WorkersState {
   /** False until a master pool exists (after {@link ConnectWorkers}), and after {@link DisconnectWorkers}. */
   started: boolean;
   /** Where workers can dial in, `host:port`, when the master listens. */
   listen?: string;
-  workers: WorkerView[];
+  workers: WorkerSummary[];
 }
 
 /** Evaluate on the master, in its persistent context with `pool` and the whole API in scope. */

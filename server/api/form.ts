@@ -9,19 +9,11 @@ import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { rewriteForm } from './form-rewrite';
 import type { FormDef, FormMode } from '../../protocol/messages/worker-link-messages';
+import type { FormSource } from '../../protocol/form-source';
 
 const CALL_FORM = Symbol.for('crew.callForm');
 
-/** Source text with where it came from, so errors and the debugger can point at it. */
-export interface FormSource {
-  code: string;
-  filename?: string;
-  /** 1-based line and column of the code's first character in `filename`. */
-  line?: number;
-  column?: number;
-  /** Force a language; by default `.ts` files are TypeScript and other code is tried as JavaScript first. */
-  lang?: 'js' | 'ts';
-}
+export type { FormSource } from '../../protocol/form-source';
 
 /** A function and its arguments, built by {@link form}. */
 export interface CallForm {

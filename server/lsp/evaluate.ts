@@ -15,7 +15,7 @@ import {
   type ProgressParams,
   type WorkerOutcome,
 } from '../../protocol/messages/lsp-messages';
-import type { FormSource } from '../api/form';
+import type { FormSource } from '../../protocol/form-source';
 import type { TaskOutcome } from '../pool/task';
 import { errorOutcome, valueOutcome } from './present';
 import type { WorkerPool } from '../pool/pool';

@@ -7,22 +7,9 @@ import type { FormDef, TaskMsg, Tasks, WorkerInfo } from '../../protocol/message
 import type { Signer } from '../../protocol/signing';
 import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import type { Task } from './task';
+import type { WorkerState, WorkerSummary } from '../../protocol/worker-summary';
 
-export type WorkerState = 'replaying' | 'ready' | 'closed';
-
-/** What the Workers view and `pool.workers` show of a worker. */
-export interface WorkerSummary {
-  id: string;
-  name: string;
-  host: string;
-  address: string;
-  pid: number;
-  state: WorkerState;
-  inFlight: number;
-  tasksDone: number;
-  /** Short text of the form the worker is running, if any. */
-  currentTask?: string;
-}
+export type { WorkerState, WorkerSummary } from '../../protocol/worker-summary';
 
 /** Tasks at or above this cost run one at a time per worker, so load stays balanced. */
 const SLOW_TASK_MS = 20;

@@ -1,7 +1,10 @@
 /**
- * Where the debug agent leaves the developer's restart for the evaluator. The agent writes
- * it into the suspended thread (on `process`, which both the user's context and Crew's own
- * code can reach); the evaluator takes it when the error arrives.
+ * Where the debug agent leaves the developer's restart for the evaluator. The agent
+ * (suspension-requests.ts, for the master's `debugRequest`) writes it into the suspended
+ * thread, on `process`, which both the user's context and Crew's own code can reach; the
+ * evaluator (worker/image/evaluator.ts) takes it when the error arrives: it returns the
+ * value, runs the task again, or fails it with `CREW_RETRY_ELSEWHERE` for the master's
+ * scheduler to send to another worker.
  */
 export const RESTART_SLOT = 'crew.restart';
 

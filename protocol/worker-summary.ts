@@ -1,0 +1,25 @@
+/**
+ * How Crew describes a worker to people: `pool.workers` and the pool's `workers-changed`
+ * event on the master, and the editor's Workers view over LSP (`crew/listWorkers`,
+ * `crew/workersChanged`). One declaration, so the view shows exactly what the pool knows.
+ */
+
+/** `replaying` while a joining worker is sent the forms loaded before it came. */
+export type WorkerState = 'replaying' | 'ready' | 'closed';
+
+/** One worker as the pool and the editor's Workers view show it. */
+export interface WorkerSummary {
+  /** The pool's id for it, `w1`, `w2`...; requests name a worker by it. */
+  id: string;
+  name: string;
+  host: string;
+  /** The far end of the pool's connection to it, `host:port`. */
+  address: string;
+  pid: number;
+  state: WorkerState;
+  /** Tasks sent to it that have not answered yet. */
+  inFlight: number;
+  tasksDone: number;
+  /** Short text of the form the worker is running, if any. */
+  currentTask?: string;
+}

@@ -1,0 +1,141 @@
+/**
+ * The debug agent's connection to the eval thread's V8 inspector. The worker's main thread
+ * opens a `node:inspector` session on itself and reaches the eval thread through the
+ * `NodeWorker` domain, so pausing the eval thread never stops the main thread's link to the
+ * master. CDP commands go to the thread from here; its `Debugger.*` events come back to
+ * the debug agent (debug-agent.ts), which turns them into the worker -> master messages of
+ * protocol/messages/debug-messages.ts.
+ */
+import { Session } from 'node:inspector';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+
+/** A CDP `Debugger.CallFrame`, as far as the debugger reads it. */
+export interface CallFrame {
+  callFrameId: string;
+  functionName: string;
+  url: string;
+  location: { scriptId: string; lineNumber: number; columnNumber: number };
+  scopeChain: { type: string; name?: string; object: { objectId?: string } }[];
+}
+
+/** A CDP `Runtime.RemoteObject`, as far as the debugger reads it. */
+export interface RemoteObject {
+  type: string;
+  subtype?: string;
+  className?: string;
+  value?: unknown;
+  description?: string;
+  objectId?: string;
+  unserializableValue?: string;
+}
+
+/** The parameters of CDP's `Debugger.paused`. */
+export interface PausedEvent {
+  reason: string;
+  data?: RemoteObject;
+  callFrames: CallFrame[];
+}
+
+/** Where a script of the eval thread starts: V8 counts its locations from there. */
+export interface ScriptStart {
+  startLine: number;
+  startColumn: number;
+}
+
+/** What the eval thread's inspector reports to the debug agent. */
+export interface InspectorEvents {
+  /** The followed thread's inspector is reachable (again): configure it. */
+  attached(): void;
+  paused(event: PausedEvent): void;
+  resumed(): void;
+}
+
+type Cdp = {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { message: string };
+};
+
+export class EvalThreadInspector {
+  private readonly session = new Session();
+  private sessionId?: string;
+  private threadId?: number;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Scripts of the eval thread by id: their names, and where their text starts. */
+  private readonly scripts = new Map<string, ScriptStart & { url: string }>();
+
+  constructor(private readonly events: InspectorEvents) {
+    this.session.connect();
+    this.session.on('NodeWorker.attachedToWorker', ({ params }) => {
+      const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
+      if (Number(p.workerInfo.workerId) !== this.threadId) return;
+      this.sessionId = p.sessionId;
+      this.events.attached();
+    });
+    this.session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
+      const p = params as unknown as { sessionId: string; message: string };
+      if (p.sessionId === this.sessionId) this.receive(JSON.parse(p.message) as Cdp);
+    });
+    this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+  }
+
+  /** Follows a (new) eval thread; what was known of the old one is dropped. */
+  follow(threadId: number): void {
+    this.threadId = threadId;
+    this.sessionId = undefined;
+    this.scripts.clear();
+  }
+
+  /** Whether the followed thread's inspector can be spoken to. */
+  get attached(): boolean {
+    return this.sessionId !== undefined;
+  }
+
+  /** Sends a CDP command to the eval thread; a CDP error rejects with `CREW_REMOTE_ERROR`. */
+  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const sessionId = this.sessionId;
+    if (!sessionId)
+      return Promise.reject(crewError(ErrorCodes.DebugStale, 'the eval thread is not attached to the debugger'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.session.post('NodeWorker.sendMessageToWorker', {
+        sessionId,
+        message: JSON.stringify({ id, method, params }),
+      });
+    });
+  }
+
+  /** The script's name as Crew gave it: V8 reports it percent-encoded (`#` as `%23`). */
+  urlOf(f: CallFrame): string {
+    const url = f.url || this.scripts.get(f.location.scriptId)?.url || '';
+    try {
+      return decodeURIComponent(url.replace(/^file:\/\//, ''));
+    } catch {
+      return url;
+    }
+  }
+
+  /** Where script `scriptId` starts (a form's line in its file); the file's start when unknown. */
+  startOf(scriptId: string): ScriptStart {
+    return this.scripts.get(scriptId) ?? { startLine: 0, startColumn: 0 };
+  }
+
+  private receive(m: Cdp): void {
+    if (m.id !== undefined) {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.error) p?.reject(crewError(ErrorCodes.Remote, m.error.message));
+      else p?.resolve(m.result);
+      return;
+    }
+    if (m.method === 'Debugger.scriptParsed') {
+      const p = m.params as { scriptId: string; url?: string; startLine?: number; startColumn?: number };
+      this.scripts.set(p.scriptId, { url: p.url ?? '', startLine: p.startLine ?? 0, startColumn: p.startColumn ?? 0 });
+    } else if (m.method === 'Debugger.paused') this.events.paused(m.params as unknown as PausedEvent);
+    else if (m.method === 'Debugger.resumed') this.events.resumed();
+  }
+}
