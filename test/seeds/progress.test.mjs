@@ -38,6 +38,18 @@ test('trackProgress reports done and total during a run, and undefined when it e
   assert.equal(samples.at(-1), undefined, 'the end of the run is reported');
 });
 
+test('a run that began between two samples counts the tasks it finished before the first one', async () => {
+  const samples = [];
+  // The first sample comes 300 ms into a map of about 750 ms, when many tasks are done.
+  const stop = trackProgress(pool, (p) => samples.push(p), { intervalMs: 300, delayMs: 0 });
+  await slowMap(60);
+  stop();
+  const seen = samples.filter(Boolean);
+  assert.ok(seen.length >= 1, `samples: ${seen.length}`);
+  assert.ok(seen[0].done > 0, `the first sample saw finished tasks: ${seen[0].done}`);
+  for (const p of seen) assert.equal(p.total, 60);
+});
+
 test('showProgress draws a bar on one line and clears it; short runs draw nothing', async () => {
   let out = '';
   const stream = { columns: 100, write: (s) => (out += s) };
