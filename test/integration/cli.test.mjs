@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCrew, sleep, startCrew, tempDir, root } from '../helpers.mjs';
+import { runCrew, startCrew, tempDir, root, until } from '../helpers.mjs';
 
 test('crew --help lists the commands and the exit codes', async () => {
   const r = await runCrew(['--help']);
@@ -42,11 +42,13 @@ test('the master REPL evaluates on two local workers, with top-level await there
   ];
   // Type one line at a time, as a person does: each after the previous prompt came back.
   const p = await startCrew(['master', '--local', '2', '--audit-file', 'none']);
+  const prompts = (n) =>
+    until(() => (p.stdout.match(/crew> /g) ?? []).length >= n, { timeoutMs: 30_000, what: `prompt ${n} of the REPL` });
   for (let i = 0; i < lines.length; i++) {
-    while ((p.stdout.match(/crew> /g) ?? []).length <= i) await sleep(20);
+    await prompts(i + 1);
     p.child.stdin.write(lines[i] + '\n');
   }
-  while ((p.stdout.match(/crew> /g) ?? []).length <= lines.length) await sleep(20);
+  await prompts(lines.length + 1);
   p.child.stdin.end('.exit\n');
   const r = await p.exited;
   assert.equal(r.code, 0, r.stderr);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { evalFormAllWorkers, evalOn, ErrorCodes, form, RemoteError } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { localPool, until } from '../helpers.mjs';
 
 let pool;
 before(async () => {
@@ -77,7 +77,8 @@ test('retry after fixing the function on every worker gives the result', async (
   const s = await paused;
   // The fix reaches the suspended worker too, and runs before the retry.
   const fixed = evalFormAllWorkers(pool, 'function divide(a, b) { return b === 0 ? Infinity : a / b }');
-  await new Promise((r) => setTimeout(r, 200));
+  // The fix is on its way to w1 (the link keeps order) once it counts as in flight there.
+  await until(() => pool.workers.find((w) => w.id === 'w1').inFlight >= 2, { what: 'the fix to be sent to w1' });
   await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'retry' } });
   assert.equal(await call, Infinity);
   await fixed;
@@ -132,10 +133,12 @@ test('two workers suspended at once, each with its own entry; the others keep wo
 test('an interrupt suspends a runaway loop into the debugger; abort ends it and the worker lives on', async () => {
   const paused = nextPause();
   const call = assert.rejects(
-    evalOn(pool, 'w2', 'let spins = 0; while (true) { spins++ }'),
+    evalOn(pool, 'w2', 'console.log("spinning"); let spins = 0; while (true) { spins++ }'),
     (err) => err.code === ErrorCodes.Interrupted,
   );
-  await new Promise((r) => setTimeout(r, 300));
+  await until(() => pool.outputLines.some(([w, , t]) => w === 'w2' && t.includes('spinning')), {
+    what: 'the loop to start on w2',
+  });
   assert.deepEqual(pool.interrupt('w2'), ['w2']);
   const s = await paused;
   assert.equal(s.condition.reason, 'interrupt');
@@ -210,8 +213,8 @@ test("an error thrown in Node's own code that the user's code does not catch sus
 });
 
 test('with debugging off, errors reject at once', async () => {
+  // No wait: the mode goes to each worker on its link ahead of the task that follows.
   pool.setDebugOnError(false);
-  await new Promise((r) => setTimeout(r, 100));
   await assert.rejects(
     evalOn(pool, 'w1', 'divide(3, 0)'),
     (err) => err instanceof RemoteError && err.remoteName === 'RangeError',

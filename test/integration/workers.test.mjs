@@ -13,7 +13,7 @@ import {
   parallelMap,
   ErrorCodes,
 } from 'crew';
-import { localPool, SECRET, sleep, startCrew } from '../helpers.mjs';
+import { localPool, SECRET, startCrew, until } from '../helpers.mjs';
 
 const listeningWorker = (extra = [], env = {}) =>
   startCrew(['worker', '--port', '0', ...extra], { readyPattern: /listening on [\d.]+:(\d+)/, env });
@@ -84,7 +84,7 @@ test('when no worker is left, a call rejects with a clear error instead of hangi
   try {
     const [pid] = await evalFormAllWorkers(pool, 'process.pid', { replayRequired: false });
     const pending = evalOn(pool, null, 'new Promise((r) => setTimeout(r, 5000))');
-    await sleep(100);
+    await until(() => pool.workers.some((w) => w.inFlight > 0), { what: 'the call to reach the worker' });
     process.kill(pid, 'SIGKILL');
     await assert.rejects(pending, (err) => err.code === ErrorCodes.NoWorkers && /no worker is left/.test(err.message));
   } finally {
@@ -98,7 +98,7 @@ test('disconnectWorkers rejects calls in flight with a clear error', async () =>
     evalOn(pool, null, 'new Promise((r) => setTimeout(r, 5000))'),
     (err) => err.code === ErrorCodes.PoolClosed,
   );
-  await sleep(100);
+  await until(() => pool.workers.some((w) => w.inFlight > 0), { what: 'the call to reach the worker' });
   await disconnectWorkers(pool);
   await pending;
   await assert.rejects(evalOn(pool, null, '1'), (err) => err.code === ErrorCodes.PoolClosed);
@@ -117,7 +117,7 @@ test('a wrong secret is refused with a clear error and recorded, and the worker 
         return true;
       },
     );
-    await sleep(100);
+    await until(() => /refused /.test(w.stderr), { what: 'the worker to record the refusal' });
     assert.match(w.stderr, /refused .*wrong or missing secret/);
     assert.equal(await evalOn(pool, null, '6 * 7'), 42, 'the real master still works');
   } finally {
@@ -148,7 +148,7 @@ test('garbage bytes and a non-Crew WebSocket client are refused and the worker k
     });
     assert.equal(closed.code, 4003);
     assert.match(closed.reason, /does not speak Crew's protocol/);
-    await sleep(100);
+    await until(() => /does not speak/.test(w.stderr), { what: 'the worker to record the refusal' });
     assert.match(w.stderr, /refused .*does not speak Crew's protocol/);
     assert.equal(await evalOn(pool, null, '"still here"'), 'still here');
   } finally {

@@ -80,6 +80,8 @@ test(
       ['1', '2', '3'],
     );
     await disconnectWorkers(pool);
+    // tshark tells nothing when it has caught up with the wire: the last packets (the closes)
+    // are given a fixed moment to be captured before it stops.
     await new Promise((r) => setTimeout(r, 500));
     const stopped = new Promise((r) => tshark.once('exit', r));
     tshark.kill('SIGINT');

@@ -269,8 +269,8 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   const late = await spawn(
     pool,
     async () => {
-      const child = spawn(async () => 'quick');
-      await new Promise((r) => setTimeout(r, 50));
+      const child = spawn(async () => 'quick', { attach: 'monitor' });
+      await receive(); // its exit notice: the child has ended
       link(child);
       await receive();
     },

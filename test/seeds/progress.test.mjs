@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { formatBar, parallelMap, showProgress, trackProgress } from 'crew';
-import { localPool, runCrew, tempDir } from '../helpers.mjs';
+import { localPool, runCrew, tempDir, until } from '../helpers.mjs';
 
 let pool;
 before(async () => {
@@ -25,7 +25,7 @@ test('trackProgress reports done and total during a run, and undefined when it e
   const samples = [];
   const stop = trackProgress(pool, (p) => samples.push(p), { intervalMs: 10, delayMs: 0 });
   await slowMap(24);
-  for (let i = 0; i < 100 && samples.at(-1) !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => samples.at(-1) === undefined, { timeoutMs: 5000, what: 'the report that the run ended' });
   stop();
   const seen = samples.filter(Boolean);
   assert.ok(seen.length >= 2, `samples: ${seen.length}`);
@@ -55,7 +55,7 @@ test('showProgress draws a bar on one line and clears it; short runs draw nothin
   const stream = { columns: 100, write: (s) => (out += s) };
   const hide = showProgress(pool, { stream, intervalMs: 10, delayMs: 0 });
   await slowMap(20);
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => out.endsWith('\r\x1b[K'), { timeoutMs: 5000, what: 'the bar to be cleared at the end of the run' });
   hide();
   assert.match(out, /\r\[[#.]+\] +\d+\/20 tasks +\d+%  2 workers  \d+\.\d s\x1b\[K/);
   assert.ok(out.endsWith('\r\x1b[K'), 'the bar is cleared at the end');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ErrorCodes, evalOn } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { localPool, until } from '../helpers.mjs';
 import { makeGate } from './gate.mjs';
 
 let pool;
@@ -34,7 +34,7 @@ test('a busy worker counts as busy, and evalOn(pool, null) goes to the idle one'
   const w1pid = await evalOn(pool, 'w1', 'process.pid');
   const w2pid = await evalOn(pool, 'w2', 'process.pid');
   const slow = evalOn(pool, 'w1', gate.form('done'));
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => pool.workers.find((w) => w.id === 'w1').inFlight > 0, { what: 'the gated task on w1' });
   assert.equal(pool.workers.find((w) => w.id === 'w1').inFlight, 1, 'w1 is busy');
   // Queued behind the gated task on w1, a call would wait forever: fail instead of hanging.
   const guard = (p) =>
