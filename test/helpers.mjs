@@ -133,7 +133,3 @@ export async function runCrew(args, opts = {}) {
   if (opts.input !== undefined) p.child.stdin.end(opts.input);
   return p.exited;
 }
-
-export function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -69,11 +69,10 @@ test(`fuzzing the master port (seed ${seed})`, async (t) => {
   phase('pre-auth fuzz done');
   const raw = await fuzzRawTcp(port, r, 200);
   phase('raw TCP done');
-  await until(
-    () => audit.lines.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS,
-    20_000,
-    'a refusal audited for every fuzz connection',
-  );
+  await until(() => audit.lines.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS, {
+    timeoutMs: 20_000,
+    what: 'a refusal audited for every fuzz connection',
+  });
   assert.equal(
     audit.lines.count(/ refused peer=/) - refusedBefore,
     PRE_CONNECTIONS,

@@ -38,7 +38,7 @@ async function mapWithFault(p, n, fault) {
       done++;
     },
   );
-  await until(() => done >= 10, 20_000, 'the map to get going');
+  await until(() => done >= 10, { timeoutMs: 20_000, what: 'the map to get going' });
   const info = await fault();
   const results = await call;
   assert.deepEqual(
