@@ -13,6 +13,8 @@ import {
   startMaster,
 } from 'crew';
 
+/* global offset -- functions sent with form() run on the workers, where a setup form defines it */
+
 const seconds = Number(process.argv[2] ?? 600);
 const workers = Number(process.argv[3] ?? 2);
 const gc = globalThis.gc ?? (() => {});

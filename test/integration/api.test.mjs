@@ -33,7 +33,7 @@ test('the pool has 3 workers', () => {
 test('evalFormAllWorkers runs once on every worker, and definitions persist', async () => {
   const seen = [];
   const pids = await evalFormAllWorkers(pool, 'function square(x) { return x * x }\nprocess.pid', {
-    resultDone: (w, r) => seen.push(w),
+    resultDone: (w) => seen.push(w),
   });
   assert.equal(pids.length, 3);
   assert.equal(new Set(pids).size, 3, 'three different processes');

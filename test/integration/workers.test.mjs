@@ -51,7 +51,7 @@ test('kill -9 of a worker in the middle of a map: every result arrives exactly o
       pool,
       form((x) => new Promise((r) => setTimeout(() => r(x * 3), 5))),
       Array.from({ length: n }, (_, i) => i),
-      (i, v) => {
+      (i) => {
         seen.set(i, (seen.get(i) ?? 0) + 1);
         if (!killed && seen.size === 40) {
           killed = true;

@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import { disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
 import { auditTrail, newSecret, record } from './helpers.mjs';
 
+/* global base -- functions sent with form() run on the workers, where a setup form defines it */
+
 let pool;
 let audit;
 before(async () => {

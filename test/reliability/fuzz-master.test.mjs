@@ -17,6 +17,8 @@ import {
   workerMessages,
 } from './fuzz-lib.mjs';
 
+/* global k -- functions sent with form() run on the workers, where a setup form defines it */
+
 const WORKER_TAGS = [
   'agent',
   'ready',

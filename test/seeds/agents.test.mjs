@@ -18,6 +18,8 @@ import {
 } from 'crew';
 import { localPool } from '../helpers.mjs';
 
+/* global store -- agents run on the workers, where store is a global */
+
 let pool;
 before(async () => {
   pool = await localPool(2);

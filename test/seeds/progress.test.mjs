@@ -57,6 +57,7 @@ test('showProgress draws a bar on one line and clears it; short runs draw nothin
   await slowMap(20);
   await until(() => out.endsWith('\r\x1b[K'), { timeoutMs: 5000, what: 'the bar to be cleared at the end of the run' });
   hide();
+  // eslint-disable-next-line no-control-regex, no-regex-spaces -- the bar's text as printed, escapes included
   assert.match(out, /\r\[[#.]+\] +\d+\/20 tasks +\d+%  2 workers  \d+\.\d s\x1b\[K/);
   assert.ok(out.endsWith('\r\x1b[K'), 'the bar is cleared at the end');
 
@@ -71,6 +72,7 @@ test('formatBar fits the terminal width', () => {
   const line = formatBar({ done: 50, total: 200, workers: 3, elapsedMs: 1500 }, 60);
   assert.equal(line, '[#####................] 50/200 tasks  25%  3 workers  1.5 s');
   assert.ok(line.length <= 60);
+  // eslint-disable-next-line no-regex-spaces -- the bar's text as printed
   assert.match(formatBar({ done: 0, total: 0, workers: 1, elapsedMs: 0 }), /\[\.+\] 0\/0 tasks   0%  1 worker  0\.0 s/);
 });
 

@@ -1,7 +1,7 @@
 // dist-emacs's signed code: workers with --require-signed refuse unsigned, mis-signed and
 // replayed requests; a master signs for them by itself.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { ErrorCodes, evalFormAllWorkers, evalOn, parallelMap } from 'crew';
 import { localPool, SECRET, startCrew } from '../helpers.mjs';
 import { loadProtocol } from './protocol.mjs';
