@@ -189,23 +189,28 @@ test('a function or a socket as a result names its type and where it sits', asyn
   });
 });
 
-test('a remote error is a RemoteError with the worker, the class, the message and a frame at the form file and line', async () => {
-  const code =
-    'function divide(a: number, b: number): number {\n  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n  return a / b;\n}\ndivide(1, 0);';
-  await assert.rejects(evalOn(pool, 'w2', { code, filename: '/home/dev/calc.ts', line: 10, column: 1 }), (err) => {
-    assert.ok(err instanceof RemoteError);
-    assert.equal(err.workerId, 'w2');
-    assert.equal(err.remoteName, 'RangeError');
-    assert.equal(err.remoteMessage, 'cannot divide 1 by zero');
-    assert.deepEqual(
-      { fn: err.frames[0].functionName, file: err.frames[0].file, line: err.frames[0].line },
-      { fn: 'divide', file: '/home/dev/calc.ts', line: 11 },
-    );
-    assert.equal(err.frames[1].line, 14);
-    assert.match(err.stack, /at divide \(\/home\/dev\/calc\.ts:11:/);
-    return true;
-  });
-});
+test(
+  'a remote error is a RemoteError with the worker, the class, ' + 'the message and a frame at the form file and line',
+  async () => {
+    const code =
+      'function divide(a: number, b: number): number {\n' +
+      '  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n' +
+      '  return a / b;\n}\ndivide(1, 0);';
+    await assert.rejects(evalOn(pool, 'w2', { code, filename: '/home/dev/calc.ts', line: 10, column: 1 }), (err) => {
+      assert.ok(err instanceof RemoteError);
+      assert.equal(err.workerId, 'w2');
+      assert.equal(err.remoteName, 'RangeError');
+      assert.equal(err.remoteMessage, 'cannot divide 1 by zero');
+      assert.deepEqual(
+        { fn: err.frames[0].functionName, file: err.frames[0].file, line: err.frames[0].line },
+        { fn: 'divide', file: '/home/dev/calc.ts', line: 11 },
+      );
+      assert.equal(err.frames[1].line, 14);
+      assert.match(err.stack, /at divide \(\/home\/dev\/calc\.ts:11:/);
+      return true;
+    });
+  },
+);
 
 test('a syntax error in a form names the file and line', async () => {
   await assert.rejects(evalOn(pool, null, { code: 'let x = ;', filename: '/src/bad.js', line: 5 }), (err) => {
@@ -238,7 +243,10 @@ test('each worker has a store that persists across evaluations', async () => {
 
 test('forms behave as at a REPL: top-level await and import on workers, and a file evaluated again', async () => {
   const file = {
-    code: 'import { join } from "node:path";\nconst base: string = await Promise.resolve("/srv");\nconst limit = 2;\nbase',
+    code:
+      'import { join } from "node:path";\n' +
+      'const base: string = await Promise.resolve("/srv");\nconst limit = 2;\n' +
+      'base',
     filename: '/home/dev/setup.ts',
     line: 1,
   };

@@ -38,7 +38,9 @@ test('the master REPL evaluates on two local workers, with top-level await there
     'await evalFormAllWorkers(pool, "function twice(x) { return 2 * x }; 0")',
     'await evalOn(pool, "w2", "twice(21)")',
     'await evalOn(pool, null, "throw new RangeError(\\"nope\\")").catch(e => e.stack)',
-    'await evalOn(pool, "w1", "import { join } from \\"node:path\\"; const parts = await Promise.resolve([\\"a\\", \\"b\\"]); join(...parts)")',
+    'await evalOn(pool, "w1", "import { join } from \\"node:path\\"; ' +
+      'const parts = await Promise.resolve([\\"a\\", \\"b\\"]); ' +
+      'join(...parts)")',
   ];
   // Type one line at a time, as a person does: each after the previous prompt came back.
   const p = await startCrew(['master', '--local', '2', '--audit-file', 'none']);
@@ -84,7 +86,9 @@ test('crew run runs a TypeScript driver script against a pool, with mapped error
     bad,
     [
       'const n: number = 3;',
-      'await evalOn(pool, null, { code: "function f(q: number) {\\n  throw new Error(`bad ${q}`)\\n}\\nf(7)", filename: "/src/remote.ts", line: 30 });',
+      'await evalOn(pool, null, { code: "function f(q: ' +
+        'number) {\\n  throw new Error(`bad ${q}`)\\n}\\nf(7)", filename: ' +
+        '"/src/remote.ts", line: 30 });',
       'console.log(n);',
     ].join('\n'),
   );

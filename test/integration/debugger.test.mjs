@@ -10,7 +10,11 @@ before(async () => {
   pool = await localPool(2);
   pool.setDebugOnError(true);
   await evalFormAllWorkers(pool, {
-    code: 'function divide(a: number, b: number): number {\n  const scaled = a * 10;\n  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n  return scaled / b;\n}',
+    code:
+      'function divide(a: number, b: number): number {\n' +
+      '  const scaled = a * 10;\n' +
+      '  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n' +
+      '  return scaled / b;\n}',
     filename: '/home/dev/calc.ts',
     line: 1,
   });
@@ -23,45 +27,48 @@ function nextPause() {
   return new Promise((resolve) => pool.debug.once('paused', resolve));
 }
 
-test('a throw suspends on the worker with live frames, locals and evaluation in a frame; abort rejects the caller', async () => {
-  const paused = nextPause();
-  const call = evalOn(pool, 'w1', { code: 'divide(7, 0)', filename: '/home/dev/main.ts', line: 12 });
-  const s = await paused;
-  assert.equal(s.worker, 'w1');
-  assert.deepEqual(
-    { name: s.condition.name, message: s.condition.message },
-    { name: 'RangeError', message: 'cannot divide 7 by zero' },
-  );
-  assert.match(s.condition.form, /\/home\/dev\/main\.ts:12 divide\(7, 0\)/);
-  const top = s.frames[0];
-  assert.deepEqual(
-    { fn: top.functionName, file: top.file, line: top.line, internal: top.internal },
-    { fn: 'divide', file: '/home/dev/calc.ts', line: 3, internal: false },
-  );
-  assert.deepEqual({ file: s.frames[1].file, line: s.frames[1].line }, { file: '/home/dev/main.ts', line: 12 });
-  assert.ok(
-    s.frames.some((f) => f.internal),
-    'Crew runtime and Node frames are there, marked internal',
-  );
-  const local = top.scopes.find((sc) => sc.type === 'local');
-  const { values } = await pool.debug.request(s.id, { op: 'properties', objectId: local.objectId });
-  const byName = Object.fromEntries(values.map((v) => [v.name, v.value]));
-  assert.deepEqual({ a: byName.a, b: byName.b, scaled: byName.scaled }, { a: '7', b: '0', scaled: '70' });
-  const { value } = await pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: 'scaled + a' });
-  assert.equal(value.value, '77');
-  assert.equal(pool.debug.list().length, 1);
-  const resumed = new Promise((resolve) => pool.debug.once('resumed', (id, how) => resolve([id, how])));
-  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
-  assert.deepEqual(await resumed, [s.id, 'aborted']);
-  await assert.rejects(
-    call,
-    (err) => err instanceof RemoteError && err.remoteName === 'RangeError' && err.frames[0].line === 3,
-  );
-  await assert.rejects(
-    pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: '1' }),
-    (err) => err.code === ErrorCodes.DebugStale && /already ended; nothing was done/.test(err.message),
-  );
-});
+test(
+  'a throw suspends on the worker with live frames, ' + 'locals and evaluation in a frame; abort rejects the caller',
+  async () => {
+    const paused = nextPause();
+    const call = evalOn(pool, 'w1', { code: 'divide(7, 0)', filename: '/home/dev/main.ts', line: 12 });
+    const s = await paused;
+    assert.equal(s.worker, 'w1');
+    assert.deepEqual(
+      { name: s.condition.name, message: s.condition.message },
+      { name: 'RangeError', message: 'cannot divide 7 by zero' },
+    );
+    assert.match(s.condition.form, /\/home\/dev\/main\.ts:12 divide\(7, 0\)/);
+    const top = s.frames[0];
+    assert.deepEqual(
+      { fn: top.functionName, file: top.file, line: top.line, internal: top.internal },
+      { fn: 'divide', file: '/home/dev/calc.ts', line: 3, internal: false },
+    );
+    assert.deepEqual({ file: s.frames[1].file, line: s.frames[1].line }, { file: '/home/dev/main.ts', line: 12 });
+    assert.ok(
+      s.frames.some((f) => f.internal),
+      'Crew runtime and Node frames are there, marked internal',
+    );
+    const local = top.scopes.find((sc) => sc.type === 'local');
+    const { values } = await pool.debug.request(s.id, { op: 'properties', objectId: local.objectId });
+    const byName = Object.fromEntries(values.map((v) => [v.name, v.value]));
+    assert.deepEqual({ a: byName.a, b: byName.b, scaled: byName.scaled }, { a: '7', b: '0', scaled: '70' });
+    const { value } = await pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: 'scaled + a' });
+    assert.equal(value.value, '77');
+    assert.equal(pool.debug.list().length, 1);
+    const resumed = new Promise((resolve) => pool.debug.once('resumed', (id, how) => resolve([id, how])));
+    await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+    assert.deepEqual(await resumed, [s.id, 'aborted']);
+    await assert.rejects(
+      call,
+      (err) => err instanceof RemoteError && err.remoteName === 'RangeError' && err.frames[0].line === 3,
+    );
+    await assert.rejects(
+      pool.debug.request(s.id, { op: 'evaluate', frame: 0, expression: '1' }),
+      (err) => err.code === ErrorCodes.DebugStale && /already ended; nothing was done/.test(err.message),
+    );
+  },
+);
 
 test('return a value: the typed value becomes the task result', async () => {
   const paused = nextPause();
@@ -197,20 +204,23 @@ test('errors the code catches itself do not suspend, wherever the catch is', asy
   await assert.rejects(call, (err) => err instanceof RemoteError);
 });
 
-test("an error thrown in Node's own code that the user's code does not catch suspends, the user's frame below", async () => {
-  const paused = nextPause();
-  const call = evalOn(pool, 'w2', {
-    code: 'require("node:fs").readFileSync("/nonexistent/crew-input.txt")',
-    filename: '/home/dev/load.ts',
-    line: 5,
-  });
-  const s = await paused;
-  assert.equal(s.frames[0].internal, true);
-  const user = s.frames.find((f) => !f.internal);
-  assert.deepEqual({ file: user.file, line: user.line }, { file: '/home/dev/load.ts', line: 5 });
-  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
-  await assert.rejects(call, (err) => err instanceof RemoteError && /ENOENT/.test(err.message));
-});
+test(
+  "an error thrown in Node's own code that the user's code does not catch " + "suspends, the user's frame below",
+  async () => {
+    const paused = nextPause();
+    const call = evalOn(pool, 'w2', {
+      code: 'require("node:fs").readFileSync("/nonexistent/crew-input.txt")',
+      filename: '/home/dev/load.ts',
+      line: 5,
+    });
+    const s = await paused;
+    assert.equal(s.frames[0].internal, true);
+    const user = s.frames.find((f) => !f.internal);
+    assert.deepEqual({ file: user.file, line: user.line }, { file: '/home/dev/load.ts', line: 5 });
+    await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+    await assert.rejects(call, (err) => err instanceof RemoteError && /ENOENT/.test(err.message));
+  },
+);
 
 test('with debugging off, errors reject at once', async () => {
   // No wait: the mode goes to each worker on its link ahead of the task that follows.

@@ -142,6 +142,11 @@ test(`fuzzing the master port (seed ${seed})`, async (t) => {
     row: 'fuzz-master',
     lost: 0,
     duplicated: 0,
-    note: `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} frames sent, each link closed at its first), 200 raw TCP, ${frames.length} after, ${shapes.length + aimed.length} of them structure-aware (${bad.length} bad, each answered and audited; ${audit.lines.count(/broke its handler/)} broke a handler and were caught); real map of ${n} correct`,
+    note:
+      `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} ` +
+      `frames sent, each link closed at its first), 200 raw TCP, ${frames.length} ` +
+      `after, ${shapes.length + aimed.length} of them structure-aware (${bad.length} ` +
+      `bad, each answered and audited; ${audit.lines.count(/broke its handler/)} ` +
+      `broke a handler and were caught); real map of ${n} correct`,
   });
 });

@@ -135,6 +135,11 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
     row: 'fuzz-worker',
     lost: 0,
     duplicated: 0,
-    note: `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} frames sent, each link closed at its first), 200 raw TCP, ${frames.length} after, ${shapes.length} of them structure-aware (${bad.length} bad, each answered and audited; ${w.out.count(/broke its handler/)} broke a handler and were caught); real map of ${n} and 100 real tasks correct`,
+    note:
+      `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} ` +
+      `frames sent, each link closed at its first), 200 raw TCP, ${frames.length} ` +
+      `after, ${shapes.length} of them structure-aware (${bad.length} bad, ` +
+      `each answered and audited; ${w.out.count(/broke its handler/)} broke a ` +
+      `handler and were caught); real map of ${n} and 100 real tasks correct`,
   });
 });

@@ -64,71 +64,81 @@ async function noticesFor(...refs) {
   });
 }
 
-test('an interrupted eval thread ends its agents with the cause: monitors and links are told once, their names go', async () => {
-  const a = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor', name: 'doomed' });
-  const me = self();
-  const m = await spawn(
-    null,
-    async () => {
-      link(a);
-      send(me, 'linked');
-      await receive();
-    },
-    { attach: 'monitor' },
-  );
-  assert.equal(await next(), 'linked');
-  register('keeper', me);
-
-  assert.deepEqual(pool.interrupt('w2'), ['w2']);
-  const reason = 'eval thread of w2 restarted: interrupted';
-  const [ofA, ofM] = await noticesFor(a, m);
-  assert.deepEqual(ofA, [a, 'exit', reason]);
-  // The agent on the master was linked, so it ended too, with the lost agent's notice.
-  assert.deepEqual(ofM, [m, 'exit', [a, 'exit', reason]]);
-  assert.equal(whereis('doomed'), undefined, 'the name held by the lost agent is dropped');
-  assert.throws(
-    () => send('doomed', 1),
-    (err) => err.code === ErrorCodes.UnknownAgent,
-  );
-  await nothingMore();
-
-  // The fresh thread numbers its agents after the old one's, so an old reference reaches
-  // nobody, and it knows the names.
-  const b = await spawn(pool, 'async () => [await receive(), whereis("keeper")]', { worker: 'w2', attach: 'monitor' });
-  assert.ok(b.agent > a.agent, `w2#${b.agent} comes after w2#${a.agent}`);
-  send(a, 'for the agent that is gone');
-  send(b, 'for the new agent');
-  assert.deepEqual(await next(), [b, 'ok', ['for the new agent', me]]);
-  unregister('keeper');
-});
-
-test('a linked pair across workers: when one eval thread dies, the other agent ends, and monitors on other workers are told', async () => {
-  const me = self();
-  const b = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
-  const a = await linkedAgent(pool, b, 'w1');
-  const c = await spawn(
-    pool,
-    form(
-      async (target, boss) => {
-        link(target, 'monitor');
-        send(boss, 'watching');
-        return receive();
+test(
+  'an interrupted eval thread ends its agents with the cause: ' + 'monitors and links are told once, their names go',
+  async () => {
+    const a = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor', name: 'doomed' });
+    const me = self();
+    const m = await spawn(
+      null,
+      async () => {
+        link(a);
+        send(me, 'linked');
+        await receive();
       },
-      a,
-      me,
-    ),
-    { worker: 'w2', attach: 'monitor' },
-  );
-  assert.equal(await next(), 'watching');
+      { attach: 'monitor' },
+    );
+    assert.equal(await next(), 'linked');
+    register('keeper', me);
 
-  await assert.rejects(evalOn(pool, 'w1', 'process.exit(5)'), (err) => err.code === ErrorCodes.EvalThreadDied);
-  const reason = 'eval thread of w1 restarted: the eval thread exited with code 5';
-  const [ofA, ofB, ofC] = await noticesFor(a, b, c);
-  assert.deepEqual(ofA, [a, 'exit', reason]);
-  assert.deepEqual(ofB, [b, 'exit', [a, 'exit', reason]], 'the link ended the agent on the other worker');
-  assert.deepEqual(ofC, [c, 'ok', [a, 'exit', reason]], 'the monitor on the other worker got the notice');
-  await nothingMore();
-});
+    assert.deepEqual(pool.interrupt('w2'), ['w2']);
+    const reason = 'eval thread of w2 restarted: interrupted';
+    const [ofA, ofM] = await noticesFor(a, m);
+    assert.deepEqual(ofA, [a, 'exit', reason]);
+    // The agent on the master was linked, so it ended too, with the lost agent's notice.
+    assert.deepEqual(ofM, [m, 'exit', [a, 'exit', reason]]);
+    assert.equal(whereis('doomed'), undefined, 'the name held by the lost agent is dropped');
+    assert.throws(
+      () => send('doomed', 1),
+      (err) => err.code === ErrorCodes.UnknownAgent,
+    );
+    await nothingMore();
+
+    // The fresh thread numbers its agents after the old one's, so an old reference reaches
+    // nobody, and it knows the names.
+    const b = await spawn(pool, 'async () => [await receive(), whereis("keeper")]', {
+      worker: 'w2',
+      attach: 'monitor',
+    });
+    assert.ok(b.agent > a.agent, `w2#${b.agent} comes after w2#${a.agent}`);
+    send(a, 'for the agent that is gone');
+    send(b, 'for the new agent');
+    assert.deepEqual(await next(), [b, 'ok', ['for the new agent', me]]);
+    unregister('keeper');
+  },
+);
+
+test(
+  'a linked pair across workers: when one eval thread dies, ' +
+    'the other agent ends, and monitors on other workers are told',
+  async () => {
+    const me = self();
+    const b = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
+    const a = await linkedAgent(pool, b, 'w1');
+    const c = await spawn(
+      pool,
+      form(
+        async (target, boss) => {
+          link(target, 'monitor');
+          send(boss, 'watching');
+          return receive();
+        },
+        a,
+        me,
+      ),
+      { worker: 'w2', attach: 'monitor' },
+    );
+    assert.equal(await next(), 'watching');
+
+    await assert.rejects(evalOn(pool, 'w1', 'process.exit(5)'), (err) => err.code === ErrorCodes.EvalThreadDied);
+    const reason = 'eval thread of w1 restarted: the eval thread exited with code 5';
+    const [ofA, ofB, ofC] = await noticesFor(a, b, c);
+    assert.deepEqual(ofA, [a, 'exit', reason]);
+    assert.deepEqual(ofB, [b, 'exit', [a, 'exit', reason]], 'the link ended the agent on the other worker');
+    assert.deepEqual(ofC, [c, 'ok', [a, 'exit', reason]], 'the monitor on the other worker got the notice');
+    await nothingMore();
+  },
+);
 
 test('a link that crosses the interrupt on its way is answered once', async () => {
   const a = await spawn(pool, 'async () => receive()', { worker: 'w2' });

@@ -82,7 +82,8 @@ test('crew run --progress draws the bar on stderr, and stdout stays clean', asyn
     script,
     `import { parallelMap } from 'crew';
 export default async function (pool) {
-  const r = await parallelMap(pool, (i) => \`new Promise((r) => setTimeout(() => r(\${i}), 40))\`, Array.from({ length: 40 }, (_, i) => i));
+  const r = await parallelMap(pool, (i) => \`new Promise((r) => setTimeout(() => r(\${i}), ` +
+      `40))\`, Array.from({ length: 40 }, (_, i) => i));
   console.log(r.length);
 }
 `,
