@@ -77,11 +77,14 @@ export async function localPool(n, opts = {}) {
 /**
  * One pool of `n` local workers for a whole test file: opened before its first test and
  * closed after its last. Its `.pool` is the pool (set once the `before` hook has run).
+ * `setup(pool)` runs in that same hook: top-level `before` hooks of one file do not wait
+ * for each other in every Node version this runs on.
  */
-export function sharedPool(n, opts = {}) {
+export function sharedPool(n, { setup, ...opts } = {}) {
   const shared = { pool: undefined };
   before(async () => {
     shared.pool = await localPool(n, opts);
+    await setup?.(shared.pool);
   });
   after(async () => {
     await shared.pool?.close();

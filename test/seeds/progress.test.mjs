@@ -2,28 +2,22 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { formatBar, parallelMap, showProgress, trackProgress } from 'crew';
-import { localPool, runCrew, tempDir, until } from '../helpers.mjs';
+import { runCrew, sharedPool, tempDir, until } from '../helpers.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(2);
-});
-after(async () => {
-  await pool?.close();
-});
+const shared = sharedPool(2);
 
 const slowMap = (n) =>
   parallelMap(
-    pool,
+    shared.pool,
     (i) => `new Promise((r) => setTimeout(() => r(${i}), 25))`,
     Array.from({ length: n }, (_, i) => i),
   );
 
 test('trackProgress reports done and total during a run, and undefined when it ends', async () => {
   const samples = [];
-  const stop = trackProgress(pool, (p) => samples.push(p), { intervalMs: 10, delayMs: 0 });
+  const stop = trackProgress(shared.pool, (p) => samples.push(p), { intervalMs: 10, delayMs: 0 });
   await slowMap(24);
   await until(() => samples.at(-1) === undefined, { timeoutMs: 5000, what: 'the report that the run ended' });
   stop();
@@ -41,7 +35,7 @@ test('trackProgress reports done and total during a run, and undefined when it e
 test('a run that began between two samples counts the tasks it finished before the first one', async () => {
   const samples = [];
   // The first sample comes 300 ms into a map of about 750 ms, when many tasks are done.
-  const stop = trackProgress(pool, (p) => samples.push(p), { intervalMs: 300, delayMs: 0 });
+  const stop = trackProgress(shared.pool, (p) => samples.push(p), { intervalMs: 300, delayMs: 0 });
   await slowMap(60);
   stop();
   const seen = samples.filter(Boolean);
@@ -53,7 +47,7 @@ test('a run that began between two samples counts the tasks it finished before t
 test('showProgress draws a bar on one line and clears it; short runs draw nothing', async () => {
   let out = '';
   const stream = { columns: 100, write: (s) => (out += s) };
-  const hide = showProgress(pool, { stream, intervalMs: 10, delayMs: 0 });
+  const hide = showProgress(shared.pool, { stream, intervalMs: 10, delayMs: 0 });
   await slowMap(20);
   await until(() => out.endsWith('\r\x1b[K'), { timeoutMs: 5000, what: 'the bar to be cleared at the end of the run' });
   hide();
@@ -62,7 +56,7 @@ test('showProgress draws a bar on one line and clears it; short runs draw nothin
   assert.ok(out.endsWith('\r\x1b[K'), 'the bar is cleared at the end');
 
   out = '';
-  const hide2 = showProgress(pool, { stream, intervalMs: 10, delayMs: 60_000 });
+  const hide2 = showProgress(shared.pool, { stream, intervalMs: 10, delayMs: 60_000 });
   await slowMap(4);
   hide2();
   assert.equal(out, '');
