@@ -22,7 +22,9 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'Usage: node bench/run.mjs [--runs N] [--quick] [--only crew,floor,piscina,workerpool,ipyparallel,dask] [--json FILE] [--timeout SECONDS]',
+    'Usage: node bench/run.mjs [--runs N] [--quick] [--only ' +
+      'crew,floor,piscina,workerpool,ipyparallel,dask] [--json FILE] ' +
+      '[--timeout SECONDS]',
   );
   process.exit(0);
 }
@@ -35,7 +37,8 @@ if (values.only) {
   const unknown = wanted.filter((w) => !systems.some((s) => s.name === w));
   if (unknown.length)
     throw new Error(
-      `--only names systems that are not available here: ${unknown.join(', ')} (available: ${systems.map((s) => s.name).join(', ')})`,
+      `--only names systems that are not available here: ${unknown.join(', ')} ` +
+        `(available: ${systems.map((s) => s.name).join(', ')})`,
     );
   systems = systems.filter((s) => wanted.includes(s.name));
 }
@@ -44,15 +47,19 @@ const missing = ['piscina', 'workerpool', 'ipyparallel', 'dask'].filter((p) => !
 const before = machine();
 const log = (line) => process.stderr.write(`${line}\n`);
 log(
-  `systems: ${systems.map((s) => s.label).join(', ')}${missing.length ? ` (not installed: ${missing.join(', ')}; npm run bench:peers-install)` : ''}`,
+  `systems: ${systems.map((s) => s.label).join(', ')}` +
+    (missing.length ? ` (not installed: ${missing.join(', ')}; npm run bench:peers-install)` : ''),
 );
 const t0 = performance.now();
 const { samples, errors } = await runAll(systems, runs, Number(values.timeout) * 1000, log);
 const after = loadavg();
 
 const header = [
-  `Machine: ${before.cpu}, ${before.cores} cores, ${before.memGiB.toFixed(0)} GiB, ${before.platform}, Node ${before.node}.`,
-  `Load average (1 min) ${before.load[0].toFixed(2)} before and ${after[0].toFixed(2)} after; ${runs} alternating runs${values.quick ? ' (quick sizes)' : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
+  `Machine: ${before.cpu}, ${before.cores} cores, ${before.memGiB.toFixed(0)} ` +
+    `GiB, ${before.platform}, Node ${before.node}.`,
+  `Load average (1 min) ${before.load[0].toFixed(2)} before and ${after[0].toFixed(2)} ` +
+    `after; ${runs} alternating runs${values.quick ? ' (quick sizes)' : ''} ` +
+    `in ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
   'Cells: median ±half the min-max spread; (x) after a number is Crew ÷ that system for the same row.',
 ];
 console.log(`${header.join('\n')}\n\n${table(systems, samples)}\n\nGoals:\n\n${goals(samples)}`);

@@ -13,6 +13,8 @@ import {
   startMaster,
 } from 'crew';
 
+/* global offset -- functions sent with form() run on the workers, where a setup form defines it */
+
 const seconds = Number(process.argv[2] ?? 600);
 const workers = Number(process.argv[3] ?? 2);
 const gc = globalThis.gc ?? (() => {});
@@ -132,7 +134,10 @@ while (performance.now() - start < seconds * 1000) {
     const rate = Math.round(current.rates.reduce((a, b) => a + b, 0) / current.rates.length);
     minutes.push({ minute: minutes.length + 1, rounds: current.rates.length, tinyTasksPerSec: rate, ...mem });
     console.log(
-      `minute ${minutes.length}: ${current.rates.length} rounds, ${rate} tiny tasks/s, master ${mem.masterRss} MiB RSS / ${mem.masterHeap} MiB heap, workers ${mem.workerRss.join(', ')} MiB RSS; results ${verified}/${expected} verified`,
+      `minute ${minutes.length}: ${current.rates.length} rounds, ${rate} tiny ` +
+        `tasks/s, master ${mem.masterRss} MiB RSS / ${mem.masterHeap} MiB heap, ` +
+        `workers ${mem.workerRss.join(', ')} MiB RSS; results ${verified}/${expected} ` +
+        `verified`,
     );
     current = { rates: [] };
     nextReport += 60_000;

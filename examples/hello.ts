@@ -16,7 +16,8 @@ export default async function main(pool: WorkerPool): Promise<void> {
   for await (const [, result] of inCompletionOrder(tasks)) {
     numResults++;
     console.log(
-      `Got result from ${result.worker} (tag ${String(result.tag)}, ${result.ms.toFixed(3)} ms): ${JSON.stringify(result.value)}`,
+      `Got result from ${result.worker} (tag ${String(result.tag)}, ${result.ms.toFixed(3)} ms): ` +
+        JSON.stringify(result.value),
     );
   }
   console.log(`${numResults} of ${numTasks} results`);

@@ -1,7 +1,7 @@
 // Bundles each entry point with esbuild; declarations for the library come from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExtension } from './package-extension-bundle.mjs';

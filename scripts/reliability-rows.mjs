@@ -5,7 +5,10 @@ export const ROWS = [
     id: 'kill-parallelMap',
     file: 'kill',
     fault: 'Worker killed (`kill -9`) mid `parallelMap`',
-    how: '3 local workers, 90 tasks of 25 ms; the busiest worker is killed after 10 results; results and `resultDone` counted per index',
+    how:
+      '3 local workers, 90 tasks of 25 ms; ' +
+      'the busiest worker is killed after 10 results; ' +
+      'results and `resultDone` counted per index',
   },
   {
     id: 'kill-parallelReduce',
@@ -29,13 +32,17 @@ export const ROWS = [
     id: 'kill-evalFormAllWorkers',
     file: 'kill',
     fault: 'Worker killed mid `evalFormAllWorkers`',
-    how: "3 workers run an 800 ms form, one is killed: the call returns the 2 survivors' results (the documented answer)",
+    how:
+      '3 workers run an 800 ms form, one is killed: ' +
+      "the call returns the 2 survivors' results (the documented answer)",
   },
   {
     id: 'poison-task',
     file: 'kill',
     fault: 'A task that kills its worker process',
-    how: '4 local workers; the task calls `process.kill(process.pid, "SIGKILL")`; it is tried alone on each next worker',
+    how:
+      '4 local workers; the task calls `process.kill(process.pid, ' +
+      '"SIGKILL")`; it is tried alone on each next worker',
   },
   {
     id: 'sigstop',
@@ -83,7 +90,10 @@ export const ROWS = [
     id: 'master-restart',
     file: 'restart',
     fault: 'Master killed (`kill -9`) and restarted',
-    how: '2 dial-in worker processes; a new master on the same port; its setup form reaches both before work; after an eval-thread crash only the new setup is replayed',
+    how:
+      '2 dial-in worker processes; a new master on the same port; ' +
+      'its setup form reaches both before work; ' +
+      'after an eval-thread crash only the new setup is replayed',
   },
   {
     id: 'master-redials',
@@ -120,7 +130,9 @@ export const ROWS = [
     id: 'secret-on-wire-proxy',
     file: 'auth',
     fault: 'Secret on the wire (recording proxy)',
-    how: 'sessions in both dialing directions through a recording proxy; raw bytes and unmasked frames searched for 5 encodings of the secret',
+    how:
+      'sessions in both dialing directions through a recording proxy; ' +
+      'raw bytes and unmasked frames searched for 5 encodings of the secret',
   },
   {
     id: 'secret-on-wire-tshark',
@@ -138,7 +150,10 @@ export const ROWS = [
     id: 'tls-master',
     file: 'tls',
     fault: 'TLS (`wss`), master listening',
-    how: 'self-signed certificate (openssl); local workers and a proxied worker dial `wss`; the proxy sees no cleartext',
+    how:
+      'self-signed certificate (openssl); ' +
+      'local workers and a proxied worker dial `wss`; ' +
+      'the proxy sees no cleartext',
   },
   {
     id: 'tls-worker',
@@ -175,7 +190,10 @@ export const ROWS = [
     id: 'fuzz-worker',
     file: 'fuzz-worker',
     fault: "Fuzzing a worker's port",
-    how: 'random, mutated and structure-aware frames before and after authentication (as its master), with a real map and real tasks in between',
+    how:
+      'random, mutated and structure-aware frames before and after ' +
+      'authentication (as its master), ' +
+      'with a real map and real tasks in between',
   },
   {
     id: 'fuzz-master',
@@ -199,7 +217,9 @@ export const ROWS = [
     id: 'load-1m',
     file: 'load',
     fault: 'Load: 1,000,000 tiny tasks',
-    how: '`parallelMap` on 2 local workers, in a process of its own; peak RSS, and live heap with a full GC every 500 ms',
+    how:
+      '`parallelMap` on 2 local workers, in a process of its own; peak RSS, ' +
+      'and live heap with a full GC every 500 ms',
   },
   {
     id: 'soak',

@@ -76,7 +76,8 @@ for (const row of ROWS) {
   else result = '**FAIL**';
   const cell = (v) => (m && v !== undefined ? v : '–');
   lines.push(
-    `| ${row.fault} | ${row.how} | ${cell(m?.lost)} | ${cell(m?.duplicated)} | ${ms(m?.detectionMs)} | ${ms(m?.recoveryMs)} | ${result} |`,
+    `| ${row.fault} | ${row.how} | ${cell(m?.lost)} | ${cell(m?.duplicated)} ` +
+      `| ${ms(m?.detectionMs)} | ${ms(m?.recoveryMs)} | ${result} |`,
   );
 }
 const table = lines.join('\n');
@@ -89,7 +90,9 @@ if (args.includes('--write')) {
   const text = readFileSync(doc, 'utf8');
   const start = '<!-- table:start -->';
   const end = '<!-- table:end -->';
-  const stamp = `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} (Node ${process.version}) by \`npm run test:reliability -- --write\`.`;
+  const stamp =
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform} ` +
+    `(Node ${process.version}) by \`npm run test:reliability -- --write\`.`;
   const next = text.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${stamp}\n\n${table}\n${end}`);
   writeFileSync(doc, next);
 }

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startMaster } from 'crew';
@@ -12,20 +13,51 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const cli = join(root, 'dist', 'cli.js');
 export const SECRET = 'crew-test-secret-0123456789abcdef';
 
-/** One TypeScript source file of Crew and what it imports, bundled and loaded, for unit tests of internals. */
-export async function loadSource(entry) {
-  const out = join(root, '.cache', 'test-unit', `${entry.replace(/\W/g, '_')}-${process.pid}.cjs`);
+/**
+ * Source files of Crew and what they import, bundled and loaded, for tests of internals.
+ * `entries` is one path (its module is returned) or several (one module exporting all of theirs).
+ */
+export async function loadSource(entries) {
+  const list = [entries].flat();
+  const name = list.map((e) => e.replace(/\W/g, '_')).join('+');
+  const out = join(root, '.cache', 'test-unit', `${name.slice(0, 150)}-${process.pid}.cjs`);
   mkdirSync(dirname(out), { recursive: true });
+  // Several entries become one bundle, so that they share one copy of what they import.
+  const input =
+    list.length === 1
+      ? { entryPoints: [join(root, list[0])] }
+      : {
+          stdin: {
+            contents: list.map((e) => `export * from './${e.replace(/\.ts$/, '')}';`).join('\n'),
+            resolveDir: root,
+            loader: 'ts',
+          },
+        };
   await build({
-    entryPoints: [join(root, entry)],
+    ...input,
     bundle: true,
     platform: 'node',
     format: 'cjs',
+    target: 'node20',
     outfile: out,
     packages: 'external',
     logLevel: 'warning',
   });
   return createRequire(import.meta.url)(out);
+}
+
+/**
+ * Waits until `predicate` (which may be async) returns something truthy, and resolves with it.
+ * Fails after `timeoutMs` with an error that names `what` was awaited.
+ */
+export async function until(predicate, { timeoutMs = 20_000, what = 'a condition', everyMs = 10 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 /** A pool of `n` local worker processes; the audit trail is kept in `lines`. */
@@ -40,6 +72,24 @@ export async function localPool(n, opts = {}) {
     ...opts,
   });
   return Object.assign(pool, { auditLines: lines, outputLines: output });
+}
+
+/**
+ * One pool of `n` local workers for a whole test file: opened before its first test and
+ * closed after its last. Its `.pool` is the pool (set once the `before` hook has run).
+ * `setup(pool)` runs in that same hook: top-level `before` hooks of one file do not wait
+ * for each other in every Node version this runs on.
+ */
+export function sharedPool(n, { setup, ...opts } = {}) {
+  const shared = { pool: undefined };
+  before(async () => {
+    shared.pool = await localPool(n, opts);
+    await setup?.(shared.pool);
+  });
+  after(async () => {
+    await shared.pool?.close();
+  });
+  return shared;
 }
 
 export function tempDir() {
@@ -85,8 +135,4 @@ export async function runCrew(args, opts = {}) {
   const p = await startCrew(args, opts);
   if (opts.input !== undefined) p.child.stdin.end(opts.input);
   return p.exited;
-}
-
-export function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -158,7 +158,8 @@ export function goals(samples) {
   const lines = ['| goal | measured | met |', '|---|---|---|'];
   for (const [label, value, ok] of list)
     lines.push(
-      `| ${label} | ${value === undefined ? 'not measured' : fmt(value)} | ${value === undefined ? '-' : ok(value) ? 'yes' : '**no**'} |`,
+      `| ${label} | ${value === undefined ? 'not measured' : fmt(value)} ` +
+        `| ${value === undefined ? '-' : ok(value) ? 'yes' : '**no**'} |`,
     );
   return lines.join('\n');
 }

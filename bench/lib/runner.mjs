@@ -113,7 +113,8 @@ export async function runAll(systems, runs, timeoutMs, log) {
       const t0 = performance.now();
       const result = await runOnce(system, timeoutMs);
       log(
-        `round ${r + 1}/${runs}: ${system.label} ${result.error ? 'FAILED' : 'done'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        `round ${r + 1}/${runs}: ${system.label} ${result.error ? 'FAILED' : 'done'} ` +
+          `in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
       if (result.error) errors.push(result.error);
       else samples.get(system.name).push(result.metrics);

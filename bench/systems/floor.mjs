@@ -37,7 +37,11 @@ if (process.argv[2] === 'echo') {
       wss.on('connection', onConnection);
     });
     // Plain CommonJS, as small as a process that dials with ws can be.
-    const hello = `const W = require(${JSON.stringify(require.resolve('ws'))}); const ws = new W('ws://127.0.0.1:${wss.address().port}/'); ws.on('open', () => ws.send('hello')); ws.on('close', () => process.exit(0));`;
+    const hello =
+      `const W = require(${JSON.stringify(require.resolve('ws'))}); ` +
+      `const ws = new W('ws://127.0.0.1:${wss.address().port}/'); ` +
+      `ws.on('open', () => ws.send('hello')); ws.on('close', ` +
+      `() => process.exit(0));`;
     const kids = [1, 2].map(() => spawn(process.execPath, ['-e', hello], { stdio: 'inherit' }));
     await hellos;
     metrics.startup_s = (performance.now() - t0) / 1000;

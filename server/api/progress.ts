@@ -38,11 +38,15 @@ export function trackProgress(
 ): () => void {
   const delayMs = opts.delayMs ?? 500;
   const minTasks = opts.minTasks ?? 2;
-  const lastDone = new Map<string, number>();
+  // Tasks done before tracking began are no part of any run it reports.
+  const lastDone = new Map<string, number>(pool.workers.map((w) => [w.id, w.tasksDone]));
   let completed = 0;
   let run: { start: number; startCompleted: number; reported: boolean } | undefined;
 
   const sample = () => {
+    // Tasks that finished since the last sample belong to this run if it begins now: the
+    // pool went busy somewhere in that interval, not at this sample.
+    const completedBefore = completed;
     let inFlight = 0;
     for (const w of pool.workers) {
       inFlight += w.inFlight;
@@ -58,7 +62,7 @@ export function trackProgress(
       run = undefined;
       return;
     }
-    run ??= { start: now, startCompleted: completed, reported: false };
+    run ??= { start: now, startCompleted: completedBefore, reported: false };
     const done = completed - run.startCompleted;
     const p: Progress = { done, total: done + pending, workers: pool.size, elapsedMs: now - run.start };
     if (run.reported || (p.elapsedMs >= delayMs && p.total >= minTasks)) {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from '../helpers.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cache = process.env.CREW_E2E_CACHE || join(root, '.cache', 'e2e');
@@ -108,18 +109,19 @@ export async function startCodeServer(dirs) {
   );
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${log}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (r.ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`code-server did not start within 60 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${log}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+      } catch {
+        return false; // not listening yet
+      }
+    },
+    { timeoutMs: 60_000, what: 'code-server to answer /healthz', everyMs: 250 },
+  ).catch((err) => {
+    throw new Error(`${err.message}:\n${log}`);
+  });
   return {
     port,
     url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`,
@@ -184,6 +186,7 @@ export async function runCommand(page, title, timeoutMs = 90_000) {
     } catch (err) {
       await page.keyboard.press('Escape');
       if (Date.now() > deadline) throw err;
+      // A pause between attempts, not a wait for an event: the attempt itself waits for the row.
       await page.waitForTimeout(1000);
     }
   }
@@ -215,13 +218,14 @@ export function editorLines(page) {
 
 /** Waits until an editor line shows text matching `pattern`; returns that line. */
 export async function lineMatching(page, pattern, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
   let lines = [];
-  while (Date.now() < deadline) {
-    lines = await editorLines(page);
-    const hit = lines.find((l) => pattern.test(l));
-    if (hit) return hit;
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
+  return until(
+    async () => {
+      lines = await editorLines(page);
+      return lines.find((l) => pattern.test(l));
+    },
+    { timeoutMs, what, everyMs: 200 },
+  ).catch(() => {
+    throw new Error(`${what}: no editor line matched ${pattern}; the editor shows:\n${lines.join('\n')}`);
+  });
 }

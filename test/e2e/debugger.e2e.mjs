@@ -17,6 +17,7 @@ import {
   tools,
   lineMatching as waitForLine,
 } from './code-server.mjs';
+import { until } from '../helpers.mjs';
 
 const SAMPLE = `// Crew debugger sample
 function divide(a: number, b: number): number {
@@ -48,8 +49,7 @@ async function selectLines(from, to) {
 
 /** The webview frame that holds the Crew Debugger's page. */
 async function debuggerFrame(timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const frame = async () => {
     for (const f of page.frames()) {
       try {
         if (await f.locator('.crew-entry').count()) return f;
@@ -57,9 +57,9 @@ async function debuggerFrame(timeoutMs = 60_000) {
         /* a frame that went away */
       }
     }
-    await page.waitForTimeout(250);
-  }
-  throw new Error('the Crew Debugger panel did not show a suspension');
+    return undefined;
+  };
+  return until(frame, { timeoutMs, what: 'the Crew Debugger panel to show a suspension', everyMs: 250 });
 }
 
 const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
@@ -89,6 +89,7 @@ before(async () => {
     } catch (err) {
       if (attempt === 4) throw err;
       await page.keyboard.press('Escape');
+      // A pause between attempts while the window settles; each attempt waits for the palette row.
       await page.waitForTimeout(3000);
     }
   }

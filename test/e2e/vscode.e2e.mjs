@@ -17,6 +17,7 @@ import {
   tools,
   lineMatching as waitForLine,
 } from './code-server.mjs';
+import { until } from '../helpers.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
 const answer: number = 6 * 7;
@@ -63,12 +64,12 @@ async function openFile(name, firstLine) {
 
 /** Waits for the status bar's Crew item to match. */
 async function statusMatching(pattern, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let text = await statusText();
-  while (!pattern.test(text) && Date.now() < deadline) {
-    await page.waitForTimeout(250);
-    text = await statusText();
-  }
+  let text = '';
+  await until(async () => pattern.test((text = await statusText())), {
+    timeoutMs,
+    what: `the status bar to match ${pattern}`,
+    everyMs: 250,
+  }).catch(() => {});
   assert.match(text, pattern);
   return text;
 }
@@ -114,12 +115,12 @@ after(async () => {
 
 test('Crew: Start Master starts a master with 2 workers, shown in the status bar', { timeout: 120_000 }, async () => {
   await runCommand(page, 'Crew: Start Master');
-  const deadline = Date.now() + 60_000;
-  let text = await statusText();
-  while (!/2 workers/.test(text) && Date.now() < deadline) {
-    await page.waitForTimeout(250);
-    text = await statusText();
-  }
+  let text = '';
+  await until(async () => /2 workers/.test((text = await statusText())), {
+    timeoutMs: 60_000,
+    what: 'the status bar to show 2 workers',
+    everyMs: 250,
+  }).catch(() => {});
   await shot('1-started');
   assert.match(text, /Crew: 2 workers/, `status bar shows "${text}"`);
 });
@@ -358,7 +359,10 @@ test(
     let last;
     for (let crash = 1; crash <= 5; crash++) {
       // Crash a master in use: restarted, with its workers back, each time but the last.
-      const pid = await waitFor(() => masterPids().find((p) => p !== last), 'a running crew lsp', 90_000);
+      const pid = await until(() => masterPids().find((p) => p !== last), {
+        timeoutMs: 90_000,
+        what: 'a running crew lsp',
+      });
       await statusMatching(/^Crew: 2 workers/, 90_000);
       process.kill(Number(pid), 'SIGKILL');
       last = pid;
@@ -413,16 +417,6 @@ function masterPids() {
         return false;
       }
     });
-}
-
-async function waitFor(get, what, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function connectTo(address) {

@@ -1,6 +1,6 @@
 // Swank Crew's API against a pool of 3 real local worker processes.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   evalFormAllWorkers,
   evalFormRepeatedly,
@@ -12,51 +12,47 @@ import {
   RemoteError,
   ErrorCodes,
 } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { sharedPool } from '../helpers.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(3);
-});
-after(async () => {
-  await pool?.close();
-});
+const shared = sharedPool(3);
 
 test('the pool has 3 workers', () => {
-  assert.equal(pool.size, 3);
+  assert.equal(shared.pool.size, 3);
   assert.deepEqual(
-    pool.workers.map((w) => w.id),
+    shared.pool.workers.map((w) => w.id),
     ['w1', 'w2', 'w3'],
   );
 });
 
 test('evalFormAllWorkers runs once on every worker, and definitions persist', async () => {
   const seen = [];
-  const pids = await evalFormAllWorkers(pool, 'function square(x) { return x * x }\nprocess.pid', {
-    resultDone: (w, r) => seen.push(w),
+  const pids = await evalFormAllWorkers(shared.pool, 'function square(x) { return x * x }\nprocess.pid', {
+    resultDone: (w) => seen.push(w),
   });
   assert.equal(pids.length, 3);
   assert.equal(new Set(pids).size, 3, 'three different processes');
   assert.deepEqual(seen.sort(), ['w1', 'w2', 'w3']);
-  assert.deepEqual(await evalFormAllWorkers(pool, 'square(7)', { replayRequired: false }), [49, 49, 49]);
+  assert.deepEqual(await evalFormAllWorkers(shared.pool, 'square(7)', { replayRequired: false }), [49, 49, 49]);
 });
 
 test('async forms are awaited', async () => {
-  assert.equal(await evalOn(pool, null, 'new Promise((r) => setTimeout(() => r("later"), 20))'), 'later');
+  assert.equal(await evalOn(shared.pool, null, 'new Promise((r) => setTimeout(() => r("later"), 20))'), 'later');
 });
 
 test('evalFormRepeatedly returns exactly resultCount results', async () => {
   for (const n of [0, 10, 20, 30]) {
-    const r = await evalFormRepeatedly(pool, n, '(() => { let i = 0; return () => ++i })()');
+    const r = await evalFormRepeatedly(shared.pool, n, '(() => { let i = 0; return () => ++i })()');
     assert.equal(r.length, n, `resultCount ${n}`);
   }
 });
 
 test('evalFormRepeatedly with workerCount at half and at 0', async () => {
-  const half = await evalFormRepeatedly(pool, 20, '() => process.pid', { workerCount: 1 });
+  const half = await evalFormRepeatedly(shared.pool, 20, '() => process.pid', { workerCount: 1 });
   assert.equal(half.length, 20);
   assert.equal(new Set(half).size, 1, 'only one worker took part');
-  const none = await evalFormRepeatedly(pool, 10, '(() => { let i = 0; return () => ++i })()', { workerCount: 0 });
+  const none = await evalFormRepeatedly(shared.pool, 10, '(() => { let i = 0; return () => ++i })()', {
+    workerCount: 0,
+  });
   assert.deepEqual(none, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'workerCount 0 evaluates on the master');
 });
 
@@ -65,7 +61,7 @@ test('parallelMap returns results in input order and calls resultDone in complet
   // Earlier elements sleep longer, so they finish later.
   const list = [60, 40, 20, 0];
   const r = await parallelMap(
-    pool,
+    shared.pool,
     (ms) => `new Promise((r) => setTimeout(() => r(${ms}), ${ms}))`,
     list,
     (i, v) => order.push([i, v]),
@@ -74,13 +70,13 @@ test('parallelMap returns results in input order and calls resultDone in complet
   assert.equal(order.length, 4);
   assert.deepEqual(order.map(([i]) => i).sort(), [0, 1, 2, 3]);
   for (const [i, v] of order) assert.equal(v, list[i]);
-  assert.deepEqual(await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3]), [1, 4, 9]);
+  assert.deepEqual(await parallelMap(shared.pool, (x) => `${x} * ${x}`, [1, 2, 3]), [1, 4, 9]);
 });
 
 test('parallelMap with a function form over many elements', async () => {
   const list = Array.from({ length: 5000 }, (_, i) => i);
   const r = await parallelMap(
-    pool,
+    shared.pool,
     form((x) => x * 2),
     list,
   );
@@ -95,7 +91,7 @@ test('parallelReduce equals a sequential reduce with a non-commutative reducer',
   const reducer = (acc, x) => acc * 31 + x - acc / 7;
   const expected = list.map((x) => x + 1).reduce(reducer, 1);
   const r = await parallelReduce(
-    pool,
+    shared.pool,
     (x) => `new Promise((r) => setTimeout(() => r(${x} + 1), ${(40 - x) % 5}))`,
     list,
     1,
@@ -103,7 +99,7 @@ test('parallelReduce equals a sequential reduce with a non-commutative reducer',
   );
   assert.equal(r, expected);
   const s = await parallelReduce(
-    pool,
+    shared.pool,
     (x) => JSON.stringify(x),
     ['x', 'y', 'z'],
     '',
@@ -116,7 +112,7 @@ test('evalRepeatedlyAsyncState tolerates results computed on stale states', asyn
   let updates = 0;
   let stale = 0;
   const final = await evalRepeatedlyAsyncState(
-    pool,
+    shared.pool,
     '(state) => new Promise((r) => setTimeout(() => r({ seen: state, value: state + 1 }), 5))',
     0,
     (state, result) => {
@@ -133,7 +129,7 @@ test('evalRepeatedlyAsyncState tolerates results computed on stale states', asyn
 
 test('values keep their types across the wire', async () => {
   const value = await evalOn(
-    pool,
+    shared.pool,
     null,
     form(() => {
       const cyclic = { name: 'c' };
@@ -163,7 +159,7 @@ test('values keep their types across the wire', async () => {
   assert.ok(value.err instanceof RangeError);
   assert.equal(value.err.message, 'out of range');
   const args = await evalOn(
-    pool,
+    shared.pool,
     null,
     form(
       (m, s, d, b) => [m.get('k'), s.size, d.getUTCFullYear(), b + 1n],
@@ -177,38 +173,46 @@ test('values keep their types across the wire', async () => {
 });
 
 test('a function or a socket as a result names its type and where it sits', async () => {
-  await assert.rejects(evalOn(pool, null, '({ a: [1, { handler() {} }] })'), (err) => {
+  await assert.rejects(evalOn(shared.pool, null, '({ a: [1, { handler() {} }] })'), (err) => {
     assert.equal(err.code, ErrorCodes.NotSerializable);
     assert.match(err.message, /function handler at result\.a\[1\]\.handler/);
     return true;
   });
-  await assert.rejects(evalOn(pool, null, '({ conn: new (require("node:net").Socket)() })'), (err) => {
+  await assert.rejects(evalOn(shared.pool, null, '({ conn: new (require("node:net").Socket)() })'), (err) => {
     assert.equal(err.code, ErrorCodes.NotSerializable);
     assert.match(err.message, /Socket at result\.conn/);
     return true;
   });
 });
 
-test('a remote error is a RemoteError with the worker, the class, the message and a frame at the form file and line', async () => {
-  const code =
-    'function divide(a: number, b: number): number {\n  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n  return a / b;\n}\ndivide(1, 0);';
-  await assert.rejects(evalOn(pool, 'w2', { code, filename: '/home/dev/calc.ts', line: 10, column: 1 }), (err) => {
-    assert.ok(err instanceof RemoteError);
-    assert.equal(err.workerId, 'w2');
-    assert.equal(err.remoteName, 'RangeError');
-    assert.equal(err.remoteMessage, 'cannot divide 1 by zero');
-    assert.deepEqual(
-      { fn: err.frames[0].functionName, file: err.frames[0].file, line: err.frames[0].line },
-      { fn: 'divide', file: '/home/dev/calc.ts', line: 11 },
+test(
+  'a remote error is a RemoteError with the worker, the class, ' + 'the message and a frame at the form file and line',
+  async () => {
+    const code =
+      'function divide(a: number, b: number): number {\n' +
+      '  if (b === 0) throw new RangeError(`cannot divide ${a} by zero`);\n' +
+      '  return a / b;\n}\ndivide(1, 0);';
+    await assert.rejects(
+      evalOn(shared.pool, 'w2', { code, filename: '/home/dev/calc.ts', line: 10, column: 1 }),
+      (err) => {
+        assert.ok(err instanceof RemoteError);
+        assert.equal(err.workerId, 'w2');
+        assert.equal(err.remoteName, 'RangeError');
+        assert.equal(err.remoteMessage, 'cannot divide 1 by zero');
+        assert.deepEqual(
+          { fn: err.frames[0].functionName, file: err.frames[0].file, line: err.frames[0].line },
+          { fn: 'divide', file: '/home/dev/calc.ts', line: 11 },
+        );
+        assert.equal(err.frames[1].line, 14);
+        assert.match(err.stack, /at divide \(\/home\/dev\/calc\.ts:11:/);
+        return true;
+      },
     );
-    assert.equal(err.frames[1].line, 14);
-    assert.match(err.stack, /at divide \(\/home\/dev\/calc\.ts:11:/);
-    return true;
-  });
-});
+  },
+);
 
 test('a syntax error in a form names the file and line', async () => {
-  await assert.rejects(evalOn(pool, null, { code: 'let x = ;', filename: '/src/bad.js', line: 5 }), (err) => {
+  await assert.rejects(evalOn(shared.pool, null, { code: 'let x = ;', filename: '/src/bad.js', line: 5 }), (err) => {
     assert.equal(err.code, ErrorCodes.FormSyntax);
     assert.match(err.message, /\/src\/bad\.js:5/);
     return true;
@@ -217,42 +221,45 @@ test('a syntax error in a form names the file and line', async () => {
 
 test('a per-task timeout stops a runaway loop, and the worker keeps working', async () => {
   await assert.rejects(
-    evalOn(pool, 'w1', 'while (true) {}', { timeoutMs: 200 }),
+    evalOn(shared.pool, 'w1', 'while (true) {}', { timeoutMs: 200 }),
     (err) => err.code === ErrorCodes.Timeout,
   );
-  assert.equal(await evalOn(pool, 'w1', '1 + 1'), 2);
+  assert.equal(await evalOn(shared.pool, 'w1', '1 + 1'), 2);
 });
 
 test('evalOn names an unknown worker clearly', async () => {
   await assert.rejects(
-    evalOn(pool, 'w99', '1'),
+    evalOn(shared.pool, 'w99', '1'),
     (err) => err.code === ErrorCodes.UnknownWorker && /w99/.test(err.message),
   );
 });
 
 test('each worker has a store that persists across evaluations', async () => {
-  await evalOn(pool, 'w3', 'store.set("conn", { opened: Date.now() }); store.size');
-  assert.equal(await evalOn(pool, 'w3', 'store.has("conn")'), true);
-  assert.equal(await evalOn(pool, 'w1', 'store.has("conn")'), false);
+  await evalOn(shared.pool, 'w3', 'store.set("conn", { opened: Date.now() }); store.size');
+  assert.equal(await evalOn(shared.pool, 'w3', 'store.has("conn")'), true);
+  assert.equal(await evalOn(shared.pool, 'w1', 'store.has("conn")'), false);
 });
 
 test('forms behave as at a REPL: top-level await and import on workers, and a file evaluated again', async () => {
   const file = {
-    code: 'import { join } from "node:path";\nconst base: string = await Promise.resolve("/srv");\nconst limit = 2;\nbase',
+    code:
+      'import { join } from "node:path";\n' +
+      'const base: string = await Promise.resolve("/srv");\nconst limit = 2;\n' +
+      'base',
     filename: '/home/dev/setup.ts',
     line: 1,
   };
-  assert.deepEqual(await evalFormAllWorkers(pool, file, { replayRequired: false }), ['/srv', '/srv', '/srv']);
+  assert.deepEqual(await evalFormAllWorkers(shared.pool, file, { replayRequired: false }), ['/srv', '/srv', '/srv']);
   // Evaluating the same file again, changed, redeclares its constants instead of failing.
   await evalFormAllWorkers(
-    pool,
+    shared.pool,
     { ...file, code: file.code.replace('limit = 2', 'limit = 3') },
     { replayRequired: false },
   );
-  assert.deepEqual(await parallelMap(pool, (x) => `join(base, "${x}").length + limit`, ['a', 'bb']), [9, 10]);
+  assert.deepEqual(await parallelMap(shared.pool, (x) => `join(base, "${x}").length + limit`, ['a', 'bb']), [9, 10]);
   // Lines still point at the user's file through the rewriting.
   await assert.rejects(
-    evalOn(pool, 'w1', {
+    evalOn(shared.pool, 'w1', {
       code: 'const v = await Promise.resolve(0);\n\nnull.boom',
       filename: '/home/dev/later.js',
       line: 20,

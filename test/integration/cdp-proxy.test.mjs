@@ -1,19 +1,12 @@
 // The master's CDP endpoint: a standard DevTools client attaches to a suspended worker's eval
 // thread through the master, sees the live paused frame, and a used token is refused.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import WebSocket from 'ws';
 import { cdpAddress, evalOn, ErrorCodes } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { sharedPool } from '../helpers.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(1);
-  pool.setDebugOnError(true);
-});
-after(async () => {
-  await pool?.close();
-});
+const shared = sharedPool(1, { setup: (pool) => pool.setDebugOnError(true) });
 
 function cdpClient(url) {
   const ws = new WebSocket(url);
@@ -53,18 +46,18 @@ function cdpClient(url) {
 }
 
 test('a DevTools client attaches through the master to the suspended eval thread', async () => {
-  const paused = new Promise((r) => pool.debug.once('paused', r));
-  const call = evalOn(pool, 'w1', {
+  const paused = new Promise((r) => shared.pool.debug.once('paused', r));
+  const call = evalOn(shared.pool, 'w1', {
     code: 'function scale(x) { const factor = 3; throw new Error("scale failed " + x * factor) }\nscale(14)',
     filename: '/src/scale.js',
   });
   const s = await paused;
-  const url = await cdpAddress(pool, 'w1');
+  const url = await cdpAddress(shared.pool, 'w1');
   assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/crew\/w1\/[0-9a-f]{48}$/);
   const c = cdpClient(url);
   await c.opened;
   const pid = await c.send('Runtime.evaluate', { expression: 'process.pid' });
-  assert.equal(pid.result.result.value, pool.workers[0].pid, 'the endpoint is the worker process');
+  assert.equal(pid.result.result.value, shared.pool.workers[0].pid, 'the endpoint is the worker process');
   await c.send('Debugger.enable');
   const p = await c.event('Debugger.paused');
   assert.equal(p.params.callFrames[0].functionName, 'scale');
@@ -82,13 +75,13 @@ test('a DevTools client attaches through the master to the suspended eval thread
   });
   assert.equal(again.code, 4001);
   assert.match(again.reason, /used or expired token/);
-  await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"attached"' } });
+  await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"attached"' } });
   assert.equal(await call, 'attached');
 });
 
 test('asking for an unknown worker names it', async () => {
   await assert.rejects(
-    cdpAddress(pool, 'w9'),
+    cdpAddress(shared.pool, 'w9'),
     (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message),
   );
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCrew, sleep, startCrew, tempDir, root } from '../helpers.mjs';
+import { runCrew, startCrew, tempDir, root, until } from '../helpers.mjs';
 
 test('crew --help lists the commands and the exit codes', async () => {
   const r = await runCrew(['--help']);
@@ -38,15 +38,19 @@ test('the master REPL evaluates on two local workers, with top-level await there
     'await evalFormAllWorkers(pool, "function twice(x) { return 2 * x }; 0")',
     'await evalOn(pool, "w2", "twice(21)")',
     'await evalOn(pool, null, "throw new RangeError(\\"nope\\")").catch(e => e.stack)',
-    'await evalOn(pool, "w1", "import { join } from \\"node:path\\"; const parts = await Promise.resolve([\\"a\\", \\"b\\"]); join(...parts)")',
+    'await evalOn(pool, "w1", "import { join } from \\"node:path\\"; ' +
+      'const parts = await Promise.resolve([\\"a\\", \\"b\\"]); ' +
+      'join(...parts)")',
   ];
   // Type one line at a time, as a person does: each after the previous prompt came back.
   const p = await startCrew(['master', '--local', '2', '--audit-file', 'none']);
+  const prompts = (n) =>
+    until(() => (p.stdout.match(/crew> /g) ?? []).length >= n, { timeoutMs: 30_000, what: `prompt ${n} of the REPL` });
   for (let i = 0; i < lines.length; i++) {
-    while ((p.stdout.match(/crew> /g) ?? []).length <= i) await sleep(20);
+    await prompts(i + 1);
     p.child.stdin.write(lines[i] + '\n');
   }
-  while ((p.stdout.match(/crew> /g) ?? []).length <= lines.length) await sleep(20);
+  await prompts(lines.length + 1);
   p.child.stdin.end('.exit\n');
   const r = await p.exited;
   assert.equal(r.code, 0, r.stderr);
@@ -82,7 +86,9 @@ test('crew run runs a TypeScript driver script against a pool, with mapped error
     bad,
     [
       'const n: number = 3;',
-      'await evalOn(pool, null, { code: "function f(q: number) {\\n  throw new Error(`bad ${q}`)\\n}\\nf(7)", filename: "/src/remote.ts", line: 30 });',
+      'await evalOn(pool, null, { code: "function f(q: ' +
+        'number) {\\n  throw new Error(`bad ${q}`)\\n}\\nf(7)", filename: ' +
+        '"/src/remote.ts", line: 30 });',
       'console.log(n);',
     ].join('\n'),
   );

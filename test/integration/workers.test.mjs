@@ -13,32 +13,35 @@ import {
   parallelMap,
   ErrorCodes,
 } from 'crew';
-import { localPool, SECRET, sleep, startCrew } from '../helpers.mjs';
+import { localPool, SECRET, startCrew, until } from '../helpers.mjs';
 
 const listeningWorker = (extra = [], env = {}) =>
   startCrew(['worker', '--port', '0', ...extra], { readyPattern: /listening on [\d.]+:(\d+)/, env });
 
-test('connectWorkers dials listening workers; replayed forms reach a worker that joins later, before other work', async () => {
-  const a = await listeningWorker();
-  const b = await listeningWorker();
-  const pool = await connectWorkers([`127.0.0.1:${a.match[1]}`], { secret: SECRET, audit: { to: 'none' } });
-  try {
-    await evalFormAllWorkers(
-      pool,
-      'var greeting = "hello from replay"; function greet(n) { return greeting + " " + n }',
-    );
-    assert.equal(pool.size, 1);
-    await addWorkers(pool, [`127.0.0.1:${b.match[1]}`]);
-    assert.equal(pool.size, 2);
-    const results = await evalFormAllWorkers(pool, 'greet(process.pid)', { replayRequired: false });
-    assert.equal(results.length, 2);
-    for (const r of results) assert.match(r, /^hello from replay \d+$/);
-  } finally {
-    await disconnectWorkers(pool);
-    a.child.kill('SIGKILL');
-    b.child.kill('SIGKILL');
-  }
-});
+test(
+  'connectWorkers dials listening workers; ' + 'replayed forms reach a worker that joins later, before other work',
+  async () => {
+    const a = await listeningWorker();
+    const b = await listeningWorker();
+    const pool = await connectWorkers([`127.0.0.1:${a.match[1]}`], { secret: SECRET, audit: { to: 'none' } });
+    try {
+      await evalFormAllWorkers(
+        pool,
+        'var greeting = "hello from replay"; function greet(n) { return greeting + " " + n }',
+      );
+      assert.equal(pool.size, 1);
+      await addWorkers(pool, [`127.0.0.1:${b.match[1]}`]);
+      assert.equal(pool.size, 2);
+      const results = await evalFormAllWorkers(pool, 'greet(process.pid)', { replayRequired: false });
+      assert.equal(results.length, 2);
+      for (const r of results) assert.match(r, /^hello from replay \d+$/);
+    } finally {
+      await disconnectWorkers(pool);
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+    }
+  },
+);
 
 test('kill -9 of a worker in the middle of a map: every result arrives exactly once', async () => {
   const pool = await localPool(3);
@@ -51,7 +54,7 @@ test('kill -9 of a worker in the middle of a map: every result arrives exactly o
       pool,
       form((x) => new Promise((r) => setTimeout(() => r(x * 3), 5))),
       Array.from({ length: n }, (_, i) => i),
-      (i, v) => {
+      (i) => {
         seen.set(i, (seen.get(i) ?? 0) + 1);
         if (!killed && seen.size === 40) {
           killed = true;
@@ -84,7 +87,7 @@ test('when no worker is left, a call rejects with a clear error instead of hangi
   try {
     const [pid] = await evalFormAllWorkers(pool, 'process.pid', { replayRequired: false });
     const pending = evalOn(pool, null, 'new Promise((r) => setTimeout(r, 5000))');
-    await sleep(100);
+    await until(() => pool.workers.some((w) => w.inFlight > 0), { what: 'the call to reach the worker' });
     process.kill(pid, 'SIGKILL');
     await assert.rejects(pending, (err) => err.code === ErrorCodes.NoWorkers && /no worker is left/.test(err.message));
   } finally {
@@ -98,33 +101,36 @@ test('disconnectWorkers rejects calls in flight with a clear error', async () =>
     evalOn(pool, null, 'new Promise((r) => setTimeout(r, 5000))'),
     (err) => err.code === ErrorCodes.PoolClosed,
   );
-  await sleep(100);
+  await until(() => pool.workers.some((w) => w.inFlight > 0), { what: 'the call to reach the worker' });
   await disconnectWorkers(pool);
   await pending;
   await assert.rejects(evalOn(pool, null, '1'), (err) => err.code === ErrorCodes.PoolClosed);
 });
 
-test('a wrong secret is refused with a clear error and recorded, and the worker keeps serving its real master', async () => {
-  const w = await listeningWorker();
-  const address = `127.0.0.1:${w.match[1]}`;
-  const pool = await connectWorkers([address], { secret: SECRET, audit: { to: 'none' } });
-  try {
-    await assert.rejects(
-      connectWorkers([address], { secret: 'not-the-secret-but-long-enough', audit: { to: 'none' } }),
-      (err) => {
-        assert.equal(err.code, ErrorCodes.ConnectFailed);
-        assert.match(err.message, /wrong or missing secret/);
-        return true;
-      },
-    );
-    await sleep(100);
-    assert.match(w.stderr, /refused .*wrong or missing secret/);
-    assert.equal(await evalOn(pool, null, '6 * 7'), 42, 'the real master still works');
-  } finally {
-    await disconnectWorkers(pool);
-    w.child.kill('SIGKILL');
-  }
-});
+test(
+  'a wrong secret is refused with a clear error and recorded, ' + 'and the worker keeps serving its real master',
+  async () => {
+    const w = await listeningWorker();
+    const address = `127.0.0.1:${w.match[1]}`;
+    const pool = await connectWorkers([address], { secret: SECRET, audit: { to: 'none' } });
+    try {
+      await assert.rejects(
+        connectWorkers([address], { secret: 'not-the-secret-but-long-enough', audit: { to: 'none' } }),
+        (err) => {
+          assert.equal(err.code, ErrorCodes.ConnectFailed);
+          assert.match(err.message, /wrong or missing secret/);
+          return true;
+        },
+      );
+      await until(() => /refused /.test(w.stderr), { what: 'the worker to record the refusal' });
+      assert.match(w.stderr, /refused .*wrong or missing secret/);
+      assert.equal(await evalOn(pool, null, '6 * 7'), 42, 'the real master still works');
+    } finally {
+      await disconnectWorkers(pool);
+      w.child.kill('SIGKILL');
+    }
+  },
+);
 
 test('garbage bytes and a non-Crew WebSocket client are refused and the worker keeps serving', async () => {
   const w = await listeningWorker();
@@ -148,7 +154,7 @@ test('garbage bytes and a non-Crew WebSocket client are refused and the worker k
     });
     assert.equal(closed.code, 4003);
     assert.match(closed.reason, /does not speak Crew's protocol/);
-    await sleep(100);
+    await until(() => /does not speak/.test(w.stderr), { what: 'the worker to record the refusal' });
     assert.match(w.stderr, /refused .*does not speak Crew's protocol/);
     assert.equal(await evalOn(pool, null, '"still here"'), 'still here');
   } finally {

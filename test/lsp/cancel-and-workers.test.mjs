@@ -74,8 +74,10 @@ test(
 
 test('a cancelled evaluation on the master answers at once', { timeout: 60_000 }, async () => {
   const source = new CancellationTokenSource();
-  const slow = s.request(P.EvalMaster.type, { code: 'await new Promise((r) => setTimeout(r, 1500))' }, source.token);
-  setTimeout(() => source.cancel(), 100);
+  const code = 'console.log("evaluating"); await new Promise((r) => setTimeout(r, 1500))';
+  const slow = s.request(P.EvalMaster.type, { code }, source.token);
+  await s.output.next((o) => o.worker === 'master' && /evaluating/.test(o.text), 'the evaluation to start');
+  source.cancel();
   const err = await rejection(slow);
   assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
   assert.match(err.message, /master/);

@@ -20,7 +20,10 @@ before(async () => {
   s.connection.onNotification(D.DebugResumed.type, (x) => resumed.push(x));
   await s.request(P.ConnectWorkers.type, { local: 2 });
   await s.request(P.EvalAllWorkers.type, {
-    code: 'function area(w: number, h: number): number {\n  const sides = [w, h];\n  if (h < 0) throw new RangeError(`negative height ${h}`);\n  return w * h;\n}',
+    code:
+      'function area(w: number, h: number): number {\n' +
+      '  const sides = [w, h];\n  if (h < 0) throw new RangeError(`negative ' +
+      'height ${h}`);\n  return w * h;\n}',
     filename: '/work/geometry.ts',
     line: 1,
     replay: true,

@@ -2,36 +2,17 @@
 // `lsp --stdio --clientProcessId=N`, vscode-jsonrpc on its stdio, and the request and
 // notification types from protocol/messages/lsp-messages.ts (bundled here with esbuild, as the extension is).
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { cli, loadSource, root } from '../helpers.mjs';
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cli = join(root, 'dist', 'cli.js');
+export { cli, root };
 
 /** protocol/messages/lsp-messages.ts and protocol/link/lsp-handshake.ts, compiled once per test process. */
-export async function protocol() {
-  const out = join(root, '.cache', 'test-lsp', `protocol-${process.pid}.cjs`);
-  mkdirSync(dirname(out), { recursive: true });
-  await build({
-    stdin: {
-      contents:
-        "export * from './protocol/messages/lsp-messages'; export * from './protocol/link/lsp-handshake'; export * from './protocol/errors';",
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: out,
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return createRequire(import.meta.url)(out);
+export function protocol() {
+  return loadSource(['protocol/messages/lsp-messages.ts', 'protocol/link/lsp-handshake.ts', 'protocol/errors.ts']);
 }
 
 /** A fresh secret file, so tests never touch the user's own. */

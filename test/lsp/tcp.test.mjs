@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { until } from '../helpers.mjs';
 import { cli, protocol, rejection, secretFile } from './lsp-client.mjs';
 
 let P;
@@ -73,9 +74,10 @@ test('two editors share one master, and one leaving does not stop it', { timeout
   const a = await attach(goodSecret());
   const b = await attach(goodSecret());
   await a.connection.sendRequest(P.EvalMaster.type, { code: 'globalThis.shared = "from a"' });
+  const left = `master disconnect editor=127.0.0.1:${a.socket.localPort}`;
   a.connection.dispose();
   a.socket.destroy();
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => stderr.includes(left), { what: 'the master to see the first editor leave' });
   const r = await b.connection.sendRequest(P.EvalMaster.type, { code: 'shared' });
   assert.equal(r.outcomes[0].value, "'from a'");
   b.connection.dispose();
@@ -89,7 +91,7 @@ test('a wrong secret is refused before any LSP message is read', { timeout: 60_0
   );
   assert.equal(err.code, 'CREW_AUTH_FAILED');
   assert.match(err.message, /refused the connection: .*wrong or missing secret/);
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => / refused editor=/.test(stderr), { what: 'the audit line for the refusal' });
   assert.match(stderr, /master refused editor=127\.0\.0\.1:\d+ reason=".*wrong or missing secret"/);
 });
 

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { connectWorkers, disconnectWorkers, evalOn, parallelMap, form, startMaster } from 'crew';
 import { auditTrail, cli, killHard, newSecret, record, startWorkerProcess, tcpProxy } from './helpers.mjs';
-import { authenticate, decodeWsStream, open, secretForms } from './wire.mjs';
+import { decodeWsStream, open, secretForms } from './wire.mjs';
 
 const secret = newSecret();
 const HANDSHAKE_MS = 1000;

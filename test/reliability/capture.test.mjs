@@ -16,7 +16,10 @@ function whyNot() {
     return 'tshark is not installed (scripts/reliability-deps.sh installs it)';
   const r = spawnSync('tshark', ['-D'], { encoding: 'utf8' });
   if (!/\blo\b/.test(r.stdout))
-    return `tshark cannot capture on loopback here (needs root or the wireshark group): ${r.stderr.trim().split('\n').pop()}`;
+    return (
+      `tshark cannot capture on loopback here (needs root or the wireshark ` +
+      `group): ${r.stderr.trim().split('\n').pop()}`
+    );
   return undefined;
 }
 
@@ -80,6 +83,8 @@ test(
       ['1', '2', '3'],
     );
     await disconnectWorkers(pool);
+    // tshark tells nothing when it has caught up with the wire: the last packets (the closes)
+    // are given a fixed moment to be captured before it stops.
     await new Promise((r) => setTimeout(r, 500));
     const stopped = new Promise((r) => tshark.once('exit', r));
     tshark.kill('SIGINT');
@@ -118,7 +123,9 @@ test(
       row: 'secret-on-wire-tshark',
       lost: 0,
       duplicated: 0,
-      note: `tshark on lo: ${packets} packets, ${bytes} payload bytes, ${frames} WebSocket frames unmasked; no encoding of the secret found`,
+      note:
+        `tshark on lo: ${packets} packets, ${bytes} payload bytes, ${frames} ` +
+        `WebSocket frames unmasked; no encoding of the secret found`,
     });
   },
 );

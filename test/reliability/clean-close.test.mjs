@@ -31,18 +31,20 @@ test('a task on 3 workers that closed cleanly in a row is requeued each time, no
   );
   const stopped = [];
   for (let round = 0; round < 3; round++) {
-    const holder = await until(
-      () => p.workers.find((w) => w.inFlight > 0),
-      20_000,
-      `the task in flight (round ${round + 1})`,
-    );
+    const holder = await until(() => p.workers.find((w) => w.inFlight > 0), {
+      timeoutMs: 20_000,
+      what: `the task in flight (round ${round + 1})`,
+    });
     const since = performance.now();
     process.kill(holder.pid, 'SIGTERM');
     const gone = await audit.lines.waitFor(new RegExp(`disconnect worker=${holder.id} `), 20_000, since);
     assert.match(gone.text, /worker closing/, 'the worker closed its link itself');
     stopped.push(holder.pid);
     // With the rule broken, the third clean close already failed the call.
-    await until(() => outcome || p.workers.some((w) => w.inFlight > 0), 20_000, 'the task to move or fail');
+    await until(() => outcome || p.workers.some((w) => w.inFlight > 0), {
+      timeoutMs: 20_000,
+      what: 'the task to move or fail',
+    });
     if (outcome) break;
   }
   await call.catch(() => {});

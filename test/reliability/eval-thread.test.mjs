@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import { disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
 import { auditTrail, newSecret, record } from './helpers.mjs';
 
+/* global base -- functions sent with form() run on the workers, where a setup form defines it */
+
 let pool;
 let audit;
 before(async () => {
@@ -76,39 +78,42 @@ test('an out-of-memory eval thread is replaced; the worker keeps its connection 
   });
 });
 
-test('a map task that calls process.exit() is marked bad after 3 thread deaths; the rest of the pool is fine', async () => {
-  const since = performance.now();
-  await assert.rejects(
-    parallelMap(
-      pool,
-      form((x) => (x === 3 ? process.exit(1) : x)),
-      [0, 1, 2, 3, 4, 5],
-    ),
-    (err) => {
-      assert.equal(err.code, 'CREW_TASK_KILLED_WORKERS');
-      assert.match(err.message, /marked bad and not tried again\. Last: the eval thread died/);
-      return true;
-    },
-  );
-  sameConnection('w1', since);
-  sameConnection('w2', since);
-  assert.deepEqual(
-    await parallelMap(
-      pool,
-      form((x) => base + x),
-      [1, 2, 3],
-    ),
-    [101, 102, 103],
-  );
-  record({
-    row: 'eval-exit-poison',
-    lost: 0,
-    duplicated: 0,
-    detectionMs: undefined,
-    recoveryMs: performance.now() - since,
-    note: 'bad after 3 eval-thread deaths; no worker lost',
-  });
-});
+test(
+  'a map task that calls process.exit() is marked bad after 3 thread ' + 'deaths; the rest of the pool is fine',
+  async () => {
+    const since = performance.now();
+    await assert.rejects(
+      parallelMap(
+        pool,
+        form((x) => (x === 3 ? process.exit(1) : x)),
+        [0, 1, 2, 3, 4, 5],
+      ),
+      (err) => {
+        assert.equal(err.code, 'CREW_TASK_KILLED_WORKERS');
+        assert.match(err.message, /marked bad and not tried again\. Last: the eval thread died/);
+        return true;
+      },
+    );
+    sameConnection('w1', since);
+    sameConnection('w2', since);
+    assert.deepEqual(
+      await parallelMap(
+        pool,
+        form((x) => base + x),
+        [1, 2, 3],
+      ),
+      [101, 102, 103],
+    );
+    record({
+      row: 'eval-exit-poison',
+      lost: 0,
+      duplicated: 0,
+      detectionMs: undefined,
+      recoveryMs: performance.now() - since,
+      note: 'bad after 3 eval-thread deaths; no worker lost',
+    });
+  },
+);
 
 test('a result that cannot be sent names its type and where it sits', async () => {
   await assert.rejects(evalOn(pool, null, '({ rows: [1, new Map([["k", () => 1]])] })'), (err) => {

@@ -264,6 +264,7 @@ export async function fuzzAfterAuth(conn, frames, onOther, window = 16) {
   for (let k = 0; k < frames.length; k++) {
     while (k - acked >= window) {
       if (conn.ws.readyState !== 1) throw new Error(`the link closed after ${acked} of ${frames.length} fuzz frames`);
+      // Woken by the next pong; the timer only bounds the wait, so a closed link is noticed.
       await new Promise((res) => {
         waiters.push(res);
         setTimeout(res, 100);

@@ -17,6 +17,8 @@ import {
   workerMessages,
 } from './fuzz-lib.mjs';
 
+/* global k -- functions sent with form() run on the workers, where a setup form defines it */
+
 const WORKER_TAGS = [
   'agent',
   'ready',
@@ -69,11 +71,10 @@ test(`fuzzing the master port (seed ${seed})`, async (t) => {
   phase('pre-auth fuzz done');
   const raw = await fuzzRawTcp(port, r, 200);
   phase('raw TCP done');
-  await until(
-    () => audit.lines.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS,
-    20_000,
-    'a refusal audited for every fuzz connection',
-  );
+  await until(() => audit.lines.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS, {
+    timeoutMs: 20_000,
+    what: 'a refusal audited for every fuzz connection',
+  });
   assert.equal(
     audit.lines.count(/ refused peer=/) - refusedBefore,
     PRE_CONNECTIONS,
@@ -141,6 +142,11 @@ test(`fuzzing the master port (seed ${seed})`, async (t) => {
     row: 'fuzz-master',
     lost: 0,
     duplicated: 0,
-    note: `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} frames sent, each link closed at its first), 200 raw TCP, ${frames.length} after, ${shapes.length + aimed.length} of them structure-aware (${bad.length} bad, each answered and audited; ${audit.lines.count(/broke its handler/)} broke a handler and were caught); real map of ${n} correct`,
+    note:
+      `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} ` +
+      `frames sent, each link closed at its first), 200 raw TCP, ${frames.length} ` +
+      `after, ${shapes.length + aimed.length} of them structure-aware (${bad.length} ` +
+      `bad, each answered and audited; ${audit.lines.count(/broke its handler/)} ` +
+      `broke a handler and were caught); real map of ${n} correct`,
   });
 });

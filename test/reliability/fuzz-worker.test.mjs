@@ -66,11 +66,10 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
     Array.from({ length: n }, (_, i) => i * 7),
     'the real session completed correctly',
   );
-  await until(
-    () => w.out.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS,
-    20_000,
-    'a refusal audited for every fuzz connection',
-  );
+  await until(() => w.out.count(/ refused peer=/) - refusedBefore >= PRE_CONNECTIONS, {
+    timeoutMs: 20_000,
+    what: 'a refusal audited for every fuzz connection',
+  });
   assert.equal(
     w.out.count(/ refused peer=/) - refusedBefore,
     PRE_CONNECTIONS,
@@ -116,9 +115,12 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
   assert.deepEqual(errors, []);
   const bad = refusedFrames(verdicts);
   frames.forEach((f, k) => f.real && assert.equal(verdicts[k].bad, false, 'a real task frame was accepted'));
-  await until(() => answers.size === expected.size, 20_000, 'answers to every real task');
+  await until(() => answers.size === expected.size, { timeoutMs: 20_000, what: 'answers to every real task' });
   for (const [id, want] of expected) assert.deepEqual(answers.get(id), [want], `task ${id} answered once, correctly`);
-  await until(() => w.out.count(/ bad-frame master=/) - badBefore >= bad.length, 10_000, 'audit entries');
+  await until(() => w.out.count(/ bad-frame master=/) - badBefore >= bad.length, {
+    timeoutMs: 10_000,
+    what: 'audit entries',
+  });
   assert.equal(w.out.count(/ bad-frame master=/) - badBefore, bad.length, 'one audit entry per bad frame');
   assert.ok(bad.length > POST_FRAMES / 2, `${bad.length} frames were bad`);
   c.ws.close();
@@ -133,6 +135,11 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
     row: 'fuzz-worker',
     lost: 0,
     duplicated: 0,
-    note: `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} frames sent, each link closed at its first), 200 raw TCP, ${frames.length} after, ${shapes.length} of them structure-aware (${bad.length} bad, each answered and audited; ${w.out.count(/broke its handler/)} broke a handler and were caught); real map of ${n} and 100 real tasks correct`,
+    note:
+      `seed ${seed}: ${PRE_CONNECTIONS} connections before auth (${pre.frames} ` +
+      `frames sent, each link closed at its first), 200 raw TCP, ${frames.length} ` +
+      `after, ${shapes.length} of them structure-aware (${bad.length} bad, ` +
+      `each answered and audited; ${w.out.count(/broke its handler/)} broke a ` +
+      `handler and were caught); real map of ${n} and 100 real tasks correct`,
   });
 });

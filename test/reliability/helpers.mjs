@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+export { until } from '../helpers.mjs';
+
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cli = join(root, 'dist', 'cli.js');
 
 // Never let a test create the user's real secret file.
 process.env.XDG_CONFIG_HOME ??= mkdtempSync(join(tmpdir(), 'crew-rel-home-'));
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh secret for one test file. */
 export function newSecret() {
@@ -141,17 +141,6 @@ export function record(row) {
     out,
     JSON.stringify({ ...row, detectionMs: round(row.detectionMs), recoveryMs: round(row.recoveryMs) }) + '\n',
   );
-}
-
-/** Polls `check` until it returns a truthy value. */
-export async function until(check, timeoutMs = 20_000, what = 'condition') {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /**

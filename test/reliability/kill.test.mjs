@@ -39,7 +39,7 @@ const slowSquare = form((x) => {
  * last task that was on the dead worker settling elsewhere), measured on the tasks it held.
  */
 async function killBusiest(p, audit, ready) {
-  await until(() => ready() && p.workers.some((w) => w.inFlight > 0), 20_000, 'work in flight');
+  await until(() => ready() && p.workers.some((w) => w.inFlight > 0), { timeoutMs: 20_000, what: 'work in flight' });
   const victim = p.workers.reduce((a, b) => (b.inFlight > a.inFlight ? b : a));
   const held = [...p.link(victim.id).inflight.values()];
   const settled = new Map();
@@ -59,7 +59,10 @@ async function killBusiest(p, audit, ready) {
     detectionMs: gone.at - killedAt,
     /** Resolves once every held task has settled; checks each settled once, elsewhere. */
     async recovered() {
-      await until(() => held.every((t) => settled.has(t)), 30_000, 'tasks of the dead worker to settle');
+      await until(() => held.every((t) => settled.has(t)), {
+        timeoutMs: 30_000,
+        what: 'tasks of the dead worker to settle',
+      });
       for (const t of held) {
         const s = settled.get(t);
         assert.equal(s.length, 1, `task ${t.id} settled ${s.length} times`);

@@ -110,7 +110,10 @@ test('large tasks and results under the limit travel in several frames, never on
     row: 'limit-split-frames',
     lost: 0,
     duplicated: 0,
-    note: `${n} x 100 KiB tasks with 300 KiB results under a 1 MiB limit: ${sent.length} task frames (max ${Math.max(...sent.map((f) => f.bytes))} B), ${received.length} result frames`,
+    note:
+      `${n} x 100 KiB tasks with 300 KiB results under a 1 MiB limit: ${sent.length} ` +
+      `task frames (max ${Math.max(...sent.map((f) => f.bytes))} B), ${received.length} ` +
+      `result frames`,
   });
 });
 

@@ -40,7 +40,9 @@ test(
     const livePeak = live.heapPeak - live.baseHeap;
     const rssPeak = natural.peakRss - natural.baseRss;
     t.diagnostic(
-      `input+results ${(inputAndResults / N).toFixed(1)} B/task; live heap peak ${(livePeak / N).toFixed(1)} B/task; peak RSS growth ${(rssPeak / N).toFixed(1)} B/task; ${Math.round(N / (natural.ms / 1000))} tasks/s`,
+      `input+results ${(inputAndResults / N).toFixed(1)} B/task; ` +
+        `live heap peak ${(livePeak / N).toFixed(1)} B/task; peak RSS growth ${(rssPeak / N).toFixed(1)} ` +
+        `B/task; ${Math.round(N / (natural.ms / 1000))} tasks/s`,
     );
     // Live memory at the peak is the input and the results plus a bounded window of tasks.
     assert.ok(
@@ -54,7 +56,11 @@ test(
       row: 'load-1m',
       lost: 0,
       duplicated: 0,
-      note: `${N} tasks, ${Math.round(N / (natural.ms / 1000))} tasks/s; input+results ${(inputAndResults / N).toFixed(1)} B/task; live heap peak ${(livePeak / N).toFixed(1)} B/task; peak RSS growth ${(rssPeak / N).toFixed(1)} B/task (${Math.round(rssPeak / 2 ** 20)} MiB)`,
+      note:
+        `${N} tasks, ${Math.round(N / (natural.ms / 1000))} tasks/s; ` +
+        `input+results ${(inputAndResults / N).toFixed(1)} B/task; ` +
+        `live heap peak ${(livePeak / N).toFixed(1)} B/task; peak RSS growth ${(rssPeak / N).toFixed(1)} ` +
+        `B/task (${Math.round(rssPeak / 2 ** 20)} MiB)`,
     });
   },
 );

@@ -15,6 +15,8 @@ import {
   until,
 } from './helpers.mjs';
 
+/* global base -- functions sent with form() run on the workers, where a setup form defines it */
+
 const secret = newSecret();
 const cleanups = [];
 after(async () => {

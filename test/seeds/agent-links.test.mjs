@@ -1,7 +1,7 @@
 // Erlangen's agents, continued: agents end with a reason when their worker's eval thread is
 // replaced, and link / unlink attach agents after spawning. Real workers on loopback.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   ErrorCodes,
   evalOn,
@@ -17,15 +17,9 @@ import {
   unregister,
   whereis,
 } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { localPool, sharedPool } from '../helpers.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(2);
-});
-after(async () => {
-  await pool?.close();
-});
+const shared = sharedPool(2);
 
 const next = (timeout = 10_000) => receive({ timeout });
 /** Nothing more comes: a notice given twice would be here by then. */
@@ -64,77 +58,87 @@ async function noticesFor(...refs) {
   });
 }
 
-test('an interrupted eval thread ends its agents with the cause: monitors and links are told once, their names go', async () => {
-  const a = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor', name: 'doomed' });
-  const me = self();
-  const m = await spawn(
-    null,
-    async () => {
-      link(a);
-      send(me, 'linked');
-      await receive();
-    },
-    { attach: 'monitor' },
-  );
-  assert.equal(await next(), 'linked');
-  register('keeper', me);
-
-  assert.deepEqual(pool.interrupt('w2'), ['w2']);
-  const reason = 'eval thread of w2 restarted: interrupted';
-  const [ofA, ofM] = await noticesFor(a, m);
-  assert.deepEqual(ofA, [a, 'exit', reason]);
-  // The agent on the master was linked, so it ended too, with the lost agent's notice.
-  assert.deepEqual(ofM, [m, 'exit', [a, 'exit', reason]]);
-  assert.equal(whereis('doomed'), undefined, 'the name held by the lost agent is dropped');
-  assert.throws(
-    () => send('doomed', 1),
-    (err) => err.code === ErrorCodes.UnknownAgent,
-  );
-  await nothingMore();
-
-  // The fresh thread numbers its agents after the old one's, so an old reference reaches
-  // nobody, and it knows the names.
-  const b = await spawn(pool, 'async () => [await receive(), whereis("keeper")]', { worker: 'w2', attach: 'monitor' });
-  assert.ok(b.agent > a.agent, `w2#${b.agent} comes after w2#${a.agent}`);
-  send(a, 'for the agent that is gone');
-  send(b, 'for the new agent');
-  assert.deepEqual(await next(), [b, 'ok', ['for the new agent', me]]);
-  unregister('keeper');
-});
-
-test('a linked pair across workers: when one eval thread dies, the other agent ends, and monitors on other workers are told', async () => {
-  const me = self();
-  const b = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
-  const a = await linkedAgent(pool, b, 'w1');
-  const c = await spawn(
-    pool,
-    form(
-      async (target, boss) => {
-        link(target, 'monitor');
-        send(boss, 'watching');
-        return receive();
+test(
+  'an interrupted eval thread ends its agents with the cause: ' + 'monitors and links are told once, their names go',
+  async () => {
+    const a = await spawn(shared.pool, 'async () => receive()', { worker: 'w2', attach: 'monitor', name: 'doomed' });
+    const me = self();
+    const m = await spawn(
+      null,
+      async () => {
+        link(a);
+        send(me, 'linked');
+        await receive();
       },
-      a,
-      me,
-    ),
-    { worker: 'w2', attach: 'monitor' },
-  );
-  assert.equal(await next(), 'watching');
+      { attach: 'monitor' },
+    );
+    assert.equal(await next(), 'linked');
+    register('keeper', me);
 
-  await assert.rejects(evalOn(pool, 'w1', 'process.exit(5)'), (err) => err.code === ErrorCodes.EvalThreadDied);
-  const reason = 'eval thread of w1 restarted: the eval thread exited with code 5';
-  const [ofA, ofB, ofC] = await noticesFor(a, b, c);
-  assert.deepEqual(ofA, [a, 'exit', reason]);
-  assert.deepEqual(ofB, [b, 'exit', [a, 'exit', reason]], 'the link ended the agent on the other worker');
-  assert.deepEqual(ofC, [c, 'ok', [a, 'exit', reason]], 'the monitor on the other worker got the notice');
-  await nothingMore();
-});
+    assert.deepEqual(shared.pool.interrupt('w2'), ['w2']);
+    const reason = 'eval thread of w2 restarted: interrupted';
+    const [ofA, ofM] = await noticesFor(a, m);
+    assert.deepEqual(ofA, [a, 'exit', reason]);
+    // The agent on the master was linked, so it ended too, with the lost agent's notice.
+    assert.deepEqual(ofM, [m, 'exit', [a, 'exit', reason]]);
+    assert.equal(whereis('doomed'), undefined, 'the name held by the lost agent is dropped');
+    assert.throws(
+      () => send('doomed', 1),
+      (err) => err.code === ErrorCodes.UnknownAgent,
+    );
+    await nothingMore();
+
+    // The fresh thread numbers its agents after the old one's, so an old reference reaches
+    // nobody, and it knows the names.
+    const b = await spawn(shared.pool, 'async () => [await receive(), whereis("keeper")]', {
+      worker: 'w2',
+      attach: 'monitor',
+    });
+    assert.ok(b.agent > a.agent, `w2#${b.agent} comes after w2#${a.agent}`);
+    send(a, 'for the agent that is gone');
+    send(b, 'for the new agent');
+    assert.deepEqual(await next(), [b, 'ok', ['for the new agent', me]]);
+    unregister('keeper');
+  },
+);
+
+test(
+  'a linked pair across workers: when one eval thread dies, ' +
+    'the other agent ends, and monitors on other workers are told',
+  async () => {
+    const me = self();
+    const b = await spawn(shared.pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
+    const a = await linkedAgent(shared.pool, b, 'w1');
+    const c = await spawn(
+      shared.pool,
+      form(
+        async (target, boss) => {
+          link(target, 'monitor');
+          send(boss, 'watching');
+          return receive();
+        },
+        a,
+        me,
+      ),
+      { worker: 'w2', attach: 'monitor' },
+    );
+    assert.equal(await next(), 'watching');
+
+    await assert.rejects(evalOn(shared.pool, 'w1', 'process.exit(5)'), (err) => err.code === ErrorCodes.EvalThreadDied);
+    const reason = 'eval thread of w1 restarted: the eval thread exited with code 5';
+    const [ofA, ofB, ofC] = await noticesFor(a, b, c);
+    assert.deepEqual(ofA, [a, 'exit', reason]);
+    assert.deepEqual(ofB, [b, 'exit', [a, 'exit', reason]], 'the link ended the agent on the other worker');
+    assert.deepEqual(ofC, [c, 'ok', [a, 'exit', reason]], 'the monitor on the other worker got the notice');
+    await nothingMore();
+  },
+);
 
 test('a link that crosses the interrupt on its way is answered once', async () => {
-  const a = await spawn(pool, 'async () => receive()', { worker: 'w2' });
+  const a = await spawn(shared.pool, 'async () => receive()', { worker: 'w2' });
   // The interrupt reaches the worker first, so the link finds the fresh thread, which no
   // longer knows the agent; the master has told the monitor already.
-  pool.interrupt('w2');
+  shared.pool.interrupt('w2');
   link(a, 'monitor');
   assert.deepEqual(await next(), [a, 'exit', 'eval thread of w2 restarted: interrupted']);
   await nothingMore();
@@ -154,7 +158,7 @@ test('when a worker goes away, agents on other workers linked to its agents end 
 });
 
 test('link and unlink after spawning, from the master top level', async () => {
-  const x = await spawn(pool, 'async () => receive()', { worker: 'w1' });
+  const x = await spawn(shared.pool, 'async () => receive()', { worker: 'w1' });
   link(x, 'monitor');
   link(x, 'monitor');
   send(x, 'done');
@@ -170,7 +174,7 @@ test('link and unlink after spawning, from the master top level', async () => {
 
   // After unlink the top level gets no notice; an agent on the master that monitors the same
   // agent, attached after it, shows when the notice would have come.
-  const y = await spawn(pool, 'async () => receive()', { worker: 'w2' });
+  const y = await spawn(shared.pool, 'async () => receive()', { worker: 'w2' });
   link(y, 'monitor');
   const me = self();
   await spawn(null, async () => {
@@ -205,9 +209,9 @@ test('link and unlink after spawning, from the master top level', async () => {
 test('link and unlink inside agents, on workers and on the master', async () => {
   const me = self();
   // An agent on a worker monitors one on the other worker.
-  const target = await spawn(pool, 'async () => receive()', { worker: 'w2' });
+  const target = await spawn(shared.pool, 'async () => receive()', { worker: 'w2' });
   const watcher = await spawn(
-    pool,
+    shared.pool,
     form(async (t) => {
       link(t, 'monitor');
       send(t, 'bye');
@@ -218,9 +222,9 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   assert.deepEqual(await next(), [watcher, 'ok', [target, 'ok', 'bye']]);
 
   // ... and one that unlinks hears nothing.
-  const quiet = await spawn(pool, 'async () => receive()', { worker: 'w2' });
+  const quiet = await spawn(shared.pool, 'async () => receive()', { worker: 'w2' });
   const unlinked = await spawn(
-    pool,
+    shared.pool,
     form(async (t) => {
       link(t, 'monitor');
       unlink(t);
@@ -238,7 +242,7 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   const m = await spawn(null, async () => {
     throw new Error(await receive());
   });
-  const w = await linkedAgent(pool, m, 'w2');
+  const w = await linkedAgent(shared.pool, m, 'w2');
   send(m, 'master agent failed');
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status, reason[0], reason[1]], [w, 'exit', m, 'exit']);
@@ -246,7 +250,7 @@ test('link and unlink inside agents, on workers and on the master', async () => 
 
   // An agent on the master that links, unlinks and fails leaves the other agent running.
   const survivor = await spawn(
-    pool,
+    shared.pool,
     'async () => { const [from, m] = await receive(); send(from, m); return "still here"; }',
     { worker: 'w1', attach: 'monitor' },
   );
@@ -267,10 +271,10 @@ test('link and unlink inside agents, on workers and on the master', async () => 
 
   // A link made inside a worker to an agent there that has ended ends the caller.
   const late = await spawn(
-    pool,
+    shared.pool,
     async () => {
-      const child = spawn(async () => 'quick');
-      await new Promise((r) => setTimeout(r, 50));
+      const child = spawn(async () => 'quick', { attach: 'monitor' });
+      await receive(); // its exit notice: the child has ended
       link(child);
       await receive();
     },
@@ -280,7 +284,7 @@ test('link and unlink inside agents, on workers and on the master', async () => 
   assert.deepEqual([cref, cstatus, creason[1], creason[2]], [late, 'exit', 'exit', 'noproc']);
 
   // Links made with link() go both ways: ending the agent on the master ends its peer.
-  const peer = await spawn(pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
+  const peer = await spawn(shared.pool, 'async () => receive()', { worker: 'w2', attach: 'monitor' });
   const boss = await spawn(null, async () => {
     link(peer);
     send(me, 'linked');

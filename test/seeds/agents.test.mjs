@@ -1,7 +1,7 @@
 // Erlangen's agents: spawn, send, receive, exit notices, links, mailboxes and names, on real
 // workers and on the master.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   agentStats,
   ErrorCodes,
@@ -16,21 +16,17 @@ import {
   unregister,
   whereis,
 } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { localPool, sharedPool } from '../helpers.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(2);
-});
-after(async () => {
-  await pool?.close();
-});
+/* global store -- agents run on the workers, where store is a global */
+
+const shared = sharedPool(2);
 
 const next = (timeout = 20_000) => receive({ timeout });
 
 test('an agent on a worker answers messages from the master, and its exit notice says ok', async () => {
   const echo = await spawn(
-    pool,
+    shared.pool,
     async () => {
       for (;;) {
         const [from, m] = await receive();
@@ -53,7 +49,7 @@ test('an agent on a worker answers messages from the master, and its exit notice
 
 test('agents on two workers talk to each other directly', async () => {
   const pong = await spawn(
-    pool,
+    shared.pool,
     async () => {
       for (let i = 0; i < 3; i++) {
         const [from, n] = await receive();
@@ -64,7 +60,7 @@ test('agents on two workers talk to each other directly', async () => {
     { worker: 'w2' },
   );
   const ping = await spawn(
-    pool,
+    shared.pool,
     form(async (peer) => {
       let n = 0;
       for (let i = 0; i < 3; i++) {
@@ -95,12 +91,12 @@ test('agents on the master keep their closures; a throw becomes an exit notice',
   assert.deepEqual(await next(), [a, 'ok', 'master agent done']);
   assert.deepEqual(seen, ['hello master']);
 
-  const w = await spawn(pool, 'async () => { null.boom }', { worker: 'w2', attach: 'monitor' });
+  const w = await spawn(shared.pool, 'async () => { null.boom }', { worker: 'w2', attach: 'monitor' });
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status], [w, 'exit']);
   assert.ok(reason instanceof Error);
   assert.match(reason.message, /Cannot read properties of null/);
-  const onMaster = await spawn(pool, async () => 'ran on the master', { worker: 'master', attach: 'monitor' });
+  const onMaster = await spawn(shared.pool, async () => 'ran on the master', { worker: 'master', attach: 'monitor' });
   assert.deepEqual(await next(), [onMaster, 'ok', 'ran on the master']);
 });
 
@@ -109,7 +105,7 @@ test("a 'link' ends the linked agent too: a failing child ends its parent", asyn
     null,
     async () => {
       await spawn(
-        pool,
+        shared.pool,
         async () => {
           throw new RangeError('child failed');
         },
@@ -134,7 +130,7 @@ test("a 'link' works the other way: ending the parent ends the child", async () 
     null,
     async () => {
       await spawn(
-        pool,
+        shared.pool,
         form(async (boss) => {
           try {
             await receive();
@@ -150,7 +146,7 @@ test("a 'link' works the other way: ending the parent ends the child", async () 
     { attach: 'monitor' },
   );
   // Give the parent time to spawn its child before ending it.
-  await evalOn(pool, 'w2', '1');
+  await evalOn(shared.pool, 'w2', '1');
   exitAgent(parent, 'shutdown');
   const got = [await next(), await next()].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
   assert.deepEqual(
@@ -163,7 +159,7 @@ test("a 'link' works the other way: ending the parent ends the child", async () 
 
 test('links between agents on one worker, made with the worker-side spawn', async () => {
   const parent = await spawn(
-    pool,
+    shared.pool,
     async () => {
       spawn(
         async () => {
@@ -181,9 +177,9 @@ test('links between agents on one worker, made with the worker-side spawn', asyn
 });
 
 test('mailbox overflow: messages beyond mailboxSize are dropped and counted; notices are not', async () => {
-  await evalOn(pool, 'w1', `store.set('gate', new Promise((r) => store.set('open', r))); 0`);
+  await evalOn(shared.pool, 'w1', `store.set('gate', new Promise((r) => store.set('open', r))); 0`);
   const a = await spawn(
-    pool,
+    shared.pool,
     async () => {
       await store.get('gate');
       const got = [];
@@ -200,7 +196,7 @@ test('mailbox overflow: messages beyond mailboxSize are dropped and counted; not
   );
   for (let i = 1; i <= 5; i++) send(a, i);
   // Tasks and agent messages share the link, in order: all five have arrived when this runs.
-  await evalOn(pool, 'w1', `store.get('open')(); 0`);
+  await evalOn(shared.pool, 'w1', `store.get('open')(); 0`);
   assert.deepEqual(await next(), [
     a,
     'ok',
@@ -208,7 +204,7 @@ test('mailbox overflow: messages beyond mailboxSize are dropped and counted; not
   ]);
 
   const b = await spawn(
-    pool,
+    shared.pool,
     async () => {
       send(self(), 'a');
       send(self(), 'b');
@@ -239,16 +235,16 @@ test('receive times out with CREW_TIMEOUT, in an agent and on the master', async
   );
   await assert.rejects(receive({ timeout: -1 }), (err) => err.code === ErrorCodes.BadArgument);
   await assert.rejects(receive({ timeout: 'soon' }), (err) => err.code === ErrorCodes.BadArgument);
-  const a = await spawn(pool, 'async () => receive({ timeout: 30 })', { worker: 'w2', attach: 'monitor' });
+  const a = await spawn(shared.pool, 'async () => receive({ timeout: 30 })', { worker: 'w2', attach: 'monitor' });
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status], [a, 'exit']);
   assert.match(reason.message, /receive\(\) got no message within 30 ms/);
-  await assert.rejects(evalOn(pool, 'w1', 'receive()'), /receive\(\) is only available inside an agent/);
+  await assert.rejects(evalOn(shared.pool, 'w1', 'receive()'), /receive\(\) is only available inside an agent/);
 });
 
 test('names: an agent registered by name is reached by it from the master and from other workers', async () => {
   const counter = await spawn(
-    pool,
+    shared.pool,
     async () => {
       let total = 0;
       for (;;) {
@@ -261,12 +257,12 @@ test('names: an agent registered by name is reached by it from the master and fr
   );
   assert.deepEqual(whereis('counter'), counter);
   await assert.rejects(
-    spawn(pool, 'async () => 1', { name: 'counter' }),
+    spawn(shared.pool, 'async () => 1', { name: 'counter' }),
     (err) => err.code === ErrorCodes.BadArgument && /already registered/.test(err.message),
   );
   send('counter', 1);
   const helper = await spawn(
-    pool,
+    shared.pool,
     async () => {
       send('counter', 10);
       return whereis('counter').node;
@@ -298,14 +294,23 @@ test('bad input: unknown names and references, bad options, a form that is not a
     () => send({ agent: 1, node: 'w1', pool: 'p' }, { f: () => 1 }),
     (err) => err.code === ErrorCodes.NotSerializable && /function f at message\.f/.test(err.message),
   );
-  const sender = await spawn(pool, `async () => { send('nobody', 1) }`, { worker: 'w1', attach: 'monitor' });
+  const sender = await spawn(shared.pool, `async () => { send('nobody', 1) }`, { worker: 'w1', attach: 'monitor' });
   const [ref, status, reason] = await next();
   assert.deepEqual([ref, status], [sender, 'exit']);
   assert.match(reason.message, /no agent is registered as "nobody"/);
-  await assert.rejects(spawn(pool, 'async () => 1', { attach: 'bogus' }), (err) => err.code === ErrorCodes.BadArgument);
-  await assert.rejects(spawn(pool, 'async () => 1', { mailboxSize: 0 }), (err) => err.code === ErrorCodes.BadArgument);
-  await assert.rejects(spawn(pool, 'async () => 1', { worker: 'w9' }), (err) => err.code === ErrorCodes.UnknownWorker);
-  await assert.rejects(spawn(pool, '42', { worker: 'w1' }), /an agent must be a function, got number/);
+  await assert.rejects(
+    spawn(shared.pool, 'async () => 1', { attach: 'bogus' }),
+    (err) => err.code === ErrorCodes.BadArgument,
+  );
+  await assert.rejects(
+    spawn(shared.pool, 'async () => 1', { mailboxSize: 0 }),
+    (err) => err.code === ErrorCodes.BadArgument,
+  );
+  await assert.rejects(
+    spawn(shared.pool, 'async () => 1', { worker: 'w9' }),
+    (err) => err.code === ErrorCodes.UnknownWorker,
+  );
+  await assert.rejects(spawn(shared.pool, '42', { worker: 'w1' }), /an agent must be a function, got number/);
   assert.throws(
     () => exitAgent('nobody'),
     (err) => err.code === ErrorCodes.UnknownAgent,

@@ -1,24 +1,18 @@
 // asCompleted, inCompletionOrder, parallel and runTask against real local workers.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { asCompleted, ErrorCodes, form, inCompletionOrder, parallel, runTask } from 'crew';
-import { localPool } from '../helpers.mjs';
+import { sharedPool } from '../helpers.mjs';
 import { makeGate } from './gate.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(2);
-});
-after(async () => {
-  await pool?.close();
-});
+const shared = sharedPool(2);
 
 test('asCompleted yields [index, result] in completion order', async () => {
   const gate = makeGate();
   const list = ['slow', 'a', 'b'];
   const seen = [];
   for await (const [i, r] of asCompleted(
-    pool,
+    shared.pool,
     (x) => (x === 'slow' ? gate.form('slow!') : JSON.stringify(x + '!')),
     list,
   )) {
@@ -34,7 +28,7 @@ test('asCompleted yields [index, result] in completion order', async () => {
 test('asCompleted with a function form, an empty list and a null pool', async () => {
   const got = new Map();
   for await (const [i, r] of asCompleted(
-    pool,
+    shared.pool,
     form((x) => x * 10),
     [1, 2, 3, 4],
   ))
@@ -49,7 +43,7 @@ test('asCompleted with a function form, an empty list and a null pool', async ()
     ],
   );
   const none = [];
-  for await (const x of asCompleted(pool, (x) => `${x}`, [])) none.push(x);
+  for await (const x of asCompleted(shared.pool, (x) => `${x}`, [])) none.push(x);
   assert.deepEqual(none, []);
   const local = [];
   for await (const x of asCompleted(null, (x) => `${x} + 1`, [1, 2])) local.push(x);
@@ -62,12 +56,16 @@ test('asCompleted with a function form, an empty list and a null pool', async ()
 test('asCompleted throws the first failure, and refuses a list that is not an array', async () => {
   await assert.rejects(
     (async () => {
-      for await (const _ of asCompleted(pool, (x) => (x === 2 ? 'throw new RangeError("two")' : `${x}`), [1, 2, 3]));
+      for await (const _ of asCompleted(
+        shared.pool,
+        (x) => (x === 2 ? 'throw new RangeError("two")' : `${x}`),
+        [1, 2, 3],
+      ));
     })(),
     (err) => err.code === ErrorCodes.Remote && /RangeError on w\d: two/.test(err.message),
   );
   await assert.rejects(
-    asCompleted(pool, (x) => `${x}`, 'abc').next(),
+    asCompleted(shared.pool, (x) => `${x}`, 'abc').next(),
     (err) => err.code === ErrorCodes.BadArgument && /needs an array/.test(err.message),
   );
 });
@@ -90,7 +88,7 @@ test('inCompletionOrder orders any promises by when they settle', async () => {
 
 test('parallel returns results in the order of the forms', async () => {
   assert.deepEqual(
-    await parallel(pool, [
+    await parallel(shared.pool, [
       '1 + 1',
       form((a, b) => a * b, 6, 7),
       'new Promise((r) => setTimeout(() => r("late"), 30))',
@@ -98,11 +96,11 @@ test('parallel returns results in the order of the forms', async () => {
     ]),
     [2, 42, 'late', 's'],
   );
-  assert.deepEqual(await parallel(pool, []), []);
+  assert.deepEqual(await parallel(shared.pool, []), []);
   assert.deepEqual(await parallel(null, ['2 * 3']), [6]);
-  await assert.rejects(parallel(pool, ['1', 'throw new Error("bad form")']), /Error on w\d: bad form/);
+  await assert.rejects(parallel(shared.pool, ['1', 'throw new Error("bad form")']), /Error on w\d: bad form/);
   await assert.rejects(
-    parallel(pool, 'x'),
+    parallel(shared.pool, 'x'),
     (err) => err.code === ErrorCodes.BadArgument && /array of forms/.test(err.message),
   );
 });
@@ -110,7 +108,7 @@ test('parallel returns results in the order of the forms', async () => {
 test('runTask returns the tag unchanged, the compute time and the worker', async () => {
   const tag = { job: 'hello', n: 7, when: new Date(0) };
   const r = await runTask(
-    pool,
+    shared.pool,
     form((s) => `Hello World: ${s}`, 'Task 7'),
     { tag },
   );
@@ -119,11 +117,14 @@ test('runTask returns the tag unchanged, the compute time and the worker', async
   assert.match(r.worker, /^w[12]$/);
   assert.equal(typeof r.ms, 'number');
   // The compute time is measured on the worker: a task that sleeps 50 ms cannot report less.
-  const slow = await runTask(pool, 'new Promise((r) => setTimeout(() => r(1), 50))', { tag: 'slow', worker: 'w2' });
+  const slow = await runTask(shared.pool, 'new Promise((r) => setTimeout(() => r(1), 50))', {
+    tag: 'slow',
+    worker: 'w2',
+  });
   assert.equal(slow.worker, 'w2');
   assert.equal(slow.tag, 'slow');
   assert.ok(slow.ms >= 45, `ms=${slow.ms}`);
-  const untagged = await runTask(pool, '3');
+  const untagged = await runTask(shared.pool, '3');
   assert.equal(untagged.tag, undefined);
 });
 
@@ -131,9 +132,9 @@ test('runTask on a null pool, on an unknown worker, and when the form throws', a
   const local = await runTask(null, '5 * 5', { tag: 1 });
   assert.deepEqual([local.value, local.tag, local.worker], [25, 1, 'master']);
   await assert.rejects(
-    runTask(pool, '1', { worker: 'w9' }),
+    runTask(shared.pool, '1', { worker: 'w9' }),
     (err) => err.code === ErrorCodes.UnknownWorker && /w9/.test(err.message),
   );
   await assert.rejects(runTask(null, '1', { worker: 'w1' }), (err) => err.code === ErrorCodes.UnknownWorker);
-  await assert.rejects(runTask(pool, 'null.x', { tag: 't' }), /TypeError on w\d/);
+  await assert.rejects(runTask(shared.pool, 'null.x', { tag: 't' }), /TypeError on w\d/);
 });

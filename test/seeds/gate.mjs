@@ -9,7 +9,9 @@ export function makeGate() {
   return {
     /** A form whose value is `value`, once the gate is open. */
     form: (value) =>
-      `new Promise((r) => { const t = setInterval(() => { if (require('node:fs').existsSync(${JSON.stringify(file)})) { clearInterval(t); r(${JSON.stringify(value)}); } }, 5); })`,
+      `new Promise((r) => { const t = setInterval(() => { if ` +
+      `(require('node:fs').existsSync(${JSON.stringify(file)})) { ` +
+      `clearInterval(t); r(${JSON.stringify(value)}); } }, 5); })`,
     open: () => writeFileSync(file, 'open'),
   };
 }

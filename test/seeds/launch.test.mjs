@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evalOn, startMaster } from 'crew';
-import { cli, root, runCrew, SECRET, sleep, startCrew, tempDir } from '../helpers.mjs';
+import { cli, root, runCrew, SECRET, startCrew, tempDir, until } from '../helpers.mjs';
 
 const fakeSsh = join(root, 'test/seeds/fixtures/fake-ssh.sh');
 
@@ -48,7 +48,7 @@ test('crew launch starts a worker per host over ssh, with the secret only on std
   assert.equal(exit.code, 0, exit.stderr);
   assert.match(exit.stderr, /started 2 workers on 2 hosts/);
   // Closing the channel ends the remote workers.
-  for (let i = 0; i < 200 && pool.size > 0; i++) await sleep(25);
+  await until(() => pool.size === 0, { timeoutMs: 10_000, what: 'the remote workers to leave the pool' });
   assert.equal(pool.size, 0);
   await pool.close();
 });
@@ -129,7 +129,7 @@ test('crew launch over a real ssh server', { skip: sshHost ? false : 'set CREW_T
     launcher.child.kill('SIGTERM');
   }
   await launcher.exited;
-  for (let i = 0; i < 200 && pool.size > 0; i++) await sleep(25);
+  await until(() => pool.size === 0, { timeoutMs: 10_000, what: 'the remote workers to leave the pool' });
   assert.equal(pool.size, 0);
   await pool.close();
 });

@@ -4,13 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evalOn } from 'crew';
-import { localPool, runCrew, sleep, tempDir } from '../helpers.mjs';
+import { localPool, runCrew, tempDir, until } from '../helpers.mjs';
 
 test('console.log and console.error on a worker go to the pool onOutput hook', async () => {
   const pool = await localPool(2);
   try {
     await evalOn(pool, 'w2', `console.log('hello from w2'); console.error('oops on w2'); 1`);
-    for (let i = 0; i < 200 && pool.outputLines.length < 2; i++) await sleep(10);
+    await until(() => pool.outputLines.length >= 2, { timeoutMs: 10_000, what: 'the two lines of output from w2' });
     const text = (stream) =>
       pool.outputLines
         .filter(([w, s]) => w === 'w2' && s === stream)
@@ -29,8 +29,15 @@ test('crew run prints worker output with the worker id in front of each line', a
     script,
     `import { evalOn } from 'crew';
 export default async function (pool) {
+  let text = '';
+  const printed = new Promise((resolve) =>
+    pool.on('output', (worker, stream, t) => {
+      text += t;
+      if (text.includes('line two')) resolve();
+    }),
+  );
   await evalOn(pool, 'w1', "console.log('line one\\\\nline two'); 0");
-  await new Promise((r) => setTimeout(r, 200));
+  await printed;
 }
 `,
   );

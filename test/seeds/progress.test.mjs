@@ -2,30 +2,24 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { formatBar, parallelMap, showProgress, trackProgress } from 'crew';
-import { localPool, runCrew, tempDir } from '../helpers.mjs';
+import { runCrew, sharedPool, tempDir, until } from '../helpers.mjs';
 
-let pool;
-before(async () => {
-  pool = await localPool(2);
-});
-after(async () => {
-  await pool?.close();
-});
+const shared = sharedPool(2);
 
 const slowMap = (n) =>
   parallelMap(
-    pool,
+    shared.pool,
     (i) => `new Promise((r) => setTimeout(() => r(${i}), 25))`,
     Array.from({ length: n }, (_, i) => i),
   );
 
 test('trackProgress reports done and total during a run, and undefined when it ends', async () => {
   const samples = [];
-  const stop = trackProgress(pool, (p) => samples.push(p), { intervalMs: 10, delayMs: 0 });
+  const stop = trackProgress(shared.pool, (p) => samples.push(p), { intervalMs: 10, delayMs: 0 });
   await slowMap(24);
-  for (let i = 0; i < 100 && samples.at(-1) !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => samples.at(-1) === undefined, { timeoutMs: 5000, what: 'the report that the run ended' });
   stop();
   const seen = samples.filter(Boolean);
   assert.ok(seen.length >= 2, `samples: ${seen.length}`);
@@ -38,18 +32,31 @@ test('trackProgress reports done and total during a run, and undefined when it e
   assert.equal(samples.at(-1), undefined, 'the end of the run is reported');
 });
 
+test('a run that began between two samples counts the tasks it finished before the first one', async () => {
+  const samples = [];
+  // The first sample comes 300 ms into a map of about 750 ms, when many tasks are done.
+  const stop = trackProgress(shared.pool, (p) => samples.push(p), { intervalMs: 300, delayMs: 0 });
+  await slowMap(60);
+  stop();
+  const seen = samples.filter(Boolean);
+  assert.ok(seen.length >= 1, `samples: ${seen.length}`);
+  assert.ok(seen[0].done > 0, `the first sample saw finished tasks: ${seen[0].done}`);
+  for (const p of seen) assert.equal(p.total, 60);
+});
+
 test('showProgress draws a bar on one line and clears it; short runs draw nothing', async () => {
   let out = '';
   const stream = { columns: 100, write: (s) => (out += s) };
-  const hide = showProgress(pool, { stream, intervalMs: 10, delayMs: 0 });
+  const hide = showProgress(shared.pool, { stream, intervalMs: 10, delayMs: 0 });
   await slowMap(20);
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => out.endsWith('\r\x1b[K'), { timeoutMs: 5000, what: 'the bar to be cleared at the end of the run' });
   hide();
+  // eslint-disable-next-line no-control-regex, no-regex-spaces -- the bar's text as printed, escapes included
   assert.match(out, /\r\[[#.]+\] +\d+\/20 tasks +\d+%  2 workers  \d+\.\d s\x1b\[K/);
   assert.ok(out.endsWith('\r\x1b[K'), 'the bar is cleared at the end');
 
   out = '';
-  const hide2 = showProgress(pool, { stream, intervalMs: 10, delayMs: 60_000 });
+  const hide2 = showProgress(shared.pool, { stream, intervalMs: 10, delayMs: 60_000 });
   await slowMap(4);
   hide2();
   assert.equal(out, '');
@@ -59,6 +66,7 @@ test('formatBar fits the terminal width', () => {
   const line = formatBar({ done: 50, total: 200, workers: 3, elapsedMs: 1500 }, 60);
   assert.equal(line, '[#####................] 50/200 tasks  25%  3 workers  1.5 s');
   assert.ok(line.length <= 60);
+  // eslint-disable-next-line no-regex-spaces -- the bar's text as printed
   assert.match(formatBar({ done: 0, total: 0, workers: 1, elapsedMs: 0 }), /\[\.+\] 0\/0 tasks   0%  1 worker  0\.0 s/);
 });
 
@@ -68,7 +76,8 @@ test('crew run --progress draws the bar on stderr, and stdout stays clean', asyn
     script,
     `import { parallelMap } from 'crew';
 export default async function (pool) {
-  const r = await parallelMap(pool, (i) => \`new Promise((r) => setTimeout(() => r(\${i}), 40))\`, Array.from({ length: 40 }, (_, i) => i));
+  const r = await parallelMap(pool, (i) => \`new Promise((r) => setTimeout(() => r(\${i}), ` +
+      `40))\`, Array.from({ length: 40 }, (_, i) => i));
   console.log(r.length);
 }
 `,

@@ -4,7 +4,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evalOn, startMaster } from 'crew';
-import { runCrew, SECRET, sleep, startCrew, tempDir } from '../helpers.mjs';
+import { runCrew, SECRET, startCrew, tempDir, until } from '../helpers.mjs';
 
 async function master(resourceFile, lines = []) {
   return startMaster({ secret: SECRET, resourceFile, member: 'job-42', audit: { to: (l) => lines.push(l) } });
@@ -52,7 +52,7 @@ test('a worker of another job (different member id) is turned away', async () =>
   const worker = await startCrew(['worker', '--resource-file', other]);
   try {
     // The worker checks the member id in the master's hello and refuses to go on.
-    for (let i = 0; i < 200 && !/ refused /.test(worker.stderr); i++) await sleep(25);
+    await until(() => / refused /.test(worker.stderr), { timeoutMs: 10_000, what: 'the worker to refuse the master' });
     assert.match(worker.stderr, / refused .*member id job-42 does not match this job's job-7/);
     assert.ok(
       lines.some((l) => / refused /.test(l)),

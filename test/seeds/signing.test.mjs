@@ -1,7 +1,7 @@
 // dist-emacs's signed code: workers with --require-signed refuse unsigned, mis-signed and
 // replayed requests; a master signs for them by itself.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { ErrorCodes, evalFormAllWorkers, evalOn, parallelMap } from 'crew';
 import { localPool, SECRET, startCrew } from '../helpers.mjs';
 import { loadProtocol } from './protocol.mjs';
@@ -63,49 +63,52 @@ async function outcome(m, msg) {
   return r.ok ? { value: P.decodeValue(r.value) } : { code: r.error.code, message: r.error.message };
 }
 
-test('a worker with --require-signed: signed runs; unsigned, mis-signed, wrong key and replayed are refused', async () => {
-  const worker = await startCrew(['worker', '--port', '0', '--require-signed', '--audit-file', 'none'], {
-    readyPattern: /listening on 127\.0\.0\.1:(\d+)/,
-  });
-  try {
-    const m = await rawMaster(Number(worker.match[1]));
-    assert.equal(m.offer.required, true);
-    const signer = new P.Signer(P.signingKey(Buffer.from(SECRET)), m.offer.nonce);
-    const sign = (f) => ({ ...f, sig: signer.sign(f.forms, f.tasks) });
+test(
+  'a worker with --require-signed: signed runs; unsigned, mis-signed, ' + 'wrong key and replayed are refused',
+  async () => {
+    const worker = await startCrew(['worker', '--port', '0', '--require-signed', '--audit-file', 'none'], {
+      readyPattern: /listening on 127\.0\.0\.1:(\d+)/,
+    });
+    try {
+      const m = await rawMaster(Number(worker.match[1]));
+      assert.equal(m.offer.required, true);
+      const signer = new P.Signer(P.signingKey(Buffer.from(SECRET)), m.offer.nonce);
+      const sign = (f) => ({ ...f, sig: signer.sign(f.forms, f.tasks) });
 
-    const good = sign(frame('6 * 7', 1));
-    assert.deepEqual(await outcome(m, good), { value: 42 });
-    // The very same frame again: its sequence number was seen.
-    assert.equal((await outcome(m, good)).code, ErrorCodes.Replayed);
+      const good = sign(frame('6 * 7', 1));
+      assert.deepEqual(await outcome(m, good), { value: 42 });
+      // The very same frame again: its sequence number was seen.
+      assert.equal((await outcome(m, good)).code, ErrorCodes.Replayed);
 
-    assert.equal((await outcome(m, frame('1', 2))).code, ErrorCodes.Unsigned);
+      assert.equal((await outcome(m, frame('1', 2))).code, ErrorCodes.Unsigned);
 
-    // A valid signature moved onto different code.
-    const altered = sign(frame('6 * 7', 3));
-    altered.forms[0].code = 'process.exit(1)';
-    const bad = await outcome(m, altered);
-    assert.equal(bad.code, ErrorCodes.BadSignature);
-    assert.match(bad.message, /does not match its code/);
+      // A valid signature moved onto different code.
+      const altered = sign(frame('6 * 7', 3));
+      altered.forms[0].code = 'process.exit(1)';
+      const bad = await outcome(m, altered);
+      assert.equal(bad.code, ErrorCodes.BadSignature);
+      assert.match(bad.message, /does not match its code/);
 
-    const stranger = new P.Signer(P.signingKey(Buffer.from('some other secret, 32 bytes long')), m.offer.nonce);
-    const f = frame('2', 4);
-    assert.equal((await outcome(m, { ...f, sig: stranger.sign(f.forms, f.tasks) })).code, ErrorCodes.BadSignature);
+      const stranger = new P.Signer(P.signingKey(Buffer.from('some other secret, 32 bytes long')), m.offer.nonce);
+      const f = frame('2', 4);
+      assert.equal((await outcome(m, { ...f, sig: stranger.sign(f.forms, f.tasks) })).code, ErrorCodes.BadSignature);
 
-    assert.equal((await outcome(m, { ...frame('3', 5), sig: { seq: -1, mac: 'zz' } })).code, ErrorCodes.BadSignature);
+      assert.equal((await outcome(m, { ...frame('3', 5), sig: { seq: -1, mac: 'zz' } })).code, ErrorCodes.BadSignature);
 
-    // After all those refusals, signed code still runs.
-    assert.deepEqual(await outcome(m, sign(frame('"still here"', 6))), { value: 'still here' });
-    m.link.dispose();
+      // After all those refusals, signed code still runs.
+      assert.deepEqual(await outcome(m, sign(frame('"still here"', 6))), { value: 'still here' });
+      m.link.dispose();
 
-    // A frame recorded on one connection is useless on the next: the nonce is new.
-    const m2 = await rawMaster(Number(worker.match[1]));
-    assert.notEqual(m2.offer.nonce, m.offer.nonce);
-    assert.equal((await outcome(m2, good)).code, ErrorCodes.BadSignature);
-    m2.link.dispose();
-  } finally {
-    worker.child.kill();
-  }
-});
+      // A frame recorded on one connection is useless on the next: the nonce is new.
+      const m2 = await rawMaster(Number(worker.match[1]));
+      assert.notEqual(m2.offer.nonce, m.offer.nonce);
+      assert.equal((await outcome(m2, good)).code, ErrorCodes.BadSignature);
+      m2.link.dispose();
+    } finally {
+      worker.child.kill();
+    }
+  },
+);
 
 test('a worker without --require-signed runs unsigned code but still checks a signature that is present', async () => {
   const worker = await startCrew(['worker', '--port', '0', '--audit-file', 'none'], {

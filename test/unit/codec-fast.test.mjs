@@ -33,6 +33,7 @@ const values = [
   [],
   [1, 'a', null, undefined, true, -0, NaN],
   [[1]],
+  // eslint-disable-next-line no-sparse-arrays -- a hole is one of the values under test
   [, 1],
   Object.assign([1], { p: 2 }),
   Array(17).fill(1),

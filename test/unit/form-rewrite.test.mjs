@@ -37,7 +37,9 @@ test('top-level await: the value is the last expression, declarations stay for l
   assert.equal(
     (
       await run(
-        'function twice(x) { return 2 * x }\nclass Box { constructor(v) { this.v = v } }\nvar v = await new Promise((r) => setTimeout(() => r(4), 5));\ntwice(v)',
+        'function twice(x) { return 2 * x }\n' +
+          'class Box { constructor(v) { this.v = v } }\n' +
+          'var v = await new Promise((r) => setTimeout(() => r(4), 5));\ntwice(v)',
       )
     ).value,
     8,
@@ -52,7 +54,9 @@ test('top-level await: the value is the last expression, declarations stay for l
 test('import becomes await import, with default, named, renamed and namespace bindings', async () => {
   const run = await session();
   const { value } = await run(
-    'import path, { join as j, sep } from "node:path";\nimport * as os from "node:os";\nimport "node:util";\n[typeof path.resolve, j("a", "b"), sep, typeof os.cpus].join()',
+    'import path, { join as j, sep } from "node:path";\n' +
+      'import * as os from "node:os";\nimport "node:util";\n' +
+      '[typeof path.resolve, j("a", "b"), sep, typeof os.cpus].join()',
   );
   assert.equal(value, 'function,a/b,/,function');
   assert.equal((await run('j("x", "y")')).value, 'x/y');
