@@ -158,7 +158,8 @@ for (const file of files) {
 for (const component of circles(graph)) {
   const path = cycleThrough(graph, component, component[0]);
   problems.push(
-    `import circle among ${component.length} file${component.length === 1 ? '' : 's'}: ${component.join(', ')}\n    e.g. ${path.join(' -> ')}`,
+    `import circle among ${component.length} file${component.length === 1 ? '' : 's'}: ${component.join(', ')}` +
+      `\n    e.g. ${path.join(' -> ')}`,
   );
 }
 

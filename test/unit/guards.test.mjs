@@ -48,7 +48,10 @@ test('the samples cover every row of the table', () => {
 for (const [msg, field] of samples) {
   const from = G.linkMessageSenders.get(msg.t);
   const senders = from === 'both' ? ['master', 'worker'] : [from];
-  test(`${msg.t}: passes from ${senders.join(' and ')}${field ? `, fails without ${field}` : ''}${from === 'both' ? '' : ', fails the other way'}`, () => {
+  const name =
+    `${msg.t}: passes from ${senders.join(' and ')}` +
+    `${field ? `, fails without ${field}` : ''}${from === 'both' ? '' : ', fails the other way'}`;
+  test(name, () => {
     for (const s of senders) {
       assert.equal(guardOf[s].problem(msg), undefined, `${msg.t} from a ${s}`);
       assert.equal(guardOf[s].is(msg), true);
