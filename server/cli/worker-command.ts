@@ -87,7 +87,8 @@ export async function workerCommand(args: string[]): Promise<number> {
   const stop = () => {
     // An orderly close waits for the eval thread; one held by a debugger (or stuck in native
     // code) must not keep a worker that was told to stop alive.
-    setTimeout(() => process.exit(ExitCodes.Ok), STOP_DEADLINE_MS).unref();
+    // process.exit itself waits for every thread, so the last resort is the one signal that does not.
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), STOP_DEADLINE_MS).unref();
     void handle.close().then(() => process.exit(ExitCodes.Ok));
   };
   if (values['exit-with-parent']) {

@@ -98,6 +98,22 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     return answer(this.requests, pause, op);
   }
 
+  /**
+   * Lets the eval thread go before it is ended: a thread paused in the debugger does not end
+   * when terminated, and a process that exits waits for its threads. Bounded by `timeoutMs`.
+   */
+  async release(timeoutMs = 1000): Promise<void> {
+    this.mode = false;
+    if (!this.inspector.attached) return;
+    const steps = (async () => {
+      if (this.pause) await this.inspector.send('Debugger.resume').catch(() => {});
+      await this.inspector.send('Debugger.disable').catch(() => {});
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([steps, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
   /** The master went away: a suspension must not wait forever, so it is aborted. */
   abandon(): void {
     const pause = this.pause;

@@ -128,7 +128,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     this.stopping = true;
     // A thread paused in the debugger does not end when terminated, and then neither does the
     // process (its exit waits for every thread): leave the pause first.
-    await this.debug.setMode(false);
+    await this.debug.release();
     await this.thread.terminate();
   }
 
