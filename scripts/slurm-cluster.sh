@@ -31,6 +31,8 @@ for p in slurmctld slurmd munged sbatch; do
 done
 H=$(hostname -s)
 mkdir -p "$D/state" "$D/spool" "$D/munge"
+# munged runs as its own user and must reach its key and socket inside DIR.
+chmod 755 "$D"
 chown munge:munge "$D/munge"
 chmod 755 "$D/munge"
 [ -f "$D/munge/munge.key" ] || { dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none; }

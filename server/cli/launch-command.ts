@@ -36,7 +36,7 @@ Slurm:
   --time MINUTES         Wall time per worker
   --sbatch-arg ARG       One more sbatch argument, e.g. --sbatch-arg=--account=lab (repeatable)
   --log-dir D            Job script and worker logs (default ~/.local/state/crew/slurm/<member>)
-  --arrival-timeout S    Report on workers Slurm has not started after S seconds (default 60)
+  --arrival-timeout S    After S seconds, report the job's state and the first log (default 60)
 `;
 
 const options = {
@@ -166,7 +166,7 @@ async function viaSlurm(values: Values, connect: string, member?: string): Promi
       process.stderr.write(`crew launch: Slurm job ${job.jobId} has ended\n`);
       return ExitCodes.Ok;
     }
-    if (!reported && s.pending > 0 && Date.now() - started >= arrivalMs) {
+    if (!reported && Date.now() - started >= arrivalMs) {
       reported = true;
       process.stderr.write(`crew launch: ${await slurmDiagnosis(job, { expected: workers, connect })}\n`);
     }

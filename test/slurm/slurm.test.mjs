@@ -1,0 +1,146 @@
+// Workers as a job array on a real one-node Slurm cluster (slurm-wlm and munge, started here
+// by scripts/slurm-cluster.sh and stopped by its pids): they join and map, they run inside
+// Slurm jobs, the secret is in nothing Slurm shows, a cancelled array task loses nothing,
+// and ending the pool or `crew launch` empties squeue.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { evalFormAllWorkers, parallelMap, startMaster } from 'crew';
+import { root, SECRET, startCrew, tempDir, until } from '../helpers.mjs';
+
+const cluster = join(root, 'scripts', 'slurm-cluster.sh');
+const why =
+  process.getuid?.() !== 0
+    ? 'the Slurm tier starts slurmctld and slurmd, which needs root'
+    : spawnSync('sh', ['-c', 'command -v sbatch && command -v munged']).status !== 0
+      ? 'Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)'
+      : undefined;
+
+const dir = tempDir();
+const secretFile = join(dir, 'secret');
+// Its own folder right under the temporary one: munged, another user, has to reach into it.
+const clusterDir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
+let started = false;
+
+before(() => {
+  if (why) return;
+  writeFileSync(secretFile, SECRET, { mode: 0o600 });
+  process.env.SLURM_CONF = execFileSync('bash', [cluster, 'start', clusterDir], { encoding: 'utf8' }).trim();
+  started = true;
+});
+after(() => {
+  if (started) execFileSync('bash', [cluster, 'stop', clusterDir]);
+});
+
+const squeue = (job) => execFileSync('squeue', ['-h', '-r', '-j', job, '-o', '%i %T'], { encoding: 'utf8' }).trim();
+const slurmMaster = (workers, extra = {}) =>
+  startMaster({ secretFile, audit: { to: 'none' }, slurm: { workers, logDir: join(dir, 'logs'), ...extra } });
+
+test(
+  'startMaster({ slurm }) workers join, map, and run inside Slurm jobs; nothing Slurm shows holds the secret',
+  { skip: why },
+  async () => {
+    process.env.CREW_SECRET = SECRET; // sbatch would export it to the job: it must be stripped
+    const pool = await slurmMaster(2);
+    delete process.env.CREW_SECRET;
+    try {
+      const job = pool.slurmJob.jobId;
+      assert.match(job, /^\d+$/);
+      await until(() => pool.size === 2, { timeoutMs: 60_000, what: 'both Slurm workers to join' });
+      assert.deepEqual(await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3, 4]), [1, 4, 9, 16]);
+      const env = await evalFormAllWorkers(pool, '[process.env.SLURM_ARRAY_JOB_ID, process.env.CREW_SECRET]', {
+        replayRequired: false,
+      });
+      assert.deepEqual(env, [
+        [job, undefined],
+        [job, undefined],
+      ]);
+      const shown = [
+        execFileSync('scontrol', ['show', 'job', '-d', job], { encoding: 'utf8' }),
+        execFileSync('scontrol', ['write', 'batch_script', job, '-'], { encoding: 'utf8' }),
+      ].join('\n');
+      assert.match(shown, /crew-worker\.sh|--secret-file/);
+      assert.ok(!shown.includes(SECRET), 'the secret is in no scontrol output');
+      await pool.close();
+      await until(() => squeue(job) === '', { timeoutMs: 30_000, what: 'squeue to drop the job' });
+    } finally {
+      await pool.close();
+    }
+  },
+);
+
+test('scancel of one array task mid-map loses and duplicates nothing', { skip: why }, async () => {
+  const pool = await slurmMaster(2);
+  try {
+    await until(() => pool.size === 2, { timeoutMs: 60_000, what: 'both Slurm workers to join' });
+    const job = pool.slurmJob.jobId;
+    const seen = new Map();
+    const list = Array.from({ length: 60 }, (_, i) => i);
+    const map = parallelMap(
+      pool,
+      (x) => `new Promise((r) => setTimeout(() => r(${x} * 2), 25))`,
+      list,
+      (i) => seen.set(i, (seen.get(i) ?? 0) + 1),
+    );
+    await until(() => seen.size >= 10, { what: 'ten results before the cancel' });
+    execFileSync('scancel', [`${job}_1`]);
+    assert.deepEqual(
+      await map,
+      list.map((x) => x * 2),
+    );
+    assert.ok([...seen.values()].every((n) => n === 1) && seen.size === 60, 'each result exactly once');
+  } finally {
+    await pool.close();
+  }
+});
+
+test(
+  'crew launch --slurm: workers join a master; a wrong address is diagnosed; SIGTERM empties squeue',
+  { skip: why },
+  async () => {
+    const pool = await startMaster({ secretFile, audit: { to: 'none' } });
+    const { host, port, member } = pool.listenAddress;
+    const args = ['--secret-file', secretFile, '--log-dir', join(dir, 'launch-logs')];
+    const launch = await startCrew([
+      'launch',
+      '--slurm',
+      '2',
+      '--connect',
+      `${host}:${port}`,
+      '--member',
+      member,
+      ...args,
+    ]);
+    try {
+      await until(() => /submitted Slurm job (\d+)/.test(launch.stderr), { what: 'the job id on stderr' });
+      const job = /submitted Slurm job (\d+)/.exec(launch.stderr)[1];
+      await until(() => pool.size === 2, { timeoutMs: 60_000, what: 'both workers to join' });
+      launch.child.kill('SIGTERM');
+      const exit = await launch.exited;
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.equal(squeue(job), '', 'nothing of the job is left in squeue');
+
+      const lost = await startCrew([
+        'launch',
+        '--slurm',
+        '1',
+        '--connect',
+        '127.0.0.1:9',
+        '--arrival-timeout',
+        '3',
+        ...args,
+      ]);
+      await until(() => /told to dial 127\.0\.0\.1:9/.test(lost.stderr), { timeoutMs: 60_000, what: 'the diagnosis' });
+      assert.match(lost.stderr, /listens only on 127\.0\.0\.1, which compute nodes cannot reach/);
+      assert.match(lost.stderr, /First worker's log, \S+crew-\d+_0\.log/);
+      lost.child.kill('SIGTERM');
+      await lost.exited;
+    } finally {
+      if (launch.child.exitCode === null) launch.child.kill('SIGTERM');
+      await pool.close();
+    }
+  },
+);
