@@ -72,7 +72,7 @@ export async function launchCommand(args: string[]): Promise<number> {
     return ExitCodes.Ok;
   }
   if ((values.ssh === undefined) === (values.slurm === undefined))
-    throw new UsageError('crew launch needs exactly one of --ssh host1,host2 or --slurm N');
+    throw new UsageError('crew launch needs --ssh host1,host2 or --slurm N (exactly one of them)');
   if ((values.connect === undefined) === (values['resource-file'] === undefined))
     throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
   const target = values.connect

@@ -75,6 +75,16 @@ test('crew launch refuses bad input with clear errors', async () => {
   assert.match(noSsh.stderr, /cannot run the ssh command ".*no-such-ssh": spawn .* ENOENT/);
   const flag = await runCrew(['launch', '--ssh=-oProxyCommand=x', '--connect', '127.0.0.1:1']);
   assert.match(flag.stderr, /"-oProxyCommand=x" is not a host name/);
+  const twoEngines = await runCrew(['launch', '--ssh', 'h', '--slurm', '2', '--connect', '127.0.0.1:1']);
+  assert.equal(twoEngines.code, 2);
+  assert.match(twoEngines.stderr, /--ssh host1,host2 or --slurm N \(exactly one of them\)/);
+  const noWorkers = await runCrew(['launch', '--slurm', '0', '--connect', '127.0.0.1:1']);
+  assert.equal(noWorkers.code, 2);
+  assert.match(noWorkers.stderr, /--slurm/);
+  const inline = await runCrew(['launch', '--slurm', '1', '--connect', '127.0.0.1:1'], {
+    env: { CREW_SECRET: SECRET },
+  });
+  assert.match(inline.stderr, /read the secret from a file .*give --secret-file/);
 });
 
 test('crew worker --secret-stdin takes the secret from the first line of stdin', async () => {
