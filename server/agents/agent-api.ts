@@ -5,6 +5,7 @@
  * it, and a 'link' ends the linked agent too. Code on the master outside any agent acts as
  * an agent that never ends, so it can receive replies and exit notices.
  */
+import { findWorker, type WorkerRef } from '../pool/worker-ref';
 import { DEFAULT_MAILBOX_SIZE, type AgentRef, type AttachMode } from '../../protocol/messages/agent-messages';
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
@@ -19,7 +20,7 @@ export { DEFAULT_MAILBOX_SIZE };
 
 export interface SpawnOptions {
   /** The worker to start on (id or name); `master` for the master. By default whichever worker is free. */
-  worker?: string | null;
+  worker?: WorkerRef | null;
   /** Attach the new agent to the calling one: both get exit notices; a 'link' ends the other too. */
   attach?: AttachMode;
   /** Register the agent under this name; it is dropped when the agent ends. */
@@ -64,12 +65,7 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
     return runtime.start(fn, isCallForm(agent) ? [...agent.args] : [], spec);
   }
 
-  const target = opts.worker ? pool.link(opts.worker) : undefined;
-  if (opts.worker && !target)
-    throw crewError(
-      ErrorCodes.UnknownWorker,
-      `there is no worker ${opts.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
-    );
+  const target = opts.worker ? findWorker(pool, opts.worker) : undefined;
   const { def } = await pool.forms.prepare(sourceOf(agent), 'value');
   const args = isCallForm(agent) && agent.args.length > 0 ? encodeValue(agent.args, 'arguments') : undefined;
   return new Promise<AgentRef>((resolve, reject) => {

@@ -3,6 +3,7 @@
  * and single tasks that carry a tag and report their compute time (`runTask`, after CL-MW's
  * task and result structures).
  */
+import { findWorker, workerIdOf, type WorkerRef } from '../pool/worker-ref';
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { evalOn, type PoolArg, type TaskOptions } from './swank-crew';
@@ -23,7 +24,7 @@ export interface RunTaskOptions<Tag> extends TaskOptions {
   /** Any value; it comes back unchanged in the result, as CL-MW's task tag does. */
   tag?: Tag;
   /** Run on this worker (id or name); by default on whichever worker is free. */
-  worker?: string | null;
+  worker?: WorkerRef | null;
 }
 
 /** What {@link runTask} resolves to: CL-MW's result structure. */
@@ -50,19 +51,14 @@ export async function runTask<Tag = unknown>(
   if (!pool || pool.size === 0) {
     if (pool?.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
     const worker = opts.worker ?? null;
-    if (worker !== null && worker !== 'master')
-      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
+    if (worker !== null && workerIdOf(worker) !== 'master')
+      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerIdOf(worker)}: the pool is empty`);
     const start = performance.now();
     const value = await evalLocal(form, mode);
     return { value, tag: opts.tag, ms: performance.now() - start, worker: 'master' };
   }
   const worker = opts.worker ?? null;
-  const target = worker === null ? undefined : pool.link(worker);
-  if (worker !== null && !target)
-    throw crewError(
-      ErrorCodes.UnknownWorker,
-      `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
-    );
+  const target = worker === null ? undefined : findWorker(pool, worker);
   const { def, args } = await pool.forms.prepare(form, mode);
   const encoded = args && args.length > 0 ? encodeValue(args, 'arguments') : undefined;
   return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
  * Swank Crew's API (the repeated evaluations are in repeated-eval.ts). Each call turns forms into tasks for the pool's scheduler; a null or
  * empty pool evaluates on the master instead.
  */
+import { findWorker, workerIdOf, type WorkerRef } from '../pool/worker-ref';
 import { encodeArgList } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { isCallForm, type Form } from './form';
@@ -58,21 +59,16 @@ export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAl
  */
 export async function evalOn(
   pool: PoolArg,
-  worker: string | null,
+  worker: WorkerRef | null,
   form: Form,
   opts: TaskOptions = {},
 ): Promise<unknown> {
   if (isLocal(pool)) {
-    if (worker !== null && worker !== 'master')
-      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}: the pool is empty`);
+    if (worker !== null && workerIdOf(worker) !== 'master')
+      throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerIdOf(worker)}: the pool is empty`);
     return evalLocal(form, isCallForm(form) ? 'call' : 'value');
   }
-  const target = worker === null ? undefined : pool.link(worker);
-  if (worker !== null && !target)
-    throw crewError(
-      ErrorCodes.UnknownWorker,
-      `there is no worker ${worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
-    );
+  const target = worker === null ? undefined : findWorker(pool, worker);
   const { def, args } = await prepare(pool, form);
   return (await run(pool, { def, args, target, timeoutMs: opts.timeoutMs })).value;
 }

@@ -2,6 +2,7 @@
  * A pool of workers: the links, the replay log, and the scheduler. Workers can join and
  * leave at any time; a joining worker gets the replay log before any other work.
  */
+import { findWorker, type WorkerRef } from './worker-ref';
 import type { SlurmJob } from '../launch/slurm-launch';
 import { EventEmitter } from 'node:events';
 import { Audit } from '../../protocol/audit';
@@ -234,9 +235,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
    * with `CREW_INTERRUPTED`; setup forms are replayed on its fresh eval thread. Returns the
    * ids of the workers interrupted.
    */
-  interrupt(workerId?: string): string[] {
-    const targets = workerId ? [this.link(workerId)] : [...this.links.values()].filter((l) => l.inflight.size > 0);
-    if (workerId && !targets[0]) throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerId}`);
+  interrupt(worker?: WorkerRef): string[] {
+    const targets = worker ? [findWorker(this, worker)] : [...this.links.values()].filter((l) => l.inflight.size > 0);
     const done: string[] = [];
     for (const link of targets) {
       if (!link) continue;

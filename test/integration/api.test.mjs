@@ -10,6 +10,8 @@ import {
   parallelMap,
   parallelReduce,
   RemoteError,
+  runTask,
+  spawn,
   ErrorCodes,
 } from 'crew';
 import { sharedPool } from '../helpers.mjs';
@@ -266,4 +268,24 @@ test('forms behave as at a REPL: top-level await and import on workers, and a fi
     }),
     (err) => err instanceof RemoteError && err.frames[0].line === 22,
   );
+});
+
+test('a worker is named by its id or by what pool.workers lists, everywhere a worker is named', async () => {
+  const { pool } = shared;
+  const [w] = pool.workers;
+  assert.equal(await evalOn(pool, w, 'process.pid'), w.pid);
+  assert.equal((await runTask(pool, '1 + 1', { worker: w })).worker, w.id);
+  const ref = await spawn(
+    pool,
+    form(() => 'done'),
+    { worker: w },
+  );
+  assert.equal(ref.node, w.id);
+  assert.deepEqual(pool.interrupt(w), [w.id]);
+  await assert.rejects(evalOn(pool, 'w99', '1'), (err) => {
+    assert.equal(err.code, ErrorCodes.UnknownWorker);
+    assert.match(err.message, /there is no worker w99; workers are w1, w2, w3/);
+    return true;
+  });
+  await assert.rejects(evalOn(pool, { name: 'x' }, '1'), /named by its id \('w1'\) or an entry of pool\.workers/);
 });
