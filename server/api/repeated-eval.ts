@@ -59,21 +59,23 @@ export type StateUpdate<S> = [state: S, done: boolean, distribute: boolean];
 
 /**
  * `form` evaluates to a function of a state. Workers call it with the latest distributed
- * state; each result goes through `updateState(state, result)`. Results computed from a
- * stale state are still passed to `updateState`, as in Swank Crew. Returns the final state.
+ * state. As in Swank Crew, `updateState(state, results)` gets the state and an array of every
+ * result not yet processed (at least one): results that arrive while it runs are folded into
+ * the next call, so a fast stream is taken in batches. Results computed from a stale state
+ * are still passed on. Returns the final state.
  */
 export async function evalRepeatedlyAsyncState<S>(
   pool: PoolArg,
   form: Form,
   initialState: S,
-  updateState: (state: S, result: unknown) => StateUpdate<S> | Promise<StateUpdate<S>>,
+  updateState: (state: S, results: unknown[]) => StateUpdate<S> | Promise<StateUpdate<S>>,
   opts: RepeatOptions = {},
 ): Promise<S> {
   let state = initialState;
   if (isLocal(pool) || opts.workerCount === 0) {
     const fn = await localFunction(form);
     for (;;) {
-      const [next, done] = await updateState(state, await fn(state));
+      const [next, done] = await updateState(state, [await fn(state)]);
       state = next;
       if (done) return state;
     }
@@ -84,35 +86,42 @@ export async function evalRepeatedlyAsyncState<S>(
   let distributed = encodeValue([state], 'state');
   return new Promise<S>((resolve, reject) => {
     let finished = false;
-    let updating: Promise<void> = Promise.resolve();
+    let updating = false;
+    const unprocessed: unknown[] = [];
+    const fail = (err: Error) => {
+      if (finished) return;
+      finished = true;
+      reject(err);
+    };
+    // Each result frees its lane; the lane runs again once the update that took it is done.
+    const fold = async () => {
+      if (updating || finished || unprocessed.length === 0) return;
+      updating = true;
+      const batch = unprocessed.splice(0);
+      try {
+        const [next, done, distribute] = await updateState(state, batch);
+        state = next;
+        if (done) {
+          finished = true;
+          resolve(state);
+          return;
+        }
+        if (distribute) distributed = encodeValue([state], 'state');
+        for (let i = 0; i < batch.length; i++) launch();
+      } catch (err) {
+        fail(err as Error);
+        return;
+      } finally {
+        updating = false;
+      }
+      void fold();
+    };
     const launch = () => {
       if (finished) return;
-      run(pool, { def, args: distributed, allowed, timeoutMs: opts.timeoutMs }).then(
-        (r) => {
-          updating = updating.then(async () => {
-            if (finished) return;
-            try {
-              const [next, done, distribute] = await updateState(state, r.value);
-              state = next;
-              if (done) {
-                finished = true;
-                resolve(state);
-                return;
-              }
-              if (distribute) distributed = encodeValue([state], 'state');
-              launch();
-            } catch (err) {
-              finished = true;
-              reject(err as Error);
-            }
-          });
-        },
-        (err: Error) => {
-          if (finished) return;
-          finished = true;
-          reject(err);
-        },
-      );
+      run(pool, { def, args: distributed, allowed, timeoutMs: opts.timeoutMs }).then((r) => {
+        unprocessed.push(r.value);
+        void fold();
+      }, fail);
     };
     for (let i = 0; i < lanes; i++) launch();
   });

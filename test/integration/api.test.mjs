@@ -117,16 +117,39 @@ test('evalRepeatedlyAsyncState tolerates results computed on stale states', asyn
     shared.pool,
     '(state) => new Promise((r) => setTimeout(() => r({ seen: state, value: state + 1 }), 5))',
     0,
-    (state, result) => {
-      updates++;
-      if (result.seen < state) stale++;
-      const next = Math.max(state, result.value);
+    (state, results) => {
+      assert.ok(Array.isArray(results) && results.length >= 1, 'updateState gets an array of at least one result');
+      updates += results.length;
+      for (const r of results) if (r.seen < state) stale++;
+      const next = Math.max(state, ...results.map((r) => r.value));
       return [next, next >= 20, true];
     },
   );
   assert.equal(final, 20);
   assert.ok(updates >= 20);
   assert.ok(stale > 0, 'with 3 workers some results are computed on stale states and still accepted');
+});
+
+test('evalRepeatedlyAsyncState folds results that arrive together into one updateState call', async () => {
+  const sizes = [];
+  let calls = 0;
+  const final = await evalRepeatedlyAsyncState(shared.pool, '() => 1', 0, async (state, results) => {
+    sizes.push(results.length);
+    // A slow update: results keep arriving meanwhile, and must wait for the next call.
+    if (calls++ === 0) await new Promise((r) => setTimeout(r, 100));
+    const next = state + results.length;
+    return [next, next >= 30, false];
+  });
+  assert.ok(final >= 30);
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    final,
+    'every result is passed exactly once',
+  );
+  assert.ok(
+    sizes.some((n) => n > 1),
+    `results that arrived during a call come in one array (${sizes.join(', ')})`,
+  );
 });
 
 test('values keep their types across the wire', async () => {

@@ -70,12 +70,14 @@ test('parallelReduce on a null pool equals a sequential reduce with a non-commut
 });
 
 test('evalRepeatedlyAsyncState on a null pool runs until updateState says done', async () => {
-  const final = await evalRepeatedlyAsyncState(null, '(s) => s + 1', 0, (state, result) => [
-    Math.max(state, result),
-    result >= 5,
-    true,
-  ]);
+  const batches = [];
+  const final = await evalRepeatedlyAsyncState(null, '(s) => s + 1', 0, (state, results) => {
+    batches.push(results);
+    const next = Math.max(state, ...results);
+    return [next, next >= 5, true];
+  });
   assert.equal(final, 5);
+  assert.deepEqual(batches, [[1], [2], [3], [4], [5]], 'on the master each call gets an array of one result');
 });
 
 test('errors on a null pool are RemoteErrors from the master with mapped frames', async () => {

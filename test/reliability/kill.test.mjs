@@ -173,9 +173,10 @@ test('evalRepeatedlyAsyncState: kill -9 mid-call reaches the same final state', 
       return state;
     }),
     0,
-    (state, result) => {
-      seen.push(result);
-      return [state + 1, state + 1 >= target, true];
+    (state, results) => {
+      const taken = results.slice(0, target - state);
+      seen.push(...taken);
+      return [state + taken.length, state + taken.length >= target, true];
     },
   );
   const k = await killBusiest(p, audit, () => seen.length >= 10);
