@@ -39,7 +39,8 @@ async function report<T>(what: string, run: () => Promise<T>, log: vscode.Output
     const expected =
       typeof (err as { code?: unknown }).code === 'string' || typeof (err as { code?: unknown }).code === 'number';
     log.appendLine(
-      `Crew: ${what} failed: ${err instanceof Error ? (expected ? err.message : (err.stack ?? err.message)) : String(err)}`,
+      `Crew: ${what} failed: ` +
+        `${err instanceof Error ? (expected ? err.message : (err.stack ?? err.message)) : String(err)}`,
     );
     const choice = await vscode.window.showErrorMessage(
       `Crew: ${what} failed: ${advice(err)}`,
@@ -122,7 +123,8 @@ export function registerActions(p: Parts): vscode.Disposable[] {
           const cancelled = p.evaluations.cancelAll();
           const { interrupted } = await crew.request(Interrupt.type, {});
           vscode.window.setStatusBarMessage(
-            `Crew: interrupted ${interrupted.join(', ') || (cancelled ? 'the evaluation' : 'nothing: no worker was busy')}`,
+            'Crew: interrupted ' +
+              `${interrupted.join(', ') || (cancelled ? 'the evaluation' : 'nothing: no worker was busy')}`,
             4000,
           );
         },

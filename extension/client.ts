@@ -1,8 +1,7 @@
 /**
- * The one language client of the extension, and how it reaches a master: by starting
- * `crew lsp --stdio` as a child process, or by attaching to a running `crew lsp --port` over
- * TCP, as SLIME's `slime-connect` does. Other parts (the views, the REPL, a debugger panel)
- * import this module and use {@link CrewClient}'s requests and events.
+ * The one language client of the extension, and how it reaches a master: by starting `crew lsp --stdio` as a child
+ * process, or by attaching to a running `crew lsp --port` over TCP, as SLIME's `slime-connect` does. Other parts (the
+ * views, the REPL, a debugger panel) import this module and use {@link CrewClient}'s requests and events.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -166,9 +165,8 @@ export class CrewClient implements vscode.Disposable {
   }
 
   /**
-   * vscode-languageclient keeps the promise of a failed start and hands it back on every
-   * later `start()`, so a client whose master could not start can never start again. A new
-   * client takes its place, writing to the same output channel.
+   * vscode-languageclient keeps the promise of a failed start and hands it back on every later `start()`, so a client
+   * whose master could not start never starts again. A new client takes its place, writing to the same output channel.
    */
   private replaceClient(): void {
     const failed = this.current;
@@ -184,8 +182,7 @@ export class CrewClient implements vscode.Disposable {
     const ready =
       this.prepared ?? (this.mode.kind === 'attach' ? await this.dial(this.mode.address) : this.spawnMaster());
     this.prepared = undefined;
-    // The client attaches its reader right after this returns, before it sends anything,
-    // and the master speaks only when spoken to.
+    // The client attaches its reader right after this returns, before sending; the master speaks only when spoken to.
     if ('reader' in ready) setImmediate(() => (ready.reader as Socket).resume());
     return ready;
   }
@@ -217,7 +214,9 @@ export class CrewClient implements vscode.Disposable {
           this.setWorkers({ started: false, workers: [] });
           return {
             action: CloseAction.DoNotRestart,
-            message: `Crew: the master at ${this.mode.address} closed the connection. Run Crew: Connect to Master… to attach again, or Crew: Start Master.`,
+            message:
+              `Crew: the master at ${this.mode.address} closed the connection. ` +
+              'Run Crew: Connect to Master… to attach again, or Crew: Start Master.',
           };
         }
         const now = Date.now();
@@ -231,7 +230,9 @@ export class CrewClient implements vscode.Disposable {
         this.setWorkers({ started: false, workers: [] });
         return {
           action: CloseAction.DoNotRestart,
-          message: `Crew: ${why}. It was restarted ${MAX_RESTARTS} times in 3 minutes and is not restarted again. See the Crew output, then run Crew: Start Master.`,
+          message:
+            `Crew: ${why}. It was restarted ${MAX_RESTARTS} times in 3 minutes and is not restarted again. ` +
+            'See the Crew output, then run Crew: Start Master.',
         };
       },
     };

@@ -54,7 +54,8 @@ export class Repl implements vscode.Pseudoterminal {
 
   open(): void {
     this.write(
-      'Crew REPL on the master, with `pool` and the API in scope. Try: await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])\r\n',
+      'Crew REPL on the master, with `pool` and the API in scope. ' +
+        'Try: await parallelMap(pool, (x) => `${x} * ${x}`, [1, 2, 3])\r\n',
     );
     this.write('Up/Down: history · Ctrl+C: cancel or clear · Ctrl+D: close\r\n');
     this.prompt();

@@ -36,7 +36,11 @@ export function statusText(
   if (joining > 0) parts.push(`${joining} joining`);
   return {
     text: `$(server-process) Crew${at}: ${parts.join(' · ')}`,
-    tooltip: `Crew: ${workers.workers.map((w) => `${w.id} ${w.name} (${w.state}${w.inFlight ? ', busy' : ''})`).join(', ') || 'no workers: forms evaluate on the master'}. Click to show the Workers view.`,
+    tooltip:
+      'Crew: ' +
+      (workers.workers.map((w) => `${w.id} ${w.name} (${w.state}${w.inFlight ? ', busy' : ''})`).join(', ') ||
+        'no workers: forms evaluate on the master') +
+      '. Click to show the Workers view.',
     command: Commands.ShowWorkers,
   };
 }

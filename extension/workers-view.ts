@@ -46,7 +46,9 @@ export class WorkersView implements vscode.TreeDataProvider<Node> {
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'master') {
       const item = new vscode.TreeItem('master', vscode.TreeItemCollapsibleState.None);
-      item.description = `${node.where === 'local' ? 'this machine' : node.where}${node.state.listen ? ` · workers dial ${node.state.listen}` : ''}`;
+      item.description =
+        `${node.where === 'local' ? 'this machine' : node.where}` +
+        `${node.state.listen ? ` · workers dial ${node.state.listen}` : ''}`;
       item.iconPath = new vscode.ThemeIcon('server');
       item.tooltip = 'The master: it sends your code to the workers, and evaluates it itself when there are none.';
       return item;
@@ -62,7 +64,8 @@ export class WorkersView implements vscode.TreeDataProvider<Node> {
     item.id = `worker:${w.id}`;
     item.description = `${w.host} · ${w.inFlight > 0 ? 'busy' : w.state} · ${w.tasksDone} done`;
     item.tooltip = new vscode.MarkdownString(
-      `**${w.id}** ${w.name}\n\n- host: ${w.host} (${w.address})\n- pid: ${w.pid}\n- state: ${w.state}\n- in flight: ${w.inFlight}\n- current task: ${w.currentTask ?? 'none'}\n- tasks done: ${w.tasksDone}`,
+      `**${w.id}** ${w.name}\n\n- host: ${w.host} (${w.address})\n- pid: ${w.pid}\n- state: ${w.state}\n` +
+        `- in flight: ${w.inFlight}\n- current task: ${w.currentTask ?? 'none'}\n- tasks done: ${w.tasksDone}`,
     );
     item.iconPath = icon(w);
     item.contextValue = 'crewWorker';

@@ -131,7 +131,8 @@ export function formatRemoteStack(headline: string, frames: StackFrame[], includ
     .filter((f) => includeInternal || !f.internal)
     .map(
       (f) =>
-        `    at ${f.functionName ? `${f.functionName} (${f.file}:${f.line}:${f.column})` : `${f.file}:${f.line}:${f.column}`}`,
+        '    at ' +
+        (f.functionName ? `${f.functionName} (${f.file}:${f.line}:${f.column})` : `${f.file}:${f.line}:${f.column}`),
     );
   return [headline, ...lines].join('\n');
 }

@@ -7,27 +7,33 @@ import { randomBytes } from 'node:crypto';
 
 export function debuggerHtml(cspSource: string): string {
   const nonce = randomBytes(16).toString('base64');
-  return `<!DOCTYPE html>
+  return (
+    `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'unsafe-inline'; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; ` +
+    `style-src ${cspSource} 'unsafe-inline'; script-src 'nonce-${nonce}';">
 <title>Crew Debugger</title>
 <style>
-  body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 12px; }
+  body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); ` +
+    `color: var(--vscode-foreground); padding: 0 12px; }
   .crew-entry { border-bottom: 1px solid var(--vscode-panel-border); padding: 8px 0 12px; }
   .crew-entry.ended { opacity: 0.6; }
   .crew-condition { font-weight: bold; color: var(--vscode-errorForeground); margin: 4px 0; }
   .crew-meta { color: var(--vscode-descriptionForeground); margin-bottom: 6px; white-space: pre-wrap; }
   .crew-restarts button { margin: 2px 4px 2px 0; }
   .crew-frame { cursor: pointer; padding: 1px 4px; font-family: var(--vscode-editor-font-family); }
-  .crew-frame.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
+  .crew-frame.selected { background: var(--vscode-list-activeSelectionBackground); ` +
+    `color: var(--vscode-list-activeSelectionForeground); }
   .crew-frame.internal { color: var(--vscode-descriptionForeground); }
   .crew-frame .loc { text-decoration: underline; color: var(--vscode-textLink-foreground); }
   .crew-vars { margin-left: 18px; font-family: var(--vscode-editor-font-family); }
   .crew-var .toggle { cursor: pointer; display: inline-block; width: 1em; }
   .crew-var .name { color: var(--vscode-symbolIcon-variableForeground, var(--vscode-foreground)); }
-  .crew-eval-result, .crew-status { font-family: var(--vscode-editor-font-family); white-space: pre-wrap; margin-top: 4px; }
+  .crew-eval-result, .crew-status { font-family: var(--vscode-editor-font-family); ` +
+    `white-space: pre-wrap; margin-top: 4px; }
   .crew-status { color: var(--vscode-descriptionForeground); }
-  input { background: var(--vscode-input-background); color: var(--vscode-input-foreground); border: 1px solid var(--vscode-input-border, transparent); padding: 2px 4px; }
+  input { background: var(--vscode-input-background); color: var(--vscode-input-foreground); ` +
+    `border: 1px solid var(--vscode-input-border, transparent); padding: 2px 4px; }
   .crew-eval-input { width: 60%; }
   h3 { margin: 8px 0 2px; font-size: 1em; }
   #empty { color: var(--vscode-descriptionForeground); margin-top: 12px; }
@@ -39,11 +45,16 @@ export function debuggerHtml(cspSource: string): string {
 <script nonce="${nonce}">
 ${SCRIPT}
 </script>
-</body></html>`;
+</body></html>`
+  );
 }
 
-/** The page's code, kept as plain ES2020 so it runs in any webview. */
-const SCRIPT = String.raw`
+/**
+ * The page's code, kept as plain ES2020 so it runs in any webview. Lines longer than 120 columns
+ * are cut into concatenated String.raw pieces, so the text the page runs is unchanged.
+ */
+const SCRIPT =
+  String.raw`
 const vscode = acquireVsCodeApi();
 const entries = new Map();
 let nextReq = 1;
@@ -89,7 +100,9 @@ function varRow(id, v) {
 async function expandFrame(entry, frame, box) {
   box.textContent = '';
   for (const scope of frame.scopes) {
-    box.append(el('h3', 'crew-scope', scope.type === 'local' ? 'Locals' : scope.type === 'closure' ? 'Closure' + (scope.name ? ' (' + scope.name + ')' : '') : scope.type[0].toUpperCase() + scope.type.slice(1)));
+    box.append(el('h3', 'crew-scope', scope.type === 'local' ? 'Locals' : ` +
+  String.raw`scope.type === 'closure' ? 'Closure' + (scope.name ? ' (' + scope.name + ')' : '') : ` +
+  String.raw`scope.type[0].toUpperCase() + scope.type.slice(1)));
     const vars = el('div', 'crew-vars');
     box.append(vars);
     try {
@@ -105,7 +118,8 @@ function render(entry) {
   const root = el('div', 'crew-entry');
   root.dataset.id = info.id;
   root.append(el('div', 'crew-condition', info.condition.name + ': ' + info.condition.message));
-  root.append(el('div', 'crew-meta', 'on worker ' + info.worker + (info.condition.form ? '\nevaluating ' + info.condition.form : '')));
+  root.append(el('div', 'crew-meta', 'on worker ' + info.worker + ` +
+  String.raw`(info.condition.form ? '\nevaluating ' + info.condition.form : '')));
   const restarts = el('div', 'crew-restarts');
   const status = el('div', 'crew-status');
   const doRestart = async (restart) => {
@@ -129,7 +143,8 @@ function render(entry) {
     button('retry', 'Retry', 'Evaluate the same form again on this worker');
     button('retryElsewhere', 'Retry on another worker', 'Evaluate the same form on another worker');
   }
-  button('continue', 'Continue', exception ? 'Let the error go on (your code may catch it)' : 'Let the evaluation run on');
+  button('continue', 'Continue', ` +
+  String.raw`exception ? 'Let the error go on (your code may catch it)' : 'Let the evaluation run on');
   if (exception) {
     const value = el('input', 'crew-return-input');
     value.placeholder = 'value to return, e.g. 42';
@@ -154,7 +169,8 @@ function render(entry) {
     row.append(document.createTextNode(f.index + ': ' + (f.functionName || '(anonymous)') + '  '));
     const loc = el('span', 'loc', (f.display || f.file) + ':' + f.line);
     loc.title = 'Open ' + f.file + ' at line ' + f.line;
-    loc.addEventListener('click', (e) => { e.stopPropagation(); vscode.postMessage({ type: 'open', file: f.file, line: f.line, column: f.column }); });
+    loc.addEventListener('click', (e) => { e.stopPropagation(); ` +
+  String.raw`vscode.postMessage({ type: 'open', file: f.file, line: f.line, column: f.column }); });
     row.append(loc);
     row.addEventListener('click', () => select(f.index));
     frames.append(row);

@@ -29,7 +29,8 @@ export function encodeValue(value: unknown, root = 'value'): Uint8Array {
     const where = culprit ? `${culprit.type} at ${culprit.path}` : `${describeType(value)} at ${root}`;
     throw crewError(
       ErrorCodes.NotSerializable,
-      `cannot send ${where}: only data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Errors) crosses the wire`,
+      `cannot send ${where}: ` +
+        'only data (objects, arrays, Map, Set, Date, BigInt, typed arrays, Errors) crosses the wire',
       {
         type: culprit?.type,
         path: culprit?.path ?? root,

@@ -11,6 +11,7 @@
  * Node's deserializer can view them in place instead of copying.
  */
 import { endianness } from 'node:os';
+import { viewIndex } from './view-index';
 
 const TAG_INT = 0x49; // 'I': zigzag varint int32
 const TAG_DOUBLE = 0x4e; // 'N'
@@ -23,22 +24,6 @@ const TAG_DENSE_ARRAY = 0x41; // 'A'
 const TAG_END_DENSE_ARRAY = 0x24; // '$'
 const TAG_HOST_OBJECT = 0x5c; // '\\': Node writes typed arrays as host objects
 const TAG_PADDING = 0x00;
-/** Node's numbering of ArrayBufferView types in its serializer (lib/v8.js). */
-const VIEW_INDEX: Record<string, number> = {
-  Int8Array: 0,
-  Uint8Array: 1,
-  Uint8ClampedArray: 2,
-  Int16Array: 3,
-  Uint16Array: 4,
-  Int32Array: 5,
-  Uint32Array: 6,
-  Float32Array: 7,
-  Float64Array: 8,
-  DataView: 9,
-  BigInt64Array: 11,
-  BigUint64Array: 12,
-};
-const BUFFER_INDEX = 10;
 /** Views at least this large are worth the exact-size, aligned path. */
 const MIN_VIEW = 256;
 /**
@@ -156,7 +141,7 @@ function writePrimitive(v: unknown): boolean {
  */
 function writeView(v: ArrayBufferView): boolean {
   if (v.byteLength < MIN_VIEW) return false;
-  const index = Buffer.isBuffer(v) ? BUFFER_INDEX : VIEW_INDEX[viewType(v)];
+  const index = viewIndex(v);
   if (index === undefined) return false;
   const head = 1 + varintLength(index) + varintLength(v.byteLength);
   const pad = (8 - ((pos - start + viewBytes + head) % 8)) % 8;
@@ -167,19 +152,6 @@ function writeView(v: ArrayBufferView): boolean {
   views.push({ at: pos, view: v });
   viewBytes += v.byteLength;
   return true;
-}
-
-const typedArrayTag = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype),
-  Symbol.toStringTag,
-)!.get!;
-
-/** The type name of a view from any realm (a vm context's Float64Array included). */
-function viewType(v: ArrayBufferView): string {
-  return (
-    (typedArrayTag.call(v) as string | undefined) ??
-    (Object.prototype.toString.call(v) === '[object DataView]' ? 'DataView' : '')
-  );
 }
 
 /** One exact-size buffer of the header bytes with each large view's bytes in place. */

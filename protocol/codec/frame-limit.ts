@@ -33,7 +33,9 @@ export function fitResultsFrame(frame: Uint8Array, maxBytes: number): Uint8Array
             error: {
               name: 'CrewError',
               code: ErrorCodes.LimitExceeded,
-              message: `the result of task ${r.id} is ${size} bytes encoded, over the frame limit of ${maxBytes} bytes (maxFrameBytes)`,
+              message:
+                `the result of task ${r.id} is ${size} bytes encoded, ` +
+                `over the frame limit of ${maxBytes} bytes (maxFrameBytes)`,
               frames: [],
             },
           }

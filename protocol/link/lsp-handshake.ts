@@ -66,7 +66,8 @@ function exchange<T>(
         fail(
           crewError(
             ErrorCodes.BadFrame,
-            `${peer} sent ${buffered.length} bytes without a newline during authentication: it does not speak Crew's protocol`,
+            `${peer} sent ${buffered.length} bytes without a newline during authentication: ` +
+              "it does not speak Crew's protocol",
           ),
         );
     };
@@ -135,7 +136,10 @@ export function acceptLspAuth(
   return result;
 }
 
-/** The editor's side: answer the master's challenge, then check the master's proof. Leaves the socket paused, as above. */
+/**
+ * The editor's side: answer the master's challenge, then check the master's proof. Leaves the
+ * socket paused, as above.
+ */
 export function dialLspAuth(
   socket: Socket,
   secret: Buffer,

@@ -78,7 +78,8 @@ export async function listen(
     });
     if (socket.writable)
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nThis port speaks Crew over WebSocket (${err.code ?? 'bad request'})\n`,
+        'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n' +
+          `This port speaks Crew over WebSocket (${err.code ?? 'bad request'})\n`,
       );
     else socket.destroy();
   });

@@ -93,7 +93,9 @@ export interface BarOptions extends TrackOptions {
 /** Formats one line of the bar: `[#########.........] 512/1000 tasks  51%  2 workers  3.2 s`. */
 export function formatBar(p: Progress, columns = 80): string {
   const pct = p.total > 0 ? p.done / p.total : 0;
-  const tail = ` ${p.done}/${p.total} tasks ${String(Math.floor(pct * 100)).padStart(3)}%  ${p.workers} worker${p.workers === 1 ? '' : 's'}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+  const tail =
+    ` ${p.done}/${p.total} tasks ${String(Math.floor(pct * 100)).padStart(3)}%  ` +
+    `${p.workers} worker${p.workers === 1 ? '' : 's'}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
   const width = Math.max(10, Math.min(40, columns - tail.length - 3));
   const filled = Math.round(pct * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]${tail}`;

@@ -212,7 +212,8 @@ async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, masterOptions, true);
   if (values.help)
     return help(
-      `Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n${MASTER_HELP.split('\n').slice(2).join('\n')}`,
+      'Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n' +
+        MASTER_HELP.split('\n').slice(2).join('\n'),
     );
   if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });

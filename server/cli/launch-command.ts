@@ -11,7 +11,9 @@ import { submitSlurmWorkers } from '../launch/slurm-launch';
 import { defaultSlurmLogDir, slurmDiagnosis, slurmSecretFile } from '../launch/slurm-workers';
 import { ExitCodes, intOption, UsageError } from './cli-common';
 
-export const LAUNCH_HELP = `Usage: crew launch (--ssh h1,h2 | --slurm N) (--connect HOST:PORT | --resource-file F) [options]
+export const LAUNCH_HELP =
+  'Usage: crew launch (--ssh h1,h2 | --slurm N) ' +
+  `(--connect HOST:PORT | --resource-file F) [options]
 
 Starts workers on other machines; each dials the master. The secret never travels in
 arguments, environments or job scripts. The workers stop when this command stops (Ctrl-C,

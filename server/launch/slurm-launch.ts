@@ -84,7 +84,8 @@ export function slurmJobScript(opts: SlurmLaunchOptions): string {
   return [
     '#!/bin/sh',
     '# A Crew worker; Slurm runs one per array task.',
-    `exec ${crew} worker ${args.map(shellQuote).join(' ')} --name "slurm-$SLURM_ARRAY_JOB_ID-$SLURM_ARRAY_TASK_ID@$(hostname -s)"`,
+    `exec ${crew} worker ${args.map(shellQuote).join(' ')} ` +
+      '--name "slurm-$SLURM_ARRAY_JOB_ID-$SLURM_ARRAY_TASK_ID@$(hostname -s)"',
     '',
   ].join('\n');
 }

@@ -70,7 +70,8 @@ export function evalOnParams(method: string, raw: unknown): EvalOnParams {
   if (p.worker !== null && typeof p.worker !== 'string')
     throw bad(
       method,
-      `"worker" must be a worker id such as "w1", or null for any free worker; got ${p.worker === undefined ? 'nothing' : typeof p.worker}`,
+      '"worker" must be a worker id such as "w1", or null for any free worker; ' +
+        `got ${p.worker === undefined ? 'nothing' : typeof p.worker}`,
     );
   return p;
 }

@@ -175,7 +175,8 @@ export class Scheduler {
           ok: false,
           error: crewError(
             ErrorCodes.TaskKilledWorkers,
-            `task ${task.id} (${task.def.filename}:${task.def.line}) was on ${task.kills} workers that died in a row; it is marked bad and not tried again. Last: ${reason}`,
+            `task ${task.id} (${task.def.filename}:${task.def.line}) was on ${task.kills} workers ` +
+              `that died in a row; it is marked bad and not tried again. Last: ${reason}`,
           ),
         });
       } else again.push(task);

@@ -67,7 +67,8 @@ async function evaluateInFrame(
     const e = r.exceptionDetails.exception;
     throw crewError(
       ErrorCodes.Remote,
-      `evaluating ${JSON.stringify(expression)} in frame ${frame} threw ${e?.description?.split('\n')[0] ?? r.exceptionDetails.text}`,
+      `evaluating ${JSON.stringify(expression)} in frame ${frame} ` +
+        `threw ${e?.description?.split('\n')[0] ?? r.exceptionDetails.text}`,
     );
   }
   return toValue(expression, r.result);
