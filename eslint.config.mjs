@@ -20,7 +20,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
-      'max-len': ['warn', maxLen],
+      'max-len': ['error', maxLen],
     },
   },
   {

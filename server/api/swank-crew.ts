@@ -1,6 +1,6 @@
 /**
- * Swank Crew's API (the repeated evaluations are in repeated-eval.ts). Each call turns forms into tasks for the pool's scheduler; a null or
- * empty pool evaluates on the master instead.
+ * Swank Crew's API (the repeated evaluations are in repeated-eval.ts). Each call turns forms
+ * into tasks for the pool's scheduler; a null or empty pool evaluates on the master instead.
  */
 import { findWorker, workerIdOf, type WorkerRef } from '../pool/worker-ref';
 import { encodeArgList } from '../../protocol/codec/codec';

@@ -18,9 +18,8 @@ export function apiGlobals(pool: WorkerPool): Record<string, unknown> {
 
 export function startRepl(pool: WorkerPool): Promise<void> {
   const where = pool.listenAddress ? ` Workers can dial ${pool.listenAddress.host}:${pool.listenAddress.port}.` : '';
-  process.stdout.write(
-    `Crew master with ${pool.size} worker${pool.size === 1 ? '' : 's'} (${pool.workers.map((w) => w.id).join(', ') || 'none'}).${where}\n`,
-  );
+  const ids = pool.workers.map((w) => w.id).join(', ') || 'none';
+  process.stdout.write(`Crew master with ${pool.size} worker${pool.size === 1 ? '' : 's'} (${ids}).${where}\n`);
   process.stdout.write(
     `Try: await parallelMap(pool, x => \`\${x} * \${x}\`, [1, 2, 3])   ·  .workers  ·  .help  ·  .exit\n`,
   );
