@@ -172,9 +172,9 @@ export class CrewClient implements vscode.Disposable {
     const failed = this.current;
     // Only a client that stops after running disposes the channel it made; this one never will.
     this.adoptedChannel = failed.outputChannel;
+    // Not disposed: a client disposes the output channel it made, which the new one now writes to.
+    // A client whose start failed holds no connection and starts again only if asked to.
     this.current = this.makeClient(this.adoptedChannel);
-    // Disposed, it can never start again behind the new client's back.
-    void failed.dispose().catch(() => undefined);
   }
 
   /** Called for the first start and for each restart after a crash. */
