@@ -11,6 +11,33 @@ import { defaultSecretFile } from '../../protocol/secret';
 import * as api from '../api/api-globals';
 import type { WorkerPool } from '../pool/pool';
 
+/**
+ * SLIME's C-c C-c: Ctrl-C while an evaluation runs interrupts it on every worker running it,
+ * as well as ending the wait at the prompt. At an idle prompt Ctrl-C keeps Node's meaning.
+ */
+function interruptOnCtrlC(server: repl.REPLServer, pool: WorkerPool): void {
+  let evaluating = 0;
+  const evaluate = server.eval.bind(server);
+  (server as { eval: repl.REPLEval }).eval = (code, context, file, cb) => {
+    evaluating++;
+    evaluate(code, context, file, (err, result) => {
+      evaluating--;
+      cb(err, result);
+    });
+  };
+  server.on('SIGINT', () => {
+    if (evaluating > 0) reportInterrupt(pool.interrupt());
+  });
+}
+
+function reportInterrupt(ids: string[]): void {
+  process.stdout.write(
+    ids.length
+      ? `interrupted ${ids.join(', ')}: their eval threads restart and replay their setup forms\n`
+      : 'nothing was running on the workers\n',
+  );
+}
+
 /** The names a REPL or a driver script finds in scope. */
 export function apiGlobals(pool: WorkerPool): Record<string, unknown> {
   return { ...api, pool };
@@ -26,12 +53,15 @@ export function startRepl(pool: WorkerPool): Promise<void> {
   const server = repl.start({
     prompt: 'crew> ',
     useGlobal: false,
+    // Ctrl-C during an evaluation (an awaited call included) ends it and gives the prompt back.
+    breakEvalOnSigint: true,
     writer: (value: unknown) =>
       value instanceof RemoteError
         ? (value.stack ?? value.message)
         : inspect(value, { colors: process.stdout.isTTY, depth: 4 }),
   });
   Object.assign(server.context, apiGlobals(pool));
+  interruptOnCtrlC(server, pool);
   server.defineCommand('workers', {
     help: 'List the workers in the pool',
     action() {
@@ -40,6 +70,13 @@ export function startRepl(pool: WorkerPool): Promise<void> {
           `${w.id}  ${w.name}  ${w.address}  ${w.state}  in flight ${w.inFlight}  done ${w.tasksDone}\n`,
         );
       if (pool.workers.length === 0) process.stdout.write('no workers: forms evaluate on the master\n');
+      this.displayPrompt();
+    },
+  });
+  server.defineCommand('interrupt', {
+    help: 'Interrupt what the workers are running (evaluations started in the background too)',
+    action() {
+      reportInterrupt(pool.interrupt());
       this.displayPrompt();
     },
   });
