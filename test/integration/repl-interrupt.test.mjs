@@ -19,8 +19,8 @@ test(
     });
     let out = '';
     // What a person would read: the terminal's colour codes taken out.
-  // eslint-disable-next-line no-control-regex
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')));
+    // eslint-disable-next-line no-control-regex
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')));
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const prompts = () => out.split('crew> ').length - 1;
     try {
