@@ -66,7 +66,9 @@ async function killBusiest(p, audit, ready) {
       for (const t of held) {
         const s = settled.get(t);
         assert.equal(s.length, 1, `task ${t.id} settled ${s.length} times`);
-        if (s[0].ok) assert.notEqual(s[0].worker, victim.id);
+        // A result the victim sent before it died may still arrive: it counts, once.
+        if (s[0].ok && s[0].worker === victim.id)
+          assert.ok(s[0].at <= gone.at, `task ${t.id} settled by the dead ${victim.id} after its link ended`);
       }
       return Math.max(...held.map((t) => settled.get(t)[0].at)) - killedAt;
     },
