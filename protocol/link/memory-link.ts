@@ -4,19 +4,12 @@
  * passed through the real codec and the receiving end's guard, delivered asynchronously and
  * in order. Ending one end ends the other with the close code, after what was sent before.
  */
-import { decodeFrame, encodeFrame } from '../codec/codec';
+import { encodeFrame } from '../codec/codec';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
+import { readFrame } from './inbound-frame';
 import { fromMaster, fromWorker } from '../messages/worker-link-guards';
-import {
-  CloseCodes,
-  refusedText,
-  type HandshakeLink,
-  type Link,
-  type LinkPhase,
-  type MasterEnd,
-  type WorkerEnd,
-} from './link';
+import { CloseCodes, type HandshakeLink, type Link, type LinkPhase, type MasterEnd, type WorkerEnd } from './link';
 
 type Delivery = { text: string } | { frame: Buffer } | { close: number; reason: string };
 
@@ -122,21 +115,10 @@ export class MemoryLink<In = never, Out = never> implements HandshakeLink, Link<
   }
 
   private deliver(frame: Buffer): void {
-    let msg: unknown;
-    try {
-      msg = decodeFrame(frame);
-    } catch (err) {
-      this.badFrameHandler?.(err as CrewError);
-      return;
-    }
-    const accepts = this.accepts;
-    const why = accepts ? accepts.problem(msg) : 'the link was opened without a direction';
-    if (why !== undefined) {
-      this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, refusedText(accepts?.sender ?? 'peer', why)));
-      return;
-    }
-    if (this.messageHandler) this.messageHandler(msg as In);
-    else this.early.push(msg as In);
+    const read = readFrame(frame, this.accepts);
+    if ('error' in read) return this.badFrameHandler?.(read.error);
+    if (this.messageHandler) this.messageHandler(read.msg);
+    else this.early.push(read.msg);
   }
 
   private end(reason: string): void {

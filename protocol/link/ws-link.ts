@@ -5,10 +5,11 @@
  * workers see of the network.
  */
 import type WebSocket from 'ws';
-import { decodeFrame, encodeFrame } from '../codec/codec';
+import { encodeFrame } from '../codec/codec';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
-import { CloseCodes, refusedText, type HandshakeLink, type Link, type LinkPhase } from './link';
+import { readFrame } from './inbound-frame';
+import { CloseCodes, type HandshakeLink, type Link, type LinkPhase } from './link';
 
 /**
  * A WebSocket link. Until the handshake opens it, `In` and `Out` are `never`: nothing typed
@@ -144,21 +145,10 @@ export class WsLink<In = never, Out = never> implements HandshakeLink, Link<In, 
       this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, 'text frame after authentication: Crew frames are binary'));
       return;
     }
-    let msg: unknown;
-    try {
-      msg = decodeFrame(data);
-    } catch (err) {
-      this.badFrameHandler?.(err as CrewError);
-      return;
-    }
-    const accepts = this.accepts;
-    const why = accepts ? accepts.problem(msg) : 'the link was opened without a direction';
-    if (why !== undefined) {
-      this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, refusedText(accepts?.sender ?? 'peer', why)));
-      return;
-    }
-    if (this.messageHandler) this.messageHandler(msg as In);
-    else this.early.push(msg as In);
+    const read = readFrame(data, this.accepts);
+    if ('error' in read) return this.badFrameHandler?.(read.error);
+    if (this.messageHandler) this.messageHandler(read.msg);
+    else this.early.push(read.msg);
   }
 
   private end(reason: string): void {
