@@ -11,6 +11,23 @@ export type Check = (value: unknown, path: string) => string | undefined;
 /** The fields of an object, each with its check. */
 export type Fields = Record<string, Check>;
 
+// Paths are spelled out only once a message has failed: every frame is checked, and building
+// `results[17].id` for each field of each result would cost more than the checks themselves.
+let spellPaths = false;
+const at = (path: string, key: string): string => (!spellPaths ? '' : path ? `${path}.${key}` : key);
+const item = (path: string, i: number): string => (spellPaths ? `${path}[${i}]` : '');
+
+/** Runs `check` once quickly; only a failing value is checked again to name its path. */
+export function withPaths(check: () => string | undefined): string | undefined {
+  if (check() === undefined) return undefined;
+  spellPaths = true;
+  try {
+    return check();
+  } finally {
+    spellPaths = false;
+  }
+}
+
 const missing = (v: unknown, path: string, what: string): string =>
   v === undefined ? `${path} is missing` : `${path} is not ${what}`;
 
@@ -48,7 +65,7 @@ export const arrayOf =
   (v, path) => {
     if (!Array.isArray(v)) return missing(v, path, 'an array');
     for (let i = 0; i < v.length; i++) {
-      const why = check(v[i], `${path}[${i}]`);
+      const why = check(v[i], item(path, i));
       if (why) return why;
     }
     return undefined;
@@ -60,7 +77,7 @@ export const tuple =
   (v, path) => {
     if (!Array.isArray(v) || v.length !== checks.length) return missing(v, path, `an array of ${checks.length}`);
     for (let i = 0; i < checks.length; i++) {
-      const why = checks[i](v[i], `${path}[${i}]`);
+      const why = checks[i](v[i], item(path, i));
       if (why) return why;
     }
     return undefined;
@@ -70,7 +87,7 @@ export const tuple =
 export function checkFields(v: unknown, fields: Fields, path: string): string | undefined {
   if (typeof v !== 'object' || v === null) return missing(v, path, 'an object');
   for (const key in fields) {
-    const why = fields[key]((v as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    const why = fields[key]((v as Record<string, unknown>)[key], at(path, key));
     if (why) return why;
   }
   return undefined;
@@ -87,11 +104,11 @@ export const variant =
   (key: string, cases: Record<string, Fields>): Check =>
   (v, path) => {
     const tag = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
-    const at = path ? `${path}.${key}` : key;
+    const where = at(path, key);
     if (typeof tag !== 'string')
-      return typeof v === 'object' && v !== null ? missing(tag, at, 'a string') : missing(v, path, 'an object');
+      return typeof v === 'object' && v !== null ? missing(tag, where, 'a string') : missing(v, path, 'an object');
     if (!Object.hasOwn(cases, tag))
-      return `${at} ${JSON.stringify(tag.slice(0, 40))} is not one of ${Object.keys(cases).join(', ')}`;
+      return `${where} ${JSON.stringify(tag.slice(0, 40))} is not one of ${Object.keys(cases).join(', ')}`;
     return checkFields(v, cases[tag], path);
   };
 
@@ -99,13 +116,13 @@ export const variant =
 export const anyOf =
   (...checks: Check[]): Check =>
   (v, path) => {
-    const whys = new Set<string>();
+    let whys: Set<string> | undefined;
     for (const check of checks) {
       const why = check(v, path);
       if (!why) return undefined;
-      whys.add(why);
+      (whys ??= new Set()).add(why);
     }
-    return [...whys].join(', and ');
+    return [...whys!].join(', and ');
   };
 
 /**

@@ -19,6 +19,7 @@ import {
   shape,
   str,
   variant,
+  withPaths,
   type Check,
   type Direction,
   type Fields,
@@ -136,6 +137,10 @@ const rows: Record<LinkMessage['t'], Row> = {
 
 /** What is wrong with `m` as a message that `sender` sends, or undefined when nothing is. */
 function problemFrom(sender: Sender, m: unknown): string | undefined {
+  return withPaths(() => problemOf(sender, m));
+}
+
+function problemOf(sender: Sender, m: unknown): string | undefined {
   if (typeof m !== 'object' || m === null) return `the frame holds ${m === null ? 'null' : typeof m}, not a message`;
   const t = (m as { t?: unknown }).t;
   if (typeof t !== 'string') return 'the message has no string tag t';

@@ -6,7 +6,6 @@
 import type { Audit } from '../../protocol/audit';
 import { ErrorCodes } from '../../protocol/errors';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
-import { isWorkerToMaster } from '../../protocol/messages/worker-link-guards';
 import type { WorkerToMaster } from '../../protocol/messages/worker-link-messages';
 import type { AgentRouter } from '../agents/agent-router';
 import type { DebugBroker } from '../debug/debug-broker';
@@ -47,16 +46,8 @@ export class WorkerMessages {
     transport.onEnd((reason) => this.drop(link, reason));
   }
 
-  private onMessage(link: WorkerLink, m: unknown): void {
-    if (!isWorkerToMaster(m)) {
-      this.pool.audit.log('bad-frame', { worker: link.id, error: 'not a worker message' });
-      link.transport.send({
-        t: 'protocolError',
-        code: ErrorCodes.BadFrame,
-        message: 'frame is not a message a worker sends',
-      });
-      return;
-    }
+  // The link has already checked each frame against the guard table (bad ones go to onBadFrame).
+  private onMessage(link: WorkerLink, m: WorkerToMaster): void {
     try {
       this.handle(link, m);
     } catch (err) {
