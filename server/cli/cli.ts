@@ -217,6 +217,7 @@ async function run(args: string[]): Promise<number> {
     );
   if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
+  for (const err of pool.connectErrors) process.stderr.write(`crew: not connected: ${err.message}\n`);
   const hideProgress = values.progress || process.stderr.isTTY ? showProgress(pool) : undefined;
   try {
     await runScript(positionals[0], pool);

@@ -46,7 +46,10 @@ export function apiGlobals(pool: WorkerPool): Record<string, unknown> {
 export function startRepl(pool: WorkerPool): Promise<void> {
   const where = pool.listenAddress ? ` Workers can dial ${pool.listenAddress.host}:${pool.listenAddress.port}.` : '';
   const ids = pool.workers.map((w) => w.id).join(', ') || 'none';
-  process.stdout.write(`Crew master with ${pool.size} worker${pool.size === 1 ? '' : 's'} (${ids}).${where}\n`);
+  const missed = pool.connectErrors.length;
+  const count = missed ? `${pool.size} of ${pool.size + missed}` : `${pool.size}`;
+  process.stdout.write(`Crew master with ${count} worker${pool.size + missed === 1 ? '' : 's'} (${ids}).${where}\n`);
+  for (const err of pool.connectErrors) process.stdout.write(`  not connected: ${err.message}\n`);
   process.stdout.write(
     `Try: await parallelMap(pool, x => \`\${x} * \${x}\`, [1, 2, 3])   ·  .workers  ·  .help  ·  .exit\n`,
   );

@@ -92,7 +92,7 @@ export class MasterSession extends EventEmitter<SessionEvents> {
       return dialWorker(pool, `${host.includes(':') ? `[${host}]` : host}:${port}`, this.options.secret, {
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       }).catch((err: Error) => {
-        errors.push(`${err.message}. Is \`crew worker --port ${port}\` running on ${host}, with the same secret?`);
+        errors.push(err.message);
       });
     });
     if (local > 0) {

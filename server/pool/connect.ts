@@ -13,6 +13,7 @@ import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
 import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import { startSlurmWorkers, type SlurmPoolOptions } from '../launch/slurm-workers';
+import { dialFailure } from './dial-failure';
 import { startLocalWorkers } from '../launch/local-workers';
 import { WorkerPool, type PoolOptions } from './pool';
 
@@ -73,11 +74,8 @@ export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promi
  * Dials workers that are listening and returns once each is connected or has failed.
  * Failures are reported in `pool.connectErrors`; if every worker fails, it rejects.
  */
-export async function connectWorkers(
-  hostPorts: HostPort[],
-  opts: ConnectOptions = {},
-): Promise<WorkerPool & { connectErrors: Error[] }> {
-  const pool = Object.assign(new WorkerPool(opts), { connectErrors: [] as Error[] });
+export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions = {}): Promise<WorkerPool> {
+  const pool = new WorkerPool(opts);
   const secret = resolveSecret(opts);
   pool.dialer = (address) => dialWorker(pool, address, secret, opts);
   const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), secret, opts)));
@@ -124,7 +122,7 @@ export async function dialWorker(
     transport = await attempt();
   } catch (err) {
     pool.audit.log('refused', { worker: address, reason: (err as Error).message });
-    throw crewError(ErrorCodes.ConnectFailed, `cannot connect to worker ${address}: ${(err as Error).message}`);
+    throw dialFailure(address, err as Error);
   }
   if (opts.redial === false) return;
   const redial = (t: MasterEnd) =>
@@ -247,7 +245,8 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   // Handled below; a rejection must not go unhandled while the dials finish.
   started.catch(() => undefined);
   const dialed = await Promise.allSettled(dials);
-  const failed = dialed.filter((d) => d.status === 'rejected').length;
+  for (const d of dialed) if (d.status === 'rejected') pool.connectErrors.push(d.reason as Error);
+  const failed = pool.connectErrors.length;
   try {
     await started;
     await pool.waitForWorkers(local + dials.length - failed, timeoutMs);

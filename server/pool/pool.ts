@@ -46,6 +46,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private noWorkerTimer?: NodeJS.Timeout;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
+  /** Workers that could not be reached when the pool was made, each with why. */
+  connectErrors: Error[] = [];
   /** The Slurm job array of the pool's own workers, when `startMaster({ slurm })` submitted one. */
   slurmJob?: SlurmJob;
   private signKey?: Buffer;

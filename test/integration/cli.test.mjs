@@ -103,3 +103,20 @@ test('crew run runs a TypeScript driver script against a pool, with mapped error
   assert.equal(s.code, 1);
   assert.match(s.stderr, /broken\.ts:1:17: Unexpected ";"/);
 });
+
+test('crew master says on the terminal which workers it could not reach, and why', async () => {
+  const p = await startCrew(['master', '--workers', '127.0.0.1:9', '--audit-file', 'none'], {
+    readyPattern: /crew> /,
+  });
+  try {
+    assert.match(p.stdout, /Crew master with 0 of 1 worker \(none\)/);
+    assert.match(
+      p.stdout,
+      /not connected: cannot connect to worker 127\.0\.0\.1:9: connection refused .*Is `crew worker --port 9` running on 127\.0\.0\.1/,
+    );
+    p.child.stdin.end('.exit\n');
+    await p.exited;
+  } finally {
+    if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  }
+});
