@@ -9,11 +9,13 @@ import { fmt } from './lib/report.mjs';
 const DASK_PER_ELEMENT = 680;
 const MIN_TASKS_S = 10 * DASK_PER_ELEMENT;
 /**
- * Crew's per-element map against bare `ws` messages per second in the same run. Crew
- * batches, so it runs at about twice the floor on a quiet machine and above 0.7 of it on a
- * heavily loaded one; before the compact frames and batching fixes it was about 0.2.
+ * Crew's per-element map against bare `ws` messages per second in the same run. Before the
+ * compact frames and batching fixes it was about 0.2. The floor moves more than Crew between
+ * machines of this kind: on one day it measured 296k-505k msgs/s while Crew gave 174k-256k
+ * tasks/s (ratios 0.41-0.69), where earlier runs on other machines gave 0.64 and 1.53. The
+ * bound sits above the old 0.2 and below what unchanged code gives when the floor is fast.
  */
-const MIN_FLOOR_FRACTION = 0.4;
+const MIN_FLOOR_FRACTION = 0.3;
 
 const systems = availableSystems(['--guard']).filter((s) => s.name === 'crew' || s.name === 'floor');
 const { samples, errors } = await runAll(systems, 3, 120_000, (line) => process.stderr.write(`${line}\n`));

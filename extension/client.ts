@@ -169,11 +169,9 @@ export class CrewClient implements vscode.Disposable {
    * whose master could not start never starts again. A new client takes its place, writing to the same output channel.
    */
   private replaceClient(): void {
-    const failed = this.current;
-    // Only a client that stops after running disposes the channel it made; this one never will.
-    this.adoptedChannel = failed.outputChannel;
-    // Not disposed: a client disposes the output channel it made, which the new one now writes to.
-    // A client whose start failed holds no connection and starts again only if asked to.
+    // The failed client is not disposed: that would close its output channel, which the new one writes to,
+    // and a client whose start failed holds no connection and starts again only if asked to.
+    this.adoptedChannel = this.current.outputChannel;
     this.current = this.makeClient(this.adoptedChannel);
   }
 
@@ -202,8 +200,9 @@ export class CrewClient implements vscode.Disposable {
   /** `isCurrent` is false once a client was replaced: what it says then is no longer this client's state. */
   private errorHandler(isCurrent: () => boolean): ErrorHandler {
     return {
+      // A master that dies mid-traffic gives write errors first; Shutdown would skip the restart below.
       error: (_error, _message, count) =>
-        !isCurrent()
+        !isCurrent() || this.mode.kind === 'child'
           ? { action: ErrorAction.Continue, handled: true }
           : { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown },
       closed: () => {
