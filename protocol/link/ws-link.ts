@@ -5,32 +5,17 @@
  * workers see of the network.
  */
 import type WebSocket from 'ws';
-import { encodeFrame } from '../codec/codec';
-import { crewError, ErrorCodes, type CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
-import { readFrame } from './inbound-frame';
-import { CloseCodes, type HandshakeLink, type Link, type LinkPhase } from './link';
+import { CloseCodes, type HandshakeLink, type Link } from './link';
+import { LinkEnd } from './link-end';
 
 /**
  * A WebSocket link. Until the handshake opens it, `In` and `Out` are `never`: nothing typed
  * can be sent, and binary frames end the link.
  */
-export class WsLink<In = never, Out = never> implements HandshakeLink, Link<In, Out> {
-  phase: LinkPhase = 'handshake';
-  private accepts?: Direction<In>;
-  private messageHandler?: (msg: In) => void;
-  private badFrameHandler?: (err: CrewError) => void;
-  private textHandler?: (text: string) => void;
-  private readonly endHandlers: ((reason: string) => void)[] = [];
-  private readonly early: In[] = [];
+export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements HandshakeLink, Link<In, Out> {
   private heartbeat?: NodeJS.Timeout;
   private lastPong = Date.now();
-  endReason = '';
-  /**
-   * The close code the peer sent when it ended the link with a closing handshake; unset when
-   * this side ended it first (dispose, missed heartbeats). A dropped connection gives 1006.
-   */
-  peerCloseCode?: number;
   /** The frame limit once authenticated; until then the listener's small handshake limit holds. */
   maxFrameBytes?: number;
 
@@ -39,6 +24,7 @@ export class WsLink<In = never, Out = never> implements HandshakeLink, Link<In, 
     /** How the peer is named in errors and the audit trail. */
     public peer: string,
   ) {
+    super();
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, isBinary) => this.receive(data as Buffer | Buffer[], isBinary));
     ws.on('pong', () => {
@@ -51,45 +37,16 @@ export class WsLink<In = never, Out = never> implements HandshakeLink, Link<In, 
     ws.on('error', (err) => this.end(err.message));
   }
 
-  /** Handshake text frames go here until {@link open} is called. */
-  onText(handler: (text: string) => void): void {
-    this.textHandler = handler;
-  }
-
-  /** Decoded binary frames after the handshake. Frames that arrived earlier are delivered now. */
-  onMessage(handler: (msg: In) => void): void {
-    this.messageHandler = handler;
-    for (const m of this.early.splice(0)) handler(m);
-  }
-
-  /** Frames that could not be decoded after the handshake. */
-  onBadFrame(handler: (err: CrewError) => void): void {
-    this.badFrameHandler = handler;
-  }
-
-  onEnd(handler: (reason: string) => void): void {
-    if (this.phase === 'closed') handler(this.endReason);
-    else this.endHandlers.push(handler);
-  }
-
   /** Switches from the handshake to binary frames that `accepts` lets through. */
   open<I, O>(accepts: Direction<I>): WsLink<I, O> {
     // The same socket, now typed by the direction the handshake established.
     const link = this as unknown as WsLink<I, O>;
-    if (this.phase !== 'handshake') return link;
-    link.accepts = accepts;
-    this.phase = 'open';
-    if (this.maxFrameBytes) raiseFrameLimit(this.ws, this.maxFrameBytes);
+    if (link.openWith(accepts) && this.maxFrameBytes) raiseFrameLimit(this.ws, this.maxFrameBytes);
     return link;
   }
 
   sendText(text: string): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
-  }
-
-  /** Sends one message as one binary frame; false if the connection is gone. */
-  send(msg: Out): boolean {
-    return this.sendFrame(encodeFrame(msg as object));
   }
 
   sendFrame(bytes: Uint8Array): boolean {
@@ -133,30 +90,15 @@ export class WsLink<In = never, Out = never> implements HandshakeLink, Link<In, 
     if (this.phase === 'closed') return;
     // Any frame proves the peer alive; a pong can queue behind a large frame.
     this.lastPong = Date.now();
-    if (this.phase === 'handshake') {
-      if (isBinary || !this.textHandler) {
-        this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');
-        return;
-      }
-      this.textHandler(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data).toString('utf8'));
-      return;
-    }
-    if (!isBinary) {
-      this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, 'text frame after authentication: Crew frames are binary'));
-      return;
-    }
-    const read = readFrame(data, this.accepts);
-    if ('error' in read) return this.badFrameHandler?.(read.error);
-    if (this.messageHandler) this.messageHandler(read.msg);
-    else this.early.push(read.msg);
+    if (isBinary) return this.receiveFrame(data);
+    // Before the handshake listens, a text frame is as unexpected as a binary one.
+    if (this.phase === 'handshake' && !this.expectsText)
+      return this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');
+    this.receiveText(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data).toString('utf8'));
   }
 
-  private end(reason: string): void {
-    if (this.phase === 'closed') return;
-    this.phase = 'closed';
-    this.endReason ||= reason;
+  protected override ended(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const h of this.endHandlers.splice(0)) h(this.endReason);
   }
 }
 

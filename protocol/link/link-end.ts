@@ -1,0 +1,98 @@
+/**
+ * What every link end does whatever carries its frames: hold the handlers, keep messages that
+ * arrive before `onMessage`, read each binary frame through the codec and its direction's
+ * guard, refuse frames of the wrong kind for the phase, and end once. The WebSocket link and
+ * the in-memory pair differ only in how frames leave and how the end is noticed.
+ */
+import { encodeFrame } from '../codec/codec';
+import { crewError, ErrorCodes, type CrewError } from '../errors';
+import type { Direction } from '../messages/field-checks';
+import { readFrame } from './inbound-frame';
+import { CloseCodes, type LinkPhase } from './link';
+
+export abstract class LinkEnd<In, Out> {
+  phase: LinkPhase = 'handshake';
+  endReason = '';
+  /**
+   * The close code the peer sent when it ended the link; unset when this side ended it first
+   * (dispose, missed heartbeats). A dropped connection gives 1006.
+   */
+  peerCloseCode?: number;
+  private accepts?: Direction<In>;
+  private messageHandler?: (msg: In) => void;
+  private badFrameHandler?: (err: CrewError) => void;
+  private textHandler?: (text: string) => void;
+  private readonly endHandlers: ((reason: string) => void)[] = [];
+  private readonly early: In[] = [];
+
+  abstract sendFrame(bytes: Uint8Array): boolean;
+  abstract dispose(code?: number, reason?: string): void;
+
+  /** Sends one message as one binary frame; false if the link is gone. */
+  send(msg: Out): boolean {
+    return this.sendFrame(encodeFrame(msg as object));
+  }
+
+  /** Handshake text frames go here until the link is opened. */
+  onText(handler: (text: string) => void): void {
+    this.textHandler = handler;
+  }
+
+  /** Checked messages after the handshake. Those that arrived earlier are delivered now. */
+  onMessage(handler: (msg: In) => void): void {
+    this.messageHandler = handler;
+    for (const m of this.early.splice(0)) handler(m);
+  }
+
+  /** Frames that could not be decoded, or failed the guard, after the handshake. */
+  onBadFrame(handler: (err: CrewError) => void): void {
+    this.badFrameHandler = handler;
+  }
+
+  onEnd(handler: (reason: string) => void): void {
+    if (this.phase === 'closed') handler(this.endReason);
+    else this.endHandlers.push(handler);
+  }
+
+  /** Whether the handshake listens for text frames yet. */
+  protected get expectsText(): boolean {
+    return this.textHandler !== undefined;
+  }
+
+  /** Switches from the handshake to binary frames that `accepts` lets through; false if already past it. */
+  protected openWith(accepts: Direction<In>): boolean {
+    if (this.phase !== 'handshake') return false;
+    this.accepts = accepts;
+    this.phase = 'open';
+    return true;
+  }
+
+  /** A text frame: the handshake's, or a bad frame once open. */
+  protected receiveText(text: string): void {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'handshake') return this.textHandler?.(text);
+    this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, 'text frame after authentication: Crew frames are binary'));
+  }
+
+  /** A binary frame: refused before authentication, read and checked after it. */
+  protected receiveFrame(frame: Buffer | ArrayBuffer | Buffer[]): void {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'handshake') return this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');
+    const read = readFrame(frame, this.accepts);
+    if ('error' in read) return this.badFrameHandler?.(read.error);
+    if (this.messageHandler) this.messageHandler(read.msg);
+    else this.early.push(read.msg);
+  }
+
+  /** Ends the link once, telling every `onEnd` handler. */
+  protected end(reason: string): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.endReason ||= reason;
+    this.ended();
+    for (const h of this.endHandlers.splice(0)) h(this.endReason);
+  }
+
+  /** What a subclass lets go of when the link ends (timers, say). */
+  protected ended(): void {}
+}
