@@ -29,5 +29,3 @@ export namespace CdpClose {
 
 export type CdpToWorker = CdpOpen.Msg | CdpMessage.Msg | CdpClose.Msg;
 export type CdpToMaster = CdpMessage.Msg | CdpClose.Msg;
-export const cdpToWorkerTags = ['cdpOpen', 'cdpMessage', 'cdpClose'] as const;
-export const cdpToMasterTags = ['cdpMessage', 'cdpClose'] as const;

@@ -119,6 +119,3 @@ export namespace Suspend {
 
 export type DebugToWorker = DebugMode.Msg | DebugRequest.Msg | Suspend.Msg;
 export type DebugToMaster = Paused.Msg | Resumed.Msg | DebugResponse.Msg;
-
-export const debugToWorkerTags = ['debugMode', 'debugRequest', 'debugSuspend'] as const;
-export const debugToMasterTags = ['debugPaused', 'debugResumed', 'debugResponse'] as const;
