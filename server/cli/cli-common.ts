@@ -12,6 +12,8 @@ export const ExitCodes = {
   Usage: 2,
   /** Could not start: cannot listen, connect, authenticate or read the secret. */
   CannotStart: 3,
+  /** Stopped by Ctrl-C (SIGINT), as a shell reports it: 128 + 2. */
+  Interrupted: 130,
 } as const;
 
 export class UsageError extends Error {}

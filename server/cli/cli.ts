@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { auditOptions, commonOptions, ExitCodes, intOption, reportFatal, UsageError, type Options } from './cli-common';
 import { workerCommand } from './worker-command';
 import { startMaster } from '../pool/connect';
+import type { WorkerPool } from '../pool/pool';
 import { launchCommand } from './launch-command';
 import { showProgress } from '../api/progress';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
@@ -44,6 +45,7 @@ Exit codes:
   1  the script or command failed
   2  bad usage
   3  could not start: cannot listen, connect, authenticate or read the secret
+  130  interrupted by Ctrl-C (crew run interrupts the workers' evaluations first)
 `;
 
 const MASTER_HELP = `Usage: crew master [options]
@@ -219,13 +221,35 @@ async function run(args: string[]): Promise<number> {
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
   for (const err of pool.connectErrors) process.stderr.write(`crew: not connected: ${err.message}\n`);
   const hideProgress = values.progress || process.stderr.isTTY ? showProgress(pool) : undefined;
+  const ctrlC = stopOnCtrlC(pool, hideProgress);
   try {
     await runScript(positionals[0], pool);
     return ExitCodes.Ok;
+  } catch (err) {
+    if (ctrlC.interrupted) return ExitCodes.Interrupted;
+    throw err;
   } finally {
     hideProgress?.();
     await pool.close('script finished');
   }
+}
+
+/**
+ * Ctrl-C during `crew run` interrupts what the workers run, ends the pool (and so its local
+ * workers) and exits 130, whether or not the script catches the interruption. A second
+ * Ctrl-C exits at once.
+ */
+function stopOnCtrlC(pool: WorkerPool, hideProgress?: () => void): { interrupted: boolean } {
+  const state = { interrupted: false };
+  process.once('SIGINT', () => {
+    state.interrupted = true;
+    hideProgress?.();
+    const ids = pool.interrupt();
+    process.stderr.write(`crew: interrupted${ids.length ? ` ${ids.join(', ')}` : ''}; stopping the workers\n`);
+    process.once('SIGINT', () => process.exit(ExitCodes.Interrupted));
+    void pool.close('interrupted').finally(() => process.exit(ExitCodes.Interrupted));
+  });
+  return state;
 }
 
 function help(text: string): number {

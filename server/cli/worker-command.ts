@@ -94,6 +94,8 @@ export async function workerCommand(args: string[]): Promise<number> {
   if (values['exit-with-parent']) {
     process.stdin.on('end', stop).on('close', stop).resume();
   }
-  process.on('SIGINT', stop).on('SIGTERM', stop);
+  // Ctrl-C at a terminal signals the whole foreground group: a worker its master started
+  // leaves that to the master, which interrupts the evaluations and then ends its workers.
+  process.on('SIGINT', values['exit-with-parent'] ? () => {} : stop).on('SIGTERM', stop);
   return new Promise<number>(() => {});
 }
