@@ -128,24 +128,31 @@ export async function startCodeServer(dirs) {
     get log() {
       return log;
     },
+    /** Ends code-server's own process only, as closing the editor does: what it started must end by itself. */
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
     /** Stops code-server and everything it started (extension host, crew lsp, workers). */
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const timer = setTimeout(() => {
+      const group = (signal) => {
         try {
-          process.kill(-child.pid, 'SIGKILL');
+          process.kill(-child.pid, signal);
         } catch {
-          /* gone */
+          /* the group is gone */
         }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
+      };
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        group('SIGTERM');
+        const timer = setTimeout(() => group('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // What outlived the main process (its file watcher, say) goes with the group.
+      group('SIGKILL');
     },
   };
 }

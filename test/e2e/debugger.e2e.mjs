@@ -4,7 +4,7 @@
 // worker, presses Retry, and sees the inline result. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -27,9 +27,12 @@ function divide(a: number, b: number): number {
 }
 
 divide(7, 0)
+
+throw new Error('held for the debugger')
 `;
 
 let browser;
+let dirs;
 let server;
 let page;
 
@@ -71,7 +74,7 @@ before(async () => {
     .trim()
     .split('\n')
     .pop();
-  const dirs = prepare(vsix, { 'calc.ts': SAMPLE });
+  dirs = prepare(vsix, { 'calc.ts': SAMPLE });
   server = await startCodeServer(dirs);
   browser = await launchBrowser(chromium);
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -99,10 +102,26 @@ before(async () => {
     .waitFor({ timeout: 60_000 });
 });
 
+/** Pids of the processes of this window's extension: its crew lsp and the workers that started. */
+function crewPids(dirs) {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dirs.extensions);
+      } catch {
+        return false; // gone while listing
+      }
+    })
+    .map(Number);
+}
+
 after(async () => {
-  if (page) await shot('final').catch(() => {});
+  if (browser && page) await shot('final').catch(() => {});
   await browser?.close();
   await server?.stop();
+  // What a failed case above left behind is stopped here, by pid.
+  for (const pid of dirs ? crewPids(dirs) : []) process.kill(pid, 'SIGKILL');
 });
 
 test(
@@ -174,3 +193,47 @@ test(
     await shot('2-retried');
   },
 );
+
+test(
+  "closing the editor with a worker held in VS Code's own debugger leaves no Crew process running",
+  { timeout: 180_000 },
+  async () => {
+    // The Retry buttons above left the focus in the panel: back to the editor.
+    await page.locator('.monaco-editor .view-line', { hasText: 'held for the debugger' }).click();
+    await selectLines(10, 10);
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    const view = await debuggerFrame();
+    const held = view.locator('.crew-entry', { hasText: 'held for the debugger' }).first();
+    await held.waitFor({ timeout: 60_000 });
+    await held.locator('.crew-attach').click();
+    // VS Code's debugger is attached to the suspended worker and shows its paused thread.
+    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 60_000 });
+    await runCommand(page, 'View: Show Run and Debug');
+    await page
+      .locator('.debug-call-stack', { hasText: /Crew worker w\d.*paused/is })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await shot('3-native-debugger');
+
+    const pids = crewPids(dirs);
+    assert.ok(pids.length >= 3, `the crew lsp and its 2 workers are running: ${pids.join(', ')}`);
+    await browser.close();
+    browser = undefined;
+    await server.close();
+    // Nothing kills them by group: they must end on their own once the editor has gone.
+    const left = () => pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
+    await until(() => left().length === 0, {
+      timeoutMs: 30_000,
+      what: `no Crew process to be left (still running: ${pids.join(', ')})`,
+      everyMs: 250,
+    });
+  },
+);
+
+function isZombie(pid) {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // gone
+  }
+}
