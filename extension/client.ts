@@ -261,8 +261,9 @@ export class CrewClient implements vscode.Disposable {
   private async connectConfigured(): Promise<void> {
     const cfg = settings(this.context.extensionPath);
     const result: ConnectWorkersResult = await this.request(ConnectWorkers.type, {
-      local: cfg.localWorkers,
+      local: cfg.slurm ? 0 : cfg.localWorkers,
       addresses: cfg.workers,
+      slurm: cfg.slurm,
     });
     this.setWorkers(result);
     for (const e of result.errors) void vscode.window.showWarningMessage(`Crew: ${e}`);

@@ -18,6 +18,7 @@ import type { CrewSettings } from './config';
 export function spawnMaster(cfg: CrewSettings, onStderr: (text: string) => void): ChildProcess {
   const args = ['lsp', '--stdio', `--clientProcessId=${process.pid}`];
   if (cfg.secretFile) args.push('--secret-file', cfg.secretFile);
+  if (cfg.workerHost) args.push('--worker-host', cfg.workerHost);
   // fork runs the extension host's own runtime; in Electron, ELECTRON_RUN_AS_NODE makes it Node.
   const child = fork(cfg.serverPath, args, {
     silent: true,

@@ -40,6 +40,9 @@ export class WorkersView implements vscode.TreeDataProvider<Node> {
       { kind: 'detail', label: 'state', value: w.inFlight > 0 ? `busy: ${w.inFlight} in flight` : w.state },
       { kind: 'detail', label: 'task', value: w.currentTask ?? '—' },
       { kind: 'detail', label: 'tasks done', value: String(w.tasksDone) },
+      ...(w.slurm
+        ? [{ kind: 'detail' as const, label: 'slurm', value: `job ${w.slurm.job} on node ${w.slurm.node}` }]
+        : []),
     ];
   }
 
@@ -62,10 +65,12 @@ export class WorkersView implements vscode.TreeDataProvider<Node> {
     const w = node.worker;
     const item = new vscode.TreeItem(`${w.id}  ${w.name}`, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `worker:${w.id}`;
-    item.description = `${w.host} · ${w.inFlight > 0 ? 'busy' : w.state} · ${w.tasksDone} done`;
+    const where = w.slurm ? `${w.slurm.node} · job ${w.slurm.job}` : w.host;
+    item.description = `${where} · ${w.inFlight > 0 ? 'busy' : w.state} · ${w.tasksDone} done`;
     item.tooltip = new vscode.MarkdownString(
       `**${w.id}** ${w.name}\n\n- host: ${w.host} (${w.address})\n- pid: ${w.pid}\n- state: ${w.state}\n` +
-        `- in flight: ${w.inFlight}\n- current task: ${w.currentTask ?? 'none'}\n- tasks done: ${w.tasksDone}`,
+        `- in flight: ${w.inFlight}\n- current task: ${w.currentTask ?? 'none'}\n- tasks done: ${w.tasksDone}` +
+        (w.slurm ? `\n- slurm: job ${w.slurm.job} on node ${w.slurm.node}` : ''),
     );
     item.iconPath = icon(w);
     item.contextValue = 'crewWorker';

@@ -7,6 +7,12 @@
 /** `replaying` while a joining worker is sent the forms loaded before it came. */
 export type WorkerState = 'replaying' | 'ready' | 'closed';
 
+/** Where Slurm runs a worker: its job (`123_4` for task 4 of array job 123) and compute node. */
+export interface SlurmPlacement {
+  job: string;
+  node: string;
+}
+
 /** One worker as the pool and the editor's Workers view show it. */
 export interface WorkerSummary {
   /** The pool's id for it, `w1`, `w2`...; requests name a worker by it. */
@@ -22,4 +28,6 @@ export interface WorkerSummary {
   tasksDone: number;
   /** Short text of the form the worker is running, if any. */
   currentTask?: string;
+  /** Set when the worker runs inside a Slurm job. */
+  slurm?: SlurmPlacement;
 }

@@ -95,6 +95,18 @@ export interface ConnectWorkersParams {
   local?: number;
   /** Dial these listening workers, `host:port`. */
   addresses?: string[];
+  /** Submit this many workers as a Slurm job array; they dial the master (`crew.slurm.*`). */
+  slurm?: SlurmWorkersRequest;
+}
+
+/** The Slurm workers an editor asks for, as `crew master --slurm N` takes them. */
+export interface SlurmWorkersRequest {
+  workers: number;
+  partition?: string;
+  /** The job's time limit in minutes. */
+  time?: number;
+  /** More `sbatch` arguments, each one word. */
+  sbatchArgs?: string[];
 }
 
 export interface ConnectWorkersResult extends WorkersState {

@@ -103,7 +103,16 @@ const rows: Record<LinkMessage['t'], Row> = {
   ready: {
     from: 'worker',
     // The signing offer's format is the pool's to judge: a bad one means "no signing".
-    fields: { info: shape({ name: str, host: str, pid: num, node: str, signing: optional(anyObject) }) },
+    fields: {
+      info: shape({
+        name: str,
+        host: str,
+        pid: num,
+        node: str,
+        slurm: optional(shape({ job: str, node: str })),
+        signing: optional(anyObject),
+      }),
+    },
   },
   results: { from: 'worker', fields: { results: arrayOf(resultMsg) } },
   output: { from: 'worker', fields: { stream: oneOf('stdout', 'stderr'), text: str } },

@@ -9,6 +9,7 @@ import type { CdpToMaster, CdpToWorker } from './cdp-messages';
 import type { DebugToMaster, DebugToWorker } from './debug-messages';
 import type { AgentMsg, AgentSpawnSpec } from './agent-messages';
 import type { RemoteErrorData } from '../errors';
+import type { SlurmPlacement } from '../worker-summary';
 
 /** The protocol version both ends must agree on in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -82,6 +83,8 @@ export interface WorkerInfo {
   host: string;
   pid: number;
   node: string;
+  /** The Slurm job and node, when the worker runs in one. */
+  slurm?: SlurmPlacement;
   /** dist-emacs's signed code: this connection's nonce, and whether the worker insists. */
   signing?: SigningOffer;
 }

@@ -20,6 +20,8 @@ secret before any LSP message is read.
   --local N            Start N local workers now (else the editor asks for them)
   --workers h:p,...    Dial these listening workers now
   --worker-port P      Port where workers dial in (default: any free port)
+  --worker-host H      Address where workers dial in (default 127.0.0.1; Slurm compute nodes
+                       need 0.0.0.0 or this machine's address, and a --secret-file)
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 
 The audit trail goes to stderr (or --audit-file) and to every attached editor.
@@ -33,6 +35,7 @@ const options = {
   local: { type: 'string' },
   workers: { type: 'string' },
   'worker-port': { type: 'string' },
+  'worker-host': { type: 'string' },
   // Added by vscode-languageclient when it starts the server.
   clientProcessId: { type: 'string' },
 } as const;
@@ -68,8 +71,13 @@ export async function lspCommand(args: string[]): Promise<number> {
   const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET;
   const secret = resolveSecret({ secretFile: values['secret-file'] });
   const audit = new Audit('master', auditOptions(values));
+  const workerHost = values['worker-host'] ?? '127.0.0.1';
+  checkListen(workerHost, secretGiven);
   const session = new MasterSession({
     secret,
+    secretFile: values['secret-file'],
+    secretInline: !values['secret-file'] && !!process.env.CREW_SECRET,
+    host: workerHost,
     port: intOption(values['worker-port'], 'worker-port'),
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     auditTasks: values.verbose,

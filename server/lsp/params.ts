@@ -96,7 +96,27 @@ export function connectParams(method: string, raw: unknown): ConnectWorkersParam
       }
     }
   }
+  if (p.slurm !== undefined) slurmParams(method, p.slurm);
   return p as ConnectWorkersParams;
+}
+
+/** Most Slurm workers one request may submit: a typo should not fill a cluster's queue. */
+const MAX_SLURM = 1024;
+
+function slurmParams(method: string, raw: unknown): void {
+  const s = record(method, raw);
+  const whole = (key: string, min: number, max: number) => {
+    const v = s[key];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max))
+      throw bad(method, `"slurm.${key}" must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  };
+  if (s.workers === undefined) throw bad(method, '"slurm.workers" is missing: how many workers to submit');
+  whole('workers', 1, MAX_SLURM);
+  whole('time', 1, 525_600);
+  if (s.partition !== undefined && (typeof s.partition !== 'string' || s.partition.trim() === ''))
+    throw bad(method, `"slurm.partition" must be a partition name, got ${JSON.stringify(s.partition)}`);
+  if (s.sbatchArgs !== undefined && !(Array.isArray(s.sbatchArgs) && s.sbatchArgs.every((a) => typeof a === 'string')))
+    throw bad(method, `"slurm.sbatchArgs" must be a list of strings, got ${JSON.stringify(s.sbatchArgs)}`);
 }
 
 export function interruptParams(method: string, raw: unknown): InterruptParams {

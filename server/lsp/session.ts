@@ -11,15 +11,21 @@ import type {
   ConnectWorkersParams,
   ConnectWorkersResult,
   OutputParams,
+  SlurmWorkersRequest,
   WorkersState,
 } from '../../protocol/messages/lsp-messages';
 import { dialWorker, startMaster } from '../pool/connect';
 import type { WorkerPool } from '../pool/pool';
 import { startLocalWorkers } from '../launch/local-workers';
+import { startSlurmWorkers } from '../launch/slurm-workers';
 import { MasterContext } from './master-context';
 
 export interface SessionOptions {
   secret: Buffer;
+  /** The secret's file, which Slurm workers read from the shared filesystem. */
+  secretFile?: string;
+  /** The secret came as a value (CREW_SECRET), which cannot reach a Slurm job. */
+  secretInline?: boolean;
   /** Where workers dial in; 127.0.0.1 and any free port unless told otherwise. */
   host?: string;
   port?: number;
@@ -105,9 +111,32 @@ export class MasterSession extends EventEmitter<SessionEvents> {
         }).catch((err: Error) => void errors.push(err.message)),
       );
     }
+    if (params.slurm)
+      jobs.push(this.submitSlurm(pool, params.slurm).catch((err: Error) => void errors.push(err.message)));
     await Promise.all(jobs);
     this.notifyWorkers();
     return { ...this.state(), errors };
+  }
+
+  /** Submits Slurm workers that dial this pool; what Slurm says goes to the editors as the master's output. */
+  private async submitSlurm(pool: WorkerPool, req: SlurmWorkersRequest): Promise<void> {
+    const listen = pool.listenAddress;
+    if (!listen) throw crewError(ErrorCodes.BadArgument, 'Slurm workers need a master that listens');
+    const job = await startSlurmWorkers(
+      pool,
+      {
+        ...req,
+        onNotice: (text) => this.emit('output', { worker: 'master', stream: 'stderr', text: `crew: ${text}\n` }),
+      },
+      {
+        listenHost: listen.host,
+        port: listen.port,
+        member: listen.member,
+        secretFile: this.options.secretFile,
+        secretGivenInline: !!this.options.secretInline,
+      },
+    );
+    pool.slurmJob ??= job;
   }
 
   private ensurePool(): Promise<WorkerPool> {

@@ -124,6 +124,7 @@ export class WorkerLink {
       currentTask: first.done
         ? undefined
         : `${first.value.def.filename}:${first.value.def.line} ${first.value.def.code.slice(0, 60)}`,
+      slurm: this.info.slurm,
     };
   }
 }

@@ -42,6 +42,16 @@ test('malformed connection parameters name the field', { timeout: 60_000 }, asyn
   await invalid(P.ConnectWorkers.type, { local: 1000 }, /"local" must be a whole number from 0 to 64/);
   await invalid(P.ConnectWorkers.type, { addresses: 'h:1' }, /"addresses" must be a list of "host:port" strings/);
   await invalid(P.ConnectWorkers.type, { addresses: ['nowhere'] }, /"nowhere" is not host:port/);
+  await invalid(P.ConnectWorkers.type, { slurm: 8 }, /parameters must be an object, got number/);
+  await invalid(P.ConnectWorkers.type, { slurm: {} }, /"slurm\.workers" is missing: how many workers to submit/);
+  await invalid(P.ConnectWorkers.type, { slurm: { workers: 0 } }, /"slurm\.workers" must be a whole number from 1/);
+  await invalid(P.ConnectWorkers.type, { slurm: { workers: 2, time: 1.5 } }, /"slurm\.time" must be a whole number/);
+  await invalid(P.ConnectWorkers.type, { slurm: { workers: 2, partition: '' } }, /"slurm\.partition" must be/);
+  await invalid(
+    P.ConnectWorkers.type,
+    { slurm: { workers: 2, sbatchArgs: '--mem=1G' } },
+    /"slurm\.sbatchArgs" must be a list of strings/,
+  );
   await invalid(P.Interrupt.type, { worker: 3 }, /"worker" must be a string/);
 });
 

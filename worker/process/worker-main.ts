@@ -13,6 +13,7 @@ import { signingKey } from '../../protocol/signing';
 import { isLoopback, parseHostPort } from '../../protocol/address';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
 import { EvalHost } from './eval-host';
+import { slurmPlacement } from './slurm-placement';
 import { MasterSessions } from './master-sessions';
 import { readResourceFile } from './resource-file';
 
@@ -62,6 +63,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     host: hostname(),
     pid: process.pid,
     node: process.version,
+    slurm: slurmPlacement(),
   };
   const host = new EvalHost({ maxHeapMb: opts.evalHeapMb });
   const maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;

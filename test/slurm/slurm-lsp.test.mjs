@@ -1,0 +1,64 @@
+// The editor's way onto a Slurm cluster: `crew lsp` (as the VS Code extension starts it, with
+// crew.slurm.* settings turned into a connectWorkers request) submits its workers to a real
+// one-node Slurm cluster, and the Workers view's data names each worker's job and node.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { root, until } from '../helpers.mjs';
+import { startServer } from '../lsp/lsp-client.mjs';
+
+const cluster = join(root, 'scripts', 'slurm-cluster.sh');
+const why =
+  process.getuid?.() !== 0
+    ? 'the Slurm tier starts slurmctld and slurmd, which needs root'
+    : spawnSync('sh', ['-c', 'command -v sbatch && command -v munged']).status !== 0
+      ? 'Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)'
+      : undefined;
+const clusterDir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
+let started = false;
+let s;
+
+before(() => {
+  if (why) return;
+  process.env.SLURM_CONF = execFileSync('bash', [cluster, 'start', clusterDir], { encoding: 'utf8' }).trim();
+  started = true;
+});
+after(async () => {
+  await s?.stop();
+  if (started) execFileSync('bash', [cluster, 'stop', clusterDir]);
+});
+
+const squeue = (job) => execFileSync('squeue', ['-h', '-r', '-j', job, '-o', '%i'], { encoding: 'utf8' }).trim();
+
+test(
+  'crew lsp submits Slurm workers for the editor, and each is shown with its job and node',
+  { skip: why },
+  async () => {
+    s = await startServer(['--audit-file', 'none']);
+    const r = await s.request(s.P.ConnectWorkers.type, { slurm: { workers: 2, time: 10 } });
+    assert.deepEqual(r.errors, []);
+    const submitted = await s.output.next((o) => /submitted Slurm job (\d+)/.test(o.text), 'the job id');
+    const job = /submitted Slurm job (\d+)/.exec(submitted.text)[1];
+    const state = await s.workers.next(
+      (w) => w.workers.filter((x) => x.state === 'ready').length === 2,
+      'both Slurm workers in the Workers view',
+      120_000,
+    );
+    const jobs = state.workers.map((w) => w.slurm?.job).sort();
+    assert.deepEqual(jobs, [`${job}_0`, `${job}_1`]);
+    for (const w of state.workers) assert.equal(w.slurm.node, hostname().split('.')[0]);
+    const all = await s.request(s.P.EvalAllWorkers.type, {
+      code: 'process.env.SLURM_ARRAY_TASK_ID',
+      filename: '/t.ts',
+    });
+    assert.deepEqual(all.outcomes.map((o) => o.value).sort(), ["'0'", "'1'"]);
+
+    // Ending the master ends the job: nothing of Crew's is left in squeue.
+    await s.stop();
+    s = undefined;
+    await until(() => squeue(job) === '', { timeoutMs: 30_000, what: 'squeue to drop the job' });
+  },
+);
