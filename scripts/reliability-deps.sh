@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the reliability and cluster tiers use: tshark (capturing loopback to search
 # it for the secret), iproute2 (network namespaces), openssl (a self-signed certificate for
-# TLS), and slurm-wlm with munge (a real one-node Slurm cluster, scripts/slurm-cluster.sh).
+# TLS), slurm-wlm with munge (a real one-node Slurm cluster, scripts/slurm-cluster.sh), and
+# openssh-server with openssh-client (a private sshd on 127.0.0.1, scripts/sshd-local.sh).
 # Debian or Ubuntu, as root. Tests that need a missing tool skip and say which.
 set -euo pipefail
 need=()
@@ -10,6 +11,9 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v openssl >/dev/null || need+=(openssl)
 command -v sbatch >/dev/null || need+=(slurm-wlm)
 command -v munged >/dev/null || need+=(munge)
+# sshd lives in /usr/sbin, which a user's PATH may lack.
+[ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || need+=(openssh-server)
+{ command -v ssh && command -v ssh-keygen; } >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -eq 0 ]; then
   echo "reliability deps: all present"
   exit 0
@@ -19,6 +23,14 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The tests start private daemons; the packages' own (a system sshd on port 22, munged) are
+# not wanted. Debian's invoke-rc.d asks policy-rc.d first, and 101 means "do not start".
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 echo "reliability deps: installed ${need[*]}"

@@ -2,11 +2,13 @@
  * `crew launch`: workers on other machines, started by what clusters already run (ssh, or
  * Slurm's sbatch). It stays in the foreground while they run; Ctrl-C or SIGTERM stops them.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isLoopback, parseHostPort } from '../../protocol/address';
+import { crewError, ErrorCodes } from '../../protocol/errors';
 import { resolveSecret } from '../../protocol/secret';
 import { readResourceFile } from '../../worker/process/worker-main';
-import { launchWorkers } from '../launch/ssh-launch';
+import { DEFAULT_SSH_ARGS, launchWorkers } from '../launch/ssh-launch';
 import { submitSlurmWorkers } from '../launch/slurm-launch';
 import { defaultSlurmLogDir, slurmDiagnosis, slurmSecretFile } from '../launch/slurm-workers';
 import { ExitCodes, intOption, UsageError } from './cli-common';
@@ -32,6 +34,9 @@ SIGTERM), or when their master ends the job.
 ssh:
   --per-host N           Workers per host (default 1)
   --ssh-command PROG     The ssh program to run (default "ssh")
+  --ssh-config F         ssh's config file (ssh -F F), e.g. for host aliases, ports and keys
+  --ssh-arg ARG          One more ssh option, after -T -o BatchMode=yes, with its value in the
+                         same word: --ssh-arg=-p2222, --ssh-arg=-oProxyJump=gw (repeatable)
 
 Slurm:
   --partition P          Partition to submit to
@@ -50,6 +55,8 @@ const options = {
   'per-host': { type: 'string' },
   'remote-command': { type: 'string' },
   'ssh-command': { type: 'string' },
+  'ssh-config': { type: 'string' },
+  'ssh-arg': { type: 'string', multiple: true },
   'secret-file': { type: 'string' },
   partition: { type: 'string' },
   time: { type: 'string' },
@@ -102,6 +109,7 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
     perHost: intOption(values['per-host'], 'per-host', 1),
     remoteCommand: values['remote-command'],
     sshCommand: values['ssh-command'],
+    sshArgs: sshArgs(values),
     onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),
     onExit: (name, code, signal) =>
       process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
@@ -123,6 +131,26 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
     ).then(resolve);
   });
   return codes.every((c) => c === 0) ? ExitCodes.Ok : ExitCodes.Failed;
+}
+
+/** ssh's options: the defaults, then --ssh-config and each --ssh-arg. */
+function sshArgs(values: Values): string[] {
+  const config = values['ssh-config'];
+  if (config !== undefined) {
+    try {
+      readFileSync(config);
+    } catch (err) {
+      throw crewError(ErrorCodes.BadArgument, `cannot read the ssh config file ${config}: ${(err as Error).message}`);
+    }
+  }
+  // A word without a dash would be taken by ssh for the host, so an option and its value
+  // come as one word (-p2222, -oProxyJump=gw), which ssh reads as it reads two.
+  for (const arg of values['ssh-arg'] ?? [])
+    if (!arg.startsWith('-'))
+      throw new UsageError(
+        `--ssh-arg "${arg}" is not an ssh option; give an option and its value as one word, e.g. --ssh-arg=-p2222`,
+      );
+  return [...DEFAULT_SSH_ARGS, ...(config !== undefined ? ['-F', config] : []), ...(values['ssh-arg'] ?? [])];
 }
 
 async function viaSlurm(values: Values, connect: string, member?: string): Promise<number> {

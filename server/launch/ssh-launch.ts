@@ -22,8 +22,9 @@ export interface LaunchOptions {
   perHost?: number;
   /** The command that runs Crew on the remote hosts (default `crew`). */
   remoteCommand?: string;
-  /** The ssh program (default `ssh`) and the options before the host. */
+  /** The ssh program (default `ssh`). */
   sshCommand?: string;
+  /** The ssh options before the host; they replace the defaults, `DEFAULT_SSH_ARGS`. */
   sshArgs?: string[];
   /** Extra `crew worker` options, e.g. `['--tls']`. */
   workerArgs?: string[];
@@ -38,6 +39,12 @@ export interface LaunchedWorker {
   name: string;
   process: ChildProcess;
 }
+
+/**
+ * The ssh options used unless `sshArgs` says otherwise: no terminal (the secret line must not
+ * be echoed), and no password prompt, which nobody would see.
+ */
+export const DEFAULT_SSH_ARGS: readonly string[] = ['-T', '-o', 'BatchMode=yes'];
 
 /** Quotes a word for the remote shell, which is how ssh runs its command. */
 export function shellQuote(word: string): string {
@@ -76,7 +83,7 @@ export async function launchWorkers(
       const name = `${host.replace(/^.*@/, '')}-${i}`;
       const child = spawn(
         opts.sshCommand ?? 'ssh',
-        [...(opts.sshArgs ?? ['-T', '-o', 'BatchMode=yes']), host, remoteWorkerCommand(opts, name)],
+        [...(opts.sshArgs ?? DEFAULT_SSH_ARGS), host, remoteWorkerCommand(opts, name)],
         { stdio: ['pipe', 'pipe', 'pipe'], env },
       );
       workers.push({ host, name, process: child });
