@@ -1,0 +1,90 @@
+// End-to-end on a real one-node Slurm cluster, as a user on a cluster's login node works in
+// VS Code: set crew.slurm.workers, run "Crew: Start Master", and the workers come from a
+// Slurm job array; the Workers view names each one's job and node, and evaluation runs there.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  launchBrowser,
+  lineMatching,
+  prepare,
+  results,
+  root,
+  runCommand,
+  startCodeServer,
+  tools,
+} from './code-server.mjs';
+
+const why =
+  process.getuid?.() !== 0
+    ? 'the Slurm tier starts slurmctld and slurmd, which needs root'
+    : spawnSync('sh', ['-c', 'command -v sbatch && command -v munged']).status !== 0
+      ? 'Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)'
+      : undefined;
+const cluster = join(root, 'scripts', 'slurm-cluster.sh');
+const clusterDir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
+const node = hostname().split('.')[0];
+let clusterStarted = false;
+let browser;
+let server;
+let page;
+
+before(async () => {
+  if (why) return;
+  mkdirSync(results, { recursive: true });
+  // code-server, its extension host and so the master inherit the cluster's SLURM_CONF.
+  process.env.SLURM_CONF = execFileSync('bash', [cluster, 'start', clusterDir], { encoding: 'utf8' }).trim();
+  clusterStarted = true;
+  const { chromium } = tools();
+  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
+  const dirs = prepare(vsix, { 'probe.ts': 'process.env.SLURM_ARRAY_TASK_ID\n' }, { 'crew.slurm.workers': 2 });
+  server = await startCodeServer(dirs);
+  browser = await launchBrowser(chromium);
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(server.url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (clusterStarted) execFileSync('bash', [cluster, 'stop', clusterDir]);
+});
+
+test(
+  'with crew.slurm.workers set, Start Master submits Slurm workers, shown with their job and node',
+  { skip: why, timeout: 240_000 },
+  async () => {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'probe.ts' });
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'SLURM_ARRAY_TASK_ID' }).waitFor({ timeout: 30_000 });
+    await runCommand(page, 'Crew: Start Master');
+    await page
+      .locator('.statusbar-item', { hasText: /Crew: 2 workers/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
+
+    await page.locator('.statusbar-item', { hasText: 'Crew' }).first().click();
+    const view = page.locator('.pane', { hasText: 'Workers' });
+    await view.locator('.monaco-list-row', { hasText: 'w2' }).waitFor({ timeout: 30_000 });
+    const rows = (await view.locator('.monaco-list-row').allTextContents()).filter((r) => /^w\d/.test(r.trim()));
+    assert.equal(rows.length, 2, `rows: ${rows.join(' | ')}`);
+    for (const r of rows) assert.match(r, new RegExp(`${node} · job \\d+_[01] · ready`), `a Slurm worker row: ${r}`);
+
+    // Evaluation runs inside the array's two tasks.
+    await page.locator('.monaco-editor .view-line', { hasText: 'SLURM_ARRAY_TASK_ID' }).click();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+    await runCommand(page, 'Crew: Evaluate Selection on All Workers');
+    const line = await lineMatching(page, /⇒ w\d: '[01]' · w\d: '[01]'/, 'each worker answers with its array task');
+    assert.match(line, /w1: '(\d)' · w2: '(?!\1)\d'/);
+    await page.screenshot({ path: join(results, 'e2e-slurm-workers.png') });
+  },
+);
