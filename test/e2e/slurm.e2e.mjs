@@ -2,11 +2,12 @@
 // VS Code: set crew.slurm.workers, run "Crew: Start Master", and the workers come from a
 // Slurm job array; the Workers view names each one's job and node, and evaluation runs there.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { slurmSkip, startSlurmCluster } from '../slurm/slurm-cluster.mjs';
 import {
   launchBrowser,
   lineMatching,
@@ -18,26 +19,17 @@ import {
   tools,
 } from './code-server.mjs';
 
-const why =
-  process.getuid?.() !== 0
-    ? 'the Slurm tier starts slurmctld and slurmd, which needs root'
-    : spawnSync('sh', ['-c', 'command -v sbatch && command -v munged']).status !== 0
-      ? 'Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)'
-      : undefined;
-const cluster = join(root, 'scripts', 'slurm-cluster.sh');
-const clusterDir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
 const node = hostname().split('.')[0];
-let clusterStarted = false;
+let cluster;
 let browser;
 let server;
 let page;
 
 before(async () => {
-  if (why) return;
+  if (slurmSkip) return;
   mkdirSync(results, { recursive: true });
   // code-server, its extension host and so the master inherit the cluster's SLURM_CONF.
-  process.env.SLURM_CONF = execFileSync('bash', [cluster, 'start', clusterDir], { encoding: 'utf8' }).trim();
-  clusterStarted = true;
+  cluster = startSlurmCluster();
   const { chromium } = tools();
   const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
     .trim()
@@ -54,12 +46,12 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
-  if (clusterStarted) execFileSync('bash', [cluster, 'stop', clusterDir]);
+  cluster?.stop();
 });
 
 test(
   'with crew.slurm.workers set, Start Master submits Slurm workers, shown with their job and node',
-  { skip: why, timeout: 240_000 },
+  { skip: slurmSkip, timeout: 240_000 },
   async () => {
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'probe.ts' });
     await row.waitFor({ timeout: 30_000 });

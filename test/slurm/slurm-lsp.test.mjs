@@ -2,40 +2,29 @@
 // crew.slurm.* settings turned into a connectWorkers request) submits its workers to a real
 // one-node Slurm cluster, and the Workers view's data names each worker's job and node.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
-import { root, until } from '../helpers.mjs';
+import { until } from '../helpers.mjs';
+import { slurmSkip, startSlurmCluster } from './slurm-cluster.mjs';
 import { startServer } from '../lsp/lsp-client.mjs';
 
-const cluster = join(root, 'scripts', 'slurm-cluster.sh');
-const why =
-  process.getuid?.() !== 0
-    ? 'the Slurm tier starts slurmctld and slurmd, which needs root'
-    : spawnSync('sh', ['-c', 'command -v sbatch && command -v munged']).status !== 0
-      ? 'Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)'
-      : undefined;
-const clusterDir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
-let started = false;
+let cluster;
 let s;
 
 before(() => {
-  if (why) return;
-  process.env.SLURM_CONF = execFileSync('bash', [cluster, 'start', clusterDir], { encoding: 'utf8' }).trim();
-  started = true;
+  if (!slurmSkip) cluster = startSlurmCluster();
 });
 after(async () => {
   await s?.stop();
-  if (started) execFileSync('bash', [cluster, 'stop', clusterDir]);
+  cluster?.stop();
 });
 
 const squeue = (job) => execFileSync('squeue', ['-h', '-r', '-j', job, '-o', '%i'], { encoding: 'utf8' }).trim();
 
 test(
   'crew lsp submits Slurm workers for the editor, and each is shown with its job and node',
-  { skip: why },
+  { skip: slurmSkip },
   async () => {
     s = await startServer(['--audit-file', 'none']);
     const r = await s.request(s.P.ConnectWorkers.type, { slurm: { workers: 2, time: 10 } });
