@@ -18,10 +18,38 @@ stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
+# A job step's processes outlive slurmd: every job is cancelled while slurmctld still runs,
+# and what is left of a step (a master killed before its scancel) is ended by its slurmstepd.
+end_jobs() {
+  [ -f "$D/slurm.conf" ] || return 0
+  export SLURM_CONF="$D/slurm.conf"
+  local jobs
+  jobs=$(squeue -h -o %i 2>/dev/null || true)
+  [ -z "$jobs" ] && return 0
+  # shellcheck disable=SC2086
+  scancel $jobs 2>/dev/null || true
+  for _ in $(seq 50); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && return 0; sleep 0.2; done
+}
+
+kill_tree() {
+  local pid=$1 child
+  for child in $(ps -o pid= --ppid "$pid"); do kill_tree "$child"; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+stray_steps() {
+  local p
+  for p in $(pgrep -x slurmstepd || true); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SLURM_CONF=$D/slurm.conf" && echo "$p"
+  done
+}
+
 if [ "$cmd" = stop ]; then
+  end_jobs
   stop_pid "$D/slurmd.pid"
   stop_pid "$D/slurmctld.pid"
   stop_pid "$D/munged.pid"
+  for p in $(stray_steps); do kill_tree "$p"; done
   exit 0
 fi
 

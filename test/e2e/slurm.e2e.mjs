@@ -18,9 +18,11 @@ import {
   startCodeServer,
   tools,
 } from './code-server.mjs';
+import { until } from '../helpers.mjs';
 
 const node = hostname().split('.')[0];
 let cluster;
+const squeue = (job) => execFileSync('squeue', ['-h', '-r', '-j', job, '-o', '%i'], { encoding: 'utf8' }).trim();
 let browser;
 let server;
 let page;
@@ -78,5 +80,10 @@ test(
     const line = await lineMatching(page, /⇒ w\d: '[01]' · w\d: '[01]'/, 'each worker answers with its array task');
     assert.match(line, /w1: '(\d)' · w2: '(?!\1)\d'/);
     await page.screenshot({ path: join(results, 'e2e-slurm-workers.png') });
+
+    // Stopping the master cancels the job: nothing of Crew's is left in squeue.
+    const job = /job (\d+)_/.exec(rows[0])[1];
+    await runCommand(page, 'Crew: Stop Master');
+    await until(() => squeue(job) === '', { timeoutMs: 60_000, what: 'squeue to drop the job', everyMs: 250 });
   },
 );
