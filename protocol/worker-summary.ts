@@ -4,8 +4,11 @@
  * `crew/workersChanged`). One declaration, so the view shows exactly what the pool knows.
  */
 
-/** `replaying` while a joining worker is sent the forms loaded before it came. */
-export type WorkerState = 'replaying' | 'ready' | 'closed';
+/**
+ * `replaying` while a joining worker is sent the forms loaded before it came; `leaving` once
+ * it said it is about to go (its batch job ends): it finishes what it holds and takes no more.
+ */
+export type WorkerState = 'replaying' | 'ready' | 'leaving' | 'closed';
 
 /** One worker as the pool and the editor's Workers view show it. */
 export interface WorkerSummary {

@@ -105,6 +105,7 @@ const rows: Record<LinkMessage['t'], Row> = {
     // The signing offer's format is the pool's to judge: a bad one means "no signing".
     fields: { info: shape({ name: str, host: str, pid: num, node: str, signing: optional(anyObject) }) },
   },
+  leaving: { from: 'worker', fields: { reason: str, handBack: arrayOf(num) } },
   results: { from: 'worker', fields: { results: arrayOf(resultMsg) } },
   output: { from: 'worker', fields: { stream: oneOf('stdout', 'stderr'), text: str } },
   evalThreadRestarted: { from: 'worker', fields: { reason: str } },
