@@ -136,6 +136,7 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
 
 async function viaSlurm(values: Values, connect: string, member?: string): Promise<number> {
   const workers = intOption(values.slurm, 'slurm', 1)!;
+  const lifetimeMargin = intOption(values['lifetime-margin'], 'lifetime-margin', 0);
   const secretFile = slurmSecretFile({
     secretFile: values['secret-file'],
     secretGivenInline: !values['secret-file'] && !!process.env.CREW_SECRET,
@@ -147,7 +148,7 @@ async function viaSlurm(values: Values, connect: string, member?: string): Promi
     partition: values.partition,
     time: intOption(values.time, 'time', 1),
     sbatchArgs: values['sbatch-arg'],
-    lifetimeMargin: intOption(values['lifetime-margin'], 'lifetime-margin', 0),
+    lifetimeMargin,
     connect,
     member,
     secretFile,
