@@ -9,6 +9,7 @@ type Node =
 
 function icon(w: WorkerSummary): vscode.ThemeIcon {
   if (w.state === 'replaying') return new vscode.ThemeIcon('sync~spin');
+  if (w.state === 'leaving') return new vscode.ThemeIcon('sign-out', new vscode.ThemeColor('charts.orange'));
   if (w.inFlight > 0) return new vscode.ThemeIcon('loading~spin', new vscode.ThemeColor('charts.yellow'));
   return new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green'));
 }

@@ -9,6 +9,7 @@ export type AuditEvent =
   | 'slurm'
   | 'connect'
   | 'disconnect'
+  | 'leaving'
   | 'refused'
   | 'state'
   | 'replay'

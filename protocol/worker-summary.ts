@@ -4,8 +4,11 @@
  * `crew/workersChanged`). One declaration, so the view shows exactly what the pool knows.
  */
 
-/** `replaying` while a joining worker is sent the forms loaded before it came. */
-export type WorkerState = 'replaying' | 'ready' | 'closed';
+/**
+ * `replaying` while a joining worker is sent the forms loaded before it came; `leaving` once
+ * it said it is about to go (its batch job ends): it finishes what it holds and takes no more.
+ */
+export type WorkerState = 'replaying' | 'ready' | 'leaving' | 'closed';
 
 /** Where Slurm runs a worker: its job (`123_4` for task 4 of array job 123) and compute node. */
 export interface SlurmPlacement {

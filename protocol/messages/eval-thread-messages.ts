@@ -16,6 +16,19 @@ export namespace RunTasks {
     packed?: Uint8Array;
   }
 }
+export namespace Drain {
+  /** main -> eval: the worker is leaving; drop the queued tasks that have not started, and say which. */
+  export interface Msg {
+    t: 'drain';
+  }
+}
+export namespace Drained {
+  /** eval -> main: the tasks dropped by `drain`; results held back for grouping went out first. */
+  export interface Msg {
+    t: 'drained';
+    ids: number[];
+  }
+}
 export namespace ResultsFrame {
   /** eval -> main: a `results` link frame, already encoded, and the task ids it settles. */
   export interface Msg {
@@ -32,5 +45,5 @@ export namespace ThreadReady {
   }
 }
 
-export type ToEvalThread = RunTasks.Msg;
-export type FromEvalThread = ResultsFrame.Msg | ThreadReady.Msg;
+export type ToEvalThread = RunTasks.Msg | Drain.Msg;
+export type FromEvalThread = ResultsFrame.Msg | ThreadReady.Msg | Drained.Msg;

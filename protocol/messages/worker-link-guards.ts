@@ -114,6 +114,7 @@ const rows: Record<LinkMessage['t'], Row> = {
       }),
     },
   },
+  leaving: { from: 'worker', fields: { reason: str, handBack: arrayOf(num) } },
   results: { from: 'worker', fields: { results: arrayOf(resultMsg) } },
   output: { from: 'worker', fields: { stream: oneOf('stdout', 'stderr'), text: str } },
   evalThreadRestarted: { from: 'worker', fields: { reason: str } },

@@ -122,6 +122,19 @@ export namespace Ready {
     info: WorkerInfo;
   }
 }
+export namespace Leaving {
+  /**
+   * worker -> master: the worker is leaving on purpose (its batch job is about to end): send
+   * it nothing more. `handBack` are tasks it holds but will not run, for other workers; it
+   * finishes the rest, then closes the link cleanly. Sent again for tasks that were already
+   * on their way when the first one left.
+   */
+  export interface Msg {
+    t: 'leaving';
+    reason: string;
+    handBack: number[];
+  }
+}
 export namespace Results {
   /** worker -> master: results, batched when many finish close together. */
   export interface Msg {
@@ -158,6 +171,7 @@ export type MasterToWorker =
 export type WorkerToMaster =
   | AgentMsg.Msg
   | Ready.Msg
+  | Leaving.Msg
   | Results.Msg
   | Output.Msg
   | EvalThreadRestarted.Msg

@@ -27,10 +27,13 @@ export interface RunSpec extends TaskOptions {
   setup?: boolean;
 }
 
-/** Whether calls on `pool` evaluate on the master (a null or empty pool); a closed pool throws. */
+/**
+ * Whether calls on `pool` evaluate on the master: a null pool, or an empty one with no worker
+ * on its way (a pool waiting for its Slurm workers queues the calls for them). A closed pool throws.
+ */
 export function isLocal(pool: PoolArg): pool is null | undefined {
   if (pool && pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
-  return !pool || pool.size === 0;
+  return !pool || (pool.size === 0 && !pool.workersComing);
 }
 
 /** Submits one task and resolves to its value and the worker that computed it. */

@@ -48,7 +48,7 @@ export async function runTask<Tag = unknown>(
   opts: RunTaskOptions<Tag> = {},
 ): Promise<TaskResult<Tag>> {
   const mode = isCallForm(form) ? 'call' : 'value';
-  if (!pool || pool.size === 0) {
+  if (!pool || (pool.size === 0 && !pool.workersComing)) {
     if (pool?.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
     const worker = opts.worker ?? null;
     if (worker !== null && workerIdOf(worker) !== 'master')

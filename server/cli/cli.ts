@@ -63,7 +63,9 @@ const MASTER_HELP = `Usage: crew master [options]
   --slurm N            Submit N workers as a Slurm job array; they dial this master (use --host
                        0.0.0.0 so compute nodes can reach it). With it: --partition P,
                        --time MINUTES, --sbatch-arg ARG (repeatable), --log-dir D,
-                       --remote-command CMD, --arrival-timeout S (see crew launch --help)
+                       --remote-command CMD, --arrival-timeout S, --keep, --lifetime-margin S
+                       (see crew launch --help). Calls made before the workers arrive wait for
+                       them while squeue shows them pending or starting
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -85,6 +87,8 @@ const masterOptions = {
   'log-dir': { type: 'string' },
   'remote-command': { type: 'string' },
   'arrival-timeout': { type: 'string' },
+  keep: { type: 'boolean' },
+  'lifetime-margin': { type: 'string' },
   ...linkCliOptions,
 } as const;
 
@@ -151,6 +155,8 @@ function poolOptions(
     'log-dir'?: string;
     'remote-command'?: string;
     'arrival-timeout'?: string;
+    keep?: boolean;
+    'lifetime-margin'?: string;
   },
   defaultLocal: number,
 ) {
@@ -177,7 +183,11 @@ function poolOptions(
 
 /** `--slurm N` and its companions, as startMaster's `slurm` option. */
 function slurmOptions(values: Parameters<typeof poolOptions>[0]) {
-  if (values.slurm === undefined) return undefined;
+  if (values.slurm === undefined) {
+    if (values.keep || values['lifetime-margin'] !== undefined)
+      throw new UsageError('--keep and --lifetime-margin are for Slurm workers: give --slurm N too');
+    return undefined;
+  }
   const arrival = intOption(values['arrival-timeout'], 'arrival-timeout', 1);
   return {
     workers: intOption(values.slurm, 'slurm', 1)!,
@@ -187,6 +197,8 @@ function slurmOptions(values: Parameters<typeof poolOptions>[0]) {
     logDir: values['log-dir'],
     remoteCommand: values['remote-command'],
     arrivalTimeoutMs: arrival === undefined ? undefined : arrival * 1000,
+    keep: values.keep,
+    lifetimeMargin: intOption(values['lifetime-margin'], 'lifetime-margin', 0),
     onNotice: (text: string) => process.stderr.write(`crew: ${text}\n`),
   };
 }

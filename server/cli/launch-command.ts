@@ -10,6 +10,7 @@ import { resolveSecret } from '../../protocol/secret';
 import { readResourceFile } from '../../worker/process/worker-main';
 import { DEFAULT_SSH_ARGS, launchWorkers } from '../launch/ssh-launch';
 import { submitSlurmWorkers } from '../launch/slurm-launch';
+import { slurmFleet } from '../launch/slurm-keep';
 import { defaultSlurmLogDir, slurmDiagnosis, slurmSecretFile } from '../launch/slurm-workers';
 import { ExitCodes, intOption, UsageError } from './cli-common';
 
@@ -44,6 +45,10 @@ Slurm:
   --sbatch-arg ARG       One more sbatch argument, e.g. --sbatch-arg=--account=lab (repeatable)
   --log-dir D            Job script and worker logs (default ~/.local/state/crew/slurm/<member>)
   --arrival-timeout S    After S seconds, report the job's state and the first log (default 60)
+  --keep                 Keep N workers: whenever an array task ends before the master does (its
+                         time ran out, it was cancelled, its node failed), submit a replacement
+  --lifetime-margin S    Each worker leaves S seconds before its job's end (default 60), handing
+                         back the tasks it has not started; give --time more than that
 `;
 
 const options = {
@@ -63,6 +68,8 @@ const options = {
   'sbatch-arg': { type: 'string', multiple: true },
   'log-dir': { type: 'string' },
   'arrival-timeout': { type: 'string' },
+  keep: { type: 'boolean' },
+  'lifetime-margin': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -82,6 +89,8 @@ export async function launchCommand(args: string[]): Promise<number> {
   }
   if ((values.ssh === undefined) === (values.slurm === undefined))
     throw new UsageError('crew launch needs --ssh host1,host2 or --slurm N (exactly one of them)');
+  if (values.ssh !== undefined && (values.keep || values['lifetime-margin'] !== undefined))
+    throw new UsageError('--keep and --lifetime-margin are for Slurm workers (--slurm N), not --ssh');
   if ((values.connect === undefined) === (values['resource-file'] === undefined))
     throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
   const target = values.connect
@@ -155,34 +164,39 @@ function sshArgs(values: Values): string[] {
 
 async function viaSlurm(values: Values, connect: string, member?: string): Promise<number> {
   const workers = intOption(values.slurm, 'slurm', 1)!;
+  const lifetimeMargin = intOption(values['lifetime-margin'], 'lifetime-margin', 0);
   const secretFile = slurmSecretFile({
     secretFile: values['secret-file'],
     secretGivenInline: !values['secret-file'] && !!process.env.CREW_SECRET,
   });
   resolveSecret({ secretFile }); // fails now, naming the file, rather than on every node
   const logDir = values['log-dir'] ?? defaultSlurmLogDir(member ?? `launch-${process.pid}`);
-  const job = await submitSlurmWorkers({
+  const launchOpts = {
     workers,
     partition: values.partition,
     time: intOption(values.time, 'time', 1),
     sbatchArgs: values['sbatch-arg'],
+    lifetimeMargin,
     connect,
     member,
     secretFile,
     remoteCommand: values['remote-command'],
     logDir,
-  });
+  };
+  const job = await submitSlurmWorkers(launchOpts);
   process.stderr.write(
     `crew launch: submitted Slurm job ${job.jobId}: ${workers} worker${workers === 1 ? '' : 's'} dialing ${connect}\n` +
       `crew launch: worker logs: ${job.logFile(0)} ... ${job.logFile(workers - 1)}\n`,
   );
+  const fleet = slurmFleet(job, launchOpts, !!values.keep, (text) => process.stderr.write(`crew launch: ${text}\n`));
   const arrivalMs = (intOption(values['arrival-timeout'], 'arrival-timeout', 1) ?? 60) * 1000;
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`crew launch: cancelling Slurm job ${job.jobId}\n`);
-    void job.stop().then(() => process.exit(ExitCodes.Ok));
+    const ids = fleet.jobs.map((j) => j.jobId).join(', ');
+    process.stderr.write(`crew launch: cancelling Slurm job${fleet.jobs.length === 1 ? '' : 's'} ${ids}\n`);
+    void fleet.stop().then(() => process.exit(ExitCodes.Ok));
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
   const started = Date.now();
@@ -191,9 +205,11 @@ async function viaSlurm(values: Values, connect: string, member?: string): Promi
   for (;;) {
     await new Promise((r) => setTimeout(r, 2000));
     if (stopping) return new Promise<number>(() => {});
-    const s = await job.states();
-    if (s.pending + s.running + s.other === 0) {
-      process.stderr.write(`crew launch: Slurm job ${job.jobId} has ended\n`);
+    const left = await fleet.check();
+    if (stopping) return new Promise<number>(() => {});
+    if (left === 0) {
+      const ids = fleet.jobs.map((j) => j.jobId).join(', ');
+      process.stderr.write(`crew launch: Slurm job${fleet.jobs.length === 1 ? '' : 's'} ${ids} ended\n`);
       return ExitCodes.Ok;
     }
     if (!reported && Date.now() - started >= arrivalMs) {

@@ -23,6 +23,10 @@ export const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect 
   --secret-stdin       Read the secret from the first line of stdin (used by crew launch)
   --exit-with-parent   Exit when stdin closes (used for local workers)
   --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
+  --lifetime-margin S  Inside a Slurm job, leave S seconds before the job's end (default 60): take
+                       no more tasks, hand back those not started, finish the one running, exit 0
+  --lifetime S         Treat the job as ending S seconds after the worker starts (for tests, or
+                       batch systems Crew does not ask)
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -53,6 +57,8 @@ export async function workerCommand(args: string[]): Promise<number> {
     'secret-stdin': { type: 'boolean' },
     'exit-with-parent': { type: 'boolean' },
     'eval-heap-mb': { type: 'string' },
+    lifetime: { type: 'string' },
+    'lifetime-margin': { type: 'string' },
     ...linkCliOptions,
   });
   if (values.help) {
@@ -81,6 +87,11 @@ export async function workerCommand(args: string[]): Promise<number> {
     tls: dialTlsFrom(values),
     audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
     onShutdown: () => process.exit(ExitCodes.Ok),
+    lifetime: {
+      lifetimeS: intOption(values.lifetime, 'lifetime', 1),
+      marginS: intOption(values['lifetime-margin'], 'lifetime-margin', 0),
+    },
+    onLeft: () => process.exit(ExitCodes.Ok),
   });
   if (handle.port !== undefined)
     process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);

@@ -23,6 +23,8 @@ export interface SlurmOptions {
   time?: number;
   /** More `sbatch` arguments, passed as they are (e.g. `--account=lab`). */
   sbatchArgs?: string[];
+  /** Seconds before its job's end at which each worker leaves (`crew worker --lifetime-margin`, default 60). */
+  lifetimeMargin?: number;
 }
 
 export interface SlurmLaunchOptions extends SlurmOptions {
@@ -45,6 +47,10 @@ export interface SlurmJob {
   jobId: string;
   /** The log file of array task `i`. */
   logFile(i: number): string;
+  /** The array's task ids, `<job>_<i>`, as `squeue -r` names them. */
+  readonly taskIds: string[];
+  /** The array tasks `squeue` still lists, with their state (PENDING, RUNNING, COMPLETING...). */
+  tasks(): Promise<{ id: string; state: string }[]>;
   /** Array tasks by state, from `squeue`. */
   states(): Promise<{ pending: number; running: number; other: number }>;
   /** Cancels the whole array and waits until `squeue` no longer lists it. */
@@ -76,11 +82,17 @@ export function localCrewCommand(): string {
   return `${shellQuote(process.execPath)} ${shellQuote(join(__dirname, 'cli.js'))}`;
 }
 
+/** The name of a master's job arrays: its workers join that master only. */
+export function slurmJobName(member?: string): string {
+  return `crew-${member ?? 'workers'}`;
+}
+
 /** The job script: no secret in it, only the path of the file that holds it. */
 export function slurmJobScript(opts: SlurmLaunchOptions): string {
   const crew = opts.remoteCommand ?? localCrewCommand();
   const args = ['--connect', opts.connect, '--secret-file', opts.secretFile];
   if (opts.member) args.push('--member', opts.member);
+  if (opts.lifetimeMargin !== undefined) args.push('--lifetime-margin', String(opts.lifetimeMargin));
   return [
     '#!/bin/sh',
     '# A Crew worker; Slurm runs one per array task.',
@@ -90,18 +102,41 @@ export function slurmJobScript(opts: SlurmLaunchOptions): string {
   ].join('\n');
 }
 
+/**
+ * The array tasks of `jobIds` that `squeue` lists (one per line with -r), with their states.
+ * Asked by job name, since `-j` fails for a job Slurm has already forgotten; a failing squeue
+ * throws, so that a caller never takes "squeue did not answer" for "every task ended".
+ */
+export async function listedTasks(
+  jobName: string,
+  jobIds: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ id: string; state: string }[]> {
+  const out = await slurmCommand('squeue', ['-h', '-r', `--name=${jobName}`, '-o', '%i %T'], env);
+  const mine = new Set(jobIds);
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [id = '', state = ''] = l.trim().split(/\s+/);
+      return { id, state };
+    })
+    .filter((t) => mine.has(t.id.split('_')[0]!));
+}
+
 /** Submits the job array and returns once Slurm has accepted it. */
 export async function submitSlurmWorkers(opts: SlurmLaunchOptions): Promise<SlurmJob> {
   if (!Number.isInteger(opts.workers) || opts.workers < 1)
     throw crewError(ErrorCodes.BadArgument, `the Slurm worker count must be a positive integer, got ${opts.workers}`);
   const env = jobEnvironment(opts.env);
+  const jobName = slurmJobName(opts.member);
   mkdirSync(opts.logDir, { recursive: true, mode: 0o700 });
   const script = join(opts.logDir, 'crew-worker.sh');
   writeFileSync(script, slurmJobScript(opts), { mode: 0o700 });
   const args = [
     '--parsable',
     `--array=0-${opts.workers - 1}`,
-    `--job-name=crew-${opts.member ?? 'workers'}`,
+    `--job-name=${jobName}`,
     `--output=${join(opts.logDir, 'crew-%A_%a.log')}`,
   ];
   if (opts.partition) args.push(`--partition=${opts.partition}`);
@@ -110,19 +145,14 @@ export async function submitSlurmWorkers(opts: SlurmLaunchOptions): Promise<Slur
   // --parsable prints "jobid" or "jobid;cluster".
   const jobId = (await slurmCommand('sbatch', args, env)).trim().split(';')[0]!;
   if (!/^\d+$/.test(jobId)) throw crewError(ErrorCodes.LaunchFailed, `sbatch did not print a job id: ${jobId}`);
-  const listed = async () => {
-    const out = await slurmCommand('squeue', ['-h', '-r', '-j', jobId, '-o', '%i %T'], env).catch(() => '');
-    return out
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' ')[1] ?? '');
-  };
+  const listed = () => listedTasks(jobName, [jobId], env).catch(() => []);
   return {
     jobId,
+    taskIds: Array.from({ length: opts.workers }, (_, i) => `${jobId}_${i}`),
     logFile: (i) => join(opts.logDir, `crew-${jobId}_${i}.log`),
+    tasks: listed,
     async states() {
-      const s = await listed();
+      const s = (await listed()).map((t) => t.state);
       const pending = s.filter((x) => x === 'PENDING').length;
       const running = s.filter((x) => x === 'RUNNING').length;
       return { pending, running, other: s.length - pending - running };

@@ -10,6 +10,10 @@ import { isLoopback } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { defaultSecretFile } from '../../protocol/secret';
 import { submitSlurmWorkers, type SlurmJob, type SlurmOptions } from './slurm-launch';
+import { slurmFleet, type SlurmFleet } from './slurm-keep';
+
+/** How often a kept pool's job arrays are read from squeue. */
+const KEEP_EVERY_MS = 2000;
 
 /** `startMaster({ slurm })`'s options. */
 export interface SlurmPoolOptions extends SlurmOptions {
@@ -23,6 +27,8 @@ export interface SlurmPoolOptions extends SlurmOptions {
   arrivalTimeoutMs?: number;
   /** Where notices for the user go: the job id and log folder, and the diagnosis (default: the audit trail only). */
   onNotice?: (text: string) => void;
+  /** Keep `workers` workers: an array task that ends before the pool does is replaced. */
+  keep?: boolean;
 }
 
 /** What the Slurm launcher needs of a pool. */
@@ -31,6 +37,8 @@ export interface SlurmPool {
   readonly closed: boolean;
   onClose(f: () => void | Promise<void>): void;
   audit: { log(event: string, fields: Record<string, unknown>): void };
+  /** While this says workers are on their way, calls wait for them past the no-worker grace. */
+  workersComing?: () => Promise<boolean>;
 }
 
 /** Where the pool listens, and how workers prove themselves. */
@@ -70,19 +78,21 @@ export async function startSlurmWorkers(
   const wildcard = ctx.listenHost === '0.0.0.0' || ctx.listenHost === '::';
   const connect = opts.connect ?? `${wildcard ? hostname() : ctx.listenHost}:${ctx.port}`;
   const logDir = opts.logDir ?? defaultSlurmLogDir(ctx.member);
-  const job = await submitSlurmWorkers({
-    ...opts,
-    connect,
-    member: ctx.member,
-    secretFile: slurmSecretFile(ctx),
-    logDir,
-  });
+  const launch = { ...opts, connect, member: ctx.member, secretFile: slurmSecretFile(ctx), logDir };
+  const job = await submitSlurmWorkers(launch);
   const notice = (text: string) => {
     pool.audit.log('slurm', { job: job.jobId, notice: text });
     opts.onNotice?.(text);
   };
   notice(`submitted Slurm job ${job.jobId} (${opts.workers} workers); their logs: ${job.logFile(0)} and so on`);
-  pool.onClose(() => job.stop());
+  const fleet = slurmFleet(job, launch, !!opts.keep, notice);
+  pool.onClose(() => fleet.stop());
+  if (opts.keep) {
+    const keeper = setInterval(() => void fleet.check(), KEEP_EVERY_MS);
+    keeper.unref();
+    pool.onClose(() => clearInterval(keeper));
+  }
+  pool.workersComing = arrivals(fleet, opts.arrivalTimeoutMs ?? 60_000);
   const timer = setTimeout(() => {
     if (pool.closed || pool.size >= opts.workers) return;
     void slurmDiagnosis(job, { expected: opts.workers, joined: pool.size, connect, listenHost: ctx.listenHost }).then(
@@ -92,6 +102,27 @@ export async function startSlurmWorkers(
   timer.unref();
   pool.onClose(() => clearTimeout(timer));
   return job;
+}
+
+/**
+ * Whether workers are on their way: an array task is pending (a queue wait can be long), or
+ * was first seen running less than `arrivalMs` ago, so its worker may still be starting.
+ */
+function arrivals(fleet: SlurmFleet, arrivalMs: number): () => Promise<boolean> {
+  const runningSince = new Map<string, number>();
+  return async () => {
+    const tasks = await fleet.tasks().catch(() => []);
+    const now = Date.now();
+    let coming = false;
+    for (const t of tasks) {
+      if (t.state === 'PENDING' || t.state === 'CONFIGURING') coming = true;
+      if (t.state !== 'RUNNING') continue;
+      const since = runningSince.get(t.id) ?? now;
+      runningSince.set(t.id, since);
+      if (now - since < arrivalMs) coming = true;
+    }
+    return coming;
+  };
 }
 
 /** Says in words why Slurm workers have not arrived: what squeue says, what they dial, their log. */

@@ -56,6 +56,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
    * `addWorkers`); a closure, so that the secret is not a field anyone can print.
    */
   dialer?: (address: string) => Promise<void>;
+  /**
+   * While this says workers are on their way (a Slurm job's tasks pending or starting), calls
+   * made with no worker wait for them past the no-worker grace, instead of failing.
+   */
+  workersComing?: () => Promise<boolean>;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
 
@@ -217,14 +222,22 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private armNoWorkerTimer(): void {
     if (this.noWorkerTimer || this.closed) return;
     const grace = this.options.noWorkerGraceMs ?? Defaults.noWorkerGraceMs;
-    this.noWorkerTimer = setTimeout(() => {
-      this.noWorkerTimer = undefined;
-      if (this.size > 0 || this.closed) return;
-      this.scheduler.failQueued(
-        crewError(ErrorCodes.NoWorkers, `no worker is left in the pool (waited ${grace} ms for one to join)`),
-      );
-    }, grace);
-    this.noWorkerTimer.unref();
+    const timer = setTimeout(() => void this.noWorkerGraceEnded(timer, grace), grace);
+    this.noWorkerTimer = timer;
+    timer.unref();
+  }
+
+  private async noWorkerGraceEnded(timer: NodeJS.Timeout, grace: number): Promise<void> {
+    if (this.size > 0 || this.closed) return void (this.noWorkerTimer = undefined);
+    // The timer stays set while asking, so nothing arms a second one meanwhile.
+    const coming = (await this.workersComing?.().catch(() => false)) ?? false;
+    if (this.noWorkerTimer !== timer) return;
+    this.noWorkerTimer = undefined;
+    if (this.size > 0 || this.closed) return;
+    if (coming) return this.armNoWorkerTimer();
+    this.scheduler.failQueued(
+      crewError(ErrorCodes.NoWorkers, `no worker is left in the pool (waited ${grace} ms for one to join)`),
+    );
   }
 
   private changed(): void {

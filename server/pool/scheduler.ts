@@ -3,7 +3,8 @@
  * from measured task cost, so tiny tasks travel many to a frame and slow ones one at a time.
  * Tasks on a worker that leaves go back to the front of the queue. A worker that dies or is
  * lost is a strike against each task it held; a task with `maxKills` strikes fails instead
- * of taking down the whole pool. A worker that closed its link cleanly is no strike.
+ * of taking down the whole pool. A worker that closed its link cleanly, or said it was leaving
+ * and handed its tasks back, is no strike.
  */
 import { decodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes, RemoteError } from '../../protocol/errors';
@@ -152,6 +153,24 @@ export class Scheduler {
     }
     link.inflight.clear();
     this.requeue(link, movable, reason, !link.closedCleanly);
+  }
+
+  /**
+   * A worker that is leaving on purpose gives back tasks it will not run: those any worker
+   * may run go to the front of the queue with no strike; those for it alone fail.
+   */
+  onHandBack(link: WorkerLink, ids: readonly number[], reason: string): void {
+    const gone = crewError(ErrorCodes.WorkerLost, `worker ${link.id} (${link.address}) left: ${reason}`);
+    const movable: Task[] = [];
+    for (const id of ids) {
+      const task = link.inflight.get(id);
+      if (!task) continue;
+      link.inflight.delete(id);
+      if (task.target) task.settle({ ok: false, error: gone, worker: link });
+      else movable.push(task);
+    }
+    for (const task of link.targeted.splice(0)) task.settle({ ok: false, error: gone, worker: link });
+    this.requeue(link, movable, reason, false);
   }
 
   /** The debugger's "retry on another worker": any ready worker but this one, if there is one. */

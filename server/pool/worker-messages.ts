@@ -15,7 +15,7 @@ import type { WorkerLink } from './worker-link';
 /** Where what workers send goes: the pool's parts, and its bookkeeping of members. */
 export interface WorkerMessageTargets {
   readonly audit: Pick<Audit, 'log'>;
-  readonly scheduler: Pick<Scheduler, 'onResults' | 'onLinkClosed'>;
+  readonly scheduler: Pick<Scheduler, 'onResults' | 'onLinkClosed' | 'onHandBack'>;
   readonly debug: Pick<DebugBroker, 'onPaused' | 'onResumed' | 'onResponse' | 'onLinkClosed'>;
   readonly agents: Pick<AgentRouter, 'handle'>;
   /** A worker's stdout or stderr, for the pool's listeners. */
@@ -71,6 +71,13 @@ export class WorkerMessages {
         pool.audit.log('received', { worker: link.id, results: m.results.length });
         pool.scheduler.onResults(link, m.results);
         if (link.inflight.size === 0) pool.changed();
+        return;
+      case 'leaving':
+        // Before anything else, so that the scheduler sends it nothing more.
+        if (link.state !== 'closed') link.state = 'leaving';
+        pool.audit.log('leaving', { worker: link.id, reason: m.reason, handedBack: m.handBack.length });
+        pool.scheduler.onHandBack(link, m.handBack, m.reason);
+        pool.changed();
         return;
       case 'output':
         pool.output(link, m.stream, m.text);

@@ -93,6 +93,15 @@ test('crew launch refuses bad input with clear errors', async () => {
   const twoEngines = await runCrew(['launch', '--ssh', 'h', '--slurm', '2', '--connect', '127.0.0.1:1']);
   assert.equal(twoEngines.code, 2);
   assert.match(twoEngines.stderr, /--ssh host1,host2 or --slurm N \(exactly one of them\)/);
+  const keepOverSsh = await runCrew(['launch', '--ssh', 'h', '--keep', '--connect', '127.0.0.1:1']);
+  assert.equal(keepOverSsh.code, 2);
+  assert.match(keepOverSsh.stderr, /--keep and --lifetime-margin are for Slurm workers \(--slurm N\), not --ssh/);
+  const keepAlone = await runCrew(['master', '--keep', '--local', '0']);
+  assert.equal(keepAlone.code, 2);
+  assert.match(keepAlone.stderr, /--keep and --lifetime-margin are for Slurm workers: give --slurm N too/);
+  const badMargin = await runCrew(['launch', '--slurm', '1', '--lifetime-margin', 'soon', '--connect', '127.0.0.1:1']);
+  assert.equal(badMargin.code, 2);
+  assert.match(badMargin.stderr, /--lifetime-margin must be a whole number >= 0, got "soon"/);
   const noWorkers = await runCrew(['launch', '--slurm', '0', '--connect', '127.0.0.1:1']);
   assert.equal(noWorkers.code, 2);
   assert.match(noWorkers.stderr, /--slurm/);

@@ -4,7 +4,7 @@
 // and ending the pool or `crew launch` empties squeue.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -138,6 +138,144 @@ test(
       assert.match(lost.stderr, /First worker's log, \S+crew-\d+_0\.log/);
       lost.child.kill('SIGTERM');
       await lost.exited;
+    } finally {
+      if (launch.child.exitCode === null) launch.child.kill('SIGTERM');
+      await pool.close();
+    }
+  },
+);
+
+test(
+  'a map issued right after startMaster({ slurm }) waits for workers still pending in the queue',
+  { skip: why },
+  async () => {
+    // --begin holds the array pending past the 5 s no-worker grace, as a busy queue would.
+    const pool = await slurmMaster(2, { sbatchArgs: ['--begin=now+8'] });
+    try {
+      assert.equal(pool.size, 0, 'no worker has joined yet');
+      assert.match(squeue(pool.slurmJob.jobId), /PENDING/);
+      const job = pool.slurmJob.jobId;
+      const results = await parallelMap(pool, (x) => `[${x} + 1, process.env.SLURM_ARRAY_JOB_ID]`, [1, 2, 3]);
+      assert.deepEqual(
+        results,
+        [
+          [2, job],
+          [3, job],
+          [4, job],
+        ],
+        'computed by the Slurm workers, not on the master',
+      );
+    } finally {
+      await pool.close();
+    }
+  },
+);
+
+test(
+  'a worker leaves before its job time limit, mid-map: each task runs once, no strike, its log says why',
+  { skip: why },
+  async () => {
+    // --time=1 is a minute; with a 50 s margin the Slurm worker leaves about 10 s after it starts.
+    const pool = await startMaster({
+      secretFile,
+      local: 1,
+      maxTaskWorkerKills: 1,
+      taskGroup: 2,
+      audit: { to: 'none' },
+      slurm: { workers: 1, time: 1, lifetimeMargin: 50, logDir: join(dir, 'lifetime-logs') },
+    });
+    try {
+      const job = pool.slurmJob.jobId;
+      await until(() => pool.size === 2, { timeoutMs: 60_000, what: 'the Slurm worker to join' });
+      const runs = join(dir, 'lifetime-runs');
+      writeFileSync(runs, '');
+      const list = Array.from({ length: 800 }, (_, i) => i);
+      const onSlurm = new Set();
+      const map = parallelMap(
+        pool,
+        (x) =>
+          `require('node:fs').appendFileSync(${JSON.stringify(runs)}, '${x}\\n');` +
+          `new Promise((r) => setTimeout(() => r([${x} * 2, process.env.SLURM_JOB_ID]), 40))`,
+        list,
+        (i, [, slurmJob]) => slurmJob && onSlurm.add(i),
+      );
+      let done = false;
+      void map.finally(() => (done = true)).catch(() => {});
+      const log = () => readFileSync(pool.slurmJob.logFile(0), 'utf8');
+      await until(() => / leaving master=/.test(log()), { timeoutMs: 60_000, what: 'the worker to leave' });
+      assert.ok(!done, 'it left while the map was running');
+      const results = await map;
+      assert.deepEqual(
+        results.map(([v]) => v),
+        list.map((x) => x * 2),
+      );
+      assert.ok(onSlurm.size > 0, 'the Slurm worker took part');
+      const counts = new Map();
+      for (const l of readFileSync(runs, 'utf8').split('\n').filter(Boolean)) counts.set(l, (counts.get(l) ?? 0) + 1);
+      assert.equal(counts.size, list.length, 'every task ran');
+      assert.deepEqual(
+        [...counts].filter(([, n]) => n !== 1),
+        [],
+        'none ran twice',
+      );
+      assert.match(log(), /leaving master=\S+ reason="its Slurm job \d+ ends at \S+ \(in \d+ s\)"/);
+      await until(() => squeue(job) === '', { timeoutMs: 30_000, what: 'the job to end before its time limit' });
+      assert.doesNotMatch(log(), /DUE TO TIME LIMIT|CANCELLED/, 'Slurm did not have to kill it');
+      assert.equal(pool.size, 1);
+    } finally {
+      await pool.close();
+    }
+  },
+);
+
+test(
+  'crew launch --slurm --keep: a cancelled array task is replaced, and the pool comes back to N',
+  { skip: why },
+  async () => {
+    const pool = await startMaster({ secretFile, audit: { to: 'none' } });
+    const { host, port, member } = pool.listenAddress;
+    const launch = await startCrew([
+      'launch',
+      '--slurm',
+      '2',
+      '--keep',
+      '--connect',
+      `${host}:${port}`,
+      '--member',
+      member,
+      '--secret-file',
+      secretFile,
+      '--log-dir',
+      join(dir, 'keep-logs'),
+    ]);
+    try {
+      await until(() => /submitted Slurm job (\d+)/.test(launch.stderr), { what: 'the job id on stderr' });
+      const job = /submitted Slurm job (\d+)/.exec(launch.stderr)[1];
+      await until(() => pool.size === 2, { timeoutMs: 60_000, what: 'both workers to join' });
+      const first = pool.workers.map((w) => w.name);
+      execFileSync('scancel', [`${job}_1`]);
+      await until(() => /ended before the master did: submitted job (\d+)/.test(launch.stderr), {
+        timeoutMs: 60_000,
+        what: 'a replacement to be submitted',
+      });
+      const again = /submitted job (\d+) \(1 worker\)/.exec(launch.stderr)[1];
+      await until(() => pool.size === 2 && pool.workers.some((w) => w.name.includes(`slurm-${again}-`)), {
+        timeoutMs: 60_000,
+        what: 'the replacement to join',
+      });
+      assert.ok(
+        pool.workers.some((w) => first.includes(w.name)),
+        'the task that was not cancelled stayed',
+      );
+      await pool.close();
+      const exit = await launch.exited;
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.match(exit.stderr, /the master ended task/);
+      assert.equal(
+        squeue(`${job},${again}`),
+        '',
+        'nothing is left in squeue, and nothing was replaced after the master ended',
+      );
     } finally {
       if (launch.child.exitCode === null) launch.child.kill('SIGTERM');
       await pool.close();

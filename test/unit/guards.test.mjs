@@ -20,6 +20,7 @@ const samples = [
   [{ t: 'interrupt', taskId: 3 }, undefined],
   [{ t: 'shutdown', reason: 'bye' }, 'reason'],
   [{ t: 'ready', info: { name: 'w', host: 'h', pid: 1, node: 'v20' } }, 'info'],
+  [{ t: 'leaving', reason: 'its Slurm job 7 ends at 12:00', handBack: [3, 4] }, 'handBack'],
   [{ t: 'results', results: [{ id: 1, ok: true, value: bytes, ms: 1 }] }, 'results'],
   [{ t: 'output', stream: 'stdout', text: 'x' }, 'text'],
   [{ t: 'evalThreadRestarted', reason: 'oom' }, 'reason'],

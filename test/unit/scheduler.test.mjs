@@ -152,3 +152,35 @@ test('a targeted task fails when its worker leaves; the others go back to the fr
   assert.ok(w2.inflight.has(free.id), 'the task that was on a dying worker goes out first');
   assert.ok(!w2.inflight.has(later.id), 'and alone: a poisonous task cannot take others down with it');
 });
+
+test('a leaving worker hands back what it will not run: no strike, front of the queue, no more work for it', () => {
+  const w1 = readyLink('w1');
+  const w2 = readyLink('w2');
+  const { scheduler } = schedulerFor([w1, w2]);
+  const running = task();
+  const queued = task();
+  const pinned = task({ target: w1 });
+  w2.state = 'replaying';
+  for (const t of [running, queued]) scheduler.submit(t);
+  scheduler.dispatch();
+  assert.deepEqual([...w1.inflight.keys()], [running.id, queued.id]);
+  w2.state = 'ready';
+  scheduler.submit(pinned);
+  const later = task();
+  scheduler.submit(later);
+  w1.state = 'leaving';
+  scheduler.onHandBack(w1, [queued.id], 'its job ends');
+  assert.equal(queued.kills, 0, 'a task handed back is no strike');
+  assert.equal(queued.outcomes.length, 0, 'nor a failure');
+  assert.deepEqual([...w1.inflight.keys()], [running.id], 'the running task stays until its result');
+  assert.equal(pinned.outcomes[0]?.error.code, 'CREW_WORKER_LOST', 'a task for that worker alone fails');
+  scheduler.dispatch();
+  assert.ok(w2.inflight.has(queued.id) && w2.inflight.has(later.id), 'the other worker takes them');
+  assert.deepEqual([...w1.inflight.keys()], [running.id], 'the leaving worker is sent nothing more');
+  scheduler.onResults(w1, [result(running)]);
+  assert.equal(running.outcomes[0].ok, true, 'what it finishes still counts');
+  w1.state = 'closed';
+  w1.transport.close(1000);
+  scheduler.onLinkClosed(w1, 'left');
+  assert.equal(scheduler.queued, 0, 'nothing is run twice');
+});

@@ -94,6 +94,11 @@ function retryLater(session: number, task: TaskMsg): void {
 }
 
 port.on('message', (msg: ToEvalThread) => {
+  if (msg.t === 'drain') {
+    flush();
+    post({ t: 'drained', ids: queue.drain().map((q) => q.task.id) });
+    return;
+  }
   if (msg.t !== 'run') return;
   resultGroup = msg.resultGroup ?? 0;
   for (const def of msg.forms) evaluator.define(def);

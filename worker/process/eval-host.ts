@@ -8,7 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { isAgentMsg, type AgentMsg } from '../../protocol/messages/agent-messages';
 import { encodeFrame, forEvalThread } from '../../protocol/codec/codec';
 import { ErrorCodes } from '../../protocol/errors';
-import type { FromEvalThread, RunTasks } from '../../protocol/messages/eval-thread-messages';
+import type { Drain, FromEvalThread, RunTasks } from '../../protocol/messages/eval-thread-messages';
 import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { DebugAgent } from '../debug/debug-agent';
 import { startEvalThread, takeEarlyEvalThread } from '../eval-thread/eval-thread-start';
@@ -108,6 +108,55 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
    */
   interrupt(): void {
     this.replace(ErrorCodes.Interrupted, 'interrupted');
+  }
+
+  /**
+   * The worker is leaving: the tasks of `session` queued in the thread that have not started
+   * are dropped, and their ids returned for the master to give to other workers; the one
+   * running goes on. Tasks of older sessions are dropped too: their masters are gone.
+   */
+  drain(session: number): Promise<number[]> {
+    const thread = this.thread;
+    return new Promise((resolve) => {
+      const onMessage = (msg: FromEvalThread) => {
+        if (msg.t !== 'drained') return;
+        thread.off('message', onMessage).off('exit', onExit);
+        const mine = msg.ids.filter((id) => this.inflight.get(id) === session);
+        for (const id of msg.ids) {
+          this.inflight.delete(id);
+          this.taskForms.delete(id);
+        }
+        resolve(mine);
+      };
+      // A thread that dies instead fails its tasks itself (replace).
+      const onExit = () => {
+        thread.off('message', onMessage);
+        resolve([]);
+      };
+      thread.on('message', onMessage).once('exit', onExit);
+      const send = () => thread.postMessage({ t: 'drain' } satisfies Drain.Msg);
+      // Behind any tasks still held at the debugger's gate, so that they are dropped too.
+      if (this.gate) void this.gate.then(send);
+      else send();
+    });
+  }
+
+  /** Resolves once no task of `session` is in the thread, or at `deadline` (ms since the epoch). */
+  idle(session: number, deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('results', check);
+        resolve();
+      };
+      const check = () => {
+        for (const s of this.inflight.values()) if (s === session) return;
+        done();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.on('results', check);
+      check();
+    });
   }
 
   /** Debug mode on: errors in user code suspend the thread for the debugger. */

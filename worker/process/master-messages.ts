@@ -20,6 +20,8 @@ export interface WorkerContext {
   current(): WorkerEnd | undefined;
   /** Checks request signatures on the current connection. */
   signing(): SignatureChecker | undefined;
+  /** Why the worker is leaving, once it is: tasks that still arrive go back to the master. */
+  leaving(): string | undefined;
 }
 
 /** Handles one message of session `session`; `shutdown` ends the session on the master's word. */
@@ -32,6 +34,10 @@ export function handleMasterMessage(
   const { host, relay, audit } = ctx;
   switch (m.t) {
     case 'tasks': {
+      const leaving = ctx.leaving();
+      // Sent before the master read that this worker leaves: it gives them to others.
+      if (leaving !== undefined)
+        return void ctx.current()?.send({ t: 'leaving', reason: leaving, handBack: m.tasks.map((t) => t.id) });
       const refused = ctx.signing()?.check(m);
       if (refused) return refuseTasks(ctx, m, refused);
       host.run(session, m.forms, m.tasks, m.resultGroup);

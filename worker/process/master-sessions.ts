@@ -32,6 +32,8 @@ export class MasterSessions {
   private signing?: SignatureChecker;
   private readonly ctx: WorkerContext;
   private readonly relay: CdpRelay;
+  /** Why the worker is leaving, once it is. */
+  private leavingReason?: string;
 
   constructor(
     private readonly host: EvalHost,
@@ -48,6 +50,7 @@ export class MasterSessions {
       relay: this.relay,
       current: () => this.link,
       signing: () => this.signing,
+      leaving: () => this.leavingReason,
     };
     host.on('results', (frame, s) => {
       // A result too large for a frame becomes an error naming its size, not a dropped link.
@@ -84,9 +87,28 @@ export class MasterSessions {
     this.link?.dispose(CloseCodes.Normal, reason);
   }
 
+  /**
+   * Leaves on purpose (the batch job ends): the master is told so and sends nothing more; the
+   * tasks that have not started go back to it; the one running may finish until `deadline`
+   * (ms since the epoch); then the link closes cleanly, so nothing held counts against a task.
+   */
+  async leave(reason: string, deadline: number): Promise<void> {
+    this.leavingReason = reason;
+    const link = this.link;
+    if (link?.phase !== 'open') return;
+    const session = this.session;
+    const handBack = await this.host.drain(session);
+    this.opts.audit.log('leaving', { master: link.peer, reason, handedBack: handBack.length });
+    link.send({ t: 'leaving', reason, handBack });
+    await this.host.idle(session, deadline);
+    this.close(reason);
+  }
+
   /** Serves one authenticated master until the link ends. */
   serve(link: WorkerEnd): Promise<SessionOutcome> {
     const { audit } = this.opts;
+    // A dial that completes as the worker leaves: it must not take work.
+    if (this.leavingReason !== undefined) link.dispose(CloseCodes.Normal, this.leavingReason);
     this.link?.dispose(CloseCodes.Normal, 'replaced by a newer master session');
     this.link = link;
     const mine = ++this.session;

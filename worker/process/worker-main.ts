@@ -16,6 +16,7 @@ import { EvalHost } from './eval-host';
 import { slurmPlacement } from './slurm-placement';
 import { MasterSessions } from './master-sessions';
 import { readResourceFile } from './resource-file';
+import { DEFAULT_LIFETIME_MARGIN_S, jobEnd, planLeave, type LifetimeOptions } from './job-lifetime';
 
 export { readResourceFile } from './resource-file';
 
@@ -48,6 +49,13 @@ export interface WorkerOptions {
   handshakeTimeoutMs?: number;
   /** Heap limit of the eval thread in MiB; past it the thread dies, not the worker. */
   evalHeapMb?: number;
+  /**
+   * When the job ends (a Slurm job's end, or `lifetimeS`), the worker leaves `marginS` before
+   * it: it hands back what it has not started, finishes what runs, and closes cleanly.
+   */
+  lifetime?: LifetimeOptions;
+  /** Called once the worker has left because its job ends. */
+  onLeft?: () => void;
 }
 
 export interface WorkerHandle {
@@ -85,9 +93,25 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
 
   const close = async (): Promise<void> => {
     closing = true;
+    cancelLeave();
     masters.close('worker closing');
     await host.stop();
   };
+
+  let cancelLeave = () => {};
+  const end = await jobEnd(opts.lifetime ?? {}).catch((err: Error) => {
+    audit.log('error', { lifetime: `cannot tell when the job ends: ${err.message}` });
+    return undefined;
+  });
+  if (end) {
+    cancelLeave = planLeave(end, opts.lifetime?.marginS ?? DEFAULT_LIFETIME_MARGIN_S, audit, (reason, deadline) => {
+      closing = true;
+      void masters
+        .leave(reason, deadline)
+        .then(() => host.stop())
+        .then(() => opts.onLeft?.());
+    });
+  }
 
   if (opts.port !== undefined) {
     const bindHost = opts.host ?? '127.0.0.1';
