@@ -1,7 +1,7 @@
 // The real one-node Slurm cluster of the Slurm tiers (scripts/slurm-cluster.sh): why a file
 // must skip on this machine, and starting and stopping one by the pids it wrote.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../helpers.mjs';
@@ -23,5 +23,11 @@ export const slurmSkip =
 export function startSlurmCluster() {
   const dir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
   process.env.SLURM_CONF = execFileSync('bash', [script, 'start', dir], { encoding: 'utf8' }).trim();
-  return { dir, stop: () => execFileSync('bash', [script, 'stop', dir]) };
+  return {
+    dir,
+    stop() {
+      execFileSync('bash', [script, 'stop', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -3,37 +3,24 @@
 // Slurm jobs, the secret is in nothing Slurm shows, a cancelled array task loses nothing,
 // and ending the pool or `crew launch` empties squeue.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { evalFormAllWorkers, parallelMap, startMaster } from 'crew';
-import { root, SECRET, startCrew, tempDir, until } from '../helpers.mjs';
-
-const cluster = join(root, 'scripts', 'slurm-cluster.sh');
-const why =
-  process.getuid?.() !== 0
-    ? 'the Slurm tier starts slurmctld and slurmd, which needs root'
-    : spawnSync('sh', ['-c', 'command -v sbatch && command -v munged']).status !== 0
-      ? 'Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)'
-      : undefined;
+import { SECRET, startCrew, tempDir, until } from '../helpers.mjs';
+import { slurmSkip, startSlurmCluster } from './slurm-cluster.mjs';
 
 const dir = tempDir();
 const secretFile = join(dir, 'secret');
-// Its own folder right under the temporary one: munged, another user, has to reach into it.
-const clusterDir = mkdtempSync(join(tmpdir(), 'crew-slurm-'));
-let started = false;
+let cluster;
 
 before(() => {
-  if (why) return;
+  if (slurmSkip) return;
   writeFileSync(secretFile, SECRET, { mode: 0o600 });
-  process.env.SLURM_CONF = execFileSync('bash', [cluster, 'start', clusterDir], { encoding: 'utf8' }).trim();
-  started = true;
+  cluster = startSlurmCluster();
 });
-after(() => {
-  if (started) execFileSync('bash', [cluster, 'stop', clusterDir]);
-});
+after(() => cluster?.stop());
 
 const squeue = (job) => execFileSync('squeue', ['-h', '-r', '-j', job, '-o', '%i %T'], { encoding: 'utf8' }).trim();
 const slurmMaster = (workers, extra = {}) =>
@@ -41,7 +28,7 @@ const slurmMaster = (workers, extra = {}) =>
 
 test(
   'startMaster({ slurm }) workers join, map, and run inside Slurm jobs; nothing Slurm shows holds the secret',
-  { skip: why },
+  { skip: slurmSkip },
   async () => {
     process.env.CREW_SECRET = SECRET; // sbatch would export it to the job: it must be stripped
     const pool = await slurmMaster(2);
@@ -72,7 +59,7 @@ test(
   },
 );
 
-test('scancel of one array task mid-map loses and duplicates nothing', { skip: why }, async () => {
+test('scancel of one array task mid-map loses and duplicates nothing', { skip: slurmSkip }, async () => {
   const pool = await slurmMaster(2);
   try {
     await until(() => pool.size === 2, { timeoutMs: 60_000, what: 'both Slurm workers to join' });
@@ -99,7 +86,7 @@ test('scancel of one array task mid-map loses and duplicates nothing', { skip: w
 
 test(
   'crew launch --slurm: workers join a master; a wrong address is diagnosed; SIGTERM empties squeue',
-  { skip: why },
+  { skip: slurmSkip },
   async () => {
     const pool = await startMaster({ secretFile, audit: { to: 'none' } });
     const { host, port, member } = pool.listenAddress;
@@ -147,7 +134,7 @@ test(
 
 test(
   'a map issued right after startMaster({ slurm }) waits for workers still pending in the queue',
-  { skip: why },
+  { skip: slurmSkip },
   async () => {
     // --begin holds the array pending past the 5 s no-worker grace, as a busy queue would.
     const pool = await slurmMaster(2, { sbatchArgs: ['--begin=now+8'] });
@@ -173,7 +160,7 @@ test(
 
 test(
   'a worker leaves before its job time limit, mid-map: each task runs once, no strike, its log says why',
-  { skip: why },
+  { skip: slurmSkip },
   async () => {
     // --time=1 is a minute; with a 50 s margin the Slurm worker leaves about 10 s after it starts.
     const pool = await startMaster({
@@ -230,7 +217,7 @@ test(
 
 test(
   'crew launch --slurm --keep: a cancelled array task is replaced, and the pool comes back to N',
-  { skip: why },
+  { skip: slurmSkip },
   async () => {
     const pool = await startMaster({ secretFile, audit: { to: 'none' } });
     const { host, port, member } = pool.listenAddress;
