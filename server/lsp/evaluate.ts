@@ -31,6 +31,29 @@ function cancelled(what: string): ResponseError<void> {
   return new ResponseError(LspErrorCodes.RequestCancelled, `evaluation cancelled: ${what}`);
 }
 
+/** Longest wait for a pool's first Slurm worker: a queue wait can be long, and the editor can cancel. */
+const FIRST_WORKER_WAIT_MS = 15 * 60_000;
+
+/**
+ * A pool whose workers are still on their way (Slurm's queue) is waited for, not bypassed:
+ * the code belongs on the compute nodes, not on the login node where the master runs.
+ */
+async function firstWorker(pool: WorkerPool, token: CancellationToken): Promise<void> {
+  if (pool.size > 0 || !pool.workersComing) return;
+  let stop: (() => void) | undefined;
+  try {
+    await Promise.race([
+      pool.waitForWorkers(1, FIRST_WORKER_WAIT_MS),
+      new Promise<never>((_, reject) => {
+        const sub = token.onCancellationRequested(() => reject(cancelled('while waiting for the first worker')));
+        stop = () => sub.dispose();
+      }),
+    ]);
+  } finally {
+    stop?.();
+  }
+}
+
 /** Runs on the master. Its own code cannot be interrupted, so cancelling only stops waiting. */
 export async function evalMaster(session: MasterSession, p: EvalParams, token: CancellationToken): Promise<EvalResult> {
   const work = session.master.evaluate(toForm(p)).then(
@@ -56,7 +79,8 @@ export async function evalAll(
   progress: ProgressSink,
 ): Promise<EvalResult> {
   const pool = session.pool;
-  if (!pool || pool.size === 0) return evalMaster(session, p, token);
+  if (!pool || (pool.size === 0 && !pool.workersComing)) return evalMaster(session, p, token);
+  await firstWorker(pool, token);
   const prepared = await prepare(pool, p);
   if ('where' in prepared) return prepared;
   const { def } = prepared;
@@ -86,6 +110,7 @@ export async function evalOn(
 ): Promise<EvalResult> {
   if (p.worker === 'master') return evalMaster(session, p, token);
   const pool = session.pool;
+  if (pool && p.worker === null) await firstWorker(pool, token);
   if (!pool || pool.size === 0) {
     if (p.worker === null) return evalMaster(session, p, token);
     throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}: the pool is empty`);

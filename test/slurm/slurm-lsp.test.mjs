@@ -27,8 +27,21 @@ test(
   { skip: slurmSkip },
   async () => {
     s = await startServer(['--audit-file', 'none']);
-    const r = await s.request(s.P.ConnectWorkers.type, { slurm: { workers: 2, time: 10 } });
+    // Held in the queue for a few seconds, past the pool's no-worker grace.
+    const r = await s.request(s.P.ConnectWorkers.type, {
+      slurm: { workers: 2, time: 10, sbatchArgs: ['--begin=now+6'] },
+    });
     assert.deepEqual(r.errors, []);
+    assert.equal(r.workers.length, 0, 'the workers are still in the queue');
+    // Evaluating meanwhile waits for them rather than running on the master (the login node).
+    const early = await s.request(s.P.EvalOn.type, {
+      code: 'process.env.SLURM_JOB_ID',
+      filename: '/t.ts',
+      worker: null,
+    });
+    assert.equal(early.where, 'workers');
+    assert.match(early.outcomes[0].worker, /^w\d$/);
+    assert.match(early.outcomes[0].value, /^'\d+'$/);
     const submitted = await s.output.next((o) => /submitted Slurm job (\d+)/.test(o.text), 'the job id');
     const job = /submitted Slurm job (\d+)/.exec(submitted.text)[1];
     const state = await s.workers.next(
