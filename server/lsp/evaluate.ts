@@ -100,7 +100,13 @@ export async function evalAll(
     p.colors,
   );
   session.workersTouched();
-  return result;
+  // A form the editor interrupted on every worker is no setup for the workers that join later.
+  return replay
+    ? result.catch((err: unknown) => {
+        if (err instanceof ResponseError && err.code === LspErrorCodes.RequestCancelled) pool.dropReplay(def);
+        throw err;
+      })
+    : result;
 }
 
 /** Runs on one named worker, on whichever is free (`worker: null`), or on `master`. */

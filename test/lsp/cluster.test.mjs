@@ -61,7 +61,10 @@ test(
       'a sample with each worker’s reported CPU and memory',
       30_000,
     );
-    assert.ok(loaded.workers.some((w) => w.cpu > 0), 'a worker that computed used CPU');
+    assert.ok(
+      loaded.workers.some((w) => w.cpu > 0),
+      'a worker that computed used CPU',
+    );
     assert.equal((await mapped).outcomes[0].ok, true);
     // Every sample is one interval's counts: the map's 150 tasks are spread over them, never more.
     const counted = samples.items.reduce((n, x) => n + x.tasks, 0);
