@@ -1,9 +1,10 @@
 // The messages behind the cluster view and a notebook's cells, over `crew lsp --stdio` with
 // two local workers: the once-a-second cluster samples (tasks per worker, throughput, queue,
 // each worker's CPU and memory), the pool's progress while code on the master maps, and the
-// JSON view of plain values.
+// JSON view of plain values, and an interrupted %%all cell that must not run again.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { loadSource } from '../helpers.mjs';
 import { Inbox, rejection, startServer } from './lsp-client.mjs';
 
@@ -100,3 +101,32 @@ test('plain objects and arrays come with a JSON view; other values do not', { ti
     ['[true,{"ok":true}]', '[true,{"ok":true}]'],
   );
 });
+
+test(
+  'a replayed form interrupted on every worker (a looping %%all cell) is not run again, there or on a later worker',
+  { timeout: 120_000 },
+  async () => {
+    const cancel = new CancellationTokenSource();
+    const loop = s.request(P.EvalAllWorkers.type, { code: 'while (true) {}', replay: true }, cancel.token);
+    await s.workers.next(
+      (x) => x.workers.filter((w) => w.inFlight > 0).length === 2,
+      'both workers running the loop',
+      30_000,
+    );
+    cancel.cancel();
+    const err = await rejection(loop);
+    assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
+    const after = await s.request(P.EvalAllWorkers.type, { code: '6 * 7' });
+    assert.deepEqual(
+      after.outcomes.map((o) => o.value),
+      ['42', '42'],
+      'the fresh eval threads took the next form',
+    );
+    const joined = await s.request(P.ConnectWorkers.type, { local: 1 });
+    assert.deepEqual(joined.errors, []);
+    const third = joined.workers.find((w) => w.id === 'w3');
+    assert.ok(third, 'a third worker joined');
+    const r = await s.request(P.EvalOn.type, { code: '7 * 6', worker: 'w3' });
+    assert.equal(r.outcomes[0].value, '42', 'the worker that joined later did not replay the loop');
+  },
+);
