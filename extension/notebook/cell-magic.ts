@@ -30,11 +30,6 @@ export function parseCell(text: string): ParsedCell {
   return { error: `unknown cell magic %%${name}: use %%all (every worker) or %%on w1 (one worker)` };
 }
 
-/** How an outcome's worker list reads in a label: `w1`, `w1, w2`, or `3 workers`. */
-export function workersLabel(workers: string[]): string {
-  return workers.length <= 2 ? workers.join(', ') : `${workers.length} workers`;
-}
-
 /**
  * Folds equal printed values, as inline results do: one entry with its workers when they
  * agree, else one entry per value, in the order the workers came.

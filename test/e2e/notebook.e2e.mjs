@@ -145,5 +145,27 @@ test('Crew: Show Cluster during a map shows w1, w2 and tasks per second above ze
   await frameMatching(/w1\s+\d+ tasks\/s\s+CPU \d+%\s+mem \d+ MB/, 'the lane of w1 with its CPU and memory');
   await frameMatching(/w2\s+\d+ tasks\/s\s+CPU \d+%\s+mem \d+ MB/, 'the lane of w2 with its CPU and memory');
   await shot('5-cluster');
+
+  // A click on a lane shows that worker's host, state and current task, with Interrupt.
+  let view;
+  for (const f of page.frames()) if (await f.locator('.lane[data-worker="w1"]').count()) view = f;
+  assert.ok(view, 'the cluster view’s frame');
+  await view.locator('.lane[data-worker="w1"]').click();
+  const details = view.locator('#details');
+  await details.waitFor({ state: 'visible', timeout: 30_000 });
+  const text = await details.innerText();
+  assert.match(text, /worker\s+w1 \(local-1\)/);
+  assert.match(text, /host\s+\S+ · pid \d+/);
+  assert.match(text, /state\s+ready/);
+  assert.match(text, /current task/);
+  assert.equal(await details.locator('button#interrupt').textContent(), 'Interrupt');
+  await shot('6-worker');
+
+  // The status bar's tooltip gives the same numbers in short.
+  await page.locator('.statusbar-item', { hasText: 'Crew' }).first().hover();
+  const tip = page.locator('.monaco-hover, .hover-contents, .custom-hover').filter({ hasText: /tasks\/s/ });
+  await tip.first().waitFor({ timeout: 30_000 });
+  assert.match(await tip.first().innerText(), /\d+ tasks\/s · \d+ queued · w1 \d+% CPU \d+ MB · w2 \d+% CPU \d+ MB/);
+
   await frameMatching(/^800$/m, 'the map finished in the cell', 120_000);
 });
