@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { Interrupt } from '../../protocol/messages/lsp-messages';
+import { Interrupt, ListWorkers } from '../../protocol/messages/lsp-messages';
 import type { CrewClient } from '../client';
 import type { ClusterWatch } from './cluster-watch';
 import type { FromPage, ToPage } from './page/page-messages';
@@ -40,7 +40,16 @@ export class ClusterView implements vscode.Disposable {
           post({ type: 'workers', workers: this.crew.workers.workers });
         } else if (m.type === 'interrupt') void this.interrupt(m.worker);
       }),
-      this.watch.onDidChange((s) => (s ? post({ type: 'sample', sample: s }) : history())),
+      this.watch.onDidChange((s) => {
+        if (!s) return history();
+        post({ type: 'sample', sample: s });
+        // The pool says when workers change state, not how far each has got; a busy pool's details are read anew.
+        if (panel.visible && this.crew.state === 'running')
+          this.crew.request(ListWorkers.type, null).then(
+            (w) => post({ type: 'workers', workers: w.workers }),
+            () => undefined,
+          );
+      }),
       this.crew.onDidChangeWorkers((w) => post({ type: 'workers', workers: w.workers })),
       panel.onDidDispose(() => this.closed()),
     );

@@ -154,10 +154,11 @@ test('Crew: Show Cluster during a map shows w1, w2 and tasks per second above ze
   const details = view.locator('#details');
   await details.waitFor({ state: 'visible', timeout: 30_000 });
   const text = await details.innerText();
-  assert.match(text, /worker\s+w1 \(local-1\)/);
+  assert.match(text, /worker\s+w1 \(local-\d\)/);
   assert.match(text, /host\s+\S+ · pid \d+/);
   assert.match(text, /state\s+ready/);
-  assert.match(text, /current task/);
+  assert.match(text, /current task\s+\S+/);
+  assert.match(text, /tasks done\s+\d+/);
   assert.equal(await details.locator('button#interrupt').textContent(), 'Interrupt');
   await shot('6-worker');
 
