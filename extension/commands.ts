@@ -18,6 +18,8 @@ export const Commands = {
   ShowWorkers: 'crew.showWorkers',
   ClearResults: 'crew.clearResults',
   ShowDebugger: 'crew.showDebugger',
+  NewNotebook: 'crew.newNotebook',
+  ShowCluster: 'crew.showCluster',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

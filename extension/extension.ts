@@ -5,9 +5,12 @@
 import * as vscode from 'vscode';
 import { registerActions } from './actions';
 import { CrewClient } from './client';
+import { ClusterView } from './cluster/cluster-view';
+import { ClusterWatch } from './cluster/cluster-watch';
 import { registerDebugger } from './debugger/panel';
-import { Views } from './commands';
+import { Commands, Views } from './commands';
 import { Evaluations } from './evaluate';
+import { CrewNotebookKernel, newNotebook } from './notebook/notebook-controller';
 import { InlineResults } from './results';
 import { StatusItem } from './status';
 import { WorkersView } from './workers-view';
@@ -29,8 +32,11 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
   const evaluations = new Evaluations(crew, results);
   const status = new StatusItem();
   const workers = new WorkersView();
+  const kernel = new CrewNotebookKernel(crew);
+  const cluster = new ClusterWatch(crew);
+  const clusterView = new ClusterView(context, crew, cluster);
   const refresh = () => {
-    status.update(crew.state, crew.workers, crew.where);
+    status.update(crew.state, crew.workers, crew.where, cluster.last);
     workers.update(crew.workers, crew.where);
   };
   context.subscriptions.push(
@@ -40,6 +46,12 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     evaluations,
     status,
     workers,
+    kernel,
+    cluster,
+    clusterView,
+    cluster.onDidChange(refresh),
+    vscode.commands.registerCommand(Commands.NewNotebook, () => newNotebook(kernel, context.extension.id)),
+    vscode.commands.registerCommand(Commands.ShowCluster, () => clusterView.show()),
     vscode.window.registerTreeDataProvider(Views.Workers, workers),
     crew.onDidChangeState(refresh),
     crew.onDidChangeWorkers(refresh),

@@ -1,13 +1,26 @@
 /** The status bar item: the master's state and worker count; a click opens the Workers view. */
 import * as vscode from 'vscode';
+import type { ClusterSample } from '../protocol/messages/lsp-cluster-messages';
 import type { WorkersState } from '../protocol/messages/lsp-messages';
 import type { ClientState } from './client';
 import { Commands } from './commands';
+
+/** The cluster view's numbers in one line: `312 tasks/s · 40 queued · w1 95% CPU 81 MB · w2 …`. */
+export function clusterLine(sample: ClusterSample | undefined): string {
+  if (!sample) return '';
+  const each = sample.workers.map(
+    (w) =>
+      `${w.id} ${w.cpu === undefined ? '–' : `${Math.round(w.cpu * 100)}%`} CPU ` +
+      `${w.rssBytes === undefined ? '–' : `${Math.round(w.rssBytes / 1e6)} MB`}`,
+  );
+  return [`${sample.throughput} tasks/s`, `${sample.queued} queued`, ...each].join(' · ');
+}
 
 export function statusText(
   state: ClientState,
   workers: WorkersState,
   where: string,
+  sample?: ClusterSample,
 ): { text: string; tooltip: string; command: string } {
   const at = where === 'local' ? '' : ` @ ${where}`;
   if (state === 'stopped')
@@ -40,7 +53,8 @@ export function statusText(
       'Crew: ' +
       (workers.workers.map((w) => `${w.id} ${w.name} (${w.state}${w.inFlight ? ', busy' : ''})`).join(', ') ||
         'no workers: forms evaluate on the master') +
-      '. Click to show the Workers view.',
+      `.${sample ? `\n${clusterLine(sample)}` : ''}` +
+      '\nClick to show the Workers view; Crew: Show Cluster draws the load.',
     command: Commands.ShowWorkers,
   };
 }
@@ -54,8 +68,8 @@ export class StatusItem implements vscode.Disposable {
     this.item.show();
   }
 
-  update(state: ClientState, workers: WorkersState, where: string): void {
-    const s = statusText(state, workers, where);
+  update(state: ClientState, workers: WorkersState, where: string, sample?: ClusterSample): void {
+    const s = statusText(state, workers, where, sample);
     this.item.text = s.text;
     this.item.tooltip = s.tooltip;
     this.item.command = s.command;

@@ -16,6 +16,16 @@ export interface SlurmPlacement {
   node: string;
 }
 
+/** A worker's load, measured by the worker itself and sent with its heartbeat, about once a second. */
+export interface WorkerLoad {
+  /** CPU time of the whole worker process over the last interval, in cores (1 = one core fully busy). */
+  cpu: number;
+  /** Resident set size of the worker process, in bytes. */
+  rssBytes: number;
+  /** V8 heap in use, in bytes (main thread; the eval thread's heap counts in rssBytes). */
+  heapUsedBytes: number;
+}
+
 /** One worker as the pool and the editor's Workers view show it. */
 export interface WorkerSummary {
   /** The pool's id for it, `w1`, `w2`...; requests name a worker by it. */
@@ -33,4 +43,6 @@ export interface WorkerSummary {
   currentTask?: string;
   /** Set when the worker runs inside a Slurm job. */
   slurm?: SlurmPlacement;
+  /** The latest load the worker reported; missing until its first report. */
+  load?: WorkerLoad;
 }

@@ -57,6 +57,18 @@ export async function buildExtension(root = defaultRoot) {
       logOverride: { 'require-resolve-not-external': 'silent' },
     }),
     build({ ...common, external: optional, entryPoints: { 'eval-thread': 'worker/eval-thread/eval-thread.ts' } }),
+    // The cluster view's page runs in a webview: a browser script, with uPlot and its CSS bundled in.
+    build({
+      absWorkingDir: root,
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2020',
+      minify: true,
+      logLevel: 'warning',
+      outdir: out,
+      entryPoints: { 'cluster-view': 'extension/cluster/page/cluster-page.ts' },
+    }),
   ]);
   chmodSync(join(out, 'cli.js'), 0o755);
   const bin = esbuildBinary(root);

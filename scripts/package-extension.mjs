@@ -19,7 +19,8 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(join(stage, 'dist'), { recursive: true });
 for (const f of ['package.json', 'README.md', 'LICENSE', 'media'])
   cpSync(join(ext, f), join(stage, f), { recursive: true });
-for (const f of ['extension.js', 'cli.js', 'eval-thread.js', process.platform === 'win32' ? 'esbuild.exe' : 'esbuild'])
+const files = ['extension.js', 'cli.js', 'eval-thread.js', 'cluster-view.js', 'cluster-view.css'];
+for (const f of [...files, process.platform === 'win32' ? 'esbuild.exe' : 'esbuild'])
   cpSync(join(ext, 'dist', f), join(stage, 'dist', f));
 
 // Everything the extension needs is bundled; vsce is told not to look for node_modules.

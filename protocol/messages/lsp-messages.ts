@@ -54,6 +54,8 @@ export type WorkerOutcome =
       ok: true;
       /** Fully printed value. */ value: string;
       /** One short line for inline display. */ summary: string;
+      /** The value as JSON, for a plain object or array that JSON holds whole (a notebook's JSON view). */
+      json?: string;
     }
   | { worker: string; ok: false; error: EvalError };
 
@@ -176,6 +178,26 @@ export interface ProgressParams {
 export namespace Progress {
   export const method = 'crew/progress';
   export const type = new NotificationType<ProgressParams>(method);
+}
+
+export interface TaskProgressParams {
+  /** The evaluation's `progressToken`. */
+  token: string;
+  /** Pool tasks finished since the run began, of `total` (finished, waiting and running). */
+  done: number;
+  total: number;
+  /** Workers in the pool now. */
+  workers: number;
+  elapsedMs: number;
+}
+
+/**
+ * Server -> editor: the pool's progress while an evaluation on the master runs a long map
+ * (or any run of tasks); sent a few times a second once the run has lasted half a second.
+ */
+export namespace TaskProgress {
+  export const method = 'crew/taskProgress';
+  export const type = new NotificationType<TaskProgressParams>(method);
 }
 
 /**

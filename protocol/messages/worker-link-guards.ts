@@ -118,6 +118,7 @@ const rows: Record<LinkMessage['t'], Row> = {
   results: { from: 'worker', fields: { results: arrayOf(resultMsg) } },
   output: { from: 'worker', fields: { stream: oneOf('stdout', 'stderr'), text: str } },
   evalThreadRestarted: { from: 'worker', fields: { reason: str } },
+  load: { from: 'worker', fields: { cpu: num, rssBytes: num, heapUsedBytes: num } },
   protocolError: { from: 'both', fields: { code: str, message: str } },
   agent: { from: 'both', fields: agentOp },
   debugMode: { from: 'master', fields: { on: bool } },

@@ -9,7 +9,7 @@ import type { CdpToMaster, CdpToWorker } from './cdp-messages';
 import type { DebugToMaster, DebugToWorker } from './debug-messages';
 import type { AgentMsg, AgentSpawnSpec } from './agent-messages';
 import type { RemoteErrorData } from '../errors';
-import type { SlurmPlacement } from '../worker-summary';
+import type { SlurmPlacement, WorkerLoad } from '../worker-summary';
 
 /** The protocol version both ends must agree on in the handshake. */
 export const PROTOCOL_VERSION = 1;
@@ -157,6 +157,12 @@ export namespace EvalThreadRestarted {
     reason: string;
   }
 }
+export namespace Load {
+  /** worker -> master: the worker's CPU and memory, about once a second beside the link's heartbeat. */
+  export interface Msg extends WorkerLoad {
+    t: 'load';
+  }
+}
 export namespace ProtocolError {
   /** either way: the peer's last frame was refused, and why. */
   export interface Msg {
@@ -175,6 +181,7 @@ export type WorkerToMaster =
   | Results.Msg
   | Output.Msg
   | EvalThreadRestarted.Msg
+  | Load.Msg
   | ProtocolError.Msg
   | DebugToMaster
   | CdpToMaster;

@@ -14,11 +14,14 @@ import {
   ListWorkers,
   Output,
   Progress,
+  TaskProgress,
   WorkersChanged,
   type OutputParams,
   type ProgressParams,
+  type TaskProgressParams,
   type WorkersState,
 } from '../../protocol/messages/lsp-messages';
+import { serveCluster } from './cluster';
 import { serveDebug } from './debug';
 import { evalAll, evalMaster, evalOn } from './evaluate';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
@@ -79,15 +82,17 @@ export function serveConnection(
 
   connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'crew' } }));
   const sendProgress = (p: ProgressParams) => notify(() => connection.sendNotification(Progress.type, p));
+  const sendTasks = (p: TaskProgressParams) => notify(() => connection.sendNotification(TaskProgress.type, p));
+  const sinks = { progress: sendProgress, tasks: sendTasks };
 
   connection.onRequest(EvalMaster.type, (p, token: CancellationToken) =>
-    answer(() => evalMaster(session, evalParams(EvalMaster.method, p), token)),
+    answer(() => evalMaster(session, evalParams(EvalMaster.method, p), token, sendTasks)),
   );
   connection.onRequest(EvalAllWorkers.type, (p, token) =>
-    answer(() => evalAll(session, evalAllParams(EvalAllWorkers.method, p), token, sendProgress)),
+    answer(() => evalAll(session, evalAllParams(EvalAllWorkers.method, p), token, sinks)),
   );
   connection.onRequest(EvalOn.type, (p, token) =>
-    answer(() => evalOn(session, evalOnParams(EvalOn.method, p), token, sendProgress)),
+    answer(() => evalOn(session, evalOnParams(EvalOn.method, p), token, sinks)),
   );
   connection.onRequest(ConnectWorkers.type, (p) =>
     answer(() => session.connect(connectParams(ConnectWorkers.method, p))),
@@ -103,6 +108,7 @@ export function serveConnection(
   session.on('workers', onWorkers);
   session.on('output', onOutput);
   const debug = serveDebug(connection, session, notify, answer);
+  const cluster = serveCluster(connection, session, notify);
   connection.listen();
   return {
     connection,
@@ -111,6 +117,7 @@ export function serveConnection(
       session.off('workers', onWorkers);
       session.off('output', onOutput);
       debug.dispose();
+      cluster.dispose();
       connection.dispose();
     },
   };

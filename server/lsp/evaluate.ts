@@ -13,15 +13,24 @@ import {
   type EvalParams,
   type EvalResult,
   type ProgressParams,
+  type TaskProgressParams,
   type WorkerOutcome,
 } from '../../protocol/messages/lsp-messages';
 import type { FormSource } from '../../protocol/form-source';
+import { trackProgress } from '../api/progress';
 import type { TaskOutcome } from '../pool/task';
 import { errorOutcome, valueOutcome } from './present';
 import type { WorkerPool } from '../pool/pool';
 import type { MasterSession } from './session';
 
 export type ProgressSink = (progress: ProgressParams) => void;
+export type TaskProgressSink = (progress: TaskProgressParams) => void;
+
+/** Where an evaluation reports: workers' outcomes as they arrive, and the pool's tasks for code on the master. */
+export interface Sinks {
+  progress: ProgressSink;
+  tasks?: TaskProgressSink;
+}
 
 function toForm(p: EvalParams): FormSource {
   return { code: p.code, filename: p.filename, line: p.line, column: p.column };
@@ -54,8 +63,24 @@ async function firstWorker(pool: WorkerPool, token: CancellationToken): Promise<
   }
 }
 
-/** Runs on the master. Its own code cannot be interrupted, so cancelling only stops waiting. */
-export async function evalMaster(session: MasterSession, p: EvalParams, token: CancellationToken): Promise<EvalResult> {
+/**
+ * Runs on the master. Its own code cannot be interrupted, so cancelling only stops waiting.
+ * While it runs, the pool's progress (a map it started, say) goes to `tasks`.
+ */
+export async function evalMaster(
+  session: MasterSession,
+  p: EvalParams,
+  token: CancellationToken,
+  tasks?: TaskProgressSink,
+): Promise<EvalResult> {
+  const pool = session.pool;
+  const progressToken = p.progressToken;
+  const stopTracking =
+    pool && tasks && progressToken
+      ? trackProgress(pool, (pr) => {
+          if (pr) tasks({ token: progressToken, ...pr });
+        })
+      : undefined;
   const work = session.master.evaluate(toForm(p)).then(
     (v) => valueOutcome('master', v, p.colors),
     (err: unknown) => errorOutcome('master', err),
@@ -66,7 +91,7 @@ export async function evalMaster(session: MasterSession, p: EvalParams, token: C
       sub.dispose();
       resolve(o);
     });
-  });
+  }).finally(() => stopTracking?.());
   if (!outcome) throw cancelled('the master stopped waiting; code running on the master itself finishes on its own');
   return { where: 'master', outcomes: [outcome] };
 }
@@ -76,10 +101,11 @@ export async function evalAll(
   session: MasterSession,
   p: EvalAllParams,
   token: CancellationToken,
-  progress: ProgressSink,
+  sinks: Sinks,
 ): Promise<EvalResult> {
+  const { progress } = sinks;
   const pool = session.pool;
-  if (!pool || (pool.size === 0 && !pool.workersComing)) return evalMaster(session, p, token);
+  if (!pool || (pool.size === 0 && !pool.workersComing)) return evalMaster(session, p, token, sinks.tasks);
   await firstWorker(pool, token);
   const prepared = await prepare(pool, p);
   if ('where' in prepared) return prepared;
@@ -98,7 +124,13 @@ export async function evalAll(
     p.colors,
   );
   session.workersTouched();
-  return result;
+  // A form the editor interrupted on every worker is no setup for the workers that join later.
+  return replay
+    ? result.catch((err: unknown) => {
+        if (err instanceof ResponseError && err.code === LspErrorCodes.RequestCancelled) pool.dropReplay(def);
+        throw err;
+      })
+    : result;
 }
 
 /** Runs on one named worker, on whichever is free (`worker: null`), or on `master`. */
@@ -106,13 +138,14 @@ export async function evalOn(
   session: MasterSession,
   p: EvalOnParams,
   token: CancellationToken,
-  progress: ProgressSink,
+  sinks: Sinks,
 ): Promise<EvalResult> {
-  if (p.worker === 'master') return evalMaster(session, p, token);
+  const { progress } = sinks;
+  if (p.worker === 'master') return evalMaster(session, p, token, sinks.tasks);
   const pool = session.pool;
   if (pool && p.worker === null) await firstWorker(pool, token);
   if (!pool || pool.size === 0) {
-    if (p.worker === null) return evalMaster(session, p, token);
+    if (p.worker === null) return evalMaster(session, p, token, sinks.tasks);
     throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}: the pool is empty`);
   }
   const target = p.worker === null ? undefined : pool.link(p.worker);

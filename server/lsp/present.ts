@@ -8,6 +8,8 @@ import type { EvalError, WorkerOutcome } from '../../protocol/messages/lsp-messa
 
 /** Longest inline summary, in characters. */
 const SUMMARY_CHARS = 120;
+/** Longest JSON view sent to the editor, in characters; a larger value has its printed text only. */
+const JSON_CHARS = 200_000;
 
 export function printValue(value: unknown, colors = false): string {
   return inspect(value, { depth: 6, colors, maxArrayLength: 200, maxStringLength: 20_000, breakLength: 100 });
@@ -27,7 +29,35 @@ export function summarize(value: unknown): string {
 }
 
 export function valueOutcome(worker: string, value: unknown, colors = false): WorkerOutcome {
-  return { worker, ok: true, value: printValue(value, colors), summary: summarize(value) };
+  const outcome: WorkerOutcome = { worker, ok: true, value: printValue(value, colors), summary: summarize(value) };
+  const json = jsonView(value);
+  if (json !== undefined) outcome.json = json;
+  return outcome;
+}
+
+/** An object literal's kind, from any realm: the master's own context makes its objects in another one. */
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * JSON of a plain object or array, when JSON holds it whole. A Map, a class instance or a
+ * Date would come out as something else (`{}`, a string), so those keep their print only.
+ */
+export function jsonView(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !(Array.isArray(value) || isPlain(value))) return undefined;
+  try {
+    const text = JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol' || v === undefined)
+        throw new Error('not JSON');
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && !isPlain(v)) throw new Error('not JSON');
+      return v;
+    });
+    return text.length <= JSON_CHARS ? text : undefined;
+  } catch {
+    return undefined; // cycles, BigInt and the like: the printed value says it better
+  }
 }
 
 export function errorOutcome(worker: string, err: unknown): WorkerOutcome {

@@ -16,6 +16,7 @@ import type {
 } from '../../protocol/messages/lsp-messages';
 import { dialWorker, startMaster } from '../pool/connect';
 import type { WorkerPool } from '../pool/pool';
+import { ClusterFeed } from '../cluster/cluster-feed';
 import { startLocalWorkers } from '../launch/local-workers';
 import { startSlurmWorkers } from '../launch/slurm-workers';
 import { MasterContext } from './master-context';
@@ -62,6 +63,8 @@ export class MasterSession extends EventEmitter<SessionEvents> {
   private localCount = 0;
   private notifyTimer?: NodeJS.Timeout;
   readonly master: MasterContext;
+  /** Once-a-second aggregates of the pool of the moment, for editors that watch the cluster. */
+  readonly cluster = new ClusterFeed(() => this.pool);
   readonly debugState: SessionDebugState = { editors: new Set(), graceMs: 30_000, listeners: new Set() };
 
   constructor(readonly options: SessionOptions) {
@@ -204,6 +207,7 @@ export class MasterSession extends EventEmitter<SessionEvents> {
 
   async close(): Promise<void> {
     await this.disconnect('the master is shutting down');
+    this.cluster.dispose();
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
   }
 }

@@ -178,6 +178,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.replayLog.add(def, args);
   }
 
+  /** Takes a form back out of the replay log. */
+  dropReplay(def: FormDef): void {
+    this.replayLog.remove(def);
+  }
+
   /** Adds an authenticated connection once the worker has said who it is. */
   adopt(transport: MasterEnd, info: WorkerInfo, dialAddress?: string): WorkerLink {
     // A redial can finish after close(); the worker must not be left connected to nothing.

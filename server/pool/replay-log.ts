@@ -24,6 +24,12 @@ export class ReplayLog {
     this.entries.push({ def, args });
   }
 
+  /** Forgets a form, so that workers joining later do not run it (it was interrupted everywhere). */
+  remove(def: FormDef): void {
+    const i = this.entries.findIndex((e) => e.def === def);
+    if (i >= 0) this.entries.splice(i, 1);
+  }
+
   /**
    * Runs every form on `link`, one after another, while it is still replaying. A form that
    * fails is recorded in the audit trail and the rest still run.

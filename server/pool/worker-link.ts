@@ -7,7 +7,7 @@ import type { FormDef, TaskMsg, Tasks, WorkerInfo } from '../../protocol/message
 import type { Signer } from '../../protocol/signing';
 import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import type { Task } from './task';
-import type { WorkerState, WorkerSummary } from '../../protocol/worker-summary';
+import type { WorkerLoad, WorkerState, WorkerSummary } from '../../protocol/worker-summary';
 
 export type { WorkerState, WorkerSummary } from '../../protocol/worker-summary';
 
@@ -29,6 +29,10 @@ export class WorkerLink {
   readonly targeted: Task[] = [];
   private readonly formsSent = new Set<number>();
   tasksDone = 0;
+  /** Compute time of every task the worker finished, in ms, as it reported them. */
+  busyMs = 0;
+  /** The CPU and memory the worker last reported. */
+  load?: WorkerLoad;
   /** Moving average of task compute time reported by the worker. */
   private avgMs = -1;
   /** Whether the pool dialed this worker (and so redials it). */
@@ -71,6 +75,7 @@ export class WorkerLink {
   }
 
   recordCost(ms: number): void {
+    this.busyMs += ms;
     this.avgMs = this.avgMs < 0 ? ms : this.avgMs * 0.8 + ms * 0.2;
   }
 
@@ -125,6 +130,7 @@ export class WorkerLink {
         ? undefined
         : `${first.value.def.filename}:${first.value.def.line} ${first.value.def.code.slice(0, 60)}`,
       slurm: this.info.slurm,
+      ...(this.load && { load: this.load }),
     };
   }
 }

@@ -82,6 +82,10 @@ export class WorkerMessages {
       case 'output':
         pool.output(link, m.stream, m.text);
         return;
+      case 'load':
+        // Kept for the cluster view; the Workers view gets it with its next change.
+        link.load = { cpu: m.cpu, rssBytes: m.rssBytes, heapUsedBytes: m.heapUsedBytes };
+        return;
       case 'evalThreadRestarted':
         pool.audit.log('eval-thread', { worker: link.id, restarted: m.reason });
         return;

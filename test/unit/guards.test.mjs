@@ -24,6 +24,7 @@ const samples = [
   [{ t: 'results', results: [{ id: 1, ok: true, value: bytes, ms: 1 }] }, 'results'],
   [{ t: 'output', stream: 'stdout', text: 'x' }, 'text'],
   [{ t: 'evalThreadRestarted', reason: 'oom' }, 'reason'],
+  [{ t: 'load', cpu: 0.5, rssBytes: 1e8, heapUsedBytes: 1e7 }, 'rssBytes'],
   [{ t: 'protocolError', code: 'CREW_BAD_FRAME', message: 'm' }, 'code'],
   [{ t: 'agent', op: 'deliver', to: ref, message: bytes }, 'to'],
   [{ t: 'debugMode', on: true }, 'on'],

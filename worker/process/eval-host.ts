@@ -246,6 +246,10 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       });
       bySession.set(session, list);
     }
+    // A setup form that was interrupted is not replayed: the fresh thread would run the same loop again.
+    if (code === ErrorCodes.Interrupted)
+      for (let i = this.setup.length - 1; i >= 0; i--)
+        if (this.inflight.has(this.setup[i].task.id)) this.setup.splice(i, 1);
     this.inflight.clear();
     this.taskForms.clear();
     this.restarts++;

@@ -11,6 +11,7 @@ import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { SignatureChecker, signingOffer } from '../../protocol/signing';
 import { CdpRelay } from '../debug/cdp-relay';
 import type { EvalHost } from './eval-host';
+import { startLoadReports } from './load-sample';
 import { handleMasterMessage, type WorkerContext } from './master-messages';
 
 export interface MasterSessionOptions {
@@ -115,6 +116,9 @@ export class MasterSessions {
     if (mine > 1) this.host.newSession();
     audit.log('connect', { master: link.peer, session: mine });
     link.startHeartbeat(this.opts.heartbeatTimeoutMs);
+    const stopLoad = startLoadReports((load) => {
+      if (link.phase === 'open') link.send({ t: 'load', ...load });
+    });
     this.signing = new SignatureChecker(this.opts.signKey, signingOffer(this.opts.requireSigned));
     link.send({ t: 'ready', info: { ...this.opts.info, signing: this.signing.offer } });
     return new Promise((resolve) => {
@@ -144,6 +148,7 @@ export class MasterSessions {
         }
       });
       link.onEnd((reason) => {
+        stopLoad();
         if (this.link === link) {
           this.link = undefined;
           this.host.debug.abandon();
