@@ -18,6 +18,7 @@ import { AgentRouter } from '../agents/agent-router';
 import { masterAgents } from '../agents/master-agents';
 import { FormRegistry } from '../api/form';
 import { defaultOutput, type PoolEvents, type PoolOptions } from './pool-options';
+import { NoWorkerGrace } from './no-worker-grace';
 import { ReplayLog } from './replay-log';
 import { WorkerMessages } from './worker-messages';
 import { Scheduler, taskBytes } from './scheduler';
@@ -43,7 +44,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Routes messages between agents on different workers (Erlangen), and the master's own. */
   readonly agents: AgentRouter;
   private nextTask = 1;
-  private noWorkerTimer?: NodeJS.Timeout;
+  private readonly grace: NoWorkerGrace;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
   /** Workers that could not be reached when the pool was made, each with why. */
@@ -72,6 +73,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
     }
     this.audit = new Audit('master', options.audit);
+    this.grace = new NoWorkerGrace(this, options.noWorkerGraceMs ?? Defaults.noWorkerGraceMs);
     this.scheduler = new Scheduler(
       {
         readyLinks: () => this.readyLinks(),
@@ -108,7 +110,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       cdp: (link, m) => this.emit('cdp', link, m),
       forget: (link) => {
         if (this.links.get(link.id) === link) this.links.delete(link.id);
-        if (this.size === 0) this.armNoWorkerTimer();
+        if (this.size === 0) this.grace.arm();
       },
       changed: () => this.changed(),
     });
@@ -169,7 +171,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     // Not `{ ...spec, id }`: V8 (Node 20) takes a slow path for that, about 5 us per task.
     const task: Task = Object.assign({}, spec, { id: this.nextTask++, kills: 0, settle });
     this.scheduler.submit(task);
-    if (this.size === 0) this.armNoWorkerTimer();
+    if (this.size === 0) this.grace.arm();
     return task;
   }
 
@@ -218,31 +220,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     link.state = 'ready';
     if (this.replayLog.length > 0) this.audit.log('replay', { worker: link.id, forms: this.replayLog.length });
     this.audit.log('state', { worker: link.id, state: 'ready' });
-    if (this.noWorkerTimer) clearTimeout(this.noWorkerTimer);
-    this.noWorkerTimer = undefined;
+    this.grace.cancel();
     this.changed();
     this.scheduler.dispatch();
-  }
-
-  private armNoWorkerTimer(): void {
-    if (this.noWorkerTimer || this.closed) return;
-    const grace = this.options.noWorkerGraceMs ?? Defaults.noWorkerGraceMs;
-    const timer = setTimeout(() => void this.noWorkerGraceEnded(timer, grace), grace);
-    this.noWorkerTimer = timer;
-    timer.unref();
-  }
-
-  private async noWorkerGraceEnded(timer: NodeJS.Timeout, grace: number): Promise<void> {
-    if (this.size > 0 || this.closed) return void (this.noWorkerTimer = undefined);
-    // The timer stays set while asking, so nothing arms a second one meanwhile.
-    const coming = (await this.workersComing?.().catch(() => false)) ?? false;
-    if (this.noWorkerTimer !== timer) return;
-    this.noWorkerTimer = undefined;
-    if (this.size > 0 || this.closed) return;
-    if (coming) return this.armNoWorkerTimer();
-    this.scheduler.failQueued(
-      crewError(ErrorCodes.NoWorkers, `no worker is left in the pool (waited ${grace} ms for one to join)`),
-    );
   }
 
   private changed(): void {
@@ -285,7 +265,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   async close(reason = 'disconnected'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.noWorkerTimer) clearTimeout(this.noWorkerTimer);
+    this.grace.cancel();
     this.scheduler.failAll(
       crewError(ErrorCodes.PoolClosed, `the pool was disconnected: ${reason}`),
       this.links.values(),
