@@ -41,6 +41,7 @@ export class MasterSessions {
     this.relay = new CdpRelay(
       () => host.threadId,
       (m) => this.link?.send(m),
+      () => host.debug.pausedAt,
     );
     this.ctx = {
       audit,
