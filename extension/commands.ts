@@ -18,6 +18,7 @@ export const Commands = {
   ShowWorkers: 'crew.showWorkers',
   ClearResults: 'crew.clearResults',
   ShowDebugger: 'crew.showDebugger',
+  DebugWorkers: 'crew.debugWorkers',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { registerActions } from './actions';
 import { CrewClient } from './client';
+import { registerDebugWorkers } from './debugger/debug-workers';
 import { registerDebugger } from './debugger/panel';
 import { Views } from './commands';
 import { Evaluations } from './evaluate';
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     ...registerActions({ context, crew, evaluations, results, log }),
   );
   registerDebugger(context, crew);
+  registerDebugWorkers(context, crew);
   return { crew, results };
 }
 
