@@ -42,8 +42,8 @@ function childConfiguration(worker: WorkerSummary, websocketAddress: string): vs
     autoAttachChildProcesses: false,
     attachExistingChildren: false,
     continueOnAttach: false,
-    // Node's frames and Crew's evaluator, below the user's.
-    skipFiles: ['<node_internals>/**', '**/dist/eval-thread.js'],
+    // Not Crew's evaluator: V8 would then skip the pause before each form, which it calls.
+    skipFiles: ['<node_internals>/**'],
     __crewWorker: worker.id,
   };
 }
