@@ -191,13 +191,13 @@ test(
       'both workers paused at the breakpoint, the focused one at work.ts line 2',
     );
     assert.ok(!paused.some((r) => /#crew/.test(r)), `frames are the user's file, not a form: ${paused.join(' | ')}`);
-    await variable(/^n\s*:?\s*20$/, 'Variables to show n: 20');
+    await variable(/^n\s*[:=]?\s*20$/, 'Variables to show n: 20');
     await shot('2-paused-at-breakpoint');
 
     // Step Over on the focused worker: line 3, with the new local.
     await page.keyboard.press('F10');
     await callStackUntil((rows) => rows.some((r) => /work\.ts\s*3:\d+/.test(r)), 'one worker stepped to line 3');
-    await variable(/^doubled\s*:?\s*40$/, 'Variables to show doubled: 40');
+    await variable(/^doubled\s*[:=]?\s*40$/, 'Variables to show doubled: 40');
     await callStackUntil(
       (rows) => rows.some((r) => /work\.ts\s*2:\d+/.test(r)),
       'the other worker still paused at line 2',
