@@ -140,3 +140,25 @@ test('attaching while the Crew Debugger holds a throw pauses at that exception, 
   await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"returned"' } });
   assert.equal(await call, 'returned');
 });
+
+test('a debugger attached before a throw that asks for no exception pauses still sees the suspension', async () => {
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  try {
+    await c.send('Debugger.enable');
+    // What js-debug sends with both exception boxes unticked.
+    await c.send('Debugger.setPauseOnExceptions', { state: 'none' });
+    const suspended = new Promise((r) => shared.pool.debug.once('paused', r));
+    const call = evalOn(shared.pool, 'w1', {
+      code: 'function g() {\n  throw new Error("escapes");\n}\ng()',
+      filename: join(dir, 'g.js'),
+    });
+    const s = await suspended;
+    assert.equal(s.condition.message, 'escapes');
+    const p = await c.paused(0, (x) => x.reason === 'exception');
+    assert.match(p.data.description, /^Error: escapes/);
+    await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+    await assert.rejects(call, /escapes/);
+  } finally {
+    await c.close();
+  }
+});

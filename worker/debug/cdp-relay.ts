@@ -24,6 +24,18 @@ interface RelaySession {
   paused: boolean;
 }
 
+/**
+ * V8 keeps one pause-on-exceptions state for a thread, whichever session set it last: a
+ * debugger that asks for none would stop the Crew Debugger from seeing any throw. While it
+ * debugs, the state stays `all`; it resumes at once the throws the user's code catches.
+ */
+function keepAllThrows(message: string): string {
+  const m = JSON.parse(message) as { method?: string; params?: { state?: string } };
+  if (m.method !== 'Debugger.setPauseOnExceptions' || !m.params) return message;
+  m.params.state = 'all';
+  return JSON.stringify(m);
+}
+
 /** Ids of the relay's own commands, far above any a debugger uses. */
 const OWN_IDS = 2_000_000_000;
 
@@ -40,6 +52,8 @@ export class CdpRelay {
     private readonly send: (m: CdpToMaster) => void,
     /** The error the Crew Debugger holds the thread at, if any (DebugAgent.pausedAt). */
     private readonly pausedAt: () => RemoteObject | undefined = () => undefined,
+    /** The Crew Debugger pauses at every throw now (DebugAgent.debugging). */
+    private readonly crewDebugging: () => boolean = () => false,
   ) {}
 
   open(sid: number): void {
@@ -67,6 +81,7 @@ export class CdpRelay {
   message(sid: number, message: string): void {
     const entry = this.sessions.get(sid);
     if (!entry) return this.send({ t: 'cdpClose', sid, reason: 'no such relay session' });
+    if (this.crewDebugging() && message.includes('"Debugger.setPauseOnExceptions"')) message = keepAllThrows(message);
     if (entry.workerSession) this.forward(entry, message);
     else entry.queue.push(message);
   }

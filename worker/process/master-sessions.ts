@@ -42,6 +42,7 @@ export class MasterSessions {
       () => host.threadId,
       (m) => this.link?.send(m),
       () => host.debug.pausedAt,
+      () => host.debug.debugging,
     );
     this.ctx = {
       audit,
