@@ -186,10 +186,19 @@ test(
     await page.locator('.monaco-editor .view-line', { hasText: 'function work' }).first().click();
     await runCommand(page, 'Crew: Evaluate File on All Workers');
     const paused = await callStackUntil(
-      (rows) =>
-        rows.filter((r) => /paused on breakpoint/i.test(r)).length >= 2 && rows.some((r) => /work\.ts\s*2:\d+/.test(r)),
-      'both workers paused at the breakpoint, the focused one at work.ts line 2',
+      (rows) => rows.some((r) => /paused on breakpoint/i.test(r)) && rows.some((r) => /work\.ts\s*2:\d+/.test(r)),
+      'a worker paused at the breakpoint at work.ts line 2',
     );
+    // The first session's frames can fill the Call Stack: fold them to see the second session.
+    const first = callStack()
+      .locator('.monaco-list-row', { hasText: /paused on breakpoint/i })
+      .first();
+    await first.locator('.monaco-tl-twistie').click();
+    await callStackUntil(
+      (rows) => rows.filter((r) => /paused on breakpoint/i.test(r)).length >= 2,
+      'both workers paused at the breakpoint',
+    );
+    await first.locator('.monaco-tl-twistie').click();
     assert.ok(!paused.some((r) => /#crew/.test(r)), `frames are the user's file, not a form: ${paused.join(' | ')}`);
     await variable(/^n\s*[:=]?\s*20$/, 'Variables to show n: 20');
     await shot('2-paused-at-breakpoint');
