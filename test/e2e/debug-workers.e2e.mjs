@@ -207,10 +207,15 @@ test(
     await page.keyboard.press('F10');
     await callStackUntil((rows) => rows.some((r) => /work\.ts\s*3:\d+/.test(r)), 'one worker stepped to line 3');
     await variable(/^doubled\s*[:=]?\s*40$/, 'Variables to show doubled: 40');
+    const stepped = callStack()
+      .locator('.monaco-list-row', { hasText: /w\d.*Paused$/ })
+      .first();
+    await stepped.locator('.monaco-tl-twistie').click();
     await callStackUntil(
-      (rows) => rows.some((r) => /work\.ts\s*2:\d+/.test(r)),
-      'the other worker still paused at line 2',
+      (rows) => rows.some((r) => /paused on breakpoint/i.test(r)),
+      'the other worker still paused at the breakpoint',
     );
+    await stepped.locator('.monaco-tl-twistie').click();
     await shot('3-stepped');
 
     // Continue on both: the focused one, then the other, picked in the Call Stack.
