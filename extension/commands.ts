@@ -20,6 +20,7 @@ export const Commands = {
   ShowDebugger: 'crew.showDebugger',
   NewNotebook: 'crew.newNotebook',
   ShowCluster: 'crew.showCluster',
+  DebugWorkers: 'crew.debugWorkers',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -7,6 +7,7 @@ import { registerActions } from './actions';
 import { CrewClient } from './client';
 import { ClusterView } from './cluster/cluster-view';
 import { ClusterWatch } from './cluster/cluster-watch';
+import { registerDebugWorkers } from './debugger/debug-workers';
 import { registerDebugger } from './debugger/panel';
 import { Commands, Views } from './commands';
 import { Evaluations } from './evaluate';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     ...registerActions({ context, crew, evaluations, results, log }),
   );
   registerDebugger(context, crew);
+  registerDebugWorkers(context, crew);
   return { crew, results };
 }
 

@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { rewriteForm } from './form-rewrite';
+import { lineMap, placedMap, placePadding } from './form-source-map';
 import type { FormDef, FormMode } from '../../protocol/messages/worker-link-messages';
 import type { FormSource } from '../../protocol/form-source';
 
@@ -156,10 +157,11 @@ async function compile(
   const ts = src.lang === 'ts' || (src.lang !== 'js' && /\.[cm]?tsx?$/.test(filename));
   if (!ts) {
     const rewritten = mode === 'value' ? await rewrittenScript(src.code, filename) : undefined;
-    if (rewritten !== undefined) return { code: rewritten };
+    const map = lineMap(src.code, filename, line, column);
+    if (rewritten !== undefined) return { code: rewritten, map };
     try {
       new vm.Script(src.code, { filename });
-      return { code: src.code };
+      return { code: src.code, map };
     } catch (err) {
       // V8 names no position; esbuild's parser finds it, or else the form's start will do.
       if (src.lang === 'js')
@@ -171,18 +173,24 @@ async function compile(
     }
   }
   try {
-    // Imports are kept even when this form does not use them: later forms will.
-    const out = await transform(src.code, {
+    // Imports are kept even when this form does not use them: later forms will. The padding
+    // places the form in its file, so the map's lines and columns are the file's own.
+    const out = await transform(placePadding(line, column) + src.code, {
       loader: 'ts',
       sourcemap: 'external',
+      sourcesContent: false,
       sourcefile: filename,
       target: 'es2022',
       tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
     });
-    return { code: (mode === 'value' && (await rewrittenScript(out.code, filename))) || out.code, map: out.map };
+    return {
+      code: (mode === 'value' && (await rewrittenScript(out.code, filename))) || out.code,
+      map: placedMap(out.map, filename),
+    };
   } catch (err) {
+    // Parsed again without the padding: the error's position is then counted from the form.
     throw (
-      (await esbuildSyntaxError(src.code, 'ts', filename, line, column, err)) ??
+      (await esbuildSyntaxError(src.code, 'ts', filename, line, column)) ??
       syntaxError(filename, line, column, (err as Error).message)
     );
   }

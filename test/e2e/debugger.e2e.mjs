@@ -138,12 +138,14 @@ test(
     await selectLines(8, 8);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     const view = await debuggerFrame();
-    await view.locator('.crew-entry').nth(1).waitFor({ timeout: 60_000 });
+    // Both workers stop at the same error in the same frame: one entry lists them both.
     const entry = view.locator('.crew-entry').first();
+    await entry.locator('.crew-meta', { hasText: /on workers w\d, w\d/ }).waitFor({ timeout: 60_000 });
+    assert.equal(await view.locator('.crew-entry').count(), 1);
     assert.equal((await entry.locator('.crew-condition').textContent()).trim(), 'RangeError: cannot divide 7 by zero');
     assert.match(
       await entry.locator('.crew-meta').textContent(),
-      /on worker w\d\nevaluating calc\.ts:8 divide\(7, 0\)/,
+      /on workers w\d, w\d\nevaluating calc\.ts:8 divide\(7, 0\)/,
     );
 
     // The throwing frame, at the right line of the .ts file, with its locals.
@@ -174,16 +176,15 @@ test(
       .waitFor({ timeout: 30_000 });
 
     // Fix the function in the editor and evaluate it on every worker (the suspended ones
-    // too), then Retry each suspension.
+    // too), then Retry both at once.
     await selectLines(4, 4);
     await page.keyboard.type('if (b === 0) return Infinity;');
     await selectLines(2, 6);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-    for (let i = 0; i < 2; i++) {
-      const e = view.locator('.crew-entry').nth(i);
-      await e.locator('button[data-kind="retry"]').click();
-      await e.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: 30_000 });
-    }
+    // One Retry, for all the entry's workers.
+    assert.equal(await entry.locator('.crew-target').inputValue(), '*');
+    await entry.locator('button[data-kind="retry"]').click();
+    await entry.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: 30_000 });
     const line = await lineMatching(
       /^divide\(7, 0\).*⇒ Infinity {2}· 2 workers/,
       'the retried call gives Infinity on both workers',

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { Session } from 'node:inspector';
 import { test } from 'node:test';
-import { transform } from 'esbuild';
 import { loadSource } from '../helpers.mjs';
 
 const { debugFrame, describeThrown, toValue } = await loadSource('worker/debug/suspension-report.ts');
 const { SourceMaps } = await loadSource('worker/image/source-maps.ts');
+const { FormRegistry } = await loadSource('server/api/form.ts');
 
 /** Evaluates `expression` in this process through its own inspector, as CDP describes the value. */
 async function remote(expression) {
@@ -64,9 +64,14 @@ test('a thrown error gives its class and message; anything else thrown is named 
 
 test("a live frame of a form is placed in the user's file through the form's source map", async () => {
   const source = "const start: number = 1;\nfunction boom(x: number): never {\n  throw new Error('x' + x);\n}\n";
-  const out = await transform(source, { loader: 'ts', sourcemap: 'external', sourcefile: '/src/calc.ts' });
+  // Compiled as the master compiles a form, at line 10, column 5 of its file.
+  const { def } = await new FormRegistry().prepare(
+    { code: source, filename: '/src/calc.ts', line: 10, column: 5 },
+    'value',
+  );
+  const out = { code: def.code };
   const maps = new SourceMaps();
-  maps.add({ id: 7, mode: 'value', code: out.code, sourceMap: out.map, filename: '/src/calc.ts', line: 10, column: 5 });
+  maps.add({ ...def, id: 7 });
   const throwLine = out.code.split('\n').findIndex((l) => l.includes('throw'));
   const frame = (lineNumber, columnNumber, url) => ({
     callFrameId: 'f',

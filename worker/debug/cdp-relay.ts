@@ -2,22 +2,64 @@
  * Relays raw CDP between the master and the eval thread's inspector, one inspector session
  * per relay session. Only the eval thread is exposed: pausing the worker's main thread would
  * stop its heartbeats.
+ *
+ * Almost everything passes through unchanged, `Debugger.setInstrumentationBreakpoint`
+ * included: V8 then holds a form before it runs until the debugger has bound the form's
+ * breakpoints through its source map. Two things are the relay's own:
+ * - a debugger that attaches while the Crew Debugger holds the thread at a throw is told,
+ *   by V8, that it paused for no reason ("other", which VS Code words as a `debugger`
+ *   statement); the relay says it paused at that exception, with the error's text;
+ * - a debugger that leaves while the thread is paused for it (a breakpoint, a step) lets the
+ *   thread go, so a closed debug session never leaves a worker stopped.
  */
 import { Session } from 'node:inspector';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import type { RemoteObject } from './eval-thread-inspector';
+
+interface RelaySession {
+  session: Session;
+  workerSession?: string;
+  queue: string[];
+  /** The thread is paused, as this session last heard. */
+  paused: boolean;
+}
+
+/**
+ * V8 keeps one pause-on-exceptions state for a thread, whichever session set it last: a
+ * debugger that asks for none would stop the Crew Debugger from seeing any throw. While it
+ * debugs, the state stays `all`; it resumes at once the throws the user's code catches.
+ */
+function keepAllThrows(message: string): string {
+  const m = JSON.parse(message) as { method?: string; params?: { state?: string } };
+  if (m.method !== 'Debugger.setPauseOnExceptions' || !m.params) return message;
+  m.params.state = 'all';
+  return JSON.stringify(m);
+}
+
+/** Ids of the relay's own commands, far above any a debugger uses. */
+const OWN_IDS = 2_000_000_000;
+
+/** How long a leaving session waits for the thread to take its resume. */
+const RESUME_WAIT_MS = 1000;
 
 export class CdpRelay {
-  private readonly sessions = new Map<number, { session: Session; workerSession?: string; queue: string[] }>();
+  private readonly sessions = new Map<number, RelaySession>();
+  private ownId = OWN_IDS;
+  private readonly ownReplies = new Map<number, () => void>();
 
   constructor(
     private readonly threadId: () => number,
     private readonly send: (m: CdpToMaster) => void,
+    /** The error the Crew Debugger holds the thread at, if any (DebugAgent.pausedAt). */
+    private readonly pausedAt: () => RemoteObject | undefined = () => undefined,
+    /** The Crew Debugger pauses at every throw now (DebugAgent.debugging). */
+    private readonly crewDebugging: () => boolean = () => false,
   ) {}
 
   open(sid: number): void {
     const session = new Session();
     session.connect();
-    const entry: { session: Session; workerSession?: string; queue: string[] } = { session, queue: [] };
+    const entry: RelaySession = { session, queue: [], paused: false };
     this.sessions.set(sid, entry);
     session.on('NodeWorker.attachedToWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
@@ -31,7 +73,7 @@ export class CdpRelay {
     });
     session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; message: string };
-      if (p.sessionId === entry.workerSession) this.send({ t: 'cdpMessage', sid, message: p.message });
+      if (p.sessionId === entry.workerSession) this.fromThread(sid, entry, p.message);
     });
     session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
   }
@@ -39,6 +81,7 @@ export class CdpRelay {
   message(sid: number, message: string): void {
     const entry = this.sessions.get(sid);
     if (!entry) return this.send({ t: 'cdpClose', sid, reason: 'no such relay session' });
+    if (this.crewDebugging() && message.includes('"Debugger.setPauseOnExceptions"')) message = keepAllThrows(message);
     if (entry.workerSession) this.forward(entry, message);
     else entry.queue.push(message);
   }
@@ -47,12 +90,68 @@ export class CdpRelay {
     const entry = this.sessions.get(sid);
     if (!entry) return;
     this.sessions.delete(sid);
-    entry.session.disconnect();
     if (reason) this.send({ t: 'cdpClose', sid, reason });
+    // A pause the Crew Debugger holds stays there, with its restarts; any other is this debugger's.
+    if (!entry.paused || !entry.workerSession || this.pausedAt()) return this.detach(entry);
+    // Enabled first: a debugger may have switched its Debugger domain off before leaving.
+    this.own(entry, 'Debugger.enable');
+    const id = this.own(entry, 'Debugger.resume', () => {
+      clearTimeout(timer);
+      this.detach(entry);
+    });
+    const timer = setTimeout(() => {
+      this.ownReplies.delete(id);
+      this.detach(entry);
+    }, RESUME_WAIT_MS);
   }
 
   closeAll(reason: string): void {
     for (const sid of [...this.sessions.keys()]) this.close(sid, reason);
+  }
+
+  private fromThread(sid: number, entry: RelaySession, message: string): void {
+    const m = JSON.parse(message) as {
+      id?: number;
+      method?: string;
+      params?: { reason?: string; hitBreakpoints?: string[]; data?: unknown };
+    };
+    if (m.id !== undefined && m.id >= OWN_IDS) {
+      this.ownReplies.get(m.id)?.();
+      this.ownReplies.delete(m.id);
+      return;
+    }
+    if (m.method === 'Debugger.resumed') entry.paused = false;
+    if (m.method === 'Debugger.paused' && m.params) {
+      entry.paused = true;
+      const thrown = this.pausedAt();
+      if (thrown && m.params.reason === 'other' && !m.params.hitBreakpoints?.length) {
+        // The object's id belongs to the Crew Debugger's inspector session, not to this one.
+        const data: RemoteObject = { ...thrown };
+        delete data.objectId;
+        m.params.reason = 'exception';
+        m.params.data = data;
+        message = JSON.stringify(m);
+      }
+    }
+    if (this.sessions.get(sid) === entry) this.send({ t: 'cdpMessage', sid, message });
+  }
+
+  /**
+   * Ends the session on the thread as well: the thread's side of a NodeWorker session
+   * outlives the main thread's session, and would keep its breakpoints (and its pause before
+   * every form) with no debugger left to resume them.
+   */
+  private detach(entry: RelaySession): void {
+    if (entry.workerSession) entry.session.post('NodeWorker.detach', { sessionId: entry.workerSession });
+    entry.session.disconnect();
+  }
+
+  /** A command of the relay's own; its reply is not the debugger's. */
+  private own(entry: RelaySession, method: string, replied?: () => void): number {
+    const id = this.ownId++;
+    if (replied) this.ownReplies.set(id, replied);
+    this.forward(entry, JSON.stringify({ id, method, params: {} }));
+    return id;
   }
 
   private forward(entry: { session: Session; workerSession?: string }, message: string): void {

@@ -16,7 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import type { DebugAnswer, DebugCondition, DebugOp, Paused, Resumed } from '../../protocol/messages/debug-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { FormDef } from '../../protocol/messages/worker-link-messages';
-import { EvalThreadInspector, type PausedEvent } from './eval-thread-inspector';
+import { EvalThreadInspector, type PausedEvent, type RemoteObject } from './eval-thread-inspector';
 import { debugFrame, describeThrown } from './suspension-report';
 import { answer, restart, type RequestContext, type Suspension } from './suspension-requests';
 import { UncaughtCheck } from './uncaught-check';
@@ -41,6 +41,10 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   };
   private mode = false;
   private pause?: Suspension;
+  /** What the current suspension stopped at, when it is a throw: for a debugger that attaches during it. */
+  private thrown?: RemoteObject;
+  /** This agent asked the thread to pause (an interrupt); other pauses belong to another debugger. */
+  private pauseAsked = false;
   private nextPause = 1;
   readonly sourceMaps = new SourceMaps();
 
@@ -76,7 +80,17 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
 
   /** Suspends whatever the eval thread runs now (an interrupt, with the debugger). */
   suspend(): void {
-    if (this.inspector.attached && !this.pause) void this.inspector.send('Debugger.pause').catch(() => {});
+    if (!this.inspector.attached || this.pause) return;
+    this.pauseAsked = true;
+    void this.inspector.send('Debugger.pause').catch(() => (this.pauseAsked = false));
+  }
+
+  /**
+   * The error the eval thread is suspended at, if it is: a debugger attached over CDP
+   * during the suspension (cdp-relay.ts) is told it paused at this exception.
+   */
+  get pausedAt(): RemoteObject | undefined {
+    return this.pause && this.thrown;
   }
 
   get paused(): boolean {
@@ -125,6 +139,7 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     const pause = this.pause;
     if (!pause) return;
     this.pause = undefined;
+    this.thrown = undefined;
     this.emit('resumed', { t: 'debugResumed', pauseId: pause.pauseId, how });
   }
 
@@ -141,8 +156,15 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   private onPaused(p: PausedEvent): void {
     const exception = p.reason === 'exception' || p.reason === 'promiseRejection';
     const resume = () => void this.inspector.send('Debugger.resume').catch(() => {});
-    if (p.callFrames.length === 0 || (exception && !this.mode) || (!exception && p.reason !== 'other')) return resume();
-    if (!exception) return this.suspendAt(p, false);
+    if (!exception) {
+      // A breakpoint, a step or an instrumentation pause of VS Code's debugger, attached
+      // through cdp-relay.ts: that debugger resumes it, and the Crew Debugger stays out.
+      if (!this.pauseAsked) return;
+      this.pauseAsked = false;
+      if (p.callFrames.length === 0 || p.reason !== 'other') return resume();
+      return this.suspendAt(p, false);
+    }
+    if (p.callFrames.length === 0 || !this.mode) return resume();
     // Every throw stops here while debugging; only those the user's code lets escape suspend.
     void this.uncaught.escapesUserCode(p.callFrames).then(
       (escapes) => (escapes && this.mode ? this.suspendAt(p, true) : resume()),
@@ -159,6 +181,7 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     if (task?.form) condition.form = `${task.form.filename}:${task.form.line} ${task.form.code.slice(0, 80)}`;
     const pauseId = this.nextPause++;
     this.pause = { pauseId, reason: condition.reason, frames: p.callFrames };
+    this.thrown = exception ? p.data : undefined;
     this.emit('paused', {
       t: 'debugPaused',
       pauseId,

@@ -9,7 +9,7 @@ import { decodeValue, describeType, encodeValue } from '../../protocol/codec/cod
 import { CrewError, ErrorCodes, type RemoteErrorData } from '../../protocol/errors';
 import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { takeRestart } from '../debug/restart-slot';
-import { scriptNameFor, SourceMaps } from './source-maps';
+import { scriptCodeFor, scriptNameFor, SourceMaps } from './source-maps';
 
 /** What {@link Evaluator.run} returns when the developer chose to retry the task. */
 export const RETRY: unique symbol = Symbol('crew.retry');
@@ -130,9 +130,9 @@ export class Evaluator {
     }
     this.sourceMaps.add(def);
     try {
-      const script = new vm.Script(def.code, {
+      const script = new vm.Script(scriptCodeFor(def), {
         filename: scriptNameFor(def),
-        // Transpiled forms are placed through their source map instead.
+        // Forms with a source map (all the master sends) are placed through it instead.
         lineOffset: def.sourceMap ? 0 : def.line - 1,
         columnOffset: def.sourceMap ? 0 : def.column - 1,
         importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER as never,

@@ -4,7 +4,7 @@
  * file find their own source map.
  */
 import { SourceMap } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import type { StackFrame } from '../../protocol/errors';
 import type { FormDef } from '../../protocol/messages/worker-link-messages';
 
@@ -14,6 +14,18 @@ const runtimeDir = dirname(__filename);
 /** The script name V8 sees for a form. */
 export function scriptNameFor(def: FormDef): string {
   return `${def.filename}#crew${def.id}`;
+}
+
+/**
+ * A form's code as V8 compiles it. A form from a file on disk names its source map inline,
+ * so a debugger attached over CDP (VS Code's js-debug) resolves the script to the user's
+ * file, and pauses before it runs to bind that file's breakpoints
+ * (`Debugger.setInstrumentationBreakpoint`, `beforeScriptWithSourceMapExecution`).
+ */
+export function scriptCodeFor(def: FormDef): string {
+  if (!def.sourceMap || !isAbsolute(def.filename)) return def.code;
+  const inline = Buffer.from(def.sourceMap).toString('base64');
+  return `${def.code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${inline}`;
 }
 
 /** Positions of forms, by form id, so stack frames can be mapped back. */
@@ -53,12 +65,8 @@ export class SourceMaps {
     if (!entry?.map) return { file: m[1], line, column };
     const hit = entry.map.findEntry(line - 1, column - 1) as { originalLine?: number; originalColumn?: number };
     if (hit.originalLine === undefined || hit.originalColumn === undefined) return { file: m[1], line, column };
-    const { def } = entry;
-    return {
-      file: def.filename,
-      line: def.line + hit.originalLine,
-      column: hit.originalLine === 0 ? def.column + hit.originalColumn : hit.originalColumn + 1,
-    };
+    // A form's map counts lines and columns of its file (server/api/form-source-map.ts).
+    return { file: entry.def.filename, line: hit.originalLine + 1, column: hit.originalColumn + 1 };
   }
 
   /** Parses `err.stack` and maps each frame. */

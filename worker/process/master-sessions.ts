@@ -44,6 +44,8 @@ export class MasterSessions {
     this.relay = new CdpRelay(
       () => host.threadId,
       (m) => this.link?.send(m),
+      () => host.debug.pausedAt,
+      () => host.debug.debugging,
     );
     this.ctx = {
       audit,

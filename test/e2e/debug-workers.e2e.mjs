@@ -1,0 +1,255 @@
+// End-to-end, in a real VS Code (code-server in headless chromium): VS Code's own debugger on
+// every worker. The developer sets a breakpoint with F9 on line 2 of work.ts, runs
+// Crew: Debug Workers and Crew: Evaluate File on All Workers; the Call Stack shows both
+// workers paused at work.ts line 2, Variables show the local, Step Over goes to line 3 with
+// the new local's value, Continue on both shows the result inline; an error shows as an
+// exception in work.ts's sibling file in both VS Code's Call Stack and the Crew Debugger.
+// Screenshots go to test-results/.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  launchBrowser,
+  prepare,
+  results,
+  root,
+  runCommand,
+  startCodeServer,
+  tools,
+  lineMatching as waitForLine,
+} from './code-server.mjs';
+import { until } from '../helpers.mjs';
+
+const WORK = `function work(n: number): number {
+  const doubled = n * 2;
+  const total = doubled + 1;
+  return total;
+}
+work(20)
+`;
+
+const FAIL = `function fail(x: number): number {
+  throw new RangeError(\`bad \${x}\`);
+}
+fail(3)
+`;
+
+let browser;
+let dirs;
+let server;
+let page;
+
+const shot = (name) => page.screenshot({ path: join(results, `e2e-debug-workers-${name}.png`) });
+const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
+const callStack = () => page.locator('.debug-call-stack');
+
+/** The Call Stack's rows, as text, once `ok(rows)` holds. */
+async function callStackUntil(ok, what, timeoutMs = 60_000) {
+  let rows = [];
+  await until(
+    async () => {
+      rows = await callStack()
+        .locator('.monaco-list-row')
+        .allTextContents()
+        .catch(() => []);
+      return ok(rows);
+    },
+    { timeoutMs, what, everyMs: 250 },
+  ).catch((err) => {
+    throw new Error(`${err.message}; the Call Stack shows:\n${rows.join('\n')}`);
+  });
+  return rows;
+}
+
+/** The Variables view's rows, as text, once one matches `pattern`. */
+async function variable(pattern, what) {
+  let rows = [];
+  await until(
+    async () => {
+      rows = await page
+        .locator('.debug-variables .monaco-list-row')
+        .allTextContents()
+        .catch(() => []);
+      return rows.some((r) => pattern.test(r));
+    },
+    { timeoutMs: 60_000, what, everyMs: 250 },
+  ).catch((err) => {
+    throw new Error(`${err.message}; Variables shows:\n${rows.join('\n')}`);
+  });
+}
+
+/** Opens a workspace file with Quick Open, as a user does, and puts the cursor in it. */
+async function openFile(name, firstLine) {
+  await page.keyboard.press('Control+p');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-lines', { hasText: firstLine }).waitFor({ timeout: 30_000 });
+  await page.locator('.monaco-editor .view-line', { hasText: firstLine }).first().click();
+}
+
+/** The webview frame that holds the Crew Debugger's page. */
+async function debuggerFrame(timeoutMs = 60_000) {
+  const frame = async () => {
+    for (const f of page.frames()) {
+      try {
+        if (await f.locator('.crew-entry').count()) return f;
+      } catch {
+        /* a frame that went away */
+      }
+    }
+    return undefined;
+  };
+  return until(frame, { timeoutMs, what: 'the Crew Debugger panel to show a suspension', everyMs: 250 });
+}
+
+function crewPids() {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dirs.extensions);
+      } catch {
+        return false; // gone while listing
+      }
+    })
+    .map(Number);
+}
+
+before(async () => {
+  mkdirSync(results, { recursive: true });
+  const { chromium } = tools();
+  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
+  dirs = prepare(vsix, { 'work.ts': WORK, 'fail.ts': FAIL });
+  server = await startCodeServer(dirs);
+  browser = await launchBrowser(chromium);
+  page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+  await page.goto(server.url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'work.ts' });
+  await row.waitFor({ timeout: 30_000 });
+  await openFile('work.ts', 'function work');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runCommand(page, 'Crew: Start Master');
+      break;
+    } catch (err) {
+      if (attempt === 4) throw err;
+      await page.keyboard.press('Escape');
+      // A pause between attempts while the window settles; each attempt waits for the palette row.
+      await page.waitForTimeout(3000);
+    }
+  }
+  await page
+    .locator('.statusbar-item', { hasText: /Crew: 2 workers/ })
+    .first()
+    .waitFor({ timeout: 60_000 });
+});
+
+after(async () => {
+  if (browser && page) await shot('final').catch(() => {});
+  await browser?.close();
+  await server?.stop();
+  for (const pid of dirs ? crewPids() : []) process.kill(pid, 'SIGKILL');
+});
+
+test(
+  'a gutter breakpoint pauses every worker at the user line; Variables, Step Over, Continue, the result inline',
+  { timeout: 400_000 },
+  async () => {
+    // F9 on line 2 of work.ts.
+    await page.keyboard.press('Control+g');
+    await page.keyboard.type('2');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('F9');
+    await page.locator('.monaco-editor .codicon-debug-breakpoint').first().waitFor({ timeout: 30_000 });
+
+    await runCommand(page, 'Crew: Debug Workers');
+    await runCommand(page, 'View: Show Run and Debug');
+    const sessions = await callStackUntil(
+      (rows) => rows.filter((r) => /\bw\d\b/.test(r)).length >= 2,
+      'a child session per worker under Crew',
+    );
+    assert.ok(
+      sessions.some((r) => /^Crew/.test(r.trim())),
+      `the parent session is named Crew: ${sessions.join(' | ')}`,
+    );
+    await shot('1-attached');
+
+    await page.locator('.monaco-editor .view-line', { hasText: 'function work' }).first().click();
+    await runCommand(page, 'Crew: Evaluate File on All Workers');
+    const paused = await callStackUntil(
+      (rows) => rows.some((r) => /paused on breakpoint/i.test(r)) && rows.some((r) => /work\.ts\s*2:\d+/.test(r)),
+      'a worker paused at the breakpoint at work.ts line 2',
+    );
+    // The first session's frames can fill the Call Stack: fold them to see the second session.
+    const first = callStack()
+      .locator('.monaco-list-row', { hasText: /paused on breakpoint/i })
+      .first();
+    await first.locator('.monaco-tl-twistie').click();
+    await callStackUntil(
+      (rows) => rows.filter((r) => /paused on breakpoint/i.test(r)).length >= 2,
+      'both workers paused at the breakpoint',
+    );
+    await first.locator('.monaco-tl-twistie').click();
+    assert.ok(!paused.some((r) => /#crew/.test(r)), `frames are the user's file, not a form: ${paused.join(' | ')}`);
+    await variable(/^n\s*[:=]?\s*20$/, 'Variables to show n: 20');
+    await shot('2-paused-at-breakpoint');
+
+    // Step Over on the focused worker: line 3, with the new local.
+    await page.keyboard.press('F10');
+    await callStackUntil((rows) => rows.some((r) => /work\.ts\s*3:\d+/.test(r)), 'one worker stepped to line 3');
+    await variable(/^doubled\s*[:=]?\s*40$/, 'Variables to show doubled: 40');
+    const stepped = callStack()
+      .locator('.monaco-list-row', { hasText: /w\d.*Paused$/ })
+      .first();
+    await stepped.locator('.monaco-tl-twistie').click();
+    await callStackUntil(
+      (rows) => rows.some((r) => /paused on breakpoint/i.test(r)),
+      'the other worker still paused at the breakpoint',
+    );
+    await stepped.locator('.monaco-tl-twistie').click();
+    await shot('3-stepped');
+
+    // Continue on both: the focused one, then the other, picked in the Call Stack.
+    await page.keyboard.press('F5');
+    const other = callStack()
+      .locator('.monaco-list-row', { hasText: /paused on breakpoint/i })
+      .first();
+    await other.waitFor({ timeout: 30_000 });
+    await other.click();
+    await callStackUntil((rows) => rows.some((r) => /work\.ts\s*2:\d+/.test(r)), 'the other worker at work.ts line 2');
+    await shot('4-other-worker');
+    await page.locator('.monaco-editor .view-line', { hasText: 'function work' }).first().click();
+    await page.keyboard.press('F5');
+    await lineMatching(/⇒ 41 {2}· 2 workers/, 'the result of both workers inline');
+    await shot('5-continued');
+  },
+);
+
+test(
+  'an error shows as an exception in the user file, in the Call Stack and in the Crew Debugger',
+  { timeout: 300_000 },
+  async () => {
+    await openFile('fail.ts', 'function fail');
+    await runCommand(page, 'Crew: Evaluate File on All Workers');
+    const view = await debuggerFrame();
+    const entry = view.locator('.crew-entry').first();
+    await entry.locator('.crew-condition', { hasText: 'RangeError: bad 3' }).waitFor({ timeout: 60_000 });
+    assert.match(await entry.locator('.crew-frame').first().textContent(), /fail\s+fail\.ts:2$/);
+    await runCommand(page, 'View: Show Run and Debug');
+    const rows = await callStackUntil(
+      (r) => r.filter((x) => /fail\.ts\s*2:\d+/.test(x)).length >= 1 && r.some((x) => /paused on exception/i.test(x)),
+      'a worker paused on the exception at fail.ts line 2',
+    );
+    assert.ok(!rows.some((r) => /debugger statement/i.test(r)), rows.join(' | '));
+    await shot('6-exception-both-views');
+  },
+);

@@ -1,0 +1,164 @@
+// VS Code's debugger on the workers, played by a raw CDP client through the master's proxy as
+// js-debug does it: a form from a file pauses before it runs (the instrumentation breakpoint)
+// with a source map naming the user's file, a breakpoint bound by that map fires at the
+// user's line, stepping and conditions work, one worker stepping leaves the other working, a
+// worker the Crew Debugger holds at a throw says it paused at that exception, and a debugger
+// that leaves lets its paused worker go.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import { cdpAddress, evalFormAllWorkers, evalOn } from 'crew';
+import { sharedPool, tempDir } from '../helpers.mjs';
+import { cdpClient, generatedLine, inlineMap } from './cdp-client.mjs';
+
+const shared = sharedPool(2, { setup: (pool) => pool.setDebugOnError(true) });
+const dir = tempDir();
+
+const WORK = `function work(n: number): number {
+  const doubled = n * 2;
+  const total = doubled + 1;
+  return total;
+}
+work(20)
+`;
+
+/** Attaches as js-debug does: debugger on, and a pause before each script with a source map. */
+async function attach(worker) {
+  const c = await cdpClient(await cdpAddress(shared.pool, worker));
+  await c.send('Runtime.enable');
+  await c.send('Debugger.enable');
+  await c.send('Debugger.setInstrumentationBreakpoint', { instrumentation: 'beforeScriptWithSourceMapExecution' });
+  return c;
+}
+
+/** At an instrumentation pause: binds a breakpoint at the user's `line` through the script's source map. */
+async function bindAt(c, pause, line, condition) {
+  const { scriptId, url, sourceMapURL } = pause.data;
+  const map = inlineMap(sourceMapURL);
+  const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId });
+  const lineNumber = generatedLine(map, scriptSource, line);
+  assert.notEqual(lineNumber, undefined, `line ${line} is in the map`);
+  return c.send('Debugger.setBreakpointByUrl', { url, lineNumber, ...(condition ? { condition } : {}) });
+}
+
+const local = async (c, pause, expression) =>
+  (await c.send('Debugger.evaluateOnCallFrame', { callFrameId: pause.callFrames[0].callFrameId, expression })).result
+    .value;
+
+test('a breakpoint set before the evaluation fires at the user line; step; the other worker works on', async () => {
+  const file = join(dir, 'work.ts');
+  const c = await attach('w1');
+  try {
+    const run = evalFormAllWorkers(shared.pool, { code: WORK, filename: file, line: 1 }, { replayRequired: false });
+    const before = await c.paused(0, (p) => p.reason === 'instrumentation');
+    const map = inlineMap(before.data.sourceMapURL);
+    assert.deepEqual(map.sources, [pathToFileURL(file).href], 'the map names the user file');
+    await bindAt(c, before, 2);
+    const from = c.events.length;
+    await c.send('Debugger.resume');
+    const hit = await c.paused(from, (p) => p.hitBreakpoints?.length > 0);
+    assert.equal(hit.callFrames[0].functionName, 'work');
+    assert.equal(await local(c, hit, 'n'), 20);
+    // w1 is held; w2 has finished, and answers more work meanwhile.
+    assert.equal(await evalOn(shared.pool, 'w2', '6 * 7'), 42);
+    const next = c.events.length;
+    await c.send('Debugger.stepOver');
+    const stepped = await c.paused(next);
+    assert.equal(await local(c, stepped, 'doubled'), 40, 'one step ran line 2');
+    await c.send('Debugger.resume');
+    assert.deepEqual(await run, [41, 41]);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a breakpoint set after the definition was evaluated fires, with its condition', async () => {
+  const file = join(dir, 'loop.js');
+  await evalFormAllWorkers(
+    shared.pool,
+    {
+      code: 'function sum(k) {\n  let s = 0;\n  for (let i = 0; i < k; i++)\n    s += i;\n  return s;\n}',
+      filename: file,
+    },
+    { replayRequired: false },
+  );
+  const c = await attach('w2');
+  try {
+    // The script was parsed before the debugger came: js-debug finds it from scriptParsed.
+    const parsed = await c.event('Debugger.scriptParsed', (p) =>
+      decodeURIComponent(p.url).startsWith(pathToFileURL(file).href),
+    );
+    assert.deepEqual(inlineMap(parsed.sourceMapURL).sources, [pathToFileURL(file).href]);
+    await bindAt(c, { data: parsed }, 4, 'i === 3');
+    const from = c.events.length;
+    const call = evalOn(shared.pool, 'w2', 'sum(6)');
+    const hit = await c.paused(from, (p) => p.hitBreakpoints?.length > 0);
+    assert.equal(await local(c, hit, 'i'), 3, 'the condition held');
+    assert.equal(await local(c, hit, 's'), 3);
+    await c.send('Debugger.resume');
+    assert.equal(await call, 15);
+    assert.equal(c.events.filter((e) => e.method === 'Debugger.paused' && e.params.hitBreakpoints?.length).length, 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a debugger that leaves lets its paused worker go', async () => {
+  const file = join(dir, 'leave.ts');
+  const c = await attach('w1');
+  const run = evalOn(shared.pool, 'w1', { code: WORK, filename: file, line: 1 });
+  const before = await c.paused(0, (p) => p.reason === 'instrumentation');
+  await bindAt(c, before, 3);
+  const from = c.events.length;
+  await c.send('Debugger.resume');
+  await c.paused(from, (p) => p.hitBreakpoints?.length > 0);
+  await c.close();
+  assert.equal(await run, 41, 'the evaluation finished without the debugger');
+});
+
+test('attaching while the Crew Debugger holds a throw pauses at that exception, with its text', async () => {
+  const suspended = new Promise((r) => shared.pool.debug.once('paused', r));
+  const call = evalOn(shared.pool, 'w2', {
+    code: 'function fail(x: number) {\n  throw new RangeError(`bad ${x}`);\n}\nfail(3)',
+    filename: join(dir, 'fail.ts'),
+  });
+  const s = await suspended;
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w2'));
+  try {
+    await c.send('Debugger.enable');
+    const p = await c.paused(0);
+    assert.equal(p.reason, 'exception', 'not "other", which VS Code shows as a debugger statement');
+    assert.equal(p.data.className, 'RangeError');
+    assert.match(p.data.description, /^RangeError: bad 3/);
+    assert.equal(p.callFrames[0].functionName, 'fail');
+  } finally {
+    await c.close();
+  }
+  // The Crew Debugger still holds it, with its restarts.
+  assert.ok(shared.pool.debug.list().some((x) => x.id === s.id));
+  await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"returned"' } });
+  assert.equal(await call, 'returned');
+});
+
+test('a debugger attached before a throw that asks for no exception pauses still sees the suspension', async () => {
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  try {
+    await c.send('Debugger.enable');
+    // What js-debug sends with both exception boxes unticked.
+    await c.send('Debugger.setPauseOnExceptions', { state: 'none' });
+    const suspended = new Promise((r) => shared.pool.debug.once('paused', r));
+    const call = evalOn(shared.pool, 'w1', {
+      code: 'function g() {\n  throw new Error("escapes");\n}\ng()',
+      filename: join(dir, 'g.js'),
+    });
+    const s = await suspended;
+    assert.equal(s.condition.message, 'escapes');
+    const p = await c.paused(0, (x) => x.reason === 'exception');
+    assert.match(p.data.description, /^Error: escapes/);
+    await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+    await assert.rejects(call, /escapes/);
+  } finally {
+    await c.close();
+  }
+});
