@@ -108,6 +108,7 @@ class WorkerSessions implements vscode.Disposable {
     }
     const worker = (s.configuration as { __crewWorker?: string }).__crewWorker;
     if (worker && this.parent && s.parentSession?.id === this.parent.id) this.children.set(worker, s);
+    if (this.parent && descendsFrom(s, this.parent)) stopAtCrewSuspensions(s);
   }
 
   private terminated(s: vscode.DebugSession): void {
@@ -172,6 +173,22 @@ class WorkerSessions implements vscode.Disposable {
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
   }
+}
+
+function descendsFrom(s: vscode.DebugSession, ancestor: vscode.DebugSession): boolean {
+  for (let p = s.parentSession; p; p = p.parentSession) if (p.id === ancestor.id) return true;
+  return false;
+}
+
+/**
+ * js-debug resumes an exception pause its exception filters do not ask for, and the eval
+ * thread catches every throw to report it, so V8 never calls one uncaught: without the
+ * "caught" filter, a worker the Crew Debugger holds at an error would be let go. The throws
+ * the user's code catches are resumed by the Crew Debugger itself. Changing the Breakpoints
+ * view's exception filters later applies to these sessions too.
+ */
+function stopAtCrewSuspensions(s: vscode.DebugSession): void {
+  s.customRequest('setExceptionBreakpoints', { filters: ['all'] }).then(undefined, () => undefined);
 }
 
 /** Registers the `crew` debug type and *Crew: Debug Workers*. */
