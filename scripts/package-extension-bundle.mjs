@@ -56,7 +56,14 @@ export async function buildExtension(root = defaultRoot) {
       // Only reached on platforms without a native binary; ours is always beside cli.js.
       logOverride: { 'require-resolve-not-external': 'silent' },
     }),
-    build({ ...common, external: optional, entryPoints: { 'eval-thread': 'worker/eval-thread/eval-thread.ts' } }),
+    // No map for the eval thread: VS Code's debugger, attached to it, looks for one for every
+    // frame under a form, and the extension ships none.
+    build({
+      ...common,
+      sourcemap: false,
+      external: optional,
+      entryPoints: { 'eval-thread': 'worker/eval-thread/eval-thread.ts' },
+    }),
     // The cluster view's page runs in a webview: a browser script, with uPlot and its CSS bundled in.
     build({
       absWorkingDir: root,

@@ -19,8 +19,7 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(join(stage, 'dist'), { recursive: true });
 for (const f of ['package.json', 'README.md', 'LICENSE', 'media'])
   cpSync(join(ext, f), join(stage, f), { recursive: true });
-// The eval thread's map goes along: VS Code's debugger reads it for the frames under a form.
-const files = ['extension.js', 'cli.js', 'eval-thread.js', 'eval-thread.js.map', 'cluster-view.js', 'cluster-view.css'];
+const files = ['extension.js', 'cli.js', 'eval-thread.js', 'cluster-view.js', 'cluster-view.css'];
 for (const f of [...files, process.platform === 'win32' ? 'esbuild.exe' : 'esbuild'])
   cpSync(join(ext, 'dist', f), join(stage, 'dist', f));
 

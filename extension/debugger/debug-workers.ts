@@ -26,12 +26,16 @@ const REATTACH_LIMIT = 3;
 /** The `launch.json` entry that the command starts, and that F5 starts when launch.json has none. */
 export const crewConfiguration: vscode.DebugConfiguration = { type: CREW_DEBUG_TYPE, request: 'attach', name: 'Crew' };
 
-/** js-debug's attach to one worker's eval thread. */
-function childConfiguration(worker: WorkerSummary, websocketAddress: string): vscode.DebugConfiguration {
+/** js-debug's attach to one worker's eval thread, for Debug Workers and for the panel's Open in VS Code Debugger. */
+export function workerAttachConfiguration(
+  worker: string,
+  name: string,
+  websocketAddress: string,
+): vscode.DebugConfiguration {
   return {
     type: 'pwa-node',
     request: 'attach',
-    name: worker.name && worker.name !== worker.id ? `${worker.id} (${worker.name})` : worker.id,
+    name,
     websocketAddress,
     // A form is held before it runs until its breakpoints are bound through its source map:
     // it is on no disk, so js-debug cannot predict them.
@@ -44,7 +48,7 @@ function childConfiguration(worker: WorkerSummary, websocketAddress: string): vs
     continueOnAttach: false,
     // Not Crew's evaluator: V8 would then skip the pause before each form, which it calls.
     skipFiles: ['<node_internals>/**'],
-    __crewWorker: worker.id,
+    __crewWorker: worker,
   };
 }
 
@@ -108,7 +112,7 @@ class WorkerSessions implements vscode.Disposable {
     }
     const worker = (s.configuration as { __crewWorker?: string }).__crewWorker;
     if (worker && this.parent && s.parentSession?.id === this.parent.id) this.children.set(worker, s);
-    if (this.parent && descendsFrom(s, this.parent)) stopAtCrewSuspensions(s);
+    if (attachedToAWorker(s)) stopAtCrewSuspensions(s);
   }
 
   private terminated(s: vscode.DebugSession): void {
@@ -153,7 +157,11 @@ class WorkerSessions implements vscode.Disposable {
       if (this.parent !== parent) return;
       const ok = await vscode.debug.startDebugging(
         parent.workspaceFolder,
-        childConfiguration(worker, websocketAddress),
+        workerAttachConfiguration(
+          worker.id,
+          worker.name && worker.name !== worker.id ? `${worker.id} (${worker.name})` : worker.id,
+          websocketAddress,
+        ),
         {
           parentSession: parent,
           lifecycleManagedByParent: true,
@@ -175,8 +183,10 @@ class WorkerSessions implements vscode.Disposable {
   }
 }
 
-function descendsFrom(s: vscode.DebugSession, ancestor: vscode.DebugSession): boolean {
-  for (let p = s.parentSession; p; p = p.parentSession) if (p.id === ancestor.id) return true;
+/** A js-debug session on a worker's eval thread, or the one js-debug made under it for the thread. */
+function attachedToAWorker(s: vscode.DebugSession): boolean {
+  for (let p: vscode.DebugSession | undefined = s; p; p = p.parentSession)
+    if ((p.configuration as { __crewWorker?: string }).__crewWorker) return true;
   return false;
 }
 

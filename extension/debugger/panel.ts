@@ -10,6 +10,7 @@
  * the worker that is suspended. The page itself (webview.ts) speaks only to this panel.
  */
 import * as vscode from 'vscode';
+import { workerAttachConfiguration } from './debug-workers';
 import {
   DebugAttach,
   DebugEvaluate,
@@ -142,13 +143,10 @@ export class DebuggerPanel implements vscode.Disposable {
   async attach(worker: string): Promise<void> {
     try {
       const { websocketAddress } = await this.crew.client.sendRequest(DebugAttach.type, { worker });
-      const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
-        type: 'pwa-node',
-        request: 'attach',
-        name: `Crew worker ${worker}`,
-        websocketAddress,
-        continueOnAttach: false,
-      });
+      const ok = await vscode.debug.startDebugging(
+        vscode.workspace.workspaceFolders?.[0],
+        workerAttachConfiguration(worker, `Crew worker ${worker}`, websocketAddress),
+      );
       if (!ok) void vscode.window.showWarningMessage(`Crew: VS Code's debugger did not attach to ${worker}.`);
     } catch (err) {
       void vscode.window.showErrorMessage(

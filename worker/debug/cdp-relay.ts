@@ -8,7 +8,8 @@
  * breakpoints through its source map. Two things are the relay's own:
  * - a debugger that attaches while the Crew Debugger holds the thread at a throw is told,
  *   by V8, that it paused for no reason ("other", which VS Code words as a `debugger`
- *   statement); the relay says it paused at that exception, with the error's text;
+ *   statement); the relay says it paused at that exception, with the error's text, once the
+ *   debugger has asked to stop at throws (VS Code's resumes exception pauses it did not ask for);
  * - a debugger that leaves while the thread is paused for it (a breakpoint, a step) lets the
  *   thread go, so a closed debug session never leaves a worker stopped.
  */
@@ -22,6 +23,10 @@ interface RelaySession {
   queue: string[];
   /** The thread is paused, as this session last heard. */
   paused: boolean;
+  /** The debugger asked to stop at thrown exceptions (any state but `none`). */
+  stopsAtThrows: boolean;
+  /** The exception pause told at attach, held until the debugger asks to stop at throws. */
+  held?: { message: string; timer: NodeJS.Timeout };
 }
 
 /**
@@ -36,8 +41,20 @@ function keepAllThrows(message: string): string {
   return JSON.stringify(m);
 }
 
+function pauseOnExceptionsState(message: string): string | undefined {
+  const m = JSON.parse(message) as { method?: string; params?: { state?: string } };
+  return m.method === 'Debugger.setPauseOnExceptions' ? m.params?.state : undefined;
+}
+
 /** Ids of the relay's own commands, far above any a debugger uses. */
 const OWN_IDS = 2_000_000_000;
+
+/**
+ * How long the exception pause found at attach waits for the debugger to ask for throws.
+ * VS Code's js-debug resumes an exception pause its filters do not ask for, and its filters
+ * arrive after it has attached (Crew's extension asks for caught exceptions then).
+ */
+const HOLD_PAUSE_MS = 3000;
 
 /** How long a leaving session waits for the thread to take its resume. */
 const RESUME_WAIT_MS = 1000;
@@ -59,7 +76,7 @@ export class CdpRelay {
   open(sid: number): void {
     const session = new Session();
     session.connect();
-    const entry: RelaySession = { session, queue: [], paused: false };
+    const entry: RelaySession = { session, queue: [], paused: false, stopsAtThrows: false };
     this.sessions.set(sid, entry);
     session.on('NodeWorker.attachedToWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
@@ -81,15 +98,27 @@ export class CdpRelay {
   message(sid: number, message: string): void {
     const entry = this.sessions.get(sid);
     if (!entry) return this.send({ t: 'cdpClose', sid, reason: 'no such relay session' });
-    if (this.crewDebugging() && message.includes('"Debugger.setPauseOnExceptions"')) message = keepAllThrows(message);
+    const state = message.includes('"Debugger.setPauseOnExceptions"') ? pauseOnExceptionsState(message) : undefined;
+    if (state !== undefined) entry.stopsAtThrows = state !== 'none';
+    if (state !== undefined && this.crewDebugging()) message = keepAllThrows(message);
     if (entry.workerSession) this.forward(entry, message);
     else entry.queue.push(message);
+    if (entry.stopsAtThrows) this.releaseHeld(sid, entry);
+  }
+
+  private releaseHeld(sid: number, entry: RelaySession): void {
+    if (!entry.held) return;
+    clearTimeout(entry.held.timer);
+    const { message } = entry.held;
+    entry.held = undefined;
+    if (this.sessions.get(sid) === entry) this.send({ t: 'cdpMessage', sid, message });
   }
 
   close(sid: number, reason?: string): void {
     const entry = this.sessions.get(sid);
     if (!entry) return;
     this.sessions.delete(sid);
+    if (entry.held) clearTimeout(entry.held.timer);
     if (reason) this.send({ t: 'cdpClose', sid, reason });
     // A pause the Crew Debugger holds stays there, with its restarts; any other is this debugger's.
     if (!entry.paused || !entry.workerSession || this.pausedAt()) return this.detach(entry);
@@ -131,6 +160,10 @@ export class CdpRelay {
         m.params.reason = 'exception';
         m.params.data = data;
         message = JSON.stringify(m);
+        if (!entry.stopsAtThrows) {
+          entry.held = { message, timer: setTimeout(() => this.releaseHeld(sid, entry), HOLD_PAUSE_MS) };
+          return;
+        }
       }
     }
     if (this.sessions.get(sid) === entry) this.send({ t: 'cdpMessage', sid, message });
