@@ -136,23 +136,24 @@ try {
 report(`scale-${N}`, metrics);
 
 /**
- * A map of 4 tasks per worker; once every task is back except those the victims keep, the
+ * A map of 32 tasks per worker; once every task is back except those the victims keep, the
  * victims' process is stopped by `signal`. Returns the time from the signal to the map's end:
  * noticing the loss and running their tasks elsewhere.
  */
 async function vanish(victim, signal) {
   await victim.ask({ t: 'hold' });
+  const M = 32 * N;
   const prefix = `${victim.name}-`;
   const map = parallelMap(
     pool,
     form((x) => x + 1),
-    Array.from({ length: 4 * N }, (_, i) => i),
+    Array.from({ length: M }, (_, i) => i),
   );
   for (;;) {
     const ws = pool.workers;
     const theirs = ws.filter((w) => w.name.startsWith(prefix));
     const others = ws.filter((w) => !w.name.startsWith(prefix));
-    if (pool.scheduler.queued === 0 && theirs.every((w) => w.inFlight > 0) && others.every((w) => w.inFlight === 0))
+    if (pool.scheduler.queued === 0 && theirs.some((w) => w.inFlight > 0) && others.every((w) => w.inFlight === 0))
       break;
     await sleep(5);
   }
@@ -160,7 +161,7 @@ async function vanish(victim, signal) {
   victim.child.kill(signal);
   const results = await map;
   const ms = performance.now() - t;
-  if (results.length !== 4 * N || results[4 * N - 1] !== 4 * N) throw new Error('rerouted map gave wrong results');
+  if (results.length !== M || results[M - 1] !== M) throw new Error('rerouted map gave wrong results');
   victim.child.kill('SIGKILL');
   return ms;
 }
