@@ -17,7 +17,8 @@ if (process.argv[2] === 'echo') {
   ws.on('close', () => process.exit(0));
 } else if (process.argv[2] === 'thread-echo') {
   const thread = new Worker(
-    `const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage(m));`,
+    "const { parentPort } = require('node:worker_threads'); " +
+      "parentPort.on('message', (m) => parentPort.postMessage(m));",
     { eval: true },
   );
   const ws = new WebSocket(`ws://127.0.0.1:${process.argv[3]}/`);
