@@ -2,17 +2,20 @@
 // alternating runs, then a Markdown table of medians, spread and Crew ÷ peer ratios.
 //
 //   node bench/run.mjs [--runs 5] [--quick] [--only crew,piscina] [--json out.json]
+//   node bench/run.mjs --scale [--runs 3] [--quick]   the master with 2 to 1,000 simulated workers
 //
 // Build first (npm run bench does): the Crew system imports the built package.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { goals, table } from './lib/report.mjs';
-import { availableSystems, machine, runAll } from './lib/runner.mjs';
+import { availableSystems, machine, runAll, scaleSystems } from './lib/runner.mjs';
+import { SCALE_SIZES, scaleGoals, scaleTable } from './lib/scale-report.mjs';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '5' },
+    runs: { type: 'string' },
+    scale: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     json: { type: 'string' },
@@ -24,14 +27,18 @@ if (values.help) {
   console.log(
     'Usage: node bench/run.mjs [--runs N] [--quick] [--only ' +
       'crew,floor,piscina,workerpool,ipyparallel,dask] [--json FILE] ' +
-      '[--timeout SECONDS]',
+      '[--timeout SECONDS]\n' +
+      '       node bench/run.mjs --scale [--runs N] [--quick] [--json FILE]   (default 3 runs: the ' +
+      'master with 2, 64, 256 and 1,000 simulated workers)',
   );
   process.exit(0);
 }
-const runs = Number(values.runs);
+const runs = Number(values.runs ?? (values.scale ? 3 : 5));
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1, got ${values.runs}`);
 
-let systems = availableSystems(values.quick ? ['--quick'] : []);
+const flags = values.quick ? ['--quick'] : [];
+let systems = values.scale ? scaleSystems(SCALE_SIZES, flags) : availableSystems(flags);
+if (values.only && values.scale) throw new Error('--only does not apply to --scale');
 if (values.only) {
   const wanted = values.only.split(',');
   const unknown = wanted.filter((w) => !systems.some((s) => s.name === w));
@@ -42,7 +49,9 @@ if (values.only) {
     );
   systems = systems.filter((s) => wanted.includes(s.name));
 }
-const missing = ['piscina', 'workerpool', 'ipyparallel', 'dask'].filter((p) => !systems.some((s) => s.name === p));
+const missing = values.scale
+  ? []
+  : ['piscina', 'workerpool', 'ipyparallel', 'dask'].filter((p) => !systems.some((s) => s.name === p));
 
 const before = machine();
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -62,7 +71,10 @@ const header = [
     `in ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
   'Cells: median ±half the min-max spread; (x) after a number is Crew ÷ that system for the same row.',
 ];
-console.log(`${header.join('\n')}\n\n${table(systems, samples)}\n\nGoals:\n\n${goals(samples)}`);
+const body = values.scale
+  ? `${scaleTable(samples)}\n\nGoals at 1,000 workers:\n\n${scaleGoals(samples)}`
+  : `${table(systems, samples)}\n\nGoals:\n\n${goals(samples)}`;
+console.log(`${header.join('\n')}\n\n${body}`);
 if (errors.length) console.log(`\nFailed runs:\n${errors.map((e) => `- ${e}`).join('\n')}`);
 if (values.json)
   writeFileSync(

@@ -68,6 +68,19 @@ export function availableSystems(flags) {
   return systems;
 }
 
+/**
+ * The scale rows: Crew's real master with `sizes` simulated workers each (scale.mjs and
+ * worker-sim.mjs), one system per pool size.
+ */
+export function scaleSystems(sizes, flags) {
+  return sizes.map((n) => ({
+    name: `scale-${n}`,
+    label: `Crew, ${n} workers`,
+    version: nodePackage('crew') ?? '',
+    cmd: [process.execPath, ['--expose-gc', systemsDir + 'scale.mjs', '--workers', String(n), ...flags]],
+  }));
+}
+
 /** The run in progress, ended with the runner when it is interrupted. */
 let running;
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -114,6 +114,8 @@ async function workloads() {
   metrics.map_tasks_held = map.held;
   metrics.bytes_per_call = await callMemory();
 
+  await oneWorkerCalls();
+
   // 64 MiB Float64Array out and back; MiB/s counts both directions, like the ws floor.
   const big = new Float64Array(8 * 1024 * 1024).map((_, i) => i);
   const rates = [];
@@ -139,6 +141,29 @@ try {
   await disconnectWorkers(pool);
 }
 report('crew', metrics);
+
+/**
+ * One call on a pool of one worker, `evalFormAllWorkers(pool, '1')`: the path a single
+ * evaluation from the editor takes, against the floor's echo through a worker thread.
+ */
+async function oneWorkerCalls() {
+  const one = await startMaster({ local: 1, audit: { to: 'none' } });
+  try {
+    const call = () => evalFormAllWorkers(one, '1', { replayRequired: false });
+    for (let i = 0; i < 200; i++) await call();
+    const lat = [];
+    for (let i = 0; i < CALLS; i++) {
+      const s = performance.now();
+      await call();
+      lat.push(performance.now() - s);
+    }
+    lat.sort((a, b) => a - b);
+    metrics.one_worker_call_p50_ms = percentile(lat, 50);
+    metrics.one_worker_call_p99_ms = percentile(lat, 99);
+  } finally {
+    await disconnectWorkers(one);
+  }
+}
 
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,9 @@
 // The floor: bare `ws` between this process (the server, like Crew's master) and a child
 // process (the client, like a worker) that echoes every message. Nothing of Crew runs here.
+// A second child echoes through a worker thread, as a Crew worker's connection thread hands
+// each task to its eval thread and the result back: the floor of Crew's own shape.
 import { fork, spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -11,6 +14,16 @@ const require = createRequire(import.meta.url);
 if (process.argv[2] === 'echo') {
   const ws = new WebSocket(`ws://127.0.0.1:${process.argv[3]}/`, { maxPayload: 512 * 1024 * 1024 });
   ws.on('message', (data) => ws.send(data));
+  ws.on('close', () => process.exit(0));
+} else if (process.argv[2] === 'thread-echo') {
+  const thread = new Worker(
+    "const { parentPort } = require('node:worker_threads'); " +
+      "parentPort.on('message', (m) => parentPort.postMessage(m));",
+    { eval: true },
+  );
+  const ws = new WebSocket(`ws://127.0.0.1:${process.argv[3]}/`);
+  ws.on('message', (data) => thread.postMessage(data));
+  thread.on('message', (data) => ws.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
   ws.on('close', () => process.exit(0));
 } else {
   const quick = process.argv.includes('--quick');
@@ -93,6 +106,29 @@ if (process.argv[2] === 'echo') {
     }
     rates.sort((a, b) => a - b);
     metrics.large_mib_s = rates[1];
+  }
+
+  // The same echo, where the peer hands each message to a worker thread and back.
+  if (!guard) {
+    const threaded = fork(fileURLToPath(import.meta.url), ['thread-echo', String(wss.address().port)]);
+    const tws = await new Promise((r) => wss.once('connection', r));
+    const viaThread = (data) =>
+      new Promise((resolve) => {
+        tws.once('message', resolve);
+        tws.send(data);
+      });
+    for (let i = 0; i < 500; i++) await viaThread(small);
+    const tlat = [];
+    for (let i = 0; i < (quick ? 500 : 2000); i++) {
+      const s = performance.now();
+      await viaThread(small);
+      tlat.push(performance.now() - s);
+    }
+    tlat.sort((a, b) => a - b);
+    metrics.thread_echo_p50_ms = percentile(tlat, 50);
+    metrics.thread_echo_p99_ms = percentile(tlat, 99);
+    tws.close();
+    await new Promise((r) => threaded.once('exit', r));
   }
 
   ws.close();

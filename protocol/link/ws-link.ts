@@ -55,12 +55,17 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
     return true;
   }
 
-  /** Pings every `timeoutMs / 3` and terminates a peer that stays silent for `timeoutMs`. */
+  /**
+   * Pings every `timeoutMs / 3` and terminates a peer that stays silent for `timeoutMs`: the
+   * check runs when that silence is reached, not at the next ping after it, so a peer that
+   * vanished is let go within the timeout of its last sign of life.
+   */
   startHeartbeat(timeoutMs: number): void {
     const every = Math.max(50, Math.floor(timeoutMs / 3));
     this.lastPong = Date.now();
     let lastTick = Date.now();
-    this.heartbeat = setInterval(() => {
+    let lastPing = lastTick;
+    const tick = () => {
       const now = Date.now();
       // When this process itself was stalled (a long synchronous job, SIGSTOP), timers run
       // before the pongs waiting in the socket are read: give the peer a fresh chance.
@@ -72,8 +77,15 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
         this.end(this.endReason);
         return;
       }
-      if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
-    }, every);
+      if (now - lastPing >= every - 1) {
+        lastPing = now;
+        if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+      }
+      const next = Math.min(lastPing + every, this.lastPong + timeoutMs + 1) - now;
+      this.heartbeat = setTimeout(tick, Math.max(1, next));
+      this.heartbeat.unref();
+    };
+    this.heartbeat = setTimeout(tick, every);
     this.heartbeat.unref();
   }
 
@@ -98,7 +110,7 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
   }
 
   protected override ended(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) clearTimeout(this.heartbeat);
   }
 }
 

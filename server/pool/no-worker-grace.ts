@@ -1,7 +1,7 @@
 /**
- * How long calls wait in an empty pool: a worker that drops and redials, or one on its way,
- * gets a grace before the queued calls fail with `CREW_NO_WORKERS`. While the pool says
- * more workers are coming (a Slurm job's tasks pending or starting), the grace starts again.
+ * The wait after which work queued in a pool with no worker fails: armed when the last worker
+ * leaves or work arrives with none there, cancelled when one becomes ready. While workers are
+ * said to be on their way (a Slurm job's tasks pending), it waits again instead of failing.
  */
 import { crewError, ErrorCodes } from '../../protocol/errors';
 
@@ -9,8 +9,8 @@ import { crewError, ErrorCodes } from '../../protocol/errors';
 export interface GracePool {
   readonly size: number;
   readonly closed: boolean;
-  workersComing?: () => Promise<boolean>;
-  scheduler: { failQueued(err: Error): void };
+  readonly workersComing?: () => Promise<boolean>;
+  readonly scheduler: { failQueued(error: Error): void };
 }
 
 export class NoWorkerGrace {
@@ -21,7 +21,6 @@ export class NoWorkerGrace {
     private readonly graceMs: number,
   ) {}
 
-  /** Starts the grace, unless it already runs. */
   arm(): void {
     if (this.timer || this.pool.closed) return;
     const timer = setTimeout(() => void this.ended(timer), this.graceMs);
@@ -29,14 +28,13 @@ export class NoWorkerGrace {
     timer.unref();
   }
 
-  /** A worker arrived, or the pool closed. */
   cancel(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private async ended(timer: NodeJS.Timeout): Promise<void> {
-    const pool = this.pool;
+    const { pool } = this;
     if (pool.size > 0 || pool.closed) return void (this.timer = undefined);
     // The timer stays set while asking, so nothing arms a second one meanwhile.
     const coming = (await pool.workersComing?.().catch(() => false)) ?? false;

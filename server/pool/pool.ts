@@ -18,14 +18,18 @@ import { AgentRouter } from '../agents/agent-router';
 import { masterAgents } from '../agents/master-agents';
 import { FormRegistry } from '../api/form';
 import { defaultOutput, type PoolEvents, type PoolOptions } from './pool-options';
-import { NoWorkerGrace } from './no-worker-grace';
 import { ReplayLog } from './replay-log';
+import { Throttle } from './throttle';
+import { NoWorkerGrace } from './no-worker-grace';
 import { WorkerMessages } from './worker-messages';
 import { Scheduler, taskBytes } from './scheduler';
 import type { Task, TaskOutcome } from './task';
 import { WorkerLink, type WorkerSummary } from './worker-link';
 
 export type { PoolEvents, PoolOptions } from './pool-options';
+
+/** At most one `workers-changed` per this many ms: building it looks at every worker. */
+const WORKERS_CHANGED_MS = 50;
 
 /** A pool of connected workers. Create one with `connectWorkers` or `startMaster`. */
 export class WorkerPool extends EventEmitter<PoolEvents> {
@@ -44,7 +48,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Routes messages between agents on different workers (Erlangen), and the master's own. */
   readonly agents: AgentRouter;
   private nextTask = 1;
-  private readonly grace: NoWorkerGrace;
+  private readonly noWorker: NoWorkerGrace;
+  private readonly workersNotice = new Throttle(WORKERS_CHANGED_MS, () => this.emit('workers-changed', this.workers));
+  /** Calls waiting for a number of ready workers, told on every change of members. */
+  private readonly sizeWatchers = new Set<() => void>();
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
   /** Workers that could not be reached when the pool was made, each with why. */
@@ -73,7 +80,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
     }
     this.audit = new Audit('master', options.audit);
-    this.grace = new NoWorkerGrace(this, options.noWorkerGraceMs ?? Defaults.noWorkerGraceMs);
     this.scheduler = new Scheduler(
       {
         readyLinks: () => this.readyLinks(),
@@ -91,6 +97,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     );
     // The router sees only the links and whether the pool is closed; `closed` is read live.
     const pool = this;
+    this.noWorker = new NoWorkerGrace(this, options.noWorkerGraceMs ?? Defaults.noWorkerGraceMs);
     this.agents = new AgentRouter(
       {
         get closed() {
@@ -110,9 +117,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       cdp: (link, m) => this.emit('cdp', link, m),
       forget: (link) => {
         if (this.links.get(link.id) === link) this.links.delete(link.id);
-        if (this.size === 0) this.grace.arm();
+        if (this.size === 0) this.noWorker.arm();
       },
       changed: () => this.changed(),
+      loadChanged: () => this.notifyWorkers(),
     });
     this.on('output', options.onOutput ?? defaultOutput);
   }
@@ -122,11 +130,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return [...this.links.values()].map((l) => l.summary());
   }
 
-  /** Number of workers that take work now. */
+  /** Number of workers that take work now (counted as they change, not by looking at each). */
   get size(): number {
-    let n = 0;
-    for (const l of this.links.values()) if (l.state === 'ready') n++;
-    return n;
+    return this.closed ? 0 : this.scheduler.readyCount;
   }
 
   *readyLinks(): Iterable<WorkerLink> {
@@ -142,16 +148,16 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (this.size >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.off('workers-changed', check);
+        this.sizeWatchers.delete(check);
         reject(crewError(ErrorCodes.NoWorkers, `only ${this.size} of ${count} workers joined within ${timeoutMs} ms`));
       }, timeoutMs);
       const check = () => {
         if (this.size < count) return;
         clearTimeout(timer);
-        this.off('workers-changed', check);
+        this.sizeWatchers.delete(check);
         resolve();
       };
-      this.on('workers-changed', check);
+      this.sizeWatchers.add(check);
     });
   }
 
@@ -171,7 +177,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     // Not `{ ...spec, id }`: V8 (Node 20) takes a slow path for that, about 5 us per task.
     const task: Task = Object.assign({}, spec, { id: this.nextTask++, kills: 0, settle });
     this.scheduler.submit(task);
-    if (this.size === 0) this.grace.arm();
+    if (this.size === 0) this.noWorker.arm();
     return task;
   }
 
@@ -194,6 +200,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.idsByName.set(key, id);
     this.links.get(id)?.transport.dispose(CloseCodes.Normal, 'replaced by a new connection');
     const link = new WorkerLink(id, info, transport);
+    this.scheduler.track(link);
     link.dialAddress = dialAddress;
     link.taskGroup = this.options.taskGroup;
     link.resultGroup = this.options.resultGroup;
@@ -220,14 +227,26 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     link.state = 'ready';
     if (this.replayLog.length > 0) this.audit.log('replay', { worker: link.id, forms: this.replayLog.length });
     this.audit.log('state', { worker: link.id, state: 'ready' });
-    this.grace.cancel();
+    this.noWorker.cancel();
     this.changed();
     this.scheduler.dispatch();
   }
 
+  /** Workers joined, became ready or left. */
   private changed(): void {
     this.agents.sync();
-    this.emit('workers-changed', this.workers);
+    for (const check of [...this.sizeWatchers]) check();
+    this.notifyWorkers();
+  }
+
+  /**
+   * `workers-changed` carries every worker's summary, which costs one look at each worker:
+   * throttled, its cost is bounded per second whatever the rate of tasks and joins.
+   */
+  private notifyWorkers(): void {
+    if (this.listenerCount('workers-changed') === 0) return;
+    if (this.closed) this.workersNotice.now();
+    else this.workersNotice.poke();
   }
 
   /**
@@ -248,10 +267,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return done;
   }
 
-  /**
-   * With an editor attached: errors thrown by user code suspend on the worker, and the
-   * pool's `debug` broker reports them. Off, errors reject at once with a `RemoteError`.
-   */
+  /** On (an editor attached): user errors suspend on the worker for `debug`; off, they reject at once. */
   setDebugOnError(on: boolean): void {
     this.debug.setMode(on, this.links.values());
   }
@@ -265,7 +281,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   async close(reason = 'disconnected'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.grace.cancel();
+    this.noWorker.cancel();
     this.scheduler.failAll(
       crewError(ErrorCodes.PoolClosed, `the pool was disconnected: ${reason}`),
       this.links.values(),

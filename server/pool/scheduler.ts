@@ -14,6 +14,7 @@ import type { Task } from './task';
 import type { WorkerLink } from './worker-link';
 
 export interface SchedulerHooks {
+  /** Every ready link, for the rare case that looks at all of them (the debugger's "retry elsewhere"). */
   readyLinks(): Iterable<WorkerLink>;
   /** Called with each frame sent, for the audit trail. */
   onSent?(link: WorkerLink, count: number, bytes: number): void;
@@ -32,9 +33,23 @@ export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
   );
 }
 
+/** The fewest tasks a worker with room takes from the queue at once (its window permitting). */
+const MIN_SHARE = 16;
+
 export class Scheduler {
   private readonly queue = new Queue<Task>();
   private scheduled = false;
+  /**
+   * Who can take work, kept up to date as tasks go out and results come back, so that
+   * handing out a task never looks at every worker: ready links with nothing in flight, the
+   * longest idle first (dpfw offers them work first); ready links with tasks in flight and
+   * room for more; links with tasks for them alone waiting.
+   */
+  private readonly idle = new Set<WorkerLink>();
+  private readonly open = new Set<WorkerLink>();
+  private readonly withTargeted = new Set<WorkerLink>();
+  private readonly tracked = new Set<WorkerLink>();
+  private ready = 0;
 
   constructor(
     private readonly hooks: SchedulerHooks,
@@ -47,9 +62,45 @@ export class Scheduler {
     return this.queue.length;
   }
 
+  /** How many tracked links are ready to take work. */
+  get readyCount(): number {
+    return this.ready;
+  }
+
+  /** Starts following a link: from now on its state and what it holds decide whether it is offered work. */
+  track(link: WorkerLink): void {
+    if (this.tracked.has(link)) return;
+    this.tracked.add(link);
+    let wasReady = link.state === 'ready';
+    if (wasReady) this.ready++;
+    link.onStateChange = () => {
+      const isReady = link.state === 'ready';
+      if (isReady !== wasReady) this.ready += isReady ? 1 : -1;
+      wasReady = isReady;
+      if (link.state === 'closed') {
+        this.tracked.delete(link);
+        this.withTargeted.delete(link);
+      }
+      this.place(link);
+      if (isReady) this.schedule();
+    };
+    this.place(link);
+  }
+
+  /** Puts a link in the list its state and load say, keeping its place if it is already there. */
+  private place(link: WorkerLink): void {
+    const where =
+      link.state !== 'ready' ? undefined : link.inflight.size === 0 ? this.idle : link.room > 0 ? this.open : undefined;
+    if (where !== this.idle) this.idle.delete(link);
+    if (where !== this.open) this.open.delete(link);
+    if (where && !where.has(link)) where.add(link);
+  }
+
   submit(task: Task): void {
-    if (task.target) task.target.targeted.push(task);
-    else this.queue.push(task);
+    if (task.target) {
+      task.target.targeted.push(task);
+      this.withTargeted.add(task.target as WorkerLink);
+    } else this.queue.push(task);
     this.schedule();
   }
 
@@ -63,48 +114,65 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Hands out what is waiting: tasks for one worker to theirs, then the shared queue to idle
+   * workers first and then to those with room, stopping when the queue is empty. The cost is
+   * in the tasks sent, not in the number of workers.
+   */
   dispatch(): void {
-    const links = [...this.hooks.readyLinks()];
-    if (links.length === 0) return;
-    // dpfw: an idle worker is offered work before a busy one.
-    links.sort((a, b) => a.inflight.size - b.inflight.size);
-    // Share the queue fairly: no worker takes more than its part of what is waiting.
-    const group0 = links[0].taskGroup;
-    const share = group0
-      ? Math.ceil(this.queued / links.length / group0) * group0
-      : Math.max(1, Math.ceil(this.queued / links.length));
-    for (const link of links) {
-      const batch: Task[] = [];
-      let room = link.room;
-      const group = link.taskGroup;
-      // CL-MW's task grouping: whole groups only, and a short one only when little is left.
-      if (group && room < Math.min(group, link.targeted.length + this.queued)) continue;
-      // Tasks for this worker alone go out at once, past the window: a worker suspended in
-      // the debugger must still receive the definition the developer fixes.
-      while (link.targeted.length > 0) {
-        batch.push(link.targeted.shift()!);
-        room--;
-      }
-      let taken = 0;
-      let bytes = 0;
-      while (room > 0 && taken < share && this.queue.length > 0) {
-        const task = this.queue.peek()!;
-        bytes += taskBytes(task);
-        if (batch.length > 0 && bytes > this.maxFrameBytes / 2) break;
-        // A task that was on a dying worker runs alone, so a poisonous task cannot take
-        // innocent ones down with it.
-        if (task.kills > 0 && (batch.length > 0 || link.inflight.size > 0)) break;
-        if (task.allowed && !task.allowed.has(link) && [...task.allowed].some((l) => l.state !== 'closed')) break;
-        this.queue.shift();
-        batch.push(task);
-        room--;
-        taken++;
-        if (task.kills > 0) break;
-      }
-      for (let i = 0; i < batch.length; i += group ?? batch.length) {
-        const part = group ? batch.slice(i, i + group) : batch;
-        this.hooks.onSent?.(link, part.length, link.send(part));
-      }
+    if ((this.queue.length === 0 && this.withTargeted.size === 0) || this.ready === 0) return;
+    const waiting = this.queue.length;
+    const seen = new Set<WorkerLink>();
+    for (const link of this.withTargeted) if (link.state === 'ready') this.fill(link, waiting, seen);
+    for (const link of this.idle) {
+      if (this.queue.length === 0) break;
+      if (!seen.has(link)) this.fill(link, waiting, seen);
+    }
+    for (const link of this.open) {
+      // A task that was on a dying worker runs alone, so only an idle worker takes it.
+      if (this.queue.length === 0 || this.queue.peek()!.kills > 0) break;
+      if (!seen.has(link)) this.fill(link, waiting, seen);
+    }
+    for (const link of seen) this.place(link);
+  }
+
+  /** Sends one worker its own tasks and its share of the queue, as its window allows. */
+  private fill(link: WorkerLink, waiting: number, seen: Set<WorkerLink>): void {
+    seen.add(link);
+    const group = link.taskGroup;
+    // Share the queue fairly: no worker takes more than its part of what is waiting. But a
+    // part is never smaller than a frame's worth, or a large pool would spread a burst one
+    // task to a frame; the window still holds slow tasks to one or two.
+    const share = group
+      ? Math.ceil(waiting / this.ready / group) * group
+      : Math.max(MIN_SHARE, Math.ceil(waiting / this.ready));
+    let room = link.room;
+    // CL-MW's task grouping: whole groups only, and a short one only when little is left.
+    if (group && room < Math.min(group, link.targeted.length + this.queued)) return;
+    // Tasks for this worker alone go out at once, past the window: a worker suspended in
+    // the debugger must still receive the definition the developer fixes.
+    const batch: Task[] = link.targeted.splice(0);
+    this.withTargeted.delete(link);
+    room -= batch.length;
+    let taken = 0;
+    let bytes = 0;
+    while (room > 0 && taken < share && this.queue.length > 0) {
+      const task = this.queue.peek()!;
+      bytes += taskBytes(task);
+      if (batch.length > 0 && bytes > this.maxFrameBytes / 2) break;
+      // A task that was on a dying worker runs alone, so a poisonous task cannot take
+      // innocent ones down with it.
+      if (task.kills > 0 && (batch.length > 0 || link.inflight.size > 0)) break;
+      if (task.allowed && !task.allowed.has(link) && [...task.allowed].some((l) => l.state !== 'closed')) break;
+      this.queue.shift();
+      batch.push(task);
+      room--;
+      taken++;
+      if (task.kills > 0) break;
+    }
+    for (let i = 0; i < batch.length; i += group ?? batch.length) {
+      const part = group ? batch.slice(i, i + group) : batch;
+      this.hooks.onSent?.(link, part.length, link.send(part));
     }
   }
 
@@ -140,6 +208,7 @@ export class Scheduler {
         task.settle({ ok: false, error: new RemoteError(link.id, r.error), worker: link, remote: r.error });
       }
     }
+    this.place(link);
     this.dispatch();
   }
 
@@ -152,6 +221,8 @@ export class Scheduler {
       else movable.push(task);
     }
     link.inflight.clear();
+    this.withTargeted.delete(link);
+    this.place(link);
     this.requeue(link, movable, reason, !link.closedCleanly);
   }
 
@@ -170,6 +241,8 @@ export class Scheduler {
       else movable.push(task);
     }
     for (const task of link.targeted.splice(0)) task.settle({ ok: false, error: gone, worker: link });
+    this.withTargeted.delete(link);
+    this.place(link);
     this.requeue(link, movable, reason, false);
   }
 
@@ -212,7 +285,9 @@ export class Scheduler {
     for (const link of links) {
       waiting.push(...link.targeted.splice(0), ...link.inflight.values());
       link.inflight.clear();
+      this.place(link);
     }
+    this.withTargeted.clear();
     for (const task of waiting) task.settle({ ok: false, error });
   }
 

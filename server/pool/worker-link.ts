@@ -23,7 +23,9 @@ const MAX_WINDOW = 1024;
 const CLEAN_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCodes.Normal, 1001, CloseCodes.Shutdown]);
 
 export class WorkerLink {
-  state: WorkerState = 'replaying';
+  private currentState: WorkerState = 'replaying';
+  /** Told of every change of state: the scheduler keeps its lists of who takes work by it. */
+  onStateChange?: (link: WorkerLink) => void;
   readonly inflight = new Map<number, Task>();
   /** Tasks that must run on this worker, waiting for room. */
   readonly targeted: Task[] = [];
@@ -48,6 +50,16 @@ export class WorkerLink {
     readonly info: WorkerInfo,
     readonly transport: MasterEnd,
   ) {}
+
+  get state(): WorkerState {
+    return this.currentState;
+  }
+
+  set state(state: WorkerState) {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.onStateChange?.(this);
+  }
 
   /**
    * Whether the worker closed the link on purpose, rather than dying or being lost (a crash,

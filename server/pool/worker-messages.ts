@@ -27,8 +27,10 @@ export interface WorkerMessageTargets {
    * and starts the wait after which queued work fails if no worker is left.
    */
   forget(link: WorkerLink): void;
-  /** The list of workers, or what one of them holds, changed. */
+  /** The list of workers, or the state of one, changed. */
   changed(): void;
+  /** A worker finished everything it held: only the load shown in the workers' summaries changed. */
+  loadChanged(): void;
 }
 
 /** Routes frames from the pool's workers, and the end of their links. */
@@ -70,7 +72,7 @@ export class WorkerMessages {
       case 'results':
         pool.audit.log('received', { worker: link.id, results: m.results.length });
         pool.scheduler.onResults(link, m.results);
-        if (link.inflight.size === 0) pool.changed();
+        if (link.inflight.size === 0) pool.loadChanged();
         return;
       case 'leaving':
         // Before anything else, so that the scheduler sends it nothing more.

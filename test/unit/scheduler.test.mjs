@@ -30,6 +30,7 @@ function schedulerFor(links) {
     },
   };
   const scheduler = new Scheduler(hooks, 3);
+  for (const link of links) scheduler.track(link);
   const sent = () => new Promise((resolve) => (onFrame = resolve));
   return { scheduler, frames, sent };
 }

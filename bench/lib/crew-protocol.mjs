@@ -1,0 +1,32 @@
+// Crew's own wire code for the benchmark's worker simulator: the link, the handshake and the
+// codec, bundled from the same sources the package is built from, so a simulated worker
+// speaks exactly what a real one does (authentication, compact frames, guards).
+import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+
+/** Bundles the wire modules into one file (once per benchmark run) and returns its path. */
+export async function bundleProtocol() {
+  const out = join(root, '.cache', 'bench', 'crew-protocol.cjs');
+  const modules = ['protocol/link/sockets', 'protocol/link/worker-handshake', 'protocol/codec/codec'];
+  await build({
+    stdin: { contents: modules.map((m) => `export * from './${m}';`).join('\n'), resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: out,
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return out;
+}
+
+/** Loads a bundle made by {@link bundleProtocol}. */
+export function loadProtocol(path) {
+  return require(path);
+}
