@@ -6,21 +6,11 @@
 // exception in work.ts's sibling file in both VS Code's Call Stack and the Crew Debugger.
 // Screenshots go to test-results/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  launchBrowser,
-  prepare,
-  results,
-  root,
-  runCommand,
-  startCodeServer,
-  tools,
-  lineMatching as waitForLine,
-} from './code-server.mjs';
+import { results, runCommand, lineMatching as waitForLine } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { closeWorkbench, debuggerFrame, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
 const WORK = `function work(n: number): number {
   const doubled = n * 2;
@@ -36,9 +26,7 @@ const FAIL = `function fail(x: number): number {
 fail(3)
 `;
 
-let browser;
-let dirs;
-let server;
+let w;
 let page;
 
 const shot = (name) => page.screenshot({ path: join(results, `e2e-debug-workers-${name}.png`) });
@@ -80,84 +68,18 @@ async function variable(pattern, what) {
   });
 }
 
-/** Opens a workspace file with Quick Open, as a user does, and puts the cursor in it. */
-async function openFile(name, firstLine) {
-  await page.keyboard.press('Control+p');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .view-lines', { hasText: firstLine }).waitFor({ timeout: 30_000 });
-  await page.locator('.monaco-editor .view-line', { hasText: firstLine }).first().click();
-}
-
-/** The webview frame that holds the Crew Debugger's page. */
-async function debuggerFrame(timeoutMs = 60_000) {
-  const frame = async () => {
-    for (const f of page.frames()) {
-      try {
-        if (await f.locator('.crew-entry').count()) return f;
-      } catch {
-        /* a frame that went away */
-      }
-    }
-    return undefined;
-  };
-  return until(frame, { timeoutMs, what: 'the Crew Debugger panel to show a suspension', everyMs: 250 });
-}
-
-function crewPids() {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dirs.extensions);
-      } catch {
-        return false; // gone while listing
-      }
-    })
-    .map(Number);
-}
-
 before(async () => {
-  mkdirSync(results, { recursive: true });
-  const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop();
-  dirs = prepare(vsix, { 'work.ts': WORK, 'fail.ts': FAIL });
-  server = await startCodeServer(dirs);
-  browser = await launchBrowser(chromium);
-  page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  w = await openWorkbench({ files: { 'work.ts': WORK, 'fail.ts': FAIL }, viewport: { width: 1400, height: 1200 } });
+  page = w.page;
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'work.ts' });
   await row.waitFor({ timeout: 30_000 });
-  await openFile('work.ts', 'function work');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await runCommand(page, 'Crew: Start Master');
-      break;
-    } catch (err) {
-      if (attempt === 4) throw err;
-      await page.keyboard.press('Escape');
-      // A pause between attempts while the window settles; each attempt waits for the palette row.
-      await page.waitForTimeout(3000);
-    }
-  }
-  await page
-    .locator('.statusbar-item', { hasText: /Crew: 2 workers/ })
-    .first()
-    .waitFor({ timeout: 60_000 });
+  await openFile(page, 'work.ts', 'function work');
+  await startMasterFromPalette(page);
 });
 
 after(async () => {
-  if (browser && page) await shot('final').catch(() => {});
-  await browser?.close();
-  await server?.stop();
-  for (const pid of dirs ? crewPids() : []) process.kill(pid, 'SIGKILL');
+  if (w) await shot('final').catch(() => {});
+  await closeWorkbench(w);
 });
 
 test(
@@ -238,9 +160,9 @@ test(
   'an error shows as an exception in the user file, in the Call Stack and in the Crew Debugger',
   { timeout: 300_000 },
   async () => {
-    await openFile('fail.ts', 'function fail');
+    await openFile(page, 'fail.ts', 'function fail');
     await runCommand(page, 'Crew: Evaluate File on All Workers');
-    const view = await debuggerFrame();
+    const view = await debuggerFrame(page);
     const entry = view.locator('.crew-entry').first();
     await entry.locator('.crew-condition', { hasText: 'RangeError: bad 3' }).waitFor({ timeout: 60_000 });
     assert.match(await entry.locator('.crew-frame').first().textContent(), /fail\s+fail\.ts:2$/);

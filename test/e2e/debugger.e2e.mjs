@@ -3,20 +3,11 @@
 // evaluates in the frame, opens the frame's file at its line, fixes the function on every
 // worker, presses Retry, and sees the inline result. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  launchBrowser,
-  prepare,
-  results,
-  root,
-  runCommand,
-  startCodeServer,
-  tools,
-  lineMatching as waitForLine,
-} from './code-server.mjs';
+import { results, runCommand, lineMatching as waitForLine } from './code-server.mjs';
+import { closeWorkbench, crewPids, debuggerFrame, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 import { until } from '../helpers.mjs';
 
 const SAMPLE = `// Crew debugger sample
@@ -31,9 +22,7 @@ divide(7, 0)
 throw new Error('held for the debugger')
 `;
 
-let browser;
-let dirs;
-let server;
+let w;
 let page;
 
 function shot(name) {
@@ -50,78 +39,21 @@ async function selectLines(from, to) {
   await page.keyboard.press('Shift+End');
 }
 
-/** The webview frame that holds the Crew Debugger's page. */
-async function debuggerFrame(timeoutMs = 60_000) {
-  const frame = async () => {
-    for (const f of page.frames()) {
-      try {
-        if (await f.locator('.crew-entry').count()) return f;
-      } catch {
-        /* a frame that went away */
-      }
-    }
-    return undefined;
-  };
-  return until(frame, { timeoutMs, what: 'the Crew Debugger panel to show a suspension', everyMs: 250 });
-}
-
 const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
 
 before(async () => {
-  mkdirSync(results, { recursive: true });
-  const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop();
-  dirs = prepare(vsix, { 'calc.ts': SAMPLE });
-  server = await startCodeServer(dirs);
-  browser = await launchBrowser(chromium);
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  w = await openWorkbench({ files: { 'calc.ts': SAMPLE } });
+  page = w.page;
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'calc.ts' });
   await row.waitFor({ timeout: 30_000 });
   await row.click();
   await page.locator('.monaco-editor .view-lines', { hasText: 'Crew debugger sample' }).waitFor({ timeout: 30_000 });
-  // The palette may not list the extension's commands until the window has settled.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await runCommand(page, 'Crew: Start Master');
-      break;
-    } catch (err) {
-      if (attempt === 4) throw err;
-      await page.keyboard.press('Escape');
-      // A pause between attempts while the window settles; each attempt waits for the palette row.
-      await page.waitForTimeout(3000);
-    }
-  }
-  await page
-    .locator('.statusbar-item', { hasText: /Crew: 2 workers/ })
-    .first()
-    .waitFor({ timeout: 60_000 });
+  await startMasterFromPalette(page);
 });
 
-/** Pids of the processes of this window's extension: its crew lsp and the workers that started. */
-function crewPids(dirs) {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dirs.extensions);
-      } catch {
-        return false; // gone while listing
-      }
-    })
-    .map(Number);
-}
-
 after(async () => {
-  if (browser && page) await shot('final').catch(() => {});
-  await browser?.close();
-  await server?.stop();
-  // What a failed case above left behind is stopped here, by pid.
-  for (const pid of dirs ? crewPids(dirs) : []) process.kill(pid, 'SIGKILL');
+  if (w?.browser) await shot('final').catch(() => {});
+  await closeWorkbench(w);
 });
 
 test(
@@ -137,7 +69,7 @@ test(
     // Call it: it throws on both workers, and each suspends.
     await selectLines(8, 8);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-    const view = await debuggerFrame();
+    const view = await debuggerFrame(page);
     // Both workers stop at the same error in the same frame: one entry lists them both.
     const entry = view.locator('.crew-entry').first();
     await entry.locator('.crew-meta', { hasText: /on workers w\d, w\d/ }).waitFor({ timeout: 60_000 });
@@ -203,7 +135,7 @@ test(
     await page.locator('.monaco-editor .view-line', { hasText: 'held for the debugger' }).click();
     await selectLines(10, 10);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
-    const view = await debuggerFrame();
+    const view = await debuggerFrame(page);
     const held = view.locator('.crew-entry', { hasText: 'held for the debugger' }).first();
     await held.waitFor({ timeout: 60_000 });
     await held.locator('.crew-attach').click();
@@ -216,11 +148,11 @@ test(
       .waitFor({ timeout: 60_000 });
     await shot('3-native-debugger');
 
-    const pids = crewPids(dirs);
+    const pids = crewPids(w.dirs);
     assert.ok(pids.length >= 3, `the crew lsp and its 2 workers are running: ${pids.join(', ')}`);
-    await browser.close();
-    browser = undefined;
-    await server.close();
+    await w.browser.close();
+    w.browser = undefined;
+    await w.server.close();
     // Nothing kills them by group: they must end on their own once the editor has gone.
     const left = () => pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
     await until(() => left().length === 0, {

@@ -4,17 +4,14 @@
 // Crew: Show Cluster, opened during a map, draws w1 and w2 and a throughput above zero.
 // Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
+import { results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { closeWorkbench, openWorkbench, statusText } from './workbench.mjs';
 
-let browser;
-let server;
+let w;
 let page;
-let dirs;
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-notebook-${name}.png`) });
@@ -51,10 +48,6 @@ async function frameMatching(pattern, what, timeoutMs = 60_000) {
   });
 }
 
-async function statusText() {
-  return (await page.locator('.statusbar-item', { hasText: 'Crew' }).first().textContent())?.trim() ?? '';
-}
-
 const cells = () => page.locator('.notebook-editor .cell-list-container .code-cell-row');
 
 /** Types into the last cell (inserting the text whole, so no brackets are auto-closed), then runs it. */
@@ -69,25 +62,17 @@ async function runLastCell(text) {
 }
 
 before(async () => {
-  mkdirSync(results, { recursive: true });
-  const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop();
-  dirs = prepare(vsix, { 'readme.txt': 'Crew notebooks\n' }, { 'crew.debugOnError': false });
-  server = await startCodeServer(dirs);
-  browser = await launchBrowser(chromium);
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  w = await openWorkbench({
+    files: { 'readme.txt': 'Crew notebooks\n' },
+    settings: { 'crew.debugOnError': false },
+    viewport: { width: 1400, height: 900 },
+  });
+  page = w.page;
 });
 
 after(async () => {
-  if (page) await shot('final').catch(() => {});
-  await browser?.close();
-  await server?.stop();
-  if (dirs && !process.env.CREW_E2E_KEEP) rmSync(dirs.base, { recursive: true, force: true });
+  if (w) await shot('final').catch(() => {});
+  await closeWorkbench(w);
 });
 
 test('Crew: New Notebook opens an untitled notebook with the Crew kernel selected', { timeout: 180_000 }, async () => {
@@ -99,11 +84,11 @@ test('Crew: New Notebook opens an untitled notebook with the Crew kernel selecte
 });
 
 test('a %%all cell with no master running starts one and shows two labelled pids', { timeout: 240_000 }, async () => {
-  assert.doesNotMatch(await statusText(), /workers/, 'no master before the first cell');
+  assert.doesNotMatch(await statusText(page), /workers/, 'no master before the first cell');
   await runLastCell('%%all\nprocess.pid');
   const m = await frameMatching(/w1: (\d+)\s+w2: (\d+)/, "both workers' pids in the cell", 150_000);
   assert.notEqual(m[1], m[2], 'two different worker processes');
-  assert.match(await statusText(), /Crew: 2 workers/);
+  assert.match(await statusText(page), /Crew: 2 workers/);
   const order = await cells().first().locator('.execution-count-label').textContent();
   assert.match(order ?? '', /1/, 'the cell has execution order 1');
 });
@@ -119,7 +104,7 @@ test('a plain cell runs on the master: 6 * 7 shows 42', { timeout: 120_000 }, as
 test('a looping cell on every worker is interrupted, and the next cell runs', { timeout: 180_000 }, async () => {
   await runLastCell('%%all\nwhile (true) {}');
   let text = '';
-  await until(async () => /2 busy/.test((text = await statusText())), {
+  await until(async () => /2 busy/.test((text = await statusText(page))), {
     timeoutMs: 60_000,
     what: 'both workers busy with the loop',
     everyMs: 250,
@@ -128,7 +113,7 @@ test('a looping cell on every worker is interrupted, and the next cell runs', { 
   await frameMatching(/Interrupted/, 'the interrupted cell says so', 60_000);
   await runLastCell('40 + 2 + 100');
   await frameMatching(/^142$/m, 'the next cell ran after the interrupt', 60_000);
-  await until(async () => !/busy/.test(await statusText()), { timeoutMs: 30_000, what: 'no worker busy' });
+  await until(async () => !/busy/.test(await statusText(page)), { timeoutMs: 30_000, what: 'no worker busy' });
   await shot('3-interrupted');
 });
 

@@ -3,51 +3,33 @@
 // Slurm job array; the Workers view names each one's job and node, and evaluation runs there.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { slurmSkip, startSlurmCluster } from '../slurm/slurm-cluster.mjs';
-import {
-  launchBrowser,
-  lineMatching,
-  prepare,
-  results,
-  root,
-  runCommand,
-  startCodeServer,
-  tools,
-} from './code-server.mjs';
+import { lineMatching, results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { closeWorkbench, openWorkbench } from './workbench.mjs';
 
 const node = hostname().split('.')[0];
 let cluster;
 const squeue = (job) => execFileSync('squeue', ['-h', '-r', '-j', job, '-o', '%i'], { encoding: 'utf8' }).trim();
-let browser;
-let server;
+let w;
 let page;
 
 before(async () => {
   if (slurmSkip) return;
-  mkdirSync(results, { recursive: true });
   // code-server, its extension host and so the master inherit the cluster's SLURM_CONF.
   cluster = startSlurmCluster();
-  const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop();
-  const dirs = prepare(vsix, { 'probe.ts': 'process.env.SLURM_ARRAY_TASK_ID\n' }, { 'crew.slurm.workers': 2 });
-  server = await startCodeServer(dirs);
-  browser = await launchBrowser(chromium);
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  w = await openWorkbench({
+    files: { 'probe.ts': 'process.env.SLURM_ARRAY_TASK_ID\n' },
+    settings: { 'crew.slurm.workers': 2 },
+  });
+  page = w.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await closeWorkbench(w);
   cluster?.stop();
 });
 

@@ -3,21 +3,12 @@
 // palette, select an expression, run "Crew: Evaluate Selection on All Workers", and read the
 // inline result and the status bar. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  launchBrowser,
-  prepare,
-  results,
-  root,
-  runCommand,
-  startCodeServer,
-  tools,
-  lineMatching as waitForLine,
-} from './code-server.mjs';
+import { results, root, runCommand, lineMatching as waitForLine } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { closeWorkbench, openWorkbench, statusText } from './workbench.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
 const answer: number = 6 * 7;
@@ -33,8 +24,7 @@ const LIB = `export function area(w: number, h: number): number {
 area(3, 4)
 `;
 
-let browser;
-let server;
+let w;
 let page;
 let dirs;
 
@@ -65,7 +55,7 @@ async function openFile(name, firstLine) {
 /** Waits for the status bar's Crew item to match. */
 async function statusMatching(pattern, timeoutMs = 60_000) {
   let text = '';
-  await until(async () => pattern.test((text = await statusText())), {
+  await until(async () => pattern.test((text = await statusText(page))), {
     timeoutMs,
     what: `the status bar to match ${pattern}`,
     everyMs: 250,
@@ -84,39 +74,27 @@ async function notification(pattern, timeoutMs = 30_000) {
   return (await toast.textContent()) ?? '';
 }
 
-async function statusText() {
-  return (await page.locator('.statusbar-item', { hasText: 'Crew' }).first().textContent())?.trim() ?? '';
-}
-
 before(async () => {
-  mkdirSync(results, { recursive: true });
-  const { chromium } = tools();
-  const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop();
   // Errors show inline when the debugger is off; debugger.e2e.mjs covers it on.
-  dirs = prepare(vsix, { 'sample.ts': SAMPLE, 'lib.ts': LIB }, { 'crew.debugOnError': false });
-  server = await startCodeServer(dirs);
-  browser = await launchBrowser(chromium);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  w = await openWorkbench({
+    files: { 'sample.ts': SAMPLE, 'lib.ts': LIB },
+    settings: { 'crew.debugOnError': false },
+    viewport: { width: 1280, height: 800 },
+  });
+  page = w.page;
+  dirs = w.dirs;
   await openFile('sample.ts', 'Crew end-to-end sample');
 });
 
 after(async () => {
-  if (page) await shot('final').catch(() => {});
-  await browser?.close();
-  await server?.stop();
-  // The profile, workspace and installed extension of this run; CREW_E2E_KEEP=1 keeps them to look at.
-  if (dirs && !process.env.CREW_E2E_KEEP) rmSync(dirs.base, { recursive: true, force: true });
+  if (w) await shot('final').catch(() => {});
+  await closeWorkbench(w);
 });
 
 test('Crew: Start Master starts a master with 2 workers, shown in the status bar', { timeout: 120_000 }, async () => {
   await runCommand(page, 'Crew: Start Master');
   let text = '';
-  await until(async () => /2 workers/.test((text = await statusText())), {
+  await until(async () => /2 workers/.test((text = await statusText(page))), {
     timeoutMs: 60_000,
     what: 'the status bar to show 2 workers',
     everyMs: 250,
