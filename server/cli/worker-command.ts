@@ -23,6 +23,9 @@ export const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect 
   --secret-stdin       Read the secret from the first line of stdin (used by crew launch)
   --exit-with-parent   Exit when stdin closes (used for local workers)
   --eval-heap-mb N     Heap limit of the eval thread; past it the thread restarts, not the worker
+  --max-sessions N     Masters a listening worker serves at once (default 4), each in a session
+                       of its own: its own eval thread, definitions, store, agents and debugger.
+                       One more is refused with CREW_WORKER_BUSY; none displaces another
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -53,6 +56,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     'secret-stdin': { type: 'boolean' },
     'exit-with-parent': { type: 'boolean' },
     'eval-heap-mb': { type: 'string' },
+    'max-sessions': { type: 'string' },
     ...linkCliOptions,
   });
   if (values.help) {
@@ -76,6 +80,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
     evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
+    maxSessions: intOption(values['max-sessions'], 'max-sessions', 1),
     maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
     listenTls: listenTlsFrom(values),
     tls: dialTlsFrom(values),

@@ -4,6 +4,7 @@
  */
 import { findWorker, type WorkerRef } from './worker-ref';
 import type { SlurmJob } from '../launch/slurm-launch';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
@@ -58,6 +59,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   dialer?: (address: string) => Promise<void>;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
+  /** Names this pool to the workers it dials, so one it redials gives it back its own session. */
+  readonly instance = randomBytes(9).toString('base64url');
 
   constructor(readonly options: PoolOptions = {}) {
     super();
