@@ -147,11 +147,12 @@ export async function dialWorker(
   redial(transport);
 }
 
+/** The worker's `ready`; each failure rejects before the link is ended, whose own rejection is vaguer. */
 function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
       reject(crewError(ErrorCodes.HandshakeTimeout, `${transport.peer} authenticated but never said it was ready`));
+      transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
     }, Defaults.handshakeTimeoutMs);
     transport.onMessage((m) => {
       clearTimeout(timer);
@@ -159,17 +160,17 @@ function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
       if (msg?.t === 'ready' && typeof msg.info?.name === 'string') resolve(msg.info);
       else if (m.t === 'protocolError' && m.code === ErrorCodes.WorkerBusy) {
         // A worker at its --max-sessions limit says so instead of being ready.
-        transport.dispose(CloseCodes.Normal, 'the worker is busy');
         reject(crewError(ErrorCodes.WorkerBusy, m.message));
+        transport.dispose(CloseCodes.Normal, 'the worker is busy');
       } else {
-        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
         reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent ${String(msg?.t)} before ready`));
+        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
       }
     });
     transport.onBadFrame((err) => {
       clearTimeout(timer);
-      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
       reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent a bad frame before ready: ${err.message}`));
+      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
     });
     transport.onEnd((reason) =>
       reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),

@@ -62,6 +62,11 @@ export class EvalThreadInspector {
   private readonly session = new Session();
   private sessionId?: string;
   private threadId?: number;
+  /**
+   * Every worker thread's inspector session, by thread id. A thread that was already running
+   * when this session enabled `NodeWorker` is announced at once, before it is followed.
+   */
+  private readonly threads = new Map<number, string>();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Scripts of the eval thread by id: their names, and where their text starts. */
@@ -71,9 +76,14 @@ export class EvalThreadInspector {
     this.session.connect();
     this.session.on('NodeWorker.attachedToWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
+      this.threads.set(Number(p.workerInfo.workerId), p.sessionId);
       if (Number(p.workerInfo.workerId) !== this.threadId) return;
       this.sessionId = p.sessionId;
       this.events.attached();
+    });
+    this.session.on('NodeWorker.detachedFromWorker', ({ params }) => {
+      const gone = (params as unknown as { sessionId: string }).sessionId;
+      for (const [id, sessionId] of this.threads) if (sessionId === gone) this.threads.delete(id);
     });
     this.session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; message: string };
@@ -85,8 +95,9 @@ export class EvalThreadInspector {
   /** Follows a (new) eval thread; what was known of the old one is dropped. */
   follow(threadId: number): void {
     this.threadId = threadId;
-    this.sessionId = undefined;
+    this.sessionId = this.threads.get(threadId);
     this.scripts.clear();
+    if (this.sessionId) queueMicrotask(() => this.threadId === threadId && this.events.attached());
   }
 
   /** Whether the followed thread's inspector can be spoken to. */
