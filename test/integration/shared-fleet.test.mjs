@@ -92,7 +92,7 @@ test('kill -9 of one master mid-map: the other map completes; the dead session i
   assert.deepEqual(await b.call('evalAll', 'offset'), [2000, 2000], 'B kept its session throughout');
 });
 
-test('a master gone silent is dropped by the heartbeat; its slot goes to a new one, which it cannot displace', async () => {
+test('a silent master is dropped by the heartbeat; its slot goes to a new one, which it cannot displace', async () => {
   const { workers, addresses } = await fleet(1, ['--max-sessions', '1']);
   const a = await master(addresses);
   process.kill(a.child.pid, 'SIGSTOP');
