@@ -44,7 +44,7 @@ Exit codes:
   0  success
   1  the script or command failed
   2  bad usage
-  3  could not start: cannot listen, connect (or the workers serve their --max-sessions), authenticate or read the secret
+  3  could not start: cannot listen, connect, authenticate or read the secret
   130  interrupted by Ctrl-C (crew run interrupts the workers' evaluations first)
 `;
 
