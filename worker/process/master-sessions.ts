@@ -23,6 +23,8 @@ export class MasterSessions {
   /** Sessions by the key of their master: its pool's instance id, or one of its own. */
   private readonly sessions = new Map<string, MasterSession>();
   private nextId = 1;
+  /** Sessions being ended: their eval threads may still be letting go of a debugger. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(private readonly opts: MasterSessionsOptions) {}
 
@@ -49,9 +51,11 @@ export class MasterSessions {
     return outcome;
   }
 
-  /** Ends every session, for a worker that is closing. */
+  /** Ends every session, for a worker that is closing; resolves once every eval thread is gone. */
   async close(reason: string): Promise<void> {
-    await Promise.all([...this.sessions].map(([key, session]) => this.end(key, session, reason)));
+    for (const [key, session] of this.sessions) void this.end(key, session, reason);
+    // Also those ended before: a process that exits while a thread is still paused never ends.
+    await Promise.all(this.ending);
   }
 
   /** A session for a new master, if there is room; a master gone quiet gives up its slot first. */
@@ -90,6 +94,8 @@ export class MasterSessions {
     if (this.sessions.get(key) !== session) return;
     this.sessions.delete(key);
     this.opts.audit.log('session', { session: session.id, ended: reason, sessions: this.sessions.size });
-    await session.dispose(reason);
+    const ending = session.dispose(reason);
+    this.ending.add(ending);
+    await ending.finally(() => this.ending.delete(ending));
   }
 }
