@@ -3,7 +3,8 @@
 // master that vanishes frees its slot once the heartbeat gives up on it.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { connectWorkers, disconnectWorkers, ErrorCodes, evalFormAllWorkers, evalOn } from 'crew';
+import WebSocket from 'ws';
+import { cdpAddress, connectWorkers, disconnectWorkers, ErrorCodes, evalFormAllWorkers, evalOn } from 'crew';
 import { killHard, newSecret, startWorkerProcess, tcpProxy, until } from '../reliability/helpers.mjs';
 import { startFleetMaster } from './fixtures/fleet.mjs';
 
@@ -66,6 +67,51 @@ test('two masters on the same two workers map at once: results right, no worker 
   for (const m of [a, b]) assert.equal(m.events.count(/ disconnect /), 0, 'no master saw a worker leave');
   for (const w of workers) assert.equal(w.out.count(/sessions=2$/), 1, 'each worker opened a second session');
 });
+
+test("one master's runaway loop, and its interrupt, leave the other master's work alone", async () => {
+  const { workers, addresses } = await fleet(1);
+  const a = await master(addresses);
+  const b = await master(addresses);
+  await b.call('evalAll', 'globalThis.offset = 2000');
+  const loop = a.call('evalOn', null, 'for (;;);');
+  const stopped = assert.rejects(loop, (err) => err.code === ErrorCodes.Interrupted);
+  await until(async () => (await a.call('size')).size === 1 && workers[0].out.count(/sessions=2$/) === 1);
+  assert.deepEqual(await b.call('map', mapForm, 40), expected(40, 2000), 'B maps while A loops');
+  assert.deepEqual(await a.call('interrupt'), ['w1']);
+  await stopped;
+  assert.deepEqual(await b.call('evalAll', 'offset'), [2000], "A's interrupt did not touch B's thread");
+  assert.equal(await a.call('evalOn', null, '1 + 1'), 2, "A's fresh thread works");
+});
+
+test(
+  "one master's debugger pause, with DevTools attached, leaves the other master's work alone",
+  { timeout: 60_000 },
+  async () => {
+    const { addresses } = await fleet(1);
+    const a = await master(addresses);
+    await a.call('evalAll', 'globalThis.offset = 1000');
+    // The debugging master runs here: its debugger and DevTools are driven from the test.
+    const pool = await connectWorkers(addresses, { secret, audit: { to: 'none' } });
+    cleanups.push(() => disconnectWorkers(pool));
+    pool.setDebugOnError(true);
+    const paused = new Promise((resolve) => pool.debug.once('paused', resolve));
+    const call = evalOn(pool, null, 'throw new Error("held")').catch((err) => err);
+    const s = await paused;
+    assert.deepEqual(await a.call('map', mapForm, 40), expected(40, 1000), 'A maps while B is suspended');
+    // DevTools reaches B's thread, the second of the worker's eval threads, and finds it paused.
+    const devtools = new WebSocket(await cdpAddress(pool, pool.workers[0].id));
+    cleanups.push(() => devtools.terminate());
+    await new Promise((resolve, reject) => devtools.on('open', resolve).on('error', reject));
+    let devtoolsPaused = false;
+    devtools.on('message', (d) => (devtoolsPaused ||= JSON.parse(String(d)).method === 'Debugger.paused'));
+    devtools.send(JSON.stringify({ id: 1, method: 'Debugger.enable' }));
+    await until(() => devtoolsPaused, { what: "DevTools to see B's paused thread" });
+    devtools.terminate();
+    await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+    assert.ok((await call) instanceof Error, 'the aborted call rejects');
+    assert.deepEqual(await a.call('evalAll', 'offset'), [1000]);
+  },
+);
 
 test('kill -9 of one master mid-map: the other map completes; the dead session is freed for a new one', async () => {
   const { workers, addresses } = await fleet(2, ['--max-sessions', '2']);

@@ -8,6 +8,7 @@
  */
 import { Session } from 'node:inspector';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 
 /** A CDP `Debugger.CallFrame`, as far as the debugger reads it. */
 export interface CallFrame {
@@ -75,9 +76,10 @@ export class EvalThreadInspector {
   constructor(private readonly events: InspectorEvents) {
     this.session.connect();
     this.session.on('NodeWorker.attachedToWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
-      this.threads.set(Number(p.workerInfo.workerId), p.sessionId);
-      if (Number(p.workerInfo.workerId) !== this.threadId) return;
+      const p = params as unknown as { sessionId: string; workerInfo: InspectedWorkerInfo };
+      const threadId = inspectedThreadId(p.workerInfo);
+      this.threads.set(threadId, p.sessionId);
+      if (threadId !== this.threadId) return;
       this.sessionId = p.sessionId;
       this.events.attached();
     });

@@ -8,6 +8,7 @@
  */
 import { ErrorCodes } from '../../protocol/errors';
 import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
+import { dropEarlyEvalThread, startEvalThreadEarly } from '../eval-thread/eval-thread-start';
 import { MasterSession, type MasterSessionOptions, type SessionOutcome } from './master-session';
 
 export type { SessionOutcome } from './master-session';
@@ -17,6 +18,8 @@ export interface MasterSessionsOptions extends MasterSessionOptions {
   maxSessions: number;
   /** How long a session whose link dropped waits for its master to redial (Infinity: always). */
   resumeWindowMs: number;
+  /** Keep an eval thread started for the next master's session, so its first task does not wait. */
+  spareThread: boolean;
 }
 
 export class MasterSessions {
@@ -26,7 +29,9 @@ export class MasterSessions {
   /** Sessions being ended: their eval threads may still be letting go of a debugger. */
   private readonly ending = new Set<Promise<void>>();
 
-  constructor(private readonly opts: MasterSessionsOptions) {}
+  constructor(private readonly opts: MasterSessionsOptions) {
+    if (opts.spareThread) startEvalThreadEarly(opts.evalHeapMb);
+  }
 
   /** Sessions open now, served or waiting for their master to come back. */
   get size(): number {
@@ -56,6 +61,7 @@ export class MasterSessions {
     for (const [key, session] of this.sessions) void this.end(key, session, reason);
     // Also those ended before: a process that exits while a thread is still paused never ends.
     await Promise.all(this.ending);
+    dropEarlyEvalThread();
   }
 
   /** A session for a new master, if there is room; a master gone quiet gives up its slot first. */
@@ -79,6 +85,7 @@ export class MasterSessions {
     const session = new MasterSession(this.nextId++, this.opts);
     this.sessions.set(key, session);
     audit.log('session', { session: session.id, opened: link.peer, sessions: this.sessions.size });
+    if (this.opts.spareThread && this.sessions.size < maxSessions) startEvalThreadEarly(this.opts.evalHeapMb);
     return session;
   }
 

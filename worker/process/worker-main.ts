@@ -89,6 +89,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     // A worker that dials in serves the one master it dials, and keeps its session while it
     // redials, however long that takes, as it always has.
     resumeWindowMs: dials ? Infinity : heartbeatTimeoutMs,
+    spareThread: !dials,
   });
 
   const close = async (): Promise<void> => {
