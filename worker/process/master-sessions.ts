@@ -33,11 +33,6 @@ export class MasterSessions {
     if (opts.spareThread) startEvalThreadEarly(opts.evalHeapMb);
   }
 
-  /** Sessions open now, served or waiting for their master to come back. */
-  get size(): number {
-    return this.sessions.size;
-  }
-
   /**
    * Serves one authenticated master until its link ends. `master` names it across its redials
    * (the pool's instance id from the handshake); without one, the link gets a session that no
