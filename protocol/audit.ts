@@ -22,7 +22,8 @@ export type AuditEvent =
   | 'task-bad'
   | 'shutdown'
   | 'error'
-  | 'local';
+  | 'local'
+  | 'session';
 
 /** Events about single frames of tasks; written only when `tasks` is on. */
 const TASK_EVENTS = new Set<AuditEvent>(['sent', 'received']);

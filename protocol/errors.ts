@@ -35,6 +35,8 @@ export const ErrorCodes = {
   BadFrame: 'CREW_BAD_FRAME',
   /** A connection could not be made. */
   ConnectFailed: 'CREW_CONNECT_FAILED',
+  /** The worker already serves as many masters as its `--max-sessions` allows. */
+  WorkerBusy: 'CREW_WORKER_BUSY',
   /** A limit (queue length, frame size) was exceeded. */
   LimitExceeded: 'CREW_LIMIT_EXCEEDED',
   /** Workers could not be started (ssh or a batch system failed or is missing). */

@@ -17,4 +17,6 @@ export const Defaults = {
   /** First and largest delay between a dialing worker's reconnection attempts. */
   reconnectMinMs: 100,
   reconnectMaxMs: 5_000,
+  /** Masters a listening worker serves at once, each in a session of its own. */
+  maxSessions: 4,
 } as const;

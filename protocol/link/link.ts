@@ -18,6 +18,8 @@ export const CloseCodes = {
   BadFrame: 4003,
   Shutdown: 4004,
   HeartbeatLost: 4005,
+  /** The worker serves as many masters as it may (`--max-sessions`). */
+  WorkerBusy: 4006,
 } as const;
 
 /** What both phases of a link share: who is at the other end, and how it ends. */

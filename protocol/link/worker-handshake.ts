@@ -18,7 +18,7 @@ export type Role = 'master' | 'worker';
 /** Handshake frames (JSON text). */
 export type HandshakeMsg =
   | { t: 'hello'; v: number; role: Role; nonce: string; member?: string }
-  | { t: 'auth'; v: number; role: Role; nonce: string; mac: string; member?: string }
+  | { t: 'auth'; v: number; role: Role; nonce: string; mac: string; member?: string; instance?: string }
   | { t: 'welcome'; mac: string }
   | { t: 'refused'; code: string; message: string };
 
@@ -29,6 +29,11 @@ export interface HandshakeOptions<R extends Role = Role> {
   timeoutMs?: number;
   /** CL-MW's member id: keeps different jobs apart. Not a security measure. */
   member?: string;
+  /**
+   * Names this end across its redials (a master's pool), so a listening worker gives a master
+   * that comes back its own session. Sent by the dialing side only.
+   */
+  instance?: string;
 }
 
 /** The label of this handshake's MACs; the version in it keeps versions' transcripts apart. */
@@ -105,6 +110,13 @@ function run<R extends Role>(
 export interface PeerIdentity {
   role: Role;
   member?: string;
+  /** The dialing peer's {@link HandshakeOptions.instance}, when it sent a well-formed one. */
+  instance?: string;
+}
+
+/** An instance id is a short token; anything else is ignored, as if none had been sent. */
+function instanceOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[\w-]{1,64}$/.test(value) ? value : undefined;
 }
 
 function checkPeer(
@@ -152,7 +164,7 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
         mac: mac(opts.secret, 'listener', opts.role, m.nonce, nonce),
       } satisfies HandshakeMsg),
     );
-    done({ role: m.role, member: m.member });
+    done({ role: m.role, member: m.member, instance: instanceOf(m.instance) });
   });
   link.sendText(JSON.stringify(hello));
   return result;
@@ -184,6 +196,7 @@ export function dialHandshake<R extends Role>(link: HandshakeLink, opts: Handsha
           nonce,
           mac: mac(opts.secret, 'dialer', opts.role, m.nonce, nonce),
           member: opts.member,
+          instance: opts.instance,
         } satisfies HandshakeMsg),
       );
       return;

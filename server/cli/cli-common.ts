@@ -61,6 +61,7 @@ export function reportFatal(err: unknown): number {
     process.stderr.write(`crew: ${err.message} [${err.code}]\n`);
     const startup: string[] = [
       ErrorCodes.ConnectFailed,
+      ErrorCodes.WorkerBusy,
       ErrorCodes.AuthFailed,
       ErrorCodes.InsecureListen,
       ErrorCodes.Secret,

@@ -27,6 +27,9 @@ export const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect 
                        no more tasks, hand back those not started, finish the one running, exit 0
   --lifetime S         Treat the job as ending S seconds after the worker starts (for tests, or
                        batch systems Crew does not ask)
+  --max-sessions N     Masters a listening worker serves at once (default 4), each in a session
+                       of its own: its own eval thread, definitions, store, agents and debugger.
+                       One more is refused with CREW_WORKER_BUSY; none displaces another
   --secret-file, --audit-file, --verbose, --heartbeat-timeout: see crew --help
 ${LINK_HELP}`;
 
@@ -59,6 +62,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     'eval-heap-mb': { type: 'string' },
     lifetime: { type: 'string' },
     'lifetime-margin': { type: 'string' },
+    'max-sessions': { type: 'string' },
     ...linkCliOptions,
   });
   if (values.help) {
@@ -82,6 +86,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     handshakeTimeoutMs: intOption(values['handshake-timeout'], 'handshake-timeout', 100),
     evalHeapMb: intOption(values['eval-heap-mb'], 'eval-heap-mb', 16),
+    maxSessions: intOption(values['max-sessions'], 'max-sessions', 1),
     maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
     listenTls: listenTlsFrom(values),
     tls: dialTlsFrom(values),

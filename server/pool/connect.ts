@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { isLoopback, parseHostPort } from '../../protocol/address';
-import { crewError, ErrorCodes } from '../../protocol/errors';
+import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
 import { Defaults } from '../../protocol/limits';
 import type { Ready } from '../../protocol/messages/worker-link-messages';
@@ -82,8 +82,10 @@ export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions
   for (const r of results) if (r.status === 'rejected') pool.connectErrors.push(r.reason as Error);
   if (hostPorts.length > 0 && pool.connectErrors.length === hostPorts.length) {
     await pool.close('no worker could be reached');
+    // Workers that all serve their limit of masters are busy, not unreachable.
+    const busy = pool.connectErrors.every((e) => (e as Partial<CrewError>).code === ErrorCodes.WorkerBusy);
     throw crewError(
-      ErrorCodes.ConnectFailed,
+      busy ? ErrorCodes.WorkerBusy : ErrorCodes.ConnectFailed,
       `could not connect to any worker: ${pool.connectErrors.map((e) => e.message).join('; ')}`,
     );
   }
@@ -112,6 +114,7 @@ export async function dialWorker(
       role: 'master',
       member: opts.member,
       timeoutMs: opts.handshakeTimeoutMs,
+      instance: pool.instance,
     });
     const info = await firstReady(transport);
     pool.adopt(transport, info, address);
@@ -144,25 +147,30 @@ export async function dialWorker(
   redial(transport);
 }
 
+/** The worker's `ready`; each failure rejects before the link is ended, whose own rejection is vaguer. */
 function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
       reject(crewError(ErrorCodes.HandshakeTimeout, `${transport.peer} authenticated but never said it was ready`));
+      transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
     }, Defaults.handshakeTimeoutMs);
     transport.onMessage((m) => {
       clearTimeout(timer);
       const msg = m as Partial<Ready.Msg>;
       if (msg?.t === 'ready' && typeof msg.info?.name === 'string') resolve(msg.info);
-      else {
-        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
+      else if (m.t === 'protocolError' && m.code === ErrorCodes.WorkerBusy) {
+        // A worker at its --max-sessions limit says so instead of being ready.
+        reject(crewError(ErrorCodes.WorkerBusy, m.message));
+        transport.dispose(CloseCodes.Normal, 'the worker is busy');
+      } else {
         reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent ${String(msg?.t)} before ready`));
+        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
       }
     });
     transport.onBadFrame((err) => {
       clearTimeout(timer);
-      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
       reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent a bad frame before ready: ${err.message}`));
+      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
     });
     transport.onEnd((reason) =>
       reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),

@@ -4,6 +4,7 @@
  */
 import { findWorker, type WorkerRef } from './worker-ref';
 import type { SlurmJob } from '../launch/slurm-launch';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
@@ -59,10 +60,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** The Slurm job array of the pool's own workers, when `startMaster({ slurm })` submitted one. */
   slurmJob?: SlurmJob;
   private signKey?: Buffer;
-  /**
-   * Dials one more listening worker with the secret and options the pool was made with (see
-   * `addWorkers`); a closure, so that the secret is not a field anyone can print.
-   */
+  /** Dials one more listening worker (`addWorkers`); a closure, so the secret is not a field anyone can print. */
   dialer?: (address: string) => Promise<void>;
   /**
    * While this says workers are on their way (a Slurm job's tasks pending or starting), calls
@@ -71,6 +69,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   workersComing?: () => Promise<boolean>;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
+  /** Names this pool to the workers it dials, so one it redials gives it back its own session. */
+  readonly instance = randomBytes(9).toString('base64url');
 
   constructor(readonly options: PoolOptions = {}) {
     super();

@@ -26,6 +26,9 @@ test('bad usage exits 2 with a message that names the problem', async () => {
   const badPort = await runCrew(['worker', '--port', 'abc']);
   assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /--port must be a whole number/);
+  const noSessions = await runCrew(['worker', '--port', '0', '--max-sessions', '0']);
+  assert.equal(noSessions.code, 2);
+  assert.match(noSessions.stderr, /--max-sessions must be a whole number >= 1, got "0"/);
   const badAddress = await runCrew(['worker', '--connect', 'nowhere']);
   assert.equal(badAddress.code, 1);
   assert.match(badAddress.stderr, /"nowhere" is not host:port/);

@@ -15,6 +15,7 @@
  */
 import { Session } from 'node:inspector';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 import type { RemoteObject } from './eval-thread-inspector';
 
 interface RelaySession {
@@ -79,8 +80,8 @@ export class CdpRelay {
     const entry: RelaySession = { session, queue: [], paused: false, stopsAtThrows: false };
     this.sessions.set(sid, entry);
     session.on('NodeWorker.attachedToWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
-      if (Number(p.workerInfo.workerId) !== this.threadId() || entry.workerSession) return;
+      const p = params as unknown as { sessionId: string; workerInfo: InspectedWorkerInfo };
+      if (inspectedThreadId(p.workerInfo) !== this.threadId() || entry.workerSession) return;
       entry.workerSession = p.sessionId;
       for (const m of entry.queue.splice(0)) this.forward(entry, m);
     });

@@ -8,6 +8,7 @@
  */
 import { Session } from 'node:inspector';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 
 /** A CDP `Debugger.CallFrame`, as far as the debugger reads it. */
 export interface CallFrame {
@@ -62,6 +63,11 @@ export class EvalThreadInspector {
   private readonly session = new Session();
   private sessionId?: string;
   private threadId?: number;
+  /**
+   * Every worker thread's inspector session, by thread id. A thread that was already running
+   * when this session enabled `NodeWorker` is announced at once, before it is followed.
+   */
+  private readonly threads = new Map<number, string>();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Scripts of the eval thread by id: their names, and where their text starts. */
@@ -70,10 +76,16 @@ export class EvalThreadInspector {
   constructor(private readonly events: InspectorEvents) {
     this.session.connect();
     this.session.on('NodeWorker.attachedToWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; workerInfo: { workerId: string } };
-      if (Number(p.workerInfo.workerId) !== this.threadId) return;
+      const p = params as unknown as { sessionId: string; workerInfo: InspectedWorkerInfo };
+      const threadId = inspectedThreadId(p.workerInfo);
+      this.threads.set(threadId, p.sessionId);
+      if (threadId !== this.threadId) return;
       this.sessionId = p.sessionId;
       this.events.attached();
+    });
+    this.session.on('NodeWorker.detachedFromWorker', ({ params }) => {
+      const gone = (params as unknown as { sessionId: string }).sessionId;
+      for (const [id, sessionId] of this.threads) if (sessionId === gone) this.threads.delete(id);
     });
     this.session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
       const p = params as unknown as { sessionId: string; message: string };
@@ -85,8 +97,9 @@ export class EvalThreadInspector {
   /** Follows a (new) eval thread; what was known of the old one is dropped. */
   follow(threadId: number): void {
     this.threadId = threadId;
-    this.sessionId = undefined;
+    this.sessionId = this.threads.get(threadId);
     this.scripts.clear();
+    if (this.sessionId) queueMicrotask(() => this.threadId === threadId && this.events.attached());
   }
 
   /** Whether the followed thread's inspector can be spoken to. */

@@ -1,7 +1,8 @@
 /**
  * Starting the eval thread. A worker process can start it before loading the rest of its
  * code (see server/cli/worker-process.ts), so the thread's own start, a second Node environment
- * and the longest step of a worker's start, overlaps the loading of the connection's code.
+ * and the longest step of a worker's start, overlaps the loading of the connection's code. A
+ * listening worker keeps one started the same way for the next master's session.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -29,8 +30,13 @@ export function startEvalThread(maxHeapMb?: number): EvalThread {
 
 let early: (EvalThread & { maxHeapMb?: number; exited: boolean }) | undefined;
 
-/** Starts the thread now, for the first {@link takeEarlyEvalThread} with the same heap limit. */
+/**
+ * Starts the thread now, for the first {@link takeEarlyEvalThread} with the same heap limit;
+ * nothing is started while such a thread is still waiting.
+ */
 export function startEvalThreadEarly(maxHeapMb?: number): void {
+  if (early && !early.exited && early.maxHeapMb === maxHeapMb) return;
+  dropEarlyEvalThread();
   const started = { ...startEvalThread(maxHeapMb), maxHeapMb, exited: false };
   // Until it is taken nobody listens; an error must not become an uncaught exception here,
   // and a thread that has already exited is not handed out.
@@ -49,4 +55,11 @@ export function takeEarlyEvalThread(maxHeapMb?: number): EvalThread | undefined 
     return undefined;
   }
   return taken;
+}
+
+/** Ends the thread started early if nobody took it, so that it keeps no process alive. */
+export function dropEarlyEvalThread(): void {
+  const dropped = early;
+  early = undefined;
+  if (dropped) void dropped.thread.terminate();
 }

@@ -14,7 +14,7 @@ import { DebugAgent } from '../debug/debug-agent';
 import { startEvalThread, takeEarlyEvalThread } from '../eval-thread/eval-thread-start';
 
 export interface EvalHostEvents {
-  /** An encoded `results` frame to forward to the master of `session`. */
+  /** An encoded `results` frame for the tasks that `session` (the link's number) sent. */
   results: [frame: Uint8Array, session: number];
   output: [stream: 'stdout' | 'stderr', text: string];
   restarted: [reason: string];
@@ -75,8 +75,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   /**
-   * A new master session begins. Its master replays its own setup forms before giving work,
-   * so the old session's setup and cached forms must not be replayed after a later crash.
+   * The session's master is back on a new link. It replays its own setup forms before giving
+   * work, so the old link's setup and cached forms must not be replayed after a later crash.
    */
   newSession(): void {
     this.setup.length = 0;

@@ -1,164 +1,119 @@
 /**
- * A worker's masters, one connection at a time: each authenticated link is served until it
- * ends, and a newer master replaces the one before. What the eval thread produces (results,
- * output, debugger stops, agent operations) goes to the master being served.
+ * The masters a worker serves, each in a session of its own (master-session.ts), up to
+ * `maxSessions` at once. No master displaces another: one more is told the limit and turned
+ * away. A master that comes back after its link dropped (the same pool redialing) gets its own
+ * session back if it returns within the resume window (a listening worker's heartbeat
+ * timeout); after that, or when it shuts its job down, the session ends and its eval thread is
+ * freed. A session waiting for its master gives up its slot to a new master that needs it.
  */
-import type { Audit } from '../../protocol/audit';
-import { fitResultsFrame } from '../../protocol/codec/frame-limit';
 import { ErrorCodes } from '../../protocol/errors';
 import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
-import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
-import { SignatureChecker, signingOffer } from '../../protocol/signing';
-import { CdpRelay } from '../debug/cdp-relay';
-import type { EvalHost } from './eval-host';
-import { startLoadReports } from './load-sample';
-import { handleMasterMessage, type WorkerContext } from './master-messages';
+import { dropEarlyEvalThread, startEvalThreadEarly } from '../eval-thread/eval-thread-start';
+import { MasterSession, type MasterSessionOptions, type SessionOutcome } from './master-session';
 
-export interface MasterSessionOptions {
-  audit: Audit;
-  info: WorkerInfo;
-  heartbeatTimeoutMs: number;
-  maxFrameBytes: number;
-  /** The key request signatures are checked with. */
-  signKey: Buffer;
-  requireSigned: boolean;
+export type { SessionOutcome } from './master-session';
+
+export interface MasterSessionsOptions extends MasterSessionOptions {
+  /** Masters served at once. */
+  maxSessions: number;
+  /** How long a session whose link dropped waits for its master to redial (Infinity: always). */
+  resumeWindowMs: number;
+  /** Keep an eval thread started for the next master's session, so its first task does not wait. */
+  spareThread: boolean;
 }
 
-/** How serving one master ended: the link closed, or the master shut the job down. */
-export type SessionOutcome = 'closed' | 'shutdown';
-
 export class MasterSessions {
-  private session = 0;
-  private link?: WorkerEnd;
-  private signing?: SignatureChecker;
-  private readonly ctx: WorkerContext;
-  private readonly relay: CdpRelay;
-  /** Why the worker is leaving, once it is. */
+  /** Sessions by the key of their master: its pool's instance id, or one of its own. */
+  private readonly sessions = new Map<string, MasterSession>();
+  private nextId = 1;
+  /** Sessions being ended: their eval threads may still be letting go of a debugger. */
+  private readonly ending = new Set<Promise<void>>();
+  /** Why the worker is leaving (its batch job ends), once it is. */
   private leavingReason?: string;
 
-  constructor(
-    private readonly host: EvalHost,
-    private readonly opts: MasterSessionOptions,
-  ) {
-    const { audit } = opts;
-    this.relay = new CdpRelay(
-      () => host.threadId,
-      (m) => this.link?.send(m),
-      () => host.debug.pausedAt,
-      () => host.debug.debugging,
-    );
-    this.ctx = {
-      audit,
-      host,
-      relay: this.relay,
-      current: () => this.link,
-      signing: () => this.signing,
-      leaving: () => this.leavingReason,
-    };
-    host.on('results', (frame, s) => {
-      // A result too large for a frame becomes an error naming its size, not a dropped link.
-      const link = this.link;
-      if (s === this.session && link?.phase === 'open')
-        for (const f of fitResultsFrame(frame, opts.maxFrameBytes)) link.sendFrame(f);
-    });
-    host.on('output', (stream, text) => {
-      if (this.link?.phase === 'open') this.link.send({ t: 'output', stream, text });
-      else process.stderr.write(text);
-    });
-    host.debug.on('paused', (msg) => {
-      audit.log('state', {
-        debugger: 'suspended',
-        pause: msg.pauseId,
-        task: msg.taskId,
-        error: `${msg.condition.name}: ${msg.condition.message}`,
-      });
-      this.link?.send(msg);
-    });
-    host.debug.on('resumed', (msg) => this.link?.send(msg));
-    // Agents talk to agents on other nodes through the master.
-    host.on('agent', (m) => this.link?.send(m));
-    host.on('restarted', (reason) => {
-      audit.log('eval-thread', { restarted: reason });
-      this.link?.send({ t: 'evalThreadRestarted', reason });
-    });
-  }
-
-  /** Ends the current master's link, if any. */
-  close(reason: string): void {
-    // A DevTools session holds the eval thread paused; it must let go before the thread can end.
-    this.relay.closeAll(reason);
-    this.link?.dispose(CloseCodes.Normal, reason);
+  constructor(private readonly opts: MasterSessionsOptions) {
+    if (opts.spareThread) startEvalThreadEarly(opts.evalHeapMb);
   }
 
   /**
-   * Leaves on purpose (the batch job ends): the master is told so and sends nothing more; the
-   * tasks that have not started go back to it; the one running may finish until `deadline`
-   * (ms since the epoch); then the link closes cleanly, so nothing held counts against a task.
+   * Serves one authenticated master until its link ends. `master` names it across its redials
+   * (the pool's instance id from the handshake); without one, the link gets a session that no
+   * later link resumes. Resolves `refused` at once when the worker already serves its limit.
+   */
+  async serve(link: WorkerEnd, master?: string): Promise<SessionOutcome | 'refused'> {
+    // A dial that completes as the worker leaves: it must not take work.
+    if (this.leavingReason !== undefined) {
+      link.dispose(CloseCodes.Normal, this.leavingReason);
+      return 'closed';
+    }
+    const key = master ?? `link-${this.nextId}`;
+    const session = this.sessions.get(key) ?? this.open(key, link);
+    if (!session) return 'refused';
+    clearTimeout(session.expiry);
+    const outcome = await session.serve(link);
+    // A master that ends its job, or a pool closed while it redialed, ends its session at once.
+    if (outcome === 'shutdown' || link.peerCloseCode === CloseCodes.Shutdown)
+      await this.end(key, session, 'the master ended its job');
+    else if (!session.attached && this.sessions.get(key) === session) this.awaitReturn(key, session);
+    return outcome;
+  }
+
+  /**
+   * Leaves every master on purpose (the batch job ends): each is told, gets back the tasks that
+   * have not started, and may see the running one finish until `deadline` (ms since the epoch).
    */
   async leave(reason: string, deadline: number): Promise<void> {
     this.leavingReason = reason;
-    const link = this.link;
-    if (link?.phase !== 'open') return;
-    const session = this.session;
-    const handBack = await this.host.drain(session);
-    this.opts.audit.log('leaving', { master: link.peer, reason, handedBack: handBack.length });
-    link.send({ t: 'leaving', reason, handBack });
-    await this.host.idle(session, deadline);
-    this.close(reason);
+    await Promise.all([...this.sessions.values()].map((s) => s.leave(reason, deadline)));
   }
 
-  /** Serves one authenticated master until the link ends. */
-  serve(link: WorkerEnd): Promise<SessionOutcome> {
-    const { audit } = this.opts;
-    // A dial that completes as the worker leaves: it must not take work.
-    if (this.leavingReason !== undefined) link.dispose(CloseCodes.Normal, this.leavingReason);
-    this.link?.dispose(CloseCodes.Normal, 'replaced by a newer master session');
-    this.link = link;
-    const mine = ++this.session;
-    if (mine > 1) this.host.newSession();
-    audit.log('connect', { master: link.peer, session: mine });
-    link.startHeartbeat(this.opts.heartbeatTimeoutMs);
-    const stopLoad = startLoadReports((load) => {
-      if (link.phase === 'open') link.send({ t: 'load', ...load });
-    });
-    this.signing = new SignatureChecker(this.opts.signKey, signingOffer(this.opts.requireSigned));
-    link.send({ t: 'ready', info: { ...this.opts.info, signing: this.signing.offer } });
-    return new Promise((resolve) => {
-      let outcome: SessionOutcome = 'closed';
-      // Frames that do not decode, or are not a message a master sends (the link's guard).
-      link.onBadFrame((err) => {
-        audit.log('bad-frame', { master: link.peer, error: err.message });
-        link.send({ t: 'protocolError', code: err.code, message: err.message });
-      });
-      link.onMessage((m) => {
-        try {
-          handleMasterMessage(this.ctx, m, mine, () => {
-            outcome = 'shutdown';
-            link.dispose(CloseCodes.Shutdown, 'master shut down');
-          });
-        } catch (err) {
-          // A frame of the right type whose fields are wrong must not take the worker down.
-          audit.log('bad-frame', {
-            master: link.peer,
-            error: `${m.t} frame broke its handler: ${(err as Error).message}`,
-          });
-          link.send({
-            t: 'protocolError',
-            code: ErrorCodes.BadFrame,
-            message: `malformed ${m.t} message: ${(err as Error).message}`,
-          });
-        }
-      });
-      link.onEnd((reason) => {
-        stopLoad();
-        if (this.link === link) {
-          this.link = undefined;
-          this.host.debug.abandon();
-          this.relay.closeAll('the master went away');
-        }
-        audit.log('disconnect', { master: link.peer, session: mine, reason });
-        resolve(outcome);
-      });
-    });
+  /** Ends every session, for a worker that is closing; resolves once every eval thread is gone. */
+  async close(reason: string): Promise<void> {
+    for (const [key, session] of this.sessions) void this.end(key, session, reason);
+    // Also those ended before: a process that exits while a thread is still paused never ends.
+    await Promise.all(this.ending);
+    dropEarlyEvalThread();
+  }
+
+  /** A session for a new master, if there is room; a master gone quiet gives up its slot first. */
+  private open(key: string, link: WorkerEnd): MasterSession | undefined {
+    const { audit, maxSessions, info } = this.opts;
+    if (this.sessions.size >= maxSessions) {
+      const idle = [...this.sessions]
+        .filter(([, s]) => !s.attached)
+        .sort(([, a], [, b]) => a.detachedAt - b.detachedAt);
+      if (idle.length > 0) void this.end(idle[0][0], idle[0][1], 'its slot went to a new master');
+      else {
+        const message =
+          `worker ${info.name} is serving ${maxSessions} master${maxSessions === 1 ? '' : 's'}, ` +
+          `its --max-sessions limit; try again when one of them ends its job`;
+        audit.log('refused', { master: link.peer, code: ErrorCodes.WorkerBusy, reason: message });
+        link.send({ t: 'protocolError', code: ErrorCodes.WorkerBusy, message });
+        link.dispose(CloseCodes.WorkerBusy, 'the worker is serving its --max-sessions limit');
+        return undefined;
+      }
+    }
+    const session = new MasterSession(this.nextId++, this.opts);
+    this.sessions.set(key, session);
+    audit.log('session', { session: session.id, opened: link.peer, sessions: this.sessions.size });
+    if (this.opts.spareThread && this.sessions.size < maxSessions) startEvalThreadEarly(this.opts.evalHeapMb);
+    return session;
+  }
+
+  /** Keeps a session whose link dropped for a while, for its master to redial. */
+  private awaitReturn(key: string, session: MasterSession): void {
+    const ms = this.opts.resumeWindowMs;
+    if (ms === Infinity) return;
+    session.expiry = setTimeout(() => void this.end(key, session, `its master did not come back within ${ms} ms`), ms);
+    session.expiry.unref();
+  }
+
+  private async end(key: string, session: MasterSession, reason: string): Promise<void> {
+    if (this.sessions.get(key) !== session) return;
+    this.sessions.delete(key);
+    this.opts.audit.log('session', { session: session.id, ended: reason, sessions: this.sessions.size });
+    const ending = session.dispose(reason);
+    this.ending.add(ending);
+    await ending.finally(() => this.ending.delete(ending));
   }
 }

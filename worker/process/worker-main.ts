@@ -1,7 +1,7 @@
 /**
- * A worker process: one connection to a master (it listens and is dialed, or it dials in),
- * heartbeats, and the eval thread. The main thread never runs user code, so it always
- * answers heartbeats and interrupts.
+ * A worker process: it listens and is dialed by masters, each served in a session of its own
+ * (up to `maxSessions`), or it dials in to one master. The main thread keeps the connections
+ * and heartbeats and never runs user code, so it always answers heartbeats and interrupts.
  */
 import { hostname } from 'node:os';
 import type { Audit } from '../../protocol/audit';
@@ -12,7 +12,6 @@ import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { signingKey } from '../../protocol/signing';
 import { isLoopback, parseHostPort } from '../../protocol/address';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
-import { EvalHost } from './eval-host';
 import { slurmPlacement } from './slurm-placement';
 import { MasterSessions } from './master-sessions';
 import { readResourceFile } from './resource-file';
@@ -56,6 +55,8 @@ export interface WorkerOptions {
   lifetime?: LifetimeOptions;
   /** Called once the worker has left because its job ends. */
   onLeft?: () => void;
+  /** Masters a listening worker serves at once, each with its own eval thread (default 4). */
+  maxSessions?: number;
 }
 
 export interface WorkerHandle {
@@ -73,7 +74,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     node: process.version,
     slurm: slurmPlacement(),
   };
-  const host = new EvalHost({ maxHeapMb: opts.evalHeapMb });
+  const maxSessions = opts.maxSessions ?? Defaults.maxSessions;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1)
+    throw crewError(ErrorCodes.BadArgument, `maxSessions must be a whole number >= 1, got ${maxSessions}`);
   const maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
   let closing = false;
   const handshake = {
@@ -82,20 +85,27 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     member: opts.member,
     timeoutMs: opts.handshakeTimeoutMs,
   };
-  const masters = new MasterSessions(host, {
+  const dials = opts.port === undefined;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs;
+  const masters = new MasterSessions({
     audit,
     info,
-    heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs,
+    heartbeatTimeoutMs,
     maxFrameBytes,
     signKey: signingKey(opts.secret),
     requireSigned: !!opts.requireSigned,
+    evalHeapMb: opts.evalHeapMb,
+    maxSessions,
+    // A worker that dials in serves the one master it dials, and keeps its session while it
+    // redials, however long that takes, as it always has.
+    resumeWindowMs: dials ? Infinity : heartbeatTimeoutMs,
+    spareThread: !dials,
   });
 
   const close = async (): Promise<void> => {
     closing = true;
     cancelLeave();
-    masters.close('worker closing');
-    await host.stop();
+    await masters.close('worker closing');
   };
 
   let cancelLeave = () => {};
@@ -108,7 +118,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       closing = true;
       void masters
         .leave(reason, deadline)
-        .then(() => host.stop())
+        .then(() => masters.close(reason))
         .then(() => opts.onLeft?.());
     });
   }
@@ -133,7 +143,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       },
       (link) => {
         acceptHandshake(link, handshake).then(
-          (opened) => void masters.serve(opened.link),
+          (opened) => void masters.serve(opened.link, opened.instance),
           (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
         );
       },
@@ -163,7 +173,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     while (!closing) {
       const outcome = await dialOnce(`${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`);
       if (outcome === 'shutdown' && !opts.persist) {
-        await host.stop();
+        await masters.close('the master ended the job');
         opts.onShutdown?.();
         return;
       }
@@ -183,7 +193,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       audit.log('refused', { master: address, reason: (err as Error).message });
       return 'failed';
     }
-    return (await masters.serve(opened.link)) === 'shutdown' ? 'shutdown' : 'served';
+    // Every link this worker dials is the same master's, so each one resumes the one session.
+    return (await masters.serve(opened.link, 'the master')) === 'shutdown' ? 'shutdown' : 'served';
   }
 
   return { close };
