@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { results, runCommand, lineMatching as waitForLine } from './code-server.mjs';
+import { editorLines, results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
 import { closeWorkbench, debuggerFrame, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
@@ -30,7 +30,6 @@ let w;
 let page;
 
 const shot = (name) => page.screenshot({ path: join(results, `e2e-debug-workers-${name}.png`) });
-const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
 const callStack = () => page.locator('.debug-call-stack');
 
 /** The Call Stack's rows, as text, once `ok(rows)` holds. */
@@ -51,6 +50,25 @@ async function callStackUntil(ok, what, timeoutMs = 60_000) {
   return rows;
 }
 
+/** A worker's js-debug session in the Call Stack (`Remote Process [0] « w1 (local-1)`). */
+const sessionRow = (worker) =>
+  callStack()
+    .locator('.monaco-list-row', { hasText: new RegExp(`« ${worker} `) })
+    .first();
+
+/** Folds or unfolds a worker's frames, so the Call Stack (a list that shows what fits) holds the other's. */
+async function unfold(worker, open) {
+  const row = sessionRow(worker);
+  if (((await row.getAttribute('aria-expanded')) === 'true') !== open) await row.locator('.monaco-tl-twistie').click();
+}
+
+/** Presses one of a session row's own buttons (Step Over, Continue): it acts on that worker, whatever has focus. */
+async function sessionAction(worker, action) {
+  const row = sessionRow(worker);
+  await row.hover();
+  await row.locator(`.action-label[aria-label^="${action}"]`).click();
+}
+
 /** The Variables view's rows, as text, once one matches `pattern`. */
 async function variable(pattern, what) {
   let rows = [];
@@ -69,7 +87,7 @@ async function variable(pattern, what) {
 }
 
 before(async () => {
-  w = await openWorkbench({ files: { 'work.ts': WORK, 'fail.ts': FAIL }, viewport: { width: 1400, height: 1200 } });
+  w = await openWorkbench({ files: { 'work.ts': WORK, 'fail.ts': FAIL }, viewport: { width: 1400, height: 2000 } });
   page = w.page;
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'work.ts' });
   await row.waitFor({ timeout: 30_000 });
@@ -125,33 +143,35 @@ test(
     await variable(/^n\s*[:=]?\s*20$/, 'Variables to show n: 20');
     await shot('2-paused-at-breakpoint');
 
-    // Step Over on the focused worker: line 3, with the new local.
-    await page.keyboard.press('F10');
-    await callStackUntil((rows) => rows.some((r) => /work\.ts\s*3:\d+/.test(r)), 'one worker stepped to line 3');
+    // Step Over on w1 only, with its session row's own button: line 3, with the new local.
+    await unfold('w2', false);
+    await unfold('w1', true);
+    await sessionAction('w1', 'Step Over');
+    await callStackUntil((rows) => rows.some((r) => /work\.ts\s*3:\d+/.test(r)), 'w1 stepped to line 3');
+    // Variables follow the frame in focus, which a session row's button does not move: pick w1's.
+    await callStack()
+      .locator('.monaco-list-row', { hasText: /work\.ts\s*3:\d+/ })
+      .first()
+      .click();
     await variable(/^doubled\s*[:=]?\s*40$/, 'Variables to show doubled: 40');
-    const stepped = callStack()
-      .locator('.monaco-list-row', { hasText: /w\d.*Paused$/ })
-      .first();
-    await stepped.locator('.monaco-tl-twistie').click();
-    await callStackUntil(
-      (rows) => rows.some((r) => /paused on breakpoint/i.test(r)),
-      'the other worker still paused at the breakpoint',
-    );
-    await stepped.locator('.monaco-tl-twistie').click();
     await shot('3-stepped');
 
-    // Continue on both: the focused one, then the other, picked in the Call Stack.
-    await page.keyboard.press('F5');
-    const other = callStack()
-      .locator('.monaco-list-row', { hasText: /paused on breakpoint/i })
-      .first();
-    await other.waitFor({ timeout: 30_000 });
-    await other.click();
-    await callStackUntil((rows) => rows.some((r) => /work\.ts\s*2:\d+/.test(r)), 'the other worker at work.ts line 2');
-    await shot('4-other-worker');
-    await page.locator('.monaco-editor .view-line', { hasText: 'function work' }).first().click();
-    await page.keyboard.press('F5');
-    await lineMatching(/⇒ 41 {2}· 2 workers/, 'the result of both workers inline');
+    // Continue each worker still paused, from its own session row, until both results are in.
+    await until(
+      async () => {
+        const paused = callStack().locator('.monaco-list-row', { hasText: /w\d .*paused/i });
+        if (await paused.count()) {
+          // The list redraws its rows as sessions change: a row may go before it is pressed, and is tried again.
+          const row = paused.first();
+          await row
+            .hover({ timeout: 5000 })
+            .then(() => row.locator('.action-label[aria-label^="Continue"]').click({ timeout: 5000 }))
+            .catch(() => {});
+        }
+        return (await editorLines(page)).some((l) => /⇒ 41 {2}· 2 workers/.test(l));
+      },
+      { timeoutMs: 90_000, what: 'the result of both workers inline', everyMs: 500 },
+    );
     await shot('5-continued');
   },
 );
