@@ -6,6 +6,7 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rpcClient } from '../json-lines.mjs';
 
 export { until } from '../helpers.mjs';
 
@@ -214,40 +215,14 @@ export async function startMasterProcess({ secret, port = 0, env = {}, wrap = []
   children.add(child);
   child.on('exit', () => children.delete(child));
   const events = new Lines();
-  const pending = new Map();
-  let nextId = 1;
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      if (msg.id && pending.has(msg.id)) {
-        const p = pending.get(msg.id);
-        pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.value);
-        else p.reject(Object.assign(new Error(msg.error), { code: msg.code }));
-      } else events.push(msg.audit ?? JSON.stringify(msg));
-    }
-  });
-  child.on('exit', () => {
-    for (const p of pending.values()) p.reject(new Error('the master process exited'));
-    pending.clear();
-  });
+  const call = rpcClient(child, (msg) => events.push(msg.audit ?? JSON.stringify(msg)));
   const line = await events.waitFor(/"listening":\d+/, 20_000);
   return {
     child,
     events,
     pid: child.pid,
     port: JSON.parse(line.text).listening,
-    call(op, ...args) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        child.stdin.write(JSON.stringify({ id, op, args }) + '\n');
-      });
-    },
+    call,
   };
 }
 
