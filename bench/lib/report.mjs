@@ -181,6 +181,11 @@ export function goals(samples) {
     ['uneven map, time / ideal (reported)', crew('uneven_vs_ideal'), (x) => x > 0],
     ['master memory per task in flight, bytes (reported)', crew('bytes_per_task'), (x) => x > 0],
   ];
+  return goalTable(list);
+}
+
+/** A Markdown table of goals: each `[label, measured value or undefined, (value) => met]`. */
+export function goalTable(list) {
   const lines = ['| goal | measured | met |', '|---|---|---|'];
   for (const [label, value, ok] of list)
     lines.push(

@@ -1,6 +1,6 @@
 // The scale rows (npm run bench -- --scale): one column per pool size, each cell the median
 // of the runs with its spread, and the issue's goals at 1,000 workers, from the same run.
-import { fmt } from './report.mjs';
+import { fmt, goalTable } from './report.mjs';
 import { summarize } from './runner.mjs';
 
 /** Pool sizes the scale rows measure. */
@@ -55,11 +55,5 @@ export function scaleGoals(samples) {
       (x) => x <= 1,
     ],
   ];
-  const lines = ['| goal | measured | met |', '|---|---|---|'];
-  for (const [label, value, ok] of list)
-    lines.push(
-      `| ${label} | ${value === undefined ? 'not measured' : fmt(value)} ` +
-        `| ${value === undefined ? '-' : ok(value) ? 'yes' : '**no**'} |`,
-    );
-  return lines.join('\n');
+  return goalTable(list);
 }

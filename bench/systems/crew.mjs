@@ -79,16 +79,7 @@ async function workloads() {
         ),
     ],
   ]) {
-    for (let i = 0; i < 200; i++) await call();
-    const lat = [];
-    for (let i = 0; i < CALLS; i++) {
-      const s = performance.now();
-      await call();
-      lat.push(performance.now() - s);
-    }
-    lat.sort((a, b) => a - b);
-    metrics[`${name}_p50_ms`] = percentile(lat, 50);
-    metrics[`${name}_p99_ms`] = percentile(lat, 99);
+    await timeCalls(call, name);
   }
 
   // CPU-bound: 8 tasks of about 200 ms on 2 workers; ideal is 4 tasks' compute time, each
@@ -149,20 +140,24 @@ report('crew', metrics);
 async function oneWorkerCalls() {
   const one = await startMaster({ local: 1, audit: { to: 'none' } });
   try {
-    const call = () => evalFormAllWorkers(one, '1', { replayRequired: false });
-    for (let i = 0; i < 200; i++) await call();
-    const lat = [];
-    for (let i = 0; i < CALLS; i++) {
-      const s = performance.now();
-      await call();
-      lat.push(performance.now() - s);
-    }
-    lat.sort((a, b) => a - b);
-    metrics.one_worker_call_p50_ms = percentile(lat, 50);
-    metrics.one_worker_call_p99_ms = percentile(lat, 99);
+    await timeCalls(() => evalFormAllWorkers(one, '1', { replayRequired: false }), 'one_worker_call');
   } finally {
     await disconnectWorkers(one);
   }
+}
+
+/** After 200 calls to warm up, times CALLS calls one after another: `<name>_p50_ms` and `<name>_p99_ms`. */
+async function timeCalls(call, name) {
+  for (let i = 0; i < 200; i++) await call();
+  const lat = [];
+  for (let i = 0; i < CALLS; i++) {
+    const s = performance.now();
+    await call();
+    lat.push(performance.now() - s);
+  }
+  lat.sort((a, b) => a - b);
+  metrics[`${name}_p50_ms`] = percentile(lat, 50);
+  metrics[`${name}_p99_ms`] = percentile(lat, 99);
 }
 
 function sleep(ms) {
