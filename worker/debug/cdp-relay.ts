@@ -35,16 +35,19 @@ interface RelaySession {
  * debugger that asks for none would stop the Crew Debugger from seeing any throw. While it
  * debugs, the state stays `all`; it resumes at once the throws the user's code catches.
  */
-function keepAllThrows(message: string): string {
-  const m = JSON.parse(message) as { method?: string; params?: { state?: string } };
-  if (m.method !== 'Debugger.setPauseOnExceptions' || !m.params) return message;
-  m.params.state = 'all';
-  return JSON.stringify(m);
+function keepAllThrows(message: PauseOnExceptions): string {
+  return JSON.stringify({ ...message, params: { ...message.params, state: 'all' } });
 }
 
-function pauseOnExceptionsState(message: string): string | undefined {
+type PauseOnExceptions = { method: 'Debugger.setPauseOnExceptions'; params: { state: string } };
+
+/** The command that sets a thread's pause-on-exceptions state, parsed, if `message` is one. */
+function pauseOnExceptions(message: string): PauseOnExceptions | undefined {
+  if (!message.includes('"Debugger.setPauseOnExceptions"')) return undefined;
   const m = JSON.parse(message) as { method?: string; params?: { state?: string } };
-  return m.method === 'Debugger.setPauseOnExceptions' ? m.params?.state : undefined;
+  return m.method === 'Debugger.setPauseOnExceptions' && typeof m.params?.state === 'string'
+    ? (m as PauseOnExceptions)
+    : undefined;
 }
 
 /** Ids of the relay's own commands, far above any a debugger uses. */
@@ -99,9 +102,9 @@ export class CdpRelay {
   message(sid: number, message: string): void {
     const entry = this.sessions.get(sid);
     if (!entry) return this.send({ t: 'cdpClose', sid, reason: 'no such relay session' });
-    const state = message.includes('"Debugger.setPauseOnExceptions"') ? pauseOnExceptionsState(message) : undefined;
-    if (state !== undefined) entry.stopsAtThrows = state !== 'none';
-    if (state !== undefined && this.crewDebugging()) message = keepAllThrows(message);
+    const throws = pauseOnExceptions(message);
+    if (throws) entry.stopsAtThrows = throws.params.state !== 'none';
+    if (throws && this.crewDebugging()) message = keepAllThrows(throws);
     if (entry.workerSession) this.forward(entry, message);
     else entry.queue.push(message);
     if (entry.stopsAtThrows) this.releaseHeld(sid, entry);
