@@ -109,19 +109,20 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   };
 
   let cancelLeave = () => {};
-  const end = await jobEnd(opts.lifetime ?? {}).catch((err: Error) => {
-    audit.log('error', { lifetime: `cannot tell when the job ends: ${err.message}` });
-    return undefined;
-  });
-  if (end) {
-    cancelLeave = planLeave(end, opts.lifetime?.marginS ?? DEFAULT_LIFETIME_MARGIN_S, audit, (reason, deadline) => {
-      closing = true;
-      void masters
-        .leave(reason, deadline)
-        .then(() => masters.close(reason))
-        .then(() => opts.onLeft?.());
-    });
-  }
+  // Asking Slurm when the job ends (squeue) runs beside joining the master, not before it.
+  void jobEnd(opts.lifetime ?? {}).then(
+    (end) => {
+      if (!end || closing) return;
+      cancelLeave = planLeave(end, opts.lifetime?.marginS ?? DEFAULT_LIFETIME_MARGIN_S, audit, (reason, deadline) => {
+        closing = true;
+        void masters
+          .leave(reason, deadline)
+          .then(() => masters.close(reason))
+          .then(() => opts.onLeft?.());
+      });
+    },
+    (err: Error) => audit.log('error', { lifetime: `cannot tell when the job ends: ${err.message}` }),
+  );
 
   if (opts.port !== undefined) {
     const bindHost = opts.host ?? '127.0.0.1';
