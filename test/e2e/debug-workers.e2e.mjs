@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { editorLines, results, runCommand } from './code-server.mjs';
+import { lineMatching, results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
 import { closeWorkbench, debuggerFrame, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
@@ -32,6 +32,18 @@ let page;
 const shot = (name) => page.screenshot({ path: join(results, `e2e-debug-workers-${name}.png`) });
 const callStack = () => page.locator('.debug-call-stack');
 
+/** The Call Stack's rows as `level expanded? text`, for messages when a step fails. */
+const callStackDump = () =>
+  callStack()
+    .locator('.monaco-list-row')
+    .evaluateAll((rows) =>
+      rows.map(
+        (r) =>
+          `${r.getAttribute('aria-level')}${r.getAttribute('aria-expanded') === 'true' ? 'v' : ' '} ${r.textContent}`,
+      ),
+    )
+    .catch(() => []);
+
 /** The Call Stack's rows, as text, once `ok(rows)` holds. */
 async function callStackUntil(ok, what, timeoutMs = 60_000) {
   let rows = [];
@@ -50,10 +62,13 @@ async function callStackUntil(ok, what, timeoutMs = 60_000) {
   return rows;
 }
 
-/** A worker's js-debug session in the Call Stack (`Remote Process [0] « w1 (local-1)`). */
+/**
+ * A worker's js-debug session in the Call Stack: unfolded, its thread (`Remote Process [0] « w1 (local-1)`);
+ * folded, js-debug's parent session (`w1 (local-1)`).
+ */
 const sessionRow = (worker) =>
   callStack()
-    .locator('.monaco-list-row', { hasText: new RegExp(`« ${worker} `) })
+    .locator('.monaco-list-row', { hasText: new RegExp(`(^|« )${worker} \\(`) })
     .first();
 
 /** Folds or unfolds a worker's frames, so the Call Stack (a list that shows what fits) holds the other's. */
@@ -156,22 +171,19 @@ test(
     await variable(/^doubled\s*[:=]?\s*40$/, 'Variables to show doubled: 40');
     await shot('3-stepped');
 
-    // Continue each worker still paused, from its own session row, until both results are in.
-    await until(
-      async () => {
-        const paused = callStack().locator('.monaco-list-row', { hasText: /w\d .*paused/i });
-        if (await paused.count()) {
-          // The list redraws its rows as sessions change: a row may go before it is pressed, and is tried again.
-          const row = paused.first();
-          await row
-            .hover({ timeout: 5000 })
-            .then(() => row.locator('.action-label[aria-label^="Continue"]').click({ timeout: 5000 }))
-            .catch(() => {});
-        }
-        return (await editorLines(page)).some((l) => /⇒ 41 {2}· 2 workers/.test(l));
-      },
-      { timeoutMs: 90_000, what: 'the result of both workers inline', everyMs: 500 },
-    );
+    // Continue each worker from its own session row. A folded session shows js-debug's parent
+    // session, which has no thread and reads "Running": each is unfolded to reach its paused thread.
+    for (const worker of ['w1', 'w2']) {
+      for (const other of ['w1', 'w2']) await unfold(other, other === worker);
+      await callStackUntil(
+        (rows) => rows.some((r) => new RegExp(`« ${worker} .*paused`, 'i').test(r)),
+        `${worker} paused, unfolded`,
+      );
+      await sessionAction(worker, 'Continue');
+    }
+    await lineMatching(page, /⇒ 41 {2}· 2 workers/, 'the result of both workers inline', 60_000).catch(async (err) => {
+      throw new Error(`${err.message}; the Call Stack shows:\n${(await callStackDump()).join('\n')}`);
+    });
     await shot('5-continued');
   },
 );
