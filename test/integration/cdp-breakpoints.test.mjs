@@ -3,7 +3,7 @@
 // with a source map naming the user's file, a breakpoint bound by that map fires at the
 // user's line, stepping and conditions work, one worker stepping leaves the other working, a
 // worker the Crew Debugger holds at a throw says it paused at that exception, and a debugger
-// that leaves lets its paused worker go.
+// that leaves lets its paused worker go; a logpoint logs without stopping.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -99,6 +99,28 @@ test('a breakpoint set after the definition was evaluated fires, with its condit
     await c.send('Debugger.resume');
     assert.equal(await call, 15);
     assert.equal(c.events.filter((e) => e.method === 'Debugger.paused' && e.params.hitBreakpoints?.length).length, 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a logpoint logs on the worker without stopping it', async () => {
+  const file = join(dir, 'logged.ts');
+  const c = await attach('w2');
+  try {
+    const run = evalOn(shared.pool, 'w2', { code: WORK, filename: file, line: 1 });
+    const before = await c.paused(0, (p) => p.reason === 'instrumentation');
+    // A logpoint is a condition that logs and answers false, as js-debug makes one.
+    await bindAt(c, before, 3, 'console.log(`doubled is ${doubled}`), false');
+    const from = c.events.length;
+    await c.send('Debugger.resume');
+    assert.equal(await run, 41, 'the evaluation ran through the logpoint');
+    const logged = await c.event('Runtime.consoleAPICalled', (p) => p.type === 'log', { from });
+    assert.equal(logged.args[0].value, 'doubled is 40');
+    assert.ok(
+      !c.events.slice(from).some((e) => e.method === 'Debugger.paused'),
+      'the logpoint did not pause the worker',
+    );
   } finally {
     await c.close();
   }
