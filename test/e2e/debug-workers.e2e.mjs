@@ -2,8 +2,9 @@
 // every worker. The developer sets a breakpoint with F9 on line 2 of work.ts, runs
 // Crew: Debug Workers and Crew: Evaluate File on All Workers; the Call Stack shows both
 // workers paused at work.ts line 2, Variables show the local, Step Over goes to line 3 with
-// the new local's value, Continue on both shows the result inline; an error shows as an
-// exception in work.ts's sibling file in both VS Code's Call Stack and the Crew Debugger.
+// the new local's value (and the Debug Console evaluates in that frame), Continue on both shows
+// the result inline; an error shows as an exception in work.ts's sibling file in both VS Code's
+// Call Stack and the Crew Debugger, and ending it in either view ends it in the other.
 // Screenshots go to test-results/.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -169,6 +170,14 @@ test(
       .first()
       .click();
     await variable(/^doubled\s*[:=]?\s*40$/, 'Variables to show doubled: 40');
+    // The Debug Console evaluates in the selected frame, on that worker.
+    await page.locator('.repl-input-wrapper .monaco-editor').click();
+    await page.keyboard.type('doubled * 3 + n');
+    await page.keyboard.press('Enter');
+    await page
+      .locator('.repl .monaco-list-row', { hasText: /^\s*140\s*$/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await shot('3-stepped');
 
     // Continue each worker from its own session row. A folded session shows js-debug's parent
@@ -205,5 +214,32 @@ test(
     );
     assert.ok(!rows.some((r) => /debugger statement/i.test(r)), rows.join(' | '));
     await shot('6-exception-both-views');
+
+    // Abort in the panel, for both workers: VS Code's debugger sees them go on.
+    await entry.locator('button[data-kind="abort"]').click();
+    await callStackUntil((r) => !r.some((x) => /paused on exception/i.test(x)), 'no worker paused after Abort');
+    await lineMatching(page, /^fail\(3\).*RangeError: bad 3/, 'the aborted call fails inline with its error');
   },
 );
+
+test("Continue in VS Code's debugger ends the Crew Debugger's suspension too", { timeout: 300_000 }, async () => {
+  await page.locator('.monaco-editor .view-line', { hasText: 'function fail' }).first().click();
+  await runCommand(page, 'Crew: Evaluate File on All Workers');
+  const view = await debuggerFrame(page);
+  const live = view.locator('.crew-entry:not(.ended)');
+  await live.first().waitFor({ timeout: 60_000 });
+  await runCommand(page, 'View: Show Run and Debug');
+  for (const worker of ['w1', 'w2']) {
+    for (const other of ['w1', 'w2']) await unfold(other, other === worker);
+    await callStackUntil(
+      (rows) => rows.some((r) => new RegExp(`« ${worker} .*paused`, 'i').test(r)),
+      `${worker} paused on the exception, unfolded`,
+    );
+    await sessionAction(worker, 'Continue');
+  }
+  await until(async () => (await live.count()) === 0, {
+    timeoutMs: 60_000,
+    what: 'the Crew Debugger to show no live suspension',
+  });
+  await shot('7-continued-in-vscode');
+});

@@ -3,7 +3,8 @@
 // with a source map naming the user's file, a breakpoint bound by that map fires at the
 // user's line, stepping and conditions work, one worker stepping leaves the other working, a
 // worker the Crew Debugger holds at a throw says it paused at that exception, and a debugger
-// that leaves lets its paused worker go; a logpoint logs without stopping.
+// that leaves lets its paused worker go; a logpoint logs without stopping; a throw the code
+// catches is never shown.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -180,6 +181,22 @@ test('a debugger attached before a throw that asks for no exception pauses still
     assert.match(p.data.description, /^Error: escapes/);
     await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
     await assert.rejects(call, /escapes/);
+  } finally {
+    await c.close();
+  }
+});
+
+test('throws the code catches never reach the debugger, though it asks for every throw', async () => {
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w2'));
+  try {
+    await c.send('Debugger.enable');
+    // What Crew's extension asks for, so that js-debug keeps the Crew Debugger's suspensions.
+    await c.send('Debugger.setPauseOnExceptions', { state: 'all' });
+    const from = c.events.length;
+    const caught = "(() => { try { JSON.parse('{') } catch { return 5 } })()";
+    assert.equal(await evalOn(shared.pool, 'w2', caught), 5);
+    const seen = c.events.slice(from).filter((e) => e.method === 'Debugger.paused' || e.method === 'Debugger.resumed');
+    assert.deepEqual(seen, [], 'no pause was shown for a caught throw');
   } finally {
     await c.close();
   }

@@ -10,6 +10,10 @@
  *   by V8, that it paused for no reason ("other", which VS Code words as a `debugger`
  *   statement); the relay says it paused at that exception, with the error's text, once the
  *   debugger has asked to stop at throws (VS Code's resumes exception pauses it did not ask for);
+ * - while the Crew Debugger is on, the thread pauses at every throw and the Crew Debugger
+ *   resumes at once those the user's code catches, or Crew's own code throws and catches
+ *   (uncaught-check.ts); the debugger is told of a throw only once it has become a
+ *   suspension (`suspended()`), so VS Code does not flash a pause at each of them;
  * - a debugger that leaves while the thread is paused for it (a breakpoint, a step) lets the
  *   thread go, so a closed debug session never leaves a worker stopped.
  */
@@ -28,6 +32,8 @@ interface RelaySession {
   stopsAtThrows: boolean;
   /** The exception pause told at attach, held until the debugger asks to stop at throws. */
   held?: { message: string; timer: NodeJS.Timeout };
+  /** A throw the thread paused at, kept from the debugger until the Crew Debugger decides on it. */
+  undecided?: string;
 }
 
 /**
@@ -138,6 +144,17 @@ export class CdpRelay {
     }, RESUME_WAIT_MS);
   }
 
+  /** The Crew Debugger suspended the thread at the throw it paused at: the debuggers hear of it now. */
+  suspended(): void {
+    for (const [sid, entry] of this.sessions) {
+      const message = entry.undecided;
+      if (message === undefined) continue;
+      entry.undecided = undefined;
+      entry.paused = true;
+      this.send({ t: 'cdpMessage', sid, message });
+    }
+  }
+
   closeAll(reason: string): void {
     for (const sid of [...this.sessions.keys()]) this.close(sid, reason);
   }
@@ -153,7 +170,16 @@ export class CdpRelay {
       this.ownReplies.delete(m.id);
       return;
     }
-    if (m.method === 'Debugger.resumed') entry.paused = false;
+    if (m.method === 'Debugger.resumed') {
+      // The Crew Debugger let a throw go before this debugger heard of it: nor does it hear of the resume.
+      if (entry.undecided !== undefined) return void (entry.undecided = undefined);
+      entry.paused = false;
+    }
+    const thrown = m.params?.reason === 'exception' || m.params?.reason === 'promiseRejection';
+    if (m.method === 'Debugger.paused' && thrown && this.crewDebugging() && !this.pausedAt()) {
+      entry.undecided = message;
+      return;
+    }
     if (m.method === 'Debugger.paused' && m.params) {
       entry.paused = true;
       const thrown = this.pausedAt();

@@ -86,6 +86,7 @@ export class MasterSession {
         error: `${msg.condition.name}: ${msg.condition.message}`,
       });
       this.link?.send(msg);
+      this.relay.suspended();
     });
     host.debug.on('resumed', (msg) => this.link?.send(msg));
     // Agents talk to agents on other nodes through the master.
