@@ -4,7 +4,7 @@
 // user's line, stepping and conditions work, one worker stepping leaves the other working, a
 // worker the Crew Debugger holds at a throw says it paused at that exception, and a debugger
 // that leaves lets its paused worker go; a logpoint logs without stopping; a throw the code
-// catches is never shown.
+// catches is never shown; Pause, Step Into and Step Out act on one worker.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -122,6 +122,70 @@ test('a logpoint logs on the worker without stopping it', async () => {
       !c.events.slice(from).some((e) => e.method === 'Debugger.paused'),
       'the logpoint did not pause the worker',
     );
+  } finally {
+    await c.close();
+  }
+});
+
+test('Pause stops a busy worker where it runs, and the other works on meanwhile', async () => {
+  const c = await attach('w1');
+  try {
+    const run = evalOn(shared.pool, 'w1', "var end = Date.now() + 120000;\nwhile (Date.now() < end) {}\n'let go'");
+    // A pause asked for before the task arrives stops in Crew's code first: go on until it stops in the loop.
+    let paused;
+    for (;;) {
+      const from = c.events.length;
+      await c.send('Debugger.pause');
+      paused = await c.paused(from);
+      if ((await local(c, paused, 'typeof end')) === 'number') break;
+      await c.send('Debugger.resume');
+    }
+    assert.equal(paused.reason, 'other');
+    assert.equal(await evalOn(shared.pool, 'w2', '6 * 7'), 42, 'w2 is not held');
+    await c.send('Debugger.evaluateOnCallFrame', {
+      callFrameId: paused.callFrames[0].callFrameId,
+      expression: 'end = 0',
+    });
+    await c.send('Debugger.resume');
+    assert.equal(await run, 'let go');
+  } finally {
+    await c.close();
+  }
+});
+
+test('Step Into and Step Out move through the calls of the user file', async () => {
+  const file = join(dir, 'calls.ts');
+  const code = [
+    'function inner(k: number): number {',
+    '  return k * 3;',
+    '}',
+    'function outer(k: number): number {',
+    '  const r = inner(k);',
+    '  return r + 1;',
+    '}',
+  ].join('\n');
+  await evalFormAllWorkers(shared.pool, { code, filename: file }, { replayRequired: false });
+  const c = await attach('w2');
+  try {
+    const parsed = await c.event('Debugger.scriptParsed', (p) =>
+      decodeURIComponent(p.url).startsWith(pathToFileURL(file).href),
+    );
+    await bindAt(c, { data: parsed }, 5);
+    let from = c.events.length;
+    const call = evalOn(shared.pool, 'w2', 'outer(2)');
+    const hit = await c.paused(from, (p) => p.hitBreakpoints?.length > 0);
+    assert.equal(hit.callFrames[0].functionName, 'outer');
+    from = c.events.length;
+    await c.send('Debugger.stepInto');
+    const into = await c.paused(from);
+    assert.equal(into.callFrames[0].functionName, 'inner');
+    assert.equal(await local(c, into, 'k'), 2);
+    from = c.events.length;
+    await c.send('Debugger.stepOut');
+    const out = await c.paused(from);
+    assert.equal(out.callFrames[0].functionName, 'outer');
+    await c.send('Debugger.resume');
+    assert.equal(await call, 7);
   } finally {
     await c.close();
   }
