@@ -7,14 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import * as vscode from 'vscode';
-import {
-  CloseAction,
-  ErrorAction,
-  LanguageClient,
-  State,
-  type ErrorHandler,
-  type StreamInfo,
-} from 'vscode-languageclient/node';
+import { LanguageClient, State, type StreamInfo } from 'vscode-languageclient/node';
 import type { CancellationToken, NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { crewError, ErrorCodes } from '../protocol/errors';
 import {
@@ -29,14 +22,11 @@ import {
 import { ContextKeys } from './commands';
 import { settings } from './config';
 import { dialMaster, spawnMaster } from './master-transport';
+import { MasterRestarts, type Mode } from './master-restarts';
 import { NotificationHandlers } from './notification-handlers';
 
-export type Mode = { kind: 'child' } | { kind: 'attach'; address: string };
 export type ClientState = 'stopped' | 'starting' | 'running';
 
-/** Restarts allowed within {@link RESTART_WINDOW_MS} before the client gives up. */
-const MAX_RESTARTS = 4;
-const RESTART_WINDOW_MS = 3 * 60_000;
 /** Last lines the master wrote to stderr, quoted when it crashes. */
 const STDERR_LINES = 5;
 
@@ -48,7 +38,20 @@ export class CrewClient implements vscode.Disposable {
   private adoptedChannel?: vscode.LogOutputChannel;
   private mode: Mode = { kind: 'child' };
   private prepared?: ChildProcess | StreamInfo;
-  private restarts: number[] = [];
+  private readonly restarts = new MasterRestarts({
+    mode: () => this.mode,
+    stopped: () => this.state === 'stopped',
+    stderrTail: () => this.stderrTail,
+    log: (line) => this.log.appendLine(line),
+    stop: () => {
+      this.setState('stopped');
+      this.setWorkers({ started: false, workers: [] });
+    },
+    startAfresh: () => {
+      this.replaceClient();
+      return this.client.start();
+    },
+  });
   private stderrTail: string[] = [];
   private afterRunning: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
@@ -136,7 +139,7 @@ export class CrewClient implements vscode.Disposable {
   }
 
   private async startClient(): Promise<void> {
-    this.restarts = [];
+    this.restarts.reset();
     if (this.current.state === State.StartFailed) this.replaceClient();
     this.setState('starting');
     try {
@@ -152,7 +155,7 @@ export class CrewClient implements vscode.Disposable {
     const client: LanguageClient = new LanguageClient('crew', 'Crew Language Server', () => this.transport(), {
       // Crew serves no text documents: evaluation is driven by commands.
       documentSelector: [],
-      errorHandler: this.errorHandler(() => client === this.current),
+      errorHandler: this.restarts.errorHandler(() => client === this.current),
       initializationFailedHandler: () => false,
       outputChannel,
     });
@@ -197,46 +200,6 @@ export class CrewClient implements vscode.Disposable {
     return dialMaster(address, settings(this.context.extensionPath).secretFile);
   }
 
-  /** `isCurrent` is false once a client was replaced: what it says then is no longer this client's state. */
-  private errorHandler(isCurrent: () => boolean): ErrorHandler {
-    return {
-      // A master that dies mid-traffic gives write errors first; Shutdown would skip the restart below.
-      error: (_error, _message, count) =>
-        !isCurrent() || this.mode.kind === 'child'
-          ? { action: ErrorAction.Continue, handled: true }
-          : { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown },
-      closed: () => {
-        if (this.state === 'stopped' || !isCurrent()) return { action: CloseAction.DoNotRestart, handled: true };
-        if (this.mode.kind === 'attach') {
-          // As with slime-connect, a master the editor attached to is not redialed behind its back.
-          this.setState('stopped');
-          this.setWorkers({ started: false, workers: [] });
-          return {
-            action: CloseAction.DoNotRestart,
-            message:
-              `Crew: the master at ${this.mode.address} closed the connection. ` +
-              'Run Crew: Connect to Master… to attach again, or Crew: Start Master.',
-          };
-        }
-        const now = Date.now();
-        this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
-        const why = `the master stopped${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`;
-        if (this.restarts.length <= MAX_RESTARTS) {
-          this.log.appendLine(`Crew: ${why}; restarting (${this.restarts.length} of ${MAX_RESTARTS} in 3 minutes).`);
-          return { action: CloseAction.Restart, handled: true };
-        }
-        this.setState('stopped');
-        this.setWorkers({ started: false, workers: [] });
-        return {
-          action: CloseAction.DoNotRestart,
-          message:
-            `Crew: ${why}. It was restarted ${MAX_RESTARTS} times in 3 minutes and is not restarted again. ` +
-            'See the Crew output, then run Crew: Start Master.',
-        };
-      },
-    };
-  }
-
   private clientStateChanged(s: State): void {
     if (s === State.Running) {
       // Failures are reported here, once, whether this is the first start or a restart.
@@ -254,7 +217,8 @@ export class CrewClient implements vscode.Disposable {
       // A (re)started master has no workers until it says so.
       this.setWorkers({ started: false, workers: [] });
       this.setState('starting');
-    } else if (this.state !== 'stopped' && s === State.StartFailed) this.setState('stopped');
+    } else if (this.state !== 'stopped' && s === State.StartFailed && !this.restarts.startFailed())
+      this.setState('stopped');
   }
 
   /** A fresh master (first start, or after a crash) gets the configured workers. */
