@@ -67,6 +67,21 @@ export const ROWS = [
     floorNote: '2 bare processes dial in',
   },
   {
+    label: 'ready with 48 local workers',
+    unit: 's',
+    better: 'lower',
+    crew: 'startup_48_s',
+    floor: 'startup_48_s',
+    floorNote: '48 bare processes dial in',
+  },
+  { label: 'master CPU per task, tiny map, 2 workers', unit: 'µs', better: 'lower', crew: 'master_cpu_us_per_task' },
+  {
+    label: 'master CPU per task, tiny map, 48 local workers',
+    unit: 'µs',
+    better: 'lower',
+    crew: 'master_cpu_us_per_task_48',
+  },
+  {
     label: 'CPU-bound, 8 × 200 ms: efficiency',
     unit: 'of ideal',
     better: 'higher',
@@ -172,6 +187,17 @@ export function goals(samples) {
     ],
     ['evalFormAllWorkers p50 <= 0.05 ms', crew('call_all_p50_ms'), (x) => x <= 0.05],
     ['ready with 2 local workers <= 0.3 s', crew('startup_eval_s'), (x) => x <= 0.3],
+    ['ready with 48 local workers <= 2.5 s', crew('startup_48_s'), (x) => x <= 2.5],
+    [
+      'ready with 48 local workers, ÷ 48 bare processes dialing in (reported)',
+      ratio(crew('startup_48_s'), m('floor', 'startup_48_s')),
+      (x) => x > 0,
+    ],
+    [
+      'master CPU per task, 48 local workers <= 1.3 x 2 workers (same run)',
+      ratio(crew('master_cpu_us_per_task_48'), crew('master_cpu_us_per_task')),
+      (x) => x <= 1.3,
+    ],
     ['CPU-bound efficiency >= 0.97', crew('cpu_efficiency'), (x) => x >= 0.97],
     [
       '64 MiB round trip >= 0.5 x ws floor (same run)',

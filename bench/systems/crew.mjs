@@ -32,12 +32,14 @@ async function workloads() {
   );
 
   let t = performance.now();
+  const cpu = process.cpuUsage();
   const out = await parallelMap(
     pool,
     form((x) => x + 1),
     list,
   );
   metrics.map_per_element = N / ((performance.now() - t) / 1000);
+  metrics.master_cpu_us_per_task = cpuMicros(cpu) / N;
   if (out.length !== N || sum(out) !== expect) throw new Error('per-element map gave wrong results');
   if (guard) return;
 
@@ -106,6 +108,7 @@ async function workloads() {
   metrics.bytes_per_call = await callMemory();
 
   await oneWorkerCalls();
+  if (!quick) await manyLocalWorkers();
 
   // 64 MiB Float64Array out and back; MiB/s counts both directions, like the ws floor.
   const big = new Float64Array(8 * 1024 * 1024).map((_, i) => i);
@@ -146,9 +149,48 @@ async function oneWorkerCalls() {
   }
 }
 
-/** After 200 calls to warm up, times CALLS calls one after another: `<name>_p50_ms` and `<name>_p99_ms`. */
+const cpuMicros = (since) => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
+
+/**
+ * `startMaster({ local: 48 })`: the time until every worker has answered a form, and the
+ * master's CPU per task for the same tiny map as with 2 workers (ratio in the report).
+ */
+async function manyLocalWorkers() {
+  const W = 48;
+  const t0 = performance.now();
+  const many = await startMaster({ local: W, audit: { to: 'none' } });
+  try {
+    const answers = await evalFormAllWorkers(many, '1', { replayRequired: false });
+    metrics.startup_48_s = (performance.now() - t0) / 1000;
+    if (answers.length !== W) throw new Error(`${answers.length} of ${W} local workers answered`);
+    const list = Array.from({ length: N }, (_, i) => i);
+    await parallelMap(
+      many,
+      form((x) => x + 1),
+      list.slice(0, 20_000),
+    );
+    const cpu = process.cpuUsage();
+    const out = await parallelMap(
+      many,
+      form((x) => x + 1),
+      list,
+    );
+    metrics.master_cpu_us_per_task_48 = cpuMicros(cpu) / N;
+    if (out.length !== N || out[N - 1] !== N) throw new Error('per-element map on 48 workers gave wrong results');
+  } finally {
+    await disconnectWorkers(many);
+  }
+}
+
+/**
+ * After 500 calls to warm up (as the floor's echoes), times CALLS calls one after another:
+ * `<name>_p50_ms` and `<name>_p99_ms`.
+ */
 async function timeCalls(call, name) {
-  for (let i = 0; i < 200; i++) await call();
+  for (let i = 0; i < 500; i++) await call();
   const lat = [];
   for (let i = 0; i < CALLS; i++) {
     const s = performance.now();
