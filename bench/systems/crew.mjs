@@ -9,6 +9,10 @@ const guard = process.argv.includes('--guard');
 const N = quick || guard ? 20_000 : 100_000;
 const CALLS = quick ? 500 : 2000;
 const metrics = {};
+const cpuMicros = (since) => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
 
 const t0 = performance.now();
 const pool = await startMaster({ local: 2, audit: { to: 'none' } });
@@ -148,11 +152,6 @@ async function oneWorkerCalls() {
     await disconnectWorkers(one);
   }
 }
-
-const cpuMicros = (since) => {
-  const d = process.cpuUsage(since);
-  return d.user + d.system;
-};
 
 /**
  * `startMaster({ local: 48 })`: the time until every worker has answered a form, and the
