@@ -89,15 +89,31 @@ const formOf = (t: TaskMsg | TaskSource): number => ('def' in t ? t.def.id : t.f
  * (`initArgs`, bytes) or an unknown field still go through V8.
  */
 function encodeForms(forms: FormDef[]): Uint8Array {
+  const parts: string[] = [];
   for (const f of forms) {
+    const json = formJson(f);
+    if (json === undefined) return serialize(forms);
+    parts.push(json);
+  }
+  return Buffer.from(`[${parts.join(',')}]`);
+}
+
+/** Each form's JSON, made once: the master sends the same definition objects again and again. */
+const jsonOfForm = new WeakMap<FormDef, string | null>();
+
+function formJson(f: FormDef): string | undefined {
+  let json = jsonOfForm.get(f);
+  if (json === undefined) {
+    json = JSON.stringify(f);
     for (const k in f) {
       const v = (f as unknown as Record<string, unknown>)[k];
       if (v === undefined) continue;
       if (!JSON_FORM_KEYS.has(k) || !(typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v)))
-        return serialize(forms);
+        json = null;
     }
+    jsonOfForm.set(f, json);
   }
-  return Buffer.from(JSON.stringify(forms));
+  return json ?? undefined;
 }
 
 function decodeForms(buf: Buffer, start: number, end: number): FormDef[] {
