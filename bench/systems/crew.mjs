@@ -1,6 +1,7 @@
 // Crew's side of the benchmark: one fresh master and 2 local worker processes per run.
 // Prints one BENCH line with every metric; run by bench/run.mjs (node --expose-gc).
 import { disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
+import { startThreadEcho } from '../lib/thread-echo.mjs';
 import { calibrate, idealMs, percentile, report, spin, taskMs, unevenCosts } from '../lib/work.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -8,6 +9,7 @@ const quick = process.argv.includes('--quick');
 const guard = process.argv.includes('--guard');
 const N = quick || guard ? 20_000 : 100_000;
 const CALLS = quick ? 500 : 2000;
+const WARM_CALLS = quick ? 500 : 3000;
 const metrics = {};
 const cpuMicros = (since) => {
   const d = process.cpuUsage(since);
@@ -146,9 +148,37 @@ report('crew', metrics);
  */
 async function oneWorkerCalls() {
   const one = await startMaster({ local: 1, audit: { to: 'none' } });
+  const echo = await startThreadEcho();
   try {
-    await timeCalls(() => evalFormAllWorkers(one, '1', { replayRequired: false }), 'one_worker_call');
+    // Load on this shared machine swings within seconds, and the echo's time with it; so the
+    // floor is also timed here, in blocks taking turns with Crew's, for a ratio of like with like.
+    const crew = () => evalFormAllWorkers(one, '1', { replayRequired: false });
+    // A fresh worker's code takes a few thousand calls to be optimised (the first 3,000 ran
+    // 1.6 to 2 times the echo, later ones 1.2 to 1.3 times): both warm up that long.
+    for (let i = 0; i < WARM_CALLS; i++) await crew();
+    for (let i = 0; i < WARM_CALLS; i++) await echo.call();
+    const lat = { crew: [], echo: [] };
+    for (let block = 0; block < 8; block++) {
+      const [name, call] = block % 2 ? ['echo', echo.call] : ['crew', crew];
+      for (let i = 0; i < CALLS / 4; i++) {
+        const s = performance.now();
+        await call();
+        lat[name].push(performance.now() - s);
+      }
+    }
+    for (const [name, key] of [
+      ['crew', 'one_worker_call'],
+      ['echo', 'one_worker_echo'],
+    ]) {
+      lat[name].sort((a, b) => a - b);
+      metrics[`${key}_p50_ms`] = percentile(lat[name], 50);
+      metrics[`${key}_p99_ms`] = percentile(lat[name], 99);
+    }
+    // Paired in this run: the report takes the median of these, not a ratio of medians.
+    for (const p of ['p50', 'p99'])
+      metrics[`one_worker_vs_echo_${p}`] = metrics[`one_worker_call_${p}_ms`] / metrics[`one_worker_echo_${p}_ms`];
   } finally {
+    await echo.close();
     await disconnectWorkers(one);
   }
 }
