@@ -1,6 +1,7 @@
 // Crew's side of the benchmark: one fresh master and 2 local worker processes per run.
 // Prints one BENCH line with every metric; run by bench/run.mjs (node --expose-gc).
 import { disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
+import { startThreadEcho } from '../lib/thread-echo.mjs';
 import { calibrate, idealMs, percentile, report, spin, taskMs, unevenCosts } from '../lib/work.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -8,7 +9,12 @@ const quick = process.argv.includes('--quick');
 const guard = process.argv.includes('--guard');
 const N = quick || guard ? 20_000 : 100_000;
 const CALLS = quick ? 500 : 2000;
+const WARM_CALLS = quick ? 500 : 3000;
 const metrics = {};
+const cpuMicros = (since) => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
 
 const t0 = performance.now();
 const pool = await startMaster({ local: 2, audit: { to: 'none' } });
@@ -32,12 +38,14 @@ async function workloads() {
   );
 
   let t = performance.now();
+  const cpu = process.cpuUsage();
   const out = await parallelMap(
     pool,
     form((x) => x + 1),
     list,
   );
   metrics.map_per_element = N / ((performance.now() - t) / 1000);
+  metrics.master_cpu_us_per_task = cpuMicros(cpu) / N;
   if (out.length !== N || sum(out) !== expect) throw new Error('per-element map gave wrong results');
   if (guard) return;
 
@@ -106,6 +114,7 @@ async function workloads() {
   metrics.bytes_per_call = await callMemory();
 
   await oneWorkerCalls();
+  if (!quick) await manyLocalWorkers();
 
   // 64 MiB Float64Array out and back; MiB/s counts both directions, like the ws floor.
   const big = new Float64Array(8 * 1024 * 1024).map((_, i) => i);
@@ -139,16 +148,78 @@ report('crew', metrics);
  */
 async function oneWorkerCalls() {
   const one = await startMaster({ local: 1, audit: { to: 'none' } });
+  const echo = await startThreadEcho();
   try {
-    await timeCalls(() => evalFormAllWorkers(one, '1', { replayRequired: false }), 'one_worker_call');
+    // Load on this shared machine swings within seconds, and the echo's time with it; so the
+    // floor is also timed here, in blocks taking turns with Crew's, for a ratio of like with like.
+    const crew = () => evalFormAllWorkers(one, '1', { replayRequired: false });
+    // A fresh worker's code takes a few thousand calls to be optimised (the first 3,000 ran
+    // 1.6 to 2 times the echo, later ones 1.2 to 1.3 times): both warm up that long.
+    for (let i = 0; i < WARM_CALLS; i++) await crew();
+    for (let i = 0; i < WARM_CALLS; i++) await echo.call();
+    const lat = { crew: [], echo: [] };
+    for (let block = 0; block < 8; block++) {
+      const [name, call] = block % 2 ? ['echo', echo.call] : ['crew', crew];
+      for (let i = 0; i < CALLS / 4; i++) {
+        const s = performance.now();
+        await call();
+        lat[name].push(performance.now() - s);
+      }
+    }
+    for (const [name, key] of [
+      ['crew', 'one_worker_call'],
+      ['echo', 'one_worker_echo'],
+    ]) {
+      lat[name].sort((a, b) => a - b);
+      metrics[`${key}_p50_ms`] = percentile(lat[name], 50);
+      metrics[`${key}_p99_ms`] = percentile(lat[name], 99);
+    }
+    // Paired in this run: the report takes the median of these, not a ratio of medians.
+    for (const p of ['p50', 'p99'])
+      metrics[`one_worker_vs_echo_${p}`] = metrics[`one_worker_call_${p}_ms`] / metrics[`one_worker_echo_${p}_ms`];
   } finally {
+    await echo.close();
     await disconnectWorkers(one);
   }
 }
 
-/** After 200 calls to warm up, times CALLS calls one after another: `<name>_p50_ms` and `<name>_p99_ms`. */
+/**
+ * `startMaster({ local: 48 })`: the time until every worker has answered a form, and the
+ * master's CPU per task for the same tiny map as with 2 workers (ratio in the report).
+ */
+async function manyLocalWorkers() {
+  const W = 48;
+  const t0 = performance.now();
+  const many = await startMaster({ local: W, audit: { to: 'none' } });
+  try {
+    const answers = await evalFormAllWorkers(many, '1', { replayRequired: false });
+    metrics.startup_48_s = (performance.now() - t0) / 1000;
+    if (answers.length !== W) throw new Error(`${answers.length} of ${W} local workers answered`);
+    const list = Array.from({ length: N }, (_, i) => i);
+    await parallelMap(
+      many,
+      form((x) => x + 1),
+      list.slice(0, 20_000),
+    );
+    const cpu = process.cpuUsage();
+    const out = await parallelMap(
+      many,
+      form((x) => x + 1),
+      list,
+    );
+    metrics.master_cpu_us_per_task_48 = cpuMicros(cpu) / N;
+    if (out.length !== N || out[N - 1] !== N) throw new Error('per-element map on 48 workers gave wrong results');
+  } finally {
+    await disconnectWorkers(many);
+  }
+}
+
+/**
+ * After 500 calls to warm up (as the floor's echoes), times CALLS calls one after another:
+ * `<name>_p50_ms` and `<name>_p99_ms`.
+ */
 async function timeCalls(call, name) {
-  for (let i = 0; i < 200; i++) await call();
+  for (let i = 0; i < 500; i++) await call();
   const lat = [];
   for (let i = 0; i < CALLS; i++) {
     const s = performance.now();

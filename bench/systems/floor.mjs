@@ -34,15 +34,20 @@ if (process.argv[2] === 'echo') {
   const ws = await new Promise((r) => wss.once('connection', r));
   const metrics = {};
 
-  // Start-up floor: 2 bare Node processes that load ws, dial in and say hello.
+  // Start-up floor: 2 (and 48) bare Node processes that load ws, dial in and say hello.
   if (!guard) {
+    metrics.startup_s = await hellos(2);
+    if (!quick) metrics.startup_48_s = await hellos(48);
+  }
+  /** Seconds until `count` bare processes have dialed in and said hello. */
+  async function hellos(count) {
     const t0 = performance.now();
-    const hellos = new Promise((resolve) => {
+    const all = new Promise((resolve) => {
       let n = 0;
       const onConnection = (peer) =>
         peer.once('message', () => {
           peer.close();
-          if (++n === 2) {
+          if (++n === count) {
             wss.off('connection', onConnection);
             resolve();
           }
@@ -55,11 +60,13 @@ if (process.argv[2] === 'echo') {
       `const ws = new W('ws://127.0.0.1:${wss.address().port}/'); ` +
       `ws.on('open', () => ws.send('hello')); ws.on('close', ` +
       `() => process.exit(0));`;
-    const kids = [1, 2].map(() => spawn(process.execPath, ['-e', hello], { stdio: 'inherit' }));
-    await hellos;
-    metrics.startup_s = (performance.now() - t0) / 1000;
+    const kids = Array.from({ length: count }, () => spawn(process.execPath, ['-e', hello], { stdio: 'inherit' }));
+    await all;
+    const secs = (performance.now() - t0) / 1000;
     await Promise.all(kids.map((k) => (k.exitCode === null ? new Promise((r) => k.once('exit', r)) : null)));
+    return secs;
   }
+
   const roundTrip = (data) =>
     new Promise((resolve) => {
       ws.once('message', resolve);

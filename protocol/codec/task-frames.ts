@@ -29,6 +29,10 @@ const SETUP = 1;
 const HAS_ARGS = 2;
 
 const TASK_KEYS = new Set(['id', 'form', 'args', 'timeoutMs', 'setup']);
+/** Fields of a form that JSON carries as they are; a form with any other goes through V8. */
+const JSON_FORM_KEYS = new Set(['id', 'mode', 'code', 'filename', 'line', 'column', 'sourceMap', 'cache']);
+/** The first byte of a form list written as JSON; V8's serializer starts with 0xff instead. */
+const JSON_FORMS = 0x5b;
 const OK_KEYS = new Set(['id', 'ok', 'value', 'ms']);
 const ERROR_KEYS = new Set(['id', 'ok', 'error', 'ms']);
 
@@ -79,6 +83,45 @@ export interface TaskSource {
 const formOf = (t: TaskMsg | TaskSource): number => ('def' in t ? t.def.id : t.form);
 
 /**
+ * The forms of a frame. A lone call sends its one-off form in every frame, and V8's
+ * serializer, with its JavaScript wrapper, costs several microseconds there, on both ends:
+ * JSON does the same for plain forms in a fraction. Forms with arguments of their own
+ * (`initArgs`, bytes) or an unknown field still go through V8.
+ */
+function encodeForms(forms: FormDef[]): Uint8Array {
+  const parts: string[] = [];
+  for (const f of forms) {
+    const json = formJson(f);
+    if (json === undefined) return serialize(forms);
+    parts.push(json);
+  }
+  return Buffer.from(`[${parts.join(',')}]`);
+}
+
+/** Each form's JSON, made once: the master sends the same definition objects again and again. */
+const jsonOfForm = new WeakMap<FormDef, string | null>();
+
+function formJson(f: FormDef): string | undefined {
+  let json = jsonOfForm.get(f);
+  if (json === undefined) {
+    json = JSON.stringify(f);
+    for (const k in f) {
+      const v = (f as unknown as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      if (!JSON_FORM_KEYS.has(k) || !(typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v)))
+        json = null;
+    }
+    jsonOfForm.set(f, json);
+  }
+  return json ?? undefined;
+}
+
+function decodeForms(buf: Buffer, start: number, end: number): FormDef[] {
+  if (buf[start] === JSON_FORMS) return JSON.parse(buf.toString('utf8', start, end)) as FormDef[];
+  return deserialize(buf.subarray(start, end)) as FormDef[];
+}
+
+/**
  * Encodes a `tasks` message, or returns undefined if it holds something this layout does
  * not carry. The buffer owns its memory, so it can be transferred between threads.
  * `tasks` are messages (each checked for unknown fields) or, with `sources`, the master's
@@ -92,7 +135,7 @@ export function encodeTasks(
 ): Buffer | undefined {
   if (resultGroup !== undefined && !(Number.isInteger(resultGroup) && resultGroup >= 1 && resultGroup <= 0xffffffff))
     return undefined;
-  const formBytes = forms.length > 0 ? serialize(forms) : undefined;
+  const formBytes = forms.length > 0 ? encodeForms(forms) : undefined;
   let size = HEADER + (formBytes?.length ?? 0);
   for (const t of tasks) {
     if (typeof t.id !== 'number' || typeof formOf(t) !== 'number' || (!sources && !onlyKeys(t, TASK_KEYS)))
@@ -143,7 +186,7 @@ export function decodeTasks(buf: Buffer): { t: 'tasks'; forms: FormDef[]; tasks:
   if (HEADER + formLength + count * TASK_RECORD > buf.length)
     throw new Error(`tasks frame of ${buf.length} bytes cannot hold ${count} tasks`);
   let p = HEADER;
-  const forms = formLength > 0 ? (deserialize(buf.subarray(p, p + formLength)) as FormDef[]) : [];
+  const forms = formLength > 0 ? decodeForms(buf, p, p + formLength) : [];
   if (!Array.isArray(forms)) throw new Error('the forms of a tasks frame are not a list');
   p += formLength;
   const tasks = new Array<TaskMsg>(count);

@@ -48,8 +48,17 @@ export function encodeArgs(args: readonly unknown[] | undefined): Uint8Array | u
   return args && args.length > 0 ? encodeValue(args, 'arguments') : undefined;
 }
 
-/** A form's definition in the pool's registry, and its arguments encoded. */
-export async function prepare(pool: WorkerPool, form: Form): Promise<{ def: FormDef; args?: Uint8Array }> {
-  const { def, args } = await pool.forms.prepare(form, isCallForm(form) ? 'call' : 'value');
-  return { def, args: encodeArgs(args) };
+/**
+ * A form's definition in the pool's registry, and its arguments encoded. A form prepared
+ * before is found at once, without the registry's chain of awaits: a call repeated from the
+ * editor or a loop pays for its form only the first time.
+ */
+export function prepare(
+  pool: WorkerPool,
+  form: Form,
+): { def: FormDef; args?: Uint8Array } | Promise<{ def: FormDef; args?: Uint8Array }> {
+  const mode = isCallForm(form) ? 'call' : 'value';
+  const found = pool.forms.lookup(form, mode);
+  if (found) return { def: found.def, args: encodeArgs(found.args) };
+  return pool.forms.prepare(form, mode).then(({ def, args }) => ({ def, args: encodeArgs(args) }));
 }

@@ -135,13 +135,16 @@ export async function parallelMap<T>(
     };
     void (async () => {
       let sinceYield = 0;
+      // A slice per worker: with one slice for the whole pool, each of many workers would get
+      // a sliver of it per frame, and the master would pay a frame's cost for a few tasks.
+      const slice = MAP_SUBMIT_SLICE_PER_WORKER * Math.max(2, live.size);
       while (next < list.length && !failed) {
         if (outstanding >= highWater) {
           await new Promise<void>((r) => (wake = r));
           continue;
         }
         // The first tasks go out while the rest are still being made.
-        if (++sinceYield > MAP_SUBMIT_SLICE) {
+        if (++sinceYield > slice) {
           sinceYield = 0;
           await new Promise<void>((r) => setImmediate(r));
           continue;
@@ -163,8 +166,8 @@ export async function parallelMap<T>(
 
 /** Tasks of one map kept submitted per worker; about 2 windows of the tiniest tasks. */
 const MAP_TASKS_PER_WORKER = 4096;
-/** Tasks made before the map lets the first frames go out and results come in. */
-const MAP_SUBMIT_SLICE = 1024;
+/** Tasks made per worker before the map lets the first frames go out and results come in. */
+const MAP_SUBMIT_SLICE_PER_WORKER = 512;
 
 /** The form for one element, and extra arguments when `makeWork` is itself a function form. */
 function workFor<T>(makeWork: MakeWork<T>, item: T, index: number): [Form, unknown[] | undefined] {

@@ -115,6 +115,34 @@ test('tasks and results frames round-trip, and a large typed array is viewed in 
   assert.deepEqual(r.results[1], results[1]);
 });
 
+test('plain forms travel as JSON and forms with initArgs through V8, and both come back the same', () => {
+  const plain = {
+    id: 2,
+    mode: 'value',
+    code: 'const s = "\u00e9\ud800"; s',
+    sourceMap: '{"version":3,"mappings":"AAAA"}',
+    filename: '<form>',
+    line: 3,
+    column: 5,
+    cache: false,
+  };
+  const withInit = { id: 3, mode: 'call', code: '(a) => a', filename: 'f.js', line: 1, column: 1, cache: true };
+  withInit.initArgs = encodeValue([1]);
+  const at = (frame) => frame[13];
+  for (const [forms, first] of [
+    [[plain], 0x5b],
+    [[plain, withInit], 0xff],
+  ]) {
+    // Twice: the second frame uses the JSON made for the first.
+    for (let i = 0; i < 2; i++) {
+      const frame = encodeFrame({ t: 'tasks', forms, tasks: [{ id: 1, form: 2 }] });
+      assert.equal(frame[0], 0xc1);
+      assert.equal(at(frame), first);
+      assert.deepEqual(decodeFrame(Buffer.from(frame)).forms, forms);
+    }
+  }
+});
+
 test('a message with a field the compact layout does not know goes through V8 unchanged', () => {
   const frame = encodeFrame({ t: 'tasks', forms: [], tasks: [{ id: 1, form: 2, extra: { x: 1 } }] });
   assert.equal(frame[0], 0xff);

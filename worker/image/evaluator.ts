@@ -9,77 +9,24 @@ import { decodeValue, describeType, encodeValue } from '../../protocol/codec/cod
 import { CrewError, ErrorCodes, type RemoteErrorData } from '../../protocol/errors';
 import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { takeRestart } from '../debug/restart-slot';
+import { dropLoaderWarning, HOST_GLOBALS, lendGlobal } from './host-globals';
 import { scriptCodeFor, scriptNameFor, SourceMaps } from './source-maps';
 
 /** What {@link Evaluator.run} returns when the developer chose to retry the task. */
 export const RETRY: unique symbol = Symbol('crew.retry');
 
-let loaderWarningDropped = false;
+/** How many one-off forms stay compiled after their last task. */
+const KEEP_RELEASED = 16;
 
-/**
- * Forms compile with Node's own loader for `import()` (and `import` statements become
- * `import()`); Node 20 calls that option experimental and would warn at its first use, into
- * the user's output. Only that warning is dropped, and only in a thread that evaluates forms,
- * not in every program that imports Crew.
- */
-function dropLoaderWarning(): void {
-  if (loaderWarningDropped) return;
-  loaderWarningDropped = true;
-  const emitWarning = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (String(typeof warning === 'string' ? warning : warning.message).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER'))
-      return;
-    (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
-/** Node globals that a vm context lacks but user code expects. */
-const HOST_GLOBALS = [
-  'console',
-  'process',
-  'Buffer',
-  'URL',
-  'URLSearchParams',
-  'TextEncoder',
-  'TextDecoder',
-  'AbortController',
-  'AbortSignal',
-  'setTimeout',
-  'clearTimeout',
-  'setInterval',
-  'clearInterval',
-  'setImmediate',
-  'clearImmediate',
-  'queueMicrotask',
-  'structuredClone',
-  'performance',
-  'fetch',
-  'crypto',
-  'Blob',
-  'EventTarget',
-  'Event',
-  'MessageChannel',
-  'BroadcastChannel',
-  'atob',
-  'btoa',
-] as const;
-
-/**
- * Lends one of this thread's globals to the context, read on first use: several (`fetch`,
- * `crypto`, `Blob`, ...) are lazy in Node and loading them all would slow every eval
- * thread's start. The first read or write leaves a plain property behind.
- */
-function lendGlobal(sandbox: Record<string, unknown>, name: string): void {
-  const settle = (value: unknown) => {
-    Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable: false });
-    return value;
-  };
-  Object.defineProperty(sandbox, name, {
-    get: () => settle((globalThis as Record<string, unknown>)[name]),
-    set: settle,
-    configurable: true,
-    enumerable: false,
-  });
+function sameForm(a: FormDef, b: FormDef): boolean {
+  return (
+    a.code === b.code &&
+    a.mode === b.mode &&
+    a.filename === b.filename &&
+    a.line === b.line &&
+    a.column === b.column &&
+    a.sourceMap === b.sourceMap
+  );
 }
 
 interface Compiled {
@@ -104,6 +51,8 @@ export class Evaluator {
   readonly context: vm.Context;
   readonly sourceMaps = new SourceMaps();
   private readonly forms = new Map<number, Compiled>();
+  /** One-off forms whose tasks have ended, oldest first, kept in case the same form comes again. */
+  private readonly released = new Map<number, Compiled>();
 
   constructor(opts: EvaluatorOptions = {}) {
     dropLoaderWarning();
@@ -126,6 +75,17 @@ export class Evaluator {
     // from another master session, so the new form replaces the stale one.
     if (existing && !def.cache && existing.def.code === def.code) {
       existing.uses++;
+      return;
+    }
+    // The same one-off form again soon after (a call repeated at the REPL): the master gives
+    // the same text the same id, so its compiled script is taken back, not rebuilt. Not for a
+    // form of a file on disk: a debugger binds that file's breakpoints as its script loads.
+    const recent = this.released.get(def.id);
+    if (recent) this.released.delete(def.id);
+    if (!existing && !def.cache && recent && sameForm(recent.def, def) && scriptCodeFor(def) === def.code) {
+      recent.uses = 1;
+      this.forms.set(def.id, recent);
+      this.sourceMaps.add(def);
       return;
     }
     this.sourceMaps.add(def);
@@ -180,12 +140,19 @@ export class Evaluator {
     return value;
   }
 
-  /** Called when a task is done with a form: a one-off form goes once its last task ends. */
+  /**
+   * Called when a task is done with a form: a one-off form goes once its last task ends,
+   * into the few kept for a repeat of the same form.
+   */
   release(formId: number): void {
     const c = this.forms.get(formId);
     if (c && !c.def.cache && --c.uses <= 0) {
       this.forms.delete(formId);
       this.sourceMaps.delete(formId);
+      if (this.released.size >= KEEP_RELEASED) this.released.delete(this.released.keys().next().value!);
+      // A call form's function is made again from its script, as a fresh compile would.
+      c.fn = undefined;
+      this.released.set(formId, c);
     }
   }
 

@@ -30,20 +30,26 @@ export function scriptCodeFor(def: FormDef): string {
 
 /** Positions of forms, by form id, so stack frames can be mapped back. */
 export class SourceMaps {
-  private readonly forms = new Map<number, { def: FormDef; map?: SourceMap }>();
+  /** Maps are parsed when a stack first needs one: most forms never throw. */
+  private readonly forms = new Map<number, { def: FormDef; map?: SourceMap | null }>();
 
   /** Remembers a form; with `limit`, the oldest forms are forgotten beyond that many. */
   add(def: FormDef, limit?: number): void {
     if (limit !== undefined && this.forms.size >= limit) this.forms.delete(this.forms.keys().next().value!);
-    let map: SourceMap | undefined;
-    if (def.sourceMap) {
-      try {
-        map = new SourceMap(JSON.parse(def.sourceMap) as ConstructorParameters<typeof SourceMap>[0]);
-      } catch {
-        map = undefined;
-      }
+    this.forms.set(def.id, { def });
+  }
+
+  private mapOf(entry: { def: FormDef; map?: SourceMap | null }): SourceMap | undefined {
+    if (entry.map === undefined) {
+      entry.map = null;
+      if (entry.def.sourceMap)
+        try {
+          entry.map = new SourceMap(JSON.parse(entry.def.sourceMap) as ConstructorParameters<typeof SourceMap>[0]);
+        } catch {
+          entry.map = null;
+        }
     }
-    this.forms.set(def.id, { def, map });
+    return entry.map ?? undefined;
   }
 
   delete(id: number): void {
@@ -62,8 +68,9 @@ export class SourceMaps {
     const m = FORM_SUFFIX.exec(scriptName);
     if (!m) return undefined;
     const entry = this.forms.get(Number(m[2]));
-    if (!entry?.map) return { file: m[1], line, column };
-    const hit = entry.map.findEntry(line - 1, column - 1) as { originalLine?: number; originalColumn?: number };
+    const map = entry && this.mapOf(entry);
+    if (!entry || !map) return { file: m[1], line, column };
+    const hit = map.findEntry(line - 1, column - 1) as { originalLine?: number; originalColumn?: number };
     if (hit.originalLine === undefined || hit.originalColumn === undefined) return { file: m[1], line, column };
     // A form's map counts lines and columns of its file (server/api/form-source-map.ts).
     return { file: entry.def.filename, line: hit.originalLine + 1, column: hit.originalColumn + 1 };
