@@ -33,9 +33,6 @@ export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
   );
 }
 
-/** The fewest tasks a worker with room takes from the queue at once (its window permitting). */
-const MIN_SHARE = 16;
-
 export class Scheduler {
   private readonly queue = new Queue<Task>();
   private scheduled = false;
@@ -140,12 +137,10 @@ export class Scheduler {
   private fill(link: WorkerLink, waiting: number, seen: Set<WorkerLink>): void {
     seen.add(link);
     const group = link.taskGroup;
-    // Share the queue fairly: no worker takes more than its part of what is waiting. But a
-    // part is never smaller than a frame's worth, or a large pool would spread a burst one
-    // task to a frame; the window still holds slow tasks to one or two.
-    const share = group
-      ? Math.ceil(waiting / this.ready / group) * group
-      : Math.max(MIN_SHARE, Math.ceil(waiting / this.ready));
+    // Share the queue fairly: no worker takes more than its part of what is waiting. A
+    // worker's window comes from the cost of the tasks it ran last, so it says nothing of new,
+    // slower ones; a map makes enough tasks at once (per worker) for frames of many tasks.
+    const share = group ? Math.ceil(waiting / this.ready / group) * group : Math.ceil(waiting / this.ready);
     let room = link.room;
     // CL-MW's task grouping: whole groups only, and a short one only when little is left.
     if (group && room < Math.min(group, link.targeted.length + this.queued)) return;

@@ -88,6 +88,25 @@ test('parallelMap with a function form over many elements', async () => {
   );
 });
 
+test('slow tasks after tiny ones are shared out evenly, not sent to the first worker with room', async () => {
+  // The tiny map leaves every worker with a wide window, sized for tasks of microseconds.
+  await parallelMap(
+    shared.pool,
+    form((x) => x + 1),
+    Array.from({ length: 3000 }, (_, i) => i),
+  );
+  const pids = await parallelMap(
+    shared.pool,
+    form(() => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      return process.pid;
+    }),
+    Array(6).fill(0),
+  );
+  const perWorker = [...new Set(pids)].map((pid) => pids.filter((p) => p === pid).length);
+  assert.deepEqual(perWorker, [2, 2, 2], `tasks per worker: ${perWorker}`);
+});
+
 test('parallelReduce equals a sequential reduce with a non-commutative reducer', async () => {
   const list = Array.from({ length: 40 }, (_, i) => i);
   const reducer = (acc, x) => acc * 31 + x - acc / 7;
