@@ -126,8 +126,11 @@ try {
 
   metrics.reroute_abrupt_ms = await vanish(sims[0], 'SIGKILL');
   if (silentVictims) {
-    metrics.reroute_silent_ms = await vanish(sims[1], 'SIGSTOP');
-    metrics.reroute_silent_vs_timeout = metrics.reroute_silent_ms / HEARTBEAT_MS;
+    const silent = await vanish(sims[1], 'SIGSTOP');
+    metrics.reroute_silent_ms = silent.ms;
+    metrics.reroute_silent_vs_timeout = silent.ms / HEARTBEAT_MS;
+    metrics.notice_silent_vs_timeout = silent.noticedMs / HEARTBEAT_MS;
+    metrics.reroute_after_notice_ms = silent.ms - silent.noticedMs;
   }
 } finally {
   await disconnectWorkers(pool);
@@ -137,8 +140,8 @@ report(`scale-${N}`, metrics);
 
 /**
  * A map of 32 tasks per worker; once every task is back except those the victims keep, the
- * victims' process is stopped by `signal`. Returns the time from the signal to the map's end:
- * noticing the loss and running their tasks elsewhere.
+ * victims' process is stopped by `signal`. Returns the time from the signal to the map's end
+ * (noticing the loss and running their tasks elsewhere), and to the last victim let go.
  */
 async function vanish(victim, signal) {
   await victim.ask({ t: 'hold' });
@@ -159,9 +162,15 @@ async function vanish(victim, signal) {
   }
   const t = performance.now();
   victim.child.kill(signal);
+  let noticedMs;
+  const noticed = (async () => {
+    while (pool.workers.some((w) => w.name.startsWith(prefix) && w.state !== 'closed')) await sleep(2);
+    noticedMs = performance.now() - t;
+  })();
   const results = await map;
   const ms = performance.now() - t;
+  await noticed;
   if (results.length !== M || results[M - 1] !== M) throw new Error('rerouted map gave wrong results');
   victim.child.kill('SIGKILL');
-  return ms;
+  return signal === 'SIGKILL' ? ms : { ms, noticedMs };
 }

@@ -27,9 +27,12 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
     super();
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, isBinary) => this.receive(data as Buffer | Buffer[], isBinary));
-    ws.on('pong', () => {
+    // A ping from the peer proves it alive as well as a pong does: see startHeartbeat.
+    const heard = () => {
       this.lastPong = Date.now();
-    });
+    };
+    ws.on('pong', heard);
+    ws.on('ping', heard);
     ws.on('close', (code, reason) => {
       if (this.phase !== 'closed') this.peerCloseCode = code;
       this.end(reason.toString() || closeCodeText(code));
@@ -58,7 +61,10 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
   /**
    * Pings every `timeoutMs / 3` and terminates a peer that stays silent for `timeoutMs`: the
    * check runs when that silence is reached, not at the next ping after it, so a peer that
-   * vanished is let go within the timeout of its last sign of life.
+   * vanished is let go within the timeout of its last sign of life. A ping is skipped when the
+   * peer was heard from within the interval: ws answers every ping with a pong, so one side's
+   * ping proves each side alive to the other, and two idle ends exchange one ping per interval,
+   * not two (the master of a large pool pays for every one of them).
    */
   startHeartbeat(timeoutMs: number): void {
     const every = Math.max(50, Math.floor(timeoutMs / 3));
@@ -79,7 +85,7 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
       }
       if (now - lastPing >= every - 1) {
         lastPing = now;
-        if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+        if (now - this.lastPong >= every - 1 && this.ws.readyState === this.ws.OPEN) this.ws.ping();
       }
       const next = Math.min(lastPing + every, this.lastPong + timeoutMs + 1) - now;
       this.heartbeat = setTimeout(tick, Math.max(1, next));
