@@ -183,10 +183,12 @@ export async function runCommand(page, title, timeoutMs = 90_000) {
   for (;;) {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     try {
+      // The workbench may close the palette as it opens (a debugger that pauses takes the
+      // focus): that attempt fails here and the next one opens it again.
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`, { timeout: 5000 });
       await row.waitFor({ state: 'visible', timeout: 5000 });
       await page.keyboard.press('Enter');
       return;
