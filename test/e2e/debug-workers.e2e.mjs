@@ -241,5 +241,7 @@ test("Continue in VS Code's debugger ends the Crew Debugger's suspension too", {
     timeoutMs: 60_000,
     what: 'the Crew Debugger to show no live suspension',
   });
+  await callStackUntil((rows) => !rows.some((r) => /paused/i.test(r)), 'no worker paused in VS Code either');
+  await lineMatching(page, /^fail\(3\).*(w1, w2|w2, w1): RangeError: bad 3/, 'the error inline, from both workers');
   await shot('7-continued-in-vscode');
 });
