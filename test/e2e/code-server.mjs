@@ -188,6 +188,9 @@ export async function runCommand(page, title, timeoutMs = 90_000) {
       // The workbench may close the palette as it opens (a debugger that pauses takes the
       // focus): that attempt fails here and the next one opens it again.
       await input.waitFor({ state: 'visible', timeout: 10_000 });
+      // Typed only into a palette that has the focus: text meant for it must never reach the editor.
+      if (!(await input.evaluate((el) => el === document.activeElement)))
+        throw new Error(`the command palette lost the focus before "${title}" was typed`);
       await input.fill(`>${title}`, { timeout: 5000 });
       await row.waitFor({ state: 'visible', timeout: 5000 });
       await page.keyboard.press('Enter');
