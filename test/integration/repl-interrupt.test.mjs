@@ -26,8 +26,9 @@ test(
     try {
       await until(() => prompts() >= 1, { timeoutMs: 30_000, what: 'the crew> prompt' });
       child.stdin.write('await evalFormAllWorkers(pool, "while (true) {}", { replayRequired: false })\r');
-      await until(() => /while \(true\)/.test(out), { what: 'the line to be echoed' });
-      // The loop is running on both workers once the pool has both in flight; Ctrl-C then.
+      // The loop runs on both workers once the progress line counts their tasks: a Ctrl-C
+      // before the REPL has taken the line would only clear the line being typed.
+      await until(() => /0\/2 tasks/.test(out), { what: 'the progress line of the evaluation' });
       child.stdin.write('\x03');
       await until(() => /interrupted w\d, w\d: their eval threads restart/.test(out), { what: 'the interrupt notice' });
       await until(() => prompts() >= 2, { what: 'the prompt to come back' });
