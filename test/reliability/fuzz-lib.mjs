@@ -215,6 +215,16 @@ export async function fuzzBeforeAuth(port, r, connections, concurrency = 24) {
 }
 
 /** Raw TCP noise that is not even HTTP: the listener must answer 400 and stay up. */
+/**
+ * Random bytes that are not an HTTP request. Empty lines alone are not: HTTP lets a server
+ * skip them before a request, so such a peer is only slow, and is let go at the deadline.
+ */
+function junk(r) {
+  const bytes = r.bytes(1 + r.int(200));
+  if (bytes.every((b) => b === 0x0a || b === 0x0d)) bytes[0] = 0;
+  return bytes;
+}
+
 export async function fuzzRawTcp(port, r, count) {
   let answered400 = 0;
   for (let k = 0; k < count; k++) {
@@ -224,7 +234,7 @@ export async function fuzzRawTcp(port, r, count) {
       s.on('data', (d) => (got += d.toString('latin1')));
       s.on('error', () => {});
       s.on('close', () => resolve(got));
-      s.on('connect', () => s.write(Buffer.concat([r.bytes(1 + r.int(200)), Buffer.from('\r\n\r\n')])));
+      s.on('connect', () => s.write(Buffer.concat([junk(r), Buffer.from('\r\n\r\n')])));
     });
     if (reply.startsWith('HTTP/1.1 400')) answered400++;
   }

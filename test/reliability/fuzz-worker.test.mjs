@@ -47,6 +47,8 @@ test(`fuzzing the worker port (seed ${seed})`, async (t) => {
 
   // Before authentication, while a real master's map runs through the same worker.
   const pool = await connectWorkers([`127.0.0.1:${w.port}`], { secret, audit: { to: 'none' } });
+  // A failed assertion must not leave the pool's link keeping the test process alive.
+  cleanups.push(() => disconnectWorkers(pool));
   const n = 3000;
   const mapping = parallelMap(
     pool,
