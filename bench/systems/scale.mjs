@@ -160,11 +160,13 @@ async function vanish(victim, signal) {
       break;
     await sleep(5);
   }
+  // Looked up by id while the master reroutes: pool.workers builds every worker's summary.
+  const ids = pool.workers.filter((w) => w.name.startsWith(prefix)).map((w) => w.id);
   const t = performance.now();
   victim.child.kill(signal);
   let noticedMs;
   const noticed = (async () => {
-    while (pool.workers.some((w) => w.name.startsWith(prefix) && w.state !== 'closed')) await sleep(2);
+    while (ids.some((id) => pool.link(id) && pool.link(id).state !== 'closed')) await sleep(2);
     noticedMs = performance.now() - t;
   })();
   const results = await map;

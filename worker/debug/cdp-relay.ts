@@ -175,8 +175,8 @@ export class CdpRelay {
       if (entry.undecided !== undefined) return void (entry.undecided = undefined);
       entry.paused = false;
     }
-    const thrown = m.params?.reason === 'exception' || m.params?.reason === 'promiseRejection';
-    if (m.method === 'Debugger.paused' && thrown && this.crewDebugging() && !this.pausedAt()) {
+    const atThrow = m.params?.reason === 'exception' || m.params?.reason === 'promiseRejection';
+    if (m.method === 'Debugger.paused' && atThrow && this.crewDebugging() && !this.pausedAt()) {
       entry.undecided = message;
       return;
     }

@@ -82,7 +82,7 @@ export class Evaluator {
     // form of a file on disk: a debugger binds that file's breakpoints as its script loads.
     const recent = this.released.get(def.id);
     if (recent) this.released.delete(def.id);
-    if (!existing && !def.cache && recent && sameForm(recent.def, def) && scriptCodeFor(def) === def.code) {
+    if (recent && !def.cache && sameForm(recent.def, def) && scriptCodeFor(def) === def.code) {
       recent.uses = 1;
       this.forms.set(def.id, recent);
       this.sourceMaps.add(def);
