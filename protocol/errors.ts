@@ -63,6 +63,13 @@ export const ErrorCodes = {
   UnknownAgent: 'CREW_UNKNOWN_AGENT',
   /** The agent was ended (by `exit`, or because an agent linked to it ended). */
   AgentExit: 'CREW_AGENT_EXIT',
+  /** The peer speaks another version of Crew's protocol; both versions are named. */
+  VersionMismatch: 'CREW_VERSION_MISMATCH',
+  /**
+   * A frame after the handshake did not carry the tag of the authenticated peer: forged,
+   * altered, replayed or reordered on the way. The link is closed.
+   */
+  FrameAuthFailed: 'CREW_FRAME_AUTH_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

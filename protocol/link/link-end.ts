@@ -7,6 +7,7 @@
 import { encodeFrame } from '../codec/codec';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
+import type { FrameSeal } from './frame-seal';
 import { readFrame } from './inbound-frame';
 import { CloseCodes, type LinkPhase } from './link';
 
@@ -19,6 +20,8 @@ export abstract class LinkEnd<In, Out> {
    */
   peerCloseCode?: number;
   private accepts?: Direction<In>;
+  /** Authenticates each frame once the handshake has derived its keys. */
+  protected seal?: FrameSeal;
   private messageHandler?: (msg: In) => void;
   private badFrameHandler?: (err: CrewError) => void;
   private textHandler?: (text: string) => void;
@@ -59,10 +62,14 @@ export abstract class LinkEnd<In, Out> {
     return this.textHandler !== undefined;
   }
 
-  /** Switches from the handshake to binary frames that `accepts` lets through; false if already past it. */
-  protected openWith(accepts: Direction<In>): boolean {
+  /**
+   * Switches from the handshake to binary frames that `accepts` lets through, each
+   * authenticated by `seal` when one is given; false if already past the handshake.
+   */
+  protected openWith(accepts: Direction<In>, seal?: FrameSeal): boolean {
     if (this.phase !== 'handshake') return false;
     this.accepts = accepts;
+    this.seal = seal;
     this.phase = 'open';
     return true;
   }
@@ -78,6 +85,17 @@ export abstract class LinkEnd<In, Out> {
   protected receiveFrame(frame: Buffer | ArrayBuffer | Buffer[]): void {
     if (this.phase === 'closed') return;
     if (this.phase === 'handshake') return this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');
+    if (this.seal) {
+      const body = this.seal.open(asBuffer(frame));
+      if (!body) {
+        // Not a frame of the peer that authenticated: whatever sent it may send more, so
+        // nothing after it on this link can be trusted either.
+        const why = 'a frame failed authentication (forged, altered, replayed or out of order)';
+        this.badFrameHandler?.(crewError(ErrorCodes.FrameAuthFailed, `${why}; the link is closed`));
+        return this.dispose(CloseCodes.AuthFailed, why);
+      }
+      frame = body;
+    }
     const read = readFrame(frame, this.accepts);
     if ('error' in read) return this.badFrameHandler?.(read.error);
     if (this.messageHandler) this.messageHandler(read.msg);
@@ -95,4 +113,9 @@ export abstract class LinkEnd<In, Out> {
 
   /** What a subclass lets go of when the link ends (timers, say). */
   protected ended(): void {}
+}
+
+function asBuffer(frame: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(frame)) return frame;
+  return Array.isArray(frame) ? Buffer.concat(frame) : Buffer.from(frame);
 }

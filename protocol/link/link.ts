@@ -7,6 +7,7 @@
 import type { CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
 import type { MasterToWorker, WorkerToMaster } from '../messages/worker-link-messages';
+import type { FrameSeal } from './frame-seal';
 
 export type LinkPhase = 'handshake' | 'open' | 'closed';
 
@@ -63,10 +64,10 @@ export interface HandshakeLink extends LinkBase {
   /** Handshake text frames, until the link is opened. */
   onText(handler: (text: string) => void): void;
   /**
-   * Switches to binary frames, accepting what `accepts` lets through. Returns the same link,
-   * typed by its direction.
+   * Switches to binary frames, accepting what `accepts` lets through, each authenticated by
+   * `seal` (the handshake's keys). Returns the same link, typed by its direction.
    */
-  open<In, Out>(accepts: Direction<In>): Link<In, Out>;
+  open<In, Out>(accepts: Direction<In>, seal?: FrameSeal): Link<In, Out>;
 }
 
 /** The master's end of a worker connection. */

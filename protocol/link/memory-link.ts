@@ -6,6 +6,7 @@
  */
 import type { Direction } from '../messages/field-checks';
 import { fromMaster, fromWorker } from '../messages/worker-link-guards';
+import type { FrameSeal } from './frame-seal';
 import { CloseCodes, type HandshakeLink, type Link, type MasterEnd, type WorkerEnd } from './link';
 import { LinkEnd } from './link-end';
 
@@ -34,9 +35,9 @@ export class MemoryLink<In = never, Out = never> extends LinkEnd<In, Out> implem
     if (this.phase === 'handshake') this.post({ text });
   }
 
-  open<I, O>(accepts: Direction<I>): MemoryLink<I, O> {
+  open<I, O>(accepts: Direction<I>, seal?: FrameSeal): MemoryLink<I, O> {
     const link = this as unknown as MemoryLink<I, O>;
-    link.openWith(accepts);
+    link.openWith(accepts, seal);
     return link;
   }
 
@@ -44,7 +45,7 @@ export class MemoryLink<In = never, Out = never> extends LinkEnd<In, Out> implem
     if (this.phase !== 'open') return false;
     this.sentFrames.push(bytes);
     // A copy, as a socket makes: the sender may reuse its buffer.
-    this.post({ frame: Buffer.from(bytes) });
+    this.post({ frame: this.seal ? Buffer.concat([bytes, this.seal.tag(bytes)]) : Buffer.from(bytes) });
     return true;
   }
 

@@ -1,25 +1,32 @@
 /**
- * Mutual challenge-response authentication with a shared secret.
+ * Mutual challenge-response authentication with a shared secret, bound to who each end is.
  *
- * The listening side sends a fresh nonce; the dialing side answers with its own fresh nonce
- * and an HMAC-SHA256 over both; the listener proves itself with an HMAC over both in the
- * other order. The secret never crosses the wire, and a recorded transcript is useless
- * because the other side's nonce is new each time.
+ * The listening side says hello: a fresh nonce, its role, its job's member id and its
+ * identity. The dialing side answers with the same of its own and an HMAC-SHA256 over the
+ * whole transcript (the hello's exact text and its own answer), and signs the transcript
+ * with its identity's key; the listener proves itself with an HMAC and a signature of its
+ * own over the same transcript. So nothing either end relies on is outside a MAC: a relay
+ * can neither rewrite a claim nor move an answer to another listener, a recorded transcript
+ * is useless against a fresh nonce, and an id is only ever claimed by its key's holder.
+ * The secret never crosses the wire. Every frame after the handshake is authenticated with
+ * keys derived from the secret and the transcript (frame-seal.ts).
  */
-import { crewError, ErrorCodes, type CrewError } from '../errors';
+import { crewError, ErrorCodes, type CrewError, type ErrorCode } from '../errors';
 import { Defaults } from '../limits';
 import { fromMaster, fromWorker } from '../messages/worker-link-guards';
 import { PROTOCOL_VERSION } from '../messages/worker-link-messages';
+import { deriveSealKeys, FrameSeal, type SealKeys } from './frame-seal';
 import { challengeMac, freshNonce, isNonce, sameMac } from './hmac-challenge';
+import { Identity, isIdentity, proves } from './identity';
 import { CloseCodes, type HandshakeLink, type MasterEnd, type WorkerEnd } from './link';
 
 export type Role = 'master' | 'worker';
 
 /** Handshake frames (JSON text). */
 export type HandshakeMsg =
-  | { t: 'hello'; v: number; role: Role; nonce: string; member?: string }
-  | { t: 'auth'; v: number; role: Role; nonce: string; mac: string; member?: string; instance?: string }
-  | { t: 'welcome'; mac: string }
+  | { t: 'hello'; v: number; role: Role; nonce: string; member?: string; id: string }
+  | { t: 'auth'; v: number; role: Role; nonce: string; member?: string; id: string; proof: string; mac: string }
+  | { t: 'welcome'; proof: string; mac: string }
   | { t: 'refused'; code: string; message: string };
 
 export interface HandshakeOptions<R extends Role = Role> {
@@ -27,13 +34,18 @@ export interface HandshakeOptions<R extends Role = Role> {
   /** This end's role; it decides which direction's messages the opened link accepts. */
   role: R;
   timeoutMs?: number;
-  /** CL-MW's member id: keeps different jobs apart. Not a security measure. */
+  /** CL-MW's member id: keeps different jobs apart. Bound into the MACs, so not rewritable. */
   member?: string;
   /**
-   * Names this end across its redials (a master's pool), so a listening worker gives a master
-   * that comes back its own session. Sent by the dialing side only.
+   * Who this end is across its connections (a master's pool, a worker process): a listening
+   * worker gives a master that comes back its own session by it. A fresh one when not given.
    */
-  instance?: string;
+  identity?: Identity;
+  /**
+   * Says why a peer must be refused, given what it claims to be; undefined to go on. A dialer
+   * asks before it answers the hello, a listener once the peer has proven its claims.
+   */
+  vetPeer?: (peer: PeerIdentity) => string | undefined;
 }
 
 /** The label of this handshake's MACs; the version in it keeps versions' transcripts apart. */
@@ -49,8 +61,9 @@ export interface Opened<R extends Role> extends PeerIdentity {
   link: EndFor<R>;
 }
 
-function openFor<R extends Role>(link: HandshakeLink, role: R): EndFor<R> {
-  return (role === 'master' ? link.open(fromWorker) : link.open(fromMaster)) as EndFor<R>;
+function openFor<R extends Role>(link: HandshakeLink, role: R, keys: SealKeys): EndFor<R> {
+  const seal = new FrameSeal(keys);
+  return (role === 'master' ? link.open(fromWorker, seal) : link.open(fromMaster, seal)) as EndFor<R>;
 }
 
 function parse(text: string): HandshakeMsg | undefined {
@@ -68,8 +81,9 @@ function run<R extends Role>(
   opts: HandshakeOptions<R>,
   step: (
     m: HandshakeMsg | undefined,
-    done: (v: PeerIdentity) => void,
+    done: (v: PeerIdentity, keys: SealKeys) => void,
     fail: (e: CrewError, code: number) => void,
+    text: string,
   ) => void,
 ): Promise<Opened<R>> {
   return new Promise<Opened<R>>((resolve, reject) => {
@@ -83,11 +97,11 @@ function run<R extends Role>(
         ),
       timeoutMs,
     );
-    const done = (v: PeerIdentity) => {
+    const done = (v: PeerIdentity, keys: SealKeys) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...v, link: openFor(link, opts.role) });
+      resolve({ ...v, link: openFor(link, opts.role, keys) });
     };
     const fail = (e: CrewError, code: number) => {
       if (settled) return;
@@ -97,7 +111,7 @@ function run<R extends Role>(
       link.dispose(code, e.message);
       reject(e);
     };
-    link.onText((text) => step(parse(text), done, fail));
+    link.onText((text) => step(parse(text), done, fail, text));
     link.onEnd((reason) => {
       if (settled) return;
       settled = true;
@@ -107,110 +121,158 @@ function run<R extends Role>(
   });
 }
 
+/** What the peer is, as the handshake proved it. */
 export interface PeerIdentity {
   role: Role;
   member?: string;
-  /** The dialing peer's {@link HandshakeOptions.instance}, when it sent a well-formed one. */
-  instance?: string;
-}
-
-/** An instance id is a short token; anything else is ignored, as if none had been sent. */
-function instanceOf(value: unknown): string | undefined {
-  return typeof value === 'string' && /^[\w-]{1,64}$/.test(value) ? value : undefined;
+  /** The peer's {@link Identity} id, proven by its signature over this handshake. */
+  id: string;
 }
 
 function checkPeer(
   role: Role,
   peerRole: unknown,
   member: string | undefined,
-  peerMember: string | undefined,
+  peerMember: unknown,
 ): string | undefined {
   if (peerRole !== 'master' && peerRole !== 'worker') return `unknown role ${JSON.stringify(peerRole)}`;
   if (peerRole === role) return `both ends are ${role}s`;
+  if (peerMember !== undefined && typeof peerMember !== 'string') return 'its member id is not a string';
   if (member && peerMember && member !== peerMember)
     return `member id ${peerMember} does not match this job's ${member}`;
   return undefined;
 }
 
+/** The peer speaks another version: both are named, so the user knows which end to update. */
+function versionProblem(peer: string, v: unknown): CrewError | undefined {
+  if (v === PROTOCOL_VERSION) return undefined;
+  return crewError(
+    ErrorCodes.VersionMismatch,
+    `${peer} speaks Crew protocol version ${String(v)}, this end speaks ${PROTOCOL_VERSION}: ` +
+      'run the same version of Crew on the master and its workers',
+  );
+}
+
+/** The transcript every MAC, signature and frame key covers: the hello as sent, then the answer. */
+function transcriptOf(helloText: string, authBody: string): string {
+  return `${helloText}\0${authBody}`;
+}
+
+/** What each end signs: the transcript, labelled by the signer's side so no proof is reflected. */
+const signed = (side: 'dialer' | 'listener', transcript: string) => `${HANDSHAKE_LABEL}\0${side}\0${transcript}`;
+
 /** The accepting side: challenge first, verify the answer, then prove ourselves. */
 export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: HandshakeOptions<R>): Promise<Opened<R>> {
-  const nonce = freshNonce();
-  const hello: HandshakeMsg = { t: 'hello', v: PROTOCOL_VERSION, role: opts.role, nonce, member: opts.member };
+  const identity = opts.identity ?? new Identity();
+  const hello: HandshakeMsg = {
+    t: 'hello',
+    v: PROTOCOL_VERSION,
+    role: opts.role,
+    nonce: freshNonce(),
+    member: opts.member,
+    id: identity.id,
+  };
+  const helloText = JSON.stringify(hello);
   const result = run(link, opts, (m, done, fail) => {
     if (!m || m.t !== 'auth')
       return fail(
         crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected an auth frame)`),
         CloseCodes.BadFrame,
       );
-    if (m.v !== PROTOCOL_VERSION)
-      return fail(
-        crewError(
-          ErrorCodes.AuthFailed,
-          `${link.peer} speaks protocol version ${String(m.v)}, this end speaks ${PROTOCOL_VERSION}`,
-        ),
-        CloseCodes.AuthFailed,
-      );
+    const mismatch = versionProblem(link.peer, m.v);
+    if (mismatch) return fail(mismatch, CloseCodes.AuthFailed);
     const bad = checkPeer(opts.role, m.role, opts.member, m.member);
     if (bad) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${bad}`), CloseCodes.AuthFailed);
-    if (!isNonce(m.nonce) || m.nonce === nonce || !sameMac(m.mac, mac(opts.secret, 'dialer', m.role, nonce, m.nonce))) {
+    // The answer's own fields, as the dialer serialized them: JSON.parse keeps their order.
+    const { mac: answerMac, proof, ...body } = m;
+    const transcript = transcriptOf(helloText, JSON.stringify(body));
+    if (
+      !isNonce(m.nonce) ||
+      m.nonce === hello.nonce ||
+      !sameMac(answerMac, mac(opts.secret, 'dialer', transcript))
+    ) {
       return fail(
         crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: wrong or missing secret`),
         CloseCodes.AuthFailed,
       );
     }
+    if (!proves(m.id, signed('dialer', transcript), proof))
+      return fail(
+        crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: it could not prove its identity`),
+        CloseCodes.AuthFailed,
+      );
+    const peer: PeerIdentity = { role: m.role, member: m.member, id: m.id };
+    const refused = opts.vetPeer?.(peer);
+    if (refused) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${refused}`), CloseCodes.AuthFailed);
     link.sendText(
       JSON.stringify({
         t: 'welcome',
-        mac: mac(opts.secret, 'listener', opts.role, m.nonce, nonce),
+        proof: identity.prove(signed('listener', transcript)),
+        mac: mac(opts.secret, 'listener', transcript),
       } satisfies HandshakeMsg),
     );
-    done({ role: m.role, member: m.member, instance: instanceOf(m.instance) });
+    done(peer, deriveSealKeys(opts.secret, HANDSHAKE_LABEL, transcript, false));
   });
-  link.sendText(JSON.stringify(hello));
+  link.sendText(helloText);
   return result;
 }
 
 /** The dialing side: answer the challenge with our own nonce, then check the listener's proof. */
 export function dialHandshake<R extends Role>(link: HandshakeLink, opts: HandshakeOptions<R>): Promise<Opened<R>> {
-  let sent: { nonce: string; hello: HandshakeMsg & { t: 'hello' } } | undefined;
-  return run(link, opts, (m, done, fail) => {
+  const identity = opts.identity ?? new Identity();
+  let sent: { transcript: string; peer: PeerIdentity } | undefined;
+  return run(link, opts, (m, done, fail, text) => {
     if (m?.t === 'refused') {
-      const code = m.code === ErrorCodes.AuthFailed ? ErrorCodes.AuthFailed : ErrorCodes.ConnectFailed;
+      const known: string[] = [ErrorCodes.AuthFailed, ErrorCodes.VersionMismatch];
+      const code = known.includes(m.code) ? (m.code as ErrorCode) : ErrorCodes.ConnectFailed;
       return fail(crewError(code, `${link.peer} refused the connection: ${m.message}`), CloseCodes.AuthFailed);
     }
     if (!sent) {
-      if (!m || m.t !== 'hello' || !isNonce(m.nonce))
+      if (!m || m.t !== 'hello' || !isNonce(m.nonce) || !isIdentity(m.id))
         return fail(
           crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected a hello frame)`),
           CloseCodes.BadFrame,
         );
+      const mismatch = versionProblem(link.peer, m.v);
+      if (mismatch) return fail(mismatch, CloseCodes.AuthFailed);
       const bad = checkPeer(opts.role, m.role, opts.member, m.member);
       if (bad) return fail(crewError(ErrorCodes.AuthFailed, `refusing ${link.peer}: ${bad}`), CloseCodes.AuthFailed);
-      const nonce = freshNonce();
-      sent = { nonce, hello: m };
+      // Not yet proven, but refusing on a false claim only costs the one who made it.
+      const peer: PeerIdentity = { role: m.role, member: m.member, id: m.id };
+      const refused = opts.vetPeer?.(peer);
+      if (refused) return fail(crewError(ErrorCodes.AuthFailed, `refusing ${link.peer}: ${refused}`), CloseCodes.AuthFailed);
+      // The hello exactly as it came: the transcript is its text, not a re-serialization.
+      const helloText = text;
+      const body = {
+        t: 'auth' as const,
+        v: PROTOCOL_VERSION,
+        role: opts.role,
+        nonce: freshNonce(),
+        member: opts.member,
+        id: identity.id,
+      };
+      const transcript = transcriptOf(helloText, JSON.stringify(body));
+      sent = { transcript, peer };
       link.sendText(
         JSON.stringify({
-          t: 'auth',
-          v: PROTOCOL_VERSION,
-          role: opts.role,
-          nonce,
-          mac: mac(opts.secret, 'dialer', opts.role, m.nonce, nonce),
-          member: opts.member,
-          instance: opts.instance,
+          ...body,
+          proof: identity.prove(signed('dialer', transcript)),
+          mac: mac(opts.secret, 'dialer', transcript),
         } satisfies HandshakeMsg),
       );
       return;
     }
-    if (
-      !m ||
-      m.t !== 'welcome' ||
-      !sameMac(m.mac, mac(opts.secret, 'listener', sent.hello.role, sent.nonce, sent.hello.nonce))
-    ) {
+    if (!m || m.t !== 'welcome' || !sameMac(m.mac, mac(opts.secret, 'listener', sent.transcript))) {
       return fail(
         crewError(ErrorCodes.AuthFailed, `${link.peer} could not prove it knows the secret`),
         CloseCodes.AuthFailed,
       );
     }
-    done({ role: sent.hello.role, member: sent.hello.member });
+    if (!proves(sent.peer.id, signed('listener', sent.transcript), m.proof))
+      return fail(
+        crewError(ErrorCodes.AuthFailed, `${link.peer} could not prove it is the ${sent.peer.role} it said it was`),
+        CloseCodes.AuthFailed,
+      );
+    done(sent.peer, deriveSealKeys(opts.secret, HANDSHAKE_LABEL, sent.transcript, true));
   });
 }

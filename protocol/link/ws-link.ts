@@ -6,6 +6,7 @@
  */
 import type WebSocket from 'ws';
 import type { Direction } from '../messages/field-checks';
+import { TAG_BYTES, type FrameSeal } from './frame-seal';
 import { CloseCodes, type HandshakeLink, type Link } from './link';
 import { LinkEnd } from './link-end';
 
@@ -40,11 +41,12 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
     ws.on('error', (err) => this.end(err.message));
   }
 
-  /** Switches from the handshake to binary frames that `accepts` lets through. */
-  open<I, O>(accepts: Direction<I>): WsLink<I, O> {
+  /** Switches from the handshake to binary frames that `accepts` lets through, sealed by `seal`. */
+  open<I, O>(accepts: Direction<I>, seal?: FrameSeal): WsLink<I, O> {
     // The same socket, now typed by the direction the handshake established.
     const link = this as unknown as WsLink<I, O>;
-    if (link.openWith(accepts) && this.maxFrameBytes) raiseFrameLimit(this.ws, this.maxFrameBytes);
+    if (link.openWith(accepts, seal) && this.maxFrameBytes)
+      raiseFrameLimit(this.ws, this.maxFrameBytes + (seal ? TAG_BYTES : 0));
     return link;
   }
 
@@ -54,7 +56,14 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
 
   sendFrame(bytes: Uint8Array): boolean {
     if (this.phase !== 'open' || this.ws.readyState !== this.ws.OPEN) return false;
-    this.ws.send(bytes);
+    if (!this.seal) {
+      this.ws.send(bytes);
+      return true;
+    }
+    // The tag goes as the message's last fragment: the peer's ws joins them into one frame,
+    // and a large task frame shared by several links is neither copied nor changed.
+    this.ws.send(bytes, { binary: true, fin: false });
+    this.ws.send(this.seal.tag(bytes), { binary: true, fin: true });
     return true;
   }
 

@@ -12,7 +12,7 @@ import type { RemoteErrorData } from '../errors';
 import type { SlurmPlacement, WorkerLoad } from '../worker-summary';
 
 /** The protocol version both ends must agree on in the handshake. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * How a worker runs a form.

@@ -4,7 +4,6 @@
  */
 import { findWorker, type WorkerRef } from './worker-ref';
 import type { SlurmJob } from '../launch/slurm-launch';
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
@@ -12,6 +11,7 @@ import { Defaults } from '../../protocol/limits';
 import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { isSigningOffer, Signer, signingKey } from '../../protocol/signing';
 import type { FormDef, WorkerInfo } from '../../protocol/messages/worker-link-messages';
+import { Identity } from '../../protocol/link/identity';
 import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import { CdpEndpoint } from '../debug/cdp-proxy';
 import { DebugBroker } from '../debug/debug-broker';
@@ -69,8 +69,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   workersComing?: () => Promise<boolean>;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
-  /** Names this pool to the workers it dials, so one it redials gives it back its own session. */
-  readonly instance = randomBytes(9).toString('base64url');
+  /**
+   * Who this master is to its workers, proven in each handshake: a worker gives the pool that
+   * redials it its own session back, and no other master can claim it.
+   */
+  readonly identity = new Identity();
 
   constructor(readonly options: PoolOptions = {}) {
     super();
@@ -192,7 +195,19 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /** Adds an authenticated connection once the worker has said who it is. */
-  adopt(transport: MasterEnd, info: WorkerInfo, dialAddress?: string): WorkerLink {
+  /**
+   * Why a worker that `address` answers for must be refused: it is a worker this pool already
+   * holds at another address, so something relays one address to the other.
+   */
+  heldElsewhere(peerId: string, address: string): string | undefined {
+    for (const link of this.links.values()) {
+      if (link.peerId === peerId && link.transport.phase === 'open' && link.dialAddress !== address)
+        return `it is worker ${link.id}, already connected at ${link.dialAddress ?? link.transport.peer}: something relays ${address} to it`;
+    }
+    return undefined;
+  }
+
+  adopt(transport: MasterEnd, info: WorkerInfo, dialAddress?: string, peerId?: string): WorkerLink {
     // A redial can finish after close(); the worker must not be left connected to nothing.
     if (this.closed) transport.dispose(CloseCodes.Shutdown, 'the pool is disconnected');
     const key = `${info.host}/${info.name}`;
@@ -202,6 +217,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const link = new WorkerLink(id, info, transport);
     this.scheduler.track(link);
     link.dialAddress = dialAddress;
+    link.peerId = peerId;
     link.taskGroup = this.options.taskGroup;
     link.resultGroup = this.options.resultGroup;
     if (

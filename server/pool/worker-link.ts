@@ -39,6 +39,8 @@ export class WorkerLink {
   private avgMs = -1;
   /** Whether the pool dialed this worker (and so redials it). */
   dialAddress?: string;
+  /** The worker process's identity, as its handshake proved it. */
+  peerId?: string;
   /** CL-MW's grouping: tasks per frame sent, and results the worker holds back per frame. */
   taskGroup?: number;
   resultGroup?: number;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { serialize } from 'node:v8';
-import { codec, open } from './wire.mjs';
+import { codec, open, send } from './wire.mjs';
 
 /** mulberry32: small, fast, seeded. */
 export function rng(seed) {
@@ -263,7 +263,9 @@ export async function fuzzAfterAuth(conn, frames, onOther, window = 16) {
   conn.ws.on('message', (data, isBinary) => {
     let m;
     try {
-      m = isBinary ? codec.decodeFrame(data) : { t: 'text', data: data.toString() };
+      const body = isBinary ? conn.seal.open(data) : undefined;
+      if (isBinary && !body) throw new Error('forged');
+      m = isBinary ? codec.decodeFrame(body) : { t: 'text', data: data.toString() };
     } catch {
       errors.push('undecodable frame from the peer');
       return;
@@ -281,7 +283,7 @@ export async function fuzzAfterAuth(conn, frames, onOther, window = 16) {
       });
     }
     const f = frames[k];
-    conn.ws.send(f.data, { binary: !f.text });
+    send(conn, f.data, { binary: !f.text });
     conn.ws.ping();
   }
   while (acked < frames.length) {

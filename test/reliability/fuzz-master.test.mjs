@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { disconnectWorkers, evalFormAllWorkers, form, parallelMap, startMaster } from 'crew';
 import { auditTrail, newSecret, record, until } from './helpers.mjs';
-import { authenticate, frame } from './wire.mjs';
+import { authenticate, frame, send } from './wire.mjs';
 import {
   fuzzAfterAuth,
   fuzzBeforeAuth,
@@ -85,7 +85,7 @@ test(`fuzzing the master port (seed ${seed})`, async (t) => {
 
   // After authentication, as a worker that has said it is ready.
   const c = await authenticate(port, secret, 'worker');
-  c.ws.send(frame({ t: 'ready', info: { name: 'fuzzer', host: 'fuzz', pid: 0, node: 'v0' } }));
+  send(c, frame({ t: 'ready', info: { name: 'fuzzer', host: 'fuzz', pid: 0, node: 'v0' } }));
   const joined = await audit.lines.waitFor(/ connect worker=w\d+ name=fuzzer /);
   const id = /worker=(w\d+)/.exec(joined.text)[1];
   const frames = postAuthFrames(r, workerCorpus(), POST_FRAMES);

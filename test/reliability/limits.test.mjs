@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { disconnectWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
 import { auditTrail, killHard, newSecret, record, startWorkerProcess } from './helpers.mjs';
-import { authenticate, frame, open } from './wire.mjs';
+import { authenticate, frame, open, send } from './wire.mjs';
 
 const secret = newSecret();
 const MiB = 1024 * 1024;
@@ -161,7 +161,7 @@ test("after authentication, a frame over the worker's limit closes that link wit
   const w = await startWorkerProcess({ secret, mode: ['--port', '0'], extra: ['--max-frame-bytes', String(MiB)] });
   cleanups.push(() => killHard(w.child));
   const c = await authenticate(w.port, secret, 'master');
-  c.ws.send(frame({ t: 'tasks', forms: [], tasks: [], pad: new Uint8Array(2 * MiB) }));
+  send(c, frame({ t: 'tasks', forms: [], tasks: [], pad: new Uint8Array(2 * MiB) }));
   assert.equal((await c.closed).code, 1009);
   await w.out.waitFor(/disconnect .*reason="Max payload size exceeded"/);
   const again = await authenticate(w.port, secret, 'master');

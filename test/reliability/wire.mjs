@@ -11,11 +11,16 @@ import { loadSource } from '../helpers.mjs';
  */
 export const codec = await loadSource('protocol/codec/codec.ts');
 
-/** Crew's own challenge MAC and the worker handshake's label, so a hand-made handshake is the real one. */
+/**
+ * Crew's own challenge MAC, identities, frame keys and the worker handshake's label, so a
+ * hand-made handshake is the real one.
+ */
 const { challengeMac } = await loadSource('protocol/link/hmac-challenge.ts');
 const { HANDSHAKE_LABEL } = await loadSource('protocol/link/worker-handshake.ts');
 const { PROTOCOL_VERSION } = await loadSource('protocol/messages/worker-link-messages.ts');
-export { PROTOCOL_VERSION };
+export const { Identity } = await loadSource('protocol/link/identity.ts');
+export const { FrameSeal, deriveSealKeys } = await loadSource('protocol/link/frame-seal.ts');
+export { PROTOCOL_VERSION, HANDSHAKE_LABEL };
 
 export function mac(secret, ...parts) {
   return challengeMac(Buffer.from(secret), HANDSHAKE_LABEL, ...parts);
@@ -26,12 +31,17 @@ export function open(url, opts = {}) {
   const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, ...opts });
   const got = [];
   const waiters = [];
+  const c = { ws, got };
   const closed = new Promise((resolve) =>
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => {
-    got.push({ data, isBinary });
+    // Once authenticated, a binary frame is read as Crew reads it: its tag checked and removed.
+    if (isBinary && c.seal) {
+      const body = c.seal.open(data);
+      got.push(body ? { data: body, isBinary } : { data, isBinary, forged: true });
+    } else got.push({ data, isBinary });
     for (const w of waiters.splice(0)) w();
   });
   const next = async (timeoutMs = 10_000) => {
@@ -50,33 +60,44 @@ export function open(url, opts = {}) {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  return { ws, got, next, closed, opened };
+  return Object.assign(c, { next, closed, opened });
 }
 
 /**
- * Authenticates as `role` to a listener on `port` with `secret`. Resolves with the open
- * connection, or rejects with the listener's refusal.
+ * Authenticates as `role` to a listener on `port` with `secret`, as Crew's own dialer does:
+ * the MAC and the identity's signature over the transcript, then frame keys from it. Resolves
+ * with the open connection, whose `send` seals binary frames as the authenticated peer's, or
+ * rejects with the listener's refusal. `identity` claims a given id (a master's, to resume).
  */
-export async function authenticate(port, secret, role = 'master', member) {
+export async function authenticate(port, secret, role = 'master', member, { identity = new Identity() } = {}) {
   const c = open(`ws://127.0.0.1:${port}/`);
   await c.opened;
-  const hello = JSON.parse((await c.next()).data.toString());
-  const nonce = randomBytes(32).toString('hex');
+  const helloText = (await c.next()).data.toString();
+  const hello = JSON.parse(helloText);
+  const body = { t: 'auth', v: PROTOCOL_VERSION, role, nonce: randomBytes(32).toString('hex'), member, id: identity.id };
+  const transcript = `${helloText}\0${JSON.stringify(body)}`;
   c.ws.send(
     JSON.stringify({
-      t: 'auth',
-      v: PROTOCOL_VERSION,
-      role,
-      nonce,
-      mac: mac(secret, 'dialer', role, hello.nonce, nonce),
-      member,
+      ...body,
+      proof: identity.prove(`${HANDSHAKE_LABEL}\0dialer\0${transcript}`),
+      mac: mac(secret, 'dialer', transcript),
     }),
   );
   const answer = JSON.parse((await c.next()).data.toString());
   if (answer.t !== 'welcome') throw Object.assign(new Error(answer.message), { answer });
-  if (answer.mac !== mac(secret, 'listener', hello.role, nonce, hello.nonce))
-    throw new Error('the listener could not prove the secret');
+  if (answer.mac !== mac(secret, 'listener', transcript)) throw new Error('the listener could not prove the secret');
+  c.hello = hello;
+  c.seal = new FrameSeal(deriveSealKeys(Buffer.from(secret), HANDSHAKE_LABEL, transcript, true));
   return c;
+}
+
+/**
+ * Sends on a connection: a binary frame sealed as the authenticated peer's when `c` has been
+ * authenticated, anything else as it is.
+ */
+export function send(c, data, { binary = true } = {}) {
+  if (binary && c.seal) c.ws.send(Buffer.concat([data, c.seal.tag(data)]));
+  else c.ws.send(data, { binary });
 }
 
 export const frame = (msg) => codec.encodeFrame(msg);

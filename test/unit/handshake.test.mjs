@@ -9,6 +9,8 @@ import { loadSource } from '../helpers.mjs';
 const H = await loadSource('protocol/link/worker-handshake.ts');
 const L = await loadSource('protocol/link/lsp-handshake.ts');
 const { MemoryLink } = await loadSource('protocol/link/memory-link.ts');
+const I = await loadSource('protocol/link/identity.ts');
+const H_codec = await loadSource('protocol/codec/codec.ts');
 
 const secret = Buffer.from('a test secret of thirty-two bytes!');
 const other = Buffer.from('another secret, also long enough!!');
@@ -83,10 +85,103 @@ test('worker handshake: a version mismatch is refused, naming both versions', as
   await nextText(peer);
   peer.sendText(JSON.stringify({ t: 'auth', v: 99, role: 'master', nonce: 'ab'.repeat(32), mac: 'x' }));
   await assert.rejects(accepting, (e) => {
-    assert.equal(e.code, 'CREW_AUTH_FAILED');
-    assert.match(e.message, /speaks protocol version 99, this end speaks 1/);
+    assert.equal(e.code, 'CREW_VERSION_MISMATCH');
+    assert.match(e.message, /speaks Crew protocol version 99, this end speaks \d+/);
     return true;
   });
+});
+
+/**
+ * A man in the middle on in-memory links: it passes the handshake between `dialer` and
+ * `listener` and lets `tamper` change each text frame first. Returns both ends' outcomes.
+ */
+async function relayed(dialOpts, acceptOpts, tamper = (t) => t) {
+  const [d, dm] = MemoryLink.pair('dialer', 'mitm-d');
+  const [lm, l] = MemoryLink.pair('mitm-l', 'listener');
+  dm.onText((t) => lm.sendText(tamper(t, 'up')));
+  lm.onText((t) => dm.sendText(tamper(t, 'down')));
+  const ends = await Promise.allSettled([
+    H.dialHandshake(d, { secret, ...dialOpts }),
+    H.acceptHandshake(l, { secret, ...acceptOpts }),
+  ]);
+  return { ends, d, l, dm, lm };
+}
+
+test('worker handshake: a member or identity changed on the way fails on both sides', async () => {
+  const rewrite = (field, value) => (t, dir) => {
+    const m = JSON.parse(t);
+    if (dir === 'up' && m.t === 'auth') m[field] = value;
+    return JSON.stringify(m);
+  };
+  const another = new I.Identity().id;
+  for (const [field, value] of [
+    ['member', 'job2'],
+    ['id', another],
+  ]) {
+    const { ends } = await relayed(
+      { role: 'master', member: 'job1' },
+      { role: 'worker', member: field === 'member' ? undefined : 'job1' },
+      rewrite(field, value),
+    );
+    assert.deepEqual(
+      ends.map((e) => e.reason?.code),
+      ['CREW_AUTH_FAILED', 'CREW_AUTH_FAILED'],
+      `a rewritten ${field} is refused`,
+    );
+  }
+});
+
+test('worker handshake: a peer cannot claim an identity it holds no key for', async () => {
+  const victim = new I.Identity();
+  // Knows the secret (another master of the same user) and sends the victim's id, with its own proof.
+  const mallory = new I.Identity();
+  const claim = Object.assign(Object.create(Object.getPrototypeOf(mallory)), mallory, { id: victim.id });
+  const { ends } = await relayed({ role: 'master', identity: claim }, { role: 'worker' });
+  assert.equal(ends[1].reason?.code, 'CREW_AUTH_FAILED');
+  assert.match(ends[1].reason.message, /could not prove its identity/);
+  const honest = await relayed({ role: 'master', identity: victim }, { role: 'worker' });
+  assert.equal(honest.ends[1].value.id, victim.id, 'the holder of the key is known by its id');
+});
+
+test('worker handshake: after it, a frame that a relay forges, replays or reorders closes the link', async () => {
+  for (const attack of ['forge', 'replay', 'swap']) {
+    const { ends, dm, lm } = await relayed({ role: 'master' }, { role: 'worker' });
+    const [master, worker] = ends.map((e) => e.value.link);
+    // From here the relay passes frames on as it likes: each end's frames reach it.
+    const toWorker = [];
+    const seen = [];
+    worker.onMessage((m) => seen.push(m));
+    const bad = new Promise((resolve) => worker.onBadFrame(resolve));
+    const captured = new Promise((resolve) => {
+      dm.receiveFrame = (f) => {
+        toWorker.push(Buffer.from(f));
+        if (toWorker.length === 2) resolve();
+      };
+    });
+    master.send({ t: 'interrupt' });
+    master.send({ t: 'debugMode', on: true });
+    await captured;
+    const [first, second] = toWorker;
+    // The relay's own end toward the worker is still in its handshake phase: post raw frames.
+    const inject = (f) => lm.post({ frame: f });
+    if (attack === 'forge') inject(Buffer.concat([H_codec.encodeFrame({ t: 'interrupt' }), Buffer.alloc(16)]));
+    if (attack === 'replay') (inject(first), inject(first));
+    if (attack === 'swap') (inject(second), inject(first));
+    const err = await bad;
+    assert.equal(err.code, 'CREW_FRAME_AUTH_FAILED', attack);
+    assert.equal(worker.phase, 'closed', `${attack}: the worker ends the link`);
+    assert.ok(seen.length <= 1, `${attack}: nothing after the first good frame is delivered`);
+    if (attack !== 'replay') assert.equal(seen.length, 0, `${attack}: the first frame is refused`);
+  }
+});
+
+test('worker handshake: a dialer refuses a listener its vetPeer rejects, before it answers', async () => {
+  const { ends } = await relayed(
+    { role: 'master', vetPeer: (p) => (p.role === 'worker' ? 'it is already connected elsewhere' : undefined) },
+    { role: 'worker' },
+  );
+  assert.equal(ends[0].reason?.code, 'CREW_AUTH_FAILED');
+  assert.match(ends[0].reason.message, /already connected elsewhere/);
 });
 
 test('worker handshake: a silent peer times out with CREW_HANDSHAKE_TIMEOUT and close code 4002', async () => {

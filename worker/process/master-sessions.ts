@@ -67,6 +67,14 @@ export class MasterSessions {
     await Promise.all([...this.sessions.values()].map((s) => s.leave(reason, deadline)));
   }
 
+  /**
+   * Ends every session but `keep`'s: a worker that dials in serves one master, and a different
+   * master answering at its master's address (a restart, another job) must not inherit them.
+   */
+  async endOthers(keep: string, reason: string): Promise<void> {
+    await Promise.all([...this.sessions].filter(([key]) => key !== keep).map(([key, s]) => this.end(key, s, reason)));
+  }
+
   /** Ends every session, for a worker that is closing; resolves once every eval thread is gone. */
   async close(reason: string): Promise<void> {
     for (const [key, session] of this.sessions) void this.end(key, session, reason);

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { Identity } from '../../protocol/link/identity';
 import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
 import { Defaults } from '../../protocol/limits';
 import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
@@ -84,6 +85,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     role: 'worker' as const,
     member: opts.member,
     timeoutMs: opts.handshakeTimeoutMs,
+    // Proven in each handshake, so a master knows this process at any address it answers on.
+    identity: new Identity(),
   };
   const dials = opts.port === undefined;
   const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs;
@@ -144,7 +147,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       },
       (link) => {
         acceptHandshake(link, handshake).then(
-          (opened) => void masters.serve(opened.link, opened.instance),
+          (opened) => void masters.serve(opened.link, opened.id),
           (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
         );
       },
@@ -194,8 +197,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       audit.log('refused', { master: address, reason: (err as Error).message });
       return 'failed';
     }
-    // Every link this worker dials is the same master's, so each one resumes the one session.
-    return (await masters.serve(opened.link, 'the master')) === 'shutdown' ? 'shutdown' : 'served';
+    // Each link to the same master resumes its one session; another master starts afresh.
+    await masters.endOthers(opened.id, `a different master answered at ${address}`);
+    return (await masters.serve(opened.link, opened.id)) === 'shutdown' ? 'shutdown' : 'served';
   }
 
   return { close };
