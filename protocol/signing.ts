@@ -1,9 +1,9 @@
 /**
  * Signed evaluation requests, after dist-emacs, which signed each piece of code with a
- * password before sending it. The connection is already authenticated by the handshake;
- * signing also protects each `tasks` frame after it, for links where something between
- * master and worker could inject frames (a relay or proxy that terminates TLS, a shared
- * message bus). Each frame carries an HMAC over its code, its arguments and a sequence
+ * password before sending it. Every frame of a link, of every kind, is already authenticated
+ * by the link (frame-seal.ts); signing is a second line kept with each request to evaluate
+ * code, for deployments that want one per request (dist-emacs's model), should a link's
+ * own protection ever be misconfigured. Each frame carries an HMAC over its code, its arguments and a sequence
  * number, under a key derived from the shared secret and a nonce the worker picks for
  * each connection. A worker started with `--require-signed` refuses frames that are
  * unsigned, mis-signed, or replayed (a sequence number it has already seen, or one from an

@@ -10,9 +10,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 /** Bundles the wire modules into one file (once per benchmark run) and returns its path. */
-export async function bundleProtocol() {
-  const out = join(root, '.cache', 'bench', 'crew-protocol.cjs');
-  const modules = ['protocol/link/sockets', 'protocol/link/worker-handshake', 'protocol/codec/codec'];
+export function bundleProtocol() {
+  return bundle(['protocol/link/sockets', 'protocol/link/worker-handshake', 'protocol/codec/codec'], 'crew-protocol');
+}
+
+/** Bundles `modules` (paths without `.ts`) and loads their exports, for benches of one piece. */
+export async function bundleSources(modules) {
+  return loadProtocol(await bundle(modules, modules.map((m) => m.replaceAll('/', '-')).join('+')));
+}
+
+async function bundle(modules, name) {
+  const out = join(root, '.cache', 'bench', `${name}.cjs`);
   await build({
     stdin: { contents: modules.map((m) => `export * from './${m}';`).join('\n'), resolveDir: root, loader: 'ts' },
     bundle: true,
