@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import type { StreamInfo } from 'vscode-languageclient/node';
 import { parseHostPort } from '../protocol/address';
 import { dialLspAuth } from '../protocol/link/lsp-handshake';
+import { sealedStream } from '../protocol/link/sealed-stream';
 import { resolveSecret } from '../protocol/secret';
 import type { CrewSettings } from './config';
 
@@ -44,6 +45,8 @@ export async function dialMaster(address: string, secretFile: string | undefined
       ),
     );
   });
-  await dialLspAuth(socket, secret, address);
-  return { reader: socket, writer: socket };
+  const keys = await dialLspAuth(socket, secret, address);
+  // Every message after the handshake is authenticated both ways, as the master expects.
+  const stream = sealedStream(socket, keys);
+  return { reader: stream, writer: stream };
 }

@@ -2,12 +2,15 @@
  * Authentication of an editor that attaches to `crew lsp --port` over TCP, before any LSP
  * traffic. It is the worker handshake's mutual HMAC-SHA256 challenge-response over fresh
  * nonces, as JSON lines on the raw socket, with its own label so that a transcript of one
- * kind of handshake is useless for the other. The secret never crosses the wire.
+ * kind of handshake is useless for the other. The secret never crosses the wire. Both ends
+ * resolve with keys derived from the secret and both nonces, for sealed-stream.ts to
+ * authenticate every LSP message after it.
  */
 import type { Socket } from 'node:net';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import { Defaults } from '../limits';
 import { LSP_AUTH_VERSION } from '../messages/lsp-messages';
+import { deriveSealKeys, type SealKeys } from './frame-seal';
 import { challengeMac, freshNonce, isNonce, sameMac } from './hmac-challenge';
 
 type AuthMsg =
@@ -23,6 +26,11 @@ export const LSP_HANDSHAKE_LABEL = `crew-lsp/${LSP_AUTH_VERSION}`;
 
 function mac(secret: Buffer, side: 'editor' | 'master', first: string, second: string): string {
   return challengeMac(secret, LSP_HANDSHAKE_LABEL, side, first, second);
+}
+
+/** Both directions' keys for the records after the handshake, from the secret and both nonces. */
+function keysFor(secret: Buffer, masterNonce: string, editorNonce: string, editor: boolean): SealKeys {
+  return deriveSealKeys(secret, LSP_HANDSHAKE_LABEL, `${masterNonce}\0${editorNonce}`, editor);
 }
 
 /** Reads JSON lines from the socket until `step` settles; later bytes are left for LSP. */
@@ -105,16 +113,16 @@ function send(socket: Socket, m: AuthMsg): void {
 
 /**
  * The master's side: challenge, check the editor's answer, then prove itself. Resolves with
- * the socket paused (any early LSP bytes put back): resume it once the LSP reader listens.
+ * the link's keys and the socket paused (any early LSP bytes put back), for {@link sealedStream}.
  */
 export function acceptLspAuth(
   socket: Socket,
   secret: Buffer,
   peer: string,
   timeoutMs: number = Defaults.handshakeTimeoutMs,
-): Promise<void> {
+): Promise<SealKeys> {
   const nonce = freshNonce();
-  const result = exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
+  const result = exchange<SealKeys>(socket, peer, timeoutMs, (m, done, fail) => {
     if (m?.t !== 'auth')
       return fail(
         crewError(ErrorCodes.BadFrame, `${peer} does not speak Crew's protocol (expected an auth line before LSP)`),
@@ -130,7 +138,7 @@ export function acceptLspAuth(
       return fail(crewError(ErrorCodes.AuthFailed, `${peer} failed authentication: wrong or missing secret`));
     }
     send(socket, { t: 'welcome', mac: mac(secret, 'master', m.nonce, nonce) });
-    done();
+    done(keysFor(secret, nonce, m.nonce, false));
   });
   send(socket, { t: 'hello', v: LSP_AUTH_VERSION, nonce });
   return result;
@@ -145,9 +153,9 @@ export function dialLspAuth(
   secret: Buffer,
   peer: string,
   timeoutMs: number = Defaults.handshakeTimeoutMs,
-): Promise<void> {
+): Promise<SealKeys> {
   let sent: { mine: string; theirs: string } | undefined;
-  return exchange<void>(socket, peer, timeoutMs, (m, done, fail) => {
+  return exchange<SealKeys>(socket, peer, timeoutMs, (m, done, fail) => {
     if (m?.t === 'refused') {
       const code = m.code === ErrorCodes.AuthFailed ? ErrorCodes.AuthFailed : ErrorCodes.ConnectFailed;
       return fail(crewError(code, `the master at ${peer} refused the connection: ${m.message}`));
@@ -175,6 +183,6 @@ export function dialLspAuth(
     if (m?.t !== 'welcome' || !sameMac(m.mac, mac(secret, 'master', sent.mine, sent.theirs))) {
       return fail(crewError(ErrorCodes.AuthFailed, `the master at ${peer} could not prove it knows the secret`));
     }
-    done();
+    done(keysFor(secret, sent.theirs, sent.mine, true));
   });
 }

@@ -218,4 +218,4 @@ export interface CrewErrorData {
 }
 
 /** Version of the TCP authentication exchange that precedes LSP traffic on `crew lsp --port`. */
-export const LSP_AUTH_VERSION = 1;
+export const LSP_AUTH_VERSION = 2;

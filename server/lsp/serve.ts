@@ -9,6 +9,7 @@ import { isLoopback } from '../../protocol/address';
 import type { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { acceptLspAuth } from '../../protocol/link/lsp-handshake';
+import { sealedStream } from '../../protocol/link/sealed-stream';
 import { serveConnection } from './connection';
 import type { MasterSession } from './session';
 
@@ -78,13 +79,16 @@ export async function serveTcp(
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     acceptLspAuth(socket, opts.secret, peer).then(
-      () => {
+      (keys) => {
         opts.audit.log('connect', { editor: peer });
-        const served = serveConnection(session, new StreamMessageReader(socket), new StreamMessageWriter(socket), {
+        // Every message after the handshake is authenticated: a relay cannot speak for the editor.
+        const stream = sealedStream(socket, keys, (err) =>
+          opts.audit.log('bad-frame', { editor: peer, error: err.message }),
+        );
+        const served = serveConnection(session, new StreamMessageReader(stream), new StreamMessageWriter(stream), {
           onExit: () => socket.end(),
           watchEditorProcess: false,
         });
-        socket.resume();
         socket.on('close', () => {
           opts.audit.log('disconnect', { editor: peer });
           served.dispose();

@@ -12,7 +12,12 @@ export { cli, root };
 
 /** protocol/messages/lsp-messages.ts and protocol/link/lsp-handshake.ts, compiled once per test process. */
 export function protocol() {
-  return loadSource(['protocol/messages/lsp-messages.ts', 'protocol/link/lsp-handshake.ts', 'protocol/errors.ts']);
+  return loadSource([
+    'protocol/messages/lsp-messages.ts',
+    'protocol/link/lsp-handshake.ts',
+    'protocol/link/sealed-stream.ts',
+    'protocol/errors.ts',
+  ]);
 }
 
 /** A fresh secret file, so tests never touch the user's own. */

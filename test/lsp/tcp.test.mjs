@@ -2,7 +2,9 @@
 // it knows the shared secret before any LSP message is read.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
@@ -45,10 +47,10 @@ function socketTo() {
 /** Attaches as the extension does: authenticate, then LSP on the same socket. */
 async function attach(secretBytes) {
   const socket = await socketTo();
-  await P.dialLspAuth(socket, secretBytes, `127.0.0.1:${port}`);
-  const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
+  const keys = await P.dialLspAuth(socket, secretBytes, `127.0.0.1:${port}`);
+  const stream = P.sealedStream(socket, keys);
+  const connection = createMessageConnection(new StreamMessageReader(stream), new StreamMessageWriter(stream));
   connection.listen();
-  socket.resume();
   await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
   await connection.sendNotification('initialized', {});
   return { socket, connection };
@@ -113,6 +115,35 @@ test(
     await closed;
     assert.doesNotMatch(received, /"result"/);
     assert.match(received, /"t":"refused","code":"CREW_BAD_FRAME"/);
+  },
+);
+
+test(
+  'after the handshake, an LSP message that is not sealed with its keys runs nothing and ends the connection',
+  { timeout: 60_000 },
+  async () => {
+    // A relay that passed the editor's handshake through, then speaks in its place.
+    const socket = await socketTo();
+    await P.dialLspAuth(socket, goodSecret(), `127.0.0.1:${port}`);
+    const marker = join(tmpdir(), `crew-lsp-injected-${process.pid}`);
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: P.EvalMaster.method,
+      params: { code: `process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')` },
+    });
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.resume();
+    socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await closed;
+    assert.equal(existsSync(marker), false, 'the injected evaluation never ran');
+    // The same request from an editor that seals it runs: the injected one was refused for its seal alone.
+    const a = await attach(goodSecret());
+    await a.connection.sendRequest(P.EvalMaster.method, JSON.parse(body).params);
+    assert.equal(existsSync(marker), true);
+    rmSync(marker);
+    a.connection.dispose();
+    a.socket.destroy();
   },
 );
 
