@@ -2,7 +2,8 @@
  * The audit trail, after CL-MW's "[A]" lines: one line per event, with a timestamp, the
  * event name and key=value fields, so it can be read by a person and grepped by a script.
  */
-import { appendFileSync } from 'node:fs';
+import { openAuditFile } from './audit-file';
+import { AuditLimiter, type Suppressed } from './audit-limit';
 
 export type AuditEvent =
   | 'listen'
@@ -23,10 +24,23 @@ export type AuditEvent =
   | 'shutdown'
   | 'error'
   | 'local'
-  | 'session';
+  | 'session'
+  | 'audit';
 
 /** Events about single frames of tasks; written only when `tasks` is on. */
 const TASK_EVENTS = new Set<AuditEvent>(['sent', 'received']);
+
+/**
+ * Lines anyone who reaches a port can cause, limited per kind (see audit-limit.ts): every
+ * refusal, and a bad frame from a `peer`, which is how a connection that never authenticated
+ * is named (after the handshake lines name the `worker` or `master`, and are all kept).
+ */
+function limitedKey(event: AuditEvent, fields: Record<string, unknown>): string | undefined {
+  if (event !== 'refused' && event !== 'bad-frame') return undefined;
+  const key = Object.keys(fields).find((k) => fields[k] !== undefined);
+  if (event === 'bad-frame' && key !== 'peer') return undefined;
+  return key ?? '';
+}
 
 export interface AuditOptions {
   /** `stderr` (default), `none`, a file path, or a function that receives each line. */
@@ -35,28 +49,49 @@ export interface AuditOptions {
   tasks?: boolean;
 }
 
+/**
+ * Where a process writes its audit trail. A file is private to the user (audit-file.ts), and
+ * lines about refused and unauthenticated connections are limited, with a summary line
+ * `<event> summary="suppressed K similar lines in the last S s" like=<key> from=<hosts>`.
+ * @throws CREW_BAD_ARGUMENT when the audit file cannot be opened or belongs to another user.
+ */
 export class Audit {
   private readonly write: (line: string) => void;
   private readonly tasks: boolean;
+  private readonly limiter?: AuditLimiter;
 
   constructor(
     readonly who: string,
     opts: AuditOptions = {},
   ) {
     const to = opts.to ?? 'stderr';
+    let tightened: string | undefined;
     if (typeof to === 'function') this.write = to;
     else if (to === 'none') this.write = () => {};
     else if (to === 'stderr') this.write = (line) => process.stderr.write(line + '\n');
-    else this.write = (line) => appendFileSync(to, line + '\n');
+    else ({ write: this.write, tightened } = openAuditFile(to));
     this.tasks = opts.tasks ?? (typeof to === 'string' && to !== 'stderr' && to !== 'none');
+    if (to !== 'none') this.limiter = new AuditLimiter((event, s) => this.writeLine(event, summaryFields(s)));
+    if (tightened) this.log('audit', { file: to, tightened });
   }
 
   wantsTasks(): boolean {
     return this.tasks;
   }
 
+  /** Writes the summaries of floods still under way; for a process about to end. */
+  flush(): void {
+    this.limiter?.flush();
+  }
+
   log(event: AuditEvent, fields: Record<string, unknown> = {}): void {
     if (TASK_EVENTS.has(event) && !this.tasks) return;
+    const key = limitedKey(event, fields);
+    if (key !== undefined && this.limiter && !this.limiter.admit(event, key, fields[key])) return;
+    this.writeLine(event, fields);
+  }
+
+  private writeLine(event: string, fields: Record<string, unknown>): void {
     const parts = [`[A] ${new Date().toISOString()} ${this.who} ${event}`];
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
@@ -65,6 +100,16 @@ export class Audit {
     }
     this.write(parts.join(' '));
   }
+}
+
+/** The fields of a summary line, `from` listing where the held-back lines came from. */
+function summaryFields(s: Suppressed): Record<string, unknown> {
+  const more = s.moreSources > 0 ? [`+${s.atLeast ? 'at least ' : ''}${s.moreSources} more`] : [];
+  return {
+    summary: `suppressed ${s.count} similar lines in the last ${s.seconds} s`,
+    like: s.key,
+    from: s.sources.length > 0 ? [...s.sources, ...more].join(',') : undefined,
+  };
 }
 
 /** JSON for a field, but never a throw: a peer's malformed frame (a BigInt, a cycle) gets logged too. */

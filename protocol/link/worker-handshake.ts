@@ -129,12 +129,7 @@ export interface PeerIdentity {
   id: string;
 }
 
-function checkPeer(
-  role: Role,
-  peerRole: unknown,
-  member: string | undefined,
-  peerMember: unknown,
-): string | undefined {
+function checkPeer(role: Role, peerRole: unknown, member: string | undefined, peerMember: unknown): string | undefined {
   if (peerRole !== 'master' && peerRole !== 'worker') return `unknown role ${JSON.stringify(peerRole)}`;
   if (peerRole === role) return `both ends are ${role}s`;
   if (peerMember !== undefined && typeof peerMember !== 'string') return 'its member id is not a string';
@@ -186,11 +181,7 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
     // The answer's own fields, as the dialer serialized them: JSON.parse keeps their order.
     const { mac: answerMac, proof, ...body } = m;
     const transcript = transcriptOf(helloText, JSON.stringify(body));
-    if (
-      !isNonce(m.nonce) ||
-      m.nonce === hello.nonce ||
-      !sameMac(answerMac, mac(opts.secret, 'dialer', transcript))
-    ) {
+    if (!isNonce(m.nonce) || m.nonce === hello.nonce || !sameMac(answerMac, mac(opts.secret, 'dialer', transcript))) {
       return fail(
         crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: wrong or missing secret`),
         CloseCodes.AuthFailed,
@@ -203,7 +194,8 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
       );
     const peer: PeerIdentity = { role: m.role, member: m.member, id: m.id };
     const refused = opts.vetPeer?.(peer);
-    if (refused) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${refused}`), CloseCodes.AuthFailed);
+    if (refused)
+      return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${refused}`), CloseCodes.AuthFailed);
     link.sendText(
       JSON.stringify({
         t: 'welcome',
@@ -240,7 +232,8 @@ export function dialHandshake<R extends Role>(link: HandshakeLink, opts: Handsha
       // Not yet proven, but refusing on a false claim only costs the one who made it.
       const peer: PeerIdentity = { role: m.role, member: m.member, id: m.id };
       const refused = opts.vetPeer?.(peer);
-      if (refused) return fail(crewError(ErrorCodes.AuthFailed, `refusing ${link.peer}: ${refused}`), CloseCodes.AuthFailed);
+      if (refused)
+        return fail(crewError(ErrorCodes.AuthFailed, `refusing ${link.peer}: ${refused}`), CloseCodes.AuthFailed);
       // The hello exactly as it came: the transcript is its text, not a re-serialization.
       const helloText = text;
       const body = {

@@ -15,7 +15,7 @@ import type {
   Paused,
   Resumed,
 } from '../../protocol/messages/debug-messages';
-import { crewError, ErrorCodes } from '../../protocol/errors';
+import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 
 /**
  * What the broker needs of a worker's link (WorkerLink is one): the worker's id, and a way
@@ -83,12 +83,36 @@ export class DebugBroker extends EventEmitter<DebugBrokerEvents> {
     if (this.suspensions.delete(id)) this.emit('resumed', id, m.how);
   }
 
-  onResponse(m: DebugResponse.Msg): void {
+  /**
+   * An answer from the worker on `link`. It settles its request only if `link` is the
+   * connection the request went out on: reqIds are sequential and any worker in the pool can
+   * name one, so without this check w3 could forge the frames, locals or evaluate result shown
+   * for w2. Any other answer is refused, and the request keeps waiting for its own worker.
+   *
+   * @returns why the answer was refused (CREW_BAD_FRAME, with `request` and, when the request
+   * exists, `askedOf` in its details), for the caller to audit and tell the sender; or
+   * undefined when it was taken.
+   */
+  onResponse(link: DebugPeer, m: DebugResponse.Msg): CrewError | undefined {
     const p = this.pending.get(m.reqId);
-    if (!p) return;
+    if (!p)
+      return crewError(
+        ErrorCodes.BadFrame,
+        `debugResponse from ${link.id} refused: request ${m.reqId} is not waiting for an answer`,
+        { request: m.reqId },
+      );
+    // The link object, not its id: the answer must come over the very connection asked.
+    if (p.link !== link)
+      return crewError(
+        ErrorCodes.BadFrame,
+        `debugResponse from ${link.id} refused: request ${m.reqId} was sent to ${p.link.id}, not to ${link.id}; ` +
+          `it still waits for ${p.link.id}'s answer`,
+        { request: m.reqId, askedOf: p.link.id },
+      );
     this.pending.delete(m.reqId);
     if (m.ok) p.resolve(m.answer);
     else p.reject(crewError(m.code === ErrorCodes.DebugStale ? ErrorCodes.DebugStale : ErrorCodes.Remote, m.message));
+    return undefined;
   }
 
   /** Asks the worker that owns suspension `id`. A suspension that has ended is refused. */

@@ -108,9 +108,15 @@ export class WorkerMessages {
       case 'debugResumed':
         pool.debug.onResumed(link, m);
         return;
-      case 'debugResponse':
-        pool.debug.onResponse(m);
+      case 'debugResponse': {
+        // An answer from any worker but the one asked is refused, like a bad frame.
+        const refused = pool.debug.onResponse(link, m);
+        if (refused) {
+          pool.audit.log('bad-frame', { worker: link.id, ...refused.details, error: refused.message });
+          link.transport.send({ t: 'protocolError', code: refused.code, message: refused.message });
+        }
         return;
+      }
       case 'cdpMessage':
       case 'cdpClose':
         pool.cdp(link, m);

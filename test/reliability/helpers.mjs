@@ -60,6 +60,18 @@ export class Lines {
   count(re, since = 0) {
     return this.lines.filter((l) => l.at >= since && re.test(l.text)).length;
   }
+  /**
+   * Audit lines `<event> <key>=…`: those written, plus those its summaries say were held back
+   * (lines about refused and unauthenticated connections are limited, protocol/audit-limit.ts).
+   */
+  accounted(event, key) {
+    const summary = new RegExp(
+      ` ${event} summary="suppressed (\\d+) similar lines in the last [\\d.]+ s" like=${key}\\b`,
+    );
+    let held = 0;
+    for (const l of this.lines) held += Number(summary.exec(l.text)?.[1] ?? 0);
+    return this.count(new RegExp(` ${event} ${key}=`)) + held;
+  }
 }
 
 /** An audit option that keeps the master's [A] lines for the test to read. */

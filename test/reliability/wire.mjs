@@ -74,7 +74,14 @@ export async function authenticate(port, secret, role = 'master', member, { iden
   await c.opened;
   const helloText = (await c.next()).data.toString();
   const hello = JSON.parse(helloText);
-  const body = { t: 'auth', v: PROTOCOL_VERSION, role, nonce: randomBytes(32).toString('hex'), member, id: identity.id };
+  const body = {
+    t: 'auth',
+    v: PROTOCOL_VERSION,
+    role,
+    nonce: randomBytes(32).toString('hex'),
+    member,
+    id: identity.id,
+  };
   const transcript = `${helloText}\0${JSON.stringify(body)}`;
   c.ws.send(
     JSON.stringify({

@@ -51,8 +51,13 @@ test('each request reaches the worker that owns the suspension, and each answer 
   assert.deepEqual(toW2.req, { op: 'evaluate', frame: 0, expression: 'x' });
   assert.notEqual(toW1.reqId, toW2.reqId);
   // Answers come back in the other order; each still settles its own request.
-  broker.onResponse({ t: 'debugResponse', reqId: toW2.reqId, ok: true, answer: { value: { name: 'x', value: '5' } } });
-  broker.onResponse({ t: 'debugResponse', reqId: toW1.reqId, ok: true, answer: { values: [] } });
+  broker.onResponse(w2, {
+    t: 'debugResponse',
+    reqId: toW2.reqId,
+    ok: true,
+    answer: { value: { name: 'x', value: '5' } },
+  });
+  broker.onResponse(w1, { t: 'debugResponse', reqId: toW1.reqId, ok: true, answer: { values: [] } });
   assert.deepEqual(await fromW1, { values: [] });
   assert.deepEqual(await fromW2, { value: { name: 'x', value: '5' } });
 });
@@ -64,8 +69,8 @@ test('an error answer rejects the request; a stale one keeps its code', async ()
   const a = broker.request('w1.1', { op: 'properties', objectId: 'a' });
   const b = broker.request('w1.1', { op: 'properties', objectId: 'b' });
   const [ra, rb] = sentOf(w1, 'debugRequest');
-  broker.onResponse({ t: 'debugResponse', reqId: ra.reqId, ok: false, code: 'X', message: 'no such object' });
-  broker.onResponse({
+  broker.onResponse(w1, { t: 'debugResponse', reqId: ra.reqId, ok: false, code: 'X', message: 'no such object' });
+  broker.onResponse(w1, {
     t: 'debugResponse',
     reqId: rb.reqId,
     ok: false,
