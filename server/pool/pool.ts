@@ -307,6 +307,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       link.transport.dispose(CloseCodes.Shutdown, reason);
     }
     this.links.clear();
+    // Refusals held back by the audit's rate limit are counted before the trail ends.
+    this.audit.flush();
     this.audit.log('shutdown', { reason });
     for (const c of this.cleanups.splice(0).reverse()) await c();
     this.changed();

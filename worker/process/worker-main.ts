@@ -109,6 +109,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     closing = true;
     cancelLeave();
     await masters.close('worker closing');
+    // Refusals held back by the audit's rate limit are counted before the worker goes.
+    audit.flush();
   };
 
   let cancelLeave = () => {};
