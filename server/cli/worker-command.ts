@@ -4,7 +4,8 @@
  * server and esbuild in them.
  */
 import { parseArgs } from 'node:util';
-import { resolveSecret } from '../../protocol/secret';
+import { forgetSecretEnv, resolveSecret } from '../../protocol/secret';
+import { dropEarlyEvalThread } from '../../worker/eval-thread/eval-thread-start';
 import { startWorker } from '../../worker/process/worker-main';
 import { commonOptions, ExitCodes, intOption, makeAudit, UsageError, type Options } from './cli-common';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
@@ -45,6 +46,17 @@ function parse<O extends Options>(args: string[], options: O) {
   }
 }
 
+/**
+ * The worker's secret, read once. `CREW_SECRET` then leaves the environment, so that user code
+ * and the processes it starts do not inherit it; an eval thread started early (see
+ * worker-process.ts) took a copy of the environment with it, so it is replaced by a new one.
+ */
+async function readWorkerSecret(fromStdin: boolean | undefined, secretFile: string | undefined): Promise<Buffer> {
+  const secret = fromStdin ? undefined : resolveSecret({ secretFile });
+  if (forgetSecretEnv()) dropEarlyEvalThread();
+  return secret ?? (await readSecretLine());
+}
+
 /** `crew worker`: serve a master, listening (--port) or dialing (--connect, --resource-file). */
 export async function workerCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -72,12 +84,13 @@ export async function workerCommand(args: string[]): Promise<number> {
   const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
   if (modes !== 1) throw new UsageError('crew worker needs exactly one of --port, --connect or --resource-file');
   const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET || !!values['secret-stdin'];
+  const secret = await readWorkerSecret(values['secret-stdin'], values['secret-file']);
   const handle = await startWorker({
     port: intOption(values.port, 'port'),
     host: values.host,
     connect: values.connect,
     resourceFile: values['resource-file'],
-    secret: values['secret-stdin'] ? await readSecretLine() : resolveSecret({ secretFile: values['secret-file'] }),
+    secret,
     secretGiven,
     name: values.name,
     member: values.member,

@@ -2,7 +2,8 @@
  * Worker processes on this machine that dial the pool's listening address, for
  * `startMaster({ local })` and the language server. With an `output` callback their stdout
  * and stderr are piped to it: when the master speaks LSP on stdio, a child that inherited
- * stdout would corrupt the protocol stream.
+ * stdout would corrupt the protocol stream. The secret reaches them on their stdin pipe, not
+ * in their environment, where the user code they run could read it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,7 +33,7 @@ export interface LocalWorkerOptions {
   first?: number;
   /** Where the workers' own stdout and stderr go; by default they share this process's. */
   output?: ProcessOutput;
-  /** More `crew worker` arguments, and environment variables. */
+  /** More `crew worker` arguments, and environment variables (`CREW_SECRET` is never passed on). */
   args?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
@@ -57,6 +58,13 @@ export async function startLocalWorkers(
   const children: ChildProcess[] = [];
   const exits: string[] = [];
   let failEarly: ((err: Error) => void) | undefined;
+  const env = withoutSecret({ ...process.env, ...opts.env });
+  const secretLine = secret.toString('utf8');
+  if (/[\r\n]/.test(secretLine) || secretLine !== secretLine.trim() || !Buffer.from(secretLine).equals(secret))
+    throw crewError(
+      ErrorCodes.Secret,
+      'local workers read the secret as one line of text: use UTF-8 without line breaks or spaces around it',
+    );
   for (let i = first; i < first + count; i++) {
     const name = `local-${i}`;
     const address = host.includes(':') ? `[${host}]:${listen.port}` : `${host}:${listen.port}`;
@@ -74,12 +82,15 @@ export async function startLocalWorkers(
         '--audit-file',
         'none',
         ...(opts.args ?? []),
+        '--secret-stdin',
       ],
-      {
-        stdio: output ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'inherit', 'inherit'],
-        env: { ...process.env, CREW_SECRET: secret.toString('utf8'), ...opts.env },
-      },
+      { stdio: output ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'inherit', 'inherit'], env },
     );
+    // The secret goes down the stdin pipe, never into the environment: the worker reads it
+    // once, and its user code and the processes that code starts cannot inherit it. The
+    // pipe then stays open until this process ends (--exit-with-parent).
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.write(`${secretLine}\n`);
     if (output) {
       child.stdout?.on('data', (d: Buffer) => output(name, 'stdout', d.toString()));
       child.stderr?.on('data', (d: Buffer) => output(name, 'stderr', d.toString()));
@@ -111,4 +122,10 @@ export async function startLocalWorkers(
   } finally {
     failEarly = undefined;
   }
+}
+
+/** The environment without `CREW_SECRET`, which this master may have got its secret from. */
+function withoutSecret(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { CREW_SECRET: _secret, ...rest } = env;
+  return rest;
 }

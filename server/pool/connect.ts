@@ -3,12 +3,12 @@
  * workers that dial in (CL-MW), optionally starting local worker processes.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { isLoopback, parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
 import { Defaults } from '../../protocol/limits';
 import type { Ready } from '../../protocol/messages/worker-link-messages';
+import { writePrivateFile } from '../../protocol/private-file';
 import { resolveSecret, type SecretOptions } from '../../protocol/secret';
 import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
 import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
@@ -109,15 +109,16 @@ export async function dialWorker(
   opts: ConnectOptions = {},
 ): Promise<void> {
   const attempt = async (): Promise<MasterEnd> => {
-    const { link: transport } = await dialHandshake(dial(address, opts), {
+    const { link: transport, id } = await dialHandshake(dial(address, opts), {
       secret,
       role: 'master',
       member: opts.member,
       timeoutMs: opts.handshakeTimeoutMs,
-      instance: pool.instance,
+      identity: pool.identity,
+      vetPeer: (peer) => pool.heldElsewhere(peer.id, address),
     });
     const info = await firstReady(transport);
-    pool.adopt(transport, info, address);
+    pool.adopt(transport, info, address, id);
     return transport;
   };
   let transport: MasterEnd;
@@ -207,10 +208,16 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
       who: 'master',
     },
     (transport) => {
-      acceptHandshake(transport, { secret, role: 'master', member, timeoutMs: opts.handshakeTimeoutMs })
-        .then(async ({ link }) => ({ link, info: await firstReady(link) }))
+      acceptHandshake(transport, {
+        secret,
+        role: 'master',
+        member,
+        timeoutMs: opts.handshakeTimeoutMs,
+        identity: pool.identity,
+      })
+        .then(async ({ link, id }) => ({ link, id, info: await firstReady(link) }))
         .then(
-          ({ link, info }) => pool.adopt(link, info),
+          ({ link, id, info }) => pool.adopt(link, info, undefined, id),
           (err: Error) => pool.audit.log('refused', { peer: transport.peer, reason: err.message }),
         );
     },
@@ -220,22 +227,28 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   pool.audit.log('listen', { host, port, member, tls: opts.listenTls ? true : undefined });
   pool.onClose(() => listener.close());
   if (opts.resourceFile) {
-    writeFileSync(
-      opts.resourceFile,
-      JSON.stringify(
-        {
-          host,
-          port,
-          member,
-          tls: opts.listenTls ? true : undefined,
-          time: new Date().toISOString(),
-          pid: process.pid,
-        },
-        null,
-        2,
-      ) + '\n',
-      { mode: 0o600 },
-    );
+    try {
+      writePrivateFile(
+        opts.resourceFile,
+        JSON.stringify(
+          {
+            host,
+            port,
+            member,
+            tls: opts.listenTls ? true : undefined,
+            time: new Date().toISOString(),
+            pid: process.pid,
+          },
+          null,
+          2,
+        ) + '\n',
+        { what: 'the resource file', code: ErrorCodes.BadArgument },
+      );
+    } catch (err) {
+      // A refused file (another user's, or in a folder others control) leaves no listener behind.
+      await pool.close('the resource file could not be written');
+      throw err;
+    }
   }
   if (opts.slurm) {
     const secretGivenInline = opts.secret !== undefined || (!opts.secretFile && !!process.env.CREW_SECRET);
