@@ -48,7 +48,9 @@ test('a worker of another job (different member id) is turned away', async () =>
   const lines = [];
   const pool = await master(file, lines);
   const other = join(dir, 'other.rsc');
-  writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), member: 'job-7' }));
+  writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), member: 'job-7' }), {
+    mode: 0o600,
+  });
   const worker = await startCrew(['worker', '--resource-file', other]);
   try {
     // The worker checks the member id in the master's hello and refuses to go on.
