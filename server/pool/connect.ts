@@ -14,6 +14,7 @@ import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../
 import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
 import { startSlurmWorkers, type SlurmPoolOptions } from '../launch/slurm-workers';
 import { dialFailure } from './dial-failure';
+import { heldElsewhere } from './relay-check';
 import { startLocalWorkers } from '../launch/local-workers';
 import { WorkerPool, type PoolOptions } from './pool';
 
@@ -115,7 +116,7 @@ export async function dialWorker(
       member: opts.member,
       timeoutMs: opts.handshakeTimeoutMs,
       identity: pool.identity,
-      vetPeer: (peer) => pool.heldElsewhere(peer.id, address),
+      vetPeer: (peer) => heldElsewhere(pool.links.values(), peer.id, address),
     });
     const info = await firstReady(transport);
     pool.adopt(transport, info, address, id);

@@ -41,7 +41,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly debug = new DebugBroker();
   /** Where VS Code's own debugger attaches to a worker's eval thread; started when first asked. */
   readonly cdp = new CdpEndpoint(this);
-  private readonly links = new Map<string, WorkerLink>();
+  /** Every worker's link, by worker id: the pool owns them; others only read. */
+  readonly links = new Map<string, WorkerLink>();
   private readonly messages: WorkerMessages;
   private readonly idsByName = new Map<string, string>();
   private readonly replayLog = new ReplayLog();
@@ -69,10 +70,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   workersComing?: () => Promise<boolean>;
   /** Where a master made by `startMaster` listens for workers. */
   listenAddress?: { host: string; port: number; member: string };
-  /**
-   * Who this master is to its workers, proven in each handshake: a worker gives the pool that
-   * redials it its own session back, and no other master can claim it.
-   */
+  /** Who this master is to its workers, proven in each handshake (a worker resumes its session by it). */
   readonly identity = new Identity();
 
   constructor(readonly options: PoolOptions = {}) {
@@ -195,18 +193,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /** Adds an authenticated connection once the worker has said who it is. */
-  /**
-   * Why a worker that `address` answers for must be refused: it is a worker this pool already
-   * holds at another address, so something relays one address to the other.
-   */
-  heldElsewhere(peerId: string, address: string): string | undefined {
-    for (const link of this.links.values()) {
-      if (link.peerId === peerId && link.transport.phase === 'open' && link.dialAddress !== address)
-        return `it is worker ${link.id}, already connected at ${link.dialAddress ?? link.transport.peer}: something relays ${address} to it`;
-    }
-    return undefined;
-  }
-
   adopt(transport: MasterEnd, info: WorkerInfo, dialAddress?: string, peerId?: string): WorkerLink {
     // A redial can finish after close(); the worker must not be left connected to nothing.
     if (this.closed) transport.dispose(CloseCodes.Shutdown, 'the pool is disconnected');
@@ -216,8 +202,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.links.get(id)?.transport.dispose(CloseCodes.Normal, 'replaced by a new connection');
     const link = new WorkerLink(id, info, transport);
     this.scheduler.track(link);
-    link.dialAddress = dialAddress;
-    link.peerId = peerId;
+    Object.assign(link, { dialAddress, peerId });
     link.taskGroup = this.options.taskGroup;
     link.resultGroup = this.options.resultGroup;
     if (
@@ -307,7 +292,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       link.transport.dispose(CloseCodes.Shutdown, reason);
     }
     this.links.clear();
-    // Refusals held back by the audit's rate limit are counted before the trail ends.
     this.audit.flush();
     this.audit.log('shutdown', { reason });
     for (const c of this.cleanups.splice(0).reverse()) await c();

@@ -66,7 +66,8 @@ function codeFrames(marker) {
 }
 
 for (const extra of [[], ['--require-signed']]) {
-  test(`a master dialing a squatted port is relayed to its other worker${extra.length ? ' (--require-signed)' : ''}: injected frames close the link and run nothing`, async () => {
+  const signed = extra.length ? ' (--require-signed)' : '';
+  test(`a master's squatted worker port, relayed to another worker${signed}: injections run nothing`, async () => {
     const worker = await startWorkerProcess({ secret, name: 'other', mode: ['--port', '0'], extra });
     cleanups.push(() => killHard(worker.child));
     const marker = join(dir, `ran-${extra.length}`);
@@ -104,7 +105,7 @@ test('a claim rewritten on the way (the master id that names its session) fails 
   assert.equal(relay.lines.count(/"t":"welcome"/), 0);
 });
 
-test('a master that already holds a worker refuses a second address that answers as it, before it answers', async () => {
+test('a master that holds a worker refuses a second address that answers as it, before answering', async () => {
   const worker = await startWorkerProcess({ secret, name: 'held', mode: ['--port', '0'] });
   cleanups.push(() => killHard(worker.child));
   const audit = auditTrail();
@@ -119,7 +120,7 @@ test('a master that already holds a worker refuses a second address that answers
   assert.equal(await evalOn(pool, null, '1 + 1'), 2);
 });
 
-test('a worker redialing a squatted master port, relayed to another master: injected tasks and forged results close both links', async () => {
+test("a worker's squatted master port, relayed to another master: injected frames close both links", async () => {
   const audit = auditTrail();
   const other = await startMaster({ secret, audit: audit.options });
   cleanups.push(() => disconnectWorkers(other));
