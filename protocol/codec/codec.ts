@@ -16,7 +16,8 @@ import {
   TASKS_TAG,
   type TaskSource,
 } from './task-frames';
-import type { FormDef, ResultMsg, TaskMsg } from '../messages/worker-link-messages';
+import type { FormDef, LinkMessage, ResultMsg, TaskMsg } from '../messages/worker-link-messages';
+import type { Frame } from './frame';
 
 /** Encodes a user value. Throws `CREW_NOT_SERIALIZABLE` naming the type and its path. */
 export function encodeValue(value: unknown, root = 'value'): Uint8Array {
@@ -55,8 +56,8 @@ export function encodeTaskFrame(
   forms: FormDef[],
   tasks: readonly TaskSource[],
   resultGroup?: number,
-): Buffer | undefined {
-  return encodeTasks(forms, tasks, resultGroup, true);
+): (Buffer & Frame<'tasks'>) | undefined {
+  return encodeTasks(forms, tasks, resultGroup, true) as (Buffer & Frame<'tasks'>) | undefined;
 }
 
 /** Decodes bytes from {@link encodeValue}. */
@@ -67,9 +68,14 @@ export function decodeValue(bytes: Uint8Array): unknown {
 
 /**
  * Encodes one protocol message as one binary frame: `tasks` and `results` in their compact
- * layouts (see frames.ts), everything else with V8.
+ * layouts (see task-frames.ts), everything else with V8. The frame is branded with the
+ * message's kind, for a link end's `sendFrame`.
  */
-export function encodeFrame(message: object): Buffer {
+export function encodeFrame<M extends LinkMessage>(message: M): Buffer & Frame<M['t']> {
+  return encodeMessage(message) as Buffer & Frame<M['t']>;
+}
+
+function encodeMessage(message: object): Buffer {
   const m = message as {
     t?: unknown;
     forms?: FormDef[];

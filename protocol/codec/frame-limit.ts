@@ -6,15 +6,16 @@
 import { decodeFrame, encodeFrame } from './codec';
 import { ErrorCodes } from '../errors';
 import type { ResultMsg, Results } from '../messages/worker-link-messages';
+import type { Frame } from './frame';
 
 /** Room left in a frame for the message around the results. */
 const ENVELOPE_BYTES = 1024;
 
 /** Returns `frame` when it fits in `maxBytes`, else frames that do, with oversized results replaced by errors. */
-export function fitResultsFrame(frame: Uint8Array, maxBytes: number): Uint8Array[] {
+export function fitResultsFrame(frame: Frame<'results'>, maxBytes: number): Frame<'results'>[] {
   if (frame.byteLength <= maxBytes) return [frame];
   const msg = decodeFrame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)) as Results.Msg;
-  const frames: Uint8Array[] = [];
+  const frames: Frame<'results'>[] = [];
   let batch: ResultMsg[] = [];
   let bytes = 0;
   const flush = () => {

@@ -7,6 +7,7 @@
 import { encodeFrame } from '../codec/codec';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
+import type { LinkMessage } from '../messages/worker-link-messages';
 import type { FrameSeal } from './frame-seal';
 import { readFrame } from './inbound-frame';
 import { CloseCodes, type LinkPhase } from './link';
@@ -33,7 +34,7 @@ export abstract class LinkEnd<In, Out> {
 
   /** Sends one message as one binary frame; false if the link is gone. */
   send(msg: Out): boolean {
-    return this.sendFrame(encodeFrame(msg as object));
+    return this.sendFrame(encodeFrame(msg as LinkMessage));
   }
 
   /** Handshake text frames go here until the link is opened. */

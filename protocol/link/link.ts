@@ -4,6 +4,7 @@
  * decoded and checked against its direction's guard; `Out` is what this end may send, so
  * every send site is checked by the compiler against the direction's union.
  */
+import type { FrameOf } from '../codec/frame';
 import type { CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
 import type { MasterToWorker, WorkerToMaster } from '../messages/worker-link-messages';
@@ -46,10 +47,10 @@ export interface Link<In, Out> extends LinkBase {
   /** Encodes and sends one message as one frame; false when the link is not open. */
   send(msg: Out): boolean;
   /**
-   * Sends a frame the codec has already encoded (the compact `tasks` and `results` layouts);
-   * false when the link is not open.
+   * Sends a frame the codec has already encoded (the compact `tasks` and `results` layouts),
+   * of a kind this end may send; false when the link is not open.
    */
-  sendFrame(bytes: Uint8Array): boolean;
+  sendFrame(frame: FrameOf<Out>): boolean;
   /** Decoded messages that passed the guard. Messages that arrived earlier are delivered now. */
   onMessage(handler: (msg: In) => void): void;
   /** Frames that could not be decoded, or that failed the guard: the error names why. */

@@ -16,22 +16,21 @@ import {
   str,
   tuple,
   variant,
-  type Check,
+  type Infer,
 } from './field-checks';
+import { message, type MessageOf } from './link-message';
 
 /**
  * A reference to an agent. Plain data: it can be sent inside messages, stored, compared.
  * `node` is `master` or the worker's id in the pool (`w1`); `pool` tells pools apart when a
  * master has several.
  */
-export interface AgentRef {
-  agent: number;
-  node: string;
-  pool?: string;
-}
+export const agentRef = shape({ agent: int, node: str, pool: optional(str) });
+export type AgentRef = Infer<typeof agentRef>;
 
 /** How an agent is attached to another: by spawning it with `attach`, or with `link`. */
-export type AttachMode = 'link' | 'monitor';
+const attachMode = oneOf('link', 'monitor');
+export type AttachMode = Infer<typeof attachMode>;
 
 /**
  * What attached agents receive when an agent ends: `[ref, 'ok', value]` when its function
@@ -41,14 +40,15 @@ export type ExitNotice =
   [ref: AgentRef, status: 'ok', value: unknown] | [ref: AgentRef, status: 'exit', reason: unknown];
 
 /** How to start an agent, sent with the task that spawns it on a worker. */
-export interface AgentSpawnSpec {
+export const agentSpawnSpec = shape({
   /** The spawning agent, and how it is attached. */
-  attach?: { to: AgentRef; mode: AttachMode };
+  attach: optional(shape({ to: agentRef, mode: attachMode })),
   /** Register the new agent under this name. */
-  name?: string;
+  name: optional(str),
   /** Largest number of messages waiting in its mailbox (default {@link DEFAULT_MAILBOX_SIZE}). */
-  mailboxSize?: number;
-}
+  mailboxSize: optional(intFrom(1)),
+});
+export type AgentSpawnSpec = Infer<typeof agentSpawnSpec>;
 
 /** The reason in the notice for an agent that had already ended when it was linked to, as in Erlang. */
 export const NOPROC = 'noproc';
@@ -56,45 +56,46 @@ export const NOPROC = 'noproc';
 /** Erlangen's default is 64; JavaScript agents tend to be fed in bursts, so a little more. */
 export const DEFAULT_MAILBOX_SIZE = 1000;
 
-/** One agent operation, as it travels between eval thread, worker and master. */
-export type AgentOp =
+/** One agent operation, as it travels between eval thread, worker and master: each by its `op`. */
+export const agentOp = variant('op', {
   /**
    * master -> worker: the worker's id in the pool, for the references its agents hand out.
    * The worker's main thread adds `ids` for its eval thread: a counter shared by every eval
    * thread the worker runs, so a fresh thread never hands out the number of an agent of the
    * thread it replaced, and a reference kept from before cannot reach a newer agent.
    */
-  | { op: 'node'; node: string; pool: string; ids?: Int32Array }
+  node: { node: str, pool: str, ids: optional(int32s) },
   /** any way: a message for an agent (encoded with `encodeValue`). */
-  | { op: 'deliver'; to: AgentRef; message: Uint8Array }
+  deliver: { to: agentRef, message: bytes },
   /** any way: an exit notice for a monitoring agent; it skips the mailbox bound. */
-  | { op: 'notice'; to: AgentRef; notice: Uint8Array }
+  notice: { to: agentRef, notice: bytes },
   /** any way: end an agent with a reason (a link ended, or `exitAgent`). */
-  | { op: 'exit'; to: AgentRef; reason: Uint8Array }
+  exit: { to: agentRef, reason: bytes },
   /**
    * any way: `from` attaches itself to `to` after spawning, as `spawn`'s `attach` does. When
    * `to` has already ended, its node answers with the notice `[to, 'exit', 'noproc']`.
    */
-  | { op: 'link'; from: AgentRef; to: AgentRef; mode: AttachMode }
+  link: { from: agentRef, to: agentRef, mode: attachMode },
   /** any way: `from` is no longer linked to, nor monitors, `to`. */
-  | { op: 'unlink'; from: AgentRef; to: AgentRef }
+  unlink: { from: agentRef, to: agentRef },
   /**
    * worker -> master: the worker's eval thread was replaced (interrupted, or it died) and
    * every agent in it has ended; the master tells their links and monitors on other nodes.
    */
-  | { op: 'down'; node: string; pool: string; reason: string }
+  down: { node: str, pool: str, reason: str },
   /** worker -> master: register a name, or drop it if it still names `ref`. */
-  | { op: 'register'; name: string; ref: AgentRef }
-  | { op: 'unregister'; name: string; ref: AgentRef }
+  register: { name: str, ref: agentRef },
+  unregister: { name: str, ref: agentRef },
   /** master -> worker: every registered name, after each change. */
-  | { op: 'names'; names: [string, AgentRef][] };
+  names: { names: arrayOf(tuple(str, agentRef)) },
+});
+export type AgentOp = Infer<typeof agentOp>;
 
 export namespace AgentMsg {
-  export type Msg = { t: 'agent' } & AgentOp;
+  /** either way: one agent operation. */
+  export const type = message('agent', 'both', agentOp);
+  export type Msg = MessageOf<typeof type>;
 }
-
-/** An agent reference's fields. */
-export const agentRef: Check = shape({ agent: int, node: str, pool: optional(str) });
 
 /** Checks that a value is an agent reference, e.g. one that came back inside a message. */
 export function isAgentRef(x: unknown): x is AgentRef {
@@ -111,30 +112,9 @@ export function agentName(r: AgentRef): string {
   return `${r.node}#${r.agent}`;
 }
 
-/** A spawn spec's fields, as a task carries them. */
-export const agentSpawnSpec: Check = shape({
-  attach: optional(shape({ to: agentRef, mode: oneOf('link', 'monitor') })),
-  name: optional(str),
-  mailboxSize: optional(intFrom(1)),
-});
-
 export function isAgentSpawnSpec(x: unknown): x is AgentSpawnSpec {
   return agentSpawnSpec(x, 'agent') === undefined;
 }
-
-/** Each {@link AgentOp} by its `op`, and the fields it must have. */
-export const agentOp: Check = variant('op', {
-  node: { node: str, pool: str, ids: optional(int32s) },
-  deliver: { to: agentRef, message: bytes },
-  notice: { to: agentRef, notice: bytes },
-  exit: { to: agentRef, reason: bytes },
-  link: { from: agentRef, to: agentRef, mode: oneOf('link', 'monitor') },
-  unlink: { from: agentRef, to: agentRef },
-  down: { node: str, pool: str, reason: str },
-  register: { name: str, ref: agentRef },
-  unregister: { name: str, ref: agentRef },
-  names: { names: arrayOf(tuple(str, agentRef)) },
-});
 
 /** Checks the shape of an agent message from the wire, so handlers can trust its fields. */
 export function isAgentMsg(m: unknown): m is AgentMsg.Msg {

@@ -1,31 +1,30 @@
 /**
  * Raw Chrome DevTools Protocol carried over the master's connection to a worker, so that VS
  * Code's own JavaScript debugger can attach to a worker's eval thread through a proxy on the
- * master. Crew's own debugger messages are in `debug.ts`; these only relay.
+ * master. Crew's own debugger messages are in `debug-messages.ts`; these only relay.
  */
+import { num, optional, str } from './field-checks';
+import { message, type MessageOf, type SentBy } from './link-message';
+
 export namespace CdpOpen {
   /** master -> worker: open relay session `sid` to the eval thread's inspector. */
-  export interface Msg {
-    t: 'cdpOpen';
-    sid: number;
-  }
+  export const type = message('cdpOpen', 'master', { sid: num });
+  export type Msg = MessageOf<typeof type>;
 }
 export namespace CdpMessage {
   /** either way: one CDP message (JSON text) on relay session `sid`. */
-  export interface Msg {
-    t: 'cdpMessage';
-    sid: number;
-    message: string;
-  }
+  export const type = message('cdpMessage', 'both', { sid: num, message: str });
+  export type Msg = MessageOf<typeof type>;
 }
 export namespace CdpClose {
   /** either way: relay session `sid` is over (the debugger left, or the thread went away). */
-  export interface Msg {
-    t: 'cdpClose';
-    sid: number;
-    reason?: string;
-  }
+  export const type = message('cdpClose', 'both', { sid: num, reason: optional(str) });
+  export type Msg = MessageOf<typeof type>;
 }
 
-export type CdpToWorker = CdpOpen.Msg | CdpMessage.Msg | CdpClose.Msg;
-export type CdpToMaster = CdpMessage.Msg | CdpClose.Msg;
+/** This file's messages, for the link's table. */
+export const cdpMessageTypes = [CdpOpen.type, CdpMessage.type, CdpClose.type] as const;
+type Cdp = (typeof cdpMessageTypes)[number];
+
+export type CdpToWorker = SentBy<Cdp, 'master'>;
+export type CdpToMaster = SentBy<Cdp, 'worker'>;

@@ -19,19 +19,48 @@
  * scheduler as a `CREW_RETRY_ELSEWHERE` failure.
  */
 import type { StackFrame } from '../errors';
+import {
+  anyObject,
+  anyOf,
+  arrayOf,
+  bool,
+  claim,
+  exactly,
+  num,
+  oneOf,
+  optional,
+  shape,
+  str,
+  variant,
+  type Infer,
+} from './field-checks';
+import { message, type MessageOf, type SentBy } from './link-message';
+
+/** A {@link StackFrame}'s fields, as a suspension's frames are checked. */
+const stackFrameFields = exactly<StackFrame>()({
+  functionName: str,
+  file: str,
+  line: num,
+  column: num,
+  internal: bool,
+});
 
 /**
- * One live frame: a {@link StackFrame} (mapped to the user's source where a source map
- * exists; `internal` frames are hidden unless asked for) with what the debugger adds.
+ * One live frame as the worker sends it: a {@link StackFrame} (mapped to the user's source
+ * where a source map exists; `internal` frames are hidden unless asked for) with what the
+ * debugger adds.
  */
-export interface DebugFrame extends StackFrame {
+const debugFrame = shape({
   /** Its place in the suspension's frames, innermost first; requests name a frame by it. */
-  index: number;
+  index: num,
+  ...stackFrameFields,
+  /** Scopes that can be expanded: local, closure, block, script (not global). */
+  scopes: arrayOf(shape({ type: str, name: optional(str), objectId: str })),
+});
+export type DebugFrame = Infer<typeof debugFrame> & {
   /** How the editor shows `file` (relative to the workspace); set by the editor itself. */
   display?: string;
-  /** Scopes that can be expanded: local, closure, block, script (not global). */
-  scopes: { type: string; name?: string; objectId: string }[];
-}
+};
 
 /** A value as the debugger shows it; `objectId` means it can be expanded. */
 export interface DebugValue {
@@ -42,80 +71,91 @@ export interface DebugValue {
 }
 
 /** What stopped the thread. */
-export interface DebugCondition {
+const debugCondition = shape({
   /** `exception` at a throw, `interrupt` when the developer interrupted it. */
-  reason: 'exception' | 'interrupt';
+  reason: oneOf('exception', 'interrupt'),
   /** The error's class, e.g. `RangeError`, or `Interrupt`. */
-  name: string;
-  message: string;
+  name: str,
+  message: str,
   /** The form being evaluated, as `file:line` plus its first characters. */
-  form?: string;
-}
+  form: optional(str),
+});
+export type DebugCondition = Infer<typeof debugCondition>;
 
 /** The developer's choice, in SLDB's order. */
-export type DebugRestart =
-  | { kind: 'abort' }
-  | { kind: 'retry' }
-  | { kind: 'retryElsewhere' }
-  | { kind: 'return'; expression: string }
-  | { kind: 'continue' };
+const debugRestart = variant('kind', {
+  abort: {},
+  retry: {},
+  retryElsewhere: {},
+  return: { expression: str },
+  continue: {},
+});
+export type DebugRestart = Infer<typeof debugRestart>;
+
+/** Requests the master makes of a suspended worker. */
+const debugOp = variant('op', {
+  properties: { objectId: str },
+  evaluate: { frame: num, expression: str },
+  restart: { restart: debugRestart, frame: optional(num) },
+});
+export type DebugOp = Infer<typeof debugOp>;
+
+/** Answers to {@link DebugOp}s: the guard checks only that there is one, an object. */
+export type DebugAnswer = { values: DebugValue[] } | { value: DebugValue } | { restarted: string };
 
 export namespace DebugMode {
   /** master -> worker: suspend at errors in user code (an editor is attached) or not. */
-  export interface Msg {
-    t: 'debugMode';
-    on: boolean;
-  }
+  export const type = message('debugMode', 'master', { on: bool });
+  export type Msg = MessageOf<typeof type>;
 }
 export namespace Paused {
   /** worker -> master: the eval thread is suspended; its frames come along. */
-  export interface Msg {
-    t: 'debugPaused';
-    pauseId: number;
-    taskId?: number;
-    condition: DebugCondition;
-    frames: DebugFrame[];
-  }
+  export const type = message('debugPaused', 'worker', {
+    pauseId: num,
+    taskId: optional(num),
+    condition: debugCondition,
+    frames: arrayOf(debugFrame),
+  });
+  export type Msg = MessageOf<typeof type>;
 }
 export namespace Resumed {
   /** worker -> master: a suspension ended, and how. */
-  export interface Msg {
-    t: 'debugResumed';
-    pauseId: number;
-    how: string;
-  }
+  export const type = message('debugResumed', 'worker', { pauseId: num, how: str });
+  export type Msg = MessageOf<typeof type>;
 }
-
-/** Requests the master makes of a suspended worker. */
-export type DebugOp =
-  | { op: 'properties'; objectId: string }
-  | { op: 'evaluate'; frame: number; expression: string }
-  | { op: 'restart'; restart: DebugRestart; frame?: number };
-
-/** Answers to {@link DebugOp}s. */
-export type DebugAnswer = { values: DebugValue[] } | { value: DebugValue } | { restarted: string };
-
 export namespace DebugRequest {
   /** master -> worker: a question about suspension `pauseId` (properties, evaluate in frame, restart). */
-  export interface Msg {
-    t: 'debugRequest';
-    reqId: number;
-    pauseId: number;
-    req: DebugOp;
-  }
+  export const type = message('debugRequest', 'master', { reqId: num, pauseId: num, req: debugOp });
+  export type Msg = MessageOf<typeof type>;
 }
 export namespace DebugResponse {
   /** worker -> master: the answer, or why there is none (e.g. the suspension already ended). */
-  export type Msg =
-    | { t: 'debugResponse'; reqId: number; ok: true; answer: DebugAnswer }
-    | { t: 'debugResponse'; reqId: number; ok: false; code: string; message: string };
+  export const type = message(
+    'debugResponse',
+    'worker',
+    anyOf(
+      shape({ reqId: num, ok: oneOf(true), answer: claim<DebugAnswer>()(anyObject) }),
+      shape({ reqId: num, ok: oneOf(false), code: str, message: str }),
+    ),
+  );
+  export type Msg = MessageOf<typeof type>;
 }
 export namespace Suspend {
   /** master -> worker: suspend the running evaluation into the debugger (SLIME's interrupt). */
-  export interface Msg {
-    t: 'debugSuspend';
-  }
+  export const type = message('debugSuspend', 'master', {});
+  export type Msg = MessageOf<typeof type>;
 }
 
-export type DebugToWorker = DebugMode.Msg | DebugRequest.Msg | Suspend.Msg;
-export type DebugToMaster = Paused.Msg | Resumed.Msg | DebugResponse.Msg;
+/** This file's messages, for the link's table. */
+export const debugMessageTypes = [
+  DebugMode.type,
+  DebugRequest.type,
+  Suspend.type,
+  Paused.type,
+  Resumed.type,
+  DebugResponse.type,
+] as const;
+type Debug = (typeof debugMessageTypes)[number];
+
+export type DebugToWorker = SentBy<Debug, 'master'>;
+export type DebugToMaster = SentBy<Debug, 'worker'>;

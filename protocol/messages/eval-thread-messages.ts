@@ -2,6 +2,7 @@
  * Messages between a worker's main thread and its eval thread (`worker_threads`). They
  * never leave the worker process, but are declared here with the rest of the protocol.
  */
+import type { Frame } from '../codec/frame';
 import type { FormDef, TaskMsg } from './worker-link-messages';
 
 export namespace RunTasks {
@@ -12,7 +13,7 @@ export namespace RunTasks {
     forms: FormDef[];
     tasks: TaskMsg[];
     resultGroup?: number;
-    /** More tasks in the compact layout of frames.ts: moving bytes costs less than cloning objects. */
+    /** More tasks in the compact layout of task-frames.ts: moving bytes costs less than cloning objects. */
     packed?: Uint8Array;
   }
 }
@@ -35,7 +36,7 @@ export namespace ResultsFrame {
     t: 'results';
     session: number;
     ids: number[];
-    frame: Uint8Array;
+    frame: Frame<'results'>;
   }
 }
 export namespace ThreadReady {
