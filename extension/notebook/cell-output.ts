@@ -78,9 +78,3 @@ export function taskBar(p: TaskProgressParams): string {
 export function workersBar(done: number, total: number): string {
   return `⋯ ${done} of ${total} worker${total === 1 ? '' : 's'} done`;
 }
-
-/** The text/plain of an output, for tests and the cluster view. */
-export function outputText(output: vscode.NotebookCellOutput): string {
-  const item = output.items.find((i) => i.mime === 'text/plain') ?? output.items[0];
-  return item ? new TextDecoder().decode(item.data) : '';
-}

@@ -112,10 +112,6 @@ export function agentName(r: AgentRef): string {
   return `${r.node}#${r.agent}`;
 }
 
-export function isAgentSpawnSpec(x: unknown): x is AgentSpawnSpec {
-  return agentSpawnSpec(x, 'agent') === undefined;
-}
-
 /** Checks the shape of an agent message from the wire, so handlers can trust its fields. */
 export function isAgentMsg(m: unknown): m is AgentMsg.Msg {
   return typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'agent' && agentOp(m, '') === undefined;

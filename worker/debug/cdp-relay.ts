@@ -5,7 +5,7 @@
  *
  * Almost everything passes through unchanged, `Debugger.setInstrumentationBreakpoint`
  * included: V8 then holds a form before it runs until the debugger has bound the form's
- * breakpoints through its source map. Two things are the relay's own:
+ * breakpoints through its source map. Three things are the relay's own:
  * - a debugger that attaches while the Crew Debugger holds the thread at a throw is told,
  *   by V8, that it paused for no reason ("other", which VS Code words as a `debugger`
  *   statement); the relay says it paused at that exception, with the error's text, once the
