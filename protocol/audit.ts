@@ -4,6 +4,8 @@
  */
 import { openAuditFile } from './audit-file';
 import { AuditLimiter, type Suppressed } from './audit-limit';
+import { boundedJson } from './json-view';
+import { boundedInspect, clampText, type ViewLimits } from './value-view';
 
 export type AuditEvent =
   | 'listen'
@@ -95,7 +97,7 @@ export class Audit {
     const parts = [`[A] ${new Date().toISOString()} ${this.who} ${event}`];
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
-      const text = typeof v === 'string' ? v : printField(v);
+      const text = clampText(typeof v === 'string' ? v : printField(v), FIELD_LIMITS.chars);
       parts.push(`${k}=${/[\s"]/.test(text) ? JSON.stringify(text) : text}`);
     }
     this.write(parts.join(' '));
@@ -112,11 +114,15 @@ function summaryFields(s: Suppressed): Record<string, unknown> {
   };
 }
 
-/** JSON for a field, but never a throw: a peer's malformed frame (a BigInt, a cycle) gets logged too. */
+/** One field's text at most: a peer's message or value is bounded like any print (value-view.ts). */
+const FIELD_LIMITS: ViewLimits = { depth: 4, items: 50, stringChars: 1_000, nodes: 500, chars: 8_192 };
+
+/** JSON for a field, or its print; never a throw: a peer's malformed frame (a BigInt, a cycle) gets logged too. */
 function printField(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
+  if (typeof v !== 'object' || v === null) return String(v);
+  const { nodes, chars } = FIELD_LIMITS;
+  return (
+    boundedJson(v, { nodes, chars, depth: 20 }) ??
+    boundedInspect(v, FIELD_LIMITS, { breakLength: Infinity, compact: true })
+  );
 }

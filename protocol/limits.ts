@@ -19,4 +19,21 @@ export const Defaults = {
   reconnectMaxMs: 5_000,
   /** Masters a listening worker serves at once, each in a session of its own. */
   maxSessions: 4,
+  /**
+   * Largest message a debugger may send to the master's CDP endpoint (ws `maxPayload`). An
+   * editor's CDP commands (breakpoints, `Runtime.evaluate` of a typed expression) are a few
+   * KiB; what comes back from a worker, a script's source included, is not limited by this.
+   */
+  maxCdpMessageBytes: 4 * 1024 * 1024,
+  /** Debugger addresses handed out and not yet used; the oldest is dropped past this. */
+  maxCdpTokens: 256,
+  /**
+   * A session's eval thread restarts at most once in this long, however many interrupts its
+   * master sends; the interrupts in between are held and coalesced into one (interrupt-gate.ts).
+   */
+  interruptWindowMs: 250,
+  /** Tasks (or forms) of one frame handed to the eval thread between turns of the event loop. */
+  maxTasksPerSlice: 4096,
+  /** Time a worker spends on one link's backlog of messages before other links get a turn. */
+  inboundSliceMs: 5,
 } as const;

@@ -4,6 +4,11 @@
  * loopback only, and each address carries a one-time token handed out over the editor's
  * authenticated LSP connection; the bytes travel over the master's existing, authenticated
  * connection to the worker.
+ *
+ * The token is checked at the HTTP upgrade, before a WebSocket exists: a stranger who reaches
+ * the port is refused with a 401 and can make the master buffer nothing. A debugger that
+ * holds a token may send messages up to `Defaults.maxCdpMessageBytes`; a larger one closes
+ * its connection (1009) before it is buffered.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -12,6 +17,7 @@ import type { Audit } from '../../protocol/audit';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { closeReason } from '../../protocol/link/ws-link';
+import { Defaults } from '../../protocol/limits';
 import type { WorkerLink } from '../pool/worker-link';
 
 const TOKEN_TTL_MS = 60_000;
@@ -46,8 +52,14 @@ export function cdpAddress(pool: { readonly cdp: CdpEndpoint }, workerId: string
   return pool.cdp.address(workerId);
 }
 
+/** The HTTP answer to a refused upgrade. */
+type Verdict = (ok: boolean, status?: number, message?: string) => void;
+
 class CdpProxy {
+  /** One-time tokens by value, oldest first. */
   private readonly tokens = new Map<string, { worker: string; expires: number }>();
+  /** The link each upgrade that passed its check is for, until its connection is made. */
+  private readonly granted = new WeakMap<IncomingMessage, WorkerLink>();
   private readonly sessions = new Map<number, { ws: WebSocket; link: WorkerLink }>();
   private nextSid = 1;
 
@@ -68,36 +80,63 @@ class CdpProxy {
   }
 
   static async start(pool: CdpPool): Promise<CdpProxy> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    let proxy: CdpProxy | undefined;
+    const wss = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxPayload: Defaults.maxCdpMessageBytes,
+      verifyClient: ({ req }: { req: IncomingMessage }, verdict: Verdict) =>
+        proxy ? proxy.verify(req, verdict) : verdict(false, 503, 'the debugger endpoint is starting'),
+    });
     await new Promise<void>((resolve, reject) => {
       wss.once('listening', resolve);
       wss.once('error', reject);
     });
     const port = (wss.address() as { port: number }).port;
     pool.audit.log('listen', { cdp: `127.0.0.1:${port}` });
-    return new CdpProxy(pool, wss, port);
+    return (proxy = new CdpProxy(pool, wss, port));
   }
 
   address(worker: string): string {
+    this.purge();
+    // An editor asks for one address per attachment; one that asks without end keeps only the newest.
+    while (this.tokens.size >= Defaults.maxCdpTokens) this.tokens.delete(this.tokens.keys().next().value!);
     const token = randomBytes(24).toString('hex');
     this.tokens.set(token, { worker, expires: Date.now() + TOKEN_TTL_MS });
     return `ws://127.0.0.1:${this.port}/crew/${worker}/${token}`;
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  /** Drops the tokens whose time is up. */
+  private purge(): void {
+    const now = Date.now();
+    for (const [token, grant] of this.tokens) if (grant.expires <= now) this.tokens.delete(token);
+  }
+
+  /** Checks an upgrade's token before any WebSocket exists; a token is good for one attempt. */
+  private verify(req: IncomingMessage, verdict: Verdict): void {
+    this.purge();
     const m = /^\/crew\/([^/]+)\/([0-9a-f]+)$/.exec(req.url ?? '');
     const grant = m ? this.tokens.get(m[2]) : undefined;
-    if (m) this.tokens.delete(m[2]);
-    const link =
-      grant && grant.worker === m![1] && grant.expires > Date.now() ? this.pool.link(grant.worker) : undefined;
-    if (!link || link.state === 'closed') {
-      this.pool.audit.log('refused', {
-        cdp: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-        reason: 'unknown, used or expired debugger token',
-      });
-      ws.close(4001, 'unknown, used or expired token: ask the editor for a new address');
-      return;
+    if (m && grant) this.tokens.delete(m[2]);
+    const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    if (!grant || grant.worker !== m![1]) {
+      this.pool.audit.log('refused', { cdp: peer, reason: 'unknown, used or expired debugger token' });
+      return verdict(false, 401, 'unknown, used or expired token: ask the editor for a new address');
     }
+    const link = this.pool.link(grant.worker);
+    if (!link || link.state === 'closed') {
+      this.pool.audit.log('refused', { cdp: peer, reason: `worker ${grant.worker} is gone` });
+      return verdict(false, 410, `worker ${grant.worker} is gone`);
+    }
+    this.granted.set(req, link);
+    verdict(true);
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const link = this.granted.get(req);
+    this.granted.delete(req);
+    // The worker may have gone between the check and the upgrade.
+    if (!link || link.state === 'closed') return ws.close(1011, 'the worker went away');
     const sid = this.nextSid++;
     this.sessions.set(sid, { ws, link });
     this.pool.audit.log('connect', { cdp: sid, worker: link.id });
@@ -107,7 +146,8 @@ class CdpProxy {
       if (!this.sessions.delete(sid)) return;
       link.transport.send({ t: 'cdpClose', sid });
     });
-    ws.on('error', () => ws.terminate());
+    // ws has already begun closing (1009 for a message over the limit); it ends the socket itself.
+    ws.on('error', (err) => this.pool.audit.log('bad-frame', { cdp: sid, error: err.message }));
   }
 
   private fromWorker(link: WorkerLink, m: CdpToMaster): void {

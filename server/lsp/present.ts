@@ -1,29 +1,30 @@
 /**
  * How values and errors are printed for the editor. The master keeps the real values; the
- * editor gets a full print for hovers and one short line for inline display.
+ * editor gets a full print for hovers and one short line for inline display. Every print is
+ * bounded (protocol/value-view.ts): a value a worker sent can be tiny on the wire and huge as
+ * a tree, and printing it whole would hang the LSP server.
  */
-import { inspect } from 'node:util';
 import { CrewError, ErrorCodes, formatRemoteStack, RemoteError } from '../../protocol/errors';
+import { boundedJson, type JsonLimits } from '../../protocol/json-view';
 import type { EvalError, WorkerOutcome } from '../../protocol/messages/lsp-messages';
+import { boundedInspect, type ViewLimits } from '../../protocol/value-view';
 
+/** The full print, for hovers, the REPL view and notebook output. */
+export const PRINT_LIMITS: ViewLimits = { depth: 6, items: 200, stringChars: 20_000, nodes: 5_000, chars: 200_000 };
 /** Longest inline summary, in characters. */
 const SUMMARY_CHARS = 120;
-/** Longest JSON view sent to the editor, in characters; a larger value has its printed text only. */
-const JSON_CHARS = 200_000;
+const SUMMARY_LIMITS: ViewLimits = { depth: 2, items: 20, stringChars: SUMMARY_CHARS, nodes: 200, chars: 2_000 };
+/** The JSON view sent to the editor; a larger value has its printed text only. */
+const JSON_LIMITS: JsonLimits = { nodes: 200_000, chars: 200_000, depth: 100 };
 
+/** The full print of a value, within {@link PRINT_LIMITS}. */
 export function printValue(value: unknown, colors = false): string {
-  return inspect(value, { depth: 6, colors, maxArrayLength: 200, maxStringLength: 20_000, breakLength: 100 });
+  return boundedInspect(value, PRINT_LIMITS, { colors, breakLength: 100 });
 }
 
+/** One short line for inline display. */
 export function summarize(value: unknown): string {
-  const text = inspect(value, {
-    depth: 2,
-    colors: false,
-    maxArrayLength: 20,
-    maxStringLength: SUMMARY_CHARS,
-    breakLength: Infinity,
-    compact: true,
-  });
+  const text = boundedInspect(value, SUMMARY_LIMITS, { colors: false, breakLength: Infinity, compact: true });
   const line = text.replace(/\s*\n\s*/g, ' ');
   return line.length > SUMMARY_CHARS ? `${line.slice(0, SUMMARY_CHARS - 1)}…` : line;
 }
@@ -35,29 +36,13 @@ export function valueOutcome(worker: string, value: unknown, colors = false): Wo
   return outcome;
 }
 
-/** An object literal's kind, from any realm: the master's own context makes its objects in another one. */
-function isPlain(v: object): boolean {
-  const proto = Object.getPrototypeOf(v) as object | null;
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
-
 /**
- * JSON of a plain object or array, when JSON holds it whole. A Map, a class instance or a
- * Date would come out as something else (`{}`, a string), so those keep their print only.
+ * JSON of a plain object or array, when JSON holds it whole and it is not too large. A Map, a
+ * class instance or a Date would come out as something else (`{}`, a string), so those keep
+ * their print only.
  */
 export function jsonView(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || !(Array.isArray(value) || isPlain(value))) return undefined;
-  try {
-    const text = JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol' || v === undefined)
-        throw new Error('not JSON');
-      if (typeof v === 'object' && v !== null && !Array.isArray(v) && !isPlain(v)) throw new Error('not JSON');
-      return v;
-    });
-    return text.length <= JSON_CHARS ? text : undefined;
-  } catch {
-    return undefined; // cycles, BigInt and the like: the printed value says it better
-  }
+  return boundedJson(value, JSON_LIMITS);
 }
 
 export function errorOutcome(worker: string, err: unknown): WorkerOutcome {
@@ -82,5 +67,6 @@ export function describeError(err: unknown): EvalError {
     return { name: err.name, message: err.message, code: err.code, frames: [], stack: `${err.message} [${err.code}]` };
   if (err instanceof Error)
     return { name: err.name, message: err.message, frames: [], stack: err.stack ?? err.message };
-  return { name: 'Error', message: `non-Error thrown: ${inspect(err)}`, frames: [], stack: inspect(err) };
+  const text = boundedInspect(err, SUMMARY_LIMITS);
+  return { name: 'Error', message: `non-Error thrown: ${text}`, frames: [], stack: text };
 }

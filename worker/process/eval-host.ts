@@ -7,15 +7,19 @@ import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { isAgentMsg, type AgentMsg } from '../../protocol/messages/agent-messages';
 import { encodeFrame, forEvalThread } from '../../protocol/codec/codec';
+import type { Frame } from '../../protocol/codec/frame';
 import { ErrorCodes } from '../../protocol/errors';
+import { Defaults } from '../../protocol/limits';
 import type { Drain, FromEvalThread, RunTasks } from '../../protocol/messages/eval-thread-messages';
-import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
+import type { FormDef, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { DebugAgent } from '../debug/debug-agent';
 import { startEvalThread, takeEarlyEvalThread } from '../eval-thread/eval-thread-start';
+import type { FormFinder } from './inbound-queue';
+import { failedResults, InterruptGate, type InterruptTarget } from './interrupt-gate';
 
 export interface EvalHostEvents {
   /** An encoded `results` frame for the tasks that `session` (the link's number) sent. */
-  results: [frame: Uint8Array, session: number];
+  results: [frame: Frame<'results'>, session: number];
   output: [stream: 'stdout' | 'stderr', text: string];
   restarted: [reason: string];
   /** An operation of an agent in the thread, for the master to route. */
@@ -25,6 +29,8 @@ export interface EvalHostEvents {
 export interface EvalHostOptions {
   /** Heap limit of the eval thread, in MiB. */
   maxHeapMb?: number;
+  /** Interrupts within this long of a restart are held, and coalesced into one restart at most. */
+  interruptWindowMs?: number;
 }
 
 export class EvalHost extends EventEmitter<EvalHostEvents> {
@@ -35,6 +41,11 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   private readonly cachedForms = new Map<number, FormDef>();
   /** Setup tasks and their forms, replayed in order into a fresh thread. */
   private readonly setup: { forms: FormDef[]; task: TaskMsg }[] = [];
+  /** Setup tasks replayed into this thread that have not finished: an interrupt may stop them. */
+  private readonly replays = new Set<number>();
+  /** Whether an agent may live in this thread: its loops run outside any task. */
+  private agentsSeen = false;
+  private readonly interrupts: InterruptGate;
   private stopping = false;
   restarts = 0;
 
@@ -55,19 +66,34 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       },
       () => this.interrupt(),
     );
+    this.interrupts = new InterruptGate(opts.interruptWindowMs ?? Defaults.interruptWindowMs, {
+      target: () => this.target(),
+      stillRuns: (target) => (target === true ? this.target() !== undefined : this.inflight.has(target)),
+      restart: () => this.replace(ErrorCodes.Interrupted, 'interrupted'),
+    });
     this.spawn();
   }
 
-  /** Sends forms and tasks into the thread. */
-  run(session: number, forms: FormDef[], tasks: TaskMsg[], resultGroup?: number): void {
+  /**
+   * Sends forms and tasks into the thread. `frameForms` finds the forms of the frame the tasks
+   * came in: a large frame is handed over in slices (see inbound-queue.ts).
+   */
+  run(
+    session: number,
+    forms: FormDef[],
+    tasks: TaskMsg[],
+    resultGroup: number | undefined,
+    frameForms: FormFinder,
+  ): void {
     for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
     const debugging = this.debug.debugging;
     if (debugging) for (const f of forms) this.debug.learn(f);
     for (const t of tasks) {
       this.inflight.set(t.id, session);
-      if (debugging) this.taskForms.set(t.id, forms.find((f) => f.id === t.form) ?? this.cachedForms.get(t.form)!);
+      if (t.agent) this.agentsSeen = true;
+      if (debugging) this.taskForms.set(t.id, frameForms(t.form) ?? this.cachedForms.get(t.form)!);
       if (t.setup) {
-        const def = forms.find((f) => f.id === t.form);
+        const def = frameForms(t.form);
         this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
       }
     }
@@ -104,10 +130,24 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   /**
    * Stops whatever the thread is running. The thread is replaced, so only setup forms
-   * survive; tasks inside it fail with `CREW_INTERRUPTED`.
+   * survive; tasks inside it fail with `CREW_INTERRUPTED`. Interrupts coalesce (see
+   * interrupt-gate.ts): one while nothing runs does nothing, and the thread restarts at most
+   * once per `interruptWindowMs`.
    */
   interrupt(): void {
-    this.replace(ErrorCodes.Interrupted, 'interrupted');
+    this.interrupts.request();
+  }
+
+  /** Suspends what the thread runs in the debugger (an interrupt while debugging), as the gate allows. */
+  suspend(): void {
+    if (this.interrupts.maySuspend()) this.debug.suspend();
+  }
+
+  /** What an interrupt now would stop: the oldest task in the thread, or a replay, or agents. */
+  private target(): InterruptTarget | undefined {
+    const oldest = this.inflight.keys().next();
+    if (!oldest.done) return oldest.value;
+    return this.replays.size > 0 || this.agentsSeen ? true : undefined;
   }
 
   /**
@@ -175,6 +215,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.interrupts.dispose();
     // A thread paused in the debugger does not end when terminated, and then neither does the
     // process (its exit waits for every thread): leave the pause first.
     await this.debug.release();
@@ -193,18 +234,25 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       (this.restarts === 0 && takeEarlyEvalThread(this.opts.maxHeapMb)) || startEvalThread(this.opts.maxHeapMb);
     this.current = current;
     this.thread = thread;
+    this.agentsSeen = false;
+    this.replays.clear();
     this.debug.attach(thread);
     thread.stdout.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stdout', text));
     thread.stderr.setEncoding('utf8').on('data', (text: string) => this.emit('output', 'stderr', text));
     thread.on('message', (msg: unknown) => {
-      if (thread === this.thread && isAgentMsg(msg)) this.emit('agent', msg);
+      if (thread !== this.thread || !isAgentMsg(msg)) return;
+      this.agentsSeen = true;
+      this.emit('agent', msg);
     });
     if (this.agentNode) thread.postMessage(this.agentNode);
     thread.on('message', (msg: FromEvalThread) => {
-      if (thread !== this.thread || msg.t !== 'results') return;
+      if (thread !== this.thread) return;
+      if (msg.t === 'ready') return this.interrupts.ready();
+      if (msg.t !== 'results') return;
       for (const id of msg.ids) {
         this.inflight.delete(id);
         this.taskForms.delete(id);
+        if (msg.session < 0) this.replays.delete(id);
       }
       this.emit('results', msg.frame, msg.session);
     });
@@ -219,7 +267,10 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     // Session -1 marks replays: their results are nobody's to receive.
     if (this.cachedForms.size > 0)
       this.post({ t: 'run', session: -1, forms: [...this.cachedForms.values()], tasks: [] });
-    for (const { forms, task } of this.setup) this.post({ t: 'run', session: -1, forms, tasks: [task] });
+    for (const { forms, task } of this.setup) {
+      this.replays.add(task.id);
+      this.post({ t: 'run', session: -1, forms, tasks: [task] });
+    }
   }
 
   /** Fails the tasks inside the thread and starts a fresh one. */
@@ -229,23 +280,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     alreadyDead = false,
   ): void {
     const old = this.thread;
-    const bySession = new Map<number, ResultMsg[]>();
-    for (const [id, session] of this.inflight) {
-      if (session < 0) continue;
-      const list = bySession.get(session) ?? [];
-      list.push({
-        id,
-        ok: false,
-        error: {
-          name: 'CrewError',
-          code,
-          message: code === ErrorCodes.Interrupted ? 'the task was interrupted' : `the eval thread died: ${reason}`,
-          frames: [],
-        },
-        ms: 0,
-      });
-      bySession.set(session, list);
-    }
+    const bySession = failedResults(this.inflight, code, reason);
     // A setup form that was interrupted is not replayed: the fresh thread would run the same loop again.
     if (code === ErrorCodes.Interrupted)
       for (let i = this.setup.length - 1; i >= 0; i--)
@@ -253,6 +288,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     this.inflight.clear();
     this.taskForms.clear();
     this.restarts++;
+    this.interrupts.restarted();
     this.spawn();
     if (!alreadyDead) void old.terminate();
     // The agents of the old thread are gone; the master tells whoever was attached to them.

@@ -1,15 +1,17 @@
 /**
  * What a worker does with each message its master sends: tasks to the eval thread (after
- * their signature is checked), agent operations, interrupts, the debugger and the CDP
- * relay, and the master's shutdown.
+ * their signature is checked; a large frame in slices), agent operations, interrupts, the
+ * debugger and the CDP relay, and the master's shutdown.
  */
 import type { Audit } from '../../protocol/audit';
 import { ErrorCodes, type CrewError } from '../../protocol/errors';
 import type { WorkerEnd } from '../../protocol/link/link';
-import type { MasterToWorker, Tasks } from '../../protocol/messages/worker-link-messages';
+import { Defaults } from '../../protocol/limits';
+import type { MasterToWorker, TaskMsg, Tasks } from '../../protocol/messages/worker-link-messages';
 import type { SignatureChecker } from '../../protocol/signing';
 import type { CdpRelay } from '../debug/cdp-relay';
 import type { EvalHost } from './eval-host';
+import { formFinder, type FormFinder, type Steps } from './inbound-queue';
 
 /** What handling a master's message needs of the worker. */
 export interface WorkerContext {
@@ -24,23 +26,25 @@ export interface WorkerContext {
   leaving(): string | undefined;
 }
 
-/** Handles one message of session `session`; `shutdown` ends the session on the master's word. */
+/**
+ * Handles one message of session `session`; `shutdown` ends the session on the master's word.
+ * Returns the steps left of a frame of tasks too large to hand over at once (inbound-queue.ts).
+ */
 export function handleMasterMessage(
   ctx: WorkerContext,
   m: MasterToWorker,
   session: number,
   shutdown: () => void,
-): void {
+): Steps | undefined {
   const { host, relay, audit } = ctx;
   switch (m.t) {
     case 'tasks': {
-      const leaving = ctx.leaving();
-      // Sent before the master read that this worker leaves: it gives them to others.
-      if (leaving !== undefined)
-        return void ctx.current()?.send({ t: 'leaving', reason: leaving, handBack: m.tasks.map((t) => t.id) });
+      if (handBack(ctx, m.tasks)) return;
       const refused = ctx.signing()?.check(m);
-      if (refused) return refuseTasks(ctx, m, refused);
-      host.run(session, m.forms, m.tasks, m.resultGroup);
+      if (refused) return void refuseTasks(ctx, m, refused);
+      const find = formFinder(m.forms);
+      if (m.forms.length + m.tasks.length > Defaults.maxTasksPerSlice) return slices(ctx, m, session, find);
+      host.run(session, m.forms, m.tasks, m.resultGroup, find);
       return;
     }
     case 'agent':
@@ -62,7 +66,7 @@ export function handleMasterMessage(
       relay.close(m.sid);
       return;
     case 'debugSuspend':
-      host.debug.suspend();
+      host.suspend();
       return;
     case 'debugRequest':
       host.debug.request(m.pauseId, m.req).then(
@@ -85,6 +89,38 @@ export function handleMasterMessage(
       audit.log('error', { from: 'master', code: m.code, message: m.message });
       return;
   }
+}
+
+/** Tasks sent before the master read that this worker leaves: it gives them to others. */
+function handBack(ctx: WorkerContext, tasks: readonly TaskMsg[]): boolean {
+  const reason = ctx.leaving();
+  if (reason === undefined) return false;
+  ctx.current()?.send({ t: 'leaving', reason, handBack: tasks.map((t) => t.id) });
+  return true;
+}
+
+/** A large frame, a slice at a time: its forms first, so that every task finds its form defined. */
+function* slices(ctx: WorkerContext, m: Tasks.Msg, session: number, find: FormFinder): Generator<void, void> {
+  const n = Defaults.maxTasksPerSlice;
+  for (let i = 0; i < m.forms.length; i += n) {
+    ctx.host.run(session, m.forms.slice(i, i + n), [], m.resultGroup, find);
+    yield;
+  }
+  for (let i = 0; i < m.tasks.length; i += n) {
+    // The worker may have begun to leave meanwhile: what has not gone to the thread goes back.
+    if (ctx.leaving() !== undefined) return void handBack(ctx, m.tasks.slice(i));
+    ctx.host.run(session, [], m.tasks.slice(i, i + n).map(ownArgs), m.resultGroup, find);
+    yield;
+  }
+}
+
+/**
+ * A task whose argument bytes are a view into its frame gets a copy of them: a slice that
+ * moved the frame's memory to the eval thread (codec's movableArgs) would take it from the
+ * slices after it.
+ */
+function ownArgs(t: TaskMsg): TaskMsg {
+  return t.args && t.args.byteLength < t.args.buffer.byteLength ? { ...t, args: t.args.slice() } : t;
 }
 
 /** Each task of a refused frame fails with the reason, so no caller waits for it. */

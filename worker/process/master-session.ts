@@ -9,10 +9,11 @@ import type { Audit } from '../../protocol/audit';
 import { fitResultsFrame } from '../../protocol/codec/frame-limit';
 import { ErrorCodes } from '../../protocol/errors';
 import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
-import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
+import type { MasterToWorker, WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { SignatureChecker, signingOffer } from '../../protocol/signing';
 import { CdpRelay } from '../debug/cdp-relay';
 import { EvalHost } from './eval-host';
+import { InboundQueue } from './inbound-queue';
 import { startLoadReports } from './load-sample';
 import { handleMasterMessage, type WorkerContext } from './master-messages';
 
@@ -127,27 +128,27 @@ export class MasterSession {
         audit.log('bad-frame', { master: link.peer, error: err.message });
         link.send({ t: 'protocolError', code: err.code, message: err.message });
       });
-      link.onMessage((m) => {
-        try {
+      // In order; a huge frame of tasks in slices, with turns for the other sessions between.
+      const inbound = new InboundQueue<MasterToWorker>(
+        (m) =>
           handleMasterMessage(this.ctx, m, mine, () => {
             outcome = 'shutdown';
             link.dispose(CloseCodes.Shutdown, 'master shut down');
-          });
-        } catch (err) {
+          }),
+        (m, err) => {
           // A frame of the right type whose fields are wrong must not take the worker down.
-          audit.log('bad-frame', {
-            master: link.peer,
-            error: `${m.t} frame broke its handler: ${(err as Error).message}`,
-          });
+          audit.log('bad-frame', { master: link.peer, error: `${m.t} frame broke its handler: ${err.message}` });
           link.send({
             t: 'protocolError',
             code: ErrorCodes.BadFrame,
-            message: `malformed ${m.t} message: ${(err as Error).message}`,
+            message: `malformed ${m.t} message: ${err.message}`,
           });
-        }
-      });
+        },
+      );
+      link.onMessage((m) => inbound.push(m));
       link.onEnd((reason) => {
         stopLoad();
+        inbound.clear();
         if (this.link === link) {
           this.link = undefined;
           this.detachedAt = performance.now();
