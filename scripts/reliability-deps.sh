@@ -2,7 +2,8 @@
 # System packages the reliability and cluster tiers use: tshark (capturing loopback to search
 # it for the secret), iproute2 (network namespaces), openssl (a self-signed certificate for
 # TLS), slurm-wlm with munge (a real one-node Slurm cluster, scripts/slurm-cluster.sh), and
-# openssh-server with openssh-client (a private sshd on 127.0.0.1, scripts/sshd-local.sh).
+# openssh-server with openssh-client (a private sshd on 127.0.0.1, scripts/sshd-local.sh), and
+# tmux (a real terminal whose screen the REPL tests read, test/integration/terminal.mjs).
 # Debian or Ubuntu, as root. Tests that need a missing tool skip and say which.
 set -euo pipefail
 need=()
@@ -14,6 +15,7 @@ command -v munged >/dev/null || need+=(munge)
 # sshd lives in /usr/sbin, which a user's PATH may lack.
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || need+=(openssh-server)
 { command -v ssh && command -v ssh-keygen; } >/dev/null || need+=(openssh-client)
+command -v tmux >/dev/null || need+=(tmux)
 if [ ${#need[@]} -eq 0 ]; then
   echo "reliability deps: all present"
   exit 0

@@ -16,7 +16,7 @@ export const RESULTS_TAG = 0xc2;
 
 /** id f64, form f64, timeoutMs f64 (NaN when absent), flags u8, args length u32. */
 const TASK_RECORD = 29;
-/** id f64, ms f64, ok u8, payload length u32. */
+/** id f64, ms f64, kind u8 (0 error, 1 value, 2 printed value), payload length u32. */
 const RESULT_RECORD = 21;
 /** tag u8, count u32, forms length u32, result group u32 (0 when absent). */
 const HEADER = 13;
@@ -27,13 +27,18 @@ const HEADER = 13;
 const ALIGN_FROM = 64;
 const SETUP = 1;
 const HAS_ARGS = 2;
+const PRINTABLE = 4;
+/** A result's kind byte. */
+const FAILED = 0;
+const VALUE = 1;
+const PRINTED = 2;
 
-const TASK_KEYS = new Set(['id', 'form', 'args', 'timeoutMs', 'setup']);
+const TASK_KEYS = new Set(['id', 'form', 'args', 'timeoutMs', 'setup', 'printable']);
 /** Fields of a form that JSON carries as they are; a form with any other goes through V8. */
 const JSON_FORM_KEYS = new Set(['id', 'mode', 'code', 'filename', 'line', 'column', 'sourceMap', 'cache']);
 /** The first byte of a form list written as JSON; V8's serializer starts with 0xff instead. */
 const JSON_FORMS = 0x5b;
-const OK_KEYS = new Set(['id', 'ok', 'value', 'ms']);
+const OK_KEYS = new Set(['id', 'ok', 'value', 'ms', 'printed']);
 const ERROR_KEYS = new Set(['id', 'ok', 'error', 'ms']);
 
 /** Where a payload of `n` bytes starts when the frame has reached `p`. */
@@ -78,6 +83,7 @@ export interface TaskSource {
   args?: Uint8Array;
   timeoutMs?: number;
   setup?: boolean;
+  printable?: boolean;
 }
 
 const formOf = (t: TaskMsg | TaskSource): number => ('def' in t ? t.def.id : t.form);
@@ -143,6 +149,7 @@ export function encodeTasks(
     if (t.args !== undefined && !(t.args instanceof Uint8Array)) return undefined;
     if (t.timeoutMs !== undefined && typeof t.timeoutMs !== 'number') return undefined;
     if (t.setup !== undefined && typeof t.setup !== 'boolean') return undefined;
+    if (t.printable !== undefined && typeof t.printable !== 'boolean') return undefined;
     size += TASK_RECORD;
     if (t.args) size = payloadAt(size, t.args.length) + t.args.length;
   }
@@ -163,7 +170,7 @@ export function encodeTasks(
     out.writeDoubleLE(t.id, p);
     out.writeDoubleLE(formOf(t), p + 8);
     out.writeDoubleLE(t.timeoutMs ?? NaN, p + 16);
-    out[p + 24] = (t.setup ? SETUP : 0) | (t.args ? HAS_ARGS : 0);
+    out[p + 24] = (t.setup ? SETUP : 0) | (t.args ? HAS_ARGS : 0) | (t.printable ? PRINTABLE : 0);
     const n = t.args?.length ?? 0;
     out.writeUInt32LE(n, p + 25);
     p += TASK_RECORD;
@@ -197,6 +204,7 @@ export function decodeTasks(buf: Buffer): { t: 'tasks'; forms: FormDef[]; tasks:
     if (!Number.isNaN(timeoutMs)) task.timeoutMs = timeoutMs;
     const flags = buf[p + 24];
     if (flags & SETUP) task.setup = true;
+    if (flags & PRINTABLE) task.printable = true;
     const n = buf.readUInt32LE(p + 25);
     p += TASK_RECORD;
     if (flags & HAS_ARGS) {
@@ -220,6 +228,7 @@ export function encodeResults(results: ResultMsg[]): Buffer | undefined {
     let n: number;
     if (r.ok === true) {
       if (!(r.value instanceof Uint8Array) || !onlyKeys(r, OK_KEYS)) return undefined;
+      if (r.printed !== undefined && r.printed !== true) return undefined;
       n = r.value.length;
       errors.push(undefined);
     } else if (r.ok === false) {
@@ -243,7 +252,7 @@ export function encodeResults(results: ResultMsg[]): Buffer | undefined {
     const payload = r.ok ? r.value : errors[i]!;
     out.writeDoubleLE(r.id, p);
     out.writeDoubleLE(r.ms, p + 8);
-    out[p + 16] = r.ok ? 1 : 0;
+    out[p + 16] = !r.ok ? FAILED : r.printed ? PRINTED : VALUE;
     out.writeUInt32LE(payload.length, p + 17);
     p += RESULT_RECORD;
     const at = payloadAt(p, payload.length);
@@ -266,15 +275,15 @@ export function decodeResults(buf: Buffer): { t: 'results'; results: ResultMsg[]
     if (p + RESULT_RECORD > buf.length) throw new Error(`results frame ends inside result ${i}`);
     const id = buf.readDoubleLE(p);
     const ms = buf.readDoubleLE(p + 8);
-    const ok = buf[p + 16] === 1;
+    const kind = buf[p + 16];
     const n = buf.readUInt32LE(p + 17);
     p = payloadAt(p + RESULT_RECORD, n);
     if (p + n > buf.length) throw new Error(`result ${i} runs past the end of the frame`);
     const payload = buf.subarray(p, p + n);
     p += n;
-    results[i] = ok
-      ? { id, ok, value: payload, ms }
-      : { id, ok, error: deserialize(payload) as Extract<ResultMsg, { ok: false }>['error'], ms };
+    if (kind === VALUE) results[i] = { id, ok: true, value: payload, ms };
+    else if (kind === PRINTED) results[i] = { id, ok: true, value: payload, ms, printed: true };
+    else results[i] = { id, ok: false, error: deserialize(payload) as Extract<ResultMsg, { ok: false }>['error'], ms };
   }
   if (p !== buf.length) throw new Error(`results frame has ${buf.length - p} bytes after its last result`);
   return { t: 'results', results };

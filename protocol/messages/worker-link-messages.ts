@@ -77,6 +77,11 @@ const taskMsg = shape({
   setup: optional(bool),
   /** Erlangen: start the form's function as an agent, and answer with its reference. */
   agent: optional(agentSpawnSpec),
+  /**
+   * A person waits for this result (the REPL, the editor, a notebook): a value that cannot be
+   * sent (a function, say) comes back as its print on the worker, `printed`, instead of failing.
+   */
+  printable: optional(bool),
 });
 export type TaskMsg = Infer<typeof taskMsg>;
 
@@ -91,9 +96,12 @@ const remoteError = exactly<RemoteErrorData>()(
   }),
 );
 
-/** The outcome of one task. `value` is encoded with `encodeValue`. */
+/**
+ * The outcome of one task. `value` is encoded with `encodeValue`; with `printed`, it is the
+ * text `util.inspect` gave on the worker for a value that could not be sent (a `printable` task).
+ */
 const resultMsg = anyOf(
-  shape({ id: num, ok: oneOf(true), value: bytes, ms: num }),
+  shape({ id: num, ok: oneOf(true), value: bytes, ms: num, printed: optional(oneOf(true)) }),
   shape({ id: num, ok: oneOf(false), error: remoteError, ms: num }),
 );
 export type ResultMsg = Infer<typeof resultMsg>;

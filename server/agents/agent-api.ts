@@ -13,7 +13,7 @@ import { agentGlobals } from '../../worker/agents/agent-globals';
 import { masterAgents } from './master-agents';
 import type { PoolArg } from '../api/swank-crew';
 import { isCallForm, type Form, type FormSource } from '../api/form';
-import { evalLocal, masterImage } from '../api/master-eval';
+import { masterImage } from '../api/master-image';
 
 export type { AgentRef, AttachMode, ExitNotice } from '../../protocol/messages/agent-messages';
 export { DEFAULT_MAILBOX_SIZE };
@@ -31,8 +31,6 @@ export interface SpawnOptions {
 
 /** An agent's body: an (async) function. On a worker only its text travels, not its closure. */
 export type AgentFunction = (...args: never[]) => unknown;
-
-let masterGlobals = false;
 
 /**
  * Starts an agent and resolves to its reference once it is running. `agent` is a function,
@@ -57,11 +55,10 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
 
   if (!pool || pool.size === 0 || opts.worker === 'master') {
     if (typeof agent === 'function') return runtime.start(agent, [], spec);
-    if (!masterGlobals) {
-      Object.assign(masterImage().context, agentGlobals(runtime));
-      masterGlobals = true;
-    }
-    const fn = await evalLocal(sourceOf(agent), 'value');
+    // An agent's functions, where the image lacks them: under a REPL or an editor the API's
+    // own are there already (the same runtime's), and `spawn` takes a pool there.
+    masterImage().provide({ ...agentGlobals(runtime) });
+    const fn = await masterImage().evalForm(sourceOf(agent), 'value');
     return runtime.start(fn, isCallForm(agent) ? [...agent.args] : [], spec);
   }
 

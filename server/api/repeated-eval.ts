@@ -6,7 +6,7 @@
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { Form } from './form';
-import { localFunction } from './master-eval';
+import { masterImage } from './master-image';
 import { isLocal, run, type PoolArg, type TaskOptions } from './pool-tasks';
 import type { WorkerPool } from '../pool/pool';
 import type { WorkerLink } from '../pool/worker-link';
@@ -38,7 +38,7 @@ export async function evalFormRepeatedly(
   if (!Number.isInteger(resultCount) || resultCount < 0)
     throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
   if (isLocal(pool) || opts.workerCount === 0) {
-    const fn = await localFunction(form);
+    const fn = await masterImage().localFunction(form);
     const results: unknown[] = [];
     for (let i = 0; i < resultCount; i++) results.push(await fn());
     return results;
@@ -73,7 +73,7 @@ export async function evalRepeatedlyAsyncState<S>(
 ): Promise<S> {
   let state = initialState;
   if (isLocal(pool) || opts.workerCount === 0) {
-    const fn = await localFunction(form);
+    const fn = await masterImage().localFunction(form);
     for (;;) {
       const [next, done] = await updateState(state, [await fn(state)]);
       state = next;

@@ -8,7 +8,7 @@ import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { evalOn, type PoolArg, type TaskOptions } from './swank-crew';
 import { isCallForm, type Form } from './form';
-import { evalLocal } from './master-eval';
+import { masterImage } from './master-image';
 
 /**
  * Runs each form on whichever worker is free, all at once, and returns the results in the
@@ -54,7 +54,7 @@ export async function runTask<Tag = unknown>(
     if (worker !== null && workerIdOf(worker) !== 'master')
       throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerIdOf(worker)}: the pool is empty`);
     const start = performance.now();
-    const value = await evalLocal(form, mode);
+    const value = await masterImage().evalForm(form, mode);
     return { value, tag: opts.tag, ms: performance.now() - start, worker: 'master' };
   }
   const worker = opts.worker ?? null;

@@ -6,7 +6,7 @@ import { findWorker, workerIdOf, type WorkerRef } from '../pool/worker-ref';
 import { encodeArgList } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { isCallForm, type Form } from './form';
-import { evalLocal } from './master-eval';
+import { masterImage } from './master-image';
 import { isLocal, prepare, run, type PoolArg, type TaskOptions } from './pool-tasks';
 import type { TaskOutcome } from '../pool/task';
 
@@ -27,7 +27,7 @@ export interface EvalAllOptions extends TaskOptions {
  */
 export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAllOptions = {}): Promise<unknown[]> {
   if (isLocal(pool)) {
-    const value = await evalLocal(form, isCallForm(form) ? 'call' : 'value');
+    const value = await masterImage().evalForm(form, isCallForm(form) ? 'call' : 'value');
     opts.resultDone?.('master', value);
     return [value];
   }
@@ -66,7 +66,7 @@ export async function evalOn(
   if (isLocal(pool)) {
     if (worker !== null && workerIdOf(worker) !== 'master')
       throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerIdOf(worker)}: the pool is empty`);
-    return evalLocal(form, isCallForm(form) ? 'call' : 'value');
+    return masterImage().evalForm(form, isCallForm(form) ? 'call' : 'value');
   }
   const target = worker === null ? undefined : findWorker(pool, worker);
   const { def, args } = await prepare(pool, form);
@@ -95,7 +95,7 @@ export async function parallelMap<T>(
   if (isLocal(pool)) {
     for (let i = 0; i < list.length; i++) {
       const [f, extra] = workFor(makeWork, list[i], i);
-      results[i] = await evalLocal(f, isCallForm(f) || extra ? 'call' : 'value', extra ?? []);
+      results[i] = await masterImage().evalForm(f, isCallForm(f) || extra ? 'call' : 'value', extra ?? []);
       resultDone?.(i, results[i]);
     }
     return results;

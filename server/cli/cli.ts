@@ -217,8 +217,7 @@ async function master(args: string[]): Promise<number> {
   const { values } = parse(args, masterOptions);
   if (values.help) return help(MASTER_HELP);
   const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
-  if (values.progress || process.stderr.isTTY) showProgress(pool);
-  await startRepl(pool);
+  await startRepl(pool, { progress: values.progress || process.stderr.isTTY });
   return ExitCodes.Ok;
 }
 

@@ -81,7 +81,7 @@ export async function evalMaster(
           if (pr) tasks({ token: progressToken, ...pr });
         })
       : undefined;
-  const work = session.master.evaluate(toForm(p)).then(
+  const work = session.image.evaluate(toForm(p)).then(
     (v) => valueOutcome('master', v, p.colors),
     (err: unknown) => errorOutcome('master', err),
   );
@@ -114,13 +114,18 @@ export async function evalAll(
   const replay = p.replay === true;
   if (replay) pool.addReplay(def);
   const links = [...pool.readyLinks()];
+  // `printable`: the editor shows what it gets, so a value a worker cannot send (a function)
+  // comes back as the worker's print of it and counts as done (see server/api/interactive.ts).
   const result = runTracked(
     pool,
     links.map((l) => l.id),
     token,
     progress,
     p.progressToken,
-    (settle) => links.map((target) => pool.submit({ def, target, setup: replay }, (o) => settle(target.id, o)).id),
+    (settle) =>
+      links.map(
+        (target) => pool.submit({ def, target, setup: replay, printable: true }, (o) => settle(target.id, o)).id,
+      ),
     p.colors,
   );
   session.workersTouched();
@@ -165,7 +170,7 @@ export async function evalOn(
     token,
     progress,
     p.progressToken,
-    (settle) => [pool.submit({ def, target }, (o) => settle(key, o)).id],
+    (settle) => [pool.submit({ def, target, printable: true }, (o) => settle(key, o)).id],
     p.colors,
   );
   session.workersTouched();

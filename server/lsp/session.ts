@@ -1,7 +1,8 @@
 /**
- * The master behind the language server: at most one pool at a time, the master's own
- * context, and the events editors subscribe to. Several editors attached over TCP share
- * one session, as several SLIME connections share one Lisp image.
+ * The master behind the language server: at most one pool at a time, the master's image
+ * (which it serves: the API and its pool in scope, the image's output to the editors), and
+ * the events editors subscribe to. Several editors attached over TCP share one session, as
+ * several SLIME connections share one Lisp image.
  */
 import { EventEmitter } from 'node:events';
 import type { Connection } from 'vscode-languageserver';
@@ -19,7 +20,8 @@ import type { WorkerPool } from '../pool/pool';
 import { ClusterFeed } from '../cluster/cluster-feed';
 import { startLocalWorkers } from '../launch/local-workers';
 import { startSlurmWorkers } from '../launch/slurm-workers';
-import { MasterContext } from './master-context';
+import * as api from '../api/api-globals';
+import { masterImage, type MasterImage } from '../api/master-image';
 
 export interface SessionOptions {
   secret: Buffer;
@@ -62,17 +64,20 @@ export class MasterSession extends EventEmitter<SessionEvents> {
   private starting?: Promise<WorkerPool>;
   private localCount = 0;
   private notifyTimer?: NodeJS.Timeout;
-  readonly master: MasterContext;
+  /** The master's image: "evaluate on master", notebook cells and a null pool evaluate in it. */
+  readonly image: MasterImage = masterImage();
   /** Once-a-second aggregates of the pool of the moment, for editors that watch the cluster. */
   readonly cluster = new ClusterFeed(() => this.pool);
   readonly debugState: SessionDebugState = { editors: new Set(), graceMs: 30_000, listeners: new Set() };
 
   constructor(readonly options: SessionOptions) {
     super();
-    this.master = new MasterContext(
-      () => this.pool,
-      (stream, text) => this.emit('output', { worker: 'master', stream, text }),
-    );
+    // What the image prints goes to the editors, never to stdout, which may carry LSP.
+    this.image.serve({
+      names: api,
+      pool: () => this.pool,
+      output: (stream, text) => this.emit('output', { worker: 'master', stream, text }),
+    });
   }
 
   /** The live pool, if any. */

@@ -7,9 +7,11 @@
  * and handed its tasks back, is no strike.
  */
 import { decodeValue } from '../../protocol/codec/codec';
+import { PrintedValue } from '../../protocol/printed-value';
 import { crewError, ErrorCodes, RemoteError } from '../../protocol/errors';
 import { Queue } from '../../protocol/queue';
 import type { ResultMsg } from '../../protocol/messages/worker-link-messages';
+import { isInteractive } from '../api/interactive';
 import type { Task } from './task';
 import type { WorkerLink } from './worker-link';
 
@@ -94,6 +96,8 @@ export class Scheduler {
   }
 
   submit(task: Task): void {
+    // Made by an evaluation a person waits for: what cannot be sent comes back printed (interactive.ts).
+    if (!task.printable && isInteractive()) task.printable = true;
     if (task.target) {
       task.target.targeted.push(task);
       this.withTargeted.add(task.target as WorkerLink);
@@ -182,7 +186,7 @@ export class Scheduler {
       if (r.ok) {
         let value: unknown;
         try {
-          value = decodeValue(r.value);
+          value = r.printed ? new PrintedValue(decodeValue(r.value) as string) : decodeValue(r.value);
         } catch (err) {
           task.settle({
             ok: false,

@@ -27,6 +27,8 @@ export interface Task {
   timeoutMs?: number;
   /** Replayed on a fresh eval thread after a crash. */
   setup?: boolean;
+  /** A person waits for the result: a value that cannot be sent comes back printed (a `PrintedValue`). */
+  printable?: boolean;
   /** Must run on this worker; fails if it goes away. */
   target?: TaskLink;
   /** Start the form's function as an agent (Erlangen); the result is its reference. */

@@ -122,6 +122,7 @@ export class WorkerLink {
       msgs.push({ id: t.id, form: t.def.id, args: t.args, timeoutMs: t.timeoutMs, setup: t.setup });
       // Only when set: a task with an unusual field leaves the compact frame layout.
       if (t.agent) msgs[msgs.length - 1].agent = t.agent;
+      if (t.printable) msgs[msgs.length - 1].printable = true;
     }
     const msg: Tasks.Msg = { t: 'tasks', forms, tasks: msgs };
     if (this.resultGroup) msg.resultGroup = this.resultGroup;

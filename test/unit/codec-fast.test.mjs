@@ -115,6 +115,36 @@ test('tasks and results frames round-trip, and a large typed array is viewed in 
   assert.deepEqual(r.results[1], results[1]);
 });
 
+test('a printable task and a printed result keep their marks in the compact frames', () => {
+  const frame = encodeFrame({
+    t: 'tasks',
+    forms: [],
+    tasks: [
+      { id: 1, form: 2, printable: true },
+      { id: 2, form: 2 },
+    ],
+  });
+  assert.equal(frame[0], 0xc1, 'the compact layout is used');
+  assert.deepEqual(
+    decodeFrame(Buffer.from(frame)).tasks.map((t) => t.printable),
+    [true, undefined],
+  );
+  const results = [
+    { id: 1, ok: true, value: encodeValue('[Function: f]'), ms: 1, printed: true },
+    { id: 2, ok: true, value: encodeValue(7), ms: 1 },
+  ];
+  const out = encodeFrame({ t: 'results', results });
+  assert.equal(out[0], 0xc2, 'the compact layout is used');
+  const r = decodeFrame(Buffer.from(out)).results;
+  assert.deepEqual(
+    r.map((x) => [x.ok, x.printed, decodeValue(x.value)]),
+    [
+      [true, true, '[Function: f]'],
+      [true, undefined, 7],
+    ],
+  );
+});
+
 test('plain forms travel as JSON and forms with initArgs through V8, and both come back the same', () => {
   const plain = {
     id: 2,

@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { decodeValue, describeType, encodeValue } from '../../protocol/codec/codec';
 import { CrewError, ErrorCodes, type RemoteErrorData } from '../../protocol/errors';
 import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
+import { printForMaster } from '../../protocol/printed-value';
 import { takeRestart } from '../debug/restart-slot';
 import { dropLoaderWarning, HOST_GLOBALS, lendGlobal } from './host-globals';
 import { scriptCodeFor, scriptNameFor, SourceMaps } from './source-maps';
@@ -174,13 +175,13 @@ export class Evaluator {
       return Promise.resolve(value).then(
         (v) => {
           this.release(task.form);
-          return this.encodeResult(task.id, v, start);
+          return this.encodeResult(task, v, start);
         },
         (err: unknown) => this.failed(task, err, start),
       );
     }
     this.release(task.form);
-    return this.encodeResult(task.id, value, start);
+    return this.encodeResult(task, value, start);
   }
 
   /** An error reached Crew's runtime: apply the debugger's restart, if one was chosen. */
@@ -189,7 +190,7 @@ export class Evaluator {
     if (restart?.kind === 'retry') return RETRY;
     if (restart?.kind === 'return') {
       this.release(task.form);
-      return this.encodeResult(task.id, restart.value, start);
+      return this.encodeResult(task, restart.value, start);
     }
     // Described before the form is released: its source map places the frames.
     const error: RemoteErrorData =
@@ -205,10 +206,20 @@ export class Evaluator {
     return { id: task.id, ok: false, error, ms: performance.now() - start };
   }
 
-  private encodeResult(id: number, value: unknown, start: number): ResultMsg {
+  /** A value that cannot be sent fails the task, unless a person waits for it (`printable`): then its print goes. */
+  private encodeResult(task: TaskMsg, value: unknown, start: number): ResultMsg {
+    const id = task.id;
     try {
       return { id, ok: true, value: encodeValue(value, 'result'), ms: performance.now() - start };
     } catch (err) {
+      if (task.printable && err instanceof CrewError && err.code === ErrorCodes.NotSerializable)
+        return {
+          id,
+          ok: true,
+          value: encodeValue(printForMaster(value)),
+          printed: true,
+          ms: performance.now() - start,
+        };
       return { id, ok: false, error: this.describeError(err), ms: performance.now() - start };
     }
   }
