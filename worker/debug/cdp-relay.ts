@@ -134,11 +134,16 @@ export class CdpRelay {
     if (!entry.paused || !entry.workerSession || this.pausedAt()) return this.detach(entry);
     // Enabled first: a debugger may have switched its Debugger domain off before leaving.
     this.own(entry, 'Debugger.enable');
+    // Declared first: the reply can come at once (a session already gone), before the timer is set.
+    let timer: NodeJS.Timeout | undefined;
+    let answered = false;
     const id = this.own(entry, 'Debugger.resume', () => {
+      answered = true;
       clearTimeout(timer);
       this.detach(entry);
     });
-    const timer = setTimeout(() => {
+    if (answered) return;
+    timer = setTimeout(() => {
       this.ownReplies.delete(id);
       this.detach(entry);
     }, RESUME_WAIT_MS);
