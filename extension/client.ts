@@ -27,11 +27,24 @@ import { NotificationHandlers } from './notification-handlers';
 
 export type ClientState = 'stopped' | 'starting' | 'running';
 
+/**
+ * A language client that stops showing notifications once another has replaced it. A client is replaced when its
+ * master died while starting; its start then fails a moment later with "couldn't create connection to server",
+ * which would pop up on every such crash although the restart (logged in the Crew output) has taken over.
+ */
+class QuietWhenReplaced extends LanguageClient {
+  replaced = false;
+
+  override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+    super.error(message, data, this.replaced ? false : showNotification);
+  }
+}
+
 /** Last lines the master wrote to stderr, quoted when it crashes. */
 const STDERR_LINES = 5;
 
 export class CrewClient implements vscode.Disposable {
-  private current: LanguageClient;
+  private current: QuietWhenReplaced;
   private stateListener?: vscode.Disposable;
   private readonly notifications = new NotificationHandlers();
   /** The output channel a failed client made, kept by the clients after it. */
@@ -143,7 +156,15 @@ export class CrewClient implements vscode.Disposable {
     if (this.current.state === State.StartFailed) this.replaceClient();
     this.setState('starting');
     try {
-      await this.client.start();
+      for (let client = this.client; ; client = this.client) {
+        try {
+          await client.start();
+          break;
+        } catch (err) {
+          // A master that died while starting was restarted with a new client (see MasterRestarts): wait for that one.
+          if (client === this.client || this.state === 'stopped') throw err;
+        }
+      }
       await this.afterRunning;
     } catch (err) {
       await this.stop();
@@ -151,11 +172,14 @@ export class CrewClient implements vscode.Disposable {
     }
   }
 
-  private makeClient(outputChannel?: vscode.LogOutputChannel): LanguageClient {
-    const client: LanguageClient = new LanguageClient('crew', 'Crew Language Server', () => this.transport(), {
+  private makeClient(outputChannel?: vscode.LogOutputChannel): QuietWhenReplaced {
+    const client: QuietWhenReplaced = new QuietWhenReplaced('crew', 'Crew Language Server', () => this.transport(), {
       // Crew serves no text documents: evaluation is driven by commands.
       documentSelector: [],
-      errorHandler: this.restarts.errorHandler(() => client === this.current),
+      errorHandler: this.restarts.errorHandler(
+        () => client,
+        () => client === this.current,
+      ),
       initializationFailedHandler: () => false,
       outputChannel,
     });
@@ -174,6 +198,7 @@ export class CrewClient implements vscode.Disposable {
   private replaceClient(): void {
     // The failed client is not disposed: that would close its output channel, which the new one writes to,
     // and a client whose start failed holds no connection and starts again only if asked to.
+    this.current.replaced = true;
     this.adoptedChannel = this.current.outputChannel;
     this.current = this.makeClient(this.adoptedChannel);
   }

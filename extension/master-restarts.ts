@@ -4,9 +4,13 @@
  * a machine out of memory) is given up on with a message instead of being restarted forever.
  * A master the editor attached to is not redialed behind the user's back, as with SLIME's
  * `slime-connect`.
+ *
+ * Every death goes through the error handler's `closed`, once: that is where it is counted, and
+ * where the user is told when the budget is spent. Nothing may skip it (see `error`), and nothing
+ * may count a death twice (see `closed` while starting).
  */
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, type ErrorHandler } from 'vscode-languageclient/node';
+import { CloseAction, ErrorAction, State, type ErrorHandler, type LanguageClient } from 'vscode-languageclient/node';
 
 /** How the client reaches its master: a child process it started, or a master it attached to. */
 export type Mode = { kind: 'child' } | { kind: 'attach'; address: string };
@@ -24,7 +28,7 @@ export interface RestartTarget {
   log(line: string): void;
   /** Marks the client stopped, with no workers. */
   stop(): void;
-  /** Starts a new language client in place of one whose start failed. */
+  /** Starts a new language client in place of the current one, whose start failed or is failing. */
   startAfresh(): Promise<void>;
 }
 
@@ -38,15 +42,20 @@ export class MasterRestarts {
     this.times = [];
   }
 
-  /** The language client's error handler. `isCurrent` is false once its client was replaced. */
-  errorHandler(isCurrent: () => boolean): ErrorHandler {
+  /** The error handler of `client`, which `isCurrent` says is still the one in use. */
+  errorHandler(client: () => LanguageClient, isCurrent: () => boolean): ErrorHandler {
     const t = this.target;
+    let told = false;
     return {
-      // A master that dies mid-traffic gives write errors first; Shutdown would skip the restart below.
-      error: (_error, _message, count) =>
-        !isCurrent() || t.mode().kind === 'child'
-          ? { action: ErrorAction.Continue, handled: true }
-          : { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown },
+      // A master that dies mid-traffic gives write or stream errors (the latter with no count) before its
+      // connection closes. Shutdown would stop the client first, and a stopping client never calls `closed`:
+      // the crash would be neither restarted nor reported, and the status bar would keep the dead master's workers.
+      // Every error of a dead link is followed by its close, which `closed` handles. The first is logged.
+      error: (error) => {
+        if (!told && isCurrent() && !t.stopped()) t.log(`Crew: the link to the master failed: ${error.message}`);
+        told = true;
+        return { action: ErrorAction.Continue, handled: true };
+      },
       closed: () => {
         if (t.stopped() || !isCurrent()) return { action: CloseAction.DoNotRestart, handled: true };
         const mode = t.mode();
@@ -59,21 +68,28 @@ export class MasterRestarts {
               'Run Crew: Connect to Master… to attach again, or Crew: Start Master.',
           };
         }
-        const why = this.crashed('the master stopped');
-        if (this.spend(why)) return { action: CloseAction.Restart, handled: true };
-        return { action: CloseAction.DoNotRestart, message: this.giveUp(why) };
+        const starting = client().state === State.Starting;
+        const why = this.crashed(starting ? 'the master stopped while starting' : 'the master stopped');
+        if (!this.spend(why)) return { action: CloseAction.DoNotRestart, message: this.giveUp(why) };
+        if (!starting) return { action: CloseAction.Restart, handled: true };
+        // The master died before it answered `initialize`. vscode-languageclient would restart this client while
+        // its first start is still failing; that start then marks the restarted client failed (counted again) and
+        // leaves the master it spawned running, unowned. So this client ends here, and a new one takes its place.
+        void t.startAfresh().catch(() => undefined);
+        return { action: CloseAction.DoNotRestart, handled: true };
       },
     };
   }
 
   /**
-   * The client's start failed. A restarted master that dies before it has answered `initialize` fails the language
-   * client's own restart, which then says nothing and never restarts again: that counts as another crash, with a new
-   * client. True when handled here; a start the user asked for reports its own failure.
+   * The current client's start failed without its connection closing (the master refused `initialize`, or could
+   * not be spawned) while restarting: that counts as another crash, with a new client, since vscode-languageclient
+   * never starts a client again once its start failed. True when handled here; a start the user asked for reports
+   * its own failure.
    */
   startFailed(): boolean {
     if (this.target.mode().kind !== 'child' || this.times.length === 0) return false;
-    const why = this.crashed('the master stopped while starting again');
+    const why = this.crashed('the master failed to start again');
     if (!this.spend(why)) void vscode.window.showErrorMessage(this.giveUp(why));
     // A failure is the next StartFailed, handled here again.
     else void this.target.startAfresh().catch(() => undefined);
@@ -84,7 +100,10 @@ export class MasterRestarts {
   private spend(why: string): boolean {
     const now = Date.now();
     this.times = [...this.times.filter((t) => now - t < WINDOW_MS), now];
-    if (this.times.length > MAX_RESTARTS) return false;
+    if (this.times.length > MAX_RESTARTS) {
+      this.target.log(`Crew: ${why}; not restarting (${MAX_RESTARTS} restarts in 3 minutes already).`);
+      return false;
+    }
     this.target.log(`Crew: ${why}; restarting (${this.times.length} of ${MAX_RESTARTS} in 3 minutes).`);
     return true;
   }

@@ -16,6 +16,8 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v g++ >/dev/null 2>&1 || missing="$missing g++"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+# ss (iproute2): the crash-restart case sees the extension's request wait in a stopped master's stdin.
+command -v ss >/dev/null 2>&1 || missing="$missing iproute2"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "e2e: missing:$missing; install with: sudo apt-get install -y$missing" >&2

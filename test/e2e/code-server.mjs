@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cache = process.env.CREW_E2E_CACHE || join(root, '.cache', 'e2e');
@@ -72,7 +73,7 @@ export function prepare(vsix, files, settings = {}) {
   const install = spawnSync(
     node24,
     [codeServer, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix],
-    { encoding: 'utf8', timeout: 120_000 },
+    { encoding: 'utf8', timeout: scaled(120_000) },
   );
   if (install.status !== 0)
     throw new Error(`code-server could not install ${vsix}: ${install.stderr || install.stdout}`);
@@ -118,12 +119,20 @@ export async function startCodeServer(dirs) {
         return false; // not listening yet
       }
     },
-    { timeoutMs: 60_000, what: 'code-server to answer /healthz', everyMs: 250 },
+    { timeoutMs: scaled(60_000), what: 'code-server to answer /healthz', everyMs: 250 },
   ).catch((err) => {
+    // It answers nothing: it and what it started go now, as the caller has nothing to stop.
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* the group is gone */
+    }
     throw new Error(`${err.message}:\n${log}`);
   });
   return {
     port,
+    /** The process group of code-server and all it started. */
+    group: child.pid,
     url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`,
     get log() {
       return log;
@@ -176,30 +185,31 @@ export function launchBrowser(chromium) {
 /**
  * Runs a command from the palette by its title, as a user types it. While the window is
  * still starting, the palette may not list the extension's commands yet: close it and try
- * again.
+ * again, until `timeoutMs` has passed. Limits given to the helpers here are those of an idle
+ * machine: they scale them by CREW_TEST_TIME_SCALE.
  */
 export async function runCommand(page, title, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
+  const input = page.locator('.quick-input-widget input');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   for (;;) {
     await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     try {
       // The workbench may close the palette as it opens (a debugger that pauses takes the
       // focus): that attempt fails here and the next one opens it again.
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.waitFor({ state: 'visible', timeout: scaled(10_000) });
       // Typed only into a palette that has the focus: text meant for it must never reach the editor.
       if (!(await input.evaluate((el) => el === document.activeElement)))
         throw new Error(`the command palette lost the focus before "${title}" was typed`);
-      await input.fill(`>${title}`, { timeout: 5000 });
-      await row.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill(`>${title}`, { timeout: scaled(5000) });
+      await row.waitFor({ state: 'visible', timeout: scaled(10_000) });
       await page.keyboard.press('Enter');
       return;
     } catch (err) {
       await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw err;
-      // A pause between attempts, not a wait for an event: the attempt itself waits for the row.
-      await page.waitForTimeout(1000);
+      if (Date.now() > deadline) throw new Error(`running "${title}" from the palette: ${err.message}`, { cause: err });
+      // The next attempt starts from a closed palette: F1 on one still closing would toggle it.
+      await input.waitFor({ state: 'hidden', timeout: scaled(10_000) }).catch(() => {});
     }
   }
 }
@@ -230,6 +240,7 @@ export function editorLines(page) {
 
 /** Waits until an editor line shows text matching `pattern`; returns that line. */
 export async function lineMatching(page, pattern, what, timeoutMs = 30_000) {
+  timeoutMs = scaled(timeoutMs);
   let lines = [];
   return until(
     async () => {

@@ -8,9 +8,11 @@
 // Screenshots go to test-results/.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after } from 'node:test';
 import { lineMatching, results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
+import { e2eBefore, e2eTest } from './explain.mjs';
 import { closeWorkbench, debuggerFrame, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
 const WORK = `function work(n: number): number {
@@ -29,6 +31,7 @@ fail(3)
 
 let w;
 let page;
+const test = e2eTest(() => w);
 
 const shot = (name) => page.screenshot({ path: join(results, `e2e-debug-workers-${name}.png`) });
 const callStack = () => page.locator('.debug-call-stack');
@@ -56,7 +59,7 @@ async function callStackUntil(ok, what, timeoutMs = 60_000) {
         .catch(() => []);
       return ok(rows);
     },
-    { timeoutMs, what, everyMs: 250 },
+    { timeoutMs: scaled(timeoutMs), what, everyMs: 250 },
   ).catch((err) => {
     throw new Error(`${err.message}; the Call Stack shows:\n${rows.join('\n')}`);
   });
@@ -96,20 +99,26 @@ async function variable(pattern, what) {
         .catch(() => []);
       return rows.some((r) => pattern.test(r));
     },
-    { timeoutMs: 60_000, what, everyMs: 250 },
+    { timeoutMs: scaled(60_000), what, everyMs: 250 },
   ).catch((err) => {
     throw new Error(`${err.message}; Variables shows:\n${rows.join('\n')}`);
   });
 }
 
-before(async () => {
-  w = await openWorkbench({ files: { 'work.ts': WORK, 'fail.ts': FAIL }, viewport: { width: 1400, height: 2000 } });
-  page = w.page;
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'work.ts' });
-  await row.waitFor({ timeout: 30_000 });
-  await openFile(page, 'work.ts', 'function work');
-  await startMasterFromPalette(page);
-});
+e2eBefore(
+  () => w,
+  'opening work.ts and starting the master',
+  240_000,
+  async () => {
+    w = {};
+    await openWorkbench({ files: { 'work.ts': WORK, 'fail.ts': FAIL }, viewport: { width: 1400, height: 2000 } }, w);
+    page = w.page;
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'work.ts' });
+    await row.waitFor({ timeout: scaled(30_000) });
+    await openFile(page, 'work.ts', 'function work');
+    await startMasterFromPalette(page);
+  },
+);
 
 after(async () => {
   if (w) await shot('final').catch(() => {});
@@ -125,7 +134,10 @@ test(
     await page.keyboard.type('2');
     await page.keyboard.press('Enter');
     await page.keyboard.press('F9');
-    await page.locator('.monaco-editor .codicon-debug-breakpoint').first().waitFor({ timeout: 30_000 });
+    await page
+      .locator('.monaco-editor .codicon-debug-breakpoint')
+      .first()
+      .waitFor({ timeout: scaled(30_000) });
 
     await runCommand(page, 'Crew: Debug Workers');
     await runCommand(page, 'View: Show Run and Debug');
@@ -177,7 +189,7 @@ test(
     await page
       .locator('.repl .monaco-list-row', { hasText: /^\s*140\s*$/ })
       .first()
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: scaled(30_000) });
     await shot('3-stepped');
 
     // Continue each worker from its own session row. A folded session shows js-debug's parent
@@ -205,7 +217,7 @@ test(
     await runCommand(page, 'Crew: Evaluate File on All Workers');
     const view = await debuggerFrame(page);
     const entry = view.locator('.crew-entry').first();
-    await entry.locator('.crew-condition', { hasText: 'RangeError: bad 3' }).waitFor({ timeout: 60_000 });
+    await entry.locator('.crew-condition', { hasText: 'RangeError: bad 3' }).waitFor({ timeout: scaled(60_000) });
     assert.match(await entry.locator('.crew-frame').first().textContent(), /fail\s+fail\.ts:2$/);
     // Run and Debug is still the side bar's view from the case above (see the next case).
     const rows = await callStackUntil(
@@ -227,7 +239,7 @@ test("Continue in VS Code's debugger ends the Crew Debugger's suspension too", {
   await runCommand(page, 'Crew: Evaluate File on All Workers');
   const view = await debuggerFrame(page);
   const live = view.locator('.crew-entry:not(.ended)');
-  await live.first().waitFor({ timeout: 60_000 });
+  await live.first().waitFor({ timeout: scaled(60_000) });
   // Run and Debug is still the side bar's view from the cases above: no palette now, as the
   // workers' pauses take the focus (a command typed then could land in the editor).
   for (const worker of ['w1', 'w2']) {
@@ -239,7 +251,7 @@ test("Continue in VS Code's debugger ends the Crew Debugger's suspension too", {
     await sessionAction(worker, 'Continue');
   }
   await until(async () => (await live.count()) === 0, {
-    timeoutMs: 60_000,
+    timeoutMs: scaled(60_000),
     what: 'the Crew Debugger to show no live suspension',
   });
   await callStackUntil((rows) => !rows.some((r) => /paused/i.test(r)), 'no worker paused in VS Code either');

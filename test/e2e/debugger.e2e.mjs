@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after } from 'node:test';
 import { results, runCommand, lineMatching as waitForLine } from './code-server.mjs';
 import { closeWorkbench, crewPids, debuggerFrame, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
+import { e2eBefore, e2eTest } from './explain.mjs';
 
 const SAMPLE = `// Crew debugger sample
 function divide(a: number, b: number): number {
@@ -24,6 +26,7 @@ throw new Error('held for the debugger')
 
 let w;
 let page;
+const test = e2eTest(() => w);
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-debugger-${name}.png`) });
@@ -41,15 +44,23 @@ async function selectLines(from, to) {
 
 const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
 
-before(async () => {
-  w = await openWorkbench({ files: { 'calc.ts': SAMPLE } });
-  page = w.page;
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'calc.ts' });
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-  await page.locator('.monaco-editor .view-lines', { hasText: 'Crew debugger sample' }).waitFor({ timeout: 30_000 });
-  await startMasterFromPalette(page);
-});
+e2eBefore(
+  () => w,
+  'opening calc.ts and starting the master',
+  240_000,
+  async () => {
+    w = {};
+    await openWorkbench({ files: { 'calc.ts': SAMPLE } }, w);
+    page = w.page;
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'calc.ts' });
+    await row.waitFor({ timeout: scaled(30_000) });
+    await row.click();
+    await page
+      .locator('.monaco-editor .view-lines', { hasText: 'Crew debugger sample' })
+      .waitFor({ timeout: scaled(30_000) });
+    await startMasterFromPalette(page);
+  },
+);
 
 after(async () => {
   if (w?.browser) await shot('final').catch(() => {});
@@ -72,7 +83,7 @@ test(
     const view = await debuggerFrame(page);
     // Both workers stop at the same error in the same frame: one entry lists them both.
     const entry = view.locator('.crew-entry').first();
-    await entry.locator('.crew-meta', { hasText: /on workers w\d, w\d/ }).waitFor({ timeout: 60_000 });
+    await entry.locator('.crew-meta', { hasText: /on workers w\d, w\d/ }).waitFor({ timeout: scaled(60_000) });
     assert.equal(await view.locator('.crew-entry').count(), 1);
     assert.equal((await entry.locator('.crew-condition').textContent()).trim(), 'RangeError: cannot divide 7 by zero');
     assert.match(
@@ -87,16 +98,16 @@ test(
       /^0: divide\s+calc\.ts:4$/,
       'the location is shown relative to the workspace',
     );
-    const scaled = entry.locator('.crew-var[data-name="scaled"] .value');
-    await scaled.waitFor({ timeout: 30_000 });
-    assert.equal(await scaled.textContent(), '70');
+    const scaledLocal = entry.locator('.crew-var[data-name="scaled"] .value');
+    await scaledLocal.waitFor({ timeout: scaled(30_000) });
+    assert.equal(await scaledLocal.textContent(), '70');
     assert.equal(await entry.locator('.crew-var[data-name="a"] .value').textContent(), '7');
 
     // Evaluate in the frame, on the worker.
     const input = entry.locator('.crew-eval-input');
     await input.fill('scaled + a * 1000');
     await input.press('Enter');
-    await entry.locator('.crew-eval-result', { hasText: '=>' }).waitFor({ timeout: 30_000 });
+    await entry.locator('.crew-eval-result', { hasText: '=>' }).waitFor({ timeout: scaled(30_000) });
     assert.equal((await entry.locator('.crew-eval-result').textContent()).trim(), 'scaled + a * 1000 => 7070');
     await shot('1-suspended');
 
@@ -105,7 +116,7 @@ test(
     await page
       .locator('.statusbar-item', { hasText: /Ln 4, Col/ })
       .first()
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: scaled(30_000) });
 
     // Fix the function in the editor and evaluate it on every worker (the suspended ones
     // too), then Retry both at once.
@@ -116,7 +127,7 @@ test(
     // One Retry, for all the entry's workers.
     assert.equal(await entry.locator('.crew-target').inputValue(), '*');
     await entry.locator('button[data-kind="retry"]').click();
-    await entry.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: 30_000 });
+    await entry.locator('.crew-status', { hasText: 'Ended: retrying' }).waitFor({ timeout: scaled(30_000) });
     const line = await lineMatching(
       /^divide\(7, 0\).*⇒ Infinity {2}· 2 workers/,
       'the retried call gives Infinity on both workers',
@@ -137,15 +148,15 @@ test(
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     const view = await debuggerFrame(page);
     const held = view.locator('.crew-entry', { hasText: 'held for the debugger' }).first();
-    await held.waitFor({ timeout: 60_000 });
+    await held.waitFor({ timeout: scaled(60_000) });
     await held.locator('.crew-attach').click();
     // VS Code's debugger is attached to the suspended worker and shows its paused thread.
-    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: scaled(60_000) });
     await runCommand(page, 'View: Show Run and Debug');
     await page
       .locator('.debug-call-stack', { hasText: /Crew worker w\d.*paused/is })
       .first()
-      .waitFor({ timeout: 60_000 });
+      .waitFor({ timeout: scaled(60_000) });
     await shot('3-native-debugger');
 
     const pids = crewPids(w.dirs);
@@ -156,7 +167,7 @@ test(
     // Nothing kills them by group: they must end on their own once the editor has gone.
     const left = () => pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
     await until(() => left().length === 0, {
-      timeoutMs: 30_000,
+      timeoutMs: scaled(30_000),
       what: `no Crew process to be left (still running: ${pids.join(', ')})`,
       everyMs: 250,
     });

@@ -5,13 +5,16 @@
 // Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after } from 'node:test';
 import { results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
+import { e2eBefore, e2eTest } from './explain.mjs';
 import { closeWorkbench, openWorkbench, statusText } from './workbench.mjs';
 
 let w;
 let page;
+const test = e2eTest(() => w);
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-notebook-${name}.png`) });
@@ -42,7 +45,7 @@ async function frameMatching(pattern, what, timeoutMs = 60_000) {
       }
       return undefined;
     },
-    { timeoutMs, what, everyMs: 250 },
+    { timeoutMs: scaled(timeoutMs), what, everyMs: 250 },
   ).catch(() => {
     throw new Error(`${what}: no webview matched ${pattern}; they show:\n${seen.join('\n----\n').slice(0, 4000)}`);
   });
@@ -61,14 +64,23 @@ async function runLastCell(text) {
   return cell;
 }
 
-before(async () => {
-  w = await openWorkbench({
-    files: { 'readme.txt': 'Crew notebooks\n' },
-    settings: { 'crew.debugOnError': false },
-    viewport: { width: 1400, height: 900 },
-  });
-  page = w.page;
-});
+e2eBefore(
+  () => w,
+  'opening a new window',
+  180_000,
+  async () => {
+    w = {};
+    await openWorkbench(
+      {
+        files: { 'readme.txt': 'Crew notebooks\n' },
+        settings: { 'crew.debugOnError': false },
+        viewport: { width: 1400, height: 900 },
+      },
+      w,
+    );
+    page = w.page;
+  },
+);
 
 after(async () => {
   if (w) await shot('final').catch(() => {});
@@ -77,9 +89,11 @@ after(async () => {
 
 test('Crew: New Notebook opens an untitled notebook with the Crew kernel selected', { timeout: 180_000 }, async () => {
   await runCommand(page, 'Crew: New Notebook');
-  await cells().first().waitFor({ timeout: 60_000 });
+  await cells()
+    .first()
+    .waitFor({ timeout: scaled(60_000) });
   const kernel = page.locator('.notebook-editor .notebook-toolbar-container', { hasText: 'Crew' });
-  await kernel.first().waitFor({ timeout: 60_000 });
+  await kernel.first().waitFor({ timeout: scaled(60_000) });
   await shot('1-new');
 });
 
@@ -105,7 +119,7 @@ test('a looping cell on every worker is interrupted, and the next cell runs', { 
   await runLastCell('%%all\nwhile (true) {}');
   let text = '';
   await until(async () => /2 busy/.test((text = await statusText(page))), {
-    timeoutMs: 60_000,
+    timeoutMs: scaled(60_000),
     what: 'both workers busy with the loop',
     everyMs: 250,
   }).catch(() => assert.fail(`the status bar shows "${text}"`));
@@ -113,7 +127,7 @@ test('a looping cell on every worker is interrupted, and the next cell runs', { 
   await frameMatching(/Interrupted/, 'the interrupted cell says so', 60_000);
   await runLastCell('40 + 2 + 100');
   await frameMatching(/^142$/m, 'the next cell ran after the interrupt', 60_000);
-  await until(async () => !/busy/.test(await statusText(page)), { timeoutMs: 30_000, what: 'no worker busy' });
+  await until(async () => !/busy/.test(await statusText(page)), { timeoutMs: scaled(30_000), what: 'no worker busy' });
   await shot('3-interrupted');
 });
 
@@ -137,7 +151,7 @@ test('Crew: Show Cluster during a map shows w1, w2 and tasks per second above ze
   assert.ok(view, 'the cluster view’s frame');
   await view.locator('.lane[data-worker="w1"]').click();
   const details = view.locator('#details');
-  await details.waitFor({ state: 'visible', timeout: 30_000 });
+  await details.waitFor({ state: 'visible', timeout: scaled(30_000) });
   const text = await details.innerText();
   assert.match(text, /worker\s+w1 \(local-\d\)/);
   assert.match(text, /host\s+\S+ · pid \d+/);
@@ -150,7 +164,7 @@ test('Crew: Show Cluster during a map shows w1, w2 and tasks per second above ze
   // The status bar's tooltip gives the same numbers in short.
   await page.locator('.statusbar-item', { hasText: 'Crew' }).first().hover();
   const tip = page.locator('.monaco-hover, .hover-contents, .custom-hover').filter({ hasText: /tasks\/s/ });
-  await tip.first().waitFor({ timeout: 30_000 });
+  await tip.first().waitFor({ timeout: scaled(30_000) });
   assert.match(await tip.first().innerText(), /\d+ tasks\/s · \d+ queued · w1 \d+% CPU \d+ MB · w2 \d+% CPU \d+ MB/);
 
   await frameMatching(/^800$/m, 'the map finished in the cell', 120_000);

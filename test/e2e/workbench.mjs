@@ -4,35 +4,71 @@
 // and the end that leaves nothing running.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, prepare, results, root, runCommand, startCodeServer, tools } from './code-server.mjs';
 import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
-/** Packages the extension, opens `files` in a new window with `settings`, and waits for the workbench. */
-export async function openWorkbench({ files, settings = {}, viewport = { width: 1400, height: 900 } }) {
+/** Windows not closed yet, ended by pid if this process is interrupted (after hooks do not run then). */
+const open = new Set();
+function endOnSignal(signal) {
+  for (const w of open) {
+    try {
+      process.kill(-w.server.group, 'SIGKILL');
+    } catch {
+      /* the group is gone */
+    }
+    for (const pid of crewPids(w.dirs)) process.kill(pid, 'SIGKILL');
+  }
+  process.exit(128 + constants.signals[signal]);
+}
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, endOnSignal);
+
+/**
+ * Packages the extension, opens `files` in a new window with `settings`, and waits for the
+ * workbench. What it starts is put in `w` as it starts (`dirs`, `server`, `browser`, `page`),
+ * so that closeWorkbench(w) ends it even if opening failed or ran past its limit halfway.
+ */
+export async function openWorkbench({ files, settings = {}, viewport = { width: 1400, height: 900 } }, w = {}) {
+  // Each step that starts something checks that the window was not closed meanwhile.
+  const started = async (what) => {
+    if (!w.closed) return;
+    await closeWorkbench(w);
+    throw new Error(`the window was closed while it was opening, once its ${what} had started`);
+  };
   mkdirSync(results, { recursive: true });
   const { chromium } = tools();
   const vsix = execFileSync(process.execPath, [join(root, 'scripts', 'package-extension.mjs')], { encoding: 'utf8' })
     .trim()
     .split('\n')
     .pop();
-  const dirs = prepare(vsix, files, settings);
-  const server = await startCodeServer(dirs);
-  const browser = await launchBrowser(chromium);
-  const page = await browser.newPage({ viewport });
-  await page.goto(server.url);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  return { dirs, server, browser, page };
+  w.dirs = prepare(vsix, files, settings);
+  w.server = await startCodeServer(w.dirs);
+  open.add(w);
+  await started('code-server');
+  w.browser = await launchBrowser(chromium);
+  await started('browser');
+  w.page = await w.browser.newPage({ viewport });
+  // Every wait of playwright's that names no limit of its own.
+  w.page.setDefaultTimeout(scaled(30_000));
+  await w.page.goto(w.server.url, { timeout: scaled(60_000) });
+  await w.page.waitForSelector('.monaco-workbench', { timeout: scaled(60_000) });
+  return w;
 }
 
 /**
  * Closes the window and code-server, then ends by pid whatever of this window's Crew is left
- * (a failed case may leave workers). The profile goes too, unless CREW_E2E_KEEP=1.
+ * (a failed case may leave workers). The profile goes too, unless CREW_E2E_KEEP=1. A window
+ * still opening is closed as far as it got (see openWorkbench).
  */
 export async function closeWorkbench(w) {
   if (!w) return;
+  w.closed = true;
   await w.browser?.close().catch(() => {});
-  await w.server.stop();
+  await w.server?.stop();
+  open.delete(w);
+  if (!w.dirs) return;
   for (const pid of crewPids(w.dirs)) process.kill(pid, 'SIGKILL');
   if (!process.env.CREW_E2E_KEEP) rmSync(w.dirs.base, { recursive: true, force: true });
 }
@@ -52,25 +88,15 @@ export function crewPids(dirs) {
 }
 
 /**
- * Crew: Start Master from the palette, and its 2 local workers in the status bar. While the
- * window is still starting the palette may not list the command yet: it is tried again.
+ * Crew: Start Master from the palette (which retries while the window is still starting), and
+ * its 2 local workers in the status bar.
  */
 export async function startMasterFromPalette(page) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await runCommand(page, 'Crew: Start Master');
-      break;
-    } catch (err) {
-      if (attempt === 4) throw err;
-      await page.keyboard.press('Escape');
-      // A pause between attempts while the window settles; each attempt waits for the palette row.
-      await page.waitForTimeout(3000);
-    }
-  }
+  await runCommand(page, 'Crew: Start Master');
   await page
     .locator('.statusbar-item', { hasText: /Crew: 2 workers/ })
     .first()
-    .waitFor({ timeout: 60_000 });
+    .waitFor({ timeout: scaled(60_000) });
 }
 
 /** Opens a workspace file with Quick Open, as a user does, and puts the cursor in it. */
@@ -79,9 +105,9 @@ export async function openFile(page, name, firstLine) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
   await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .view-lines', { hasText: firstLine }).waitFor({ timeout: 30_000 });
+  await page.locator('.monaco-editor .view-lines', { hasText: firstLine }).waitFor();
   await page.locator('.monaco-editor .view-line', { hasText: firstLine }).first().click();
 }
 
@@ -102,5 +128,9 @@ export async function debuggerFrame(page, timeoutMs = 60_000) {
     }
     return undefined;
   };
-  return until(frame, { timeoutMs, what: 'the Crew Debugger panel to show a suspension', everyMs: 250 });
+  return until(frame, {
+    timeoutMs: scaled(timeoutMs),
+    what: 'the Crew Debugger panel to show a suspension',
+    everyMs: 250,
+  });
 }
