@@ -39,6 +39,11 @@ export class FrameSeal {
 
   constructor(private readonly keys: SealKeys) {}
 
+  /** The sequence number the next frame received must carry: for messages about one that did not. */
+  get expected(): number {
+    return this.received + 1;
+  }
+
   /** The tag for the next frame this end sends. */
   tag(frame: Uint8Array): Buffer {
     return this.mac(this.keys.send, ++this.sent, frame);

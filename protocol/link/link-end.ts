@@ -87,12 +87,15 @@ export abstract class LinkEnd<In, Out> {
     if (this.phase === 'closed') return;
     if (this.phase === 'handshake') return this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');
     if (this.seal) {
-      const body = this.seal.open(asBuffer(frame));
+      const sealed = asBuffer(frame);
+      const expected = this.seal.expected;
+      const body = this.seal.open(sealed);
       if (!body) {
         // Not a frame of the peer that authenticated: whatever sent it may send more, so
         // nothing after it on this link can be trusted either.
         const why = 'a frame failed authentication (forged, altered, replayed or out of order)';
-        this.badFrameHandler?.(crewError(ErrorCodes.FrameAuthFailed, `${why}; the link is closed`));
+        const which = `frame ${expected} on this link, ${sealed.length} bytes`;
+        this.badFrameHandler?.(crewError(ErrorCodes.FrameAuthFailed, `${why}; the link is closed (${which})`));
         return this.dispose(CloseCodes.AuthFailed, why);
       }
       frame = body;
