@@ -60,10 +60,9 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
       this.ws.send(bytes);
       return true;
     }
-    // The tag goes as the message's last fragment: the peer's ws joins them into one frame,
-    // and a large task frame shared by several links is neither copied nor changed.
-    this.ws.send(bytes, { binary: true, fin: false });
-    this.ws.send(this.seal.tag(bytes), { binary: true, fin: true });
+    // One message, frame and tag together: sent as two fragments, a send made from inside
+    // the first (the inspector can call back synchronously) would land between them.
+    this.ws.send(Buffer.concat([bytes, this.seal.tag(bytes)]));
     return true;
   }
 
