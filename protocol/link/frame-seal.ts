@@ -6,7 +6,7 @@
  * and each binary frame carries a tag: HMAC-SHA256 under its direction's key, over a sequence
  * number and the frame. The sequence number is implicit, one per direction, so a frame that is
  * replayed, reordered, dropped or moved to another connection fails as surely as a forged one.
- * The tag travels as the frame's last WebSocket fragment, so the frame itself is never copied.
+ * The tag travels in the same WebSocket message as the frame, after it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
