@@ -3,7 +3,6 @@
 // palette, select an expression, run "Crew: Evaluate Selection on All Workers", and read the
 // inline result and the status bar. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -11,6 +10,7 @@ import { results, root, runCommand, lineMatching as waitForLine } from './code-s
 import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
+import { windowMasters } from './masters.mjs';
 import { closeWorkbench, openWorkbench, statusText } from './workbench.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
@@ -31,6 +31,7 @@ let w;
 let page;
 let dirs;
 const test = e2eTest(() => w);
+const masters = windowMasters(() => w);
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-${name}.png`) });
@@ -284,10 +285,10 @@ test(
 );
 
 test('when the master crashes, the extension restarts it with its workers', { timeout: 180_000 }, async () => {
-  const crashed = await masterInUse();
+  const crashed = await masters.masterInUse();
   process.kill(crashed, 'SIGKILL');
   // A new master, with its workers: the status bar alone may still show the old ones.
-  await masterInUse(crashed);
+  await masters.masterInUse(crashed);
   await openFile('sample.ts', 'Crew end-to-end sample');
   await selectLine(4);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
@@ -352,8 +353,8 @@ test(
       // Odd crashes: a master in use, restarted with its workers back (each time but the last). Even ones: a
       // master that dies as soon as it is started, before it has answered the extension, as one with a bad
       // setting does. Each counts once, and none leaves a master running beside the next (oneMaster).
-      if (crash % 2) last = await masterInUse(last);
-      else if (!(await heldAtInitialize((last = await newMaster(last)))))
+      if (crash % 2) last = await masters.masterInUse(last);
+      else if (!(await masters.heldAtInitialize((last = await masters.newMaster(last)))))
         t.diagnostic(`crash ${crash}: the master had read \`initialize\` before it was stopped`);
       process.kill(last, 'SIGKILL');
     }
@@ -362,12 +363,12 @@ test(
     await statusMatching(/^Crew$/, 30_000);
     await shot('11-gave-up');
     // The crashed masters' workers end with them; no restart is left running.
-    await until(() => crewProcesses().length === 0, {
+    await until(() => masters.crewProcesses().length === 0, {
       timeoutMs: scaled(30_000),
       what: 'no crew lsp or worker of this window left running',
       everyMs: 250,
     }).catch((err) => {
-      throw new Error(`${err.message}:\n${crewProcesses().join('\n')}`);
+      throw new Error(`${err.message}:\n${masters.crewProcesses().join('\n')}`);
     });
   },
 );
@@ -402,89 +403,6 @@ test(
     await statusMatching(/^Crew: 2 workers/, 90_000);
   },
 );
-
-/** Every process: its pid, its parent's and its command line (arguments joined by NULs). */
-function processes() {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((p) => {
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-        // `pid (comm) state ppid ...`: the name may hold spaces and parentheses.
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return [{ pid: Number(p), ppid, cmd: readFileSync(`/proc/${p}/cmdline`, 'utf8') }];
-      } catch {
-        return []; // gone while listing
-      }
-    });
-}
-
-/** Process ids of the crew lsp that this window started (a dead one, not yet reaped, has no command line). */
-function masterPids() {
-  return processes()
-    .filter((p) => p.cmd.includes(dirs.extensions) && p.cmd.includes('lsp\0--stdio'))
-    .map((p) => p.pid);
-}
-
-/** The Crew processes this window's extension started, as `pid command line`. */
-function crewProcesses() {
-  return processes()
-    .filter((p) => p.cmd.includes(join(dirs.extensions, '')) && /dist\/cli\.js\0(lsp|worker)\0/.test(p.cmd))
-    .map((p) => `${p.pid} ${p.cmd.split('\0').join(' ')}`);
-}
-
-/** Local worker processes started by the master `pid`. */
-function workersOf(pid) {
-  return processes().filter((p) => p.ppid === pid && p.cmd.includes('\0worker\0'));
-}
-
-/** The one crew lsp of this window other than `skip`, once `ok(pid)` holds of it; fails saying what ran. */
-async function oneMaster(skip, ok, what, everyMs) {
-  let seen = '';
-  return until(
-    async () => {
-      const masters = masterPids().filter((p) => p !== skip);
-      seen = masters.map((m) => `${m} with ${workersOf(m).length} workers`).join(', ') || 'none';
-      return masters.length === 1 && (await ok(masters[0])) && masters[0];
-    },
-    { timeoutMs: scaled(90_000), what, everyMs },
-  ).catch(async (err) => {
-    throw new Error(`${err.message} (crew lsp: ${seen}; status bar: "${await statusText(page)}")`);
-  });
-}
-
-/**
- * The master in use: the one crew lsp (not `skip`, a master just killed), which answered the extension and was then
- * asked for its 2 workers, and the status bar shows them. The status bar alone is not enough: it may still show the
- * workers of a master that has just died.
- */
-const masterInUse = (skip) =>
-  oneMaster(
-    skip,
-    async (pid) => workersOf(pid).length === 2 && /^Crew: 2 workers/.test(await statusText(page)),
-    'a master in use',
-    100,
-  );
-
-/** A crew lsp other than `skip`, as soon as it runs, before it has started workers. */
-const newMaster = (skip) => oneMaster(skip, (pid) => workersOf(pid).length === 0, 'a new master', 5);
-
-/**
- * Stops the master `pid` (SIGSTOP) and waits until the extension has sent it `initialize`, which it now cannot
- * answer: killed then, it dies while the extension is starting it. The request is seen waiting in the master's stdin
- * (a socket: `ss` gives its receive queue). A master that read it before it was stopped (a fast machine) is not
- * waited on for long: its death is then one while starting, or one in use, and counts once just the same. True when
- * `initialize` was seen waiting.
- */
-async function heldAtInitialize(pid) {
-  process.kill(pid, 'SIGSTOP');
-  const stdin = new RegExp(`^\\S+\\s+\\S+\\s+(\\d+)\\s.*pid=${pid},fd=0\\)`, 'm');
-  return until(() => Number(stdin.exec(execFileSync('ss', ['-xpnH'], { encoding: 'utf8' }))?.[1] ?? 0) > 0, {
-    timeoutMs: scaled(10_000),
-    what: 'the extension to send `initialize` to the new master',
-    everyMs: 20,
-  }).catch(() => false);
-}
 
 async function connectTo(address) {
   await runCommand(page, 'Crew: Connect to Master…');

@@ -19,6 +19,7 @@
  */
 import { Session } from 'node:inspector';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import { onInspectorEvent } from './inspector-events';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 import type { RemoteObject } from './eval-thread-inspector';
 
@@ -88,18 +89,20 @@ export class CdpRelay {
     session.connect();
     const entry: RelaySession = { session, queue: [], paused: false, stopsAtThrows: false };
     this.sessions.set(sid, entry);
-    session.on('NodeWorker.attachedToWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; workerInfo: InspectedWorkerInfo };
-      if (inspectedThreadId(p.workerInfo) !== this.threadId() || entry.workerSession) return;
+    onInspectorEvent(session, 'NodeWorker.attachedToWorker', (params) => {
+      const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
+      // A session closed before its event's turn came has no inspector left to speak to.
+      if (this.sessions.get(sid) !== entry || entry.workerSession) return;
+      if (inspectedThreadId(p.workerInfo) !== this.threadId()) return;
       entry.workerSession = p.sessionId;
       for (const m of entry.queue.splice(0)) this.forward(entry, m);
     });
-    session.on('NodeWorker.detachedFromWorker', ({ params }) => {
-      if ((params as unknown as { sessionId: string }).sessionId === entry.workerSession)
+    onInspectorEvent(session, 'NodeWorker.detachedFromWorker', (params) => {
+      if ((params as { sessionId: string }).sessionId === entry.workerSession)
         this.close(sid, 'the eval thread went away');
     });
-    session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; message: string };
+    onInspectorEvent(session, 'NodeWorker.receivedMessageFromWorker', (params) => {
+      const p = params as { sessionId: string; message: string };
       if (p.sessionId === entry.workerSession) this.fromThread(sid, entry, p.message);
     });
     session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });

@@ -7,6 +7,7 @@
  * protocol/messages/debug-messages.ts.
  */
 import { Session } from 'node:inspector';
+import { onInspectorEvent } from './inspector-events';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 
@@ -75,20 +76,20 @@ export class EvalThreadInspector {
 
   constructor(private readonly events: InspectorEvents) {
     this.session.connect();
-    this.session.on('NodeWorker.attachedToWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; workerInfo: InspectedWorkerInfo };
+    onInspectorEvent(this.session, 'NodeWorker.attachedToWorker', (params) => {
+      const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
       const threadId = inspectedThreadId(p.workerInfo);
       this.threads.set(threadId, p.sessionId);
       if (threadId !== this.threadId) return;
       this.sessionId = p.sessionId;
       this.events.attached();
     });
-    this.session.on('NodeWorker.detachedFromWorker', ({ params }) => {
-      const gone = (params as unknown as { sessionId: string }).sessionId;
+    onInspectorEvent(this.session, 'NodeWorker.detachedFromWorker', (params) => {
+      const gone = (params as { sessionId: string }).sessionId;
       for (const [id, sessionId] of this.threads) if (sessionId === gone) this.threads.delete(id);
     });
-    this.session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
-      const p = params as unknown as { sessionId: string; message: string };
+    onInspectorEvent(this.session, 'NodeWorker.receivedMessageFromWorker', (params) => {
+      const p = params as { sessionId: string; message: string };
       if (p.sessionId === this.sessionId) this.receive(JSON.parse(p.message) as Cdp);
     });
     this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
