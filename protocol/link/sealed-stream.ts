@@ -64,8 +64,15 @@ export function sealedStream(socket: Socket, keys: SealKeys, onRefused?: (err: C
     stream.push(null);
   };
   socket.on('end', end);
-  // What was read before the close is still read; then the stream ends as the socket did.
-  socket.on('close', end);
+  // What was read before the close is still read; then the stream ends and closes as the
+  // socket did. Ended alone, it would wait for its writable side, and a language client
+  // hears of a lost connection only from its close: the editor kept showing a master that
+  // had quit until it next wrote to it.
+  socket.on('close', () => {
+    end();
+    if (stream.readableEnded) stream.destroy();
+    else stream.once('end', () => stream.destroy());
+  });
   socket.on('error', (err) => stream.destroy(err));
   socket.resume();
   return stream;

@@ -17,37 +17,45 @@ let port;
 let stderr = '';
 const secret = secretFile();
 
-before(async () => {
-  P = await protocol();
-  server = spawn(process.execPath, [cli, 'lsp', '--port', '0', '--local', '1', '--secret-file', secret], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stderr.on('data', (d) => (stderr += d));
-  port = await new Promise((resolve, reject) => {
+/** Starts `crew lsp --port 0` with `workers` local workers; resolves with it and its port once it listens. */
+async function startMaster(workers) {
+  const master = spawn(
+    process.execPath,
+    [cli, 'lsp', '--port', '0', '--local', String(workers), '--secret-file', secret],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  master.stderr.on('data', (d) => (stderr += d));
+  const at = await new Promise((resolve, reject) => {
     let out = '';
-    server.stdout.on('data', (d) => {
+    master.stdout.on('data', (d) => {
       out += d;
       const m = /listening for editors on 127\.0\.0\.1:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    server.once('exit', (code) => reject(new Error(`crew lsp exited with ${code}: ${stderr}`)));
+    master.once('exit', (code) => reject(new Error(`crew lsp exited with ${code}: ${stderr}`)));
   });
+  return { master, at };
+}
+
+before(async () => {
+  P = await protocol();
+  ({ master: server, at: port } = await startMaster(1));
 });
 after(() => {
   server?.kill('SIGTERM');
 });
 
-function socketTo() {
+function socketTo(to = port) {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect(to, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
 }
 
 /** Attaches as the extension does: authenticate, then LSP on the same socket. */
-async function attach(secretBytes) {
-  const socket = await socketTo();
-  const keys = await P.dialLspAuth(socket, secretBytes, `127.0.0.1:${port}`);
+async function attach(secretBytes, to = port) {
+  const socket = await socketTo(to);
+  const keys = await P.dialLspAuth(socket, secretBytes, `127.0.0.1:${to}`);
   const stream = P.sealedStream(socket, keys);
   const connection = createMessageConnection(new StreamMessageReader(stream), new StreamMessageWriter(stream));
   connection.listen();
@@ -84,6 +92,20 @@ test('two editors share one master, and one leaving does not stop it', { timeout
   assert.equal(r.outcomes[0].value, "'from a'");
   b.connection.dispose();
   b.socket.destroy();
+});
+
+test('an editor hears that the master it attached to has quit', { timeout: 60_000 }, async () => {
+  const { master, at } = await startMaster(0);
+  try {
+    const a = await attach(goodSecret(), at);
+    // The language client learns of a lost server only from its connection's close.
+    const closed = new Promise((resolve) => a.connection.onClose(resolve));
+    master.kill('SIGTERM');
+    await closed;
+    a.socket.destroy();
+  } finally {
+    master.kill('SIGKILL');
+  }
 });
 
 test('a wrong secret is refused before any LSP message is read', { timeout: 60_000 }, async () => {

@@ -63,9 +63,11 @@ const OWN_IDS = 2_000_000_000;
 /**
  * How long the exception pause found at attach waits for the debugger to ask for throws.
  * VS Code's js-debug resumes an exception pause its filters do not ask for, and its filters
- * arrive after it has attached (Crew's extension asks for caught exceptions then).
+ * arrive after it has attached (Crew's extension asks for caught exceptions then). That is a
+ * round trip through the window, which took more than 3 s on a busy 2-core machine; a
+ * debugger that never asks still hears of the pause, later.
  */
-const HOLD_PAUSE_MS = 3000;
+const HOLD_PAUSE_MS = 10_000;
 
 /** How long a leaving session waits for the thread to take its resume. */
 const RESUME_WAIT_MS = 1000;
