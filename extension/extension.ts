@@ -11,6 +11,7 @@ import { registerDebugWorkers } from './debugger/debug-workers';
 import { registerDebugger } from './debugger/panel';
 import { Commands, Views } from './commands';
 import { Evaluations } from './evaluate';
+import { registerImageEditor } from './image-editor';
 import { CrewNotebookKernel, newNotebook } from './notebook/notebook-controller';
 import { InlineResults } from './results';
 import { StatusItem } from './status';
@@ -61,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
       else log.append(o.text.replace(/^(?=.)/gm, `[${o.worker}] `) + (o.text.endsWith('\n') ? '' : '\n'));
     }),
     ...registerActions({ context, crew, evaluations, results, log }),
+    ...registerImageEditor(crew),
   );
   registerDebugger(context, crew);
   registerDebugWorkers(context, crew);

@@ -12,6 +12,7 @@
 import { cdpMessageTypes } from './cdp-messages';
 import { debugMessageTypes } from './debug-messages';
 import { AgentMsg, agentSpawnSpec } from './agent-messages';
+import { imageMessageTypes } from './image-messages';
 import {
   anyObject,
   anyOf,
@@ -221,6 +222,7 @@ export const linkMessageTypes = [
   AgentMsg.type,
   ...debugMessageTypes,
   ...cdpMessageTypes,
+  ...imageMessageTypes,
 ] as const;
 type Declared = (typeof linkMessageTypes)[number];
 

@@ -24,6 +24,7 @@ import {
 import { serveCluster } from './cluster';
 import { serveDebug } from './debug';
 import { evalAll, evalMaster, evalOn } from './evaluate';
+import { serveImage } from './image';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
 import type { MasterSession } from './session';
 
@@ -109,6 +110,7 @@ export function serveConnection(
   session.on('output', onOutput);
   const debug = serveDebug(connection, session, notify, answer);
   const cluster = serveCluster(connection, session, notify);
+  const image = serveImage(connection, session, answer);
   connection.listen();
   return {
     connection,
@@ -118,6 +120,7 @@ export function serveConnection(
       session.off('output', onOutput);
       debug.dispose();
       cluster.dispose();
+      image.dispose();
       connection.dispose();
     },
   };

@@ -116,6 +116,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       agents: this.agents,
       output: (link, stream, text) => this.emit('output', link.id, stream, text),
       cdp: (link, m) => this.emit('cdp', link, m),
+      image: (link, m) => this.emit('image', link, m),
       forget: (link) => {
         if (this.links.get(link.id) === link) this.links.delete(link.id);
         if (this.size === 0) this.noWorker.arm();

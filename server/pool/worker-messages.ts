@@ -6,6 +6,7 @@
 import type { Audit } from '../../protocol/audit';
 import { ErrorCodes } from '../../protocol/errors';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
+import type { ImageAnswer } from '../../protocol/messages/image-messages';
 import type { WorkerToMaster } from '../../protocol/messages/worker-link-messages';
 import type { AgentRouter } from '../agents/agent-router';
 import type { DebugBroker } from '../debug/debug-broker';
@@ -22,6 +23,8 @@ export interface WorkerMessageTargets {
   output(link: WorkerLink, stream: 'stdout' | 'stderr', text: string): void;
   /** Raw CDP from a worker's eval thread, for the debugger proxy. */
   cdp(link: WorkerLink, message: CdpToMaster): void;
+  /** A worker's answer about its image, for whoever asked (the editor's completion and hover). */
+  image(link: WorkerLink, answer: ImageAnswer.Msg): void;
   /**
    * The link ended: the pool lets it go unless a newer connection of the worker replaced it,
    * and starts the wait after which queued work fails if no worker is left.
@@ -120,6 +123,9 @@ export class WorkerMessages {
       case 'cdpMessage':
       case 'cdpClose':
         pool.cdp(link, m);
+        return;
+      case 'imageAnswer':
+        pool.image(link, m);
         return;
       case 'ready':
         return;

@@ -8,6 +8,7 @@ import { encodeFrame, ownsMemory, tasksOf } from '../../protocol/codec/codec';
 import type { FromEvalThread, ToEvalThread } from '../../protocol/messages/eval-thread-messages';
 import type { ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { Evaluator, RETRY } from '../image/evaluator';
+import { serveImageQuestions } from '../image/image-thread';
 import { Queue } from '../../protocol/queue';
 
 const MAX_BATCH = 256;
@@ -22,6 +23,8 @@ const queue = new Queue<{ session: number; task: TaskMsg }>();
 let running = false;
 // Erlangen's agents live in this thread, beside the tasks.
 startAgents(evaluator, port);
+// The editor's questions about the image (completion, hover) are answered between tasks.
+serveImageQuestions(evaluator);
 let pending: ResultMsg[] = [];
 let pendingSession = 0;
 let firstPendingAt = 0;

@@ -11,6 +11,7 @@ import type { MasterToWorker, TaskMsg, Tasks } from '../../protocol/messages/wor
 import type { SignatureChecker } from '../../protocol/signing';
 import type { CdpRelay } from '../debug/cdp-relay';
 import type { EvalHost } from './eval-host';
+import { answerImageAsk } from '../image/image-requests';
 import { formFinder, type FormFinder, type Steps } from './inbound-queue';
 
 /** What handling a master's message needs of the worker. */
@@ -67,6 +68,12 @@ export function handleMasterMessage(
       return;
     case 'debugSuspend':
       host.suspend();
+      return;
+    case 'imageAsk':
+      answerImageAsk(
+        { busy: () => host.busy, threadId: () => host.threadId, send: (a) => ctx.current()?.send(a) },
+        m,
+      );
       return;
     case 'debugRequest':
       host.debug.request(m.pauseId, m.req).then(
