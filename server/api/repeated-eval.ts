@@ -7,7 +7,7 @@ import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { Form } from './form';
 import { masterImage } from './master-image';
-import { isLocal, run, type PoolArg, type TaskOptions } from './pool-tasks';
+import { checkTaskOptions, isLocal, run, type PoolArg, type TaskOptions } from './pool-tasks';
 import type { WorkerPool } from '../pool/pool';
 import type { WorkerLink } from '../pool/worker-link';
 
@@ -37,6 +37,7 @@ export async function evalFormRepeatedly(
 ): Promise<unknown[]> {
   if (!Number.isInteger(resultCount) || resultCount < 0)
     throw crewError(ErrorCodes.BadArgument, `resultCount must be a whole number >= 0, got ${resultCount}`);
+  checkTaskOptions(opts);
   if (isLocal(pool) || opts.workerCount === 0) {
     const fn = await masterImage().localFunction(form);
     const results: unknown[] = [];
@@ -72,6 +73,7 @@ export async function evalRepeatedlyAsyncState<S>(
   opts: RepeatOptions = {},
 ): Promise<S> {
   let state = initialState;
+  checkTaskOptions(opts);
   if (isLocal(pool) || opts.workerCount === 0) {
     const fn = await masterImage().localFunction(form);
     for (;;) {
@@ -82,7 +84,8 @@ export async function evalRepeatedlyAsyncState<S>(
   }
   const allowed = chooseWorkers(pool, opts.workerCount);
   const def = await pool.forms.prepareFactory(form);
-  const lanes = allowed?.size ?? pool.size;
+  // At least one lane: in a pool that lost its workers it waits for the next, or fails after the grace.
+  const lanes = Math.max(1, allowed?.size ?? pool.size);
   let distributed = encodeValue([state], 'state');
   return new Promise<S>((resolve, reject) => {
     let finished = false;

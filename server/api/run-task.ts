@@ -7,6 +7,7 @@ import { findWorker, workerIdOf, type WorkerRef } from '../pool/worker-ref';
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { evalOn, type PoolArg, type TaskOptions } from './swank-crew';
+import { checkTaskOptions, isLocal } from './pool-tasks';
 import { isCallForm, type Form } from './form';
 import { masterImage } from './master-image';
 
@@ -17,6 +18,7 @@ import { masterImage } from './master-image';
 export async function parallel(pool: PoolArg, forms: readonly Form[], opts: TaskOptions = {}): Promise<unknown[]> {
   if (!Array.isArray(forms))
     throw crewError(ErrorCodes.BadArgument, `parallel needs an array of forms, got ${typeof forms}`);
+  checkTaskOptions(opts);
   return Promise.all(forms.map((f) => evalOn(pool, null, f, opts)));
 }
 
@@ -48,8 +50,8 @@ export async function runTask<Tag = unknown>(
   opts: RunTaskOptions<Tag> = {},
 ): Promise<TaskResult<Tag>> {
   const mode = isCallForm(form) ? 'call' : 'value';
-  if (!pool || (pool.size === 0 && !pool.workersComing)) {
-    if (pool?.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+  checkTaskOptions(opts);
+  if (isLocal(pool)) {
     const worker = opts.worker ?? null;
     if (worker !== null && workerIdOf(worker) !== 'master')
       throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerIdOf(worker)}: the pool is empty`);

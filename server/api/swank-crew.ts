@@ -7,7 +7,7 @@ import { encodeArgList } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { isCallForm, type Form } from './form';
 import { masterImage } from './master-image';
-import { isLocal, prepare, run, type PoolArg, type TaskOptions } from './pool-tasks';
+import { awaitWorker, checkTaskOptions, isLocal, prepare, run, type PoolArg, type TaskOptions } from './pool-tasks';
 import type { TaskOutcome } from '../pool/task';
 
 export type { PoolArg, TaskOptions } from './pool-tasks';
@@ -26,6 +26,7 @@ export interface EvalAllOptions extends TaskOptions {
  * call is left out of the results; `resultDone` tells which worker gave which result.
  */
 export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAllOptions = {}): Promise<unknown[]> {
+  checkTaskOptions(opts);
   if (isLocal(pool)) {
     const value = await masterImage().evalForm(form, isCallForm(form) ? 'call' : 'value');
     opts.resultDone?.('master', value);
@@ -34,6 +35,8 @@ export async function evalFormAllWorkers(pool: PoolArg, form: Form, opts: EvalAl
   const { def, args } = await prepare(pool, form);
   const replay = opts.replayRequired ?? true;
   if (replay) pool.addReplay(def, args);
+  // A pool that lost its workers runs the form on the next one to come, or fails after the grace.
+  await awaitWorker(pool);
   const links = [...pool.readyLinks()];
   const outcomes = await Promise.allSettled(
     links.map((target) =>
@@ -63,6 +66,7 @@ export async function evalOn(
   form: Form,
   opts: TaskOptions = {},
 ): Promise<unknown> {
+  checkTaskOptions(opts);
   if (isLocal(pool)) {
     if (worker !== null && workerIdOf(worker) !== 'master')
       throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${workerIdOf(worker)}: the pool is empty`);
@@ -76,21 +80,30 @@ export async function evalOn(
 /** How each element becomes work: a function giving a form, or a function form applied to it. */
 export type MakeWork<T> = ((item: T, index: number) => Form) | Form;
 
-export interface MapOptions extends TaskOptions {}
+/** Called with each result of a map as it completes: its index in the list, and the result. */
+export type ResultDone = (index: number, result: unknown) => void;
+
+export interface MapOptions extends TaskOptions {
+  /** Called in completion order with each result's index and value. */
+  resultDone?: ResultDone;
+}
 
 /**
  * Maps over `list` in parallel. Results come back in input order; `resultDone(index,
  * result)` is called in completion order. If a worker dies, its tasks move to others and
- * every result arrives exactly once.
+ * every result arrives exactly once. The fourth argument is `resultDone` or the options
+ * (`{ resultDone, timeoutMs }`).
  */
 export async function parallelMap<T>(
   pool: PoolArg,
   makeWork: MakeWork<T>,
   list: readonly T[],
-  resultDone?: (index: number, result: unknown) => void,
-  opts: MapOptions = {},
+  resultDoneOrOptions?: ResultDone | MapOptions,
+  options?: MapOptions,
 ): Promise<unknown[]> {
   if (!Array.isArray(list)) throw crewError(ErrorCodes.BadArgument, `parallelMap needs an array, got ${typeof list}`);
+  const opts = mapOptions(resultDoneOrOptions, options);
+  const resultDone = opts.resultDone;
   const results = new Array<unknown>(list.length);
   if (isLocal(pool)) {
     for (let i = 0; i < list.length; i++) {
@@ -164,6 +177,20 @@ export async function parallelMap<T>(
   });
 }
 
+/** The options of a map, whether the callback or the options object came fourth. */
+function mapOptions(fourth: ResultDone | MapOptions | undefined, fifth: MapOptions | undefined): MapOptions {
+  if (typeof fourth === 'function') return { ...checkTaskOptions(fifth), resultDone: fourth };
+  if (fourth !== undefined && fourth !== null && typeof fourth !== 'object')
+    throw crewError(
+      ErrorCodes.BadArgument,
+      `parallelMap's fourth argument is resultDone(index, result) or an options object, got ${typeof fourth}`,
+    );
+  const opts = { ...checkTaskOptions(fifth), ...checkTaskOptions(fourth) } as MapOptions;
+  if (opts.resultDone !== undefined && typeof opts.resultDone !== 'function')
+    throw crewError(ErrorCodes.BadArgument, `resultDone must be a function, got ${typeof opts.resultDone}`);
+  return opts;
+}
+
 /** Tasks of one map kept submitted per worker; about 2 windows of the tiniest tasks. */
 const MAP_TASKS_PER_WORKER = 4096;
 /** Tasks made per worker before the map lets the first frames go out and results come in. */
@@ -186,7 +213,8 @@ function workFor<T>(makeWork: MakeWork<T>, item: T, index: number): [Form, unkno
 
 /**
  * Reduces the results of `makeWork` over `list` with `reducer`, in input order, so the
- * answer equals a sequential reduce even when `reducer` is not commutative.
+ * answer equals a sequential reduce even when `reducer` is not commutative. `opts` are the
+ * map's (`timeoutMs`).
  */
 export async function parallelReduce<T, A>(
   pool: PoolArg,
@@ -194,16 +222,22 @@ export async function parallelReduce<T, A>(
   list: readonly T[],
   initial: A,
   reducer: (acc: A, result: unknown) => A,
+  opts: TaskOptions = {},
 ): Promise<A> {
+  if (typeof reducer !== 'function')
+    throw crewError(ErrorCodes.BadArgument, `parallelReduce needs a reducer function, got ${typeof reducer}`);
   let acc = initial;
   let next = 0;
   const ready = new Map<number, unknown>();
-  await parallelMap(pool, makeWork, list, (index, result) => {
-    ready.set(index, result);
-    while (ready.has(next)) {
-      acc = reducer(acc, ready.get(next));
-      ready.delete(next++);
-    }
+  await parallelMap(pool, makeWork, list, {
+    timeoutMs: checkTaskOptions(opts).timeoutMs,
+    resultDone: (index, result) => {
+      ready.set(index, result);
+      while (ready.has(next)) {
+        acc = reducer(acc, ready.get(next));
+        ready.delete(next++);
+      }
+    },
   });
   return acc;
 }

@@ -5,30 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { isLoopback, parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
-import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
-import { Defaults } from '../../protocol/limits';
-import type { Ready } from '../../protocol/messages/worker-link-messages';
+import { acceptHandshake } from '../../protocol/link/worker-handshake';
 import { writePrivateFile } from '../../protocol/private-file';
-import { resolveSecret, type SecretOptions } from '../../protocol/secret';
-import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
-import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
+import { resolveSecret } from '../../protocol/secret';
+import { listen, type TlsListenOptions } from '../../protocol/link/sockets';
 import { startSlurmWorkers, type SlurmPoolOptions } from '../launch/slurm-workers';
-import { dialFailure } from './dial-failure';
-import { heldElsewhere } from './relay-check';
 import { startLocalWorkers } from '../launch/local-workers';
-import { WorkerPool, type PoolOptions } from './pool';
+import { dialWorker, firstReady, type ConnectOptions } from './dial-worker';
+import { WorkerPool } from './pool';
 
-export interface ConnectOptions extends PoolOptions, SecretOptions {
-  /** CL-MW's member id: keeps different jobs apart. */
-  member?: string;
-  maxFrameBytes?: number;
-  /** Redial a dialed worker that drops (default true). */
-  redial?: boolean;
-  /** Dial workers with TLS (`wss`), trusting these certificates. */
-  tls?: TlsDialOptions;
-  /** Time a peer has to finish the authentication handshake (default 5 s). */
-  handshakeTimeoutMs?: number;
-}
+export { dialWorker, type ConnectOptions } from './dial-worker';
 
 export interface MasterOptions extends ConnectOptions {
   /** Port to listen on for workers (0 picks one). */
@@ -43,7 +29,11 @@ export interface MasterOptions extends ConnectOptions {
   workers?: string[];
   /** How long to wait for local workers to be ready (default 30 s). */
   startTimeoutMs?: number;
-  /** Listen with TLS (`wss`): workers must dial `wss` and trust this certificate. */
+  /**
+   * Listen with this certificate, and take TLS only. Without it the master listens with a
+   * certificate of its own, takes TLS from any host and plain TCP from loopback; `tls: 'on'`
+   * makes it take TLS only, and `tls: 'off'` plain TCP from anyone (with a warning).
+   */
   listenTls?: TlsListenOptions;
   /** Extra `crew worker` options for local workers, e.g. `['--eval-heap-mb', '256']`. */
   localWorkerArgs?: string[];
@@ -55,19 +45,24 @@ type HostPort = string | { host: string; port: number };
 
 /**
  * Dials more listening workers into an existing pool, as Swank Crew's connect-workers does
- * for a running master. Resolves once each is ready (and replayed); rejects naming every
- * worker that could not be reached.
+ * for a running master. Resolves once each is ready (and replayed); a worker the pool already
+ * dialed at that address is there already. Rejects naming every worker that could not be reached.
  */
 export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promise<void> {
   const dial = pool.dialer;
   if (!dial) throw crewError(ErrorCodes.BadArgument, 'addWorkers needs a pool made by connectWorkers or startMaster');
   if (pool.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+  if (!Array.isArray(hostPorts))
+    throw crewError(ErrorCodes.BadArgument, `addWorkers needs an array of host:port, got ${typeof hostPorts}`);
+  const held = new Set([...pool.links.values()].map((l) => l.dialAddress));
+  const fresh = uniqueAddresses(hostPorts).filter((a) => !held.has(a));
+  if (fresh.length > 0) pool.expectsWorkers = true;
   const before = pool.size;
-  const results = await Promise.allSettled(hostPorts.map((hp) => dial(toAddress(hp))));
+  const results = await Promise.allSettled(fresh.map((address) => dial(address)));
   const failed = results
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     .map((r) => (r.reason as Error).message);
-  await pool.waitForWorkers(before + hostPorts.length - failed.length);
+  await pool.waitForWorkers(before + fresh.length - failed.length);
   if (failed.length > 0) throw crewError(ErrorCodes.ConnectFailed, failed.join('; '));
 }
 
@@ -79,9 +74,11 @@ export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions
   const pool = new WorkerPool(opts);
   const secret = resolveSecret(opts);
   pool.dialer = (address) => dialWorker(pool, address, secret, opts);
-  const results = await Promise.allSettled(hostPorts.map((hp) => dialWorker(pool, toAddress(hp), secret, opts)));
+  const addresses = uniqueAddresses(hostPorts);
+  pool.expectsWorkers = addresses.length > 0;
+  const results = await Promise.allSettled(addresses.map((address) => dialWorker(pool, address, secret, opts)));
   for (const r of results) if (r.status === 'rejected') pool.connectErrors.push(r.reason as Error);
-  if (hostPorts.length > 0 && pool.connectErrors.length === hostPorts.length) {
+  if (addresses.length > 0 && pool.connectErrors.length === addresses.length) {
     await pool.close('no worker could be reached');
     // Workers that all serve their limit of masters are busy, not unreachable.
     const busy = pool.connectErrors.every((e) => (e as Partial<CrewError>).code === ErrorCodes.WorkerBusy);
@@ -90,8 +87,18 @@ export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions
       `could not connect to any worker: ${pool.connectErrors.map((e) => e.message).join('; ')}`,
     );
   }
-  await pool.waitForWorkers(hostPorts.length - pool.connectErrors.length);
+  await pool.waitForWorkers(addresses.length - pool.connectErrors.length);
   return pool;
+}
+
+/**
+ * Each address once, in the order given: the same worker dialed twice would have each link
+ * replace the other, and neither would ever be ready.
+ */
+function uniqueAddresses(hostPorts: readonly HostPort[]): string[] {
+  if (!Array.isArray(hostPorts))
+    throw crewError(ErrorCodes.BadArgument, `workers must be an array of host:port, got ${typeof hostPorts}`);
+  return [...new Set(hostPorts.map(toAddress))];
 }
 
 function toAddress(hp: HostPort): string {
@@ -100,84 +107,6 @@ function toAddress(hp: HostPort): string {
     return `${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
   return `${hp.host}:${hp.port}`;
-}
-
-/** Dials one worker; once connected, redials it with backoff if it drops. */
-export async function dialWorker(
-  pool: WorkerPool,
-  address: string,
-  secret: Buffer,
-  opts: ConnectOptions = {},
-): Promise<void> {
-  const attempt = async (): Promise<MasterEnd> => {
-    const { link: transport, id } = await dialHandshake(dial(address, opts), {
-      secret,
-      role: 'master',
-      member: opts.member,
-      timeoutMs: opts.handshakeTimeoutMs,
-      identity: pool.identity,
-      vetPeer: (peer) => heldElsewhere(pool.links.values(), peer.id, address),
-    });
-    const info = await firstReady(transport);
-    pool.adopt(transport, info, address, id);
-    return transport;
-  };
-  let transport: MasterEnd;
-  try {
-    transport = await attempt();
-  } catch (err) {
-    pool.audit.log('refused', { worker: address, reason: (err as Error).message });
-    throw dialFailure(address, err as Error);
-  }
-  if (opts.redial === false) return;
-  const redial = (t: MasterEnd) =>
-    t.onEnd(() => {
-      void (async () => {
-        let delay: number = Defaults.reconnectMinMs;
-        while (!pool.closed) {
-          await new Promise((r) => setTimeout(r, delay));
-          if (pool.closed) return;
-          try {
-            redial(await attempt());
-            return;
-          } catch {
-            delay = Math.min(delay * 2, Defaults.reconnectMaxMs);
-          }
-        }
-      })();
-    });
-  redial(transport);
-}
-
-/** The worker's `ready`; each failure rejects before the link is ended, whose own rejection is vaguer. */
-function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(crewError(ErrorCodes.HandshakeTimeout, `${transport.peer} authenticated but never said it was ready`));
-      transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
-    }, Defaults.handshakeTimeoutMs);
-    transport.onMessage((m) => {
-      clearTimeout(timer);
-      const msg = m as Partial<Ready.Msg>;
-      if (msg?.t === 'ready' && typeof msg.info?.name === 'string') resolve(msg.info);
-      else if (m.t === 'protocolError' && m.code === ErrorCodes.WorkerBusy) {
-        // A worker at its --max-sessions limit says so instead of being ready.
-        reject(crewError(ErrorCodes.WorkerBusy, m.message));
-        transport.dispose(CloseCodes.Normal, 'the worker is busy');
-      } else {
-        reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent ${String(msg?.t)} before ready`));
-        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
-      }
-    });
-    transport.onBadFrame((err) => {
-      clearTimeout(timer);
-      reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent a bad frame before ready: ${err.message}`));
-      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
-    });
-    transport.onEnd((reason) =>
-      reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),
-    );
-  });
 }
 
 /**
@@ -204,7 +133,7 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
       port: opts.port ?? 0,
       maxFrameBytes: opts.maxFrameBytes,
       handshakeTimeoutMs: opts.handshakeTimeoutMs,
-      tls: opts.listenTls,
+      tls: opts.listenTls ?? (typeof opts.tls === 'string' ? opts.tls : undefined),
       audit: pool.audit,
       who: 'master',
     },
@@ -225,7 +154,9 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   );
   const port = listener.port;
   pool.listenAddress = { host, port, member };
-  pool.audit.log('listen', { host, port, member, tls: opts.listenTls ? true : undefined });
+  pool.audit.log('listen', { host, port, member, tls: listener.tls.required, cert: listener.tls.cert });
+  // Workers told where to dial (resource file, local workers) dial TLS when nothing else is taken.
+  const tlsOnly = listener.tls.required === 'only';
   pool.onClose(() => listener.close());
   if (opts.resourceFile) {
     try {
@@ -236,7 +167,7 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
             host,
             port,
             member,
-            tls: opts.listenTls ? true : undefined,
+            tls: tlsOnly ? true : undefined,
             time: new Date().toISOString(),
             pid: process.pid,
           },
@@ -259,11 +190,14 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
       throw err;
     });
   }
-  const dials = (opts.workers ?? []).map((w) => dialWorker(pool, toAddress(w), secret, { ...opts, member: undefined }));
+  const dials = uniqueAddresses(opts.workers ?? []).map((w) => dialWorker(pool, w, secret, dialOpts));
   const local = opts.local ?? 0;
+  pool.expectsWorkers = local > 0 || dials.length > 0 || !!opts.slurm;
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   const started =
-    local > 0 ? startLocalWorkers(pool, local, secret, { ...localWorkerSettings(opts), timeoutMs }) : Promise.resolve();
+    local > 0
+      ? startLocalWorkers(pool, local, secret, { ...localWorkerSettings(opts, tlsOnly), timeoutMs })
+      : Promise.resolve();
   // Handled below; a rejection must not go unhandled while the dials finish.
   started.catch(() => undefined);
   const dialed = await Promise.allSettled(dials);
@@ -280,12 +214,12 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
 }
 
 /** `crew worker` arguments and environment so local workers match this master's settings. */
-function localWorkerSettings(opts: MasterOptions): { args: string[]; env: Record<string, string> } {
+function localWorkerSettings(opts: MasterOptions, tlsOnly: boolean): { args: string[]; env: Record<string, string> } {
   // Local workers answer heartbeats on the same schedule, and trust the master's certificate.
   const args = [
     ...(opts.heartbeatTimeoutMs ? ['--heartbeat-timeout', String(opts.heartbeatTimeoutMs)] : []),
     ...(opts.maxFrameBytes ? ['--max-frame-bytes', String(opts.maxFrameBytes)] : []),
-    ...(opts.listenTls ? ['--tls'] : []),
+    ...(tlsOnly ? ['--tls'] : []),
     ...(opts.localWorkerArgs ?? []),
   ];
   return { args, env: opts.listenTls ? { CREW_TLS_CA: opts.listenTls.cert.toString() } : {} };

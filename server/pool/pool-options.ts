@@ -1,5 +1,6 @@
 /** What a pool can be told when it is made, and the events it emits. */
 import type { AuditOptions } from '../../protocol/audit';
+import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import type { ImageAnswer } from '../../protocol/messages/image-messages';
 import type { WorkerLink, WorkerSummary } from './worker-link';
@@ -48,4 +49,28 @@ export function defaultOutput(worker: string, _stream: 'stdout' | 'stderr', text
       .map((l) => `[${worker}] ${l}`)
       .join('\n') + '\n',
   );
+}
+
+/** Largest timeout a timer keeps: Node runs a longer one at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Fails with `CREW_BAD_ARGUMENT` naming `name` unless `value` is undefined or a whole number in
+ * [min, 2^31 - 1]: a timer given more, or a worker given a string, would otherwise fail far
+ * from the call, or never.
+ */
+export function checkWholeNumber(name: string, value: unknown, min: number): void {
+  if (value === undefined) return;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS) return;
+  const got = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  throw crewError(ErrorCodes.BadArgument, `${name} must be a whole number from ${min} to ${MAX_TIMER_MS}, got ${got}`);
+}
+
+/** Checks a pool's options when it is made, so that a wrong one fails there, by name. */
+export function checkPoolOptions(options: PoolOptions): void {
+  checkWholeNumber('taskGroup', options.taskGroup, 1);
+  checkWholeNumber('resultGroup', options.resultGroup, 1);
+  checkWholeNumber('noWorkerGraceMs', options.noWorkerGraceMs, 0);
+  checkWholeNumber('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 1);
+  checkWholeNumber('maxTaskWorkerKills', options.maxTaskWorkerKills, 1);
 }

@@ -18,10 +18,11 @@ import { DebugBroker } from '../debug/debug-broker';
 import { AgentRouter } from '../agents/agent-router';
 import { masterAgents } from '../agents/master-agents';
 import { FormRegistry } from '../api/form';
-import { defaultOutput, type PoolEvents, type PoolOptions } from './pool-options';
+import { checkPoolOptions, checkWholeNumber, defaultOutput, type PoolEvents, type PoolOptions } from './pool-options';
 import { ReplayLog } from './replay-log';
 import { Throttle } from './throttle';
 import { NoWorkerGrace } from './no-worker-grace';
+import { SizeWatch } from './size-watch';
 import { WorkerMessages } from './worker-messages';
 import { Scheduler, taskBytes } from './scheduler';
 import type { Task, TaskOutcome } from './task';
@@ -52,10 +53,14 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private nextTask = 1;
   private readonly noWorker: NoWorkerGrace;
   private readonly workersNotice = new Throttle(WORKERS_CHANGED_MS, () => this.emit('workers-changed', this.workers));
-  /** Calls waiting for a number of ready workers, told on every change of members. */
-  private readonly sizeWatchers = new Set<() => void>();
+  private readonly sizeWatch = new SizeWatch(() => this.size);
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   closed = false;
+  /**
+   * Whether the pool was made to have workers, or has had one. Such a pool never evaluates on
+   * the master: with no worker left, work waits the no-worker grace for one, then fails.
+   */
+  expectsWorkers = false;
   /** Workers that could not be reached when the pool was made, each with why. */
   connectErrors: Error[] = [];
   /** The Slurm job array of the pool's own workers, when `startMaster({ slurm })` submitted one. */
@@ -75,11 +80,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   constructor(readonly options: PoolOptions = {}) {
     super();
-    for (const k of ['taskGroup', 'resultGroup'] as const) {
-      const n = options[k];
-      if (n !== undefined && (!Number.isInteger(n) || n < 1))
-        throw crewError(ErrorCodes.BadArgument, `${k} must be a whole number >= 1, got ${n}`);
-    }
+    checkPoolOptions(options);
     this.audit = new Audit('master', options.audit);
     this.scheduler = new Scheduler(
       {
@@ -132,6 +133,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return [...this.links.values()].map((l) => l.summary());
   }
 
+  /** Whether calls evaluate on the master: only a pool made with no workers, none yet joined or coming. */
+  get evaluatesOnMaster(): boolean {
+    return !this.expectsWorkers && this.size === 0 && !this.workersComing;
+  }
+
   /** Number of workers that take work now (counted as they change, not by looking at each). */
   get size(): number {
     return this.closed ? 0 : this.scheduler.readyCount;
@@ -147,25 +153,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   /** Waits until at least `count` workers are ready, or rejects after `timeoutMs`. */
   waitForWorkers(count: number, timeoutMs = 30_000): Promise<void> {
-    if (this.size >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.sizeWatchers.delete(check);
-        reject(crewError(ErrorCodes.NoWorkers, `only ${this.size} of ${count} workers joined within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        if (this.size < count) return;
-        clearTimeout(timer);
-        this.sizeWatchers.delete(check);
-        resolve();
-      };
-      this.sizeWatchers.add(check);
-    });
+    return this.sizeWatch.wait(count, timeoutMs);
   }
 
   /** Makes a task and hands it to the scheduler. */
   submit(spec: Omit<Task, 'id' | 'kills' | 'settle'>, settle: (o: TaskOutcome) => void): Task {
     if (this.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
+    checkWholeNumber('timeoutMs', spec.timeoutMs, 1);
     const max = this.options.maxQueuedTasks ?? Defaults.maxQueuedTasks;
     if (this.scheduler.queued >= max)
       throw crewError(ErrorCodes.LimitExceeded, `the pool already has ${max} tasks queued; wait for some to finish`);
@@ -199,6 +193,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (this.closed) transport.dispose(CloseCodes.Shutdown, 'the pool is disconnected');
     const key = `${info.host}/${info.name}`;
     const id = this.idsByName.get(key) ?? `w${this.nextWorker++}`;
+    this.expectsWorkers = true;
     this.idsByName.set(key, id);
     this.links.get(id)?.transport.dispose(CloseCodes.Normal, 'replaced by a new connection');
     const link = new WorkerLink(id, info, transport);
@@ -237,7 +232,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Workers joined, became ready or left. */
   private changed(): void {
     this.agents.sync();
-    for (const check of [...this.sizeWatchers]) check();
+    this.sizeWatch.changed();
     this.notifyWorkers();
   }
 
