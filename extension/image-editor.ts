@@ -14,6 +14,7 @@ import {
 } from '../protocol/messages/lsp-image-messages';
 import type { CrewClient } from './client';
 import { callAt, completionAt, pathEndingAt } from './image-text';
+import { warmImageNames } from './image-warm';
 
 /** TypeScript and JavaScript files, and notebook cells in those languages. */
 const SELECTOR: vscode.DocumentSelector = ['typescript', 'javascript', 'typescriptreact', 'javascriptreact'].map(
@@ -24,6 +25,7 @@ const SELECTOR: vscode.DocumentSelector = ['typescript', 'javascript', 'typescri
 export function registerImageEditor(crew: CrewClient): vscode.Disposable[] {
   const running = () => crew.state === 'running';
   return [
+    warmImageNames(crew),
     vscode.languages.registerCompletionItemProvider(
       SELECTOR,
       {

@@ -1,0 +1,122 @@
+// End-to-end, in a real VS Code (code-server in headless chromium), acting as a user: after a
+// file is evaluated on the workers, typing in the editor completes a name that exists only at
+// run time (TypeScript cannot know it) and a live object's members after a dot, each saying
+// where it lives; hovering a name shows its value on both workers; and typing a call shows the
+// live function's parameters. Screenshots go to test-results/ for a person to look at.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { lineMatching, results, runCommand } from './code-server.mjs';
+import { e2eBefore, e2eTest } from './explain.mjs';
+import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+
+// The names are made from pieces, so only the running image knows them.
+const SAMPLE = `// Crew live image sample
+Object.assign(globalThis, { ['crewDyn' + 'Helper']: (a: number, b = 2) => a + b });
+Object.assign(globalThis, { ['crew' + 'Bag']: { apples: 3, pears: 5, weigh(kg: number) { return kg; } } });
+Object.assign(globalThis, { ['crew' + 'Pid']: process.pid });
+declare const crewPid: number;
+crewPid;
+`;
+
+let w;
+let page;
+const test = e2eTest(() => w);
+
+function shot(name) {
+  return page.screenshot({ path: join(results, `e2e-live-image-${name}.png`) });
+}
+
+/** A new empty line at the end of the file, with the cursor on it. */
+async function newLastLine() {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+}
+
+/** The rows of the suggest widget, once one matches `label`. */
+async function suggestRows(label) {
+  const widget = page.locator('.editor-widget.suggest-widget');
+  await widget.locator('.monaco-list-row', { hasText: label }).first().waitFor();
+  return widget.locator('.monaco-list-row').allTextContents();
+}
+
+e2eBefore(
+  () => w,
+  'opening live.ts in a new window',
+  180_000,
+  async () => {
+    w = {};
+    await openWorkbench(
+      {
+        files: { 'live.ts': SAMPLE },
+        settings: { 'crew.debugOnError': false, 'editor.quickSuggestions': { other: false } },
+        viewport: { width: 1280, height: 800 },
+      },
+      w,
+    );
+    page = w.page;
+    await startMasterFromPalette(page);
+    await openFile(page, 'live.ts', 'Crew live image sample');
+    await runCommand(page, 'Crew: Evaluate File on All Workers');
+    await lineMatching(page, /^crewPid;.*⇒ w1: \d+ · w2: \d+/, 'the file evaluated on both workers');
+  },
+);
+
+after(async () => {
+  if (w) await shot('final').catch(() => {});
+  await closeWorkbench(w);
+});
+
+test('a name that exists only at run time is completed, with where it lives', { timeout: 120_000 }, async () => {
+  await newLastLine();
+  await page.keyboard.type('crewDyn');
+  await page.keyboard.press('Control+Space');
+  const rows = await suggestRows('crewDynHelper');
+  await shot('1-completion');
+  const row = rows.find((r) => r.includes('crewDynHelper'));
+  assert.match(row, /crewDynHelper\(a, b = 2\)/, `the row shows the parameters: ${row}`);
+  assert.match(row, /w1, w2/, `the row says where it lives: ${row}`);
+  await page.keyboard.press('Enter');
+  await lineMatching(page, /^crewDynHelper$/, 'the completed name in the editor');
+});
+
+test("after a dot, a live object's members are completed", { timeout: 120_000 }, async () => {
+  await newLastLine();
+  await page.keyboard.type('crewBag.');
+  const rows = await suggestRows('weigh');
+  await shot('2-members');
+  for (const member of ['apples', 'pears', 'weigh'])
+    assert.ok(
+      rows.some((r) => r.includes(member) && r.includes('w1, w2')),
+      `${member} is offered from w1, w2: ${rows.join(' | ')}`,
+    );
+});
+
+test('hovering a name shows its value on both workers', { timeout: 120_000 }, async () => {
+  await page.keyboard.press('Escape');
+  const line = page.locator('.monaco-editor .view-line', { hasText: /^crewPid;/ }).first();
+  const word = line.locator('span', { hasText: 'crewPid' }).first();
+  const box = await word.boundingBox();
+  await page.mouse.move(box.x + 8, box.y + box.height / 2);
+  const hover = page.locator('.monaco-hover:visible', { hasText: 'live value' }).first();
+  await hover.waitFor();
+  const text = await hover.textContent();
+  await shot('3-hover');
+  const w1 = /w1 · number\s*(\d+)/.exec(text);
+  const w2 = /w2 · number\s*(\d+)/.exec(text);
+  assert.ok(w1 && w2, `the hover shows a number on each worker: ${text}`);
+  assert.notEqual(w1[1], w2[1], 'two worker processes, two pids');
+});
+
+test("typing a call shows the live function's parameters", { timeout: 120_000 }, async () => {
+  await page.mouse.move(5, 5);
+  await newLastLine();
+  await page.keyboard.type('crewDynHelper(1, ');
+  const hint = page.locator('.parameter-hints-widget:visible').first();
+  await hint.waitFor();
+  const text = await hint.textContent();
+  await shot('4-signature');
+  assert.match(text, /crewDynHelper\(a, b = 2\)/);
+  assert.match(text, /live on w1, w2/);
+});
