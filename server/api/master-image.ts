@@ -15,6 +15,8 @@ import type { FormMode } from '../../protocol/messages/worker-link-messages';
 import { Evaluator } from '../../worker/image/evaluator';
 import { FormRegistry, isCallForm, type Form } from './form';
 import { interactively } from './interactive';
+import { runBreakable } from './master-breakable';
+import { acceptHostInstances } from './realm-bridge';
 import type { WorkerPool } from '../pool/pool';
 
 export type OutputSink = (stream: 'stdout' | 'stderr', text: string) => void;
@@ -53,6 +55,7 @@ export class MasterImage {
     });
     this.evaluator = new Evaluator({ globals: { console } });
     const context = this.evaluator.context;
+    acceptHostInstances(context);
     // A getter, so the context sees the pool of the moment (null after a disconnect). Code that
     // assigns `pool` gets a variable of its own, as it would at Node's REPL.
     Object.defineProperty(context, 'pool', {
@@ -115,7 +118,8 @@ export class MasterImage {
     const prepared = await this.forms.prepare(form, mode);
     if (!prepared.def.cache || !ev.has(prepared.def.id)) ev.define(prepared.def);
     try {
-      return await ev.invoke(prepared.def.id, [...(prepared.args ?? []), ...extraArgs]);
+      const args = [...(prepared.args ?? []), ...extraArgs];
+      return await runBreakable(() => ev.invoke(prepared.def.id, args));
     } catch (err) {
       throw new RemoteError('master', ev.describeError(err));
     } finally {

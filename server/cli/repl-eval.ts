@@ -5,12 +5,15 @@
  */
 import type { EventEmitter } from 'node:events';
 import { builtinModules } from 'node:module';
-import type repl from 'node:repl';
+import repl from 'node:repl';
 import type { Context } from 'node:vm';
+import { stop as stopEsbuild } from 'esbuild';
+import { ErrorCodes } from '../../protocol/errors';
 import { interactively } from '../api/interactive';
 import type { MasterImage } from '../api/master-image';
 import { showProgress } from '../api/progress';
 import type { WorkerPool } from '../pool/pool';
+import { promptInputToJs } from './repl-typescript';
 
 /** What Node's REPL throws when Ctrl-C stops an evaluation. */
 const INTERRUPTED = 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
@@ -72,7 +75,10 @@ export function evaluateAtPrompt(server: repl.REPLServer, pool: WorkerPool, prog
   const evaluate = server.eval.bind(server);
   // Named functions: Node's REPL cuts an error's stack at the last frame without a name, and
   // an anonymous one here would show Node's own frames above it.
-  (server as { eval: repl.REPLEval }).eval = function evalAtPrompt(code, context, file, cb) {
+  (server as { eval: repl.REPLEval }).eval = function evalAtPrompt(input, context, file, cb) {
+    const js = promptInputToJs(input);
+    if ('incomplete' in js) return cb(new repl.Recoverable(js.incomplete), undefined);
+    const code = js.code;
     running = { reported: false, hideBar: progress ? showProgress(pool) : undefined };
     interactively(function evaluateInteractively() {
       evaluate(code, context, file, (err, result) => {
@@ -90,13 +96,25 @@ export function evaluateAtPrompt(server: repl.REPLServer, pool: WorkerPool, prog
   });
   onEvalError(server, (err) => {
     const run = end();
-    if ((err as { code?: unknown } | null)?.code !== INTERRUPTED) return false;
+    if (!isMasterInterrupt(err)) return false;
     // Code running on the master itself was stopped: Node emits no SIGINT for that.
     if (!run?.reported) process.stdout.write('interrupted on master\n');
+    // To stop it, the terminal sent a real SIGINT (raw mode off) to its whole process group,
+    // esbuild's service process included: the next compile starts a fresh one.
+    void stopEsbuild();
     server.clearBufferedCommand();
     server.displayPrompt();
     return true;
   });
+}
+
+/**
+ * Ctrl-C stopped code on the master: the REPL's own evaluation (Node's error), or a form the
+ * master ran for a null or empty pool (Crew's, from the watchdog of master-breakable.ts).
+ */
+function isMasterInterrupt(err: unknown): boolean {
+  const { code, workerId } = (err ?? {}) as { code?: unknown; workerId?: unknown };
+  return code === INTERRUPTED || (code === ErrorCodes.Interrupted && workerId === 'master');
 }
 
 export function reportInterrupt(ids: string[]): void {
