@@ -28,6 +28,7 @@ export type AuditEvent =
   | 'local'
   | 'session'
   | 'audit';
+  | 'modules'
 
 /** Events about single frames of tasks; written only when `tasks` is on. */
 const TASK_EVENTS = new Set<AuditEvent>(['sent', 'received']);

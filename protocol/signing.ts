@@ -50,6 +50,8 @@ export function tasksDigest(forms: readonly FormDef[], tasks: readonly TaskMsg[]
     bytes(f.sourceMap);
     num(f.cache ? 1 : 0);
     bytes(f.initArgs);
+    // The hashes name the modules' code, which the worker checks against them on arrival.
+    bytes(f.modules && JSON.stringify(f.modules));
   }
   num(tasks.length);
   for (const t of tasks) {

@@ -10,6 +10,7 @@
  * checked by its direction's guard before a handler sees it.
  */
 import { cdpMessageTypes } from './cdp-messages';
+import { formModules, moduleMessageTypes } from './module-messages';
 import { debugMessageTypes } from './debug-messages';
 import { AgentMsg, agentSpawnSpec } from './agent-messages';
 import { imageMessageTypes } from './image-messages';
@@ -64,6 +65,8 @@ const formDef = shape({
    * with these arguments (encoded with `encodeValue`), and that result is called per task.
    */
   initArgs: optional(bytes),
+  /** The modules the form imports, resolved on the master (absent when it imports nothing). */
+  modules: optional(formModules),
 });
 export type FormDef = Infer<typeof formDef>;
 
@@ -222,6 +225,7 @@ export const linkMessageTypes = [
   AgentMsg.type,
   ...debugMessageTypes,
   ...cdpMessageTypes,
+  ...moduleMessageTypes,
   ...imageMessageTypes,
 ] as const;
 type Declared = (typeof linkMessageTypes)[number];

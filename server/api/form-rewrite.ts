@@ -5,7 +5,10 @@
  * - Top-level `let`, `const` and `class` declare with `var`, so a form can be evaluated again.
  * - A form with top-level `await` or `import` becomes an async function, as in Node's REPL:
  *   its top-level names are declared outside it, in the context, so later forms still see
- *   them; `import` becomes `await import()`; its last expression is the value.
+ *   them; `import` becomes `await __crewImport()`; its last expression is the value.
+ * - `import(...)` anywhere becomes `__crewImport(...)`: the image's loader resolves what the form
+ *   imports as the master resolved it from the form's file (server/modules/), and a script
+ *   in a context cannot have its own `import()` without an experimental flag.
  * Every line stays where it was, so stack traces and the debugger point at the user's lines.
  */
 import { childNodes, type AnyNode } from '../../worker/image/estree';
@@ -21,8 +24,8 @@ interface Edit {
  * The form rewritten as above, or undefined when it needs nothing rewritten or cannot be
  * parsed (its own syntax error is then the one to report).
  */
-export async function rewriteForm(code: string): Promise<string | undefined> {
-  if (!/\b(await|import|let|const|class)\b/.test(code)) return undefined;
+export async function rewriteForm(code: string, mode: 'value' | 'call' = 'value'): Promise<string | undefined> {
+  if (!(mode === 'value' ? /\b(await|import|let|const|class)\b/ : /\bimport\b/).test(code)) return undefined;
   const { parse } = await import('acorn');
   let program: AnyNode | undefined;
   // As a script first: a module is strict, and forms need not be.
@@ -41,10 +44,16 @@ export async function rewriteForm(code: string): Promise<string | undefined> {
   }
   const body = (program?.body ?? []) as AnyNode[];
   if (body.some((s) => s.type.startsWith('Export'))) return undefined;
-  if (body.some((s) => s.type === 'ImportDeclaration' || awaitsAtTopLevel(s))) return asAsyncFunction(code, body);
+  // Applied before the other edits at the same place (apply() takes the last first).
+  const calls: Edit[] = [];
+  for (const s of body) importCalls(s, calls);
+  // A call form is a function's text: only its `import(...)` calls change.
+  if (mode === 'call') return calls.length ? apply(code, calls) : undefined;
+  if (body.some((s) => s.type === 'ImportDeclaration' || awaitsAtTopLevel(s)))
+    return asAsyncFunction(code, body, calls);
+  const edits: Edit[] = [];
   // Keywords of the same length, so columns hold (a `let` without a value and a `class`
   // insert a little text after them on their line).
-  const edits: Edit[] = [];
   for (const st of body) {
     if (st.type === 'VariableDeclaration' && (st.kind === 'let' || st.kind === 'const')) {
       edits.push({ at: st.start, length: (st.kind as string).length, text: st.kind === 'let' ? 'var' : 'var  ' });
@@ -53,10 +62,10 @@ export async function rewriteForm(code: string): Promise<string | undefined> {
         if (!d.init) edits.push({ at: d.end, length: 0, text: ' = void 0' });
     } else if (st.type === 'ClassDeclaration') edits.push(...assignDeclaration(st, 'var '));
   }
-  return edits.length ? apply(code, edits) : undefined;
+  return edits.length + calls.length ? apply(code, [...edits, ...calls]) : undefined;
 }
 
-function asAsyncFunction(code: string, body: AnyNode[]): string | undefined {
+function asAsyncFunction(code: string, body: AnyNode[], calls: Edit[]): string | undefined {
   const names: string[] = [];
   const edits: Edit[] = [];
   for (const st of body) {
@@ -78,7 +87,13 @@ function asAsyncFunction(code: string, body: AnyNode[]): string | undefined {
     edits.push({ at: e.start, length: 0, text: 'return (' }, { at: e.end, length: 0, text: ')' });
   }
   // `var`, not `let`: the same form can be evaluated again.
-  return `${names.length ? `var ${[...new Set(names)].join(', ')}; ` : ''}(async () => {${apply(code, edits)}\n})()`;
+  return `${names.length ? `var ${[...new Set(names)].join(', ')}; ` : ''}(async () => {${apply(code, [...edits, ...calls])}\n})()`;
+}
+
+/** Each `import(...)` in `node` as a call of the image's loader. */
+function importCalls(node: AnyNode, edits: Edit[]): void {
+  if (node.type === 'ImportExpression') edits.push({ at: node.start, length: 'import'.length, text: '__crewImport' });
+  for (const child of childNodes(node)) importCalls(child, edits);
 }
 
 /** `class A {}` (or a function) as `A = class A {};`, after `declare` (`var ` or nothing). */
@@ -117,10 +132,10 @@ function declaration(st: AnyNode, names: string[], edits: Edit[]): void {
   edits.push({ at: declarators[declarators.length - 1].end, length: 0, text: ')' });
 }
 
-/** An `import` as an assignment from `await import(...)`, its bindings added to `names`. */
+/** An `import` as an assignment from `await __crewImport(...)`, its bindings added to `names`. */
 function importAsAwait(st: AnyNode, names: string[]): string | undefined {
   if (Array.isArray(st.attributes) && st.attributes.length > 0) return undefined;
-  const from = `await import(${JSON.stringify((st.source as AnyNode).value)})`;
+  const from = `await __crewImport(${JSON.stringify((st.source as AnyNode).value)})`;
   const specifiers = st.specifiers as AnyNode[];
   if (specifiers.length === 0) return `${from};`;
   const ns = specifiers.find((s) => s.type === 'ImportNamespaceSpecifier');

@@ -9,6 +9,7 @@ import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { rewriteForm } from './form-rewrite';
 import { lineMap, placedMap, placePadding } from './form-source-map';
+import { ProjectModules } from '../modules/project-modules';
 import type { FormDef, FormMode } from '../../protocol/messages/worker-link-messages';
 import type { FormSource } from '../../protocol/form-source';
 
@@ -55,6 +56,13 @@ export class FormRegistry {
   private oneOff = 0;
   /** Call forms seen before, by identity: a map over one form asks for it once per element. */
   private readonly byCallForm = new WeakMap<CallForm, FormDef>();
+  /** The project's modules that forms import, shipped to workers by hash. */
+  readonly modules = new ProjectModules();
+
+  /** `def` unless a module it imports changed on disk since: the form is then made again. */
+  private fresh(def: FormDef | undefined): FormDef | undefined {
+    return def && (!def.modules || this.modules.fresh(def.modules)) ? def : undefined;
+  }
 
   /**
    * The definition of a form prepared before, found without waiting; undefined when `f`
@@ -62,7 +70,7 @@ export class FormRegistry {
    */
   lookup(f: Form, mode: FormMode): { def: FormDef; args?: readonly unknown[] } | undefined {
     if (isCallForm(f)) {
-      const def = this.byCallForm.get(f) ?? this.defs.get(keyOf('call', f.filename, 1, 1, 'js', f.code));
+      const def = this.fresh(this.byCallForm.get(f) ?? this.defs.get(keyOf('call', f.filename, 1, 1, 'js', f.code)));
       if (def) this.byCallForm.set(f, def);
       return def && { def, args: f.args };
     }
@@ -71,7 +79,7 @@ export class FormRegistry {
     const def = this.defs.get(
       keyOf(mode, src.filename ?? '<form>', src.line ?? 1, src.column ?? 1, src.lang, src.code),
     );
-    return def && { def };
+    return this.fresh(def) && { def: def! };
   }
 
   /**
@@ -81,7 +89,7 @@ export class FormRegistry {
   async prepare(f: Form, mode: FormMode): Promise<{ def: FormDef; args?: readonly unknown[] }> {
     if (isCallForm(f)) {
       const def =
-        this.byCallForm.get(f) ??
+        this.fresh(this.byCallForm.get(f)) ??
         (await this.define({ code: `(${f.code})`, filename: f.filename, lang: 'js' }, 'call', true, f.code));
       this.byCallForm.set(f, def);
       return { def, args: f.args };
@@ -100,7 +108,7 @@ export class FormRegistry {
     if (!isCallForm(f)) return (await this.prepare(f, 'call')).def;
     const initArgs = encodeValue(f.args, 'form arguments');
     const key = `factory\0${f.code}\0${Buffer.from(initArgs).toString('base64')}`;
-    const cached = this.defs.get(key);
+    const cached = this.fresh(this.defs.get(key));
     if (cached) return cached;
     const base = await this.define({ code: `(${f.code})`, filename: f.filename, lang: 'js' }, 'call', true, f.code);
     const def: FormDef = { ...base, id: this.nextId++, initArgs };
@@ -113,9 +121,15 @@ export class FormRegistry {
     const line = src.line ?? 1;
     const column = src.column ?? 1;
     const key = keyOf(mode, filename, line, column, src.lang, keyCode);
-    const hit = this.defs.get(key);
+    const hit = this.fresh(this.defs.get(key));
     if (hit) return hit;
     const compiled = await compile(src, filename, line, column, mode);
+    const modules = await this.modules.forForm({
+      code: placePadding(line, column) + src.code,
+      loader: isTypeScript(src, filename) ? 'ts' : 'js',
+      filename: src.filename,
+      cwd: process.cwd(),
+    });
     const def: FormDef = {
       id: this.nextId++,
       mode,
@@ -125,6 +139,7 @@ export class FormRegistry {
       line,
       column,
       cache,
+      ...(modules ? { modules } : {}),
     };
     if (!cache && ++this.oneOff > FormRegistry.MAX_ONE_OFF) {
       for (const [k, d] of this.defs) if (!d.cache) this.defs.delete(k);
@@ -147,6 +162,11 @@ function keyOf(
   return `${mode}\0${filename}\0${line}\0${column}\0${lang ?? ''}\0${code}`;
 }
 
+/** Whether a form is TypeScript: said so, or from a `.ts` file and not said to be JavaScript. */
+function isTypeScript(src: FormSource, filename: string): boolean {
+  return src.lang === 'ts' || (src.lang !== 'js' && /\.[cm]?tsx?$/.test(filename));
+}
+
 async function compile(
   src: FormSource,
   filename: string,
@@ -154,9 +174,9 @@ async function compile(
   column: number,
   mode: FormMode,
 ): Promise<{ code: string; map?: string }> {
-  const ts = src.lang === 'ts' || (src.lang !== 'js' && /\.[cm]?tsx?$/.test(filename));
+  const ts = isTypeScript(src, filename);
   if (!ts) {
-    const rewritten = mode === 'value' ? await rewrittenScript(src.code, filename) : undefined;
+    const rewritten = await rewrittenScript(src.code, filename, mode);
     const map = lineMap(src.code, filename, line, column);
     if (rewritten !== undefined) return { code: rewritten, map };
     try {
@@ -184,7 +204,7 @@ async function compile(
       tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
     });
     return {
-      code: (mode === 'value' && (await rewrittenScript(out.code, filename))) || out.code,
+      code: (await rewrittenScript(out.code, filename, mode)) ?? out.code,
       map: placedMap(out.map, filename),
     };
   } catch (err) {
@@ -233,8 +253,8 @@ async function esbuildSyntaxError(
  * A value form rewritten to behave as at a REPL (see form-rewrite.ts); undefined when it
  * needs no rewriting, or the rewriting would not compile.
  */
-async function rewrittenScript(code: string, filename: string): Promise<string | undefined> {
-  const rewritten = await rewriteForm(code);
+async function rewrittenScript(code: string, filename: string, mode: FormMode): Promise<string | undefined> {
+  const rewritten = await rewriteForm(code, mode);
   if (rewritten === undefined) return undefined;
   try {
     new vm.Script(rewritten, { filename });

@@ -53,7 +53,9 @@ export class MasterImage {
       stdout: sinkStream((text) => this.output('stdout', text)),
       stderr: sinkStream((text) => this.output('stderr', text)),
     });
-    this.evaluator = new Evaluator({ globals: { console } });
+    // The master's own forms load the project's modules from the code it ships to workers.
+    const modules = { codes: (hashes: readonly string[]) => this.forms.modules.codes.codes(hashes).modules };
+    this.evaluator = new Evaluator({ globals: { console }, modules });
     const context = this.evaluator.context;
     acceptHostInstances(context);
     // A getter, so the context sees the pool of the moment (null after a disconnect). Code that

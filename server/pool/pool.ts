@@ -115,6 +115,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       scheduler: this.scheduler,
       debug: this.debug,
       agents: this.agents,
+      modules: this.forms.modules.codes,
       output: (link, stream, text) => this.emit('output', link.id, stream, text),
       cdp: (link, m) => this.emit('cdp', link, m),
       image: (link, m) => this.emit('image', link, m),

@@ -9,6 +9,7 @@ import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import type { ImageAnswer } from '../../protocol/messages/image-messages';
 import type { WorkerToMaster } from '../../protocol/messages/worker-link-messages';
 import type { AgentRouter } from '../agents/agent-router';
+import type { ModuleCodes } from '../modules/module-code';
 import type { DebugBroker } from '../debug/debug-broker';
 import type { Scheduler } from './scheduler';
 import type { WorkerLink } from './worker-link';
@@ -21,6 +22,8 @@ export interface WorkerMessageTargets {
   readonly agents: Pick<AgentRouter, 'handle'>;
   /** A worker's stdout or stderr, for the pool's listeners. */
   output(link: WorkerLink, stream: 'stdout' | 'stderr', text: string): void;
+  /** The code of the project's modules, by hash, for workers that ask for it. */
+  readonly modules: Pick<ModuleCodes, 'codes'>;
   /** Raw CDP from a worker's eval thread, for the debugger proxy. */
   cdp(link: WorkerLink, message: CdpToMaster): void;
   /** A worker's answer about its image, for whoever asked (the editor's completion and hover). */
@@ -127,6 +130,12 @@ export class WorkerMessages {
       case 'imageAnswer':
         pool.image(link, m);
         return;
+      case 'moduleFetch': {
+        const { modules, missing } = pool.modules.codes(m.hashes);
+        pool.audit.log('modules', { worker: link.id, sent: modules.length, missing: missing.length || undefined });
+        link.transport.send({ t: 'moduleCodes', reqId: m.reqId, modules, missing });
+        return;
+      }
       case 'ready':
         return;
     }

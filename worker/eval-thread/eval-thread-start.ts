@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { moduleChannel, type ModuleChannelEnd } from '../modules/module-channel';
 
 /** The eval thread's code: where the user's code is called from, and errors caught. */
 export const EVAL_THREAD_FILE = join(__dirname, 'eval-thread.js');
@@ -14,18 +15,22 @@ export interface EvalThread {
   thread: Worker;
   /** The id of the task the thread runs now, written by the thread, read by the debugger. */
   current: Int32Array;
+  /** The main thread's end of the channel the thread asks for module code on. */
+  modules: ModuleChannelEnd;
 }
 
 /** Starts an eval thread with this heap limit in MiB (none: Node's default). */
 export function startEvalThread(maxHeapMb?: number): EvalThread {
   const current = new Int32Array(new SharedArrayBuffer(4));
+  const modules = moduleChannel();
   const thread = new Worker(EVAL_THREAD_FILE, {
     stdout: true,
     stderr: true,
-    workerData: { cwd: process.cwd(), currentTask: current.buffer },
+    workerData: { cwd: process.cwd(), currentTask: current.buffer, modules: modules.thread },
+    transferList: [modules.thread.port],
     resourceLimits: maxHeapMb ? { maxOldGenerationSizeMb: maxHeapMb } : undefined,
   });
-  return { thread, current };
+  return { thread, current, modules: modules.main };
 }
 
 let early: (EvalThread & { maxHeapMb?: number; exited: boolean }) | undefined;

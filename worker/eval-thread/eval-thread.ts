@@ -8,6 +8,7 @@ import { encodeFrame, ownsMemory, tasksOf } from '../../protocol/codec/codec';
 import type { FromEvalThread, ToEvalThread } from '../../protocol/messages/eval-thread-messages';
 import type { ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { Evaluator, RETRY } from '../image/evaluator';
+import { threadModuleSource, type ModuleChannelEnd } from '../modules/module-channel';
 import { serveImageQuestions } from '../image/image-thread';
 import { Queue } from '../../protocol/queue';
 
@@ -15,8 +16,8 @@ const MAX_BATCH = 256;
 const MAX_HOLD_MS = 2;
 
 const port = parentPort!;
-const data = workerData as { cwd?: string; currentTask?: SharedArrayBuffer } | undefined;
-const evaluator = new Evaluator({ cwd: data?.cwd });
+const data = workerData as { cwd?: string; currentTask?: SharedArrayBuffer; modules?: ModuleChannelEnd } | undefined;
+const evaluator = new Evaluator({ cwd: data?.cwd, modules: data?.modules && threadModuleSource(data.modules) });
 /** The id of the task running now, for the debug agent on the main thread to read while this thread is suspended. */
 const current = new Int32Array(data?.currentTask ?? new SharedArrayBuffer(4));
 const queue = new Queue<{ session: number; task: TaskMsg }>();

@@ -2,7 +2,6 @@
  * A persistent evaluation context: the "image". Definitions made by one form are there for
  * the next, as in a Lisp image. Used by a worker's eval thread and by the master's own REPL.
  */
-import { createRequire } from 'node:module';
 import { inspect, types } from 'node:util';
 import vm from 'node:vm';
 import { decodeValue, describeType, encodeValue } from '../../protocol/codec/codec';
@@ -10,6 +9,7 @@ import { CrewError, ErrorCodes, type RemoteErrorData } from '../../protocol/erro
 import type { FormDef, ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { printForMaster } from '../../protocol/printed-value';
 import { takeRestart } from '../debug/restart-slot';
+import { ModuleLoader, type ModuleSource } from '../modules/module-loader';
 import { dropLoaderWarning, HOST_GLOBALS, lendGlobal } from './host-globals';
 import { scriptCodeFor, scriptNameFor, SourceMaps } from './source-maps';
 
@@ -44,13 +44,16 @@ interface Compiled {
 export interface EvaluatorOptions {
   /** Extra globals, e.g. the pool and the API on the master. */
   globals?: Record<string, unknown>;
-  /** Directory `require` resolves from. */
+  /** Directory where packages a form's master left to this host are looked up. */
   cwd?: string;
+  /** Where the code of the project's modules comes from (the master, through a cache). */
+  modules?: ModuleSource;
 }
 
 export class Evaluator {
   readonly context: vm.Context;
   readonly sourceMaps = new SourceMaps();
+  private readonly modules: ModuleLoader;
   private readonly forms = new Map<number, Compiled>();
   /** One-off forms whose tasks have ended, oldest first, kept in case the same form comes again. */
   private readonly released = new Map<number, Compiled>();
@@ -59,9 +62,16 @@ export class Evaluator {
     dropLoaderWarning();
     const sandbox: Record<string, unknown> = {};
     for (const name of HOST_GLOBALS) if (name in globalThis) lendGlobal(sandbox, name);
-    sandbox.require = createRequire(`${opts.cwd ?? process.cwd()}/`);
     Object.assign(sandbox, opts.globals);
     this.context = vm.createContext(sandbox, { name: 'crew' });
+    this.modules = new ModuleLoader(
+      this.context,
+      opts.modules ?? noModules,
+      (scriptName, code) => this.sourceMaps.addModule(scriptName, code),
+      opts.cwd ?? process.cwd(),
+    );
+    // A form's `import` becomes a call of `__crewImport` (server/api/form-rewrite.ts).
+    Object.assign(sandbox, { require: this.modules.require, __crewImport: this.modules.import });
     // dpfw's per-worker table; made inside the context so that `store instanceof Map` holds.
     vm.runInContext(
       'Error.stackTraceLimit = 50; globalThis.global = globalThis; globalThis.store = new Map();',
@@ -86,10 +96,10 @@ export class Evaluator {
     if (recent && !def.cache && sameForm(recent.def, def) && scriptCodeFor(def) === def.code) {
       recent.uses = 1;
       this.forms.set(def.id, recent);
-      this.sourceMaps.add(def);
+      this.placed(def);
       return;
     }
-    this.sourceMaps.add(def);
+    this.placed(def);
     try {
       const script = new vm.Script(scriptCodeFor(def), {
         filename: scriptNameFor(def),
@@ -102,6 +112,12 @@ export class Evaluator {
     } catch (compileError) {
       this.forms.set(def.id, { def, compileError, uses: 1 });
     }
+  }
+
+  /** Where a form's frames map to, and what its imports load. */
+  private placed(def: FormDef): void {
+    this.sourceMaps.add(def);
+    if (def.modules) this.modules.learn(scriptNameFor(def), def.modules);
   }
 
   has(formId: number): boolean {
@@ -234,6 +250,13 @@ export class Evaluator {
     return { name: 'Error', message: `non-Error thrown: ${inspect(err)}`, frames: [], thrown: inspect(err) };
   }
 }
+
+/** Without a source, only built-ins and this host's packages load: nothing is shipped. */
+const noModules: ModuleSource = {
+  codes: () => {
+    throw new CrewError(ErrorCodes.ModuleFetchFailed, 'this image gets no module code from a master');
+  },
+};
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (

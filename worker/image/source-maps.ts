@@ -6,9 +6,12 @@
 import { SourceMap } from 'node:module';
 import { dirname, isAbsolute } from 'node:path';
 import type { StackFrame } from '../../protocol/errors';
+import type { ModuleCode } from '../../protocol/messages/module-messages';
 import type { FormDef } from '../../protocol/messages/worker-link-messages';
 
 const FORM_SUFFIX = /^(.*)#crew(\d+)$/;
+/** A shipped module's script name: its file on the master, and its hash (worker/modules/). */
+const MODULE_SUFFIX = /^(.*)#crewm[0-9a-f]+$/;
 const runtimeDir = dirname(__filename);
 
 /** The script name V8 sees for a form. */
@@ -32,6 +35,11 @@ export function scriptCodeFor(def: FormDef): string {
 export class SourceMaps {
   /** Maps are parsed when a stack first needs one: most forms never throw. */
   private readonly forms = new Map<number, { def: FormDef; map?: SourceMap | null }>();
+  /** Shipped modules, by script name: what their frames map through. */
+  private readonly modules = new Map<
+    string,
+    { def: Pick<FormDef, 'sourceMap' | 'filename'>; map?: SourceMap | null }
+  >();
 
   /** Remembers a form; with `limit`, the oldest forms are forgotten beyond that many. */
   add(def: FormDef, limit?: number): void {
@@ -39,7 +47,12 @@ export class SourceMaps {
     this.forms.set(def.id, { def });
   }
 
-  private mapOf(entry: { def: FormDef; map?: SourceMap | null }): SourceMap | undefined {
+  /** Remembers a shipped module compiled under `scriptName`. */
+  addModule(scriptName: string, code: ModuleCode): void {
+    this.modules.set(scriptName, { def: { sourceMap: code.map, filename: code.path } });
+  }
+
+  private mapOf(entry: { def: Pick<FormDef, 'sourceMap'>; map?: SourceMap | null }): SourceMap | undefined {
     if (entry.map === undefined) {
       entry.map = null;
       if (entry.def.sourceMap)
@@ -65,9 +78,9 @@ export class SourceMaps {
     line: number,
     column: number,
   ): { file: string; line: number; column: number } | undefined {
-    const m = FORM_SUFFIX.exec(scriptName);
+    const m = FORM_SUFFIX.exec(scriptName) ?? MODULE_SUFFIX.exec(scriptName);
     if (!m) return undefined;
-    const entry = this.forms.get(Number(m[2]));
+    const entry = m.length > 2 ? this.forms.get(Number(m[2])) : this.modules.get(scriptName);
     const map = entry && this.mapOf(entry);
     if (!entry || !map) return { file: m[1], line, column };
     const hit = map.findEntry(line - 1, column - 1) as { originalLine?: number; originalColumn?: number };

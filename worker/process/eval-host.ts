@@ -14,6 +14,8 @@ import type { Drain, FromEvalThread, RunTasks } from '../../protocol/messages/ev
 import type { FormDef, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { DebugAgent } from '../debug/debug-agent';
 import { startEvalThread, takeEarlyEvalThread } from '../eval-thread/eval-thread-start';
+import { serveModuleRequests } from '../modules/module-channel';
+import type { ModuleFetcher } from '../modules/module-fetch';
 import type { FormFinder } from './inbound-queue';
 import { failedResults, InterruptGate, type InterruptTarget } from './interrupt-gate';
 
@@ -31,6 +33,8 @@ export interface EvalHostOptions {
   maxHeapMb?: number;
   /** Interrupts within this long of a restart are held, and coalesced into one restart at most. */
   interruptWindowMs?: number;
+  /** Where the thread's module code comes from: the session's master, through the cache. */
+  modules?: Pick<ModuleFetcher, 'fetch'>;
 }
 
 export class EvalHost extends EventEmitter<EvalHostEvents> {
@@ -78,13 +82,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
    * Sends forms and tasks into the thread. `frameForms` finds the forms of the frame the tasks
    * came in: a large frame is handed over in slices (see inbound-queue.ts).
    */
-  run(
-    session: number,
-    forms: FormDef[],
-    tasks: TaskMsg[],
-    resultGroup: number | undefined,
-    frameForms: FormFinder,
-  ): void {
+  run(session: number, forms: FormDef[], tasks: TaskMsg[], group: number | undefined, frameForms: FormFinder): void {
     for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
     const debugging = this.debug.debugging;
     if (debugging) for (const f of forms) this.debug.learn(f);
@@ -97,7 +95,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
         this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
       }
     }
-    this.post(resultGroup ? { t: 'run', session, forms, tasks, resultGroup } : { t: 'run', session, forms, tasks });
+    this.post(group ? { t: 'run', session, forms, tasks, resultGroup: group } : { t: 'run', session, forms, tasks });
   }
 
   /**
@@ -230,8 +228,9 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   private spawn(): void {
-    const { thread, current } =
+    const { thread, current, modules } =
       (this.restarts === 0 && takeEarlyEvalThread(this.opts.maxHeapMb)) || startEvalThread(this.opts.maxHeapMb);
+    serveModuleRequests(modules, (hashes) => this.opts.modules?.fetch(hashes) ?? Promise.resolve([]));
     this.current = current;
     this.thread = thread;
     this.agentsSeen = false;

@@ -10,6 +10,7 @@ import { Defaults } from '../../protocol/limits';
 import type { MasterToWorker, TaskMsg, Tasks } from '../../protocol/messages/worker-link-messages';
 import type { SignatureChecker } from '../../protocol/signing';
 import type { CdpRelay } from '../debug/cdp-relay';
+import type { ModuleFetcher } from '../modules/module-fetch';
 import type { EvalHost } from './eval-host';
 import { answerImageAsk } from '../image/image-requests';
 import { formFinder, type FormFinder, type Steps } from './inbound-queue';
@@ -19,6 +20,8 @@ export interface WorkerContext {
   audit: Audit;
   host: EvalHost;
   relay: CdpRelay;
+  /** Where module code the master sends goes: to the session's requests for it. */
+  modules: Pick<ModuleFetcher, 'answer' | 'linkEnded'>;
   /** The link of the master being served, if any: answers that arrive late go to it. */
   current(): WorkerEnd | undefined;
   /** Checks request signatures on the current connection. */
@@ -65,6 +68,9 @@ export function handleMasterMessage(
       return;
     case 'cdpClose':
       relay.close(m.sid);
+      return;
+    case 'moduleCodes':
+      ctx.modules.answer(m);
       return;
     case 'debugSuspend':
       host.suspend();

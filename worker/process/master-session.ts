@@ -12,6 +12,7 @@ import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
 import type { MasterToWorker, WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { SignatureChecker, signingOffer } from '../../protocol/signing';
 import { CdpRelay } from '../debug/cdp-relay';
+import { ModuleFetcher } from '../modules/module-fetch';
 import { EvalHost } from './eval-host';
 import { InboundQueue } from './inbound-queue';
 import { startLoadReports } from './load-sample';
@@ -53,7 +54,8 @@ export class MasterSession {
     private readonly opts: MasterSessionOptions,
   ) {
     const { audit } = opts;
-    const host = (this.host = new EvalHost({ maxHeapMb: opts.evalHeapMb }));
+    const modules = new ModuleFetcher(() => this.link, audit);
+    const host = (this.host = new EvalHost({ maxHeapMb: opts.evalHeapMb, modules }));
     this.relay = new CdpRelay(
       () => host.threadId,
       (m) => this.link?.send(m),
@@ -64,6 +66,7 @@ export class MasterSession {
       audit,
       host,
       relay: this.relay,
+      modules,
       current: () => this.link,
       signing: () => this.signing,
       leaving: () => this.leavingReason,
@@ -154,6 +157,7 @@ export class MasterSession {
           this.detachedAt = performance.now();
           this.host.debug.abandon();
           this.relay.closeAll('the master went away');
+          this.ctx.modules.linkEnded();
         }
         audit.log('disconnect', { master: link.peer, session: this.id, reason });
         resolve(outcome);
