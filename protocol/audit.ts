@@ -25,10 +25,11 @@ export type AuditEvent =
   | 'task-bad'
   | 'shutdown'
   | 'error'
+  | 'warning'
   | 'local'
   | 'session'
-  | 'audit';
   | 'modules'
+  | 'audit';
 
 /** Events about single frames of tasks; written only when `tasks` is on. */
 const TASK_EVENTS = new Set<AuditEvent>(['sent', 'received']);

@@ -1,33 +1,26 @@
 /**
- * Where WebSockets are made: a listening server (plain `ws` or `wss` with a certificate and
- * key) and a dialer (with a CA and `rejectUnauthorized` for `wss`). Both ends of every link
- * come through here, so the pre-authentication limits hold everywhere: small frames until
- * the handshake is done, and a deadline for a peer that connects and then says nothing.
+ * Where WebSockets are made: a listening server, and a dialer. Both ends of every link come
+ * through here, so two things hold everywhere. TLS is used when an end is beyond loopback
+ * (tls-policy.ts), with the channel bound into the handshake (tls-channel.ts); and the
+ * pre-authentication limits: small frames until the handshake is done, and a deadline for a
+ * peer that connects and then says nothing.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
+import { parseHostPort } from '../address';
 import type { Audit } from '../audit';
 import { crewError, ErrorCodes } from '../errors';
 import { Defaults } from '../limits';
+import { listenerCertificate } from './tls-certificate';
+import { channelOf } from './tls-channel';
+import { tlsRouter } from './tls-listener';
+import { explainDialError, warnPlain } from './tls-mismatch';
+import { dialPlan, listenPlan, type DialTls, type ListenTls } from './tls-policy';
 import { WsLink } from './ws-link';
 
-/** Certificate and key (PEM text or bytes) for a side that listens with TLS (`wss`). */
-export interface TlsListenOptions {
-  cert: string | Buffer;
-  key: string | Buffer;
-}
-
-/** How a dialer checks a `wss` listener. Giving this object at all means "dial with TLS". */
-export interface TlsDialOptions {
-  /** Certificates to trust besides the system's, e.g. a self-signed one (PEM). */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** Refuse a certificate that does not verify (default true). Turn off only for tests. */
-  rejectUnauthorized?: boolean;
-  /** Name to check the certificate against, when it differs from the host dialed. */
-  servername?: string;
-}
+export type { DialTls, ListenTls, TlsChoice, TlsDialOptions, TlsListenOptions } from './tls-policy';
 
 export interface ListenOptions {
   host: string;
@@ -36,7 +29,8 @@ export interface ListenOptions {
   maxFrameBytes?: number;
   /** Deadline for a peer to upgrade and finish the handshake. */
   handshakeTimeoutMs?: number;
-  tls?: TlsListenOptions;
+  /** TLS: `auto` (default), `on`, `off`, or the user's certificate (tls-policy.ts). */
+  tls?: ListenTls;
   audit: Audit;
   /** How the listener is named in the audit trail ("worker", "master"). */
   who: string;
@@ -44,6 +38,11 @@ export interface ListenOptions {
 
 export interface Listener {
   port: number;
+  /**
+   * For the audit trail: when TLS is required (`only`, `beyond-loopback`, or `optional` with
+   * --no-tls), and where the certificate came from.
+   */
+  tls: { required: 'only' | 'beyond-loopback' | 'optional'; cert: string };
   /** Stops accepting; connections already made are the caller's to close. */
   close(): Promise<void>;
 }
@@ -58,24 +57,36 @@ export async function listen(
   onLink: (link: WsLink, req: IncomingMessage) => void,
 ): Promise<Listener> {
   const timeoutMs = opts.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs;
-  const server: Server = opts.tls
-    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: timeoutMs })
-    : createHttpServer();
-  server.headersTimeout = timeoutMs;
-  server.requestTimeout = timeoutMs;
-  const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
-  // A hard deadline, not an idle timeout: a peer dribbling one byte a second must not stay.
-  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-    const timer = setTimeout(() => socket.destroy(), timeoutMs + 1000);
-    timer.unref();
-    deadlines.set(socket, timer);
-    socket.once('close', () => clearTimeout(timer));
+  const plan = listenPlan(opts.host, opts.tls);
+  let context: SecureContext | undefined;
+  let certSource = 'given';
+  const secureContext = (): SecureContext => {
+    if (context) return context;
+    let pair = plan.cert;
+    if (pair === 'made') {
+      const made = listenerCertificate();
+      certSource = made.source;
+      pair = made;
+    }
+    context = createSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.3' });
+    return context;
+  };
+  if (plan.eager) secureContext();
+  if (plan.warning) warnPlain(plan.warning, opts.audit);
+  const server = createHttpServer();
+  // A hard deadline from the first byte, not an idle timeout: a peer dribbling one byte a
+  // second must not stay.
+  const router = tlsRouter({
+    http: server,
+    plainFrom: plan.plainFrom,
+    secureContext,
+    deadlineMs: timeoutMs + 1000,
+    audit: opts.audit,
+    who: opts.who,
   });
+  const peerOf = (socket: Socket) => router.accepted(socket)?.peer ?? `${socket.remoteAddress}:${socket.remotePort}`;
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    opts.audit.log('bad-frame', {
-      peer: `${socket.remoteAddress}:${socket.remotePort}`,
-      error: `not an HTTP upgrade: ${err.code ?? err.message}`,
-    });
+    opts.audit.log('bad-frame', { peer: peerOf(socket), error: `not an HTTP upgrade: ${err.code ?? err.message}` });
     if (socket.writable)
       socket.end(
         'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n' +
@@ -83,12 +94,9 @@ export async function listen(
       );
     else socket.destroy();
   });
-  server.on('tlsClientError', (err: Error, socket: Socket) => {
-    opts.audit.log('refused', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: `TLS: ${err.message}` });
-  });
   server.on('request', (req, res) => {
     opts.audit.log('bad-frame', {
-      peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      peer: peerOf(req.socket),
       error: `plain HTTP ${req.method} ${req.url?.slice(0, 80)}`,
     });
     res
@@ -97,27 +105,31 @@ export async function listen(
   });
   const wss = new WebSocketServer({ server, maxPayload: Defaults.maxHandshakeFrameBytes });
   wss.on('connection', (ws, req) => {
-    const timer = deadlines.get(req.socket);
-    if (timer) clearTimeout(timer);
-    const link = new WsLink(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+    router.adopted(req.socket);
+    const link = new WsLink(ws, peerOf(req.socket));
+    link.channel = channelOf(req.socket);
     link.maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
     onLink(link, req);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
+    router.server.once('error', (err) =>
       reject(crewError(ErrorCodes.ConnectFailed, `cannot listen on ${opts.host}:${opts.port}: ${err.message}`)),
     );
-    server.listen(opts.port, opts.host, () => resolve());
+    router.server.listen(opts.port, opts.host, () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
+  const port = (router.server.address() as { port: number }).port;
   return {
     port,
+    tls: {
+      required: ({ nobody: 'only', loopback: 'beyond-loopback', any: 'optional' } as const)[plan.plainFrom],
+      cert: context ? certSource : plan.cert === 'made' ? 'made at first use' : 'given',
+    },
     close: () =>
       new Promise<void>((resolve) => {
         wss.close();
-        server.close(() => resolve());
-        // Sockets still in the HTTP phase would hold close() open until their deadline.
-        server.closeIdleConnections();
+        router.server.close(() => resolve());
+        // Sockets still before their upgrade would hold close() open until their deadline.
+        router.endPending();
       }),
   };
 }
@@ -125,20 +137,32 @@ export async function listen(
 export interface DialOptions {
   maxFrameBytes?: number;
   handshakeTimeoutMs?: number;
-  /** Dial with TLS (`wss`), checking the listener's certificate as told. */
-  tls?: TlsDialOptions;
+  /** TLS: `auto` (default), `on`, `off`, or a certificate check of the user's (tls-policy.ts). */
+  tls?: DialTls;
+  /** Where a warning about plain TCP beyond loopback goes, besides the terminal. */
+  auditTrail?: Audit;
 }
 
 /** Opens a link to `address` (`host:port`); the caller runs the dialing handshake on it. */
 export function dial(address: string, opts: DialOptions = {}): WsLink {
-  const url = `${opts.tls ? 'wss' : 'ws'}://${address}/`;
-  const ws = new WebSocket(url, {
+  const plan = dialPlan(parseHostPort(address).host, opts.tls);
+  if (plan.warning) warnPlain(plan.warning, opts.auditTrail, address);
+  const tls = plan.tls;
+  const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://${address}/`, {
     maxPayload: Defaults.maxHandshakeFrameBytes,
     handshakeTimeout: opts.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs,
-    ...(opts.tls ? { ca: opts.tls.ca, rejectUnauthorized: opts.tls.rejectUnauthorized ?? true } : {}),
-    ...(opts.tls?.servername ? { servername: opts.tls.servername } : {}),
+    ...(tls ? { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.3' as const } : {}),
+    ...(tls?.servername ? { servername: tls.servername } : {}),
+  });
+  // Before the link's own listener, which ends the link with the error's message.
+  ws.on('error', (err: Error) => {
+    const why = explainDialError(err, address, !!tls);
+    if (why) err.message = why;
   });
   const link = new WsLink(ws, address);
+  ws.on('upgrade', (res: IncomingMessage) => {
+    link.channel = channelOf(res.socket);
+  });
   link.maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
   return link;
 }

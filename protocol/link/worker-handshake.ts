@@ -9,25 +9,40 @@
  * can neither rewrite a claim nor move an answer to another listener, a recorded transcript
  * is useless against a fresh nonce, and an id is only ever claimed by its key's holder.
  * The secret never crosses the wire. Every frame after the handshake is authenticated with
- * keys derived from the secret and the transcript (frame-seal.ts).
+ * keys derived from the secret and the transcript (frame-seal.ts). The transcript is bound to
+ * the TLS channel each end sees (tls-channel.ts), so a man in the middle who terminates TLS
+ * fails on both sides, and each says why.
  */
 import { crewError, ErrorCodes, type CrewError, type ErrorCode } from '../errors';
 import { Defaults } from '../limits';
 import { fromMaster, fromWorker } from '../messages/worker-link-guards';
-import { PROTOCOL_VERSION } from '../messages/worker-link-messages';
+import { checkPeer, LINK_VERSION, versionProblem, type Role } from './handshake-checks';
 import { deriveSealKeys, FrameSeal, type SealKeys } from './frame-seal';
 import { challengeMac, freshNonce, isNonce, sameMac } from './hmac-challenge';
 import { Identity, isIdentity, proves } from './identity';
 import { CloseCodes, type HandshakeLink, type MasterEnd, type WorkerEnd } from './link';
+import { boundTo, middleSeenByDialer, middleSeenByListener } from './tls-channel';
 
-export type Role = 'master' | 'worker';
+export { LINK_VERSION, type Role };
 
 /** Handshake frames (JSON text). */
 export type HandshakeMsg =
   | { t: 'hello'; v: number; role: Role; nonce: string; member?: string; id: string }
-  | { t: 'auth'; v: number; role: Role; nonce: string; member?: string; id: string; proof: string; mac: string }
+  | {
+      t: 'auth';
+      v: number;
+      role: Role;
+      nonce: string;
+      member?: string;
+      id: string;
+      proof: string;
+      mac: string;
+      /** A MAC over the transcript without the channel: it tells a man in the middle from a wrong secret. */
+      unbound: string;
+    }
   | { t: 'welcome'; proof: string; mac: string }
-  | { t: 'refused'; code: string; message: string };
+  /** `proof`, when the channels differ: the listener's MAC saying so, for the dialer to trust it. */
+  | { t: 'refused'; code: string; message: string; proof?: string };
 
 export interface HandshakeOptions<R extends Role = Role> {
   secret: Buffer;
@@ -49,7 +64,7 @@ export interface HandshakeOptions<R extends Role = Role> {
 }
 
 /** The label of this handshake's MACs; the version in it keeps versions' transcripts apart. */
-export const HANDSHAKE_LABEL = `crew/${PROTOCOL_VERSION}`;
+export const HANDSHAKE_LABEL = `crew/${LINK_VERSION}`;
 
 const mac = (secret: Buffer, ...parts: string[]): string => challengeMac(secret, HANDSHAKE_LABEL, ...parts);
 
@@ -82,7 +97,7 @@ function run<R extends Role>(
   step: (
     m: HandshakeMsg | undefined,
     done: (v: PeerIdentity, keys: SealKeys) => void,
-    fail: (e: CrewError, code: number) => void,
+    fail: (e: CrewError, code: number, proof?: string) => void,
     text: string,
   ) => void,
 ): Promise<Opened<R>> {
@@ -103,11 +118,11 @@ function run<R extends Role>(
       clearTimeout(timer);
       resolve({ ...v, link: openFor(link, opts.role, keys) });
     };
-    const fail = (e: CrewError, code: number) => {
+    const fail = (e: CrewError, code: number, proof?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      link.sendText(JSON.stringify({ t: 'refused', code: e.code, message: e.message }));
+      link.sendText(JSON.stringify({ t: 'refused', code: e.code, message: e.message, proof }));
       link.dispose(code, e.message);
       reject(e);
     };
@@ -129,25 +144,6 @@ export interface PeerIdentity {
   id: string;
 }
 
-function checkPeer(role: Role, peerRole: unknown, member: string | undefined, peerMember: unknown): string | undefined {
-  if (peerRole !== 'master' && peerRole !== 'worker') return `unknown role ${JSON.stringify(peerRole)}`;
-  if (peerRole === role) return `both ends are ${role}s`;
-  if (peerMember !== undefined && typeof peerMember !== 'string') return 'its member id is not a string';
-  if (member && peerMember && member !== peerMember)
-    return `member id ${peerMember} does not match this job's ${member}`;
-  return undefined;
-}
-
-/** The peer speaks another version: both are named, so the user knows which end to update. */
-function versionProblem(peer: string, v: unknown): CrewError | undefined {
-  if (v === PROTOCOL_VERSION) return undefined;
-  return crewError(
-    ErrorCodes.VersionMismatch,
-    `${peer} speaks Crew protocol version ${String(v)}, this end speaks ${PROTOCOL_VERSION}: ` +
-      'run the same version of Crew on the master and its workers',
-  );
-}
-
 /** The transcript every MAC, signature and frame key covers: the hello as sent, then the answer. */
 function transcriptOf(helloText: string, authBody: string): string {
   return `${helloText}\0${authBody}`;
@@ -161,7 +157,7 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
   const identity = opts.identity ?? new Identity();
   const hello: HandshakeMsg = {
     t: 'hello',
-    v: PROTOCOL_VERSION,
+    v: LINK_VERSION,
     role: opts.role,
     nonce: freshNonce(),
     member: opts.member,
@@ -179,12 +175,22 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
     const bad = checkPeer(opts.role, m.role, opts.member, m.member);
     if (bad) return fail(crewError(ErrorCodes.AuthFailed, `${link.peer} refused: ${bad}`), CloseCodes.AuthFailed);
     // The answer's own fields, as the dialer serialized them: JSON.parse keeps their order.
-    const { mac: answerMac, proof, ...body } = m;
-    const transcript = transcriptOf(helloText, JSON.stringify(body));
-    if (!isNonce(m.nonce) || m.nonce === hello.nonce || !sameMac(answerMac, mac(opts.secret, 'dialer', transcript))) {
-      return fail(
+    const { mac: answerMac, proof, unbound, ...body } = m;
+    const open = transcriptOf(helloText, JSON.stringify(body));
+    const transcript = boundTo(open, link.channel);
+    const wrongSecret = () =>
+      fail(
         crewError(ErrorCodes.AuthFailed, `${link.peer} failed authentication: wrong or missing secret`),
         CloseCodes.AuthFailed,
+      );
+    if (!isNonce(m.nonce) || m.nonce === hello.nonce) return wrongSecret();
+    if (!sameMac(answerMac, mac(opts.secret, 'dialer', transcript))) {
+      if (!sameMac(unbound, mac(opts.secret, 'dialer, unbound', open))) return wrongSecret();
+      // The dialer proved the secret, so it may be told, with a proof of ours, what went wrong.
+      return fail(
+        crewError(ErrorCodes.ChannelMismatch, middleSeenByListener(link.peer, link.channel)),
+        CloseCodes.AuthFailed,
+        mac(opts.secret, 'listener, channel differs', open),
       );
     }
     if (!proves(m.id, signed('dialer', transcript), proof))
@@ -212,8 +218,13 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
 /** The dialing side: answer the challenge with our own nonce, then check the listener's proof. */
 export function dialHandshake<R extends Role>(link: HandshakeLink, opts: HandshakeOptions<R>): Promise<Opened<R>> {
   const identity = opts.identity ?? new Identity();
-  let sent: { transcript: string; peer: PeerIdentity } | undefined;
+  let sent: { transcript: string; open: string; peer: PeerIdentity } | undefined;
   return run(link, opts, (m, done, fail, text) => {
+    if (m?.t === 'refused' && sent && sameMac(m.proof, mac(opts.secret, 'listener, channel differs', sent.open)))
+      return fail(
+        crewError(ErrorCodes.ChannelMismatch, middleSeenByDialer(link.peer, link.channel)),
+        CloseCodes.AuthFailed,
+      );
     if (m?.t === 'refused') {
       const known: string[] = [ErrorCodes.AuthFailed, ErrorCodes.VersionMismatch];
       const code = known.includes(m.code) ? (m.code as ErrorCode) : ErrorCodes.ConnectFailed;
@@ -238,19 +249,21 @@ export function dialHandshake<R extends Role>(link: HandshakeLink, opts: Handsha
       const helloText = text;
       const body = {
         t: 'auth' as const,
-        v: PROTOCOL_VERSION,
+        v: LINK_VERSION,
         role: opts.role,
         nonce: freshNonce(),
         member: opts.member,
         id: identity.id,
       };
-      const transcript = transcriptOf(helloText, JSON.stringify(body));
-      sent = { transcript, peer };
+      const open = transcriptOf(helloText, JSON.stringify(body));
+      const transcript = boundTo(open, link.channel);
+      sent = { transcript, open, peer };
       link.sendText(
         JSON.stringify({
           ...body,
           proof: identity.prove(signed('dialer', transcript)),
           mac: mac(opts.secret, 'dialer', transcript),
+          unbound: mac(opts.secret, 'dialer, unbound', open),
         } satisfies HandshakeMsg),
       );
       return;

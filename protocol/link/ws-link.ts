@@ -19,6 +19,8 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
   private lastPong = Date.now();
   /** The frame limit once authenticated; until then the listener's small handshake limit holds. */
   maxFrameBytes?: number;
+  /** The TLS channel under this link, set by sockets.ts when there is one (tls-channel.ts). */
+  channel?: string;
 
   constructor(
     readonly ws: WebSocket,

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { connectWorkers, disconnectWorkers, evalOn, parallelMap, form, startMaster } from 'crew';
 import { auditTrail, cli, killHard, newSecret, record, startWorkerProcess, tcpProxy } from './helpers.mjs';
-import { decodeWsStream, open, PROTOCOL_VERSION, secretForms } from './wire.mjs';
+import { decodeWsStream, LINK_VERSION, open, secretForms } from './wire.mjs';
 
 const secret = newSecret();
 const HANDSHAKE_MS = 1000;
@@ -73,7 +73,7 @@ test('an auth frame without a MAC (no secret) is refused with a clear reason', a
   const c = open(`ws://127.0.0.1:${worker.port}/`);
   await c.opened;
   const hello = JSON.parse((await c.next()).data.toString());
-  c.ws.send(JSON.stringify({ t: 'auth', v: PROTOCOL_VERSION, role: 'master', nonce: 'ab'.repeat(32) }));
+  c.ws.send(JSON.stringify({ t: 'auth', v: LINK_VERSION, role: 'master', nonce: 'ab'.repeat(32) }));
   const refused = JSON.parse((await c.next()).data.toString());
   assert.equal(refused.t, 'refused');
   assert.equal(refused.code, 'CREW_AUTH_FAILED');

@@ -222,6 +222,8 @@ export async function fuzzBeforeAuth(port, r, connections, concurrency = 24) {
 function junk(r) {
   const bytes = r.bytes(1 + r.int(200));
   if (bytes.every((b) => b === 0x0a || b === 0x0d)) bytes[0] = 0;
+  // A first byte 0x16 starts a TLS handshake, not HTTP: the TLS tier fuzzes those.
+  if (bytes[0] === 0x16) bytes[0] = 0x17;
   return bytes;
 }
 

@@ -16,11 +16,10 @@ export const codec = await loadSource('protocol/codec/codec.ts');
  * hand-made handshake is the real one.
  */
 const { challengeMac } = await loadSource('protocol/link/hmac-challenge.ts');
-const { HANDSHAKE_LABEL } = await loadSource('protocol/link/worker-handshake.ts');
-const { PROTOCOL_VERSION } = await loadSource('protocol/messages/worker-link-messages.ts');
+const { HANDSHAKE_LABEL, LINK_VERSION } = await loadSource('protocol/link/worker-handshake.ts');
 export const { Identity } = await loadSource('protocol/link/identity.ts');
 export const { FrameSeal, deriveSealKeys } = await loadSource('protocol/link/frame-seal.ts');
-export { PROTOCOL_VERSION, HANDSHAKE_LABEL };
+export { LINK_VERSION, HANDSHAKE_LABEL };
 
 export function mac(secret, ...parts) {
   return challengeMac(Buffer.from(secret), HANDSHAKE_LABEL, ...parts);
@@ -76,18 +75,21 @@ export async function authenticate(port, secret, role = 'master', member, { iden
   const hello = JSON.parse(helloText);
   const body = {
     t: 'auth',
-    v: PROTOCOL_VERSION,
+    v: LINK_VERSION,
     role,
     nonce: randomBytes(32).toString('hex'),
     member,
     id: identity.id,
   };
-  const transcript = `${helloText}\0${JSON.stringify(body)}`;
+  // Plain TCP on loopback: the transcript is bound to the word "plain" (tls-channel.ts).
+  const open = `${helloText}\0${JSON.stringify(body)}`;
+  const transcript = `${open}\0channel\0plain`;
   c.ws.send(
     JSON.stringify({
       ...body,
       proof: identity.prove(`${HANDSHAKE_LABEL}\0dialer\0${transcript}`),
       mac: mac(secret, 'dialer', transcript),
+      unbound: mac(secret, 'dialer, unbound', open),
     }),
   );
   const answer = JSON.parse((await c.next()).data.toString());

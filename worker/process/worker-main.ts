@@ -12,7 +12,7 @@ import { Defaults } from '../../protocol/limits';
 import type { WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { signingKey } from '../../protocol/signing';
 import { isLoopback, parseHostPort } from '../../protocol/address';
-import { dial, listen, type TlsDialOptions, type TlsListenOptions } from '../../protocol/link/sockets';
+import { dial, listen, type DialTls, type TlsListenOptions } from '../../protocol/link/sockets';
 import { slurmPlacement } from './slurm-placement';
 import { MasterSessions } from './master-sessions';
 import { readResourceFile } from './resource-file';
@@ -44,8 +44,12 @@ export interface WorkerOptions {
   requireSigned?: boolean;
   /** Listen with TLS (`wss`) using this certificate and key. */
   listenTls?: TlsListenOptions;
-  /** Dial the master with TLS (`wss`), trusting these certificates. */
-  tls?: TlsDialOptions;
+  /**
+   * TLS: `auto` (default: TLS when an end is beyond loopback), `on` (`--tls`), `off`
+   * (`--no-tls`), or a check of the master's certificate (`--tls-ca`). A choice applies to
+   * listening too.
+   */
+  tls?: DialTls;
   handshakeTimeoutMs?: number;
   /** Heap limit of the eval thread in MiB; past it the thread dies, not the worker. */
   evalHeapMb?: number;
@@ -143,7 +147,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         port: opts.port,
         maxFrameBytes,
         handshakeTimeoutMs: opts.handshakeTimeoutMs,
-        tls: opts.listenTls,
+        tls: opts.listenTls ?? (typeof opts.tls === 'string' ? opts.tls : undefined),
         audit,
         who: 'worker',
       },
@@ -155,7 +159,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       },
     );
     const port = listener.port;
-    audit.log('listen', { host: bindHost, port, name: info.name, tls: opts.listenTls ? true : undefined });
+    audit.log('listen', { host: bindHost, port, name: info.name, tls: listener.tls.required, cert: listener.tls.cert });
     return {
       port,
       close: async () => {
@@ -172,8 +176,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       : undefined;
   if (!target) throw crewError(ErrorCodes.BadArgument, 'a worker needs --port, --connect or --resource-file');
   if (target.member) handshake.member = target.member;
-  // A resource file says when the master listens with TLS; the system's CAs apply unless told.
-  const dialTls: TlsDialOptions | undefined = opts.tls ?? ('tls' in target && target.tls ? {} : undefined);
+  // A resource file says when the master takes TLS only; the secret authenticates it.
+  const dialTls: DialTls | undefined = opts.tls ?? ('tls' in target && target.tls ? 'on' : undefined);
   void (async () => {
     let delay: number = Defaults.reconnectMinMs;
     while (!closing) {
@@ -191,7 +195,12 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   })();
 
   async function dialOnce(address: string): Promise<'served' | 'shutdown' | 'failed'> {
-    const raw = dial(address, { maxFrameBytes, handshakeTimeoutMs: opts.handshakeTimeoutMs, tls: dialTls });
+    const raw = dial(address, {
+      maxFrameBytes,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+      tls: dialTls,
+      auditTrail: audit,
+    });
     let opened;
     try {
       opened = await dialHandshake(raw, handshake);
