@@ -73,7 +73,8 @@ async function transpile(path: string, source: string): Promise<ModuleCode> {
   if (!loader)
     throw crewError(
       ErrorCodes.ModuleNotShippable,
-      `${path} is not a module Crew can ship (${Object.keys(LOADERS).join(' ')}): install what imports it on the workers`,
+      `${path} is not a module Crew can ship (${Object.keys(LOADERS).join(' ')}): ` +
+        'install what imports it on the workers',
     );
   try {
     const out = await transform(source, {

@@ -1,0 +1,103 @@
+// A TypeScript project of several modules and npm packages, written to a fresh folder, and
+// workers that cannot see it: each runs in a mount namespace with an empty tmpfs over the
+// project's folder, an empty working directory and an empty HOME. Every process is stopped
+// by its pid (its process group) when the test ends.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cli, SECRET, tempDir } from '../helpers.mjs';
+
+/** Whether this machine lets a test make mount namespaces (root, with unshare). */
+export function canHideFolders() {
+  return spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
+}
+
+const FILES = {
+  'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@app/*': ['src/app/*'] } } }),
+  'src/main.ts': [
+    "import { sq, describe } from './lib';",
+    "import { total } from './util';",
+    "import { greet } from '@app/greet';",
+    'const n: number = 7;',
+    '[sq(n), describe(), total([1, 2, 3]), greet("crew")]',
+    '',
+  ].join('\n'),
+  'src/lib.ts': [
+    "import data from './data.json';",
+    "import { tag } from 'cjs-pkg';",
+    "import { shout } from 'esm-pkg';",
+    "import { basename } from 'node:path';",
+    'export const sq = (x: number): number => x * x;',
+    'export function describe(): string {',
+    '  return `${data.name}/${tag}/${shout("hi")}/${basename(__filename)}`;',
+    '}',
+    'export function fail(why: string): never {',
+    '  throw new RangeError(`lib failed: ${why}`);',
+    '}',
+    '',
+  ].join('\n'),
+  'src/data.json': JSON.stringify({ name: 'data' }),
+  'src/util/index.ts': 'export const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);\n',
+  'src/app/greet.ts': 'export const greet = (who: string) => `hello ${who}`;\n',
+  'src/native.ts': "import addon from 'native-pkg';\nexport default addon;\n",
+  'node_modules/cjs-pkg/package.json': JSON.stringify({ name: 'cjs-pkg', main: 'lib/index.js' }),
+  'node_modules/cjs-pkg/lib/index.js': "exports.tag = 'cjs';\n",
+  'node_modules/esm-pkg/package.json': JSON.stringify({
+    name: 'esm-pkg',
+    type: 'module',
+    exports: { '.': { import: './dist/index.js' } },
+  }),
+  'node_modules/esm-pkg/dist/index.js': 'export const shout = (s) => s.toUpperCase() + "!";\n',
+  'node_modules/native-pkg/package.json': JSON.stringify({ name: 'native-pkg', main: 'index.js' }),
+  'node_modules/native-pkg/index.js': "module.exports = require('./build/Release/addon.node');\n",
+  'node_modules/native-pkg/build/Release/addon.node': 'not really a shared object',
+};
+
+/** Writes the project into a fresh folder; returns its folder and a function to write one of its files. */
+export function makeProject() {
+  const dir = tempDir();
+  const write = (file, text) => {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  };
+  for (const [file, text] of Object.entries(FILES)) write(file, text);
+  return { dir, write, path: (file) => join(dir, file) };
+}
+
+/**
+ * A `crew worker` that cannot see `hidden`: it listens on a free port of loopback. Resolves
+ * with its address, its pid, what it printed, and `stop()`, which ends its process group.
+ */
+export async function hiddenWorker(hidden) {
+  const home = tempDir();
+  const cwd = tempDir();
+  const worker = `exec '${process.execPath}' '${cli}' worker --port 0`;
+  const script = `mount -t tmpfs tmpfs '${hidden}' && cd '${cwd}' && ${worker}`;
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+    env: { PATH: process.env.PATH, HOME: home, CREW_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return; // gone already
+    }
+    await exited;
+  };
+  const port = await new Promise((resolve, reject) => {
+    const check = () => {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => reject(new Error(`the hidden worker exited (${code}) before listening:\n${stderr}`)));
+  });
+  return { address: `127.0.0.1:${port}`, pid: child.pid, stop, home, output: () => stdout + stderr };
+}
