@@ -3,27 +3,19 @@
 // worker runs them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import vm from 'node:vm';
 import { transform } from 'esbuild';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { loadSource, root } from '../helpers.mjs';
 
-const { FormRegistry } = await loadSource('server/api/form.ts');
+const { FormRegistry, Evaluator } = await loadSource(['server/api/form.ts', 'worker/image/evaluator.ts']);
 
-/** Prepares forms as the master does and runs them one after another in one context. */
+/** Prepares forms as the master does and runs them one after another in one image, as a worker does. */
 async function session() {
   const registry = new FormRegistry();
-  const context = vm.createContext({ require: createRequire(join(root, 'package.json')), setTimeout });
+  const image = new Evaluator({ cwd: root, modules: { codes: (h) => registry.modules.codes.codes(h).modules } });
   return async (code, filename) => {
     const { def } = await registry.prepare(filename ? { code, filename } : code, 'value');
-    return {
-      def,
-      value: await new vm.Script(def.code, {
-        filename: def.filename,
-        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-      }).runInContext(context),
-    };
+    image.define(def);
+    return { def, value: await image.invoke(def.id, undefined) };
   };
 }
 
@@ -51,7 +43,7 @@ test('top-level await: the value is the last expression, declarations stay for l
   );
 });
 
-test('import becomes await import, with default, named, renamed and namespace bindings', async () => {
+test("import becomes a call of the image's loader, with default, named, renamed and namespace bindings", async () => {
   const run = await session();
   const { value } = await run(
     'import path, { join as j, sep } from "node:path";\n' +
@@ -78,7 +70,7 @@ test('lines stay where they were, in JavaScript and in TypeScript', async () => 
     plain.findIndex((l) => l.includes('throw new Error("here")')),
   );
   const run = await session();
-  await assert.rejects(run(js), (err) => new RegExp(`<form>:5:`).test(err.stack));
+  await assert.rejects(run(js), (err) => /<form>#crew\d+:5:/.test(err.stack));
 });
 
 test('the same declarations can be evaluated again, as at a REPL; not a column moves for let and const', async () => {

@@ -39,6 +39,8 @@ const samples = [
   [{ t: 'cdpOpen', sid: 1 }, 'sid'],
   [{ t: 'cdpMessage', sid: 1, message: '{}' }, 'message'],
   [{ t: 'cdpClose', sid: 1, reason: 'gone' }, 'sid'],
+  [{ t: 'moduleFetch', reqId: 1, hashes: ['ab'] }, 'hashes'],
+  [{ t: 'moduleCodes', reqId: 1, modules: [{ hash: 'ab', path: '/p/lib.ts', code: 'x' }], missing: [] }, 'modules'],
 ];
 
 const guardOf = { master: G.fromMaster, worker: G.fromWorker };
