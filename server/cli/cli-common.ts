@@ -1,6 +1,8 @@
 /** Pieces shared by the `crew` subcommands: exit codes, option parsing, errors. */
 import type { ParseArgsConfig } from 'node:util';
+import { parseHostPort } from '../../protocol/address';
 import { Audit, type AuditOptions } from '../../protocol/audit';
+import { openAuditFile } from '../../protocol/audit-file';
 import { CrewError, ErrorCodes, RemoteError } from '../../protocol/errors';
 
 /** Exit codes, as documented in `crew --help` and the README. */
@@ -17,6 +19,9 @@ export const ExitCodes = {
 } as const;
 
 export class UsageError extends Error {}
+
+/** The command cannot start (a file it must write, a port it must listen on): exit 3. */
+export class StartError extends Error {}
 
 export type Options = ParseArgsConfig['options'];
 
@@ -37,9 +42,37 @@ export function intOption(value: string | undefined, name: string, min = 0): num
   return n;
 }
 
-/** Where the audit trail goes: `--audit-file F` (or `none`), else stderr. */
+/** `--port P`: a whole number from 0 (any free port) to 65535. */
+export function portOption(value: string | undefined, name = 'port'): number | undefined {
+  const port = intOption(value, name);
+  if (port !== undefined && port > 65535)
+    throw new UsageError(`--${name} must be a port from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+/** `host:port` given on the command line, checked now: a malformed one is bad usage. */
+export function hostPortOption(value: string, name: string): string {
+  try {
+    parseHostPort(value);
+    return value;
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Where the audit trail goes: `--audit-file F` (or `none`), else stderr. A file that cannot be
+ * opened stops the command before it starts anything.
+ */
 export function auditOptions(values: { 'audit-file'?: string; verbose?: boolean }): AuditOptions {
   const file = values['audit-file'];
+  if (file !== undefined && file !== 'none') {
+    try {
+      openAuditFile(file);
+    } catch (err) {
+      throw new StartError((err as Error).message);
+    }
+  }
   return { to: file ?? 'stderr', tasks: values.verbose ? true : undefined };
 }
 
@@ -53,12 +86,16 @@ export function reportFatal(err: unknown): number {
     process.stderr.write(`crew: ${err.message}\nTry 'crew --help'.\n`);
     return ExitCodes.Usage;
   }
+  if (err instanceof StartError) {
+    process.stderr.write(`crew: ${err.message}\n`);
+    return ExitCodes.CannotStart;
+  }
   if (err instanceof RemoteError) {
     process.stderr.write(`crew: ${err.stack ?? err.message}\n`);
     return ExitCodes.Failed;
   }
   if (err instanceof CrewError) {
-    process.stderr.write(`crew: ${err.message} [${err.code}]\n`);
+    process.stderr.write(`crew: ${err.message}${hint(err.message)} [${err.code}]\n`);
     const startup: string[] = [
       ErrorCodes.ConnectFailed,
       ErrorCodes.WorkerBusy,
@@ -72,4 +109,11 @@ export function reportFatal(err: unknown): number {
   }
   process.stderr.write(`crew: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return ExitCodes.Failed;
+}
+
+/** What to do about a port already taken, which Node names only by its code. */
+function hint(message: string): string {
+  if (/EADDRINUSE/.test(message)) return ': the port is in use by another process; choose another with --port';
+  if (/EADDRNOTAVAIL/.test(message)) return ": that address is not one of this machine's; check --host";
+  return '';
 }

@@ -2,7 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditOptions, commonOptions, ExitCodes, intOption, reportFatal, UsageError, type Options } from './cli-common';
+import {
+  auditOptions,
+  commonOptions,
+  ExitCodes,
+  hostPortOption,
+  intOption,
+  portOption,
+  reportFatal,
+  UsageError,
+  type Options,
+} from './cli-common';
 import { workerCommand } from './worker-command';
 import { startMaster } from '../pool/connect';
 import type { WorkerPool } from '../pool/pool';
@@ -44,7 +54,7 @@ Exit codes:
   0  success
   1  the script or command failed
   2  bad usage
-  3  could not start: cannot listen, connect, authenticate or read the secret
+  3  could not start: cannot listen, connect, authenticate, read the secret or open the audit file
   130  interrupted by Ctrl-C (crew run interrupts the workers' evaluations first)
 `;
 
@@ -163,12 +173,13 @@ function poolOptions(
   const workers = values.workers
     ?.split(',')
     .map((s) => s.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((w) => hostPortOption(w, 'workers'));
   return {
     local: intOption(values.local, 'local') ?? (workers?.length || values.slurm ? 0 : defaultLocal),
     slurm: slurmOptions(values),
     workers,
-    port: intOption(values.port, 'port'),
+    port: portOption(values.port),
     host: values.host,
     resourceFile: values['resource-file'],
     secretFile: values['secret-file'],

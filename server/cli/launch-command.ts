@@ -12,7 +12,7 @@ import { DEFAULT_SSH_ARGS, launchWorkers } from '../launch/ssh-launch';
 import { submitSlurmWorkers } from '../launch/slurm-launch';
 import { slurmFleet } from '../launch/slurm-keep';
 import { defaultSlurmLogDir, slurmDiagnosis, slurmSecretFile } from '../launch/slurm-workers';
-import { ExitCodes, intOption, UsageError } from './cli-common';
+import { ExitCodes, hostPortOption, intOption, UsageError } from './cli-common';
 
 export const LAUNCH_HELP =
   'Usage: crew launch (--ssh h1,h2 | --slurm N) ' +
@@ -94,7 +94,7 @@ export async function launchCommand(args: string[]): Promise<number> {
   if ((values.connect === undefined) === (values['resource-file'] === undefined))
     throw new UsageError('crew launch needs exactly one of --connect or --resource-file');
   const target = values.connect
-    ? { ...parseHostPort(values.connect), member: values.member }
+    ? { ...parseHostPort(hostPortOption(values.connect, 'connect')), member: values.member }
     : readResourceFile(values['resource-file']!);
   const connect = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
   const member = values.member ?? target.member;
@@ -105,9 +105,13 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
   const hosts = sshHosts.split(',');
   const host = connect.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   if (isLoopback(host) && hosts.some((h) => !/^(.*@)?(localhost|127\.0\.0\.1)$/.test(h.trim()))) {
+    const fix =
+      values.connect !== undefined
+        ? `give --connect the master's address as those hosts reach it`
+        : `start the master with --host and a secret, so that its resource file names an address they reach`;
     process.stderr.write(
-      `crew launch: warning: the master listens on ${host}, which other hosts cannot reach; ` +
-        'start it with --host and a secret, or give --connect\n',
+      `crew launch: warning: the workers would dial ${host}, a loopback address, which other hosts cannot reach; ` +
+        `${fix}\n`,
     );
   }
   const launched = await launchWorkers({
@@ -120,16 +124,22 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
     sshCommand: values['ssh-command'],
     sshArgs: sshArgs(values),
     onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),
-    onExit: (name, code, signal) =>
-      process.stderr.write(`crew launch: ${name}: ssh session ended (${signal ?? `exit ${code}`})\n`),
+    onExit: (name, code, signal) => process.stderr.write(`crew launch: ${name}: ${sshEnded(code, signal)}\n`),
   });
   const n = launched.workers.length;
+  // ssh has started, not the workers: each says so itself, or ssh says why it could not.
   process.stderr.write(
-    `crew launch: started ${n} worker${n === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'}\n`,
+    `crew launch: starting ${n} worker${n === 1 ? '' : 's'} on ${hosts.length} host${hosts.length === 1 ? '' : 's'} ` +
+      `over ssh; they join the master at ${connect}\n`,
   );
+  let stoppedBy: number | undefined;
   const codes = await new Promise<(number | null)[]>((resolve) => {
-    const stop = () => void launched.close().then(() => resolve([0]));
-    process.once('SIGINT', stop).once('SIGTERM', stop);
+    // The workers' exits may be seen before close() resolves: the signal decides the code.
+    const stop = (code: number) => {
+      stoppedBy = code;
+      void launched.close().then(() => resolve([code]));
+    };
+    process.once('SIGINT', () => stop(ExitCodes.Interrupted)).once('SIGTERM', () => stop(ExitCodes.Ok));
     void Promise.all(
       launched.workers.map(
         (w) =>
@@ -139,7 +149,15 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
       ),
     ).then(resolve);
   });
+  if (stoppedBy !== undefined) return stoppedBy;
   return codes.every((c) => c === 0) ? ExitCodes.Ok : ExitCodes.Failed;
+}
+
+/** Why an ssh session ended, in words: ssh itself exits 255 when it cannot log in. */
+function sshEnded(code: number | null, signal: string | null): string {
+  if (signal) return `ssh session ended (${signal})`;
+  if (code === 255) return 'ssh could not run the worker there (exit 255; its message is above)';
+  return `ssh session ended (exit ${code})`;
 }
 
 /** ssh's options: the defaults, then --ssh-config and each --ssh-arg. */
@@ -191,14 +209,14 @@ async function viaSlurm(values: Values, connect: string, member?: string): Promi
   const fleet = slurmFleet(job, launchOpts, !!values.keep, (text) => process.stderr.write(`crew launch: ${text}\n`));
   const arrivalMs = (intOption(values['arrival-timeout'], 'arrival-timeout', 1) ?? 60) * 1000;
   let stopping = false;
-  const stop = () => {
+  const stop = (code: number) => {
     if (stopping) return;
     stopping = true;
     const ids = fleet.jobs.map((j) => j.jobId).join(', ');
     process.stderr.write(`crew launch: cancelling Slurm job${fleet.jobs.length === 1 ? '' : 's'} ${ids}\n`);
-    void fleet.stop().then(() => process.exit(ExitCodes.Ok));
+    void fleet.stop().then(() => process.exit(code));
   };
-  process.once('SIGINT', stop).once('SIGTERM', stop);
+  process.once('SIGINT', () => stop(ExitCodes.Interrupted)).once('SIGTERM', () => stop(ExitCodes.Ok));
   const started = Date.now();
   let reported = false;
   // Slurm tells nobody when a job ends: its queue is read every few seconds.

@@ -7,7 +7,16 @@ import { parseArgs } from 'node:util';
 import { forgetSecretEnv, resolveSecret } from '../../protocol/secret';
 import { dropEarlyEvalThread } from '../../worker/eval-thread/eval-thread-start';
 import { startWorker } from '../../worker/process/worker-main';
-import { commonOptions, ExitCodes, intOption, makeAudit, UsageError, type Options } from './cli-common';
+import {
+  commonOptions,
+  ExitCodes,
+  hostPortOption,
+  intOption,
+  makeAudit,
+  portOption,
+  UsageError,
+  type Options,
+} from './cli-common';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
 import { readSecretLine } from '../launch/ssh-launch';
 
@@ -83,10 +92,13 @@ export async function workerCommand(args: string[]): Promise<number> {
   }
   const modes = [values.port, values.connect, values['resource-file']].filter((v) => v !== undefined).length;
   if (modes !== 1) throw new UsageError('crew worker needs exactly one of --port, --connect or --resource-file');
+  if (values.connect !== undefined) hostPortOption(values.connect, 'connect');
+  const port = portOption(values.port);
+  const audit = makeAudit(values.name ? `worker ${values.name}` : 'worker', values);
   const secretGiven = values['secret-file'] !== undefined || !!process.env.CREW_SECRET || !!values['secret-stdin'];
   const secret = await readWorkerSecret(values['secret-stdin'], values['secret-file']);
   const handle = await startWorker({
-    port: intOption(values.port, 'port'),
+    port,
     host: values.host,
     connect: values.connect,
     resourceFile: values['resource-file'],
@@ -103,7 +115,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     maxFrameBytes: intOption(values['max-frame-bytes'], 'max-frame-bytes', 65536),
     listenTls: listenTlsFrom(values),
     tls: dialTlsFrom(values),
-    audit: makeAudit(values.name ? `worker ${values.name}` : 'worker', values),
+    audit,
     onShutdown: () => process.exit(ExitCodes.Ok),
     lifetime: {
       lifetimeS: intOption(values.lifetime, 'lifetime', 1),
@@ -111,20 +123,26 @@ export async function workerCommand(args: string[]): Promise<number> {
     },
     onLeft: () => process.exit(ExitCodes.Ok),
   });
-  if (handle.port !== undefined)
-    process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
-  const stop = () => {
+  const stop = (code: number) => {
     // An orderly close waits for the eval thread; one held by a debugger (or stuck in native
     // code) must not keep a worker that was told to stop alive.
     // process.exit itself waits for every thread, so the last resort is the one signal that does not.
     setTimeout(() => process.kill(process.pid, 'SIGKILL'), STOP_DEADLINE_MS).unref();
-    void handle.close().then(() => process.exit(ExitCodes.Ok));
+    void handle.close().then(() => process.exit(code));
   };
   if (values['exit-with-parent']) {
-    process.stdin.on('end', stop).on('close', stop).resume();
+    process.stdin
+      .on('end', () => stop(ExitCodes.Ok))
+      .on('close', () => stop(ExitCodes.Ok))
+      .resume();
   }
   // Ctrl-C at a terminal signals the whole foreground group: a worker its master started
   // leaves that to the master, which interrupts the evaluations and then ends its workers.
-  process.on('SIGINT', values['exit-with-parent'] ? () => {} : stop).on('SIGTERM', stop);
+  process
+    .on('SIGINT', values['exit-with-parent'] ? () => {} : () => stop(ExitCodes.Interrupted))
+    .on('SIGTERM', () => stop(ExitCodes.Ok));
+  // Said last: whoever waits for this line may signal the worker as soon as it reads it.
+  if (handle.port !== undefined)
+    process.stdout.write(`crew worker listening on ${values.host ?? '127.0.0.1'}:${handle.port}\n`);
   return new Promise<number>(() => {});
 }

@@ -123,14 +123,18 @@ export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool>
   if (!isLoopback(host) && !given) {
     throw crewError(
       ErrorCodes.InsecureListen,
-      `refusing to listen on ${host} without a secret: give secretFile or CREW_SECRET, or listen on 127.0.0.1`,
+      `refusing to listen on ${host} without a secret: give one with --secret-file (secretFile in the library) ` +
+        'or CREW_SECRET, or listen on 127.0.0.1',
     );
   }
+  const askedPort = opts.port ?? 0;
+  if (!Number.isInteger(askedPort) || askedPort < 0 || askedPort > 65535)
+    throw crewError(ErrorCodes.BadArgument, `port must be a whole number from 0 to 65535, got ${String(askedPort)}`);
   const member = opts.member ?? randomBytes(6).toString('hex');
   const listener = await listen(
     {
       host,
-      port: opts.port ?? 0,
+      port: askedPort,
       maxFrameBytes: opts.maxFrameBytes,
       handshakeTimeoutMs: opts.handshakeTimeoutMs,
       tls: opts.listenTls ?? (typeof opts.tls === 'string' ? opts.tls : undefined),

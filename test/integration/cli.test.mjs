@@ -30,7 +30,7 @@ test('bad usage exits 2 with a message that names the problem', async () => {
   assert.equal(noSessions.code, 2);
   assert.match(noSessions.stderr, /--max-sessions must be a whole number >= 1, got "0"/);
   const badAddress = await runCrew(['worker', '--connect', 'nowhere']);
-  assert.equal(badAddress.code, 1);
+  assert.equal(badAddress.code, 2);
   assert.match(badAddress.stderr, /"nowhere" is not host:port/);
 });
 

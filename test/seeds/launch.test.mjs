@@ -55,7 +55,7 @@ test('crew launch starts a worker per host over ssh, with the secret only on std
   }
   const exit = await launcher.exited;
   assert.equal(exit.code, 0, exit.stderr);
-  assert.match(exit.stderr, /started 2 workers on 2 hosts/);
+  assert.match(exit.stderr, /starting 2 workers on 2 hosts over ssh/);
   // Closing the channel ends the remote workers.
   await until(() => pool.size === 0, { timeoutMs: 10_000, what: 'the remote workers to leave the pool' });
   assert.equal(pool.size, 0);

@@ -137,7 +137,7 @@ test('two workers over ssh join a listening master and map, each under the sshd'
       assert.ok(chain.includes(sshd), `worker ${pid} runs under the sshd (${sshd}); its ancestors: ${chain}`);
       assert.ok(!chain.includes(launcher.child.pid), `worker ${pid} is not a child of crew launch`);
     }
-    assert.match(launcher.stderr, /started 2 workers on 1 host/);
+    assert.match(launcher.stderr, /starting 2 workers on 1 host over ssh/);
   } finally {
     await stop(launcher, pool);
   }
