@@ -4,6 +4,7 @@
  * server and esbuild in them.
  */
 import { parseArgs } from 'node:util';
+import { ErrorCodes, type CrewError } from '../../protocol/errors';
 import { forgetSecretEnv, resolveSecret } from '../../protocol/secret';
 import { dropEarlyEvalThread } from '../../worker/eval-thread/eval-thread-start';
 import { startWorker } from '../../worker/process/worker-main';
@@ -28,7 +29,9 @@ export const WORKER_HELP = `Usage: crew worker (--port P [--host H] | --connect 
   --resource-file F    Read the master's address from the file it wrote
   --name NAME          Name shown on the master (default host:pid)
   --member ID          Job id to match the master's (from the resource file by default)
-  --persist            Keep redialing even after the master shuts down
+  --persist            Keep redialing even after the master shuts down, or refuses this
+                       worker (wrong secret, another job); then once a minute. Without it a
+                       refused worker says why and exits 3
   --require-signed     Run only signed requests; refuse unsigned, mis-signed or replayed code
   --secret-stdin       Read the secret from the first line of stdin (used by crew launch)
   --exit-with-parent   Exit when stdin closes (used for local workers)
@@ -64,6 +67,15 @@ async function readWorkerSecret(fromStdin: boolean | undefined, secretFile: stri
   const secret = fromStdin ? undefined : resolveSecret({ secretFile });
   if (forgetSecretEnv()) dropEarlyEvalThread();
   return secret ?? (await readSecretLine());
+}
+
+/** What to do about a master's refusal that redialing cannot cure. */
+function refusalAdvice(err: CrewError): string {
+  if (err.code === ErrorCodes.VersionMismatch) return 'Run the same version of Crew on both ends';
+  return (
+    "Give this worker the master's secret (--secret-file or CREW_SECRET) and job (--member or " +
+    'its --resource-file); --persist keeps trying once a minute'
+  );
 }
 
 /** `crew worker`: serve a master, listening (--port) or dialing (--connect, --resource-file). */
@@ -117,6 +129,10 @@ export async function workerCommand(args: string[]): Promise<number> {
     tls: dialTlsFrom(values),
     audit,
     onShutdown: () => process.exit(ExitCodes.Ok),
+    onRefused: (err) => {
+      process.stderr.write(`crew worker: ${err.message}. ${refusalAdvice(err)} [${err.code}]\n`);
+      process.exit(ExitCodes.CannotStart);
+    },
     lifetime: {
       lifetimeS: intOption(values.lifetime, 'lifetime', 1),
       marginS: intOption(values['lifetime-margin'], 'lifetime-margin', 0),

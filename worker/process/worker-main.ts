@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Audit } from '../../protocol/audit';
-import { crewError, ErrorCodes } from '../../protocol/errors';
+import { crewError, CrewError, ErrorCodes } from '../../protocol/errors';
 import { Identity } from '../../protocol/link/identity';
 import { acceptHandshake, dialHandshake } from '../../protocol/link/worker-handshake';
 import { Defaults } from '../../protocol/limits';
@@ -40,6 +40,12 @@ export interface WorkerOptions {
   persist?: boolean;
   /** Called when a master ends the job with a shutdown message. */
   onShutdown?: () => void;
+  /**
+   * Called, instead of redialing, when the master refuses this worker for good: the secrets
+   * differ, another job's member id, another protocol version. Without it (or with `persist`)
+   * the worker redials every `REFUSED_RETRY_MS`, and each refusal is in the audit trail.
+   */
+  onRefused?: (err: CrewError) => void;
   /** Run only signed requests (dist-emacs); refuse unsigned, mis-signed and replayed ones. */
   requireSigned?: boolean;
   /** Listen with TLS (`wss`) using this certificate and key. */
@@ -63,6 +69,12 @@ export interface WorkerOptions {
   /** Masters a listening worker serves at once, each with its own eval thread (default 4). */
   maxSessions?: number;
 }
+
+/** How often a worker the master refused tries again (`persist`): retrying sooner cannot help. */
+export const REFUSED_RETRY_MS = 60_000;
+
+/** Refusals that trying again cannot cure: only the user can, by fixing the secret, job or version. */
+const LASTING_REFUSALS: ReadonlySet<string> = new Set([ErrorCodes.AuthFailed, ErrorCodes.VersionMismatch]);
 
 export interface WorkerHandle {
   /** The port a listening worker is bound to. */
@@ -187,14 +199,21 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         opts.onShutdown?.();
         return;
       }
+      const refused = outcome instanceof CrewError;
+      if (refused && opts.onRefused && !opts.persist) {
+        await masters.close('the master refused this worker');
+        return opts.onRefused(outcome);
+      }
       if (outcome === 'served') delay = Defaults.reconnectMinMs;
       if (closing) return;
-      await new Promise((r) => setTimeout(r, delay * (0.75 + Math.random() / 2)));
+      const wait = refused ? REFUSED_RETRY_MS : delay * (0.75 + Math.random() / 2);
+      await new Promise((r) => setTimeout(r, wait));
       delay = Math.min(delay * 2, Defaults.reconnectMaxMs);
     }
   })();
 
-  async function dialOnce(address: string): Promise<'served' | 'shutdown' | 'failed'> {
+  /** One connection to the master, served until it ends; a lasting refusal comes back as its error. */
+  async function dialOnce(address: string): Promise<'served' | 'shutdown' | 'failed' | CrewError> {
     const raw = dial(address, {
       maxFrameBytes,
       handshakeTimeoutMs: opts.handshakeTimeoutMs,
@@ -206,7 +225,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       opened = await dialHandshake(raw, handshake);
     } catch (err) {
       audit.log('refused', { master: address, reason: (err as Error).message });
-      return 'failed';
+      const code = (err as Partial<CrewError>).code;
+      return err instanceof CrewError && code && LASTING_REFUSALS.has(code) ? err : 'failed';
     }
     // Each link to the same master resumes its one session; another master starts afresh.
     await masters.endOthers(opened.id, `a different master answered at ${address}`);
