@@ -1,0 +1,65 @@
+// VS Code's debugger in a project's module: a form from main.ts imports lib.ts, which the
+// master ships to the worker. Played by a raw CDP client as js-debug does it: the shipped
+// module pauses before it runs (the instrumentation breakpoint) with a source map naming
+// lib.ts, a breakpoint bound there through that map fires at the user's line in lib.ts, and
+// its locals read as written.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import { cdpAddress, evalOn } from 'crew';
+import { sharedPool, tempDir } from '../helpers.mjs';
+import { cdpClient, generatedLine, inlineMap } from './cdp-client.mjs';
+
+const shared = sharedPool(1);
+const dir = tempDir();
+mkdirSync(join(dir, 'src'));
+const LIB = join(dir, 'src', 'lib.ts');
+writeFileSync(
+  LIB,
+  'export function area(w: number, h: number): number {\n  const product: number = w * h;\n  return product;\n}\n',
+);
+const MAIN = join(dir, 'src', 'main.ts');
+
+test('a breakpoint in a shipped module fires at its own line, with its locals', async () => {
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  try {
+    await c.send('Runtime.enable');
+    await c.send('Debugger.enable');
+    await c.send('Debugger.setInstrumentationBreakpoint', { instrumentation: 'beforeScriptWithSourceMapExecution' });
+    const run = evalOn(shared.pool, 'w1', {
+      code: "import { area } from './lib';\narea(6, 7)",
+      filename: MAIN,
+      line: 1,
+    });
+    // The form pauses first, then the module it imports: each has a map to its own file.
+    const libUrl = pathToFileURL(LIB).href;
+    let from = 0;
+    let pause;
+    for (;;) {
+      pause = await c.paused(from, (p) => p.reason === 'instrumentation');
+      from = pause.at + 1;
+      if (inlineMap(pause.data.sourceMapURL).sources.includes(libUrl)) break;
+      await c.send('Debugger.resume');
+    }
+    const { scriptId, url, sourceMapURL } = pause.data;
+    const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId });
+    const lineNumber = generatedLine(inlineMap(sourceMapURL), scriptSource, 3);
+    assert.notEqual(lineNumber, undefined, 'line 3 of lib.ts is in its map');
+    await c.send('Debugger.setBreakpointByUrl', { url, lineNumber });
+    const next = c.events.length;
+    await c.send('Debugger.resume');
+    const hit = await c.paused(next, (p) => p.hitBreakpoints?.length > 0);
+    assert.equal(hit.callFrames[0].functionName, 'area');
+    const product = await c.send('Debugger.evaluateOnCallFrame', {
+      callFrameId: hit.callFrames[0].callFrameId,
+      expression: 'product',
+    });
+    assert.equal(product.result.value, 42);
+    await c.send('Debugger.resume');
+    assert.equal(await run, 42);
+  } finally {
+    await c.close();
+  }
+});
