@@ -28,16 +28,21 @@ export function isVmInterrupt(err: unknown): boolean {
  * (its SIGINT listeners, or Node's default: exit), since only this code was meant to be spared.
  */
 export function runBreakable<T>(fn: () => T): T {
+  return (process.stdin as NodeJS.ReadStream).isTTY ? runWatched(fn) : fn();
+}
+
+/** {@link runBreakable}, whether or not a terminal is there: for one long run, such as a script's body. */
+export function runWatched<T>(fn: () => T): T {
   const stdin = process.stdin as NodeJS.ReadStream;
-  if (!stdin.isTTY) return fn();
-  const raw = stdin.isRaw;
+  const raw = stdin.isTTY && stdin.isRaw;
   if (raw) stdin.setRawMode(false);
   trampoline.thunk = fn;
   try {
     return callThunk.runInContext(trampoline, { breakOnSigint: true }) as T;
   } catch (err) {
     if (!isVmInterrupt(err)) throw err;
-    if (!raw) setImmediate(redeliverSigint);
+    // At once: code that catches the error may hold the thread again before any callback.
+    if (!raw) redeliverSigint();
     throw crewError(ErrorCodes.Interrupted, 'interrupted on master');
   } finally {
     trampoline.thunk = undefined;

@@ -103,29 +103,61 @@ export function formatBar(p: Progress, columns = 80): string {
 
 /**
  * Draws a progress bar for long runs of work on one terminal line, and clears it when the
- * run ends. Worker output that arrives meanwhile is printed above the bar. Returns a
- * function that removes the bar for good.
+ * run ends. Anything else written meanwhile (worker output, the script's own, audit lines)
+ * first clears the bar, so it gets a line of its own; the next sample draws the bar again
+ * below it. Returns a function that removes the bar for good.
  */
 export function showProgress(pool: WorkerPool, opts: BarOptions = {}): () => void {
   const stream = opts.stream ?? process.stderr;
   let drawn = false;
+  let draw = (text: string) => void stream.write(text);
   const clear = () => {
-    if (drawn) stream.write('\r\x1b[K');
+    if (drawn) draw('\r\x1b[K');
     drawn = false;
   };
   const stop = trackProgress(
     pool,
     (p) => {
       if (!p) return clear();
-      stream.write(`\r${formatBar(p, stream.columns ?? 80)}\x1b[K`);
+      draw(`\r${formatBar(p, stream.columns ?? 80)}\x1b[K`);
       drawn = true;
     },
     opts,
   );
-  pool.prependListener('output', clear);
+  const release = [stream, process.stdout, process.stderr]
+    .filter((s, i, all) => all.indexOf(s) === i)
+    .map((s) => clearBefore(s, clear));
+  // The bar's own writes go past the hook on its stream.
+  const own = release[0].original;
+  draw = (text) => void own(text);
   return () => {
     stop();
     clear();
-    pool.off('output', clear);
+    for (const r of release) r.restore();
+  };
+}
+
+/** Calls `before` ahead of every write to `stream`, until restored. */
+function clearBefore(
+  stream: BarStream,
+  before: () => void,
+): { original: (text: string) => unknown; restore: () => void } {
+  const own = Object.prototype.hasOwnProperty.call(stream, 'write') ? stream.write : undefined;
+  const original = stream.write.bind(stream) as (...args: unknown[]) => unknown;
+  let active = true;
+  const hooked = (...args: unknown[]) => {
+    if (active) before();
+    return original(...args);
+  };
+  stream.write = hooked;
+  return {
+    original: (text) => original(text),
+    restore: () => {
+      active = false;
+      // Wrapped again after us, the stream keeps the later wrapper, and ours passes through.
+      if (stream.write !== hooked) return;
+      if (own) stream.write = own;
+      else delete (stream as { write?: unknown }).write;
+    },
   };
 }

@@ -15,13 +15,11 @@ import {
 } from './cli-common';
 import { workerCommand } from './worker-command';
 import { startMaster } from '../pool/connect';
-import type { WorkerPool } from '../pool/pool';
 import { launchCommand } from './launch-command';
-import { showProgress } from '../api/progress';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
 import { startRepl } from './repl';
 import { lspCommand } from '../lsp/lsp-command';
-import { runScript } from './run-command';
+import { runCommand } from './run-command';
 
 const HELP = `crew: distributed, interactive evaluation for TypeScript and JavaScript
 
@@ -32,12 +30,13 @@ Usage:
   crew worker (--port P [--host H] | --connect HOST:PORT | --resource-file F)
       Start a worker that listens for a master (--port), or dials one (--connect,
       --resource-file). A dialing worker reconnects with backoff when its master goes away.
-  crew launch --ssh host1,host2 (--connect HOST:PORT | --resource-file F)
-      Start workers on other machines over ssh; they dial the master. The secret goes
-      over the ssh channel, never as an argument.
-  crew run SCRIPT.ts [--local N] [--workers h:p,...]
-      Run a driver script against a pool. The pool and the API are globals, and a default
-      exported function is called with the pool.
+  crew launch (--ssh host1,host2 | --slurm N) (--connect HOST:PORT | --resource-file F)
+      Start workers on other machines over ssh, or as a Slurm job array; they dial the
+      master. The secret goes over the ssh channel or the shared filesystem, never as an argument.
+  crew run SCRIPT.ts [--local N] [--workers h:p,...] [-- ARGS]
+      Run a driver script against a pool. The pool and the API are globals, a default
+      exported function is called with the pool, and ARGS are its process.argv.slice(2).
+      Exits 3 if none of the workers asked for connects (--allow-no-workers runs it anyway).
   crew lsp (--stdio | --port P) [--local N] [--workers h:p,...]
       Serve the master to an editor over the Language Server Protocol (the VS Code
       extension starts this itself). Over TCP, editors authenticate with the secret.
@@ -232,46 +231,33 @@ async function master(args: string[]): Promise<number> {
   return ExitCodes.Ok;
 }
 
+const runOptions = {
+  ...masterOptions,
+  'allow-no-workers': { type: 'boolean' },
+} as const;
+
 async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, masterOptions, true);
+  // What follows `--` is the script's own.
+  const dash = args.indexOf('--');
+  const { values, positionals } = parse(dash < 0 ? args : args.slice(0, dash), runOptions, true);
   if (values.help)
     return help(
-      'Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options]\n\n' +
+      'Usage: crew run SCRIPT [--local N] [--workers h:p,...] [master options] [-- ARGS]\n\n' +
+        '  --allow-no-workers   Run the script even if none of the workers asked for connects\n' +
+        '                       (its calls then evaluate on the master; without it, exit 3)\n' +
         MASTER_HELP.split('\n').slice(2).join('\n'),
     );
-  if (positionals.length !== 1) throw new UsageError('crew run needs exactly one script');
-  const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
-  for (const err of pool.connectErrors) process.stderr.write(`crew: not connected: ${err.message}\n`);
-  const hideProgress = values.progress || process.stderr.isTTY ? showProgress(pool) : undefined;
-  const ctrlC = stopOnCtrlC(pool, hideProgress);
-  try {
-    await runScript(positionals[0], pool);
-    return ExitCodes.Ok;
-  } catch (err) {
-    if (ctrlC.interrupted) return ExitCodes.Interrupted;
-    throw err;
-  } finally {
-    hideProgress?.();
-    await pool.close('script finished');
-  }
-}
-
-/**
- * Ctrl-C during `crew run` interrupts what the workers run, ends the pool (and so its local
- * workers) and exits 130, whether or not the script catches the interruption. A second
- * Ctrl-C exits at once.
- */
-function stopOnCtrlC(pool: WorkerPool, hideProgress?: () => void): { interrupted: boolean } {
-  const state = { interrupted: false };
-  process.once('SIGINT', () => {
-    state.interrupted = true;
-    hideProgress?.();
-    const ids = pool.interrupt();
-    process.stderr.write(`crew: interrupted${ids.length ? ` ${ids.join(', ')}` : ''}; stopping the workers\n`);
-    process.once('SIGINT', () => process.exit(ExitCodes.Interrupted));
-    void pool.close('interrupted').finally(() => process.exit(ExitCodes.Interrupted));
-  });
-  return state;
+  if (positionals.length !== 1)
+    throw new UsageError('crew run needs exactly one script; its own arguments go after --');
+  return runCommand(
+    positionals[0],
+    {
+      args: dash < 0 ? [] : args.slice(dash + 1),
+      allowNoWorkers: values['allow-no-workers'],
+      progress: values.progress || process.stderr.isTTY,
+    },
+    () => startMaster({ ...poolOptions(values, 2), ...seedOptions(values) }),
+  );
 }
 
 function help(text: string): number {
