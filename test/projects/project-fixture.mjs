@@ -17,9 +17,10 @@ const FILES = {
   'src/main.ts': [
     "import { sq, describe } from './lib';",
     "import { total } from './util';",
+    "import { twice } from './twice.js';",
     "import { greet } from '@app/greet';",
     'const n: number = 7;',
-    '[sq(n), describe(), total([1, 2, 3]), greet("crew")]',
+    '[sq(n), describe(), total([1, 2, 3]), greet("crew"), twice(n)]',
     '',
   ].join('\n'),
   'src/lib.ts': [
@@ -37,6 +38,7 @@ const FILES = {
     '',
   ].join('\n'),
   'src/data.json': JSON.stringify({ name: 'data' }),
+  'src/twice.ts': 'export const twice = (x: number) => 2 * x;\n',
   'src/util/index.ts': 'export const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);\n',
   'src/app/greet.ts': 'export const greet = (who: string) => `hello ${who}`;\n',
   'src/native.ts': "import addon from 'native-pkg';\nexport default addon;\n",

@@ -64,7 +64,7 @@ test(
     skip,
   },
   async () => {
-    const expected = [49, 'data/cjs/HI!/lib.ts', 6, 'hello crew'];
+    const expected = [49, 'data/cjs/HI!/lib.ts', 6, 'hello crew', 14];
     assert.deepEqual(await evalOn(pool, null, fileForm('src/main.ts')), expected, 'on the master');
     assert.deepEqual(await onAll(fileForm('src/main.ts')), [expected, expected]);
     // A string form resolves from the master's working directory; require works as import does.
@@ -118,7 +118,7 @@ test("a second master's session on the same workers fetches no module the worker
   const lines = [];
   const second = await masterOn(lines);
   try {
-    const expected = [49, 'data/cjs/HI!/lib.ts', 6, 'hello crew'];
+    const expected = [49, 'data/cjs/HI!/lib.ts', 6, 'hello crew', 14];
     assert.deepEqual(await evalFormAllWorkers(second, fileForm('src/main.ts'), { replayRequired: false }), [
       expected,
       expected,
