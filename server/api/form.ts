@@ -29,10 +29,14 @@ export interface CallForm {
 export type Form = string | FormSource | CallForm;
 
 /**
- * Builds a form that calls `fn` with `args` on the worker, as dist-emacs sends a printed
- * function. Only the function's text travels: its closure does not.
+ * Builds a form that calls `fn` on the worker, as dist-emacs sends a printed function:
+ * `args` are its first arguments, and the rest come with each call (the element, in
+ * `parallelMap`). Only the function's text travels: its closure does not.
  */
-export function form<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): CallForm {
+export function form<A extends unknown[], B extends unknown[]>(
+  fn: (...args: [...A, ...B]) => unknown,
+  ...args: A
+): CallForm {
   if (typeof fn !== 'function') throw crewError(ErrorCodes.BadForm, `form() needs a function, got ${typeof fn}`);
   const code = fn.toString();
   if (/\{\s*\[native code\]\s*\}$/.test(code))
