@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the reliability and cluster tiers use: tshark (capturing loopback to search
-# it for the secret), iproute2 (network namespaces), openssl (a self-signed certificate for
+# it for the secret), tcpdump (capturing a link between two network namespaces, to see that
+# it is encrypted), iproute2 (network namespaces), openssl (a self-signed certificate for
 # TLS), slurm-wlm with munge (a real one-node Slurm cluster, scripts/slurm-cluster.sh), and
 # openssh-server with openssh-client (a private sshd on 127.0.0.1, scripts/sshd-local.sh), and
 # tmux (a real terminal whose screen the REPL tests read, test/integration/terminal.mjs).
@@ -8,6 +9,7 @@
 set -euo pipefail
 need=()
 command -v tshark >/dev/null || need+=(tshark)
+command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v ip >/dev/null || need+=(iproute2)
 command -v openssl >/dev/null || need+=(openssl)
 command -v sbatch >/dev/null || need+=(slurm-wlm)

@@ -1,7 +1,7 @@
 /**
  * Why a worker could not be reached, in words a user acts on: refused, unreachable, timed
- * out, closed before the handshake, a different secret, or a worker serving as many masters as
- * it may. The original reason follows.
+ * out, closed before the handshake, a different secret, a worker serving as many masters as
+ * it may, TLS on one end only, or a man in the middle. The original reason follows.
  */
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 
@@ -20,8 +20,10 @@ export function dialFailure(address: string, err: Error): CrewError {
   else if (/EHOSTUNREACH|ENETUNREACH/.test(reason)) why = `unreachable from here (${reason})`;
   else if (/ENOTFOUND|EAI_AGAIN/.test(reason)) why = `unknown host ${host} (${reason})`;
   else if (code === ErrorCodes.BadFrame) why = reason;
-  else if (code === ErrorCodes.WorkerBusy)
-    return crewError(ErrorCodes.WorkerBusy, `cannot connect to worker ${address}: ${reason}`);
+  else if (code === ErrorCodes.WorkerBusy || code === ErrorCodes.ChannelMismatch)
+    return crewError(code, `cannot connect to worker ${address}: ${reason}`);
+  else if (/speaks (TLS|plain TCP) and this end/.test(reason))
+    why = reason.replace(/^.*?closed the connection during the handshake: /, '');
   else why = `closed before the handshake finished (${reason}). ${running}`;
   return crewError(ErrorCodes.ConnectFailed, `cannot connect to worker ${address}: ${why}`);
 }

@@ -48,6 +48,42 @@ test('worker handshake: the right secret opens both ends, typed by direction, ei
   }
 });
 
+test('worker handshake: ends that see two TLS channels (a relay in the middle) say CREW_CHANNEL_MISMATCH', async () => {
+  // What a relay that terminates TLS leaves: each end's exported keying material differs, or
+  // one end sees TLS and the other plain TCP (TLS stripped).
+  for (const [acceptorSees, dialerSees] of [
+    ['tls:aa', 'tls:bb'],
+    [undefined, 'tls:bb'],
+    ['tls:aa', undefined],
+  ]) {
+    const [a, d] = MemoryLink.pair();
+    a.channel = acceptorSees;
+    d.channel = dialerSees;
+    const ends = [
+      H.acceptHandshake(a, { secret, role: 'worker' }).catch((e) => e),
+      H.dialHandshake(d, { secret, role: 'master' }).catch((e) => e),
+    ];
+    const [acceptor, dialer] = await Promise.all(ends);
+    assert.equal(acceptor.code, 'CREW_CHANNEL_MISMATCH');
+    assert.match(acceptor.message, /knows the secret but its handshake was made over another channel/);
+    assert.equal(dialer.code, 'CREW_CHANNEL_MISMATCH');
+    assert.match(dialer.message, /proved it knows the secret but saw another channel/);
+  }
+  // The same channel on both ends opens the link; a wrong secret over differing channels is
+  // a wrong secret, not a man in the middle.
+  const [a, d] = MemoryLink.pair();
+  a.channel = d.channel = 'tls:cc';
+  await Promise.all([H.acceptHandshake(a, { secret, role: 'worker' }), H.dialHandshake(d, { secret, role: 'master' })]);
+  const [a2, d2] = MemoryLink.pair();
+  a2.channel = 'tls:aa';
+  d2.channel = 'tls:bb';
+  const wrong = [
+    code(H.acceptHandshake(a2, { secret, role: 'worker' })),
+    code(H.dialHandshake(d2, { secret: other, role: 'master' })),
+  ];
+  assert.deepEqual(await Promise.all(wrong), ['CREW_AUTH_FAILED', 'CREW_AUTH_FAILED']);
+});
+
 test('worker handshake: a wrong secret fails with CREW_AUTH_FAILED on both sides', async () => {
   const [a, d] = MemoryLink.pair();
   const ends = [
