@@ -35,13 +35,17 @@ export async function runCommand(
 ): Promise<number> {
   const pool = await startPool();
   for (const err of pool.connectErrors) process.stderr.write(`crew: not connected: ${err.message}\n`);
-  if (pool.size === 0 && pool.connectErrors.length > 0 && !opts.allowNoWorkers) {
-    await pool.close('no worker connected');
-    throw crewError(
-      ErrorCodes.NoWorkers,
-      'none of the workers asked for connected, so the script did not run ' +
-        '(give --allow-no-workers to run it anyway, evaluating on the master)',
-    );
+  if (pool.size === 0 && pool.connectErrors.length > 0) {
+    if (!opts.allowNoWorkers) {
+      await pool.close('no worker connected');
+      throw crewError(
+        ErrorCodes.NoWorkers,
+        'none of the workers asked for connected, so the script did not run ' +
+          '(give --allow-no-workers to run it anyway, evaluating on the master)',
+      );
+    }
+    // Asked for: the pool becomes one made to have no workers, whose calls evaluate on the master.
+    pool.expectsWorkers = false;
   }
   const hideProgress = opts.progress ? showProgress(pool) : undefined;
   const ctrlC = stopOnCtrlC(pool, hideProgress);
