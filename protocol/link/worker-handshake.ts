@@ -92,6 +92,7 @@ function parse(text: string): HandshakeMsg | undefined {
 
 /** Runs `step` on handshake frames until it settles the handshake or time runs out. */
 function run<R extends Role>(
+  side: 'dialer' | 'listener',
   link: HandshakeLink,
   opts: HandshakeOptions<R>,
   step: (
@@ -126,14 +127,24 @@ function run<R extends Role>(
       link.dispose(code, e.message);
       reject(e);
     };
-    link.onText((text) => step(parse(text), done, fail, text));
+    let heard = false;
+    link.onText((text) => {
+      heard = true;
+      step(parse(text), done, fail, text);
+    });
     link.onEnd((reason) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(crewError(ErrorCodes.ConnectFailed, `${link.peer} closed the connection during the handshake: ${reason}`));
+      reject(crewError(ErrorCodes.ConnectFailed, `${endedBefore(side, link.peer, heard)}: ${reason}`));
     });
   });
+}
+
+/** A link that ended before the handshake settled: a refused dial is no handshake cut short. */
+function endedBefore(side: 'dialer' | 'listener', peer: string, heard: boolean): string {
+  if (heard) return `${peer} closed the connection during the handshake`;
+  return side === 'dialer' ? `cannot connect to ${peer}` : `${peer} closed the connection before authenticating`;
 }
 
 /** What the peer is, as the handshake proved it. */
@@ -164,10 +175,15 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
     id: identity.id,
   };
   const helloText = JSON.stringify(hello);
-  const result = run(link, opts, (m, done, fail) => {
+  const result = run('listener', link, opts, (m, done, fail) => {
     if (!m || m.t !== 'auth')
       return fail(
-        crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected an auth frame)`),
+        m?.t === 'refused' // a dialer of another job, say, that refuses this end
+          ? crewError(
+              ErrorCodes.AuthFailed,
+              `${link.peer} refused this ${opts.role}: ${String(m.message).slice(0, 300)}`,
+            )
+          : crewError(ErrorCodes.BadFrame, `${link.peer} does not speak Crew's protocol (expected an auth frame)`),
         CloseCodes.BadFrame,
       );
     const mismatch = versionProblem(link.peer, m.v);
@@ -219,7 +235,7 @@ export function acceptHandshake<R extends Role>(link: HandshakeLink, opts: Hands
 export function dialHandshake<R extends Role>(link: HandshakeLink, opts: HandshakeOptions<R>): Promise<Opened<R>> {
   const identity = opts.identity ?? new Identity();
   let sent: { transcript: string; open: string; peer: PeerIdentity } | undefined;
-  return run(link, opts, (m, done, fail, text) => {
+  return run('dialer', link, opts, (m, done, fail, text) => {
     if (m?.t === 'refused' && sent && sameMac(m.proof, mac(opts.secret, 'listener, channel differs', sent.open)))
       return fail(
         crewError(ErrorCodes.ChannelMismatch, middleSeenByDialer(link.peer, link.channel)),

@@ -95,7 +95,8 @@ export function handleMasterMessage(
       );
       return;
     case 'shutdown':
-      audit.log('shutdown', { reason: m.reason });
+      // One master's job ended, not the worker: it serves its other masters, and the next.
+      audit.log('session', { session, master: ctx.current()?.peer, ending: `the master ended its job: ${m.reason}` });
       shutdown();
       return;
     case 'protocolError':
