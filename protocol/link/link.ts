@@ -29,6 +29,11 @@ export interface LinkBase {
   /** How the peer is named in errors and the audit trail. */
   readonly peer: string;
   readonly phase: LinkPhase;
+  /**
+   * What this end sees of the channel under the link (tls-channel.ts): `tls:` and the TLS
+   * session's exported keying material, or undefined for plain TCP. The handshake binds it.
+   */
+  readonly channel?: string;
   /** Why the link ended; empty while it is up. */
   readonly endReason: string;
   /**
@@ -61,11 +66,6 @@ export interface Link<In, Out> extends LinkBase {
 
 /** A link before authentication: JSON text frames only, until {@link HandshakeLink.open}. */
 export interface HandshakeLink extends LinkBase {
-  /**
-   * What this end sees of the channel under the link (tls-channel.ts): `tls:` and the TLS
-   * session's exported keying material, or undefined for plain TCP. The handshake binds it.
-   */
-  readonly channel?: string;
   sendText(text: string): void;
   /** Handshake text frames, until the link is opened. */
   onText(handler: (text: string) => void): void;

@@ -155,6 +155,7 @@ test(
     await w.out.waitFor(/listen .*tls=beyond-loopback cert=\//);
     const master = await startMaster(M, secret);
     assert.deepEqual(await master.call('connect', `${WORKER_IP}:${w.port}`), { ok: true });
+    await w.out.waitFor(/session .*opened=10\.215\.0\.1:\d+ tls=true/);
     const seen = await evaluateCaptured(master, 'master-dials');
     assert.ok(seen.bytes > 500, `the evaluation was captured (${seen.bytes} bytes)`);
     assert.deepEqual(seen.formSeen, [], 'the form text is not on the wire');

@@ -103,7 +103,12 @@ export class MasterSessions {
     }
     const session = new MasterSession(this.nextId++, this.opts);
     this.sessions.set(key, session);
-    audit.log('session', { session: session.id, opened: link.peer, sessions: this.sessions.size });
+    audit.log('session', {
+      session: session.id,
+      opened: link.peer,
+      tls: link.channel ? true : undefined,
+      sessions: this.sessions.size,
+    });
     if (this.opts.spareThread && this.sessions.size < maxSessions) startEvalThreadEarly(this.opts.evalHeapMb);
     return session;
   }
