@@ -96,9 +96,9 @@ export function tempDir() {
   return mkdtempSync(join(tmpdir(), 'crew-test-'));
 }
 
-/** Starts `crew` with args; resolves once `readyPattern` appears on stdout. */
-export function startCrew(args, { env = {}, readyPattern } = {}) {
-  const child = spawn(process.execPath, [cli, ...args], {
+/** Starts `crew` with args (under the Node binary `node`); resolves once `readyPattern` appears on stdout. */
+export function startCrew(args, { env = {}, readyPattern, node = process.execPath } = {}) {
+  const child = spawn(node, [cli, ...args], {
     env: { ...process.env, CREW_SECRET: SECRET, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

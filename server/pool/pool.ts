@@ -18,6 +18,7 @@ import { DebugBroker } from '../debug/debug-broker';
 import { AgentRouter } from '../agents/agent-router';
 import { masterAgents } from '../agents/master-agents';
 import { FormRegistry } from '../api/form';
+import { warnNodeMismatch } from './node-version';
 import { checkPoolOptions, checkWholeNumber, defaultOutput, type PoolEvents, type PoolOptions } from './pool-options';
 import { ReplayLog } from './replay-log';
 import { Throttle } from './throttle';
@@ -211,6 +212,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     }
     this.links.set(id, link);
     this.audit.log('connect', { worker: id, name: info.name, address: transport.peer, pid: info.pid });
+    warnNodeMismatch(this.audit, id, info.node);
     transport.startHeartbeat(this.options.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs);
     this.messages.listen(link);
     if (this.debug.enabled) transport.send({ t: 'debugMode', on: true });
