@@ -7,6 +7,7 @@ import { transform } from 'esbuild';
 import vm from 'node:vm';
 import { encodeValue } from '../../protocol/codec/codec';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { functionSource } from './function-source';
 import { rewriteForm } from './form-rewrite';
 import { lineMap, placedMap, placePadding } from './form-source-map';
 import { ProjectModules } from '../modules/project-modules';
@@ -44,7 +45,7 @@ export function form<A extends unknown[], B extends unknown[]>(
       ErrorCodes.BadForm,
       `form() cannot send the built-in function ${fn.name || '(anonymous)'}: only its name would travel`,
     );
-  return { [CALL_FORM]: true, code, args, filename: `form:${fn.name || 'anonymous'}` };
+  return { [CALL_FORM]: true, code: functionSource(fn), args, filename: `form:${fn.name || 'anonymous'}` };
 }
 
 export function isCallForm(x: unknown): x is CallForm {

@@ -12,6 +12,7 @@ import { crewError, ErrorCodes, RemoteError } from '../../protocol/errors';
 import { Queue } from '../../protocol/queue';
 import type { ResultMsg } from '../../protocol/messages/worker-link-messages';
 import { isInteractive } from '../api/interactive';
+import { withClosureHint } from './closure-hint';
 import type { Task } from './task';
 import type { WorkerLink } from './worker-link';
 
@@ -204,7 +205,8 @@ export class Scheduler {
       } else if (r.error.code === ErrorCodes.EvalThreadDied && !task.target) {
         this.requeue(link, [task], r.error.message, true);
       } else {
-        task.settle({ ok: false, error: new RemoteError(link.id, r.error), worker: link, remote: r.error });
+        const error = new RemoteError(link.id, withClosureHint(task.def, r.error));
+        task.settle({ ok: false, error, worker: link, remote: r.error });
       }
     }
     this.place(link);
