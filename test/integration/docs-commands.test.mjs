@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cli, root, SECRET, tempDir } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { noTmux, startTerminal } from './terminal.mjs';
@@ -164,3 +164,20 @@ test(
     }
   },
 );
+
+test('every option the docs give a crew command is one that command takes', () => {
+  const help = (args) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const common = help(['--help']);
+  const helps = Object.fromEntries(
+    ['master', 'worker', 'run', 'launch', 'lsp'].map((c) => [c, `${help([c, '--help'])}\n${common}`]),
+  );
+  const unknown = [];
+  for (const doc of docs) {
+    // A command as the docs write it, in a code span or a line of a block, up to a comment.
+    const re = /crew (master|worker|run|launch|lsp)\b([^`\n#]*)/g;
+    for (let m; (m = re.exec(doc.text));)
+      for (const flag of m[2].match(/(?<![\w-])--[a-z][\w-]*/g) ?? [])
+        if (!new RegExp(`${flag}(?![\\w-])`).test(helps[m[1]])) unknown.push(`${doc.name}: crew ${m[1]} ${flag}`);
+  }
+  assert.deepEqual(unknown, []);
+});
