@@ -180,4 +180,7 @@ test('every option the docs give a crew command is one that command takes', () =
         if (!new RegExp(`${flag}(?![\\w-])`).test(helps[m[1]])) unknown.push(`${doc.name}: crew ${m[1]} ${flag}`);
   }
   assert.deepEqual(unknown, []);
+  // `crew --help` gives each command's forms as the README's command line does.
+  assert.match(common, /crew launch \(--ssh [^|)]*\| --slurm N\)/);
+  assert.match(common, /crew run SCRIPT\.ts .*\[-- ARGS\]/);
 });
