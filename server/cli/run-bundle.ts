@@ -36,7 +36,23 @@ const PLACES = {
   'import.meta.url': '__crew_import_meta_url',
   'import.meta.filename': '__crew_filename',
   'import.meta.dirname': '__crew_dirname',
+  'import.meta': '__crew_import_meta',
 };
+
+/** What `import.meta` is in a file at `file`. */
+function metaOf(file: string): { url: string; filename: string; dirname: string } {
+  return { url: pathToFileURL(file).href, filename: file, dirname: dirname(file) };
+}
+
+/**
+ * The bundle's parameters, in order: `require`, then the entry script's place, which a file
+ * that cannot be told its own (CommonJS, see {@link placeImport}) sees.
+ */
+export function bundleParams(script: string, require: NodeJS.Require): unknown[] {
+  const meta = metaOf(script);
+  return [require, meta.filename, meta.dirname, meta.url, meta];
+}
+const BUNDLE_PARAMS = ['require', '__crew_filename', '__crew_dirname', '__crew_import_meta_url', '__crew_import_meta'];
 
 /**
  * Names a file's place, appended as an `import` (hoisted, so valid from its first line, and
@@ -45,7 +61,8 @@ const PLACES = {
  */
 function placeImport(text: string): string {
   if (/\b(?:module\.exports|exports\.[\w$]+\s*=)/.test(text)) return '';
-  const names = 'filename as __crew_filename, dirname as __crew_dirname, url as __crew_import_meta_url';
+  const names =
+    'filename as __crew_filename, dirname as __crew_dirname, url as __crew_import_meta_url, meta as __crew_import_meta';
   return `\nimport { ${names} } from "crew-place";\n`;
 }
 
@@ -69,7 +86,7 @@ export async function bundleScript(script: string, outfile: string, host: RunHos
       logLevel: 'silent',
       define: PLACES,
       // The body of an async function, so that top-level await works in CommonJS.
-      banner: { js: `module.exports = (async (require, ${Object.values(PLACES).slice(0, 3).join(', ')}) => {` },
+      banner: { js: `module.exports = (async (${BUNDLE_PARAMS.join(', ')}) => {` },
       footer: { js: `})(...${access}.params);` },
       plugins: [filePlaces(), externalsFrom(host)],
     });
@@ -162,12 +179,13 @@ function filePlaces(): Plugin {
       });
       // Each importer gets a module of its own: resolved with the importer's path.
       b.onResolve({ filter: /^crew-place$/ }, (args) => ({ path: args.importer, namespace: 'crew-place' }));
-      b.onLoad({ filter: /.*/, namespace: 'crew-place' }, (args) => ({
-        contents:
-          `export const filename = ${JSON.stringify(args.path)}, dirname = ${JSON.stringify(dirname(args.path))}, ` +
-          `url = ${JSON.stringify(pathToFileURL(args.path).href)};`,
-        loader: 'js',
-      }));
+      b.onLoad({ filter: /.*/, namespace: 'crew-place' }, (args) => {
+        const meta = JSON.stringify(metaOf(args.path));
+        return {
+          contents: `export const meta = ${meta};\nexport const { filename, dirname, url } = meta;\n`,
+          loader: 'js',
+        };
+      });
     },
   };
 }

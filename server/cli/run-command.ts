@@ -5,18 +5,17 @@
  * the pool. The script's top-level code runs under Node's SIGINT watchdog, as code the
  * master evaluates for a null pool does, so Ctrl-C stops a loop there too.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { runWatched } from '../api/master-breakable';
 import { showProgress } from '../api/progress';
 import type { WorkerPool } from '../pool/pool';
-import { ExitCodes } from './cli-common';
+import { ExitCodes, UsageError } from './cli-common';
 import { apiGlobals } from './repl';
-import { bundleScript, RUN_HOST, type RunHost } from './run-bundle';
+import { bundleParams, bundleScript, RUN_HOST, type RunHost } from './run-bundle';
 
 export interface RunCommandOptions {
   /** What follows `--`: the script's `process.argv.slice(2)`. */
@@ -33,6 +32,8 @@ export async function runCommand(
   opts: RunCommandOptions,
   startPool: () => Promise<WorkerPool>,
 ): Promise<number> {
+  // Before any worker starts: a script that is not there is a mistyped command line.
+  if (!statSync(script, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`there is no script ${script}`);
   const pool = await startPool();
   for (const err of pool.connectErrors) process.stderr.write(`crew: not connected: ${err.message}\n`);
   if (pool.size === 0 && pool.connectErrors.length > 0) {
@@ -90,7 +91,7 @@ export async function runScript(file: string, pool: WorkerPool, args: string[] =
   try {
     globals[hostKey] = host;
     await bundleScript(file, outfile, host);
-    host.params = [scriptRequire(filename), filename, dirname(filename), pathToFileURL(filename).href];
+    host.params = bundleParams(filename, scriptRequire(filename));
     process.setSourceMapsEnabled(true);
     Object.assign(globalThis, apiGlobals(pool));
     process.argv = [process.argv[0], filename, ...args];

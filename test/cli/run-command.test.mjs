@@ -80,6 +80,7 @@ console.log(JSON.stringify({
   argv: process.argv.slice(2),
   script: process.argv[1],
   url: import.meta.url,
+  meta: import.meta.dirname + ' ' + JSON.stringify(Object.keys(import.meta)),
   dirname: __dirname,
   filename: __filename,
   lib: place(),
@@ -96,6 +97,7 @@ console.log(JSON.stringify({
     argv: ['one', '--two', '-3'],
     script: file,
     url: pathToFileURL(file).href,
+    meta: `${dir} ["url","filename","dirname"]`,
     dirname: dir,
     filename: file,
     lib: [join(dir, 'lib'), pathToFileURL(join(dir, 'lib', 'place.ts')).href],
@@ -105,7 +107,7 @@ console.log(JSON.stringify({
   });
 });
 
-test('an error in the script points at its TypeScript line, and a second script name is a usage error', async () => {
+test('an error points at its TypeScript line; a second script or a missing one is bad usage', async () => {
   const file = script('const a: number = 1;\nawait Promise.resolve(a);\nthrow new Error("from line 3");\n');
   const r = await runCrew(['run', file, '--local', '1', '--audit-file', 'none']);
   assert.equal(r.code, 1, r.stderr);
@@ -113,4 +115,7 @@ test('an error in the script points at its TypeScript line, and a second script 
   const usage = await runCrew(['run', file, 'extra', '--local', '1']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /its own arguments go after --/);
+  const missing = await runCrew(['run', join(tempDir(), 'nosuch.ts'), '--local', '1']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^crew: there is no script .*nosuch\.ts$/m);
 });
