@@ -127,9 +127,12 @@ function externalsFrom(host: RunHost): Plugin {
         const names = Object.keys(loaded).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
         const from = `globalThis[Symbol.for(${JSON.stringify(RUN_HOST)})].externals.get(${JSON.stringify(args.path)})`;
         const contents = [
-          `const m = ${from};`,
-          `export default m.default;`,
-          ...names.map((n) => `export const ${n} = m[${JSON.stringify(n)}];`),
+          // A name no export can take: an export named like it would not compile.
+          `const __crew_loaded = ${from};`,
+          `export default __crew_loaded.default;`,
+          ...names
+            .filter((n) => n !== '__crew_loaded')
+            .map((n) => `export const ${n} = __crew_loaded[${JSON.stringify(n)}];`),
         ].join('\n');
         return { contents, loader: 'js' };
       });

@@ -65,12 +65,17 @@ test('a script has require, its own place, and the arguments after --', async ()
   const dir = tempDir();
   mkdirSync(join(dir, 'lib'));
   writeFileSync(join(dir, 'data.txt'), 'next to the script\n');
+  // A package of the script's own, found from its folder (CommonJS, with an export named `m`).
+  mkdirSync(join(dir, 'node_modules', 'pkg'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules', 'pkg', 'package.json'), '{ "name": "pkg", "main": "index.js" }');
+  writeFileSync(join(dir, 'node_modules', 'pkg', 'index.js'), 'exports.m = 1; exports.other = 2;\n');
   writeFileSync(join(dir, 'lib', 'place.ts'), 'export const place = (): string[] => [__dirname, import.meta.url];\n');
   const file = join(dir, 'main.ts');
   writeFileSync(
     file,
     `import { readFileSync } from 'node:fs';
 import { place } from './lib/place';
+import pkg, { m } from 'pkg';
 const fs = require('node:fs');
 const crew = require('crew');
 const fromImport: typeof import('crew') = await import('crew');
@@ -86,6 +91,7 @@ console.log(JSON.stringify({
   lib: place(),
   data: readFileSync(new URL('./data.txt', import.meta.url), 'utf8').trim(),
   sameFs: fs.readFileSync === readFileSync,
+  pkg: [m, pkg.other, require('pkg').other],
   crew: typeof crew.parallelMap === 'function' && crew.parallelMap === fromImport.parallelMap,
 }));
 `,
@@ -103,6 +109,7 @@ console.log(JSON.stringify({
     lib: [join(dir, 'lib'), pathToFileURL(join(dir, 'lib', 'place.ts')).href],
     data: 'next to the script',
     sameFs: true,
+    pkg: [1, 2, 2],
     crew: true,
   });
 });
