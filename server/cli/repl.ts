@@ -62,7 +62,12 @@ export function startRepl(pool: WorkerPool, opts: ReplOptions = {}): Promise<voi
         process.stdout.write(
           `${w.id}  ${w.name}  ${w.address}  ${w.state}  in flight ${w.inFlight}  done ${w.tasksDone}\n`,
         );
-      if (pool.workers.length === 0) process.stdout.write('no workers: forms evaluate on the master\n');
+      if (pool.workers.length === 0)
+        process.stdout.write(
+          pool.evaluatesOnMaster
+            ? 'no workers: forms evaluate on the master\n'
+            : 'no workers now: calls wait a while for one to join, then fail with CREW_NO_WORKERS\n',
+        );
       this.displayPrompt();
     },
   });

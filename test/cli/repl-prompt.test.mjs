@@ -2,6 +2,7 @@
 // TypeScript, values that came back from workers pass `instanceof` there, and Ctrl-C stops
 // code running on the master itself, not only on workers.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { cli, SECRET, tempDir } from '../helpers.mjs';
 import { noTmux, startTerminal } from '../integration/terminal.mjs';
@@ -98,9 +99,31 @@ test('Ctrl-C stops a loop running on the master, and the prompt comes back', { s
     );
     assert.doesNotMatch(screen, /Uncaught|ERR_SCRIPT_EXECUTION_INTERRUPTED/);
     await master.answer('1 + 1', /^2$/m, 'the master to answer again');
+    await master.answer('.workers', /^no workers: forms evaluate on the master$/m, 'the pool to say where forms go');
   } catch (err) {
     throw new Error(`${err.message}; the terminal shows:\n${master.term().screen()}`, { cause: err });
   } finally {
     await master.stop();
   }
 });
+
+test(
+  '.workers says that a pool whose workers did not come does not evaluate on the master',
+  {
+    skip: noTmux,
+  },
+  async () => {
+    // A port taken from the system and given back: the worker asked for never connects.
+    const server = createServer();
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    await new Promise((resolve) => server.close(resolve));
+    const master = replOf(`--workers 127.0.0.1:${port}`);
+    await master.start();
+    try {
+      await master.answer('.workers', /^no workers now: calls wait .* CREW_NO_WORKERS$/m, 'the pool to say so');
+    } finally {
+      await master.stop();
+    }
+  },
+);
