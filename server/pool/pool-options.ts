@@ -63,7 +63,8 @@ export function checkWholeNumber(name: string, value: unknown, min: number): voi
   if (value === undefined) return;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_TIMER_MS) return;
   const got = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  throw crewError(ErrorCodes.BadArgument, `${name} must be a whole number from ${min} to ${MAX_TIMER_MS}, got ${got}`);
+  const most = typeof value === 'number' && value > MAX_TIMER_MS ? ` and at most ${MAX_TIMER_MS}` : '';
+  throw crewError(ErrorCodes.BadArgument, `${name} must be a whole number >= ${min}${most}, got ${got}`);
 }
 
 /** Checks a pool's options when it is made, so that a wrong one fails there, by name. */
