@@ -4,12 +4,17 @@
  * `tsconfig.json` `paths`, and packages through their `exports`. esbuild's resolver does
  * this (it is the bundler's own); its metafile gives each file's imports, from which the
  * graph is read. Nothing is bundled: each module is shipped on its own (module-code.ts).
+ *
+ * The form's own imports are resolved each time. What each of them reaches (its closure) is
+ * kept while none of its files changed, so a new form that imports a large package pays for
+ * the package's graph once.
  */
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import { isBuiltin } from 'node:module';
 import { resolve } from 'node:path';
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 import type { ImportLink } from '../../protocol/messages/module-messages';
+import { ClosureCache, type Closure } from './closure-cache';
 
 /** The name esbuild gives the form itself, never a file's. */
 const FORM = '<crew-form>';
@@ -31,31 +36,70 @@ export interface GraphEntry {
   cwd: string;
 }
 
+/** What one resolution learns beyond the metafile: packages left to the host, addons, the form's imports. */
+interface Findings {
+  onHost: Map<string, string>;
+  native: { addon: string; pkg: string }[];
+  /** Each specifier the form imports that the master ships, and the file it names. */
+  atForm: Map<string, string>;
+}
+
 /**
  * Resolves the graph of `entry`. A package the master cannot resolve is left to the worker's
  * host (`host`); so is a package with a native addon, which cannot be shipped.
  */
-export async function resolveGraph(entry: GraphEntry): Promise<ResolvedGraph> {
+export async function resolveGraph(entry: GraphEntry, closures: ClosureCache): Promise<ResolvedGraph> {
   const onHost = new Map<string, string>();
   for (;;) {
-    const native: { addon: string; pkg: string }[] = [];
-    const meta = await metafileOf(entry, onHost, native);
-    if (native.length === 0) return graphOf(meta, entry.cwd, onHost);
+    const found: Findings = { onHost, native: [], atForm: new Map() };
+    const graph = await resolveOnce(entry, closures, found);
+    if (graph) return graph;
     // A package with a native addon goes to the worker's host whole, and the graph is made again.
-    for (const { addon, pkg } of native)
+    for (const { addon, pkg } of found.native)
       onHost.set(pkg, `it holds the native addon ${addon}, which Crew cannot ship: install ${pkg} on the workers`);
   }
 }
 
-async function metafileOf(
+/** The graph, or undefined when a native addon was found (resolve again with its package on the host). */
+async function resolveOnce(
   entry: GraphEntry,
-  onHost: Map<string, string>,
-  native: { addon: string; pkg: string }[],
-): Promise<Metafile> {
+  closures: ClosureCache,
+  found: Findings,
+): Promise<ResolvedGraph | undefined> {
   const dir = entry.filename && entry.filename.startsWith('/') ? resolve(entry.filename, '..') : entry.cwd;
+  const form = await metafileOf(
+    { stdin: { contents: entry.code, loader: entry.loader, resolveDir: dir, sourcefile: FORM } },
+    entry,
+    found,
+  );
+  if (found.native.length) return undefined;
+  const input = Object.entries(form.inputs).find(([name]) => isForm(name))?.[1];
+  const imports = input ? linksOf(input.imports, entry.cwd, found, found.atForm) : [];
+  const files = new Map<string, ImportLink[]>();
+  for (const link of imports) {
+    if (link.kind !== 'ship') continue;
+    let closure = closures.get(link.to);
+    if (!closure) {
+      const meta = await metafileOf({ entryPoints: [link.to] }, entry, found);
+      if (found.native.length) return undefined;
+      closure = closureOf(meta, entry.cwd, found);
+      closures.set(link.to, closure);
+    }
+    for (const [path, deps] of closure.files) files.set(path, deps);
+  }
+  return { imports, files };
+}
+
+async function metafileOf(
+  what:
+    | { stdin: { contents: string; loader: 'ts' | 'js'; resolveDir: string; sourcefile: string } }
+    | { entryPoints: string[] },
+  entry: GraphEntry,
+  found: Findings,
+): Promise<Metafile> {
   try {
     const result = await build({
-      stdin: { contents: entry.code, loader: entry.loader, resolveDir: dir, sourcefile: FORM },
+      ...what,
       bundle: true,
       write: false,
       metafile: true,
@@ -63,7 +107,7 @@ async function metafileOf(
       format: 'esm',
       logLevel: 'silent',
       absWorkingDir: entry.cwd,
-      plugins: [packagesPlugin(onHost, native)],
+      plugins: [resolverPlugin(found)],
     });
     return result.metafile;
   } catch (err) {
@@ -76,49 +120,70 @@ async function metafileOf(
 }
 
 /**
- * Packages: those the master lacks, and those already sent to the host, are left to the
- * worker's host; a `require` of a package that exports only for `import` is resolved as an
- * import (it is shipped as CommonJS either way); a native addon is noted.
+ * The form's imports stop at the form: each is resolved, and what it reaches is its closure's
+ * (closure-cache.ts). Packages the master lacks, and those already sent to the host, are left
+ * to the worker's host; a `require` of a package that exports only for `import` is resolved as
+ * an import (it is shipped as CommonJS either way); a native addon is noted.
  */
-function packagesPlugin(onHost: Map<string, string>, native: { addon: string; pkg: string }[]): Plugin {
+function resolverPlugin(found: Findings): Plugin {
   return {
-    name: 'crew-packages',
+    name: 'crew-resolver',
     setup(b) {
-      b.onResolve({ filter: /\.node$/ }, (args) => {
-        native.push({ addon: args.path, pkg: packageOf(args.importer) ?? args.path });
-        return { path: args.path, external: true };
-      });
-      b.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === FORM || isBuiltin(args.path)) return undefined;
-        if (onHost.has(packageName(args.path))) return { path: args.path, external: true };
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === FORM) return undefined;
+        if (args.path.endsWith('.node')) {
+          found.native.push({ addon: args.path, pkg: packageOf(args.importer) ?? args.path });
+          return { path: args.path, external: true };
+        }
+        const bare = /^[^./]/.test(args.path);
+        if (bare && isBuiltin(args.path)) return undefined;
+        if (bare && found.onHost.has(packageName(args.path))) return { path: args.path, external: true };
+        const atForm = isForm(args.importer);
+        if (!bare && !atForm) return undefined;
         const again = { resolveDir: args.resolveDir, importer: args.importer, pluginData: FORM };
-        let found = await b.resolve(args.path, { ...again, kind: args.kind });
-        if (found.errors.length && args.kind === 'require-call')
-          found = await b.resolve(args.path, { ...again, kind: 'import-statement' });
-        if (!found.errors.length) return found;
-        onHost.set(packageName(args.path), `the master cannot resolve it: install it on the workers`);
+        let hit = await b.resolve(args.path, { ...again, kind: args.kind });
+        if (hit.errors.length && bare && args.kind === 'require-call')
+          hit = await b.resolve(args.path, { ...again, kind: 'import-statement' });
+        if (hit.errors.length && bare) {
+          found.onHost.set(packageName(args.path), 'the master cannot resolve it: install it on the workers');
+          return { path: args.path, external: true };
+        }
+        if (hit.errors.length || !atForm || hit.external) return hit.errors.length ? undefined : hit;
+        if (hit.path.endsWith('.node')) {
+          found.native.push({ addon: hit.path, pkg: packageOf(hit.path) ?? hit.path });
+          return { path: hit.path, external: true };
+        }
+        // Kept as the specifier: the metafile names an external import only by its path.
+        found.atForm.set(args.path, hit.path);
         return { path: args.path, external: true };
       });
     },
   };
 }
 
-function graphOf(meta: Metafile, cwd: string, onHost: Map<string, string>): ResolvedGraph {
-  const linksOf = (imports: Metafile['inputs'][string]['imports']): ImportLink[] =>
-    imports.map((i): ImportLink => {
-      const spec = i.original ?? i.path;
-      if (!i.external) return { spec, kind: 'ship', to: resolve(cwd, i.path) };
-      if (isBuiltin(i.path)) return { spec, kind: 'builtin', to: i.path };
-      const why = onHost.get(packageName(i.path));
-      return { spec, kind: 'host', to: i.path, ...(why ? { why } : {}) };
-    });
+/** Where each import of a file leads. */
+function linksOf(
+  imports: Metafile['inputs'][string]['imports'],
+  cwd: string,
+  found: Findings,
+  atForm?: Map<string, string>,
+): ImportLink[] {
+  return imports.map((i): ImportLink => {
+    const spec = i.original ?? i.path;
+    if (!i.external) return { spec, kind: 'ship', to: resolve(cwd, i.path) };
+    const shipped = atForm?.get(i.path);
+    if (shipped !== undefined) return { spec, kind: 'ship', to: shipped };
+    if (isBuiltin(i.path)) return { spec, kind: 'builtin', to: i.path };
+    const why = found.onHost.get(packageName(i.path));
+    return { spec, kind: 'host', to: i.path, ...(why ? { why } : {}) };
+  });
+}
+
+function closureOf(meta: Metafile, cwd: string, found: Findings): Closure {
   const files = new Map<string, ImportLink[]>();
-  let imports: ImportLink[] = [];
-  for (const [name, input] of Object.entries(meta.inputs)) {
-    if (isForm(name)) imports = linksOf(input.imports);
-    else files.set(resolve(cwd, name), linksOf(input.imports));
-  }
-  return { imports, files };
+  for (const [name, input] of Object.entries(meta.inputs))
+    files.set(resolve(cwd, name), linksOf(input.imports, cwd, found));
+  return { files };
 }
 
 /** esbuild names the form by its name in the folder it resolves from. */

@@ -4,16 +4,20 @@
  * (module-code.ts); and the code of any hash a worker asks for. A form whose modules changed
  * on disk is made again, so an edit takes effect on the next evaluation.
  */
-import { statSync } from 'node:fs';
 import type { FormModules, ModuleRef } from '../../protocol/messages/module-messages';
 import { ModuleCodes } from './module-code';
+import { ClosureCache, stamp } from './closure-cache';
 import { resolveGraph, type GraphEntry } from './module-graph';
 
 /** Code that may import: anything else skips the resolver. */
 const MAY_IMPORT = /\b(import|require)\b/;
 
+/** One per process: pools of the same master share what was transpiled and resolved, by path and time. */
+const transpiled = new ModuleCodes();
+const closures = new ClosureCache();
+
 export class ProjectModules {
-  readonly codes = new ModuleCodes();
+  readonly codes = transpiled;
   /** Each graph's files as they were when it was made: size and time, by path. */
   private readonly seen = new WeakMap<FormModules, Map<string, string>>();
   /** Graphs found unchanged in this turn of the event loop: a map over one form checks once per turn. */
@@ -23,7 +27,7 @@ export class ProjectModules {
   /** The modules `entry` imports, or undefined when it imports nothing. */
   async forForm(entry: GraphEntry): Promise<FormModules | undefined> {
     if (!MAY_IMPORT.test(entry.code)) return undefined;
-    const resolved = await resolveGraph(entry);
+    const resolved = await resolveGraph(entry, closures);
     if (resolved.imports.length === 0) return undefined;
     const graph = await Promise.all(
       [...resolved.files].map(async ([path, deps]): Promise<ModuleRef> => {
@@ -48,15 +52,5 @@ export class ProjectModules {
       this.checked = new WeakSet();
     });
     return true;
-  }
-}
-
-/** A file's size and modification time, or `gone`. */
-function stamp(path: string): string {
-  try {
-    const s = statSync(path);
-    return `${s.size}:${s.mtimeMs}`;
-  } catch {
-    return 'gone';
   }
 }
