@@ -9,6 +9,9 @@ import type { StreamInfo } from 'vscode-languageclient/node';
 import { parseHostPort } from '../protocol/address';
 import { dialLspAuth } from '../protocol/link/lsp-handshake';
 import { sealedStream } from '../protocol/link/sealed-stream';
+import type { TlsChoice } from '../protocol/link/tls-policy';
+import { dialStream } from '../protocol/link/tls-stream';
+import { Defaults } from '../protocol/limits';
 import { resolveSecret } from '../protocol/secret';
 import type { CrewSettings } from './config';
 
@@ -31,10 +34,16 @@ export function spawnMaster(cfg: CrewSettings, onStderr: (text: string) => void)
 }
 
 /**
- * Connects to `crew lsp --port` at `address` and authenticates. The socket is left paused:
- * data waits in it until the language client's reader listens.
+ * Connects to `crew lsp --port` at `address` and authenticates. A master beyond loopback is
+ * reached over TLS, with no certificate to check: the handshake proves it knows the secret
+ * over this very TLS channel (`tls` overrides: `on`, or `off` for a master with --no-tls).
+ * The socket is left paused: data waits in it until the language client's reader listens.
  */
-export async function dialMaster(address: string, secretFile: string | undefined): Promise<StreamInfo> {
+export async function dialMaster(
+  address: string,
+  secretFile: string | undefined,
+  tls?: TlsChoice,
+): Promise<StreamInfo> {
   const { host, port } = parseHostPort(address);
   const secret = resolveSecret({ secretFile });
   const socket = await new Promise<Socket>((resolve, reject) => {
@@ -45,8 +54,9 @@ export async function dialMaster(address: string, secretFile: string | undefined
       ),
     );
   });
-  const keys = await dialLspAuth(socket, secret, address);
+  const link = await dialStream(socket, host, tls, address, Defaults.handshakeTimeoutMs);
+  const keys = await dialLspAuth(link, secret, address);
   // Every message after the handshake is authenticated both ways, as the master expects.
-  const stream = sealedStream(socket, keys);
+  const stream = sealedStream(link, keys);
   return { reader: stream, writer: stream };
 }

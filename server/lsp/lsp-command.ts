@@ -16,7 +16,11 @@ secret before any LSP message is read.
 
   --stdio              Speak LSP on stdin and stdout, for the editor that started this process
   --port P             Listen for editors on port P (0 picks one; the port is printed)
-  --host H             Address to listen on (default 127.0.0.1; others need a secret)
+  --host H             Address to listen on (default 127.0.0.1; others need a secret).
+                       Editors on other hosts attach over TLS with nothing to set up: the
+                       master makes its own certificate, and the secret, bound to the TLS
+                       channel, authenticates both ends
+  --tls                Editors on loopback use TLS too; --no-tls: no editor does (warns)
   --local N            Start N local workers now (else the editor asks for them)
   --workers h:p,...    Dial these listening workers now
   --worker-port P      Port where workers dial in (default: any free port)
@@ -36,6 +40,8 @@ const options = {
   workers: { type: 'string' },
   'worker-port': { type: 'string' },
   'worker-host': { type: 'string' },
+  tls: { type: 'boolean' },
+  'no-tls': { type: 'boolean' },
   // Added by vscode-languageclient when it starts the server.
   clientProcessId: { type: 'string' },
 } as const;
@@ -61,6 +67,7 @@ export async function lspCommand(args: string[]): Promise<number> {
   }
   if (!!values.stdio === (values.port !== undefined))
     throw new UsageError('crew lsp needs exactly one of --stdio or --port P');
+  if (values.tls && values['no-tls']) throw new UsageError('--tls and --no-tls do not go together');
   const port = intOption(values.port, 'port');
   const editorPid = intOption(values.clientProcessId, 'clientProcessId', 1);
   const workers = values.workers
@@ -102,6 +109,7 @@ export async function lspCommand(args: string[]): Promise<number> {
       secret,
       secretGiven,
       audit,
+      tls: values['no-tls'] ? 'off' : values.tls ? 'on' : undefined,
     });
     process.stdout.write(`crew lsp listening for editors on ${values.host ?? '127.0.0.1'}:${server.port}\n`);
     const stop = () =>

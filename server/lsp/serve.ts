@@ -3,13 +3,19 @@
  * it), or over TCP, where each connection first proves it knows the shared secret.
  */
 import { createServer, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Writable } from 'node:stream';
 import { StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { isLoopback } from '../../protocol/address';
 import type { Audit } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
+import { Defaults } from '../../protocol/limits';
 import { acceptLspAuth } from '../../protocol/link/lsp-handshake';
 import { sealedStream } from '../../protocol/link/sealed-stream';
+import { listenerCertificate } from '../../protocol/link/tls-certificate';
+import { warnPlain } from '../../protocol/link/tls-mismatch';
+import { listenPlan, type TlsChoice } from '../../protocol/link/tls-policy';
+import { acceptStream } from '../../protocol/link/tls-stream';
 import { serveConnection } from './connection';
 import type { MasterSession } from './session';
 
@@ -54,6 +60,8 @@ export interface TcpOptions {
   /** Whether the secret was given explicitly (needed to listen beyond loopback). */
   secretGiven: boolean;
   audit: Audit;
+  /** TLS: `auto` (default: editors beyond loopback use TLS), `on` (all), `off` (none, warned). */
+  tls?: TlsChoice;
 }
 
 /** Refuses to serve editors beyond loopback with only the generated default secret. */
@@ -72,30 +80,47 @@ export async function serveTcp(
   opts: TcpOptions,
 ): Promise<{ port: number; close(): Promise<void> }> {
   checkListen(opts.host, opts.secretGiven);
+  const plan = listenPlan(opts.host, opts.tls);
+  if (plan.warning) warnPlain(plan.warning, opts.audit);
+  let context: SecureContext | undefined;
+  // The listener's own certificate, made or read from the cache once an editor needs TLS.
+  const secureContext = (): SecureContext => {
+    if (context) return context;
+    const { cert, key } = listenerCertificate();
+    return (context = createSecureContext({ cert, key, minVersion: 'TLSv1.3' }));
+  };
+  if (plan.eager) secureContext();
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    acceptLspAuth(socket, opts.secret, peer).then(
-      (keys) => {
-        opts.audit.log('connect', { editor: peer });
-        // Every message after the handshake is authenticated: a relay cannot speak for the editor.
-        const stream = sealedStream(socket, keys, (err) =>
-          opts.audit.log('bad-frame', { editor: peer, error: err.message }),
-        );
-        const served = serveConnection(session, new StreamMessageReader(stream), new StreamMessageWriter(stream), {
-          onExit: () => socket.end(),
-          watchEditorProcess: false,
-        });
-        socket.on('close', () => {
-          opts.audit.log('disconnect', { editor: peer });
-          served.dispose();
-        });
-      },
-      (err: Error) => opts.audit.log('refused', { editor: peer, reason: err.message }),
-    );
+  const server = createServer((raw) => {
+    const peer = `${raw.remoteAddress}:${raw.remotePort}`;
+    sockets.add(raw);
+    raw.on('close', () => sockets.delete(raw));
+    raw.on('error', () => undefined);
+    let tls = false;
+    acceptStream(raw, plan.plainFrom, secureContext, peer, Defaults.handshakeTimeoutMs)
+      .then((socket) => {
+        tls = socket !== raw;
+        socket.on('error', () => undefined);
+        return acceptLspAuth(socket, opts.secret, peer).then((keys) => ({ socket, keys }));
+      })
+      .then(
+        ({ socket, keys }) => {
+          opts.audit.log('connect', { editor: peer, tls: tls || undefined });
+          // Every message after the handshake is authenticated: a relay cannot speak for the editor.
+          const stream = sealedStream(socket, keys, (err) =>
+            opts.audit.log('bad-frame', { editor: peer, error: err.message }),
+          );
+          const served = serveConnection(session, new StreamMessageReader(stream), new StreamMessageWriter(stream), {
+            onExit: () => socket.end(),
+            watchEditorProcess: false,
+          });
+          socket.on('close', () => {
+            opts.audit.log('disconnect', { editor: peer });
+            served.dispose();
+          });
+        },
+        (err: Error) => opts.audit.log('refused', { editor: peer, reason: err.message }),
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>

@@ -295,7 +295,7 @@ test('LSP handshake: a replayed auth line and a version mismatch are refused; a 
   const mismatch = L.acceptLspAuth(versions.master, secret, 'editor');
   await nextLine(versions.editor);
   versions.editor.write(JSON.stringify({ t: 'auth', v: 99, nonce: 'ab'.repeat(32), mac: 'x' }) + '\n');
-  await assert.rejects(mismatch, (e) => e.code === 'CREW_AUTH_FAILED' && /version 99/.test(e.message));
+  await assert.rejects(mismatch, (e) => e.code === 'CREW_VERSION_MISMATCH' && /version 99/.test(e.message));
 
   const silent = await socketPair();
   assert.equal(await code(L.acceptLspAuth(silent.master, secret, 'editor', 50)), 'CREW_HANDSHAKE_TIMEOUT');
