@@ -40,6 +40,7 @@ export async function dialWorker(
   let vetoed: string | undefined;
   const attempt = async (): Promise<MasterEnd> => {
     let claimed: string | undefined;
+    vetoed = undefined;
     try {
       const { link: transport, id } = await dialHandshake(dial(address, { ...opts, auditTrail: pool.audit }), {
         secret,
