@@ -9,6 +9,13 @@ import { test } from 'node:test';
 import { startMaster } from 'crew';
 import { cli, root, runCrew, SECRET, startCrew, tempDir } from '../helpers.mjs';
 
+/** A script for `crew run` that says when it runs. */
+function aScript() {
+  const script = join(tempDir(), 'script.ts');
+  writeFileSync(script, "console.log('the script ran');\n");
+  return script;
+}
+
 /** No raw Node stack reaches the user. */
 function noStack(stderr) {
   assert.doesNotMatch(stderr, /^\s+at .*:\d+:\d+\)?$/m, stderr);
@@ -27,7 +34,7 @@ test('bad usage exits 2: a port out of range, a malformed host:port', async () =
   }
   for (const [args, option] of [
     [['master', '--workers', 'nohostport'], 'workers'],
-    [['run', 'x.ts', '--workers', '127.0.0.1:1,nohostport'], 'workers'],
+    [['run', aScript(), '--workers', '127.0.0.1:1,nohostport'], 'workers'],
     [['worker', '--connect', 'nohostport'], 'connect'],
     [['launch', '--ssh', 'h1', '--connect', 'nohostport'], 'connect'],
   ]) {
@@ -43,7 +50,7 @@ test('an audit file that cannot be opened exits 3, naming the file', async () =>
   for (const args of [
     ['worker', '--port', '0'],
     ['master', '--local', '0'],
-    ['run', 'x.ts', '--local', '0'],
+    ['run', aScript(), '--local', '0'],
   ]) {
     const r = await runCrew([...args, '--audit-file', bad], { input: '' });
     assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
@@ -57,8 +64,7 @@ test('a port already in use exits 3 and says so: worker, master and run', async 
   await once(holder, 'listening');
   t.after(() => holder.close());
   const port = String(holder.address().port);
-  const script = join(tempDir(), 'never.ts');
-  writeFileSync(script, "console.log('the script ran');\n");
+  const script = aScript();
   for (const args of [
     ['worker', '--port', port],
     ['master', '--port', port, '--local', '0'],
