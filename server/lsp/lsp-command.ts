@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Audit } from '../../protocol/audit';
 import { resolveSecret } from '../../protocol/secret';
-import { auditOptions, commonOptions, ExitCodes, intOption, UsageError } from '../cli/cli-common';
+import { auditOptions, commonOptions, ExitCodes, intOption, portOption, UsageError } from '../cli/cli-common';
 import { checkListen, serveStdio, serveTcp } from './serve';
 import { MasterSession } from './session';
 
@@ -68,7 +68,7 @@ export async function lspCommand(args: string[]): Promise<number> {
   if (!!values.stdio === (values.port !== undefined))
     throw new UsageError('crew lsp needs exactly one of --stdio or --port P');
   if (values.tls && values['no-tls']) throw new UsageError('--tls and --no-tls do not go together');
-  const port = intOption(values.port, 'port');
+  const port = portOption(values.port);
   const editorPid = intOption(values.clientProcessId, 'clientProcessId', 1);
   const workers = values.workers
     ?.split(',')
@@ -85,7 +85,7 @@ export async function lspCommand(args: string[]): Promise<number> {
     secretFile: values['secret-file'],
     secretInline: !values['secret-file'] && !!process.env.CREW_SECRET,
     host: workerHost,
-    port: intOption(values['worker-port'], 'worker-port'),
+    port: portOption(values['worker-port'], 'worker-port'),
     heartbeatTimeoutMs: intOption(values['heartbeat-timeout'], 'heartbeat-timeout', 100),
     auditTasks: values.verbose,
     auditSink: auditSink(values['audit-file'], values.stdio === true),

@@ -26,6 +26,7 @@ test('bad usage exits 2: a port out of range, a malformed host:port', async () =
   for (const args of [
     ['worker', '--port', '99999'],
     ['master', '--port', '70000', '--local', '0'],
+    ['lsp', '--port', '99999'],
   ]) {
     const r = await runCrew(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
