@@ -162,6 +162,36 @@ export const ROWS = [
     how: 'a master dials with the certificate as CA, without it, and with plain `ws`',
   },
   {
+    id: 'netns-tls-master-dials',
+    file: 'netns-tls',
+    fault: 'Link read on the network, master dialing',
+    how: 'two network namespaces; worker `--host 0.0.0.0`, nothing but the secret; tcpdump during an evaluation',
+  },
+  {
+    id: 'netns-tls-worker-dials',
+    file: 'netns-tls',
+    fault: 'Link read on the network, worker dialing',
+    how: 'master `--host 0.0.0.0`, a worker on the other host dials it; tcpdump during an evaluation',
+  },
+  {
+    id: 'netns-tls-lsp',
+    file: 'netns-tls',
+    fault: 'Editor link read on the network',
+    how: "`crew lsp --port --host 0.0.0.0`, the extension's dialMaster on the other host evaluates; tcpdump",
+  },
+  {
+    id: 'netns-tls-mitm',
+    file: 'netns-tls',
+    fault: 'Man in the middle terminating TLS',
+    how: 'a relay with its own certificate between master and worker (and between editor and master)',
+  },
+  {
+    id: 'netns-tls-fuzz',
+    file: 'netns-tls',
+    fault: 'Fuzzed ClientHello, garbage before TLS',
+    how: '100 mutated ClientHellos, 100 noise prefixes before a real one, a plain upgrade from another host',
+  },
+  {
     id: 'limit-preauth-frame',
     file: 'limits',
     fault: 'Oversized frame before authentication',

@@ -261,7 +261,7 @@ test(
       row: 'netns-tls-mitm',
       lost: 0,
       duplicated: 0,
-      note: 'TLS-terminating relay: refused, CREW_CHANNEL_MISMATCH on both ends',
+      note: 'TLS-terminating relay: no link; both ends audit "man in the middle"',
     });
   },
 );
