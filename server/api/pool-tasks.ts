@@ -57,13 +57,9 @@ function looksLikePool(x: unknown): boolean {
 
 function describeArg(x: unknown): string {
   if (typeof x === 'string') return `the string ${JSON.stringify(x.slice(0, 40))}`;
-  if (typeof x === 'object')
-    return `an object with keys ${
-      Object.keys(x as object)
-        .slice(0, 4)
-        .join(', ') || 'none'
-    }`;
-  return `${typeof x} ${String(x)}`;
+  if (typeof x !== 'object') return `${typeof x} ${String(x)}`;
+  const keys = Object.keys(x as object).slice(0, 4);
+  return `an object with keys ${keys.join(', ') || 'none'}`;
 }
 
 /** Checks the options every call that makes tasks takes, on the master, before anything runs. */
