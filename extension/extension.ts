@@ -12,6 +12,7 @@ import { registerDebugger } from './debugger/panel';
 import { Commands, Views } from './commands';
 import { Evaluations } from './evaluate';
 import { registerImageEditor } from './image-editor';
+import { registerInspector } from './inspector-commands';
 import { CrewNotebookKernel, newNotebook } from './notebook/notebook-controller';
 import { InlineResults } from './results';
 import { StatusItem } from './status';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     }),
     ...registerActions({ context, crew, evaluations, results, log }),
     ...registerImageEditor(crew),
+    ...registerInspector(crew),
   );
   registerDebugger(context, crew);
   registerDebugWorkers(context, crew);

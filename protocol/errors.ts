@@ -70,21 +70,25 @@ export const ErrorCodes = {
    * altered, replayed or reordered on the way. The link is closed.
    */
   FrameAuthFailed: 'CREW_FRAME_AUTH_FAILED',
+  /** A value opened in the inspector is no longer held on its worker: released, evicted, or the worker restarted. */
+  InspectGone: 'CREW_INSPECT_GONE',
+  /** The worker runs a task, so it was not asked about its image; ask again when it is idle. */
+  WorkerRunning: 'CREW_WORKER_RUNNING',
   /**
    * Both ends know the secret, but each made the handshake over another channel: something
    * between them terminates or strips TLS (a man in the middle). The link is refused.
    */
   ChannelMismatch: 'CREW_CHANNEL_MISMATCH',
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
   /** A module a form imports cannot be found from the file that imports it (on the master, nor on the worker's host). */
   ModuleNotFound: 'CREW_MODULE_NOT_FOUND',
   /** A module cannot be shipped to workers (a native addon); it must be installed on their hosts. */
   ModuleNotShippable: 'CREW_MODULE_NOT_SHIPPABLE',
   /** A worker could not get a module's code from its master (gone, or the code did not match its hash). */
   ModuleFetchFailed: 'CREW_MODULE_FETCH_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
 /** An error raised by Crew itself. */
 export class CrewError extends Error {
   override name = 'CrewError';

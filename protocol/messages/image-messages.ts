@@ -8,23 +8,39 @@
  *   or hands the question to the eval thread, where worker/image/introspect.ts reads the
  *   image without running user code (no getter is called).
  */
-import { anyObject, arrayOf, bool, claim, num, oneOf, optional, shape, str, type Infer } from './field-checks';
+import { anyObject, arrayOf, bool, claim, intFrom, num, optional, str, variant, type Infer } from './field-checks';
+import type { InspectNode, InspectPage } from './inspect-nodes';
 import { message, type MessageOf, type SentBy } from './link-message';
+
+/** Property names from a global down to the object meant (empty for the global object), and a name's start. */
+const pathFields = { path: arrayOf(str), prefix: optional(str) };
+/** A value the inspector holds on the worker: its handle, and the eval thread that holds it. */
+const heldFields = { handle: intFrom(1), thread: num };
 
 /**
  * What is asked of an image.
  * - `names`: its globals that start with `prefix`;
  * - `members`: the keys of the object at `path` (own and inherited) that start with `prefix`;
  * - `storeKeys`: the keys of the worker's `store` that are strings starting with `prefix`;
- * - `describe`: the value at `path`, printed, with a function's parameters.
+ * - `describe`: the value at `path`, printed, with a function's parameters;
+ * - `inspect`: evaluates `expression` and holds its value behind a handle, for the inspector;
+ * - `inspectChild`: holds the child `index` of a held value behind a handle of its own;
+ * - `inspectPage`: `count` children of a held value from `offset`, each summarised;
+ * - `inspectRelease`: lets the held values go.
  */
-const imageQuery = shape({
-  op: oneOf('names', 'members', 'storeKeys', 'describe'),
-  /** Property names from a global down to the object meant; empty for the global object. */
-  path: arrayOf(str),
-  prefix: optional(str),
+const imageQuery = variant('op', {
+  names: pathFields,
+  members: pathFields,
+  storeKeys: pathFields,
+  describe: pathFields,
+  inspect: { expression: str },
+  inspectChild: { ...heldFields, index: intFrom(0) },
+  inspectPage: { ...heldFields, offset: intFrom(0), count: intFrom(1) },
+  inspectRelease: { handles: arrayOf(num) },
 });
 export type ImageQuery = Infer<typeof imageQuery>;
+/** The questions about names and values at a path (the others are the inspector's). */
+export type PathQuery = Extract<ImageQuery, { path: string[] }>;
 
 /** One name an image defines. */
 export interface ImageEntry {
@@ -53,6 +69,10 @@ export interface ImageReply {
   /** More entries matched than were sent. */
   truncated?: boolean;
   description?: ImageDescription;
+  /** A value the inspector now holds (`inspect`, `inspectChild`). */
+  node?: InspectNode;
+  /** Children of a held value (`inspectPage`). */
+  page?: InspectPage;
 }
 
 export namespace ImageAsk {
@@ -71,6 +91,8 @@ export namespace ImageAnswer {
     busy: optional(bool),
     reply: optional(claim<ImageReply>()(anyObject)),
     message: optional(str),
+    /** Crew's code for `message`, when it has one (`CREW_INSPECT_GONE`...). */
+    code: optional(str),
   });
   export type Msg = MessageOf<typeof type>;
 }

@@ -25,6 +25,7 @@ import { serveCluster } from './cluster';
 import { serveDebug } from './debug';
 import { evalAll, evalMaster, evalOn } from './evaluate';
 import { serveImage } from './image';
+import { serveInspect } from './inspect';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
 import type { MasterSession } from './session';
 
@@ -111,6 +112,7 @@ export function serveConnection(
   const debug = serveDebug(connection, session, notify, answer);
   const cluster = serveCluster(connection, session, notify);
   const image = serveImage(connection, session, answer);
+  const inspect = serveInspect(connection, session, answer);
   connection.listen();
   return {
     connection,
@@ -121,6 +123,7 @@ export function serveConnection(
       debug.dispose();
       cluster.dispose();
       image.dispose();
+      inspect.dispose();
       connection.dispose();
     },
   };

@@ -15,6 +15,8 @@ export interface WorkerReply {
   worker: string;
   reply?: ImageReply;
   missing?: ImageMissing;
+  /** Crew's code for the worker's error, when it gave one. */
+  code?: string;
 }
 
 /** A question on its way is forgotten after this long, so a worker that never answers is asked again. */
@@ -60,6 +62,24 @@ export class ImageAsker {
     );
   }
 
+  /**
+   * Asks one worker, unless it runs something, and waits up to `waitMs`; nothing is kept. For
+   * the inspector, whose questions are about values held on that worker, not about names.
+   */
+  async askWorker(pool: WorkerPool, link: WorkerLink, query: ImageQuery, waitMs: number): Promise<WorkerReply> {
+    this.follow(pool);
+    const worker = link.id;
+    if (link.inflight.size > 0 && query.op !== 'inspectRelease') return { worker, missing: { worker, why: 'busy' } };
+    const reqId = this.nextReq++;
+    let settle!: (r: WorkerReply) => void;
+    const settled = new Promise<WorkerReply>((resolve) => (settle = resolve));
+    const timer = setTimeout(() => this.finish(reqId, { worker, missing: { worker, why: 'slow' } }), waitMs);
+    this.pending.set(reqId, { link, key: '', done: -1, settled, settle, timer });
+    if (!link.transport.send({ t: 'imageAsk', reqId, query }))
+      this.finish(reqId, { worker, missing: { worker, why: 'error', message: 'the link is closed' } });
+    return settled;
+  }
+
   private askOne(
     link: WorkerLink,
     query: ImageQuery,
@@ -96,6 +116,7 @@ export class ImageAsker {
     // An answer from a worker that was not asked this question is ignored.
     if (!p || p.link !== link) return;
     const worker = link.id;
+    if (m.ok && m.reply && p.key === '') return this.finish(m.reqId, { worker, reply: m.reply });
     if (m.ok && m.reply) {
       let byKey = this.kept.get(link);
       if (!byKey) this.kept.set(link, (byKey = new Map()));
@@ -107,6 +128,7 @@ export class ImageAsker {
       worker,
       reply: stale,
       missing: m.busy ? { worker, why: 'busy' } : { worker, why: 'error', message: m.message ?? 'no answer' },
+      ...(m.code && { code: m.code }),
     });
   }
 

@@ -6,7 +6,7 @@
 import { ResponseError, type Connection } from 'vscode-languageserver';
 import { ErrorCodes } from '../../protocol/errors';
 import { LspErrorCodes, type CrewErrorData } from '../../protocol/messages/lsp-messages';
-import type { ImageEntry, ImageQuery, ImageReply } from '../../protocol/messages/image-messages';
+import type { ImageEntry, ImageReply, PathQuery } from '../../protocol/messages/image-messages';
 import {
   IMAGE_ANSWER_MS,
   ImageComplete,
@@ -54,7 +54,7 @@ async function complete(
   }
   // Asked without the prefix: every keystroke of one word is then the same question, answered from the cache.
   const op = p.context === 'name' ? 'names' : p.context === 'member' ? 'members' : 'storeKeys';
-  const query: ImageQuery = { op, path: p.path ?? [] };
+  const query: PathQuery = { op, path: p.path ?? [] };
   const parts = await asker.ask(session.pool, query, IMAGE_ANSWER_MS);
   parts.push({ worker: 'master', reply: introspect(session.image.context, query) });
   return { items: merge(parts, prefix), missing: parts.flatMap((r) => (r.missing ? [r.missing] : [])) };
@@ -88,7 +88,7 @@ async function describe(
   asker: ImageAsker,
   p: ImageDescribeParams,
 ): Promise<ImageDescribeResult> {
-  const query: ImageQuery = { op: 'describe', path: p.path };
+  const query: PathQuery = { op: 'describe', path: p.path };
   const parts = await asker.ask(session.pool, query, DESCRIBE_WAIT_MS);
   parts.push({ worker: 'master', reply: introspect(session.image.context, query) });
   const values: ImageValue[] = [];

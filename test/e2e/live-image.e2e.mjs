@@ -2,11 +2,14 @@
 // file is evaluated on the workers, typing in the editor completes a name that exists only at
 // run time (TypeScript cannot know it) and a live object's members after a dot, each saying
 // where it lives; hovering a name shows its value on both workers; and typing a call shows the
-// live function's parameters. Screenshots go to test-results/ for a person to look at.
+// live function's parameters; and Crew: Inspect pages through a Map of a million entries on
+// a worker, to its last entry, without printing it. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { lineMatching, results, runCommand } from './code-server.mjs';
+import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
 import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
@@ -15,7 +18,9 @@ const SAMPLE = `// Crew live image sample
 Object.assign(globalThis, { ['crewDyn' + 'Helper']: (a: number, b = 2) => a + b });
 Object.assign(globalThis, { ['crew' + 'Bag']: { apples: 3, pears: 5, weigh(kg: number) { return kg; } } });
 Object.assign(globalThis, { ['crew' + 'Pid']: process.pid });
-declare const crewPid: number;
+Object.assign(globalThis, { ['crew' + 'Big']: new Map(Array.from({ length: 1_000_000 }, (_, i) => [i, { i }])) });
+declare const crewPid: number, crewBig: Map<number, { i: number }>;
+crewBig.size;
 crewPid;
 `;
 
@@ -97,10 +102,20 @@ test('hovering a name shows its value on both workers', { timeout: 120_000 }, as
   await page.keyboard.press('Escape');
   const line = page.locator('.monaco-editor .view-line', { hasText: /^crewPid;/ }).first();
   const word = line.locator('span', { hasText: 'crewPid' }).first();
-  const box = await word.boundingBox();
-  await page.mouse.move(box.x + 8, box.y + box.height / 2);
   const hover = page.locator('.monaco-hover:visible', { hasText: 'live value' }).first();
-  await hover.waitFor();
+  // A hover opens when the pointer comes to rest on the word: it comes again until one does.
+  await until(
+    async () => {
+      const box = await word.boundingBox();
+      await page.mouse.move(5, 5);
+      await page.mouse.move(box.x + 8, box.y + box.height / 2, { steps: 4 });
+      return hover.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+    },
+    { timeoutMs: scaled(30_000), what: 'the hover with the live value', everyMs: 100 },
+  );
   const text = await hover.textContent();
   await shot('3-hover');
   const w1 = /w1 · number\s*(\d+)/.exec(text);
@@ -119,4 +134,44 @@ test("typing a call shows the live function's parameters", { timeout: 120_000 },
   await shot('4-signature');
   assert.match(text, /crewDynHelper\(a, b = 2\)/);
   assert.match(text, /live on w1, w2/);
+});
+
+test('Crew: Inspect pages through a Map of a million entries to its last one', { timeout: 120_000 }, async () => {
+  await page.keyboard.press('Escape');
+  const line = page.locator('.monaco-editor .view-line', { hasText: /^crewBig\.size;/ }).first();
+  await line.locator('span', { hasText: 'crewBig' }).first().click();
+  // The palette lists "Crew: Focus on Inspector View" first: the row is picked by its whole title.
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').fill('>Crew: Inspect');
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: /^Crew: Inspect(?!or)/ })
+    .first()
+    .click();
+  const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Inspector' }) });
+  const row = (text) => view.locator('.monaco-list-row', { hasText: text }).first();
+  await row('w2 · crewBig').waitFor();
+  await row('w1 · crewBig').click();
+  // A million children: ranges of 10,000, then of 100, then the entries themselves.
+  await row('[0 … 9999]').waitFor();
+  await shot('5-inspector-ranges');
+  // The keyboard walks the tree as a user would: the last row is w2's inspection, so the row
+  // above it is the last of w1's, once the children of the range just opened have come.
+  const focused = view.locator('.monaco-list-row.focused');
+  const focusLastOfW1 = (text) =>
+    until(
+      async () => {
+        await page.keyboard.press('End');
+        await page.keyboard.press('ArrowUp');
+        return (await focused.textContent())?.includes(text);
+      },
+      { timeoutMs: scaled(30_000), what: `the row ${text}`, everyMs: 250 },
+    );
+  await focusLastOfW1('[990000 … 999999]');
+  await page.keyboard.press('ArrowRight');
+  await focusLastOfW1('[999900 … 999999]');
+  await page.keyboard.press('ArrowRight');
+  await focusLastOfW1('{ i: 999999 }');
+  const last = focused;
+  await shot('6-inspector-last-page');
+  assert.match(await last.textContent(), /999999\s*\{ i: 999999 \}/);
 });

@@ -41,6 +41,8 @@ const samples = [
   [{ t: 'cdpClose', sid: 1, reason: 'gone' }, 'sid'],
   [{ t: 'moduleFetch', reqId: 1, hashes: ['ab'] }, 'hashes'],
   [{ t: 'moduleCodes', reqId: 1, modules: [{ hash: 'ab', path: '/p/lib.ts', code: 'x' }], missing: [] }, 'modules'],
+  [{ t: 'imageAsk', reqId: 1, query: { op: 'inspectPage', handle: 1, thread: 1, offset: 0, count: 10 } }, 'query'],
+  [{ t: 'imageAnswer', reqId: 1, ok: true, reply: { entries: [] } }, 'reqId'],
 ];
 
 const guardOf = { master: G.fromMaster, worker: G.fromWorker };

@@ -7,8 +7,9 @@
  */
 import { inspect, types } from 'node:util';
 import vm from 'node:vm';
-import type { ImageDescription, ImageEntry, ImageQuery, ImageReply } from '../../protocol/messages/image-messages';
+import type { ImageDescription, ImageEntry, ImageReply, PathQuery } from '../../protocol/messages/image-messages';
 import { parametersOf } from './parameters';
+import { builtinRoots } from './realm';
 
 /** Most entries in one answer: the editor filters further as the user types. */
 const MAX_ENTRIES = 500;
@@ -25,14 +26,16 @@ function globalOf(context: vm.Context): object {
 }
 
 /** Answers one question about the image of `context`. */
-export function introspect(context: vm.Context, query: ImageQuery): ImageReply {
+export function introspect(context: vm.Context, query: PathQuery): ImageReply {
   const prefix = query.prefix ?? '';
   switch (query.op) {
     case 'names':
-      return listed(ownAndInherited(globalOf(context), prefix, true));
+      return listed(ownAndInherited(globalOf(context), prefix, true, builtinRoots(context)));
     case 'members': {
       const at = walk(globalOf(context), query.path);
-      return listed(at.found && isObjectLike(at.value) ? ownAndInherited(at.value, prefix, false) : []);
+      return listed(
+        at.found && isObjectLike(at.value) ? ownAndInherited(at.value, prefix, false, builtinRoots(context)) : [],
+      );
     }
     case 'storeKeys': {
       const store = walk(globalOf(context), ['store']);
@@ -87,11 +90,11 @@ const EVERY_OBJECT = new Set(Object.getOwnPropertyNames(Object.prototype));
  * global object, the built-ins (non-enumerable, as the language defines them) are left out:
  * TypeScript knows those, and what is worth offering is what the user's code defined.
  */
-function ownAndInherited(obj: object, prefix: string, globalScope: boolean): ImageEntry[] {
+function ownAndInherited(obj: object, prefix: string, globalScope: boolean, roots: ReadonlySet<unknown>): ImageEntry[] {
   const seen = new Set<string>();
   const entries: ImageEntry[] = [];
   for (let o: object | null = obj; o && !types.isProxy(o); o = Object.getPrototypeOf(o) as object | null) {
-    if (o === Object.prototype || o === Function.prototype) break;
+    if (roots.has(o)) break;
     for (const name of Object.getOwnPropertyNames(o)) {
       if (seen.has(name) || !name.startsWith(prefix) || EVERY_OBJECT.has(name)) continue;
       seen.add(name);
