@@ -1,14 +1,19 @@
-// Runs the tiers that differ between Node versions (module loading, the eval thread, the
-// inspector, the CLI) under each Node that scripts/install-nodes.sh installed: the master,
-// its local workers and the test runner all run on that Node. Arguments replace the default
-// folders (test/projects and test/integration).
+// Runs what differs between Node versions (module loading, the eval thread, the inspector)
+// under each Node that scripts/install-nodes.sh installed: the master, its local workers and
+// the test runner all run on that Node. By default the projects tier and the integration
+// files of the API, the workers and both debuggers; arguments (folders or files) replace them,
+// `test/integration` for that whole tier.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const folders = process.argv.slice(2).length ? process.argv.slice(2) : ['test/projects', 'test/integration'];
+const DEFAULT = [
+  'test/projects',
+  ...['api', 'workers', 'cdp-breakpoints', 'cdp-modules', 'debugger'].map((f) => `test/integration/${f}.test.mjs`),
+];
+const folders = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const files = folders
   .flatMap((f) =>
     f.endsWith('.mjs')
