@@ -82,14 +82,14 @@ export async function authenticate(port, secret, role = 'master', member, { iden
     id: identity.id,
   };
   // Plain TCP on loopback: the transcript is bound to the word "plain" (tls-channel.ts).
-  const open = `${helloText}\0${JSON.stringify(body)}`;
-  const transcript = `${open}\0channel\0plain`;
+  const unbound = `${helloText}\0${JSON.stringify(body)}`;
+  const transcript = `${unbound}\0channel\0plain`;
   c.ws.send(
     JSON.stringify({
       ...body,
       proof: identity.prove(`${HANDSHAKE_LABEL}\0dialer\0${transcript}`),
       mac: mac(secret, 'dialer', transcript),
-      unbound: mac(secret, 'dialer, unbound', open),
+      unbound: mac(secret, 'dialer, unbound', unbound),
     }),
   );
   const answer = JSON.parse((await c.next()).data.toString());
