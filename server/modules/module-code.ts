@@ -84,7 +84,9 @@ async function transpile(path: string, source: string): Promise<ModuleCode> {
       target: 'node20',
       sourcemap: 'external',
       sourcesContent: false,
-      sourcefile: path,
+      // As a .js or .ts file: esbuild reads a .mjs or .mts one in Node's mode, where a default
+      // import of a module that was ESM (as each shipped module was) gives its whole exports.
+      sourcefile: path.replace(/\.m([jt])s$/, '.$1s'),
       define: { 'import.meta.url': IMPORT_META_URL },
       logLevel: 'silent',
     });

@@ -12,6 +12,7 @@ import { after } from 'node:test';
 import { lineMatching, results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
+import { callStackOf, callStackUntil as stackUntil } from './call-stack.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
 import { closeWorkbench, debuggerFrame, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
@@ -34,7 +35,7 @@ let page;
 const test = e2eTest(() => w);
 
 const shot = (name) => page.screenshot({ path: join(results, `e2e-debug-workers-${name}.png`) });
-const callStack = () => page.locator('.debug-call-stack');
+const callStack = () => callStackOf(page);
 
 /** The Call Stack's rows as `level expanded? text`, for messages when a step fails. */
 const callStackDump = () =>
@@ -49,22 +50,7 @@ const callStackDump = () =>
     .catch(() => []);
 
 /** The Call Stack's rows, as text, once `ok(rows)` holds. */
-async function callStackUntil(ok, what, timeoutMs = 60_000) {
-  let rows = [];
-  await until(
-    async () => {
-      rows = await callStack()
-        .locator('.monaco-list-row')
-        .allTextContents()
-        .catch(() => []);
-      return ok(rows);
-    },
-    { timeoutMs: scaled(timeoutMs), what, everyMs: 250 },
-  ).catch((err) => {
-    throw new Error(`${err.message}; the Call Stack shows:\n${rows.join('\n')}`);
-  });
-  return rows;
-}
+const callStackUntil = (ok, what, timeoutMs) => stackUntil(page, ok, what, timeoutMs);
 
 /**
  * A worker's js-debug session in the Call Stack: unfolded, its thread (`Remote Process [0] « w1 (local-1)`);

@@ -47,9 +47,11 @@ const FILES = {
   'node_modules/esm-pkg/package.json': JSON.stringify({
     name: 'esm-pkg',
     type: 'module',
-    exports: { '.': { import: './dist/index.js' } },
+    exports: { '.': { import: './dist/index.mjs' } },
   }),
-  'node_modules/esm-pkg/dist/index.js': 'export const shout = (s) => s.toUpperCase() + "!";\n',
+  'node_modules/esm-pkg/dist/index.mjs':
+    'import upper from "./upper.mjs";\nexport const shout = (s) => upper(s) + "!";\n',
+  'node_modules/esm-pkg/dist/upper.mjs': 'export default (s) => s.toUpperCase();\n',
   'node_modules/native-pkg/package.json': JSON.stringify({ name: 'native-pkg', main: 'index.js' }),
   'node_modules/native-pkg/index.js': "module.exports = require('./build/Release/addon.node');\n",
   'node_modules/native-pkg/build/Release/addon.node': 'not really a shared object',

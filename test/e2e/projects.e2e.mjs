@@ -1,0 +1,94 @@
+// End-to-end, in a real VS Code (code-server in headless chromium): a file that imports its
+// sibling. Crew: Evaluate File on All Workers on main.ts shows the result inline from both
+// workers; a breakpoint set with F9 in the sibling, lib.ts, pauses the workers there under
+// Crew: Debug Workers, and Continue brings the result. Screenshots go to test-results/.
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { lineMatching, results, runCommand } from './code-server.mjs';
+import { scaled } from '../time-scale.mjs';
+import { callStackOf, callStackUntil } from './call-stack.mjs';
+import { e2eBefore, e2eTest } from './explain.mjs';
+import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+
+const MAIN = `import { area } from './lib';
+area(6, 7)
+`;
+
+const LIB = `export function area(w: number, h: number): number {
+  const product: number = w * h;
+  return product;
+}
+`;
+
+let w;
+let page;
+const test = e2eTest(() => w);
+const shot = (name) => page.screenshot({ path: join(results, `e2e-projects-${name}.png`) });
+
+e2eBefore(
+  () => w,
+  'opening main.ts and starting the master',
+  240_000,
+  async () => {
+    w = {};
+    await openWorkbench({ files: { 'main.ts': MAIN, 'lib.ts': LIB }, viewport: { width: 1400, height: 1400 } }, w);
+    page = w.page;
+    await openFile(page, 'main.ts', 'import { area }');
+    await startMasterFromPalette(page);
+  },
+);
+
+after(async () => {
+  if (w) await shot('final').catch(() => {});
+  await closeWorkbench(w);
+});
+
+test(
+  "Evaluate File on a file that imports its sibling shows both workers' result inline",
+  { timeout: 180_000 },
+  async () => {
+    await page.locator('.monaco-editor .view-line', { hasText: 'import { area }' }).first().click();
+    await runCommand(page, 'Crew: Evaluate File on All Workers');
+    await lineMatching(page, /⇒ 42 {2}· 2 workers/, 'the result of both workers inline', 60_000);
+    await shot('1-evaluated');
+  },
+);
+
+test('a breakpoint in the sibling module pauses the workers at its line', { timeout: 400_000 }, async () => {
+  await openFile(page, 'lib.ts', 'export function area');
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type('3');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('F9');
+  await page
+    .locator('.monaco-editor .codicon-debug-breakpoint')
+    .first()
+    .waitFor({ timeout: scaled(30_000) });
+  await runCommand(page, 'Crew: Debug Workers');
+  await runCommand(page, 'View: Show Run and Debug');
+  await callStackUntil(page, (rows) => rows.filter((r) => /\bw\d\b/.test(r)).length >= 2, 'a session per worker');
+  await openFile(page, 'main.ts', 'import { area }');
+  await page.locator('.monaco-editor .view-line', { hasText: 'import { area }' }).first().click();
+  await runCommand(page, 'Crew: Evaluate File on All Workers');
+  await callStackUntil(
+    page,
+    (rows) => rows.some((r) => /paused on breakpoint/i.test(r)) && rows.some((r) => /lib\.ts\s*3:\d+/.test(r)),
+    'a worker paused at the breakpoint at lib.ts line 3',
+  );
+  await shot('2-paused-in-lib');
+  // Continue every paused worker until none is: the result then comes inline.
+  for (let i = 0; i < 4; i++) {
+    const paused = callStackOf(page)
+      .locator('.monaco-list-row', { hasText: /paused on breakpoint/i })
+      .first();
+    if (!(await paused.count())) break;
+    await paused.hover();
+    await paused
+      .locator('.action-label[aria-label^="Continue"]')
+      .click()
+      .catch(() => {});
+  }
+  await openFile(page, 'main.ts', 'import { area }');
+  await lineMatching(page, /⇒ 42 {2}· 2 workers/, 'the result inline after Continue', 120_000);
+  await shot('3-continued');
+});
