@@ -17,6 +17,7 @@ import {
   type WorkerOutcome,
 } from '../../protocol/messages/lsp-messages';
 import type { FormSource } from '../../protocol/form-source';
+import { awaitWorker } from '../api/pool-tasks';
 import { trackProgress } from '../api/progress';
 import type { TaskOutcome } from '../pool/task';
 import { errorOutcome, valueOutcome } from './present';
@@ -105,8 +106,10 @@ export async function evalAll(
 ): Promise<EvalResult> {
   const { progress } = sinks;
   const pool = session.pool;
-  if (!pool || (pool.size === 0 && !pool.workersComing)) return evalMaster(session, p, token, sinks.tasks);
+  if (!pool || pool.evaluatesOnMaster) return evalMaster(session, p, token, sinks.tasks);
   await firstWorker(pool, token);
+  // A pool that lost its workers runs the form on the next one, or fails after the grace.
+  await awaitWorker(pool);
   const prepared = await prepare(pool, p);
   if ('where' in prepared) return prepared;
   const { def } = prepared;
@@ -149,7 +152,7 @@ export async function evalOn(
   if (p.worker === 'master') return evalMaster(session, p, token, sinks.tasks);
   const pool = session.pool;
   if (pool && p.worker === null) await firstWorker(pool, token);
-  if (!pool || pool.size === 0) {
+  if (!pool || pool.evaluatesOnMaster) {
     if (p.worker === null) return evalMaster(session, p, token, sinks.tasks);
     throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}: the pool is empty`);
   }
@@ -157,7 +160,7 @@ export async function evalOn(
   if (p.worker !== null && !target)
     throw crewError(
       ErrorCodes.UnknownWorker,
-      `there is no worker ${p.worker}; workers are ${pool.workers.map((w) => w.id).join(', ')}`,
+      `there is no worker ${p.worker}; workers are ${pool.workers.map((w) => w.id).join(', ') || 'none now'}`,
     );
   const prepared = await prepare(pool, p);
   if ('where' in prepared) return prepared;
