@@ -53,7 +53,7 @@ export async function spawn(pool: PoolArg, agent: AgentFunction | Form, opts: Sp
   const spec = { attach: opts.attach ? { to: parent, mode: opts.attach } : undefined, name: opts.name, mailboxSize };
   if (pool?.closed) throw crewError(ErrorCodes.PoolClosed, 'the pool is disconnected');
 
-  if (!pool || pool.size === 0 || opts.worker === 'master') {
+  if (!pool || pool.evaluatesOnMaster || opts.worker === 'master') {
     if (typeof agent === 'function') return runtime.start(agent, [], spec);
     // An agent's functions, where the image lacks them: under a REPL or an editor the API's
     // own are there already (the same runtime's), and `spawn` takes a pool there.

@@ -10,6 +10,7 @@ import {
   evalRepeatedlyAsyncState,
   parallelMap,
   runTask,
+  spawn,
   startMaster,
 } from 'crew';
 import { localPool, SECRET, startCrew, until } from '../helpers.mjs';
@@ -38,6 +39,8 @@ test('after its last worker died, a pool rejects with CREW_NO_WORKERS instead of
       evalRepeatedlyAsyncState(pool, '(s) => process.pid', 0, (s) => [s, true, false]),
       noWorkers,
     );
+    // An agent too: it used to start on the master.
+    await assert.rejects(spawn(pool, 'async () => process.pid'), noWorkers);
   } finally {
     await pool.close();
   }
