@@ -85,6 +85,10 @@ export const ErrorCodes = {
   ModuleNotShippable: 'CREW_MODULE_NOT_SHIPPABLE',
   /** A worker could not get a module's code from its master (gone, or the code did not match its hash). */
   ModuleFetchFailed: 'CREW_MODULE_FETCH_FAILED',
+  /** The worker's eval thread is already being profiled (one CPU profile or heap snapshot at a time). */
+  ProfileBusy: 'CREW_PROFILE_BUSY',
+  /** The worker could not take a profile or heap snapshot (its inspector failed, or its eval thread went away). */
+  ProfileFailed: 'CREW_PROFILE_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -23,3 +23,5 @@ export type { CallForm, Form, FormSource } from './api/form';
 export type { PoolOptions } from './pool/pool-options';
 export type { WorkerState, WorkerSummary } from '../protocol/worker-summary';
 export type { ErrorCode, StackFrame } from '../protocol/errors';
+export { heapSnapshot, profileWorkers, writeProfiles } from './api/profile';
+export type { CpuProfile, HeapSnapshotOptions, ProfileFiles, ProfileNode, ProfileOptions } from './api/profile';

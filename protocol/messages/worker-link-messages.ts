@@ -14,6 +14,7 @@ import { formModules, moduleMessageTypes } from './module-messages';
 import { debugMessageTypes } from './debug-messages';
 import { AgentMsg, agentSpawnSpec } from './agent-messages';
 import { imageMessageTypes } from './image-messages';
+import { profileMessageTypes } from './profile-messages';
 import {
   anyObject,
   anyOf,
@@ -227,6 +228,7 @@ export const linkMessageTypes = [
   ...cdpMessageTypes,
   ...moduleMessageTypes,
   ...imageMessageTypes,
+  ...profileMessageTypes,
 ] as const;
 type Declared = (typeof linkMessageTypes)[number];
 

@@ -12,6 +12,7 @@ import * as api from '../api/api-globals';
 import { masterImage } from '../api/master-image';
 import type { WorkerPool } from '../pool/pool';
 import { evaluateAtPrompt, evaluateInImage, reportInterrupt } from './repl-eval';
+import { profileAtPrompt } from '../api/profile-prompt';
 
 /** The names a REPL or a driver script finds in scope. */
 export function apiGlobals(pool: WorkerPool): Record<string, unknown> {
@@ -76,6 +77,15 @@ export function startRepl(pool: WorkerPool, opts: ReplOptions = {}): Promise<voi
     action() {
       reportInterrupt(pool.interrupt());
       this.displayPrompt();
+    },
+  });
+  server.defineCommand('profile', {
+    help: 'Profile every worker for [ms] milliseconds (default 2000) and write .cpuprofile files',
+    action(arg) {
+      void profileAtPrompt(pool, arg).then((text) => {
+        process.stdout.write(text);
+        this.displayPrompt();
+      });
     },
   });
   const history = join(dirname(defaultSecretFile()), 'repl_history');

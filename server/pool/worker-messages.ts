@@ -11,6 +11,7 @@ import type { WorkerToMaster } from '../../protocol/messages/worker-link-message
 import type { AgentRouter } from '../agents/agent-router';
 import type { ModuleCodes } from '../modules/module-code';
 import type { DebugBroker } from '../debug/debug-broker';
+import { onProfileAnswer, onProfiledLinkClosed } from '../api/profile-requests';
 import type { Scheduler } from './scheduler';
 import type { WorkerLink } from './worker-link';
 
@@ -130,6 +131,9 @@ export class WorkerMessages {
       case 'imageAnswer':
         pool.image(link, m);
         return;
+      case 'profileAnswer':
+        onProfileAnswer(link, m);
+        return;
       case 'moduleFetch': {
         const { modules, missing } = pool.modules.codes(m.hashes);
         pool.audit.log('modules', { worker: link.id, sent: modules.length, missing: missing.length || undefined });
@@ -147,6 +151,7 @@ export class WorkerMessages {
     pool.forget(link);
     pool.audit.log('disconnect', { worker: link.id, reason });
     pool.debug.onLinkClosed(link);
+    onProfiledLinkClosed(link);
     pool.scheduler.onLinkClosed(link, reason);
     pool.changed();
   }

@@ -1,0 +1,151 @@
+// Profiling real workers: CPU profiles of their eval threads mapped to the user's TypeScript,
+// taken while a map runs and with the Crew Debugger on, the merged file, and heap snapshots.
+/* global hotFor -- defined on the workers by hot.ts */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { evalFormAllWorkers, form, heapSnapshot, parallelMap, profileWorkers, writeProfiles } from 'crew';
+import { sharedPool, tempDir, until } from '../helpers.mjs';
+
+const dir = tempDir();
+const hotFile = join(dir, 'hot.ts');
+// hotLoop is declared on line 4 of its file (0-based line 3 in a .cpuprofile).
+writeFileSync(
+  hotFile,
+  `// A hot TypeScript function.
+type Work = { n: number };
+
+function hotLoop(w: Work): number {
+  let s = 0;
+  for (let i = 0; i < w.n; i++) s = (s + i * i) % 1000003;
+  return s;
+}
+
+function hotFor(ms: number): number {
+  const end = Date.now() + ms;
+  let s = 0;
+  while (Date.now() < end) s += hotLoop({ n: 200000 });
+  return s;
+}
+`,
+);
+
+const shared = sharedPool(2, {
+  setup: (pool) => evalFormAllWorkers(pool, { code: readFileSync(hotFile, 'utf8'), filename: hotFile }),
+});
+
+/** Self samples by `name file:line`, most first. */
+function selfSamples(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map();
+  for (const s of profile.samples) {
+    const { callFrame: f } = byId.get(s);
+    const key = `${f.functionName} ${f.url}:${f.lineNumber}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+/** Starts a long task on every worker and waits until each runs one. */
+async function busyEverywhere(pool, ms) {
+  const running = parallelMap(
+    pool,
+    form((t) => hotFor(t)),
+    [ms, ms],
+  );
+  await until(() => pool.workers.every((w) => w.inFlight > 0), { what: 'both workers to run a task' });
+  return running;
+}
+
+test('the profile of a hot TypeScript function shows it at its own file and line, with most samples', async () => {
+  const { pool } = shared;
+  const running = busyEverywhere(pool, 4000);
+  const profiles = await profileWorkers(pool, { ms: 600 });
+  assert.deepEqual(Object.keys(profiles).sort(), ['w1', 'w2']);
+  const hot = `hotLoop file://${hotFile}:3`;
+  for (const [id, profile] of Object.entries(profiles)) {
+    const top = selfSamples(profile);
+    assert.equal(
+      top[0][0],
+      hot,
+      `${id}: the most sampled frame is hotLoop at hot.ts:4 (${JSON.stringify(top.slice(0, 3))})`,
+    );
+    assert.ok(
+      top[0][1] > profile.samples.length / 2,
+      `${id}: hotLoop has most of the ${profile.samples.length} samples`,
+    );
+    const node = profile.nodes.find((n) => n.callFrame.functionName === 'hotLoop');
+    assert.equal(node.crew, 'user');
+    const where = profile.$vscode.locations[node.locationId].locations[0];
+    assert.deepEqual([where.source.path, where.lineNumber], [hotFile, 3], 'VS Code opens hot.ts at the line');
+    assert.ok(
+      profile.nodes.some((n) => n.crew === 'runtime' && /eval-thread/.test(n.callFrame.url)),
+      "Crew's own frames are marked",
+    );
+  }
+  assert.equal((await running).length, 2);
+});
+
+test('profiling during a map loses no result, and works with the Crew Debugger on', async () => {
+  const { pool } = shared;
+  pool.debug.setMode(true, pool.readyLinks());
+  try {
+    const list = Array.from({ length: 2000 }, (_, i) => i);
+    const mapped = parallelMap(
+      pool,
+      form((x) => (hotFor(1), x * 2)),
+      list,
+    );
+    await until(() => pool.workers.every((w) => w.inFlight > 0), { what: 'the map to reach both workers' });
+    const profiles = await profileWorkers(pool, { ms: 300, workers: ['w1', pool.workers[1]] });
+    for (const p of Object.values(profiles)) assert.ok(selfSamples(p).some(([k]) => k.startsWith('hotLoop ')));
+    assert.deepEqual(
+      await mapped,
+      list.map((x) => x * 2),
+    );
+  } finally {
+    pool.debug.setMode(false, pool.readyLinks());
+  }
+});
+
+test('one profile at a time per worker; bad options and unknown workers are refused by name', async () => {
+  const { pool } = shared;
+  const first = profileWorkers(pool, { ms: 400, workers: ['w1'] });
+  await assert.rejects(profileWorkers(pool, { ms: 50, workers: ['w1'] }), { code: 'CREW_PROFILE_BUSY' });
+  assert.ok((await first).w1.nodes.length > 0);
+  await assert.rejects(profileWorkers(pool, { ms: 0 }), { code: 'CREW_BAD_ARGUMENT', message: /ms must be/ });
+  await assert.rejects(profileWorkers(pool, { ms: 10, workers: ['w9'] }), { code: 'CREW_UNKNOWN_WORKER' });
+});
+
+test('the merged profile holds every worker under its root, numbered as viewers expect', async () => {
+  const { pool } = shared;
+  const running = busyEverywhere(pool, 1500);
+  const files = await writeProfiles(await profileWorkers(pool, { ms: 300 }), tempDir());
+  await running;
+  const merged = JSON.parse(readFileSync(files.merged, 'utf8'));
+  assert.deepEqual(
+    merged.nodes.map((n) => n.id),
+    merged.nodes.map((_, i) => i + 1),
+  );
+  const root = merged.nodes[0];
+  assert.deepEqual(
+    root.children.map((c) => merged.nodes[c - 1].callFrame.functionName),
+    ['(worker w1)', '(worker w2)'],
+  );
+  const perWorker = Object.values(files.workers).map((f) => JSON.parse(readFileSync(f, 'utf8')).samples.length);
+  assert.equal(merged.samples.length, perWorker[0] + perWorker[1]);
+  assert.ok(merged.timeDeltas.every((d) => d >= 0));
+  assert.ok(merged.samples.every((s) => s >= 1 && s <= merged.nodes.length));
+});
+
+test('a heap snapshot parses and has nodes', async () => {
+  const { pool } = shared;
+  await evalFormAllWorkers(pool, 'globalThis.keptForSnapshot = new Array(1000).fill(0).map((_, i) => ({ i }))');
+  const file = await heapSnapshot(pool, 'w2', { file: join(dir, 'w2.heapsnapshot') });
+  assert.equal(file, join(dir, 'w2.heapsnapshot'));
+  const snapshot = JSON.parse(readFileSync(file, 'utf8'));
+  assert.ok(snapshot.snapshot.node_count > 1000, `${snapshot.snapshot.node_count} nodes`);
+  assert.equal(snapshot.nodes.length, snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
+  await assert.rejects(heapSnapshot(pool, 'w7'), { code: 'CREW_UNKNOWN_WORKER' });
+});
