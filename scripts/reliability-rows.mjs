@@ -175,9 +175,15 @@ export const ROWS = [
   },
   {
     id: 'netns-tls-lsp',
-    file: 'netns-tls',
+    file: 'netns-tls-editor',
     fault: 'Editor link read on the network',
     how: "`crew lsp --port --host 0.0.0.0`, the extension's dialMaster on the other host evaluates; tcpdump",
+  },
+  {
+    id: 'netns-tls-cdp',
+    file: 'netns-tls-editor',
+    fault: 'Debugger link read on the network',
+    how: "VS Code's debugger on the other host, through the extension's pinned relay, evaluates on a worker; tcpdump",
   },
   {
     id: 'netns-tls-mitm',

@@ -16,6 +16,7 @@ import { DebugAttach } from '../../protocol/messages/lsp-debug-messages';
 import type { WorkerSummary } from '../../protocol/worker-summary';
 import type { CrewClient } from '../client';
 import { Commands } from '../commands';
+import { debuggerAddress, masterHost } from './cdp-tunnel';
 
 /** The debug type contributed in package.json. */
 export const CREW_DEBUG_TYPE = 'crew';
@@ -153,7 +154,9 @@ class WorkerSessions implements vscode.Disposable {
   private async attach(parent: vscode.DebugSession, worker: WorkerSummary): Promise<void> {
     this.attaching.add(worker.id);
     try {
-      const { websocketAddress } = await this.crew.client.sendRequest(DebugAttach.type, { worker: worker.id });
+      const reply = await this.crew.client.sendRequest(DebugAttach.type, { worker: worker.id });
+      // A master on another host is reached through a pinned TLS relay on this one.
+      const { address: websocketAddress } = await debuggerAddress(reply.websocketAddress, masterHost(this.crew.where));
       if (this.parent !== parent) return;
       const ok = await vscode.debug.startDebugging(
         parent.workspaceFolder,

@@ -25,6 +25,7 @@ import {
 import type { CrewClient } from '../client';
 import { Commands } from '../commands';
 import { debuggerHtml } from './webview';
+import { debuggerAddress, masterHost } from './cdp-tunnel';
 
 /** Messages from the webview. */
 type FromView =
@@ -142,7 +143,9 @@ export class DebuggerPanel implements vscode.Disposable {
    */
   async attach(worker: string): Promise<void> {
     try {
-      const { websocketAddress } = await this.crew.client.sendRequest(DebugAttach.type, { worker });
+      const reply = await this.crew.client.sendRequest(DebugAttach.type, { worker });
+      // A master on another host is reached through a pinned TLS relay on this one.
+      const { address: websocketAddress } = await debuggerAddress(reply.websocketAddress, masterHost(this.crew.where));
       const ok = await vscode.debug.startDebugging(
         vscode.workspace.workspaceFolders?.[0],
         workerAttachConfiguration(worker, `Crew worker ${worker}`, websocketAddress),

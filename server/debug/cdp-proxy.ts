@@ -1,17 +1,24 @@
 /**
  * A Chrome DevTools Protocol endpoint on the master for one worker's eval thread, so VS
- * Code's own JavaScript debugger (js-debug) can attach with `websocketAddress`. It listens on
- * loopback only, and each address carries a one-time token handed out over the editor's
- * authenticated LSP connection; the bytes travel over the master's existing, authenticated
- * connection to the worker.
+ * Code's own JavaScript debugger (js-debug) can attach with `websocketAddress`. Each address
+ * carries a one-time token handed out over the editor's authenticated LSP connection; the
+ * bytes travel over the master's existing, authenticated connection to the worker. It listens
+ * on loopback, unless editors attach from other hosts (`crew lsp --port --host H`): then it
+ * listens on H with TLS only, under the listener's own certificate, and each address names
+ * that certificate's SHA-256 (`#sha256=`), so the editor, which learnt it over its
+ * authenticated link, can tell the master from a man in the middle before it sends the token
+ * (extension/debugger/cdp-tunnel.ts).
  *
  * The token is checked at the HTTP upgrade, before a WebSocket exists: a stranger who reaches
  * the port is refused with a 401 and can make the master buffer nothing. A debugger that
  * holds a token may send messages up to `Defaults.maxCdpMessageBytes`; a larger one closes
  * its connection (1009) before it is buffered.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isLoopback } from '../../protocol/address';
+import { listenerCertificate } from '../../protocol/link/tls-certificate';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Audit } from '../../protocol/audit';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
@@ -21,6 +28,17 @@ import { Defaults } from '../../protocol/limits';
 import type { WorkerLink } from '../pool/worker-link';
 
 const TOKEN_TTL_MS = 60_000;
+
+/** Where endpoints started from now on listen beyond loopback; undefined for loopback only. */
+let beyondLoopback: string | undefined;
+
+/**
+ * Makes debugger endpoints started from now on reachable from other hosts on `host`, over
+ * TLS (for `crew lsp --port --host H`); a loopback or undefined host keeps them on loopback.
+ */
+export function serveCdpBeyondLoopback(host: string | undefined): void {
+  beyondLoopback = host && !isLoopback(host) ? host : undefined;
+}
 
 /** What the endpoint needs of its pool (WorkerPool is one). */
 export interface CdpPool {
@@ -67,6 +85,8 @@ class CdpProxy {
     private readonly pool: CdpPool,
     private readonly wss: WebSocketServer,
     private readonly port: number,
+    /** `wss://host` and the certificate's pin when reachable from other hosts, else `ws://127.0.0.1`. */
+    private readonly origin: { base: string; pin: string },
   ) {
     pool.on('cdp', (link, m) => this.fromWorker(link, m));
     pool.on('workers-changed', () => {
@@ -81,20 +101,46 @@ class CdpProxy {
 
   static async start(pool: CdpPool): Promise<CdpProxy> {
     let proxy: CdpProxy | undefined;
-    const wss = new WebSocketServer({
-      host: '127.0.0.1',
-      port: 0,
-      maxPayload: Defaults.maxCdpMessageBytes,
-      verifyClient: ({ req }: { req: IncomingMessage }, verdict: Verdict) =>
-        proxy ? proxy.verify(req, verdict) : verdict(false, 503, 'the debugger endpoint is starting'),
-    });
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve);
-      wss.once('error', reject);
-    });
+    const host = beyondLoopback ?? '127.0.0.1';
+    const verifyClient = ({ req }: { req: IncomingMessage }, verdict: Verdict) =>
+      proxy ? proxy.verify(req, verdict) : verdict(false, 503, 'the debugger endpoint is starting');
+    const options = { maxPayload: Defaults.maxCdpMessageBytes, verifyClient };
+    let origin = { base: 'ws://127.0.0.1', pin: '' };
+    let wss: WebSocketServer;
+    if (beyondLoopback) {
+      const { cert, key } = listenerCertificate();
+      const server = createHttpsServer({ cert, key, minVersion: 'TLSv1.3' });
+      server.on('tlsClientError', (err: Error, socket) =>
+        pool.audit.log('refused', {
+          cdp: `${socket.remoteAddress}:${socket.remotePort}`,
+          reason: `TLS: ${err.message}`,
+        }),
+      );
+      wss = new WebSocketServer({ ...options, server });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, host, resolve);
+      });
+      // ws leaves a server it was given open; the pool's close ends it and its connections.
+      pool.onClose(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      );
+      const pin = new X509Certificate(cert).fingerprint256.replace(/:/g, '');
+      origin = { base: `wss://${host.includes(':') ? `[${host}]` : host}`, pin: `#sha256=${pin}` };
+    } else {
+      wss = new WebSocketServer({ ...options, host, port: 0 });
+      await new Promise<void>((resolve, reject) => {
+        wss.once('listening', resolve);
+        wss.once('error', reject);
+      });
+    }
     const port = (wss.address() as { port: number }).port;
-    pool.audit.log('listen', { cdp: `127.0.0.1:${port}` });
-    return (proxy = new CdpProxy(pool, wss, port));
+    pool.audit.log('listen', { cdp: `${host}:${port}`, tls: beyondLoopback ? true : undefined });
+    return (proxy = new CdpProxy(pool, wss, port, origin));
   }
 
   address(worker: string): string {
@@ -103,7 +149,7 @@ class CdpProxy {
     while (this.tokens.size >= Defaults.maxCdpTokens) this.tokens.delete(this.tokens.keys().next().value!);
     const token = randomBytes(24).toString('hex');
     this.tokens.set(token, { worker, expires: Date.now() + TOKEN_TTL_MS });
-    return `ws://127.0.0.1:${this.port}/crew/${worker}/${token}`;
+    return `${this.origin.base}:${this.port}/crew/${worker}/${token}${this.origin.pin}`;
   }
 
   /** Drops the tokens whose time is up. */

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Audit } from '../../protocol/audit';
 import { resolveSecret } from '../../protocol/secret';
 import { auditOptions, commonOptions, ExitCodes, intOption, portOption, UsageError } from '../cli/cli-common';
+import { serveCdpBeyondLoopback } from '../debug/cdp-proxy';
 import { checkListen, serveStdio, serveTcp } from './serve';
 import { MasterSession } from './session';
 
@@ -101,6 +102,8 @@ export async function lspCommand(args: string[]): Promise<number> {
     await startWorkers();
   } else {
     checkListen(values.host ?? '127.0.0.1', secretGiven);
+    // Editors on other hosts reach the debugger's endpoint too, over TLS, pinned by the editor.
+    serveCdpBeyondLoopback(values.host);
     // Editors that attach find the workers from the command line already there.
     await startWorkers();
     const server = await serveTcp(session, {
