@@ -13,6 +13,7 @@ import { Commands, Views } from './commands';
 import { Evaluations } from './evaluate';
 import { registerImageEditor } from './image-editor';
 import { registerInspector } from './inspector-commands';
+import { registerProfile } from './profile-commands';
 import { CrewNotebookKernel, newNotebook } from './notebook/notebook-controller';
 import { InlineResults } from './results';
 import { StatusItem } from './status';
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     ...registerActions({ context, crew, evaluations, results, log }),
     ...registerImageEditor(crew),
     ...registerInspector(crew),
+    ...registerProfile(context, crew),
   );
   registerDebugger(context, crew);
   registerDebugWorkers(context, crew);

@@ -73,9 +73,13 @@ export async function heapSnapshot(
 ): Promise<string> {
   const link = findWorker<WorkerLink>(pool, worker);
   const file = resolve(opts.file ?? join(process.cwd(), `crew-${link.id}-${stamp()}.heapsnapshot`));
-  const text = await askProfile(link, { kind: 'heap' });
-  await writeFile(file, text);
+  await writeFile(file, await askProfile(link, { kind: 'heap' }));
   return file;
+}
+
+/** A heap snapshot of `worker`'s eval thread, as the text of a `.heapsnapshot` file. */
+export function snapshotText(pool: WorkerPool, worker: WorkerRef): Promise<string> {
+  return askProfile(findWorker<WorkerLink>(pool, worker), { kind: 'heap' });
 }
 
 /** A time for file names: `20261205-131502`. */

@@ -26,6 +26,7 @@ import { serveDebug } from './debug';
 import { evalAll, evalMaster, evalOn } from './evaluate';
 import { serveImage } from './image';
 import { serveInspect } from './inspect';
+import { serveProfile } from './profile';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
 import type { MasterSession } from './session';
 
@@ -113,6 +114,7 @@ export function serveConnection(
   const cluster = serveCluster(connection, session, notify);
   const image = serveImage(connection, session, answer);
   const inspect = serveInspect(connection, session, answer);
+  serveProfile(connection, session, answer);
   connection.listen();
   return {
     connection,

@@ -1,0 +1,43 @@
+/**
+ * The `crew/profileWorkers` and `crew/heapSnapshot` requests: profiles of the running pool's
+ * workers, sent back whole for the editor to write and open.
+ */
+import type { Connection } from 'vscode-languageserver';
+import { crewError, ErrorCodes } from '../../protocol/errors';
+import {
+  HeapSnapshot,
+  ProfileWorkers,
+  type HeapSnapshotResult,
+  type ProfileWorkersResult,
+} from '../../protocol/messages/lsp-profile-messages';
+import { profileWorkers, snapshotText } from '../api/profile';
+import { mergeProfiles } from '../api/profile-merge';
+import type { WorkerPool } from '../pool/pool';
+import type { MasterSession } from './session';
+
+type Answer = <T>(run: () => Promise<T> | T) => Promise<T>;
+
+export function serveProfile(connection: Connection, session: MasterSession, answer: Answer): void {
+  const pool = (): WorkerPool => {
+    if (!session.pool) throw crewError(ErrorCodes.NoWorkers, 'no pool is running: start the master first');
+    return session.pool;
+  };
+  connection.onRequest(ProfileWorkers.type, (p) =>
+    answer(async (): Promise<ProfileWorkersResult> => {
+      const params = (p ?? {}) as { ms?: unknown; workers?: unknown };
+      const profiles = await profileWorkers(pool(), {
+        ms: params.ms as number,
+        workers: params.workers as string[] | undefined,
+      });
+      return { profiles, merged: mergeProfiles(profiles) };
+    }),
+  );
+  connection.onRequest(HeapSnapshot.type, (p) =>
+    answer(async (): Promise<HeapSnapshotResult> => {
+      const worker = (p as { worker?: unknown } | undefined)?.worker;
+      if (typeof worker !== 'string')
+        throw crewError(ErrorCodes.BadArgument, `${HeapSnapshot.method}: worker must be a worker id such as "w1"`);
+      return { worker, snapshot: await snapshotText(pool(), worker) };
+    }),
+  );
+}
