@@ -5,6 +5,7 @@ import { chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExtension } from './package-extension-bundle.mjs';
+import { buildRemoteBundle } from './remote-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = {
@@ -42,6 +43,8 @@ await Promise.all([
   buildExtension(root),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);
+// After the eval thread is built: the one-file worker that crew launch --ssh ships to bare hosts.
+await buildRemoteBundle(root, common);
 
 if (!process.argv.includes('--no-types')) {
   execFileSync(

@@ -29,11 +29,14 @@ SIGTERM), or when their master ends the job.
   --connect HOST:PORT    Where the workers dial the master, as seen from those hosts
   --resource-file F      Read the master's address and member id from its resource file
   --member ID            Job id to match the master's (default: from the resource file)
-  --remote-command CMD   How to run Crew there (default: "crew" over ssh; this installation on Slurm)
+  --remote-command CMD   How to run Crew there (default over ssh: "crew" where it is on the PATH, else
+                         this master's one-file worker, sent over ssh and kept by hash; on Slurm:
+                         this installation)
   --secret-file F        The shared secret (else CREW_SECRET for ssh, else ~/.config/crew/secret)
 
 ssh:
   --per-host N           Workers per host (default 1)
+  --remote-cache D       Where hosts without Crew keep its one-file worker (default ~/.cache/crew)
   --ssh-command PROG     The ssh program to run (default "ssh")
   --ssh-config F         ssh's config file (ssh -F F), e.g. for host aliases, ports and keys
   --ssh-arg ARG          One more ssh option, after -T -o BatchMode=yes, with its value in the
@@ -59,6 +62,7 @@ const options = {
   member: { type: 'string' },
   'per-host': { type: 'string' },
   'remote-command': { type: 'string' },
+  'remote-cache': { type: 'string' },
   'ssh-command': { type: 'string' },
   'ssh-config': { type: 'string' },
   'ssh-arg': { type: 'string', multiple: true },
@@ -121,6 +125,7 @@ async function viaSsh(values: Values, sshHosts: string, connect: string, member?
     secret: resolveSecret({ secretFile: values['secret-file'] }),
     perHost: intOption(values['per-host'], 'per-host', 1),
     remoteCommand: values['remote-command'],
+    remoteCacheDir: values['remote-cache'],
     sshCommand: values['ssh-command'],
     sshArgs: sshArgs(values),
     onLine: (name, line) => process.stdout.write(`[${name}] ${line}\n`),

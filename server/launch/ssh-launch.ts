@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { stopChild } from './child-stop';
+import { BOOTSTRAP_LINE, bootstrapScript, remoteBundle, type RemoteBundle } from './remote-bootstrap';
 
 export interface LaunchOptions {
   /** Hosts to start workers on, as ssh names them (`host`, `user@host`, an ssh config alias). */
@@ -20,8 +21,13 @@ export interface LaunchOptions {
   secret: Buffer;
   /** Workers per host (default 1). */
   perHost?: number;
-  /** The command that runs Crew on the remote hosts (default `crew`). */
+  /**
+   * The command that runs Crew on the remote hosts. By default `crew` where it is on the
+   * PATH, and elsewhere this master's one-file worker, sent over ssh (remote-bootstrap.ts).
+   */
   remoteCommand?: string;
+  /** Where hosts without Crew keep the one-file worker (default `~/.cache/crew` there). */
+  remoteCacheDir?: string;
   /** The ssh program (default `ssh`). */
   sshCommand?: string;
   /** The ssh options before the host; they replace the defaults, `DEFAULT_SSH_ARGS`. */
@@ -52,11 +58,13 @@ export function shellQuote(word: string): string {
 }
 
 /** The remote command line of one worker. The secret is not in it. */
-export function remoteWorkerCommand(opts: LaunchOptions, name: string): string {
-  const words = ['worker', '--connect', opts.connect, '--name', name, '--secret-stdin', '--exit-with-parent'];
+export function remoteWorkerCommand(opts: LaunchOptions, name: string, bundle?: RemoteBundle): string {
+  const words = ['--connect', opts.connect, '--name', name, '--secret-stdin', '--exit-with-parent'];
   if (opts.member) words.push('--member', opts.member);
   words.push(...(opts.workerArgs ?? []));
-  return `${opts.remoteCommand ?? 'crew'} ${words.map(shellQuote).join(' ')}`;
+  const args = words.map(shellQuote).join(' ');
+  if (bundle && opts.remoteCommand === undefined) return bootstrapScript(bundle, args, opts.remoteCacheDir);
+  return `${opts.remoteCommand ?? 'crew'} worker ${args}`;
 }
 
 /**
@@ -77,13 +85,14 @@ export async function launchWorkers(
     throw crewError(ErrorCodes.BadArgument, `workers per host must be a whole number >= 1, got ${perHost}`);
   const env = { ...process.env };
   delete env.CREW_SECRET;
+  const bundle = opts.remoteCommand === undefined ? remoteBundle() : undefined;
   const workers: LaunchedWorker[] = [];
   for (const host of hosts) {
     for (let i = 1; i <= perHost; i++) {
       const name = `${host.replace(/^.*@/, '')}-${i}`;
       const child = spawn(
         opts.sshCommand ?? 'ssh',
-        [...(opts.sshArgs ?? DEFAULT_SSH_ARGS), host, remoteWorkerCommand(opts, name)],
+        [...(opts.sshArgs ?? DEFAULT_SSH_ARGS), host, remoteWorkerCommand(opts, name, bundle)],
         { stdio: ['pipe', 'pipe', 'pipe'], env },
       );
       workers.push({ host, name, process: child });
@@ -91,14 +100,27 @@ export async function launchWorkers(
   }
   await Promise.all(workers.map((w) => started(w.process, opts.sshCommand ?? 'ssh')));
   for (const w of workers) {
-    w.process.stdin!.on('error', () => {});
-    w.process.stdin!.write(`${opts.secret.toString('utf8')}\n`);
+    const stdin = w.process.stdin!;
+    stdin.on('error', () => {});
+    const sendSecret = () => stdin.write(`${opts.secret.toString('utf8')}\n`);
+    // Without the bootstrap the worker reads its secret at once; with it, once it says it is ready.
+    if (!bundle) sendSecret();
     for (const stream of [w.process.stdout!, w.process.stderr!]) {
       let partial = '';
       stream.setEncoding('utf8').on('data', (text: string) => {
         const lines = (partial + text).split('\n');
         partial = lines.pop()!;
-        for (const line of lines) opts.onLine?.(w.name, line);
+        for (const line of lines) {
+          const asked = stream === w.process.stdout && bundle ? BOOTSTRAP_LINE.exec(line)?.[1] : undefined;
+          if (asked === 'need') {
+            opts.onLine?.(
+              w.name,
+              `sending Crew's worker (${Math.round(bundle!.bytes.length / 1024)} KiB): no crew there`,
+            );
+            stdin.write(bundle!.bytes);
+          } else if (asked) sendSecret();
+          else opts.onLine?.(w.name, line);
+        }
       });
     }
     w.process.on('exit', (code, signal) => opts.onExit?.(w.name, code, signal));

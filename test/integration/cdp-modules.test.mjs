@@ -63,3 +63,30 @@ test('a breakpoint in a shipped module fires at its own line, with its locals', 
     await c.close();
   }
 });
+
+test('a breakpoint in a module loaded before the debugger attached fires when it is called again', async () => {
+  const file = join(dir, 'src', 'early.ts');
+  writeFileSync(file, 'export function early(n: number): number {\n  const m: number = n + 1;\n  return m;\n}\n');
+  const form = { code: "import { early } from './early';\nearly(1)", filename: MAIN, line: 1 };
+  assert.equal(await evalOn(shared.pool, 'w1', form), 2);
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  try {
+    await c.send('Debugger.enable');
+    // Debugger.enable reports the scripts already parsed: the module's, with its map.
+    const url = pathToFileURL(file).href;
+    const parsed = await c.event('Debugger.scriptParsed', (p) =>
+      p.sourceMapURL?.startsWith('data:') ? inlineMap(p.sourceMapURL).sources.includes(url) : false,
+    );
+    const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId: parsed.scriptId });
+    const lineNumber = generatedLine(inlineMap(parsed.sourceMapURL), scriptSource, 3);
+    await c.send('Debugger.setBreakpointByUrl', { url: parsed.url, lineNumber });
+    const from = c.events.length;
+    const run = evalOn(shared.pool, 'w1', { ...form, code: "import { early } from './early';\nearly(41)" });
+    const hit = await c.paused(from, (p) => p.hitBreakpoints?.length > 0);
+    assert.equal(hit.callFrames[0].functionName, 'early');
+    await c.send('Debugger.resume');
+    assert.equal(await run, 42);
+  } finally {
+    await c.close();
+  }
+});

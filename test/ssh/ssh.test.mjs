@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { evalFormAllWorkers, parallelMap, startMaster } from 'crew';
 import { cli, root, startCrew, tempDir, until } from '../helpers.mjs';
@@ -41,8 +41,11 @@ const shq = (word) => `'${word.replace(/'/g, `'\\''`)}'`;
 // The remote shell is this machine's, whose PATH (sshd sets its own) may not hold node.
 const remoteCommand = `${shq(process.execPath)} ${shq(cli)}`;
 
-/** A listening master (its secret from a file) and `crew launch` starting workers on `hosts`. */
-async function launch(hosts, workers, extra = []) {
+/**
+ * A listening master (its secret from a file) and `crew launch` starting workers on `hosts`;
+ * with `bare`, crew launch is not told how to run Crew there.
+ */
+async function launch(hosts, workers, extra = [], { bare = false } = {}) {
   const pool = await startMaster({ secretFile, audit: { to: 'none' } });
   const { host, port, member } = pool.listenAddress;
   const launcher = await startCrew(
@@ -51,7 +54,8 @@ async function launch(hosts, workers, extra = []) {
       '--ssh',
       hosts,
       ...['--connect', `${host}:${port}`, '--member', member],
-      ...['--secret-file', secretFile, '--ssh-config', sshConfig, '--remote-command', remoteCommand],
+      ...['--secret-file', secretFile, '--ssh-config', sshConfig],
+      ...(bare ? [] : ['--remote-command', remoteCommand]),
       ...extra,
     ],
     { env: { CREW_SECRET: '' } },
@@ -173,7 +177,8 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
       assert.ok(pids.every(running));
       launcher.child.kill(signal);
       const exit = await launcher.exited;
-      assert.equal(exit.code, 0, exit.stderr);
+      // Ctrl-C exits 130, as the exit-code table says; SIGTERM is a clean stop.
+      assert.equal(exit.code, signal === 'SIGINT' ? 130 : 0, exit.stderr);
       await until(() => !pids.some(running), { timeoutMs: 15_000, what: `remote workers ${pids} to exit` });
       await until(() => pool.size === 0, { timeoutMs: 15_000, what: 'the pool to drop to 0' });
     } finally {
@@ -181,3 +186,31 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
     }
   });
 }
+
+// sshd gives a session its own PATH; the test's node must be on it, and crew must not be.
+const bare = ['/usr/local/bin', '/usr/bin', '/bin'].includes(dirname(process.execPath))
+  ? spawnSync('sh', ['-c', 'PATH=/usr/local/bin:/usr/bin:/bin command -v crew']).status === 0
+    ? 'crew is installed on the PATH an ssh session gets'
+    : undefined
+  : `node is at ${process.execPath}, not on the PATH an ssh session gets`;
+
+test(
+  "a host with node but no crew gets this master's one-file worker over ssh, and keeps it",
+  {
+    skip: why || bare,
+  },
+  async () => {
+    const cache = join(dir, 'remote-cache');
+    for (const round of [1, 2]) {
+      const { pool, launcher } = await launch('crew-test', 1, ['--remote-cache', cache], { bare: true });
+      try {
+        const [script] = await evalFormAllWorkers(pool, 'process.argv[1]', { replayRequired: false });
+        assert.ok(script.startsWith(join(cache, 'remote', 'crew-worker-')), `the worker runs ${script}`);
+        const sent = /sending Crew's worker \(\d+ KiB\): no crew there/.test(launcher.stdout);
+        assert.equal(sent, round === 1, `round ${round}: ${launcher.stdout}`);
+      } finally {
+        await stop(launcher, pool);
+      }
+    }
+  },
+);
