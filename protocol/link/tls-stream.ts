@@ -43,6 +43,34 @@ function secured(socket: TLSSocket, event: 'secure' | 'secureConnect', peer: str
   });
 }
 
+/** How long a listener that wants TLS waits for a ClientHello: a dialer sends it at once. */
+const CLIENT_HELLO_MS = 1000;
+
+/**
+ * Waits for the peer's first bytes; resolves when they open a TLS handshake (put back for TLS
+ * to read), rejects when they do not or none come: a plain dialer waits for the listener to
+ * speak, and is told in its own protocol (a `refused` JSON line) why it gets no challenge.
+ */
+function clientHello(raw: Socket, peer: string, why: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const refuse = () => {
+      raw.off('data', onData);
+      const message = `this master takes TLS only from ${why}, and ${peer} spoke plain TCP: dial it with TLS`;
+      raw.end(JSON.stringify({ t: 'refused', code: ErrorCodes.ConnectFailed, message }) + '\n');
+      reject(crewError(ErrorCodes.ConnectFailed, `${peer} speaks plain TCP and this end TLS (${why} only)`));
+    };
+    const timer = setTimeout(refuse, CLIENT_HELLO_MS);
+    const onData = (first: Buffer) => {
+      clearTimeout(timer);
+      raw.pause();
+      raw.unshift(first);
+      if (first[0] === 0x16) resolve();
+      else refuse();
+    };
+    raw.once('data', onData);
+  });
+}
+
 /**
  * The listening end: the socket to speak on, TLS (answering with `context`) or the plain one,
  * as `plainFrom` says for this peer's address.
@@ -55,7 +83,9 @@ export async function acceptStream(
   timeoutMs: number,
 ): Promise<Socket> {
   if (plainAllowed(plainFrom, raw.remoteAddress)) return raw;
+  await clientHello(raw, peer, plainFrom === 'nobody' ? 'every editor (--tls)' : 'editors on other hosts');
   const secure = new TLSSocket(raw, { isServer: true, secureContext: context() });
+  process.nextTick(() => raw.resume());
   return secured(secure, 'secure', peer, timeoutMs);
 }
 

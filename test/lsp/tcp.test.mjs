@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { until } from '../helpers.mjs';
+import { loadSource, until } from '../helpers.mjs';
 import { cli, protocol, rejection, secretFile } from './lsp-client.mjs';
 
 let P;
@@ -193,3 +193,39 @@ test('listening beyond loopback without an explicit secret is refused', { timeou
   assert.equal(r.status, 3, `status ${r.status} signal ${r.signal} error ${r.error} stderr ${r.stderr}`);
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a secret: .* \[CREW_INSECURE_LISTEN\]/);
 });
+
+test(
+  'crew lsp --tls: an editor on loopback that dials TLS attaches; one that dials plain is told why',
+  { timeout: 60_000 },
+  async () => {
+    const { dialStream } = await loadSource('protocol/link/tls-stream.ts');
+    const master = spawn(process.execPath, [cli, 'lsp', '--port', '0', '--tls', '--secret-file', secret], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    master.stderr.on('data', (d) => (err += d));
+    try {
+      const at = await new Promise((resolve) => {
+        let out = '';
+        master.stdout.on('data', (d) => {
+          out += d;
+          const m = /listening for editors on 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+      });
+      const plain = await socketTo(at);
+      const refused = await rejection(P.dialLspAuth(plain, goodSecret(), `127.0.0.1:${at}`));
+      assert.match(refused.message, /refused the connection: this master takes TLS only from every editor \(--tls\)/);
+      await until(() => /refused editor=127\.0\.0\.1:\d+ reason=".*speaks plain TCP and this end TLS/.test(err), {
+        what: 'the master to say why',
+      });
+      const secure = await dialStream(await socketTo(at), '127.0.0.1', 'on', `127.0.0.1:${at}`, 5000);
+      const keys = await P.dialLspAuth(secure, goodSecret(), `127.0.0.1:${at}`);
+      assert.equal(keys.send.length, 32);
+      await until(() => /connect editor=127\.0\.0\.1:\d+ tls=true/.test(err), { what: 'the TLS editor in the audit' });
+      secure.destroy();
+    } finally {
+      master.kill('SIGKILL');
+    }
+  },
+);
