@@ -11,7 +11,7 @@
  */
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import { isBuiltin } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 import type { ImportLink } from '../../protocol/messages/module-messages';
 import { ClosureCache, type Closure } from './closure-cache';
@@ -66,7 +66,7 @@ async function resolveOnce(
   closures: ClosureCache,
   found: Findings,
 ): Promise<ResolvedGraph | undefined> {
-  const dir = entry.filename && entry.filename.startsWith('/') ? resolve(entry.filename, '..') : entry.cwd;
+  const dir = folderOf(entry);
   const form = await metafileOf(
     { stdin: { contents: entry.code, loader: entry.loader, resolveDir: dir, sourcefile: FORM } },
     entry,
@@ -184,6 +184,22 @@ function closureOf(meta: Metafile, cwd: string, found: Findings): Closure {
   for (const [name, input] of Object.entries(meta.inputs))
     files.set(resolve(cwd, name), linksOf(input.imports, cwd, found));
   return { files };
+}
+
+/**
+ * The folder a form's imports resolve from: its file's, for a path or a `file:` URL, and for a
+ * notebook cell (`vscode-notebook-cell:/…/nb.ipynb#…`) the notebook's; else the working directory.
+ */
+function folderOf(entry: GraphEntry): string {
+  const name = entry.filename;
+  if (!name) return entry.cwd;
+  if (name.startsWith('/')) return dirname(name);
+  if (!/^(file|vscode-notebook-cell):/.test(name)) return entry.cwd;
+  try {
+    return dirname(decodeURIComponent(new URL(name).pathname));
+  } catch {
+    return entry.cwd;
+  }
 }
 
 /** esbuild names the form by its name in the folder it resolves from. */

@@ -73,6 +73,11 @@ test(
   },
 );
 
+test("a notebook's cell imports from the notebook's folder", { skip }, async () => {
+  const cell = `vscode-notebook-cell:${project.path('src/explore.ipynb')}#W0sZmlsZQ%3D%3D.ts`;
+  assert.deepEqual(await onAll({ code: "import { sq } from './lib';\nsq(5)", filename: cell, line: 1 }), [25, 25]);
+});
+
 test('an error thrown in an imported module names its own file and line', { skip }, async () => {
   const err = await onAll(fileForm('src/main.ts', "import { fail } from './lib';\nfail('on purpose')")).then(
     () => assert.fail('the form should have thrown'),
