@@ -14,6 +14,7 @@ import { Evaluations } from './evaluate';
 import { registerImageEditor } from './image-editor';
 import { registerInspector } from './inspector-commands';
 import { registerProfile } from './profile-commands';
+import { registerTrace } from './trace-commands';
 import { CrewNotebookKernel, newNotebook } from './notebook/notebook-controller';
 import { InlineResults } from './results';
 import { StatusItem } from './status';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): CrewApi {
     ...registerImageEditor(crew),
     ...registerInspector(crew),
     ...registerProfile(context, crew),
+    ...registerTrace(crew),
   );
   registerDebugger(context, crew);
   registerDebugWorkers(context, crew);

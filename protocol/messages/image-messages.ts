@@ -8,7 +8,19 @@
  *   or hands the question to the eval thread, where worker/image/introspect.ts reads the
  *   image without running user code (no getter is called).
  */
-import { anyObject, arrayOf, bool, claim, intFrom, num, optional, str, variant, type Infer } from './field-checks';
+import {
+  anyObject,
+  arrayOf,
+  bool,
+  claim,
+  intFrom,
+  num,
+  optional,
+  shape,
+  str,
+  variant,
+  type Infer,
+} from './field-checks';
 import type { InspectNode, InspectPage } from './inspect-nodes';
 import { message, type MessageOf, type SentBy } from './link-message';
 
@@ -26,7 +38,9 @@ const heldFields = { handle: intFrom(1), thread: num };
  * - `inspect`: evaluates `expression` and holds its value behind a handle, for the inspector;
  * - `inspectChild`: holds the child `index` of a held value behind a handle of its own;
  * - `inspectPage`: `count` children of a held value from `offset`, each summarised;
- * - `inspectRelease`: lets the held values go.
+ * - `inspectRelease`: lets the held values go;
+ * - `trace`: wraps the function at `path` so that each call is reported ({@link ImageTraced});
+ * - `untrace`: puts the original back.
  */
 const imageQuery = variant('op', {
   names: pathFields,
@@ -37,10 +51,12 @@ const imageQuery = variant('op', {
   inspectChild: { ...heldFields, index: intFrom(0) },
   inspectPage: { ...heldFields, offset: intFrom(0), count: intFrom(1) },
   inspectRelease: { handles: arrayOf(num) },
+  trace: { path: arrayOf(str) },
+  untrace: { path: arrayOf(str) },
 });
 export type ImageQuery = Infer<typeof imageQuery>;
-/** The questions about names and values at a path (the others are the inspector's). */
-export type PathQuery = Extract<ImageQuery, { path: string[] }>;
+/** The questions about names and values at a path, for completion and hover. */
+export type PathQuery = Extract<ImageQuery, { op: 'names' | 'members' | 'storeKeys' | 'describe' }>;
 
 /** One name an image defines. */
 export interface ImageEntry {
@@ -73,7 +89,27 @@ export interface ImageReply {
   node?: InspectNode;
   /** Children of a held value (`inspectPage`). */
   page?: InspectPage;
+  /** The worker runs a task: the change (`trace`, `inspectRelease`) is made after it. */
+  queued?: boolean;
+  /** The name now traced (`trace`). */
+  traced?: string;
 }
+
+/** One call of a traced function, printed on the worker. */
+const traceCall = shape({
+  /** The traced name (`crewF`, `lib.area`). */
+  name: str,
+  /** The arguments, printed and bounded. */
+  args: str,
+  /** Whether it returned (or its promise fulfilled); false when it threw (or rejected). */
+  ok: bool,
+  /** The result or the error, printed and bounded. */
+  value: str,
+  ms: num,
+  /** When the call began, in ms since the epoch. */
+  at: num,
+});
+export type TraceCall = Infer<typeof traceCall>;
 
 export namespace ImageAsk {
   /** master -> worker: a question about the worker's image. */
@@ -97,8 +133,17 @@ export namespace ImageAnswer {
   export type Msg = MessageOf<typeof type>;
 }
 
+export namespace ImageTraced {
+  /**
+   * worker -> master: calls of traced functions, a batch at a time; `dropped` calls were not
+   * recorded, as at most a few hundred a second are.
+   */
+  export const type = message('imageTraced', 'worker', { calls: arrayOf(traceCall), dropped: num });
+  export type Msg = MessageOf<typeof type>;
+}
+
 /** This file's messages, for the link's table. */
-export const imageMessageTypes = [ImageAsk.type, ImageAnswer.type] as const;
+export const imageMessageTypes = [ImageAsk.type, ImageAnswer.type, ImageTraced.type] as const;
 type Image = (typeof imageMessageTypes)[number];
 
 export type ImageToWorker = SentBy<Image, 'master'>;

@@ -27,6 +27,7 @@ import { evalAll, evalMaster, evalOn } from './evaluate';
 import { serveImage } from './image';
 import { serveInspect } from './inspect';
 import { serveProfile } from './profile';
+import { serveTrace } from './trace';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
 import type { MasterSession } from './session';
 
@@ -115,6 +116,7 @@ export function serveConnection(
   const image = serveImage(connection, session, answer);
   const inspect = serveInspect(connection, session, answer);
   serveProfile(connection, session, answer);
+  const trace = serveTrace(connection, session, answer, notify);
   connection.listen();
   return {
     connection,
@@ -126,6 +128,7 @@ export function serveConnection(
       cluster.dispose();
       image.dispose();
       inspect.dispose();
+      trace.dispose();
       connection.dispose();
     },
   };

@@ -5,7 +5,7 @@
  * kept until the worker finishes another task, so the next keystroke costs nothing; one
  * that arrives after the wait is kept too, for the next keystroke.
  */
-import type { ImageAnswer, ImageQuery, ImageReply } from '../../protocol/messages/image-messages';
+import type { ImageAnswer, ImageQuery, ImageReply, ImageToMaster } from '../../protocol/messages/image-messages';
 import type { ImageMissing } from '../../protocol/messages/lsp-image-messages';
 import type { WorkerPool } from '../pool/pool';
 import type { WorkerLink } from '../pool/worker-link';
@@ -44,7 +44,8 @@ export class ImageAsker {
   private readonly pending = new Map<number, Pending>();
   private readonly kept = new WeakMap<WorkerLink, Map<string, Kept>>();
   private pool?: WorkerPool;
-  private readonly onAnswer = (link: WorkerLink, m: ImageAnswer.Msg) => this.answered(link, m);
+  private readonly onAnswer = (link: WorkerLink, m: ImageToMaster) =>
+    m.t === 'imageAnswer' ? this.answered(link, m) : undefined;
 
   /** Asks every ready worker of `pool`; resolves within `waitMs` with one part per worker, in worker order. */
   async ask(pool: WorkerPool | undefined, query: ImageQuery, waitMs: number): Promise<WorkerReply[]> {
@@ -69,7 +70,9 @@ export class ImageAsker {
   async askWorker(pool: WorkerPool, link: WorkerLink, query: ImageQuery, waitMs: number): Promise<WorkerReply> {
     this.follow(pool);
     const worker = link.id;
-    if (link.inflight.size > 0 && query.op !== 'inspectRelease') return { worker, missing: { worker, why: 'busy' } };
+    // What changes the image between tasks (tracing, letting values go) is asked of a busy worker too.
+    const betweenTasks = query.op === 'inspectRelease' || query.op === 'trace' || query.op === 'untrace';
+    if (link.inflight.size > 0 && !betweenTasks) return { worker, missing: { worker, why: 'busy' } };
     const reqId = this.nextReq++;
     let settle!: (r: WorkerReply) => void;
     const settled = new Promise<WorkerReply>((resolve) => (settle = resolve));

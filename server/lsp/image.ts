@@ -23,8 +23,8 @@ import { masterAgents } from '../agents/master-agents';
 import { ImageAsker, type WorkerReply } from './image-asker';
 import type { MasterSession } from './session';
 
-/** A hover waits a little longer than completion: nobody is typing. */
-const DESCRIBE_WAIT_MS = 400;
+/** A hover waits longer than completion: nobody is typing. */
+const DESCRIBE_WAIT_MS = 1000;
 /** Longest path and name the editor may ask about. */
 const MAX_PATH = 16;
 const MAX_NAME = 256;

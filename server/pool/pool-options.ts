@@ -2,7 +2,7 @@
 import type { AuditOptions } from '../../protocol/audit';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
-import type { ImageAnswer } from '../../protocol/messages/image-messages';
+import type { ImageToMaster } from '../../protocol/messages/image-messages';
 import type { WorkerLink, WorkerSummary } from './worker-link';
 
 export interface PoolOptions {
@@ -36,8 +36,8 @@ export interface PoolEvents {
   output: [worker: string, stream: 'stdout' | 'stderr', text: string];
   /** Raw CDP from a worker's eval thread, for the debugger proxy (`cdp-proxy.ts`). */
   cdp: [link: WorkerLink, message: CdpToMaster];
-  /** A worker's answer about its image, for the editor's completion and hover (`server/lsp/image-asker.ts`). */
-  image: [link: WorkerLink, answer: ImageAnswer.Msg];
+  /** A worker's answer about its image, or calls it traced, for the editor (`server/lsp/image-asker.ts`). */
+  image: [link: WorkerLink, message: ImageToMaster];
 }
 
 /** Where worker output goes by default: printed, each line prefixed with the worker id. */

@@ -6,7 +6,7 @@
 import type { Audit } from '../../protocol/audit';
 import { ErrorCodes } from '../../protocol/errors';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
-import type { ImageAnswer } from '../../protocol/messages/image-messages';
+import type { ImageToMaster } from '../../protocol/messages/image-messages';
 import type { WorkerToMaster } from '../../protocol/messages/worker-link-messages';
 import type { AgentRouter } from '../agents/agent-router';
 import type { ModuleCodes } from '../modules/module-code';
@@ -27,8 +27,8 @@ export interface WorkerMessageTargets {
   readonly modules: Pick<ModuleCodes, 'codes'>;
   /** Raw CDP from a worker's eval thread, for the debugger proxy. */
   cdp(link: WorkerLink, message: CdpToMaster): void;
-  /** A worker's answer about its image, for whoever asked (the editor's completion and hover). */
-  image(link: WorkerLink, answer: ImageAnswer.Msg): void;
+  /** A worker's answer about its image, or calls it traced, for the editor. */
+  image(link: WorkerLink, message: ImageToMaster): void;
   /**
    * The link ended: the pool lets it go unless a newer connection of the worker replaced it,
    * and starts the wait after which queued work fails if no worker is left.
@@ -129,6 +129,7 @@ export class WorkerMessages {
         pool.cdp(link, m);
         return;
       case 'imageAnswer':
+      case 'imageTraced':
         pool.image(link, m);
         return;
       case 'profileAnswer':

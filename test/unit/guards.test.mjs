@@ -43,6 +43,7 @@ const samples = [
   [{ t: 'moduleCodes', reqId: 1, modules: [{ hash: 'ab', path: '/p/lib.ts', code: 'x' }], missing: [] }, 'modules'],
   [{ t: 'imageAsk', reqId: 1, query: { op: 'inspectPage', handle: 1, thread: 1, offset: 0, count: 10 } }, 'query'],
   [{ t: 'imageAnswer', reqId: 1, ok: true, reply: { entries: [] } }, 'reqId'],
+  [{ t: 'imageTraced', calls: [{ name: 'f', args: '1', ok: true, value: '2', ms: 0.1, at: 1 }], dropped: 0 }, 'calls'],
   [{ t: 'profileAsk', reqId: 1, what: { kind: 'cpu', ms: 1000 } }, 'what'],
   [{ t: 'profileAnswer', reqId: 1, ok: true, data: '{"nodes":[]}' }, 'ok'],
 ];

@@ -6,7 +6,7 @@
  * so an eval thread says when it listens ({@link ImageThreadListening}), and again whenever
  * the main thread's channel opens and asks ({@link ImageWhoListens}).
  */
-import type { ImageQuery, ImageReply } from '../../protocol/messages/image-messages';
+import type { ImageQuery, ImageReply, TraceCall } from '../../protocol/messages/image-messages';
 
 export const IMAGE_CHANNEL = 'crew:image';
 
@@ -33,6 +33,14 @@ export interface ImageThreadAnswer {
 export interface ImageThreadListening {
   kind: 'imageThreadListening';
   thread: number;
+}
+
+/** eval -> main: calls of traced functions in the thread `thread`, and how many were not recorded. */
+export interface ImageTraceCalls {
+  kind: 'imageTraceCalls';
+  thread: number;
+  calls: TraceCall[];
+  dropped: number;
 }
 
 /** main -> eval: which eval threads listen? */

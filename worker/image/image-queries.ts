@@ -8,12 +8,26 @@ import { CrewError, ErrorCodes } from '../../protocol/errors';
 import type { ImageQuery, ImageReply } from '../../protocol/messages/image-messages';
 import { InspectTable } from './inspect-table';
 import { introspect } from './introspect';
+import { Tracer, type TraceReport } from './tracer';
 
 const tables = new WeakMap<vm.Context, InspectTable>();
+const tracers = new WeakMap<vm.Context, Tracer>();
 
-/** Answers `query` about the image of `context`, which lives in the thread `thread`. */
-export function answerQuery(context: vm.Context, thread: number, query: ImageQuery): ImageReply {
+/**
+ * Answers `query` about the image of `context`, which lives in the thread `thread`. Calls of
+ * traced functions go to `report`; an image without one (the master's) traces nothing.
+ */
+export function answerQuery(context: vm.Context, thread: number, query: ImageQuery, report?: TraceReport): ImageReply {
   switch (query.op) {
+    case 'trace':
+    case 'untrace': {
+      if (!report) throw new CrewError(ErrorCodes.BadArgument, 'functions are traced on the workers');
+      let tracer = tracers.get(context);
+      if (!tracer) tracers.set(context, (tracer = new Tracer(context, report)));
+      if (query.op === 'trace') return { traced: tracer.trace(query.path) };
+      tracer.untrace(query.path);
+      return {};
+    }
     case 'inspect':
       return { node: tableOf(context, thread).open(query.expression) };
     case 'inspectChild':

@@ -3,23 +3,15 @@
  * runs something says so at once and is not asked: the question would wait behind the task
  * (or slow it). An idle one hands the question to its eval thread and answers when that does,
  * or says why not after {@link THREAD_ANSWER_MS}, so nothing waits on a thread that is stuck.
+ * What needs no answer from the image (letting inspected values go, tracing a function) is
+ * handed over even while a task runs, and done between tasks.
  */
-import { BroadcastChannel } from 'node:worker_threads';
-import type { ImageAnswer, ImageAsk } from '../../protocol/messages/image-messages';
-import {
-  IMAGE_CHANNEL,
-  isImageThreadAnswer,
-  isKind,
-  type ImageQuestion,
-  type ImageThreadAnswer,
-  type ImageThreadListening,
-  type ImageWhoListens,
-} from './image-channel';
+import type { ImageAnswer, ImageAsk, ImageQuery, ImageTraced } from '../../protocol/messages/image-messages';
+import type { ImageQuestion, ImageThreadAnswer } from './image-channel';
+import { forget, postQuestion, traceTo } from './thread-channel';
 
 /** Longest wait for the eval thread; the master stops waiting much sooner (about 150 ms). */
 const THREAD_ANSWER_MS = 2000;
-/** Questions kept for an eval thread that does not listen yet; each is answered by its timer anyway. */
-const MAX_EARLY = 64;
 
 /** What answering needs of the worker. */
 export interface ImageAskContext {
@@ -27,56 +19,32 @@ export interface ImageAskContext {
   busy(): boolean;
   /** The eval thread's id now (a restart makes a new thread). */
   threadId(): number;
-  /** Sends the answer to the master that asked, if it is still connected. */
-  send(answer: ImageAnswer.Msg): void;
+  /** Sends to the master that asked, if it is still connected. */
+  send(message: ImageAnswer.Msg | ImageTraced.Msg): void;
 }
 
-let channel: BroadcastChannel | undefined;
 let nextId = 1;
-const waiting = new Map<number, (answer: ImageThreadAnswer | undefined) => void>();
-/** The eval thread known to listen, and questions for a fresh one that does not yet. */
-let listening = -1;
-let early: ImageQuestion[] = [];
 
-function threadChannel(): BroadcastChannel {
-  if (channel) return channel;
-  const opened = (channel = new BroadcastChannel(IMAGE_CHANNEL));
-  opened.unref();
-  opened.onmessage = (event) => {
-    const m = (event as MessageEvent).data as unknown;
-    if (isImageThreadAnswer(m)) return waiting.get(m.id)?.(m);
-    if (!isKind<ImageThreadListening>(m, 'imageThreadListening')) return;
-    listening = m.thread;
-    const ready = early.filter((q) => q.thread === m.thread);
-    early = [];
-    for (const q of ready) opened.postMessage(q);
-  };
-  // An eval thread that started before this channel opened said so to nobody: ask again.
-  opened.postMessage({ kind: 'imageWhoListens' } satisfies ImageWhoListens);
-  return opened;
-}
-
-/** Posts a question now, or once its eval thread listens (a question for an older thread is dropped). */
-function post(q: ImageQuestion): void {
-  const c = threadChannel();
-  if (q.thread === listening) return c.postMessage(q);
-  early = [...early.filter((e) => e.thread === q.thread), q].slice(-MAX_EARLY);
+/** Questions that change the image between tasks and need not wait for them. */
+function runsBetweenTasks(query: ImageQuery): boolean {
+  return query.op === 'inspectRelease' || query.op === 'trace' || query.op === 'untrace';
 }
 
 /** Answers one `imageAsk` from the master. */
 export function answerImageAsk(ctx: ImageAskContext, m: ImageAsk.Msg): void {
   const id = nextId++;
-  const question: ImageQuestion = { kind: 'imageQuestion', thread: ctx.threadId(), id, query: m.query };
+  const thread = ctx.threadId();
+  const question: ImageQuestion = { kind: 'imageQuestion', thread, id, query: m.query };
+  if (m.query.op === 'trace') traceTo(thread, ({ calls, dropped }) => ctx.send({ t: 'imageTraced', calls, dropped }));
   if (ctx.busy()) {
-    // Letting values go needs no answer: the eval thread does it between tasks, after this one.
-    if (m.query.op !== 'inspectRelease') return ctx.send({ t: 'imageAnswer', reqId: m.reqId, ok: false, busy: true });
-    post(question);
-    return ctx.send({ t: 'imageAnswer', reqId: m.reqId, ok: true, reply: {} });
+    if (!runsBetweenTasks(m.query)) return ctx.send({ t: 'imageAnswer', reqId: m.reqId, ok: false, busy: true });
+    postQuestion(question);
+    return ctx.send({ t: 'imageAnswer', reqId: m.reqId, ok: true, reply: { queued: true } });
   }
   const timer = setTimeout(() => settle(undefined), THREAD_ANSWER_MS).unref();
   function settle(answer: ImageThreadAnswer | undefined): void {
     clearTimeout(timer);
-    waiting.delete(id);
+    forget(id);
     if (answer?.reply) ctx.send({ t: 'imageAnswer', reqId: m.reqId, ok: true, reply: answer.reply });
     else
       ctx.send({
@@ -87,6 +55,5 @@ export function answerImageAsk(ctx: ImageAskContext, m: ImageAsk.Msg): void {
         ...(answer?.code && { code: answer.code }),
       });
   }
-  waiting.set(id, settle);
-  post(question);
+  postQuestion(question, settle);
 }

@@ -11,9 +11,11 @@ import {
   isKind,
   type ImageThreadAnswer,
   type ImageThreadListening,
+  type ImageTraceCalls,
   type ImageWhoListens,
 } from './image-channel';
 import { answerQuery } from './image-queries';
+import type { TraceReport } from './tracer';
 
 /** Answers questions about `evaluator`'s image until the thread ends. */
 export function serveImageQuestions(evaluator: Evaluator): void {
@@ -21,13 +23,19 @@ export function serveImageQuestions(evaluator: Evaluator): void {
   // The thread lives as long as it has tasks to run; this channel alone must not keep it up.
   channel.unref();
   const listening: ImageThreadListening = { kind: 'imageThreadListening', thread: threadId };
+  const report: TraceReport = (calls, dropped) =>
+    channel.postMessage({ kind: 'imageTraceCalls', thread: threadId, calls, dropped } satisfies ImageTraceCalls);
   channel.onmessage = (event) => {
     const m = (event as MessageEvent).data as unknown;
     if (isKind<ImageWhoListens>(m, 'imageWhoListens')) return channel.postMessage(listening);
     if (!isImageQuestion(m) || m.thread !== threadId) return;
     let answer: ImageThreadAnswer;
     try {
-      answer = { kind: 'imageThreadAnswer', id: m.id, reply: answerQuery(evaluator.context, threadId, m.query) };
+      answer = {
+        kind: 'imageThreadAnswer',
+        id: m.id,
+        reply: answerQuery(evaluator.context, threadId, m.query, report),
+      };
     } catch (err) {
       const code = err instanceof CrewError ? err.code : undefined;
       answer = { kind: 'imageThreadAnswer', id: m.id, error: (err as Error)?.message ?? String(err), code };
