@@ -79,7 +79,7 @@ export const ErrorCodes = {
    * between them terminates or strips TLS (a man in the middle). The link is refused.
    */
   ChannelMismatch: 'CREW_CHANNEL_MISMATCH',
-  /** A module a form imports cannot be found from the file that imports it (on the master, nor on the worker's host). */
+  /** A module a form imports cannot be found from its importer's file, on the master nor on the worker's host. */
   ModuleNotFound: 'CREW_MODULE_NOT_FOUND',
   /** A module cannot be shipped to workers (a native addon); it must be installed on their hosts. */
   ModuleNotShippable: 'CREW_MODULE_NOT_SHIPPABLE',

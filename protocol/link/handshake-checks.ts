@@ -8,11 +8,8 @@ import { PROTOCOL_VERSION } from '../messages/worker-link-messages';
 /** Which end of a worker link a side is. */
 export type Role = 'master' | 'worker';
 
-/**
- * The version both ends compare at the handshake: the messages' {@link PROTOCOL_VERSION}, plus
- * one for each change of the handshake since (+1: the transcript is bound to the TLS channel).
- */
-export const LINK_VERSION = PROTOCOL_VERSION + 1;
+/** The version both ends compare at the handshake: one number for the messages and the handshake. */
+export const LINK_VERSION = PROTOCOL_VERSION;
 
 /** Why the peer's claimed role and member id cannot pair with this end's; undefined when they can. */
 export function checkPeer(

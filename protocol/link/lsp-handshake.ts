@@ -26,11 +26,8 @@ type AuthMsg =
 
 const MAX_LINE = 4096;
 
-/**
- * The version both ends compare: the messages' {@link LSP_AUTH_VERSION}, plus one for each
- * change of this handshake since (+1: MACs and keys are bound to the TLS channel).
- */
-export const LSP_LINK_VERSION = LSP_AUTH_VERSION + 1;
+/** The version both ends compare: {@link LSP_AUTH_VERSION}, under the name this handshake uses. */
+export const LSP_LINK_VERSION = LSP_AUTH_VERSION;
 
 /** The label of this handshake's MACs, distinct from the worker handshake's. */
 export const LSP_HANDSHAKE_LABEL = `crew-lsp/${LSP_LINK_VERSION}`;

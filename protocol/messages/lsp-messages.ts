@@ -217,5 +217,8 @@ export interface CrewErrorData {
   code: ErrorCode;
 }
 
-/** Version of the TCP authentication exchange that precedes LSP traffic on `crew lsp --port`. */
-export const LSP_AUTH_VERSION = 2;
+/**
+ * Version of the TCP authentication exchange that precedes LSP traffic on `crew lsp --port`.
+ * 3: its MACs and keys are bound to the TLS channel.
+ */
+export const LSP_AUTH_VERSION = 3;

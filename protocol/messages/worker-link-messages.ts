@@ -35,8 +35,11 @@ import { message, type MessageOf, type SentBy } from './link-message';
 import type { ErrorCode, RemoteErrorData, StackFrame } from '../errors';
 import type { SlurmPlacement, WorkerLoad } from '../worker-summary';
 
-/** The protocol version both ends must agree on in the handshake. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * The protocol version both ends must agree on in the handshake. 3: forms carry their module
+ * graph, and the handshake is bound to the TLS channel.
+ */
+export const PROTOCOL_VERSION = 3;
 
 /**
  * How a worker runs a form.

@@ -87,7 +87,8 @@ function asAsyncFunction(code: string, body: AnyNode[], calls: Edit[]): string |
     edits.push({ at: e.start, length: 0, text: 'return (' }, { at: e.end, length: 0, text: ')' });
   }
   // `var`, not `let`: the same form can be evaluated again.
-  return `${names.length ? `var ${[...new Set(names)].join(', ')}; ` : ''}(async () => {${apply(code, [...edits, ...calls])}\n})()`;
+  const declared = names.length ? `var ${[...new Set(names)].join(', ')}; ` : '';
+  return `${declared}(async () => {${apply(code, [...edits, ...calls])}\n})()`;
 }
 
 /** Each `import(...)` in `node` as a call of the image's loader. */
