@@ -86,6 +86,23 @@ test('a flood of calls is recorded in part, and the rest counted', async () => {
   assert.equal(total(), 10000);
 });
 
+test("a worker's fresh eval thread, after an interrupt, is traced again", async () => {
+  s.workers.clear();
+  const loop = s.request(P.EvalOn.type, { code: 'while (true) {}', worker: 'w1' });
+  await s.workers.next((st) => st.workers.some((w) => w.id === 'w1' && w.inFlight > 0), 'w1 to be busy');
+  await s.request(P.Interrupt.type, { worker: 'w1' });
+  assert.equal((await loop).outcomes[0].error?.code, 'CREW_INTERRUPTED');
+  // The trace is applied once the fresh thread listens: a call in the moment before may go untraced.
+  calls.clear();
+  let call;
+  for (let x = 70; !call && x < 120; x++) {
+    await s.request(P.EvalOn.type, { code: `crewSq(${x})`, worker: 'w1' });
+    call = await calls.next((c) => c.worker === 'w1', 'a call on w1', 200).catch(() => undefined);
+  }
+  assert.equal(call?.ok, true, 'w1 reports calls again');
+  assert.equal(call.value, String(Number(call.args) ** 2));
+});
+
 test('untracing puts the original back on every worker', async () => {
   const r = await s.request(T.UntraceFunction.type, { name: 'crewSq' });
   assert.deepEqual(r.untraced.sort(), ['w1', 'w2', 'w3']);

@@ -6,9 +6,9 @@
  * What needs no answer from the image (letting inspected values go, tracing a function) is
  * handed over even while a task runs, and done between tasks.
  */
-import type { ImageAnswer, ImageAsk, ImageQuery, ImageTraced } from '../../protocol/messages/image-messages';
+import type { ImageAnswer, ImageAsk, ImageQuery, ImageTraced, TraceCall } from '../../protocol/messages/image-messages';
 import type { ImageQuestion, ImageThreadAnswer } from './image-channel';
-import { forget, postQuestion, traceTo } from './thread-channel';
+import { forget, onListening, postQuestion, traceTo } from './thread-channel';
 
 /** Longest wait for the eval thread; the master stops waiting much sooner (about 150 ms). */
 const THREAD_ANSWER_MS = 2000;
@@ -25,6 +25,39 @@ export interface ImageAskContext {
 
 let nextId = 1;
 
+/**
+ * What each eval thread traces, with the session that asked: a fresh thread (after an
+ * interrupt or a crash) gets its session's traces again once it listens, after the setup
+ * forms that define the functions, which were handed to it first.
+ */
+const tracing = new Map<number, { ctx: ImageAskContext; paths: Map<string, string[]> }>();
+
+function remember(ctx: ImageAskContext, thread: number, query: ImageQuery): void {
+  if (query.op !== 'trace' && query.op !== 'untrace') return;
+  if (tracing.size === 0) onListening(retrace);
+  let t = tracing.get(thread);
+  if (!t) tracing.set(thread, (t = { ctx, paths: new Map() }));
+  t.ctx = ctx;
+  if (query.op === 'trace') t.paths.set(query.path.join('.'), query.path);
+  else t.paths.delete(query.path.join('.'));
+}
+
+function retrace(thread: number): void {
+  for (const [old, t] of tracing) {
+    if (old === thread || t.ctx.threadId() !== thread) continue;
+    tracing.delete(old);
+    tracing.set(thread, t);
+    traceTo(thread, sinkOf(t.ctx));
+    for (const path of t.paths.values())
+      postQuestion({ kind: 'imageQuestion', thread, id: nextId++, query: { op: 'trace', path } });
+  }
+}
+
+function sinkOf(ctx: ImageAskContext) {
+  return ({ calls, dropped }: { calls: TraceCall[]; dropped: number }) =>
+    ctx.send({ t: 'imageTraced', calls, dropped });
+}
+
 /** Questions that change the image between tasks and need not wait for them. */
 function runsBetweenTasks(query: ImageQuery): boolean {
   return query.op === 'inspectRelease' || query.op === 'trace' || query.op === 'untrace';
@@ -35,7 +68,8 @@ export function answerImageAsk(ctx: ImageAskContext, m: ImageAsk.Msg): void {
   const id = nextId++;
   const thread = ctx.threadId();
   const question: ImageQuestion = { kind: 'imageQuestion', thread, id, query: m.query };
-  if (m.query.op === 'trace') traceTo(thread, ({ calls, dropped }) => ctx.send({ t: 'imageTraced', calls, dropped }));
+  remember(ctx, thread, m.query);
+  if (m.query.op === 'trace') traceTo(thread, sinkOf(ctx));
   if (ctx.busy()) {
     if (!runsBetweenTasks(m.query)) return ctx.send({ t: 'imageAnswer', reqId: m.reqId, ok: false, busy: true });
     postQuestion(question);

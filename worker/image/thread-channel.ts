@@ -26,6 +26,7 @@ const waiting = new Map<number, (answer: ImageThreadAnswer) => void>();
 const listening = new Set<number>();
 const early = new Map<number, ImageQuestion[]>();
 const traceSinks = new Map<number, (calls: ImageTraceCalls) => void>();
+const listeners = new Set<(thread: number) => void>();
 
 function opened(): BroadcastChannel {
   if (channel) return channel;
@@ -41,6 +42,7 @@ function opened(): BroadcastChannel {
     const ready = early.get(m.thread) ?? [];
     early.delete(m.thread);
     for (const q of ready) c.postMessage(q);
+    for (const listener of listeners) listener(m.thread);
   };
   // An eval thread that started before this channel opened said so to nobody: ask again.
   c.postMessage({ kind: 'imageWhoListens' } satisfies ImageWhoListens);
@@ -66,4 +68,10 @@ export function forget(id: number): void {
 export function traceTo(thread: number, sink: (calls: ImageTraceCalls) => void): void {
   traceSinks.set(thread, sink);
   if (traceSinks.size > MAX_THREADS) traceSinks.delete(traceSinks.keys().next().value!);
+}
+
+/** Calls `listener` with each eval thread that starts listening (a fresh one after a restart, say). */
+export function onListening(listener: (thread: number) => void): void {
+  opened();
+  listeners.add(listener);
 }
