@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { EvalMaster, LspErrorCodes, type OutputParams } from '../protocol/messages/lsp-messages';
 import type { CrewClient } from './client';
+import { completeLine } from './repl-complete';
 
 const PROMPT = 'crew> ';
 const MORE = '  ... ';
@@ -71,6 +72,7 @@ export class Repl implements vscode.Pseudoterminal {
     if (data === '\x04' && this.line === '' && !this.busy) return this.closeEmitter.fire();
     if (this.busy) return;
     if (data === '\r') return void this.enter();
+    if (data === '\t') return void this.complete();
     if (data === '\x7f')
       return this.edit(
         this.line.slice(0, Math.max(0, this.cursor - 1)) + this.line.slice(this.cursor),
@@ -152,6 +154,15 @@ export class Repl implements vscode.Pseudoterminal {
     this.historyIndex = i;
     const text = (this.history[i] ?? '').replace(/\n/g, ' ');
     this.edit(text, text.length);
+  }
+
+  /** Tab: completes from the live images (repl-complete.ts), listing the candidates when it cannot. */
+  private async complete(): Promise<void> {
+    const typed = this.line;
+    const r = await completeLine(this.crew, typed, this.cursor);
+    if (this.busy || this.line !== typed) return;
+    if (r.listed) this.write(`\r\n${r.listed.join('   ')}\r\n`);
+    this.edit(r.line, r.cursor);
   }
 
   private edit(line: string, cursor: number): void {

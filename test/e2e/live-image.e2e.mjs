@@ -4,7 +4,8 @@
 // where it lives; hovering a name shows its value on both workers; and typing a call shows the
 // live function's parameters; and Crew: Inspect pages through a Map of a million entries on
 // a worker, to its last entry, without printing it; and Crew: Trace Function shows the calls a
-// map makes on both workers. Screenshots go to test-results/ for a person to look at.
+// map makes on both workers; and Tab in the Crew REPL completes, listing the candidates with
+// where they live. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -215,3 +216,37 @@ test('Crew: Trace Function shows the calls a map makes on both workers', { timeo
   const three = rows.find((r) => /crewSq\(3\)/.test(r));
   assert.match(three, /^w[12] · crewSq\(3\)\s*⇒ 9 · [\d.]+ ms/, `the call of crewSq(3): ${rows.join(' | ')}`);
 });
+
+test(
+  'Tab in the Crew REPL completes from the live images, and lists what it cannot choose between',
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    await runCommand(page, 'Crew: Open REPL');
+    const shows = (pattern, what) =>
+      page
+        .waitForFunction(
+          (source) =>
+            [...document.querySelectorAll('.xterm-rows')].some((r) =>
+              new RegExp(source).test(r.textContent.replace(/\u00a0/g, ' ')),
+            ),
+          pattern.source,
+          { timeout: scaled(30_000) },
+        )
+        .catch((err) => {
+          throw new Error(`the REPL did not show ${what}: ${err.message}`);
+        });
+    await shows(/crew>/, 'its prompt');
+    await page.keyboard.type('crewDy');
+    await page.keyboard.press('Tab');
+    await shows(/crew> crewDynHelper/, 'the completed name');
+    // It lives on the workers, not in the master's image the REPL evaluates in: the line is cleared.
+    await page.keyboard.press('Control+c');
+    await shows(/crewDynHelper\^C\s*crew>/, 'the line cleared');
+    await page.keyboard.type('crewB');
+    await page.keyboard.press('Tab');
+    await shows(/crewBag \(w1, w2 object\)\s+crewBig \(w1, w2 Map\)/, 'both candidates, with where they live');
+    await shot('8-repl');
+  },
+);
