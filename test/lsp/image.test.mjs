@@ -76,6 +76,14 @@ test('store keys come from each worker that holds them', async () => {
   ]);
 });
 
+test('registered agent names are offered from the registry every node follows', async () => {
+  await s.request(P.EvalMaster.type, { code: `register('crewAgentAlpha', self())` });
+  const r = await complete({ context: 'agentName', prefix: 'crewAgent' });
+  assert.deepEqual(r.items, [{ label: 'crewAgentAlpha', kind: 'agent name', where: ['master'] }]);
+  await s.request(P.EvalMaster.type, { code: `unregister('crewAgentAlpha')` });
+  assert.deepEqual((await complete({ context: 'agentName', prefix: 'crewAgent' })).items, []);
+});
+
 test('a value is shown on each worker, folded when equal, with a function parameters', async () => {
   await s.request(P.EvalAllWorkers.type, { code: `globalThis.crewPid = process.pid; globalThis.crewSame = { n: 42 }` });
   const pids = await describe(['crewPid']);
