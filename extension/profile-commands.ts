@@ -3,7 +3,7 @@
  * workers (`crew/profileWorkers`, `crew/heapSnapshot`) and the editor writes them beside the
  * workspace, in `.crew/profiles/`, or in the extension's storage when no folder is open. The
  * profile merged across workers opens in VS Code's profile viewer, where a click on one of the
- * user's frames opens their file at that line.
+ * user's frames opens their file at that line. A heap snapshot opens in the same viewer.
  */
 import * as vscode from 'vscode';
 import type { CpuProfile } from '../protocol/messages/profile-messages';
@@ -86,7 +86,13 @@ export function registerProfile(context: vscode.ExtensionContext, crew: CrewClie
         () => crew.request(ProfileWorkers.type, worker ? { ms, workers: [worker] } : { ms }),
       );
       const when = stamp();
-      const save = (id: string, p: CpuProfile) => write(`crew-${id}-${when}.cpuprofile`, JSON.stringify(p));
+      // The viewer shows the user's files relative to the workspace.
+      const rootPath = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      const save = (id: string, p: CpuProfile) =>
+        write(
+          `crew-${id}-${when}.cpuprofile`,
+          JSON.stringify(rootPath && p.$vscode ? { ...p, $vscode: { ...p.$vscode, rootPath } } : p),
+        );
       for (const [id, p] of Object.entries(result.profiles)) await save(id, p);
       const merged = await save('workers', result.merged);
       const shown = worker ? vscode.Uri.joinPath(folder(), `crew-${worker}-${when}.cpuprofile`) : merged;
@@ -108,9 +114,8 @@ export function registerProfile(context: vscode.ExtensionContext, crew: CrewClie
         () => crew.request(HeapSnapshot.type, { worker }),
       );
       const uri = await write(`crew-${worker}-${stamp()}.heapsnapshot`, result.snapshot);
-      void vscode.window
-        .showInformationMessage(`Crew: heap snapshot of ${worker} written to ${uri.fsPath}`, 'Open')
-        .then((choice) => (choice ? vscode.commands.executeCommand('vscode.open', uri) : undefined));
+      // VS Code's profile viewer opens heap snapshots too.
+      await vscode.commands.executeCommand('vscode.open', uri);
       return uri;
     } catch (err) {
       void vscode.window.showErrorMessage(`Crew: no heap snapshot: ${(err as Error).message}`);

@@ -78,7 +78,7 @@ test('the profile of a hot TypeScript function shows it at its own file and line
     const node = profile.nodes.find((n) => n.callFrame.functionName === 'hotLoop');
     assert.equal(node.crew, 'user');
     const where = profile.$vscode.locations[node.locationId].locations[0];
-    assert.deepEqual([where.source.path, where.lineNumber], [hotFile, 3], 'VS Code opens hot.ts at the line');
+    assert.deepEqual([where.source.path, where.lineNumber], [hotFile, 4], 'VS Code opens hot.ts at line 4');
     assert.ok(
       profile.nodes.some((n) => n.crew === 'runtime' && /eval-thread/.test(n.callFrame.url)),
       "Crew's own frames are marked",

@@ -69,9 +69,10 @@ export function mapProfile(profile: CpuProfile, scripts: ReadonlyMap<string, Par
 
 function sourceOf(frame: ProfileCallFrame): ProfileLocation['locations'][number] {
   const path = fileURLToPath(frame.url);
+  // VS Code's viewer counts these from 1, as the editor does (CDP's call frames count from 0).
   return {
-    lineNumber: frame.lineNumber,
-    columnNumber: frame.columnNumber,
+    lineNumber: frame.lineNumber + 1,
+    columnNumber: frame.columnNumber + 1,
     source: { name: path, path, sourceReference: 0 },
   };
 }

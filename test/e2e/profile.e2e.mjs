@@ -1,0 +1,118 @@
+// End-to-end, in a real VS Code (code-server in headless chromium), acting as a user: with both
+// workers busy in a TypeScript function, Crew: Profile Workers for 3 s opens the profile merged
+// across the 2 workers in VS Code's own profile viewer, which lists the user's function at its
+// file and line before the rest, and a file per worker beside it; Crew: Heap Snapshot writes
+// one worker's heap and opens it in the same viewer. Screenshots go to
+// test-results/ for a person to look at.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { lineMatching, results, runCommand } from './code-server.mjs';
+import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
+import { e2eBefore, e2eTest } from './explain.mjs';
+import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+
+// The workers keep spinning between tasks (on timers), so a profile taken later sees hotLoop.
+const HOT = `// Crew profile sample
+function hotLoop(n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s = (s + i * i) % 1000003;
+  return s;
+}
+const until = Date.now() + 120_000;
+function spin(): void {
+  const stop = Date.now() + 50;
+  while (Date.now() < stop) hotLoop(100_000);
+  if (Date.now() < until) setTimeout(spin, 0);
+}
+spin();
+'spinning';
+`;
+
+let w;
+let page;
+const test = e2eTest(() => w);
+
+function shot(name) {
+  return page.screenshot({ path: join(results, `e2e-profile-${name}.png`) });
+}
+
+e2eBefore(
+  () => w,
+  'opening hot.ts in a new window',
+  180_000,
+  async () => {
+    w = {};
+    await openWorkbench(
+      { files: { 'hot.ts': HOT }, settings: { 'crew.debugOnError': false }, viewport: { width: 1280, height: 800 } },
+      w,
+    );
+    page = w.page;
+    await startMasterFromPalette(page);
+    await openFile(page, 'hot.ts', 'Crew profile sample');
+    await runCommand(page, 'Crew: Evaluate File on All Workers');
+    await lineMatching(page, /^'spinning';.*⇒ 'spinning'.*2 workers/, 'the file evaluated on both workers');
+  },
+);
+
+after(async () => {
+  if (w) await shot('final').catch(() => {});
+  await closeWorkbench(w);
+});
+
+test('Crew: Profile Workers opens a profile of 2 workers in the profile viewer', { timeout: 180_000 }, async () => {
+  await runCommand(page, 'Crew: Profile Workers');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: '3 s' }).first().click();
+  // The viewer is a webview: its table is in a frame of its own.
+  const viewer = await findFrame(page, (f) => f.locator('text=hotLoop').first(), 120_000);
+  const tab = page.locator('.tab', { hasText: /crew-workers-.*\.cpuprofile/ }).first();
+  await tab.waitFor();
+  await shot('1-viewer');
+  const rows = await viewer.locator('body').innerText();
+  assert.match(rows, /hotLoop/, 'the user function is listed');
+  assert.match(rows, /hot\.ts:2/, 'at its own file and line');
+  const order = rows.indexOf('hotLoop');
+  for (const other of ['spin', '(idle)', '(program)'])
+    if (rows.includes(other)) assert.ok(order < rows.indexOf(other), `hotLoop is listed before ${other}:\n${rows}`);
+  const written = readdirSync(join(w.dirs.workspace, '.crew', 'profiles'));
+  for (const name of [/^crew-w1-.*\.cpuprofile$/, /^crew-w2-.*\.cpuprofile$/, /^crew-workers-.*\.cpuprofile$/])
+    assert.ok(
+      written.some((f) => name.test(f)),
+      `${name} among ${written.join(', ')}`,
+    );
+  const mergedFile = written.find((f) => f.startsWith('crew-workers-'));
+  const merged = JSON.parse(readFileSync(join(w.dirs.workspace, '.crew', 'profiles', mergedFile), 'utf8'));
+  const tops = merged.nodes[0].children.map((id) => merged.nodes[id - 1].callFrame.functionName);
+  assert.deepEqual(tops, ['(worker w1)', '(worker w2)']);
+});
+
+test('Crew: Heap Snapshot writes a snapshot of the worker chosen and opens it', { timeout: 180_000 }, async () => {
+  await runCommand(page, 'Crew: Heap Snapshot');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'w2' }).first().click();
+  await page
+    .locator('.tab', { hasText: /crew-w2-.*\.heapsnapshot/ })
+    .first()
+    .waitFor({ timeout: scaled(120_000) });
+  const dir = join(w.dirs.workspace, '.crew', 'profiles');
+  const file = readdirSync(dir).find((f) => /^crew-w2-.*\.heapsnapshot$/.test(f));
+  const snapshot = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  assert.ok(snapshot.snapshot.node_count > 1000, `${snapshot.snapshot.node_count} nodes`);
+  await findFrame(page, (f) => f.locator('text=/Object|system/').first(), 60_000);
+  await shot('2-heap-snapshot');
+});
+
+/** The frame of the page in which `locate(frame)` is visible, once there is one. */
+function findFrame(pg, locate, timeoutMs) {
+  const visible = (f) =>
+    locate(f)
+      .isVisible()
+      .catch(() => false);
+  const visibleIn = async () => {
+    // Not the workbench itself: its editor of hot.ts shows hotLoop too.
+    for (const f of pg.frames()) if (f !== pg.mainFrame() && (await visible(f))) return f;
+    return undefined;
+  };
+  return until(visibleIn, { timeoutMs: scaled(timeoutMs), what: 'the profile viewer to show its table', everyMs: 250 });
+}
