@@ -77,10 +77,7 @@ export function handleMasterMessage(
       host.suspend();
       return;
     case 'imageAsk':
-      answerImageAsk(
-        { busy: () => host.busy, threadId: () => host.threadId, send: (a) => ctx.current()?.send(a) },
-        m,
-      );
+      answerImageAsk({ busy: () => host.busy, threadId: () => host.threadId, send: (a) => ctx.current()?.send(a) }, m);
       return;
     case 'profileAsk':
       answerProfileAsk({ threadId: () => host.threadId, send: (a) => ctx.current()?.send(a) }, m);
