@@ -59,6 +59,17 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** Awaits `call` `n` times, one after another; each call's time in ms, sorted. */
+export async function timeEach(call, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await call();
+    times.push(performance.now() - s);
+  }
+  return times.sort((a, b) => a - b);
+}
+
 /** Prints the one line the runner reads. */
 export function report(system, metrics) {
   process.stdout.write(`BENCH ${JSON.stringify({ system, metrics })}\n`);

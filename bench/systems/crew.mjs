@@ -1,8 +1,9 @@
-// Crew's side of the benchmark: one fresh master and 2 local worker processes per run.
-// Prints one BENCH line with every metric; run by bench/run.mjs (node --expose-gc).
+// Crew's side of the benchmark: one fresh master and 2 local worker processes per run. Prints
+// one BENCH line with every metric; run by bench/run.mjs (node --expose-gc).
 import { disconnectWorkers, evalFormAllWorkers, evalOn, form, parallelMap, startMaster } from 'crew';
 import { startThreadEcho } from '../lib/thread-echo.mjs';
-import { calibrate, idealMs, percentile, report, spin, taskMs, unevenCosts } from '../lib/work.mjs';
+import { profilingOverhead } from '../lib/profile-overhead.mjs';
+import { calibrate, idealMs, percentile, report, spin, taskMs, timeEach, unevenCosts } from '../lib/work.mjs';
 
 const quick = process.argv.includes('--quick');
 /** Only what the regression guard needs: the per-element map. */
@@ -10,6 +11,7 @@ const guard = process.argv.includes('--guard');
 const N = quick || guard ? 20_000 : 100_000;
 const CALLS = quick ? 500 : 2000;
 const WARM_CALLS = quick ? 500 : 3000;
+const COLD_CALLS = 200; // a fresh worker's first calls (a REPL user's), timed against warm ones
 const metrics = {};
 const cpuMicros = (since) => {
   const d = process.cpuUsage(since);
@@ -48,6 +50,7 @@ async function workloads() {
   metrics.master_cpu_us_per_task = cpuMicros(cpu) / N;
   if (out.length !== N || sum(out) !== expect) throw new Error('per-element map gave wrong results');
   if (guard) return;
+  Object.assign(metrics, await profilingOverhead(pool, list));
 
   const chunks = [];
   for (let i = 0; i < N; i += 1000) chunks.push(list.slice(i, i + 1000));
@@ -155,7 +158,8 @@ async function oneWorkerCalls() {
     const crew = () => evalFormAllWorkers(one, '1', { replayRequired: false });
     // A fresh worker's code takes a few thousand calls to be optimised (the first 3,000 ran
     // 1.6 to 2 times the echo, later ones 1.2 to 1.3 times): both warm up that long.
-    for (let i = 0; i < WARM_CALLS; i++) await crew();
+    const cold = await timeEach(crew, COLD_CALLS);
+    for (let i = COLD_CALLS; i < WARM_CALLS; i++) await crew();
     for (let i = 0; i < WARM_CALLS; i++) await echo.call();
     const lat = { crew: [], echo: [] };
     for (let block = 0; block < 8; block++) {
@@ -175,6 +179,7 @@ async function oneWorkerCalls() {
       metrics[`${key}_p99_ms`] = percentile(lat[name], 99);
     }
     // Paired in this run: the report takes the median of these, not a ratio of medians.
+    metrics.first_calls_vs_warm_p50 = percentile(cold, 50) / metrics.one_worker_call_p50_ms;
     for (const p of ['p50', 'p99'])
       metrics[`one_worker_vs_echo_${p}`] = metrics[`one_worker_call_${p}_ms`] / metrics[`one_worker_echo_${p}_ms`];
   } finally {
