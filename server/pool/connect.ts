@@ -8,38 +8,16 @@ import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
 import { acceptHandshake } from '../../protocol/link/worker-handshake';
 import { writePrivateFile } from '../../protocol/private-file';
 import { resolveSecret } from '../../protocol/secret';
-import { listen, type TlsListenOptions } from '../../protocol/link/sockets';
-import { startSlurmWorkers, type SlurmPoolOptions } from '../launch/slurm-workers';
+import { listen } from '../../protocol/link/sockets';
+import { startSlurmWorkers } from '../launch/slurm-workers';
 import { startLocalWorkers } from '../launch/local-workers';
 import { dialWorker, firstReady, type ConnectOptions } from './dial-worker';
+import type { MasterOptions } from './master-options';
+import { checkOptionNames } from './option-names';
 import { WorkerPool } from './pool';
 
 export { dialWorker, type ConnectOptions } from './dial-worker';
-
-export interface MasterOptions extends ConnectOptions {
-  /** Port to listen on for workers (0 picks one). */
-  port?: number;
-  /** Address to listen on; 127.0.0.1 unless told otherwise. */
-  host?: string;
-  /** Start this many local worker processes that dial in. */
-  local?: number;
-  /** Write CL-MW's resource file here: where workers should dial. */
-  resourceFile?: string;
-  /** Also dial these listening workers. */
-  workers?: string[];
-  /** How long to wait for local workers to be ready (default 30 s). */
-  startTimeoutMs?: number;
-  /**
-   * Listen with this certificate, and take TLS only. Without it the master listens with a
-   * certificate of its own, takes TLS from any host and plain TCP from loopback; `tls: 'on'`
-   * makes it take TLS only, and `tls: 'off'` plain TCP from anyone (with a warning).
-   */
-  listenTls?: TlsListenOptions;
-  /** Extra `crew worker` options for local workers, e.g. `['--eval-heap-mb', '256']`. */
-  localWorkerArgs?: string[];
-  /** Submit this many workers as a Slurm job array; they join as Slurm starts them. */
-  slurm?: SlurmPoolOptions;
-}
+export type { MasterOptions } from './master-options';
 
 type HostPort = string | { host: string; port: number };
 
@@ -71,6 +49,7 @@ export async function addWorkers(pool: WorkerPool, hostPorts: HostPort[]): Promi
  * Failures are reported in `pool.connectErrors`; if every worker fails, it rejects.
  */
 export async function connectWorkers(hostPorts: HostPort[], opts: ConnectOptions = {}): Promise<WorkerPool> {
+  checkOptionNames('connectWorkers', opts);
   const pool = new WorkerPool(opts);
   const secret = resolveSecret(opts);
   pool.dialer = (address) => dialWorker(pool, address, secret, opts);
@@ -114,6 +93,7 @@ function toAddress(hp: HostPort): string {
  * worker processes on this machine and returns once they are ready.
  */
 export async function startMaster(opts: MasterOptions = {}): Promise<WorkerPool> {
+  checkOptionNames('startMaster', opts);
   const pool = new WorkerPool(opts);
   const secret = resolveSecret(opts);
   const dialOpts = { ...opts, member: undefined };

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  connectWorkers,
   ErrorCodes,
   evalFormAllWorkers,
   evalFormRepeatedly,
@@ -11,6 +12,7 @@ import {
   parallelMap,
   parallelReduce,
   runTask,
+  startMaster,
 } from 'crew';
 import { sharedPool } from '../helpers.mjs';
 
@@ -101,4 +103,17 @@ test('parallelMap takes an options object as its fourth argument, with resultDon
     parallelMap(shared.pool, () => '1', [1], 'fast'),
     (err) => err.code === ErrorCodes.BadArgument && /fourth argument is resultDone/.test(err.message),
   );
+});
+
+test('startMaster and connectWorkers refuse an option they do not take, by name, before anything starts', async () => {
+  await assert.rejects(startMaster({ local: 1, auditFile: 'none' }), (err) => {
+    assert.equal(err.code, ErrorCodes.BadArgument);
+    assert.match(err.message, /startMaster has no option "auditFile": did you mean audit\?/);
+    return true;
+  });
+  await assert.rejects(connectWorkers(['127.0.0.1:1'], { timeoutMs: 5 }), (err) => {
+    assert.equal(err.code, ErrorCodes.BadArgument);
+    assert.match(err.message, /connectWorkers has no option "timeoutMs"/);
+    return true;
+  });
 });
