@@ -131,6 +131,22 @@ test('a looping cell on every worker is interrupted, and the next cell runs', { 
   await shot('3-interrupted');
 });
 
+test(
+  'Ctrl+Enter runs the cell in place, as in Jupyter, instead of typing a new line',
+  { timeout: 120_000 },
+  async () => {
+    const before = await cells().count();
+    const cell = cells().last();
+    await cell.locator('.monaco-editor').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText('6000 + 7');
+    await page.keyboard.press('Control+Enter');
+    await frameMatching(/^6007$/m, 'the cell ran with Ctrl+Enter');
+    assert.equal(await cells().count(), before, 'no cell was added');
+    assert.equal(await cell.locator('.view-line').count(), 1, 'no new line was typed into the cell');
+  },
+);
+
 test('Crew: Show Cluster during a map shows w1, w2 and tasks per second above zero', { timeout: 240_000 }, async () => {
   const map =
     '(await parallelMap(pool, (x) => `const t = Date.now(); while (Date.now() - t < 25); ${x}`,\n' +
