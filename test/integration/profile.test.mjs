@@ -1,12 +1,14 @@
 // Profiling real workers: CPU profiles of their eval threads mapped to the user's TypeScript,
-// taken while a map runs and with the Crew Debugger on, the merged file, and heap snapshots.
+// taken while a map runs and with the Crew Debugger on, the merged file, heap snapshots, and
+// `.profile` at the REPL.
 /* global hotFor -- defined on the workers by hot.ts */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evalFormAllWorkers, form, heapSnapshot, parallelMap, profileWorkers, writeProfiles } from 'crew';
-import { sharedPool, tempDir, until } from '../helpers.mjs';
+import { cli, SECRET, sharedPool, tempDir, until } from '../helpers.mjs';
 
 const dir = tempDir();
 const hotFile = join(dir, 'hot.ts');
@@ -148,4 +150,33 @@ test('a heap snapshot parses and has nodes', async () => {
   assert.ok(snapshot.snapshot.node_count > 1000, `${snapshot.snapshot.node_count} nodes`);
   assert.equal(snapshot.nodes.length, snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
   await assert.rejects(heapSnapshot(pool, 'w7'), { code: 'CREW_UNKNOWN_WORKER' });
+});
+
+test('.profile at the REPL writes a profile per worker and a merged one, and says where', async (t) => {
+  const cwd = tempDir();
+  const repl = spawn(process.execPath, [cli, 'master', '--local', '2'], {
+    cwd,
+    env: { ...process.env, CREW_SECRET: SECRET },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => repl.on('exit', resolve));
+  t.after(async () => {
+    if (repl.exitCode === null && repl.signalCode === null) process.kill(repl.pid, 'SIGTERM');
+    await exited;
+  });
+  let out = '';
+  repl.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  const shown = (pattern, what) => until(() => pattern.exec(out), { what, timeoutMs: 60_000 });
+  await shown(/Crew master with 2 workers/, 'the REPL to start with 2 workers');
+  repl.stdin.write('.profile 200\n');
+  const said = await shown(/all: (\S+\.cpuprofile)\n/, 'the files .profile wrote');
+  assert.match(out, /profiled 2 workers for 200 ms:\n {2}w1: \S+crew-w1-\S+\.cpuprofile\n {2}w2: /);
+  assert.equal(said[1].startsWith(cwd), true, `written in the current directory: ${said[1]}`);
+  const written = readdirSync(cwd).filter((f) => f.endsWith('.cpuprofile'));
+  assert.equal(written.length, 3, written.join(', '));
+  for (const f of written) assert.ok(JSON.parse(readFileSync(join(cwd, f), 'utf8')).nodes.length > 0);
+  repl.stdin.write('.profile soon\n');
+  await shown(/usage: \.profile \[ms\]/, 'the usage for a bad length');
+  repl.stdin.end('.exit\n');
+  await exited;
 });
