@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { evalFormAllWorkers, form, heapSnapshot, parallelMap, profileWorkers, writeProfiles } from 'crew';
+import { evalFormAllWorkers, evalOn, form, heapSnapshot, parallelMap, profileWorkers, writeProfiles } from 'crew';
 import { cli, SECRET, sharedPool, tempDir, until } from '../helpers.mjs';
 
 const dir = tempDir();
@@ -106,6 +106,28 @@ test('profiling during a map loses no result, and works with the Crew Debugger o
       await mapped,
       list.map((x) => x * 2),
     );
+  } finally {
+    pool.debug.setMode(false, pool.readyLinks());
+  }
+});
+
+test('a profile of a worker suspended in the Crew Debugger leaves the suspension as it was', async () => {
+  const { pool } = shared;
+  pool.debug.setMode(true, pool.readyLinks());
+  try {
+    const paused = new Promise((resolve) => pool.debug.once('paused', resolve));
+    const call = evalOn(pool, 'w1', 'function boom() { throw new RangeError("held") }\nboom()');
+    const suspension = await paused;
+    const resumed = [];
+    pool.debug.on('resumed', (id) => resumed.push(id));
+    const { w1 } = await profileWorkers(pool, { ms: 200, workers: ['w1'] });
+    assert.ok(w1.nodes.length > 0);
+    // Still suspended: a question about its frame is answered, not refused as stale.
+    const answer = await pool.debug.request(suspension.id, { op: 'evaluate', frame: 0, expression: '6 * 7' });
+    assert.equal(answer.value.value, '42');
+    assert.deepEqual(resumed, []);
+    await pool.debug.request(suspension.id, { op: 'restart', restart: { kind: 'abort' } });
+    await assert.rejects(call, /held/);
   } finally {
     pool.debug.setMode(false, pool.readyLinks());
   }
