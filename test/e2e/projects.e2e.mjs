@@ -1,7 +1,8 @@
-// End-to-end, in a real VS Code (code-server in headless chromium): a file that imports its
-// sibling. Crew: Evaluate File on All Workers on main.ts shows the result inline from both
-// workers; a breakpoint set with F9 in the sibling, lib.ts, pauses the workers there under
-// Crew: Debug Workers, and Continue brings the result. Screenshots go to test-results/.
+// End-to-end, in a real VS Code (code-server in headless chromium): files that import their
+// siblings. Crew: Evaluate File on All Workers on sum.ts shows the result inline from both
+// workers; a breakpoint set with F9 in lib.ts pauses the workers there when main.ts, which
+// imports it, is evaluated under Crew: Debug Workers, and Continue brings the result.
+// Screenshots go to test-results/.
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { lineMatching, results, runCommand } from './code-server.mjs';
@@ -14,6 +15,13 @@ const MAIN = `import { area } from './lib';
 area(6, 7)
 `;
 
+const SUM = `import { twice } from './twice';
+twice(21)
+`;
+
+const TWICE = `export const twice = (n: number): number => 2 * n;
+`;
+
 const LIB = `export function area(w: number, h: number): number {
   const product: number = w * h;
   return product;
@@ -23,6 +31,12 @@ const LIB = `export function area(w: number, h: number): number {
 let w;
 let page;
 const test = e2eTest(() => w);
+/** Brings an open file's tab to the front, as a click on it does. */
+async function showTab(name, firstLine) {
+  await page.locator('.tabs-container .tab', { hasText: name }).first().click();
+  await page.locator('.monaco-editor .view-lines', { hasText: firstLine }).waitFor({ timeout: scaled(30_000) });
+}
+
 const shot = (name) => page.screenshot({ path: join(results, `e2e-projects-${name}.png`) });
 
 e2eBefore(
@@ -31,7 +45,13 @@ e2eBefore(
   240_000,
   async () => {
     w = {};
-    await openWorkbench({ files: { 'main.ts': MAIN, 'lib.ts': LIB }, viewport: { width: 1400, height: 1400 } }, w);
+    await openWorkbench(
+      {
+        files: { 'main.ts': MAIN, 'lib.ts': LIB, 'sum.ts': SUM, 'twice.ts': TWICE },
+        viewport: { width: 1400, height: 1400 },
+      },
+      w,
+    );
     page = w.page;
     await openFile(page, 'main.ts', 'import { area }');
     await startMasterFromPalette(page);
@@ -47,7 +67,8 @@ test(
   "Evaluate File on a file that imports its sibling shows both workers' result inline",
   { timeout: 180_000 },
   async () => {
-    await page.locator('.monaco-editor .view-line', { hasText: 'import { area }' }).first().click();
+    await openFile(page, 'sum.ts', 'import { twice }');
+    await page.locator('.monaco-editor .view-line', { hasText: 'import { twice }' }).first().click();
     await runCommand(page, 'Crew: Evaluate File on All Workers');
     await lineMatching(page, /⇒ 42 {2}· 2 workers/, 'the result of both workers inline', 60_000);
     await shot('1-evaluated');
@@ -67,7 +88,7 @@ test('a breakpoint in the sibling module pauses the workers at its line', { time
   await runCommand(page, 'Crew: Debug Workers');
   await runCommand(page, 'View: Show Run and Debug');
   await callStackUntil(page, (rows) => rows.filter((r) => /\bw\d\b/.test(r)).length >= 2, 'a session per worker');
-  await openFile(page, 'main.ts', 'import { area }');
+  await showTab('main.ts', 'import { area }');
   await page.locator('.monaco-editor .view-line', { hasText: 'import { area }' }).first().click();
   await runCommand(page, 'Crew: Evaluate File on All Workers');
   await callStackUntil(
@@ -88,7 +109,7 @@ test('a breakpoint in the sibling module pauses the workers at its line', { time
       .click()
       .catch(() => {});
   }
-  await openFile(page, 'main.ts', 'import { area }');
+  await showTab('main.ts', 'import { area }');
   await lineMatching(page, /⇒ 42 {2}· 2 workers/, 'the result inline after Continue', 120_000);
   await shot('3-continued');
 });
