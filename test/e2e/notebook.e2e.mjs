@@ -57,7 +57,9 @@ const cells = () => page.locator('.notebook-editor .cell-list-container .code-ce
 async function runLastCell(text) {
   const cell = cells().last();
   await cell.locator('.monaco-editor').click();
+  // Emptied first: typing a bracket over a selection would wrap it in brackets (autoSurround).
   await page.keyboard.press('Control+a');
+  await page.keyboard.press('Backspace');
   await page.keyboard.insertText(text);
   // Execute Cell and Insert Below: the next cell is ready for the next step.
   await page.keyboard.press('Alt+Enter');
@@ -139,6 +141,7 @@ test(
     const cell = cells().last();
     await cell.locator('.monaco-editor').click();
     await page.keyboard.press('Control+a');
+    await page.keyboard.press('Backspace');
     await page.keyboard.insertText('6000 + 7');
     await page.keyboard.press('Control+Enter');
     await frameMatching(/^6007$/m, 'the cell ran with Ctrl+Enter');
