@@ -7,7 +7,8 @@
  */
 import * as vscode from 'vscode';
 import type { CpuProfile } from '../protocol/messages/profile-messages';
-import { HeapSnapshot, ProfileWorkers } from '../protocol/messages/lsp-profile-messages';
+import { HeapSnapshot, ProfileWorkers, ProfileWorkersStop } from '../protocol/messages/lsp-profile-messages';
+import { MAX_PROFILE_MS } from '../protocol/messages/profile-messages';
 import type { CrewClient } from './client';
 
 export const ProfileCommands = {
@@ -25,7 +26,11 @@ function stamp(): string {
 
 async function chooseMs(given: unknown): Promise<number | undefined> {
   if (typeof given === 'number' && Number.isInteger(given) && given > 0) return given;
-  const items = [...LENGTHS_S.map((s) => ({ label: `${s} s`, ms: s * 1000 })), { label: 'Another length…', ms: 0 }];
+  const items = [
+    ...LENGTHS_S.map((s) => ({ label: `${s} s`, ms: s * 1000 })),
+    { label: 'Until stopped', description: 'Cancel the progress to stop (10 minutes at most)', ms: MAX_PROFILE_MS },
+    { label: 'Another length…', ms: 0 },
+  ];
   const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Profile every worker for how long?' });
   if (!picked || picked.ms) return picked?.ms;
   const typed = await vscode.window.showInputBox({
@@ -81,9 +86,18 @@ export function registerProfile(context: vscode.ExtensionContext, crew: CrewClie
     if (!ms) return undefined;
     const who = worker ?? 'the workers';
     try {
+      const length = ms === MAX_PROFILE_MS ? 'until stopped' : `for ${ms / 1000} s`;
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Crew: profiling ${who} for ${ms / 1000} s…` },
-        () => crew.request(ProfileWorkers.type, worker ? { ms, workers: [worker] } : { ms }),
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Crew: profiling ${who} ${length}…`,
+          // Cancelling stops the profile early: what it holds is opened.
+          cancellable: true,
+        },
+        (_progress, token) => {
+          token.onCancellationRequested(() => void crew.request(ProfileWorkersStop.type, {}).catch(() => undefined));
+          return crew.request(ProfileWorkers.type, worker ? { ms, workers: [worker] } : { ms });
+        },
       );
       const when = stamp();
       // The viewer shows the user's files relative to the workspace.

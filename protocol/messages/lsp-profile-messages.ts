@@ -36,6 +36,15 @@ export namespace ProfileWorkers {
   export const type = new RequestType<ProfileWorkersParams, ProfileWorkersResult, void>(method);
 }
 
+/**
+ * Ends the profiles `crew/profileWorkers` is taking for this editor now: that request then
+ * answers with what they hold (a profile "until stopped" asks for the longest `ms`).
+ */
+export namespace ProfileWorkersStop {
+  export const method = 'crew/profileStop';
+  export const type = new RequestType<Record<string, never>, { stopped: boolean }, void>(method);
+}
+
 /** A heap snapshot of one worker's eval thread. */
 export namespace HeapSnapshot {
   export const method = 'crew/heapSnapshot';

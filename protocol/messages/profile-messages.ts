@@ -68,6 +68,11 @@ export namespace ProfileAsk {
   export const type = message('profileAsk', 'master', { reqId: num, what: profileKind });
   export type Msg = MessageOf<typeof type>;
 }
+export namespace ProfileStop {
+  /** master -> worker: end CPU profile `reqId` now, before its `ms`, and answer with what it has. */
+  export const type = message('profileStop', 'master', { reqId: num });
+  export type Msg = MessageOf<typeof type>;
+}
 export namespace ProfileAnswer {
   /**
    * worker -> master: the profile as JSON text (`.cpuprofile` or `.heapsnapshot`), or
@@ -84,7 +89,7 @@ export namespace ProfileAnswer {
 }
 
 /** This file's messages, for the link's table. */
-export const profileMessageTypes = [ProfileAsk.type, ProfileAnswer.type] as const;
+export const profileMessageTypes = [ProfileAsk.type, ProfileStop.type, ProfileAnswer.type] as const;
 type Profile = (typeof profileMessageTypes)[number];
 
 export type ProfileToWorker = SentBy<Profile, 'master'>;

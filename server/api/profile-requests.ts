@@ -24,19 +24,25 @@ let nextReq = 1;
 /** Beyond the profile's own time, how long a worker may take to answer (a large heap takes a while). */
 const ANSWER_GRACE_MS = 120_000;
 
-/** Asks `link`'s worker for a profile; resolves with its JSON text. */
-export function askProfile(link: ProfiledLink, what: ProfileKind): Promise<string> {
+/**
+ * Asks `link`'s worker for a profile; resolves with its JSON text. When `stop` aborts, a CPU
+ * profile ends there, before its `ms`, and comes back with what it has.
+ */
+export function askProfile(link: ProfiledLink, what: ProfileKind, stop?: AbortSignal): Promise<string> {
   const reqId = nextReq++;
+  const stopNow = () => void link.transport.send({ t: 'profileStop', reqId });
   const waitMs = (what.kind === 'cpu' ? what.ms : 0) + ANSWER_GRACE_MS;
-  return new Promise((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => settle(reqId, crewError(ErrorCodes.ProfileFailed, `worker ${link.id} did not answer within ${waitMs} ms`)),
       waitMs,
     );
     pending.set(reqId, { link, resolve, reject, timer });
     if (!link.transport.send({ t: 'profileAsk', reqId, what }))
-      settle(reqId, crewError(ErrorCodes.WorkerLost, `worker ${link.id} is gone`));
-  });
+      return settle(reqId, crewError(ErrorCodes.WorkerLost, `worker ${link.id} is gone`));
+    if (stop?.aborted) stopNow();
+    else stop?.addEventListener('abort', stopNow, { once: true });
+  }).finally(() => stop?.removeEventListener('abort', stopNow));
 }
 
 /** An answer from `link`; one for a request it was not asked, or no longer waited for, is ignored. */

@@ -22,6 +22,8 @@ export interface ProfileOptions {
   workers?: readonly WorkerRef[];
   /** V8's sampling interval in microseconds; V8's default (about 1 ms) when absent. */
   intervalUs?: number;
+  /** Ends the profiles early, when it aborts: each comes back with what it has so far. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface ProfileOptions {
  * user's forms and modules are at the user's own files, lines and columns (through their
  * source maps, TypeScript included) and marked `crew: 'user'`; Crew's own frames are marked
  * `crew: 'runtime'`, so a viewer can hide them.
+ *
+ * To profile until something happens, give a long `ms` and a `signal` to abort then.
  *
  * ```ts
  * const profiles = await profileWorkers(pool, { ms: 2000 });
@@ -46,7 +50,7 @@ export interface ProfileOptions {
 export async function profileWorkers(pool: WorkerPool, opts: ProfileOptions): Promise<Record<string, CpuProfile>> {
   const { ms, intervalUs } = checkOptions(opts);
   const links = chosenLinks(pool, opts.workers);
-  const texts = await Promise.all(links.map((link) => askProfile(link, { kind: 'cpu', ms, intervalUs })));
+  const texts = await Promise.all(links.map((link) => askProfile(link, { kind: 'cpu', ms, intervalUs }, opts.signal)));
   const profiles: Record<string, CpuProfile> = {};
   links.forEach((link, i) => (profiles[link.id] = JSON.parse(texts[i]) as CpuProfile));
   return profiles;

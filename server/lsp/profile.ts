@@ -7,6 +7,7 @@ import { crewError, ErrorCodes } from '../../protocol/errors';
 import {
   HeapSnapshot,
   ProfileWorkers,
+  ProfileWorkersStop,
   type HeapSnapshotResult,
   type ProfileWorkersResult,
 } from '../../protocol/messages/lsp-profile-messages';
@@ -22,14 +23,30 @@ export function serveProfile(connection: Connection, session: MasterSession, ans
     if (!session.pool) throw crewError(ErrorCodes.NoWorkers, 'no pool is running: start the master first');
     return session.pool;
   };
+  /** This editor's profiles being taken, each with what stops it. */
+  const running = new Set<AbortController>();
   connection.onRequest(ProfileWorkers.type, (p) =>
     answer(async (): Promise<ProfileWorkersResult> => {
       const params = (p ?? {}) as { ms?: unknown; workers?: unknown };
-      const profiles = await profileWorkers(pool(), {
-        ms: params.ms as number,
-        workers: params.workers as string[] | undefined,
-      });
-      return { profiles, merged: mergeProfiles(profiles) };
+      const stop = new AbortController();
+      running.add(stop);
+      try {
+        const profiles = await profileWorkers(pool(), {
+          ms: params.ms as number,
+          workers: params.workers as string[] | undefined,
+          signal: stop.signal,
+        });
+        return { profiles, merged: mergeProfiles(profiles) };
+      } finally {
+        running.delete(stop);
+      }
+    }),
+  );
+  connection.onRequest(ProfileWorkersStop.type, () =>
+    answer(() => {
+      const stopped = running.size > 0;
+      for (const stop of running) stop.abort();
+      return { stopped };
     }),
   );
   connection.onRequest(HeapSnapshot.type, (p) =>

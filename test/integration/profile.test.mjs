@@ -142,6 +142,19 @@ test('one profile at a time per worker; bad options and unknown workers are refu
   await assert.rejects(profileWorkers(pool, { ms: 10, workers: ['w9'] }), { code: 'CREW_UNKNOWN_WORKER' });
 });
 
+test(
+  'a profile asked for 10 minutes ends when its signal aborts, with what it holds',
+  { timeout: 60_000 },
+  async () => {
+    const { pool } = shared;
+    const stop = new AbortController();
+    const profiles = profileWorkers(pool, { ms: 600_000, signal: stop.signal });
+    stop.abort();
+    const { w1, w2 } = await profiles;
+    for (const p of [w1, w2]) assert.ok(p.nodes.length > 0 && p.endTime - p.startTime < 60e6, 'a short profile');
+  },
+);
+
 test('the merged profile holds every worker under its root, numbered as viewers expect', async () => {
   const { pool } = shared;
   const running = busyEverywhere(pool, 1500);

@@ -45,6 +45,7 @@ const samples = [
   [{ t: 'imageAnswer', reqId: 1, ok: true, reply: { entries: [] } }, 'reqId'],
   [{ t: 'imageTraced', calls: [{ name: 'f', args: '1', ok: true, value: '2', ms: 0.1, at: 1 }], dropped: 0 }, 'calls'],
   [{ t: 'profileAsk', reqId: 1, what: { kind: 'cpu', ms: 1000 } }, 'what'],
+  [{ t: 'profileStop', reqId: 1 }, 'reqId'],
   [{ t: 'profileAnswer', reqId: 1, ok: true, data: '{"nodes":[]}' }, 'ok'],
 ];
 

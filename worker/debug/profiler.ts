@@ -7,7 +7,7 @@
  * time per eval thread: V8 keeps one sampling interval per thread.
  */
 import { crewError, ErrorCodes, type CrewError } from '../../protocol/errors';
-import type { ProfileAnswer, ProfileAsk, ProfileKind } from '../../protocol/messages/profile-messages';
+import type { ProfileAnswer, ProfileAsk, ProfileKind, ProfileStop } from '../../protocol/messages/profile-messages';
 import type { CpuProfile } from '../../protocol/messages/profile-messages';
 import { mapProfile, type ParsedScript } from './profile-frames';
 import { ThreadSession } from './thread-session';
@@ -20,8 +20,11 @@ export interface ProfileContext {
   send(message: ProfileAnswer.Msg): void;
 }
 
-/** Eval threads being profiled now, by thread id: a worker serving several masters has one each. */
-const running = new Set<number>();
+/**
+ * Eval threads being profiled now, by thread id (a worker serving several masters has one
+ * each), with the request and what ends its CPU profile early.
+ */
+const running = new Map<number, { reqId: number; stop(): void }>();
 
 /** Answers one `profileAsk` from the master, when the profile is done. */
 export function answerProfileAsk(ctx: ProfileContext, m: ProfileAsk.Msg): void {
@@ -34,8 +37,10 @@ export function answerProfileAsk(ctx: ProfileContext, m: ProfileAsk.Msg): void {
       code: ErrorCodes.ProfileBusy,
       message: 'this worker is already being profiled; ask again when that profile is done',
     });
-  running.add(threadId);
-  void take(threadId, m.what)
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  running.set(threadId, { reqId: m.reqId, stop });
+  void take(threadId, m.what, stopped)
     .then(
       (data) => ctx.send({ t: 'profileAnswer', reqId: m.reqId, ok: true, data }),
       (err: CrewError) =>
@@ -50,20 +55,35 @@ export function answerProfileAsk(ctx: ProfileContext, m: ProfileAsk.Msg): void {
     .finally(() => running.delete(threadId));
 }
 
-async function take(threadId: number, what: ProfileKind): Promise<string> {
+/** Ends CPU profile `m.reqId` of the eval thread now, if it is the one running. */
+export function stopProfile(threadId: number, m: ProfileStop.Msg): void {
+  const now = running.get(threadId);
+  if (now?.reqId === m.reqId) now.stop();
+}
+
+async function take(threadId: number, what: ProfileKind, stopped: Promise<void>): Promise<string> {
   const session = await ThreadSession.open(threadId);
   try {
-    return what.kind === 'cpu' ? await cpuProfile(session, what.ms, what.intervalUs) : await heapSnapshot(session);
+    return what.kind === 'cpu'
+      ? await cpuProfile(session, what.ms, stopped, what.intervalUs)
+      : await heapSnapshot(session);
   } finally {
     session.close();
   }
 }
 
-async function cpuProfile(session: ThreadSession, ms: number, intervalUs?: number): Promise<string> {
+async function cpuProfile(
+  session: ThreadSession,
+  ms: number,
+  stopped: Promise<void>,
+  intervalUs?: number,
+): Promise<string> {
   await session.send('Profiler.enable');
   if (intervalUs) await session.send('Profiler.setSamplingInterval', { interval: intervalUs });
   await session.send('Profiler.start');
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
   const { profile } = (await session.send('Profiler.stop')) as { profile: CpuProfile };
   await session.send('Profiler.disable');
   return JSON.stringify(mapProfile(profile, await scriptsOf(session, profile)));

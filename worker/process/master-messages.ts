@@ -13,7 +13,7 @@ import type { CdpRelay } from '../debug/cdp-relay';
 import type { ModuleFetcher } from '../modules/module-fetch';
 import type { EvalHost } from './eval-host';
 import { answerImageAsk } from '../image/image-requests';
-import { answerProfileAsk } from '../debug/profiler';
+import { answerProfileAsk, stopProfile } from '../debug/profiler';
 import { formFinder, type FormFinder, type Steps } from './inbound-queue';
 
 /** What handling a master's message needs of the worker. */
@@ -81,6 +81,9 @@ export function handleMasterMessage(
       return;
     case 'profileAsk':
       answerProfileAsk({ threadId: () => host.threadId, send: (a) => ctx.current()?.send(a) }, m);
+      return;
+    case 'profileStop':
+      stopProfile(host.threadId, m);
       return;
     case 'debugRequest':
       host.debug.request(m.pauseId, m.req).then(
