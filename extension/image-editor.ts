@@ -35,8 +35,8 @@ export function registerImageEditor(crew: CrewClient): vscode.Disposable[] {
           const r = await crew.request(ImageComplete.type, asked, token).catch(() => undefined);
           if (!r || token.isCancellationRequested) return undefined;
           const items = r.items.map((i) => completionItem(i, asked.context === 'member'));
-          // Busy or slow workers may define more: VS Code asks again as the user types.
-          return new vscode.CompletionList(items, r.missing.length > 0);
+          // Busy or slow workers may define more, as may names left out: VS Code asks again as the user types.
+          return new vscode.CompletionList(items, r.missing.length > 0 || r.truncated === true);
         },
       },
       '.',

@@ -47,6 +47,8 @@ export interface ImageMissing {
 
 export interface ImageCompleteResult {
   items: ImageCompletion[];
+  /** More names matched than were sent: typing more narrows them. */
+  truncated?: boolean;
   /** Workers not heard from: asking again later may find more. */
   missing: ImageMissing[];
 }

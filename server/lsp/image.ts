@@ -28,6 +28,8 @@ const DESCRIBE_WAIT_MS = 1000;
 /** Longest path and name the editor may ask about. */
 const MAX_PATH = 16;
 const MAX_NAME = 256;
+/** Most names sent to the editor at once; it asks again as the user types more. */
+const MAX_ITEMS = 1000;
 
 type Answer = <T>(run: () => Promise<T> | T) => Promise<T>;
 
@@ -52,22 +54,23 @@ async function complete(
       .map(([name]): ImageCompletion => ({ label: name, kind: 'agent name', where: ['master'] }));
     return { items, missing: [] };
   }
-  // Asked without the prefix: every keystroke of one word is then the same question, answered from the cache.
+  // Asked by the first letter only: every later keystroke of the word is the same question,
+  // answered from the cache, and an image with many names still answers with all that fit.
   const op = p.context === 'name' ? 'names' : p.context === 'member' ? 'members' : 'storeKeys';
-  const query: PathQuery = { op, path: p.path ?? [] };
+  const query: PathQuery = { op, path: p.path ?? [], prefix: prefix.slice(0, 1).toLowerCase() };
   const parts = await asker.ask(session.pool, query, IMAGE_ANSWER_MS);
   parts.push({ worker: 'master', reply: introspect(session.image.context, query) });
-  return { items: merge(parts, prefix), missing: parts.flatMap((r) => (r.missing ? [r.missing] : [])) };
+  const { items, truncated } = merge(parts, prefix);
+  return { items, truncated, missing: parts.flatMap((r) => (r.missing ? [r.missing] : [])) };
 }
 
 /** One item per name, saying every image that has it. */
-function merge(parts: WorkerReply[], prefix: string): ImageCompletion[] {
-  const first = prefix.slice(0, 1).toLowerCase();
+function merge(parts: WorkerReply[], prefix: string): { items: ImageCompletion[]; truncated: boolean } {
+  const typed = prefix.toLowerCase();
   const byName = new Map<string, ImageCompletion>();
   for (const { worker, reply } of parts)
     for (const e of entriesOf(reply)) {
-      // The editor filters by what is typed; only the first letter is checked here, to keep the answer small.
-      if (first && e.name.slice(0, 1).toLowerCase() !== first) continue;
+      if (!byName.has(e.name) && !fuzzyMatch(e.name.toLowerCase(), typed)) continue;
       const item = byName.get(e.name);
       if (!item) {
         byName.set(e.name, { label: e.name, kind: e.kind, where: [worker], ...(e.params && { params: e.params }) });
@@ -76,7 +79,22 @@ function merge(parts: WorkerReply[], prefix: string): ImageCompletion[] {
       item.where.push(worker);
       if (!item.kind.split(' | ').includes(e.kind)) item.kind += ` | ${e.kind}`;
     }
-  return [...byName.values()];
+  const items = [...byName.values()];
+  if (items.length <= MAX_ITEMS) return { items, truncated: false };
+  items.sort((a, b) => (a.label < b.label ? -1 : 1));
+  return { items: items.slice(0, MAX_ITEMS), truncated: true };
+}
+
+/** As the editor filters: the first letter first, then the others in order, anywhere after it. */
+function fuzzyMatch(name: string, typed: string): boolean {
+  if (typed === '') return true;
+  if (name[0] !== typed[0]) return false;
+  let at = 1;
+  for (let i = 1; i < typed.length; i++) {
+    at = name.indexOf(typed[i], at) + 1;
+    if (at === 0) return false;
+  }
+  return true;
 }
 
 function entriesOf(reply: ImageReply | undefined): ImageEntry[] {

@@ -76,6 +76,18 @@ test('store keys come from each worker that holds them', async () => {
   ]);
 });
 
+test('an image with many names answers with at most 1000, and typing more narrows them', async () => {
+  await s.request(P.EvalAllWorkers.type, { code: 'for (let i = 0; i < 1500; i++) globalThis[`crewMany${i}`] = i' });
+  const all = await complete({ context: 'name', prefix: 'crewMany' });
+  assert.deepEqual([all.items.length, all.truncated], [1000, true]);
+  // Filtered as the editor filters: the letters typed, in order.
+  const few = await complete({ context: 'name', prefix: 'crewMany149' });
+  const labels = few.items.map((i) => i.label);
+  assert.equal(few.truncated, false);
+  assert.ok(labels.includes('crewMany149') && labels.includes('crewMany1499') && labels.includes('crewMany1049'));
+  assert.ok(!labels.includes('crewMany150') && labels.length < 50, labels.join(' '));
+});
+
 test('registered agent names are offered from the registry every node follows', async () => {
   await s.request(P.EvalMaster.type, { code: `register('crewAgentAlpha', self())` });
   const r = await complete({ context: 'agentName', prefix: 'crewAgent' });
@@ -124,7 +136,7 @@ test('a getter on the path is never called', async () => {
 test('a busy worker is not asked and does not hold completion up', async () => {
   await s.request(P.EvalOn.type, { code: `var crewBeforeBusy = 1`, worker: 'w1' });
   await s.request(P.EvalOn.type, { code: `var crewWhileBusy = 2`, worker: 'w2' });
-  assert.deepEqual(item(await complete({ context: 'name', prefix: 'crew' }), 'crewBeforeBusy')?.where, ['w1']);
+  assert.deepEqual(item(await complete({ context: 'name', prefix: 'crewBusy' }), 'crewBeforeBusy')?.where, ['w1']);
   // w1 loops for a minute; completion must come back while it does.
   s.workers.clear();
   const busy = s.request(P.EvalOn.type, {
@@ -133,7 +145,7 @@ test('a busy worker is not asked and does not hold completion up', async () => {
   });
   await s.workers.next((st) => st.workers.some((w) => w.id === 'w1' && w.inFlight > 0), 'w1 to be busy');
   const started = Date.now();
-  const r = await complete({ context: 'name', prefix: 'crew' });
+  const r = await complete({ context: 'name', prefix: 'crewBusy' });
   const tookMs = Date.now() - started;
   assert.deepEqual(r.missing, [{ worker: 'w1', why: 'busy' }]);
   assert.deepEqual(item(r, 'crewWhileBusy')?.where, ['w2']);

@@ -12,7 +12,7 @@ import { parametersOf } from './parameters';
 import { builtinRoots } from './realm';
 
 /** Most entries in one answer: the editor filters further as the user types. */
-const MAX_ENTRIES = 500;
+const MAX_ENTRIES = 2000;
 /** Bounds of a printed value: a hover shows the start of a large one. */
 const PRINT = { depth: 2, maxArrayLength: 20, maxStringLength: 200, breakLength: 80, customInspect: false } as const;
 const MAX_PRINTED_CHARS = 2000;
@@ -27,7 +27,8 @@ function globalOf(context: vm.Context): object {
 
 /** Answers one question about the image of `context`. */
 export function introspect(context: vm.Context, query: PathQuery): ImageReply {
-  const prefix = query.prefix ?? '';
+  // Matched without regard to case, as the editor's own filter does.
+  const prefix = (query.prefix ?? '').toLowerCase();
   switch (query.op) {
     case 'names':
       return listed(ownAndInherited(globalOf(context), prefix, true, builtinRoots(context)));
@@ -42,7 +43,8 @@ export function introspect(context: vm.Context, query: PathQuery): ImageReply {
       if (!store.found || !types.isMap(store.value)) return listed([]);
       const entries: ImageEntry[] = [];
       for (const [key, value] of store.value as Map<unknown, unknown>)
-        if (typeof key === 'string' && key.startsWith(prefix)) entries.push({ name: key, kind: kindOf(value) });
+        if (typeof key === 'string' && key.toLowerCase().startsWith(prefix))
+          entries.push({ name: key, kind: kindOf(value) });
       return listed(entries);
     }
     case 'describe':
@@ -96,7 +98,7 @@ function ownAndInherited(obj: object, prefix: string, globalScope: boolean, root
   for (let o: object | null = obj; o && !types.isProxy(o); o = Object.getPrototypeOf(o) as object | null) {
     if (roots.has(o)) break;
     for (const name of Object.getOwnPropertyNames(o)) {
-      if (seen.has(name) || !name.startsWith(prefix) || EVERY_OBJECT.has(name)) continue;
+      if (seen.has(name) || !name.toLowerCase().startsWith(prefix) || EVERY_OBJECT.has(name)) continue;
       seen.add(name);
       const desc = Object.getOwnPropertyDescriptor(o, name)!;
       if (globalScope && !desc.enumerable) continue;
