@@ -54,12 +54,20 @@ async function complete(
       .map(([name]): ImageCompletion => ({ label: name, kind: 'agent name', where: ['master'] }));
     return { items, missing: [] };
   }
-  // Asked by the first letter only: every later keystroke of the word is the same question,
-  // answered from the cache, and an image with many names still answers with all that fit.
+  // Asked without the prefix, so that every keystroke is the same question, answered from the
+  // cache (and the extension asks it once after each evaluation). An image with more names
+  // than one answer holds is asked again by the first letter typed.
   const op = p.context === 'name' ? 'names' : p.context === 'member' ? 'members' : 'storeKeys';
-  const query: PathQuery = { op, path: p.path ?? [], prefix: prefix.slice(0, 1).toLowerCase() };
-  const parts = await asker.ask(session.pool, query, IMAGE_ANSWER_MS);
-  parts.push({ worker: 'master', reply: introspect(session.image.context, query) });
+  const query: PathQuery = { op, path: p.path ?? [] };
+  const started = Date.now();
+  let parts = await asker.ask(session.pool, query, IMAGE_ANSWER_MS);
+  if (prefix && parts.some((r) => r.reply?.truncated)) {
+    const byLetter: PathQuery = { ...query, prefix: prefix.slice(0, 1).toLowerCase() };
+    const wait = Math.max(0, IMAGE_ANSWER_MS - (Date.now() - started));
+    const again = await asker.ask(session.pool, byLetter, wait);
+    parts = parts.map((r) => (r.reply?.truncated ? (again.find((a) => a.worker === r.worker && a.reply) ?? r) : r));
+  }
+  parts.push({ worker: 'master', reply: introspect(session.image.context, { ...query, prefix: prefix.slice(0, 1) }) });
   const { items, truncated } = merge(parts, prefix);
   return { items, truncated, missing: parts.flatMap((r) => (r.missing ? [r.missing] : [])) };
 }

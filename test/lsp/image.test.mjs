@@ -86,6 +86,10 @@ test('an image with many names answers with at most 1000, and typing more narrow
   assert.equal(few.truncated, false);
   assert.ok(labels.includes('crewMany149') && labels.includes('crewMany1499') && labels.includes('crewMany1049'));
   assert.ok(!labels.includes('crewMany150') && labels.length < 50, labels.join(' '));
+  // More names than one answer holds (2,000): the workers are asked again by the letter typed.
+  await s.request(P.EvalAllWorkers.type, { code: 'for (let i = 0; i < 1000; i++) globalThis[`zzFill${i}`] = i' });
+  const late = await complete({ context: 'name', prefix: 'zzFill99' });
+  assert.deepEqual(item(late, 'zzFill999')?.where, ['w1', 'w2']);
 });
 
 test('registered agent names are offered from the registry every node follows', async () => {
