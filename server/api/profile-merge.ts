@@ -2,7 +2,8 @@
  * One CPU profile across the workers, for a viewer that opens one file: under its root, a
  * node per worker (`(worker w1)`) holds that worker's tree, and the samples of all the workers
  * are laid on one timeline, each worker's counted from its own start (their clocks need not
- * agree). Node ids are renumbered 1..n in order, as VS Code's viewer expects.
+ * agree). Node ids are renumbered 1..n in order, as VS Code's viewer expects, and a frame
+ * that several workers ran is one location, so the viewer's table adds up its time on all.
  */
 import type { CpuProfile, ProfileLocation, ProfileNode } from '../../protocol/messages/profile-messages';
 
@@ -10,8 +11,17 @@ import type { CpuProfile, ProfileLocation, ProfileNode } from '../../protocol/me
 export function mergeProfiles(profiles: Readonly<Record<string, CpuProfile>>): CpuProfile {
   const root: ProfileNode = { id: 1, callFrame: frame('(root)'), hitCount: 0, children: [] };
   const nodes: ProfileNode[] = [root];
-  const locations: ProfileLocation[] = [{ callFrame: root.callFrame, locations: [] }];
-  root.locationId = 0;
+  const locations: ProfileLocation[] = [];
+  const byFrame = new Map<string, number>();
+  /** One location per frame across the workers, so the viewer adds up a function's time on all. */
+  const place = (l: ProfileLocation): number => {
+    const f = l.callFrame;
+    const key = `${f.functionName}\0${f.url}\0${f.lineNumber}\0${f.columnNumber}`;
+    let id = byFrame.get(key);
+    if (id === undefined) byFrame.set(key, (id = locations.push(l) - 1));
+    return id;
+  };
+  root.locationId = place({ callFrame: root.callFrame, locations: [] });
   const timed: { at: number; node: number }[] = [];
   let duration = 0;
   for (const [worker, profile] of Object.entries(profiles)) {
@@ -21,26 +31,27 @@ export function mergeProfiles(profiles: Readonly<Record<string, CpuProfile>>): C
       hitCount: 0,
       children: [],
     };
-    top.locationId = locations.push({ callFrame: top.callFrame, locations: [] }) - 1;
+    top.locationId = place({ callFrame: top.callFrame, locations: [] });
     nodes.push(top);
     root.children!.push(top.id);
     const newId = new Map<number, number>();
-    const theirRoot = profile.nodes.find((n) => !profile.nodes.some((p) => p.children?.includes(n.id)));
+    const children = new Set(profile.nodes.flatMap((n) => n.children ?? []));
+    const theirRoot = profile.nodes.find((n) => !children.has(n.id));
     // Ids first, so that children can be renumbered whatever order the nodes come in.
     let next = nodes.length + 1;
     for (const n of profile.nodes) newId.set(n.id, n === theirRoot ? top.id : next++);
-    const theirLocations = profile.$vscode?.locations ?? [];
-    const base = locations.length;
-    locations.push(...theirLocations);
+    const theirLocations = (profile.$vscode?.locations ?? []).map(place);
     for (const n of profile.nodes) {
-      const children = (n.children ?? []).map((c) => newId.get(c)!);
+      const kids = (n.children ?? []).map((c) => newId.get(c)!);
       if (n === theirRoot) {
-        top.children = children;
+        top.children = kids;
         continue;
       }
-      const copy: ProfileNode = { ...n, id: newId.get(n.id)!, children };
-      if (n.locationId !== undefined && n.locationId < theirLocations.length) copy.locationId = base + n.locationId;
-      else copy.locationId = locations.push({ callFrame: n.callFrame, locations: [] }) - 1;
+      const copy: ProfileNode = { ...n, id: newId.get(n.id)!, children: kids };
+      copy.locationId =
+        n.locationId !== undefined && n.locationId < theirLocations.length
+          ? theirLocations[n.locationId]
+          : place({ callFrame: n.callFrame, locations: [] });
       nodes.push(copy);
     }
     let at = 0;

@@ -1,9 +1,9 @@
 // End-to-end, in a real VS Code (code-server in headless chromium), acting as a user: with both
 // workers busy in a TypeScript function, Crew: Profile Workers for 3 s opens the profile merged
 // across the 2 workers in VS Code's own profile viewer, which lists the user's function at its
-// file and line before the rest, and a file per worker beside it; Crew: Heap Snapshot writes
-// one worker's heap and opens it in the same viewer. Screenshots go to
-// test-results/ for a person to look at.
+// file and line before the rest, and a file per worker beside it; a profile until stopped ends
+// when its progress is cancelled; Crew: Heap Snapshot writes one worker's heap and opens it in
+// the same viewer. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import { e2eBefore, e2eTest } from './explain.mjs';
 import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
 // The workers keep spinning between tasks (on timers), so a profile taken later sees hotLoop.
+// The profile is taken soon after: once V8 has optimised the spinning for long enough, it may
+// count hotLoop's samples as spin's (see docs/performance.md).
 const HOT = `// Crew profile sample
 function hotLoop(n: number): number {
   let s = 0;
@@ -88,6 +90,27 @@ test('Crew: Profile Workers opens a profile of 2 workers in the profile viewer',
   assert.deepEqual(tops, ['(worker w1)', '(worker w2)']);
 });
 
+test('a profile until stopped ends when its progress is cancelled, and opens', { timeout: 180_000 }, async () => {
+  const before = readdirSync(join(w.dirs.workspace, '.crew', 'profiles')).length;
+  await runCommand(page, 'Crew: Profile Workers');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Until stopped' }).first().click();
+  const toast = page.locator('.notification-toast', { hasText: 'until stopped' }).first();
+  await toast.waitFor();
+  await shot('2-until-stopped');
+  await toast.getByRole('button', { name: 'Cancel' }).click();
+  // Three more files (each worker's and the merged one), the merged one open in the viewer.
+  await until(() => readdirSync(join(w.dirs.workspace, '.crew', 'profiles')).length === before + 3, {
+    timeoutMs: scaled(60_000),
+    what: 'the stopped profiles to be written',
+  });
+  await page
+    .locator('.tab.active', { hasText: /crew-workers-.*\.cpuprofile/ })
+    .first()
+    .waitFor();
+  // The viewer has drawn it (and taken the focus it takes as it opens).
+  await findFrame(page, (f) => f.locator('text=(worker w2)').first(), 60_000);
+});
+
 test('Crew: Heap Snapshot writes a snapshot of the worker chosen and opens it', { timeout: 180_000 }, async () => {
   await runCommand(page, 'Crew: Heap Snapshot');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'w2' }).first().click();
@@ -100,7 +123,7 @@ test('Crew: Heap Snapshot writes a snapshot of the worker chosen and opens it', 
   const snapshot = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   assert.ok(snapshot.snapshot.node_count > 1000, `${snapshot.snapshot.node_count} nodes`);
   await findFrame(page, (f) => f.locator('text=/Object|system/').first(), 60_000);
-  await shot('2-heap-snapshot');
+  await shot('3-heap-snapshot');
 });
 
 /** The frame of the page in which `locate(frame)` is visible, once there is one. */

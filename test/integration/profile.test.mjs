@@ -101,7 +101,8 @@ test('profiling during a map loses no result, and works with the Crew Debugger o
     );
     await until(() => pool.workers.every((w) => w.inFlight > 0), { what: 'the map to reach both workers' });
     const profiles = await profileWorkers(pool, { ms: 300, workers: ['w1', pool.workers[1]] });
-    for (const p of Object.values(profiles)) assert.ok(selfSamples(p).some(([k]) => k.startsWith('hotLoop ')));
+    // Taken during the map: the user's code ran under it.
+    for (const p of Object.values(profiles)) assert.ok(p.nodes.some((n) => n.crew === 'user' && n.hitCount > 0));
     assert.deepEqual(
       await mapped,
       list.map((x) => x * 2),
@@ -174,6 +175,10 @@ test('the merged profile holds every worker under its root, numbered as viewers 
   assert.equal(merged.samples.length, perWorker[0] + perWorker[1]);
   assert.ok(merged.timeDeltas.every((d) => d >= 0));
   assert.ok(merged.samples.every((s) => s >= 1 && s <= merged.nodes.length));
+  // A frame both workers ran is one location, so the viewer adds up its time on both.
+  const keys = merged.$vscode.locations.map(({ callFrame: f }) => `${f.functionName} ${f.url}:${f.lineNumber}`);
+  assert.equal(new Set(keys).size, keys.length, 'no frame has two locations');
+  assert.equal(keys.filter((k) => k.startsWith('hotFor ')).length, 1, keys.join('\n'));
 });
 
 test('a heap snapshot parses and has nodes', async () => {
