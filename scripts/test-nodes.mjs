@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaled } from '../test/time-scale.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT = [
@@ -33,7 +34,7 @@ for (const major of [22, 24]) {
   console.log(`test:nodes: ${files.length} files under Node ${major}`);
   const r = spawnSync(
     join(bin, 'node'),
-    ['--test', '--test-concurrency=1', '--test-timeout=300000', '--test-reporter=dot', ...files],
+    ['--test', '--test-concurrency=1', `--test-timeout=${scaled(300_000)}`, '--test-reporter=dot', ...files],
     { stdio: 'inherit', cwd: root, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
   );
   if (r.status !== 0) {

@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Each file's limit scales with CREW_TEST_TIME_SCALE as every other limit does: the Slurm
+// tier's file takes about 5 minutes on a busy machine.
+import { scaled } from '../test/time-scale.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 function walk(dir) {
@@ -16,7 +19,7 @@ const files = walk(join(root, 'test'))
   .sort();
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=1', '--test-timeout=300000', ...process.argv.slice(2), ...files],
+  ['--test', '--test-concurrency=1', `--test-timeout=${scaled(300_000)}`, ...process.argv.slice(2), ...files],
   { stdio: 'inherit', cwd: root },
 );
 process.exit(r.status ?? 1);

@@ -15,7 +15,7 @@ import {
 } from './slurm-launch';
 
 /** The worker's audit lines when its master ends the job (master-messages.ts), and when it reaches one. */
-const MASTER_ENDED = /\sshutdown reason=/;
+const MASTER_ENDED = /\ssession .*ending="the master ended its job/;
 const REACHED_MASTER = /\sconnect master=/;
 /** Tasks in a row that end without ever reaching the master, before replacing stops. */
 const MAX_FAILED_IN_A_ROW = 3;
