@@ -157,6 +157,7 @@ function poolOptions(
     'tls-key'?: string;
     'tls-ca'?: string;
     tls?: boolean;
+    'no-tls'?: boolean;
     slurm?: string;
     partition?: string;
     time?: string;
