@@ -11,6 +11,7 @@
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ErrorCodes } from '../errors';
@@ -49,7 +50,9 @@ function time(d: Date): Buffer {
 export function makeSelfSigned(commonName = 'crew'): CertificatePair {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in DER's one encoding: a first byte of 0 before one under 0x80 is
+  // "illegal padding", which OpenSSL refuses when the certificate is loaded (once in 256 before).
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const now = Date.now();
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))), // v3
@@ -87,6 +90,8 @@ function readCached(file: string): CertificatePair | undefined {
     const x509 = new X509Certificate(cert);
     if (Date.parse(x509.validTo) - Date.now() < RENEW_BEFORE_MS) return undefined;
     if (!x509.checkPrivateKey(createPrivateKey(key))) return undefined;
+    // OpenSSL is stricter than X509Certificate: a cached pair it cannot load is made anew.
+    createSecureContext({ cert, key });
     return { cert, key };
   } catch {
     return undefined;
