@@ -8,6 +8,13 @@ import { arrayOf, num, oneOf, optional, shape, str, type Infer } from './field-c
 import { message, type MessageOf, type SentBy } from './link-message';
 
 /**
+ * The identifier `import.meta.url` becomes in shipped code: a CommonJS module has no
+ * `import.meta`, and the worker's loader passes each module its file's URL on the master under
+ * this name.
+ */
+export const IMPORT_META_URL = '__crew_import_meta_url';
+
+/**
  * Where one import leads:
  * - `ship`: a module of the master's, `to` its absolute path there, its code in the graph;
  * - `builtin`: a Node built-in, `to` its name;

@@ -7,7 +7,7 @@ import { transform, type Loader } from 'esbuild';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { ModuleCode } from '../../protocol/messages/module-messages';
+import { IMPORT_META_URL, type ModuleCode } from '../../protocol/messages/module-messages';
 import { moduleHash } from '../../protocol/module-hash';
 import { sourceUrl } from '../api/form-source-map';
 
@@ -23,12 +23,6 @@ const LOADERS: Record<string, Loader> = {
   '.cjs': 'js',
   '.json': 'json',
 };
-
-/**
- * The identifier `import.meta.url` becomes: a CommonJS module has no `import.meta`, and the
- * worker's loader passes each module its file's URL on the master under this name.
- */
-export const IMPORT_META_URL = '__crew_import_meta_url';
 
 /** A file as last read: its code is made again only when its size or time changed. */
 interface Entry {
@@ -53,6 +47,15 @@ export class ModuleCodes {
     this.byPath.set(path, { mtimeMs: s.mtimeMs, size: s.size, code });
     this.byHash.set(code.hash, code);
     return code;
+  }
+
+  /**
+   * The size and time (`size:mtimeMs`, as closure-cache.ts writes them) of the version of
+   * `path` last made by {@link of}: what a graph that holds it was made from.
+   */
+  stampOf(path: string): string {
+    const known = this.byPath.get(path);
+    return known ? `${known.size}:${known.mtimeMs}` : 'gone';
   }
 
   /** The code of each hash, and the hashes no longer known. */

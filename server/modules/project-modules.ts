@@ -36,7 +36,8 @@ export class ProjectModules {
       }),
     );
     const modules: FormModules = { imports: resolved.imports, graph };
-    this.seen.set(modules, new Map(graph.map((m) => [m.path, stamp(m.path)])));
+    // Stamped as the code was made: no second look at each file.
+    this.seen.set(modules, new Map(graph.map((m) => [m.path, this.codes.stampOf(m.path)])));
     return modules;
   }
 

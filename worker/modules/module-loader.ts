@@ -12,7 +12,13 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { crewError, ErrorCodes } from '../../protocol/errors';
-import type { FormModules, ImportLink, ModuleCode, ModuleRef } from '../../protocol/messages/module-messages';
+import {
+  IMPORT_META_URL,
+  type FormModules,
+  type ImportLink,
+  type ModuleCode,
+  type ModuleRef,
+} from '../../protocol/messages/module-messages';
 import { callerScript } from './caller-script';
 
 /** Where the loader gets the code of a hash it has not run yet: a cache, else the master. */
@@ -25,8 +31,6 @@ interface Instance {
   module: { exports: unknown };
 }
 
-/** The identifier shipped code names `import.meta.url` by (server/modules/module-code.ts). */
-const IMPORT_META_URL = '__crew_import_meta_url';
 /** How many forms' import tables are kept, the oldest dropped first. */
 const KEEP_FORMS = 4096;
 const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', IMPORT_META_URL];
