@@ -11,20 +11,17 @@
 // --test-name-pattern. Each run's output goes to test-results/under-load/; failed runs are named.
 // CREW_TEST_TIME_SCALE (the one factor every test time limit is multiplied by) is passed on as set.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const E2E = [
-  'test/e2e/vscode.e2e.mjs',
-  'test/e2e/debugger.e2e.mjs',
-  'test/e2e/notebook.e2e.mjs',
-  'test/e2e/debug-workers.e2e.mjs',
-  'test/e2e/slurm.e2e.mjs',
-];
+// The e2e files are the ones `npm run test:e2e` runs, in its order, so that the two never differ.
+const E2E = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  .scripts['test:e2e'].split(' ')
+  .filter((word) => word.startsWith('test/e2e/'));
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { cli, loadSource, root } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 export { cli, root };
 
@@ -45,7 +46,11 @@ export class Inbox {
     const hit = this.items.find(match);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`timed out waiting for ${what}; the last received: ${JSON.stringify(this.items.at(-1))}`)),
+        scaled(timeoutMs),
+      );
       this.waiters.push({
         match,
         resolve: (x) => {
@@ -114,6 +119,25 @@ export async function startServer(extraArgs = []) {
       return result;
     },
   };
+}
+
+/**
+ * `promise`, or an error naming `what` if it has not settled within `ms` (scaled): a request
+ * that never answers then says which step of a test it was, not only that the test ran out.
+ */
+export async function within(promise, what, ms = 60_000, server) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const tail = server ? `; the master's stderr ends: ${server.stderr.slice(-2000)}` : '';
+      reject(new Error(`${what} did not finish within ${scaled(ms)} ms${tail}`));
+    }, scaled(ms));
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The error a request rejected with (fails the test if it did not). */

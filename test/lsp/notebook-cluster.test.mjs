@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { loadSource } from '../helpers.mjs';
-import { Inbox, rejection, startServer } from './lsp-client.mjs';
+import { scaled } from '../time-scale.mjs';
+import { Inbox, rejection, startServer, within } from './lsp-client.mjs';
 
 let s;
 let P;
@@ -104,7 +105,7 @@ test('plain objects and arrays come with a JSON view; other values do not', { ti
 
 test(
   'a replayed form interrupted on every worker (a looping %%all cell) is not run again, there or on a later worker',
-  { timeout: 120_000 },
+  { timeout: scaled(240_000) },
   async () => {
     const cancel = new CancellationTokenSource();
     const loop = s.request(P.EvalAllWorkers.type, { code: 'while (true) {}', replay: true }, cancel.token);
@@ -114,19 +115,19 @@ test(
       30_000,
     );
     cancel.cancel();
-    const err = await rejection(loop);
+    const err = await within(rejection(loop), 'the cancelled loop', 30_000, s);
     assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
-    const after = await s.request(P.EvalAllWorkers.type, { code: '6 * 7' });
+    const after = await within(s.request(P.EvalAllWorkers.type, { code: '6 * 7' }), '6 * 7 on both workers', 60_000, s);
     assert.deepEqual(
       after.outcomes.map((o) => o.value),
       ['42', '42'],
       'the fresh eval threads took the next form',
     );
-    const joined = await s.request(P.ConnectWorkers.type, { local: 1 });
+    const joined = await within(s.request(P.ConnectWorkers.type, { local: 1 }), 'a third worker joining', 60_000, s);
     assert.deepEqual(joined.errors, []);
     const third = joined.workers.find((w) => w.id === 'w3');
     assert.ok(third, 'a third worker joined');
-    const r = await s.request(P.EvalOn.type, { code: '7 * 6', worker: 'w3' });
+    const r = await within(s.request(P.EvalOn.type, { code: '7 * 6', worker: 'w3' }), '7 * 6 on w3', 60_000, s);
     assert.equal(r.outcomes[0].value, '42', 'the worker that joined later did not replay the loop');
   },
 );
