@@ -2,8 +2,11 @@
 export const Defaults = {
   /** Largest frame accepted after authentication (ws `maxPayload`). */
   maxFrameBytes: 512 * 1024 * 1024,
-  /** Largest frame accepted before authentication: handshake frames are a few hundred bytes. */
-  maxHandshakeFrameBytes: 16 * 1024,
+  /**
+   * Bytes a peer may send before authentication, all its frames together: a handshake is
+   * two or three frames of a few hundred bytes.
+   */
+  maxHandshakeBytes: 16 * 1024,
   /** Time allowed for a peer to finish the handshake. */
   handshakeTimeoutMs: 5_000,
   /** A peer that answers no ping for this long is treated as dead. */

@@ -12,9 +12,14 @@ import type { FrameSeal } from './frame-seal';
 
 export type LinkPhase = 'handshake' | 'open' | 'closed';
 
-/** Close codes Crew uses, in the range the WebSocket spec leaves to applications. */
+/**
+ * Close codes Crew uses: its own in the range the WebSocket spec leaves to applications, and
+ * the spec's own where one says it.
+ */
 export const CloseCodes = {
   Normal: 1000,
+  /** More than the limit: a frame over `maxFrameBytes`, or too much before authentication. */
+  TooBig: 1009,
   AuthFailed: 4001,
   HandshakeTimeout: 4002,
   BadFrame: 4003,

@@ -13,6 +13,7 @@ import { parseHostPort } from '../address';
 import type { Audit } from '../audit';
 import { crewError, ErrorCodes } from '../errors';
 import { Defaults } from '../limits';
+import { TAG_BYTES } from './frame-seal';
 import { listenerCertificate } from './tls-certificate';
 import { channelOf } from './tls-channel';
 import { tlsRouter } from './tls-listener';
@@ -25,7 +26,7 @@ export type { DialTls, ListenTls, TlsChoice, TlsDialOptions, TlsListenOptions } 
 export interface ListenOptions {
   host: string;
   port: number;
-  /** Largest frame after authentication; the link raises its limit to this once open. */
+  /** Largest frame after authentication; before it, the peer may send Defaults.maxHandshakeBytes in all. */
   maxFrameBytes?: number;
   /** Deadline for a peer to upgrade and finish the handshake. */
   handshakeTimeoutMs?: number;
@@ -103,12 +104,12 @@ export async function listen(
       .writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
       .end(`This port speaks Crew over WebSocket only; it is a Crew ${opts.who}.\n`);
   });
-  const wss = new WebSocketServer({ server, maxPayload: Defaults.maxHandshakeFrameBytes });
+  const wss = new WebSocketServer({ server, maxPayload: sealedFrameLimit(opts.maxFrameBytes) });
   wss.on('connection', (ws, req) => {
     router.adopted(req.socket);
     const link = new WsLink(ws, peerOf(req.socket));
     link.channel = channelOf(req.socket);
-    link.maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
+    link.limitUntilOpen(req.socket, Defaults.maxHandshakeBytes);
     onLink(link, req);
   });
   await new Promise<void>((resolve, reject) => {
@@ -149,7 +150,7 @@ export function dial(address: string, opts: DialOptions = {}): WsLink {
   if (plan.warning) warnPlain(plan.warning, opts.auditTrail, address);
   const tls = plan.tls;
   const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://${address}/`, {
-    maxPayload: Defaults.maxHandshakeFrameBytes,
+    maxPayload: sealedFrameLimit(opts.maxFrameBytes),
     handshakeTimeout: opts.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs,
     ...(tls ? { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true, minVersion: 'TLSv1.3' as const } : {}),
     ...(tls?.servername ? { servername: tls.servername } : {}),
@@ -162,7 +163,16 @@ export function dial(address: string, opts: DialOptions = {}): WsLink {
   const link = new WsLink(ws, address);
   ws.on('upgrade', (res: IncomingMessage) => {
     link.channel = channelOf(res.socket);
+    // Counted from 'open', once ws reads the socket: its first reads would come before ws's.
+    ws.once('open', () => link.limitUntilOpen(res.socket, Defaults.maxHandshakeBytes));
   });
-  link.maxFrameBytes = opts.maxFrameBytes ?? Defaults.maxFrameBytes;
   return link;
+}
+
+/**
+ * ws's `maxPayload` for a link: the frame limit and the tag that seals each frame. It holds
+ * from the first frame; before authentication the link's own count of bytes is the bound.
+ */
+function sealedFrameLimit(maxFrameBytes = Defaults.maxFrameBytes): number {
+  return maxFrameBytes + TAG_BYTES;
 }

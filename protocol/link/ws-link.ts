@@ -4,9 +4,10 @@
  * {@link Link} surface (`onMessage`, `onEnd`, `send`, `dispose`) is all that pools and
  * workers see of the network.
  */
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { Direction } from '../messages/field-checks';
-import { TAG_BYTES, type FrameSeal } from './frame-seal';
+import type { FrameSeal } from './frame-seal';
 import { CloseCodes, type HandshakeLink, type Link } from './link';
 import { LinkEnd } from './link-end';
 
@@ -17,8 +18,8 @@ import { LinkEnd } from './link-end';
 export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements HandshakeLink, Link<In, Out> {
   private heartbeat?: NodeJS.Timeout;
   private lastPong = Date.now();
-  /** The frame limit once authenticated; until then the listener's small handshake limit holds. */
-  maxFrameBytes?: number;
+  /** Stops counting the peer's bytes before authentication (see limitUntilOpen). */
+  private stopCounting?: () => void;
   /** The TLS channel under this link, set by sockets.ts when there is one (tls-channel.ts). */
   channel?: string;
 
@@ -47,9 +48,38 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
   open<I, O>(accepts: Direction<I>, seal?: FrameSeal): WsLink<I, O> {
     // The same socket, now typed by the direction the handshake established.
     const link = this as unknown as WsLink<I, O>;
-    if (link.openWith(accepts, seal) && this.maxFrameBytes)
-      raiseFrameLimit(this.ws, this.maxFrameBytes + (seal ? TAG_BYTES : 0));
+    if (link.openWith(accepts, seal)) this.stopCounting?.();
     return link;
+  }
+
+  /**
+   * Bounds what the peer may send before the handshake opens the link: past `limit` bytes
+   * of `socket` (the upgraded connection under this WebSocket), the link is closed with 1009
+   * and nothing more is read. ws takes `maxPayload` once per connection, and it is the full
+   * frame limit here, so a frame that claims hundreds of megabytes is cut off by its bytes as
+   * they come: what is held for an unauthenticated peer is at most `limit` and one read more.
+   * ws reads each chunk before this count does, so a chunk that carries the frame opening the
+   * link and the first frames after it is not counted.
+   */
+  limitUntilOpen(socket: Duplex, limit: number): void {
+    if (this.phase !== 'handshake') return;
+    let bytes = 0;
+    const count = (chunk: Buffer) => {
+      if (this.phase !== 'handshake') return this.stopCounting?.();
+      bytes += chunk.length;
+      if (bytes <= limit) return;
+      this.stopCounting?.();
+      // ws.pause() stops reading the socket and keeps ws from resuming it; the close frame
+      // still goes out, and ending our side delivers it without waiting on the peer.
+      this.ws.pause();
+      this.dispose(CloseCodes.TooBig, `sent more than ${limit} bytes before authenticating`);
+      socket.end();
+    };
+    socket.on('data', count);
+    this.stopCounting = () => {
+      socket.off('data', count);
+      this.stopCounting = undefined;
+    };
   }
 
   sendText(text: string): void {
@@ -127,21 +157,8 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
 
   protected override ended(): void {
     if (this.heartbeat) clearTimeout(this.heartbeat);
+    this.stopCounting?.();
   }
-}
-
-/**
- * Raises the largest frame ws accepts on this connection, from the small pre-authentication
- * limit to the full one. ws fixes `maxPayload` when the connection is made and has no public
- * way to change it afterwards; the alternatives are worse: the full limit from the start lets
- * an unauthenticated peer make this process buffer hundreds of megabytes, and a second
- * connection after the handshake would need a second authentication. So this one function
- * writes the field ws's receiver reads for each frame, and package.json pins ws to the exact
- * version whose receiver has it; a ws without the field leaves the small limit in place.
- */
-function raiseFrameLimit(ws: WebSocket, bytes: number): void {
-  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
-  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
 }
 
 function closeCodeText(code: number): string {
@@ -152,6 +169,8 @@ function closeCodeText(code: number): string {
       return 'handshake timed out';
     case CloseCodes.BadFrame:
       return 'bad frame';
+    case CloseCodes.TooBig:
+      return 'frame over the limit';
     case CloseCodes.Shutdown:
       return 'peer shut down';
     case 1006:

@@ -29,7 +29,7 @@ test('before authentication a frame over 16 KiB closes the link (1009) and is au
   c.ws.send('x'.repeat(100 * 1024));
   const closed = await c.closed;
   assert.equal(closed.code, 1009);
-  await audit.waitFor(/refused peer=.* reason=".*Max payload size exceeded"/, 10_000, since);
+  await audit.waitFor(/refused peer=.* reason=".*sent more than 16384 bytes before authenticating"/, 10_000, since);
   record({
     row: 'limit-preauth-frame',
     lost: 0,
