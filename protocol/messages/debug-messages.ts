@@ -5,7 +5,7 @@
  * - worker/debug/ (on the worker) suspends the eval thread at a throw or an interrupt,
  *   sends {@link Paused} with the live frames, answers {@link DebugRequest}s about them,
  *   and sends {@link Resumed} when a restart (or anything else) ends the suspension;
- *   worker/process/master-session.ts carries them over its master's link;
+ *   worker/process/worker-session.ts carries them over its master's link;
  * - server/pool/worker-messages.ts hands them to server/debug/debug-broker.ts (on the
  *   master), which keeps each suspension under a pool-wide id and sends questions to the
  *   worker that owns it;

@@ -5,11 +5,20 @@
 import type { Frame } from '../codec/frame';
 import type { FormDef, TaskMsg } from './worker-link-messages';
 
+/**
+ * Which link of a worker's session sent a task. A session numbers its links from 1, as its
+ * master redials; a result of an earlier link's task is dropped. Setup forms replayed into a
+ * fresh thread are {@link REPLAYED}: their results are nobody's to receive.
+ */
+export type LinkNumber = number;
+/** The link number of replayed setup forms. */
+export const REPLAYED: LinkNumber = -1;
+
 export namespace RunTasks {
-  /** main -> eval: define new forms, then queue tasks. `session` tags the master they came from. */
+  /** main -> eval: define new forms, then queue tasks, tagged with the link that sent them. */
   export interface Msg {
     t: 'run';
-    session: number;
+    linkNumber: LinkNumber;
     forms: FormDef[];
     tasks: TaskMsg[];
     resultGroup?: number;
@@ -34,7 +43,7 @@ export namespace ResultsFrame {
   /** eval -> main: a `results` link frame, already encoded, and the task ids it settles. */
   export interface Msg {
     t: 'results';
-    session: number;
+    linkNumber: LinkNumber;
     ids: number[];
     frame: Frame<'results'>;
   }

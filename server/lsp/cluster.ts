@@ -12,7 +12,7 @@ import {
 import { LspErrorCodes } from '../../protocol/messages/lsp-messages';
 import { ErrorCodes } from '../../protocol/errors';
 import { ResponseError } from 'vscode-languageserver';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 function watchParams(raw: unknown): WatchClusterParams {
   const watch = (raw as { watch?: unknown } | null)?.watch;
@@ -30,7 +30,7 @@ function watchParams(raw: unknown): WatchClusterParams {
 /** Registers the cluster requests on one editor's connection; the returned function ends its watch. */
 export function serveCluster(
   connection: Connection,
-  session: MasterSession,
+  master: LspMaster,
   notify: (send: () => Promise<void>) => void,
 ): { dispose(): void } {
   let watching = false;
@@ -38,19 +38,19 @@ export function serveCluster(
   const stop = () => {
     if (!watching) return;
     watching = false;
-    session.cluster.off('sample', forward);
-    session.cluster.unwatch();
+    master.cluster.off('sample', forward);
+    master.cluster.unwatch();
   };
   connection.onRequest(WatchCluster.type, (raw) => {
     const { watch } = watchParams(raw);
     if (!watch) {
       stop();
-      return session.cluster.history();
+      return master.cluster.history();
     }
-    if (watching) return session.cluster.history();
+    if (watching) return master.cluster.history();
     watching = true;
-    session.cluster.on('sample', forward);
-    return session.cluster.watch();
+    master.cluster.on('sample', forward);
+    return master.cluster.watch();
   });
   return { dispose: stop };
 }

@@ -1,6 +1,6 @@
 /**
- * One editor's LSP connection to the master session: the `crew/...` request handlers, and
- * the session's events forwarded as notifications.
+ * One editor's LSP connection to the master: the `crew/...` request handlers, and the
+ * master's events forwarded as notifications.
  */
 import { createConnection, type CancellationToken, type Connection, type WatchDog } from 'vscode-languageserver';
 import { createProtocolConnection, type MessageReader, type MessageWriter } from 'vscode-languageserver/node';
@@ -29,7 +29,7 @@ import { serveInspect } from './inspect';
 import { serveProfile } from './profile';
 import { serveTrace } from './trace';
 import { connectParams, evalAllParams, evalOnParams, evalParams, interruptParams, toResponseError } from './params';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 export interface ConnectionOptions {
   /** Called on the LSP `exit` notification, with LSP's exit code (0 after `shutdown`). */
@@ -57,7 +57,7 @@ export function notify(send: () => Promise<void>): void {
  * handlers on the returned connection, using {@link answer} and {@link notify}.
  */
 export function serveConnection(
-  session: MasterSession,
+  master: LspMaster,
   reader: MessageReader,
   writer: MessageWriter,
   opts: ConnectionOptions,
@@ -90,40 +90,40 @@ export function serveConnection(
   const sinks = { progress: sendProgress, tasks: sendTasks };
 
   connection.onRequest(EvalMaster.type, (p, token: CancellationToken) =>
-    answer(() => evalMaster(session, evalParams(EvalMaster.method, p), token, sendTasks)),
+    answer(() => evalMaster(master, evalParams(EvalMaster.method, p), token, sendTasks)),
   );
   connection.onRequest(EvalAllWorkers.type, (p, token) =>
-    answer(() => evalAll(session, evalAllParams(EvalAllWorkers.method, p), token, sinks)),
+    answer(() => evalAll(master, evalAllParams(EvalAllWorkers.method, p), token, sinks)),
   );
   connection.onRequest(EvalOn.type, (p, token) =>
-    answer(() => evalOn(session, evalOnParams(EvalOn.method, p), token, sinks)),
+    answer(() => evalOn(master, evalOnParams(EvalOn.method, p), token, sinks)),
   );
   connection.onRequest(ConnectWorkers.type, (p) =>
-    answer(() => session.connect(connectParams(ConnectWorkers.method, p))),
+    answer(() => master.connect(connectParams(ConnectWorkers.method, p))),
   );
-  connection.onRequest(DisconnectWorkers.type, () => answer(() => session.disconnect()));
-  connection.onRequest(ListWorkers.type, () => answer(() => session.state()));
+  connection.onRequest(DisconnectWorkers.type, () => answer(() => master.disconnect()));
+  connection.onRequest(ListWorkers.type, () => answer(() => master.state()));
   connection.onRequest(Interrupt.type, (p) =>
-    answer(() => ({ interrupted: session.interrupt(interruptParams(Interrupt.method, p).worker) })),
+    answer(() => ({ interrupted: master.interrupt(interruptParams(Interrupt.method, p).worker) })),
   );
 
   const onWorkers = (s: WorkersState) => notify(() => connection.sendNotification(WorkersChanged.type, s));
   const onOutput = (o: OutputParams) => notify(() => connection.sendNotification(Output.type, o));
-  session.on('workers', onWorkers);
-  session.on('output', onOutput);
-  const debug = serveDebug(connection, session, notify, answer);
-  const cluster = serveCluster(connection, session, notify);
-  const image = serveImage(connection, session, answer);
-  const inspect = serveInspect(connection, session, answer);
-  serveProfile(connection, session, answer);
-  const trace = serveTrace(connection, session, answer, notify);
+  master.on('workers', onWorkers);
+  master.on('output', onOutput);
+  const debug = serveDebug(connection, master, notify, answer);
+  const cluster = serveCluster(connection, master, notify);
+  const image = serveImage(connection, master, answer);
+  const inspect = serveInspect(connection, master, answer);
+  serveProfile(connection, master, answer);
+  const trace = serveTrace(connection, master, answer, notify);
   connection.listen();
   return {
     connection,
     dispose() {
       if (parentWatch) clearInterval(parentWatch);
-      session.off('workers', onWorkers);
-      session.off('output', onOutput);
+      master.off('workers', onWorkers);
+      master.off('output', onOutput);
       debug.dispose();
       cluster.dispose();
       image.dispose();

@@ -21,11 +21,11 @@ import {
 import { cdpAddress } from '../debug/cdp-proxy';
 import type { Suspension } from '../debug/debug-broker';
 import type { WorkerPool } from '../pool/pool';
-import type { MasterSession, SessionDebugState as DebugState } from './session';
+import type { LspMaster, SessionDebugState as DebugState } from './lsp-master';
 
-/** Follows the session's current pool, which changes when the editor restarts the master. */
-function follow(session: MasterSession, st: DebugState): WorkerPool | undefined {
-  const pool = session.pool;
+/** Follows the master's current pool, which changes when the editor restarts the master. */
+function follow(master: LspMaster, st: DebugState): WorkerPool | undefined {
+  const pool = master.pool;
   if (pool && pool !== st.pool) {
     st.pool = pool;
     pool.debug.on('paused', (s: Suspension) => st.listeners.forEach((l) => l('paused', info(s))));
@@ -39,27 +39,27 @@ function info(s: Suspension): SuspensionInfo {
   return { id: s.id, worker: s.worker, condition: s.condition, frames: s.frames };
 }
 
-function livePool(session: MasterSession, st: DebugState): WorkerPool {
-  const pool = follow(session, st);
+function livePool(master: LspMaster, st: DebugState): WorkerPool {
+  const pool = follow(master, st);
   if (!pool) throw crewError(ErrorCodes.DebugStale, 'no pool is running, so nothing is suspended');
   return pool;
 }
 
 export function serveDebug(
   connection: Connection,
-  session: MasterSession,
+  master: LspMaster,
   notify: (send: () => Promise<void>) => void,
   answer: <T>(run: () => Promise<T> | T) => Promise<T>,
 ): { dispose(): void } {
-  const st = session.debugState;
+  const st = master.debugState;
   const listener = (kind: 'paused' | 'resumed', payload: unknown) => {
     if (!st.editors.has(connection)) return;
     if (kind === 'paused') notify(() => connection.sendNotification(DebugPaused.type, payload as SuspensionInfo));
     else notify(() => connection.sendNotification(DebugResumed.type, payload as { id: string; how: string }));
   };
   st.listeners.add(listener);
-  const onWorkers = () => void follow(session, st);
-  session.on('workers', onWorkers);
+  const onWorkers = () => void follow(master, st);
+  master.on('workers', onWorkers);
 
   connection.onRequest(SetDebugOnError.type, (p) =>
     answer(() => {
@@ -69,15 +69,15 @@ export function serveDebug(
       else st.editors.delete(connection);
       if (typeof p.graceMs === 'number' && p.graceMs >= 0) st.graceMs = p.graceMs;
       if (st.graceTimer && st.editors.size > 0) clearTimeout(st.graceTimer);
-      follow(session, st);
+      follow(master, st);
     }),
   );
-  connection.onRequest(DebugList.type, () => answer(() => (session.pool ? session.pool.debug.list().map(info) : [])));
+  connection.onRequest(DebugList.type, () => answer(() => (master.pool ? master.pool.debug.list().map(info) : [])));
   connection.onRequest(DebugProperties.type, (p) =>
     answer(async () => {
       if (typeof p?.suspension !== 'string' || typeof p.objectId !== 'string')
         throw crewError(ErrorCodes.BadArgument, `${DebugProperties.method} needs { suspension, objectId }`);
-      const a = await livePool(session, st).debug.request(p.suspension, { op: 'properties', objectId: p.objectId });
+      const a = await livePool(master, st).debug.request(p.suspension, { op: 'properties', objectId: p.objectId });
       return 'values' in a ? a.values : [];
     }),
   );
@@ -85,7 +85,7 @@ export function serveDebug(
     answer(async () => {
       if (typeof p?.suspension !== 'string' || typeof p.expression !== 'string' || !Number.isInteger(p.frame))
         throw crewError(ErrorCodes.BadArgument, `${DebugEvaluate.method} needs { suspension, frame, expression }`);
-      const a = await livePool(session, st).debug.request(p.suspension, {
+      const a = await livePool(master, st).debug.request(p.suspension, {
         op: 'evaluate',
         frame: p.frame,
         expression: p.expression,
@@ -105,7 +105,7 @@ export function serveDebug(
         );
       if (p.restart.kind === 'return' && typeof p.restart.expression !== 'string')
         throw crewError(ErrorCodes.BadArgument, 'a return restart needs an expression');
-      const a = await livePool(session, st).debug.request(p.suspension, {
+      const a = await livePool(master, st).debug.request(p.suspension, {
         op: 'restart',
         restart: p.restart,
         frame: p.frame,
@@ -118,19 +118,19 @@ export function serveDebug(
     answer(async () => {
       if (typeof p?.worker !== 'string')
         throw crewError(ErrorCodes.BadArgument, `${DebugAttach.method} needs { worker }`);
-      return { websocketAddress: await cdpAddress(livePool(session, st), p.worker) };
+      return { websocketAddress: await cdpAddress(livePool(master, st), p.worker) };
     }),
   );
 
   return {
     dispose() {
       st.listeners.delete(listener);
-      session.off('workers', onWorkers);
+      master.off('workers', onWorkers);
       const wasDebugging = st.editors.delete(connection);
       if (!wasDebugging || st.editors.size > 0) return;
       // The last debugging editor left: give it time to come back, then let nothing hang.
       st.graceTimer = setTimeout(() => {
-        const pool = session.pool;
+        const pool = master.pool;
         if (!pool || st.editors.size > 0) return;
         pool.setDebugOnError(false);
         for (const s of pool.debug.list())

@@ -22,7 +22,7 @@ import { trackProgress } from '../api/progress';
 import type { TaskOutcome } from '../pool/task';
 import { errorOutcome, valueOutcome } from './present';
 import type { WorkerPool } from '../pool/pool';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 export type ProgressSink = (progress: ProgressParams) => void;
 export type TaskProgressSink = (progress: TaskProgressParams) => void;
@@ -69,12 +69,12 @@ async function firstWorker(pool: WorkerPool, token: CancellationToken): Promise<
  * While it runs, the pool's progress (a map it started, say) goes to `tasks`.
  */
 export async function evalMaster(
-  session: MasterSession,
+  master: LspMaster,
   p: EvalParams,
   token: CancellationToken,
   tasks?: TaskProgressSink,
 ): Promise<EvalResult> {
-  const pool = session.pool;
+  const pool = master.pool;
   const progressToken = p.progressToken;
   const stopTracking =
     pool && tasks && progressToken
@@ -82,7 +82,7 @@ export async function evalMaster(
           if (pr) tasks({ token: progressToken, ...pr });
         })
       : undefined;
-  const work = session.image.evaluate(toForm(p)).then(
+  const work = master.image.evaluate(toForm(p)).then(
     (v) => valueOutcome('master', v, p.colors),
     (err: unknown) => errorOutcome('master', err),
   );
@@ -99,14 +99,14 @@ export async function evalMaster(
 
 /** Runs once on every ready worker, or on the master when the pool is empty. */
 export async function evalAll(
-  session: MasterSession,
+  master: LspMaster,
   p: EvalAllParams,
   token: CancellationToken,
   sinks: Sinks,
 ): Promise<EvalResult> {
   const { progress } = sinks;
-  const pool = session.pool;
-  if (!pool || pool.evaluatesOnMaster) return evalMaster(session, p, token, sinks.tasks);
+  const pool = master.pool;
+  if (!pool || pool.evaluatesOnMaster) return evalMaster(master, p, token, sinks.tasks);
   await firstWorker(pool, token);
   // A pool that lost its workers runs the form on the next one, or fails after the grace.
   await awaitWorker(pool);
@@ -131,7 +131,7 @@ export async function evalAll(
       ),
     p.colors,
   );
-  session.workersTouched();
+  master.workersTouched();
   // A form the editor interrupted on every worker is no setup for the workers that join later.
   return replay
     ? result.catch((err: unknown) => {
@@ -143,17 +143,17 @@ export async function evalAll(
 
 /** Runs on one named worker, on whichever is free (`worker: null`), or on `master`. */
 export async function evalOn(
-  session: MasterSession,
+  master: LspMaster,
   p: EvalOnParams,
   token: CancellationToken,
   sinks: Sinks,
 ): Promise<EvalResult> {
   const { progress } = sinks;
-  if (p.worker === 'master') return evalMaster(session, p, token, sinks.tasks);
-  const pool = session.pool;
+  if (p.worker === 'master') return evalMaster(master, p, token, sinks.tasks);
+  const pool = master.pool;
   if (pool && p.worker === null) await firstWorker(pool, token);
   if (!pool || pool.evaluatesOnMaster) {
-    if (p.worker === null) return evalMaster(session, p, token, sinks.tasks);
+    if (p.worker === null) return evalMaster(master, p, token, sinks.tasks);
     throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${p.worker}: the pool is empty`);
   }
   const target = p.worker === null ? undefined : pool.link(p.worker);
@@ -176,7 +176,7 @@ export async function evalOn(
     (settle) => [pool.submit({ def, target, printable: true }, (o) => settle(key, o)).id],
     p.colors,
   );
-  session.workersTouched();
+  master.workersTouched();
   return result;
 }
 

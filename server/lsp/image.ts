@@ -21,7 +21,7 @@ import {
 import { introspect } from '../../worker/image/introspect';
 import { masterAgents } from '../agents/master-agents';
 import { ImageAsker, type WorkerReply } from './image-asker';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 /** A hover waits longer than completion: nobody is typing. */
 const DESCRIBE_WAIT_MS = 1000;
@@ -34,18 +34,14 @@ const MAX_ITEMS = 1000;
 type Answer = <T>(run: () => Promise<T> | T) => Promise<T>;
 
 /** Registers the image requests on one editor's connection. */
-export function serveImage(connection: Connection, session: MasterSession, answer: Answer): { dispose(): void } {
+export function serveImage(connection: Connection, master: LspMaster, answer: Answer): { dispose(): void } {
   const asker = new ImageAsker();
-  connection.onRequest(ImageComplete.type, (p) => answer(() => complete(session, asker, completeParams(p))));
-  connection.onRequest(ImageDescribe.type, (p) => answer(() => describe(session, asker, describeParams(p))));
+  connection.onRequest(ImageComplete.type, (p) => answer(() => complete(master, asker, completeParams(p))));
+  connection.onRequest(ImageDescribe.type, (p) => answer(() => describe(master, asker, describeParams(p))));
   return { dispose: () => asker.dispose() };
 }
 
-async function complete(
-  session: MasterSession,
-  asker: ImageAsker,
-  p: ImageCompleteParams,
-): Promise<ImageCompleteResult> {
+async function complete(master: LspMaster, asker: ImageAsker, p: ImageCompleteParams): Promise<ImageCompleteResult> {
   const prefix = p.prefix ?? '';
   if (p.context === 'agentName') {
     const items = masterAgents()
@@ -60,14 +56,14 @@ async function complete(
   const op = p.context === 'name' ? 'names' : p.context === 'member' ? 'members' : 'storeKeys';
   const query: PathQuery = { op, path: p.path ?? [] };
   const started = Date.now();
-  let parts = await asker.ask(session.pool, query, IMAGE_ANSWER_MS);
+  let parts = await asker.ask(master.pool, query, IMAGE_ANSWER_MS);
   if (prefix && parts.some((r) => r.reply?.truncated)) {
     const byLetter: PathQuery = { ...query, prefix: prefix.slice(0, 1).toLowerCase() };
     const wait = Math.max(0, IMAGE_ANSWER_MS - (Date.now() - started));
-    const again = await asker.ask(session.pool, byLetter, wait);
+    const again = await asker.ask(master.pool, byLetter, wait);
     parts = parts.map((r) => (r.reply?.truncated ? (again.find((a) => a.worker === r.worker && a.reply) ?? r) : r));
   }
-  parts.push({ worker: 'master', reply: introspect(session.image.context, { ...query, prefix: prefix.slice(0, 1) }) });
+  parts.push({ worker: 'master', reply: introspect(master.image.context, { ...query, prefix: prefix.slice(0, 1) }) });
   const { items, truncated } = merge(parts, prefix);
   return { items, truncated, missing: parts.flatMap((r) => (r.missing ? [r.missing] : [])) };
 }
@@ -109,14 +105,10 @@ function entriesOf(reply: ImageReply | undefined): ImageEntry[] {
   return Array.isArray(reply?.entries) ? reply.entries : [];
 }
 
-async function describe(
-  session: MasterSession,
-  asker: ImageAsker,
-  p: ImageDescribeParams,
-): Promise<ImageDescribeResult> {
+async function describe(master: LspMaster, asker: ImageAsker, p: ImageDescribeParams): Promise<ImageDescribeResult> {
   const query: PathQuery = { op: 'describe', path: p.path };
-  const parts = await asker.ask(session.pool, query, DESCRIBE_WAIT_MS);
-  parts.push({ worker: 'master', reply: introspect(session.image.context, query) });
+  const parts = await asker.ask(master.pool, query, DESCRIBE_WAIT_MS);
+  parts.push({ worker: 'master', reply: introspect(master.image.context, query) });
   const values: ImageValue[] = [];
   let signature: ImageDescribeResult['signature'];
   for (const { worker, reply } of parts) {

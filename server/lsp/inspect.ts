@@ -21,7 +21,7 @@ import { LspErrorCodes, type CrewErrorData } from '../../protocol/messages/lsp-m
 import { answerQuery } from '../../worker/image/image-queries';
 import type { WorkerLink } from '../pool/worker-link';
 import { ImageAsker } from './image-asker';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 /** The worker waits up to 2 s for its eval thread; the master a little longer. */
 const INSPECT_WAIT_MS = 2500;
@@ -35,13 +35,13 @@ function processOf(link: WorkerLink): string {
   return `${link.info.host}/${link.info.pid}`;
 }
 
-export function serveInspect(connection: Connection, session: MasterSession, answer: Answer): { dispose(): void } {
+export function serveInspect(connection: Connection, master: LspMaster, answer: Answer): { dispose(): void } {
   const asker = new ImageAsker();
   /** Handles this editor opened, by worker, with the process that holds them. */
   const opened = new Map<string, { process: string; handles: Set<number> }>();
 
   const linkOf = (worker: string): WorkerLink => {
-    const pool = session.pool;
+    const pool = master.pool;
     const link = pool?.link(worker);
     if (!pool || !link || link.state === 'closed')
       throw crewError(ErrorCodes.UnknownWorker, `there is no worker ${worker}${pool ? '' : ': no pool is running'}`);
@@ -51,13 +51,13 @@ export function serveInspect(connection: Connection, session: MasterSession, ans
   const ask = async (worker: string, query: ImageQuery): Promise<ImageReply> => {
     if (worker === 'master') {
       try {
-        return answerQuery(session.image.context, MASTER_THREAD, query);
+        return answerQuery(master.image.context, MASTER_THREAD, query);
       } catch (err) {
         throw failure((err as { code?: ErrorCode }).code ?? ErrorCodes.Remote, `master: ${(err as Error).message}`);
       }
     }
     const link = linkOf(worker);
-    const r = await asker.askWorker(session.pool!, link, query, INSPECT_WAIT_MS);
+    const r = await asker.askWorker(master.pool!, link, query, INSPECT_WAIT_MS);
     if (r.reply) return r.reply;
     const why = r.missing?.why;
     if (why === 'busy')
@@ -130,9 +130,9 @@ export function serveInspect(connection: Connection, session: MasterSession, ans
     dispose() {
       // The editor is gone: what it held goes too, on the processes that still hold it.
       for (const [worker, { process, handles }] of opened) {
-        const link = worker === 'master' ? undefined : session.pool?.link(worker);
+        const link = worker === 'master' ? undefined : master.pool?.link(worker);
         const query: ImageQuery = { op: 'inspectRelease', handles: [...handles] };
-        if (worker === 'master') answerQuery(session.image.context, MASTER_THREAD, query);
+        if (worker === 'master') answerQuery(master.image.context, MASTER_THREAD, query);
         else if (link && processOf(link) === process) link.transport.send({ t: 'imageAsk', reqId: 0, query });
       }
       opened.clear();

@@ -6,7 +6,7 @@ import { resolveSecret } from '../../protocol/secret';
 import { auditOptions, commonOptions, ExitCodes, intOption, portOption, UsageError } from '../cli/cli-common';
 import { serveCdpBeyondLoopback } from '../debug/cdp-proxy';
 import { checkListen, serveStdio, serveTcp } from './serve';
-import { MasterSession } from './session';
+import { LspMaster } from './lsp-master';
 
 export const LSP_HELP = `Usage: crew lsp (--stdio | --port P [--host H]) [options]
 
@@ -81,7 +81,7 @@ export async function lspCommand(args: string[]): Promise<number> {
   const audit = new Audit('master', auditOptions(values));
   const workerHost = values['worker-host'] ?? '127.0.0.1';
   checkListen(workerHost, secretGiven);
-  const session = new MasterSession({
+  const master = new LspMaster({
     secret,
     secretFile: values['secret-file'],
     secretInline: !values['secret-file'] && !!process.env.CREW_SECRET,
@@ -93,12 +93,12 @@ export async function lspCommand(args: string[]): Promise<number> {
   });
   const startWorkers = async () => {
     if (local === 0 && !workers?.length) return;
-    const result = await session.connect({ local, addresses: workers });
+    const result = await master.connect({ local, addresses: workers });
     for (const e of result.errors) process.stderr.write(`crew: ${e}\n`);
   };
   if (values.stdio) {
     // The editor's initialize must not wait for workers.
-    serveStdio(session, editorPid);
+    serveStdio(master, editorPid);
     await startWorkers();
   } else {
     checkListen(values.host ?? '127.0.0.1', secretGiven);
@@ -106,7 +106,7 @@ export async function lspCommand(args: string[]): Promise<number> {
     serveCdpBeyondLoopback(values.host);
     // Editors that attach find the workers from the command line already there.
     await startWorkers();
-    const server = await serveTcp(session, {
+    const server = await serveTcp(master, {
       host: values.host ?? '127.0.0.1',
       port: port ?? 0,
       secret,
@@ -118,7 +118,7 @@ export async function lspCommand(args: string[]): Promise<number> {
     const stop = () =>
       void server
         .close()
-        .then(() => session.close())
+        .then(() => master.close())
         .then(() => process.exit(ExitCodes.Ok));
     process.on('SIGINT', stop).on('SIGTERM', stop);
   }

@@ -14,14 +14,14 @@ import {
 import { profileWorkers, snapshotText } from '../api/profile';
 import { mergeProfiles } from '../api/profile-merge';
 import type { WorkerPool } from '../pool/pool';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 type Answer = <T>(run: () => Promise<T> | T) => Promise<T>;
 
-export function serveProfile(connection: Connection, session: MasterSession, answer: Answer): void {
+export function serveProfile(connection: Connection, master: LspMaster, answer: Answer): void {
   const pool = (): WorkerPool => {
-    if (!session.pool) throw crewError(ErrorCodes.NoWorkers, 'no pool is running: start the master first');
-    return session.pool;
+    if (!master.pool) throw crewError(ErrorCodes.NoWorkers, 'no pool is running: start the master first');
+    return master.pool;
   };
   /** This editor's profiles being taken, each with what stops it. */
   const running = new Set<AbortController>();

@@ -17,10 +17,10 @@ import { warnPlain } from '../../protocol/link/tls-mismatch';
 import { listenPlan, type TlsChoice } from '../../protocol/link/tls-policy';
 import { acceptStream } from '../../protocol/link/tls-stream';
 import { serveConnection } from './connection';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 /** Serves one editor on stdin/stdout and exits when it leaves. */
-export function serveStdio(session: MasterSession, editorPid?: number): void {
+export function serveStdio(master: LspMaster, editorPid?: number): void {
   const lspOut = process.stdout;
   const writeLsp = lspOut.write.bind(lspOut) as (chunk: Buffer | string, cb: (err?: Error | null) => void) => boolean;
   // stdout now belongs to LSP: anything else that prints (a library, a stray console.log)
@@ -35,9 +35,9 @@ export function serveStdio(session: MasterSession, editorPid?: number): void {
   const exit = (code: number) => {
     if (exiting) return;
     exiting = true;
-    void session.close().finally(() => process.exit(code));
+    void master.close().finally(() => process.exit(code));
   };
-  serveConnection(session, new StreamMessageReader(process.stdin), new StreamMessageWriter(out), {
+  serveConnection(master, new StreamMessageReader(process.stdin), new StreamMessageWriter(out), {
     onExit: exit,
     watchEditorProcess: true,
   });
@@ -75,10 +75,7 @@ export function checkListen(host: string, secretGiven: boolean): void {
 }
 
 /** Listens for editors; resolves with the port once listening. */
-export async function serveTcp(
-  session: MasterSession,
-  opts: TcpOptions,
-): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveTcp(master: LspMaster, opts: TcpOptions): Promise<{ port: number; close(): Promise<void> }> {
   checkListen(opts.host, opts.secretGiven);
   const plan = listenPlan(opts.host, opts.tls);
   if (plan.warning) warnPlain(plan.warning, opts.audit);
@@ -110,7 +107,7 @@ export async function serveTcp(
           const stream = sealedStream(socket, keys, (err) =>
             opts.audit.log('bad-frame', { editor: peer, error: err.message }),
           );
-          const served = serveConnection(session, new StreamMessageReader(stream), new StreamMessageWriter(stream), {
+          const served = serveConnection(master, new StreamMessageReader(stream), new StreamMessageWriter(stream), {
             onExit: () => socket.end(),
             watchEditorProcess: false,
           });

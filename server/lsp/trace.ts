@@ -18,7 +18,7 @@ import {
 import type { WorkerPool } from '../pool/pool';
 import type { WorkerLink } from '../pool/worker-link';
 import { ImageAsker } from './image-asker';
-import type { MasterSession } from './session';
+import type { LspMaster } from './lsp-master';
 
 /** The worker waits up to 2 s for its eval thread; the master a little longer. */
 const TRACE_WAIT_MS = 2500;
@@ -29,7 +29,7 @@ type Notify = (send: () => Promise<void>) => void;
 
 export function serveTrace(
   connection: Connection,
-  session: MasterSession,
+  master: LspMaster,
   answer: Answer,
   notify: Notify,
 ): { dispose(): void } {
@@ -50,7 +50,7 @@ export function serveTrace(
 
   /** Follows the pool of the moment, and wraps what this editor traces on workers that became ready. */
   const follow = () => {
-    const now = session.pool;
+    const now = master.pool;
     if (now !== pool) {
       pool?.off('image', onImage);
       pool = now;
@@ -95,10 +95,10 @@ export function serveTrace(
 
   connection.onRequest(TraceFunction.type, (p) => answer(() => trace(p)));
   connection.onRequest(UntraceFunction.type, (p) => answer(() => untrace(checkName(UntraceFunction.method, p))));
-  session.on('workers', follow);
+  master.on('workers', follow);
   return {
     dispose() {
-      session.off('workers', follow);
+      master.off('workers', follow);
       for (const name of [...traced]) void untrace(name);
       pool?.off('image', onImage);
       asker.dispose();

@@ -7,7 +7,7 @@
  *
  * Its messages are declared in protocol/messages/debug-messages.ts. The master sends
  * `debugMode`, `debugSuspend` and `debugRequest`; worker/process/master-messages.ts hands
- * them here, and the master's session (worker/process/master-session.ts) sends the `paused`
+ * them here, and the master's session (worker/process/worker-session.ts) sends the `paused`
  * and `resumed` events this agent emits to its master as `debugPaused` and `debugResumed`.
  * On the master, server/debug/debug-broker.ts keeps the suspension, server/lsp/debug.ts
  * forwards it to the editor, and extension/debugger/ shows it.

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAgents } from './agent-tasks';
 import { encodeFrame, ownsMemory, tasksOf } from '../../protocol/codec/codec';
-import type { FromEvalThread, ToEvalThread } from '../../protocol/messages/eval-thread-messages';
+import type { FromEvalThread, LinkNumber, ToEvalThread } from '../../protocol/messages/eval-thread-messages';
 import type { ResultMsg, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { Evaluator, RETRY } from '../image/evaluator';
 import { threadModuleSource, type ModuleChannelEnd } from '../modules/module-channel';
@@ -20,14 +20,14 @@ const data = workerData as { cwd?: string; currentTask?: SharedArrayBuffer; modu
 const evaluator = new Evaluator({ cwd: data?.cwd, modules: data?.modules && threadModuleSource(data.modules) });
 /** The id of the task running now, for the debug agent on the main thread to read while this thread is suspended. */
 const current = new Int32Array(data?.currentTask ?? new SharedArrayBuffer(4));
-const queue = new Queue<{ session: number; task: TaskMsg }>();
+const queue = new Queue<{ linkNumber: LinkNumber; task: TaskMsg }>();
 let running = false;
 // Erlangen's agents live in this thread, beside the tasks.
 startAgents(evaluator, port);
 // The editor's questions about the image (completion, hover) are answered between tasks.
 serveImageQuestions(evaluator);
 let pending: ResultMsg[] = [];
-let pendingSession = 0;
+let pendingLink: LinkNumber = 0;
 let firstPendingAt = 0;
 /** CL-MW's result grouping from the master: 0 means batch by time, as usual. */
 let resultGroup = 0;
@@ -42,15 +42,15 @@ function flush(): void {
   pending = [];
   const frame = encodeFrame({ t: 'results', results });
   post(
-    { t: 'results', session: pendingSession, ids: results.map((r) => r.id), frame },
+    { t: 'results', linkNumber: pendingLink, ids: results.map((r) => r.id), frame },
     ownsMemory(frame) ? [frame.buffer as ArrayBuffer] : undefined,
   );
 }
 
-function settle(session: number, result: ResultMsg): void {
-  if (pending.length > 0 && session !== pendingSession) flush();
+function settle(linkNumber: LinkNumber, result: ResultMsg): void {
+  if (pending.length > 0 && linkNumber !== pendingLink) flush();
   if (pending.length === 0) firstPendingAt = performance.now();
-  pendingSession = session;
+  pendingLink = linkNumber;
   pending.push(result);
   if (
     resultGroup
@@ -64,22 +64,22 @@ function pump(): void {
   if (running) return;
   running = true;
   while (queue.length > 0) {
-    const { session, task } = queue.shift()!;
+    const { linkNumber, task } = queue.shift()!;
     Atomics.store(current, 0, task.id);
     const outcome = evaluator.run(task);
     if (outcome instanceof Promise) {
       if (!resultGroup) flush();
       void outcome.then((r) => {
         Atomics.store(current, 0, 0);
-        if (r === RETRY) retryLater(session, task);
-        else settle(session, r);
+        if (r === RETRY) retryLater(linkNumber, task);
+        else settle(linkNumber, r);
         running = false;
         pump();
       });
       return;
     }
-    if (outcome === RETRY) retryLater(session, task);
-    else settle(session, outcome);
+    if (outcome === RETRY) retryLater(linkNumber, task);
+    else settle(linkNumber, outcome);
   }
   Atomics.store(current, 0, 0);
   running = false;
@@ -90,9 +90,9 @@ function pump(): void {
  * The debugger's "retry": run the task again after the messages that arrived while it was
  * suspended, so a definition fixed meanwhile is in place first.
  */
-function retryLater(session: number, task: TaskMsg): void {
+function retryLater(linkNumber: LinkNumber, task: TaskMsg): void {
   setImmediate(() => {
-    queue.push({ session, task });
+    queue.push({ linkNumber, task });
     pump();
   });
 }
@@ -106,7 +106,7 @@ port.on('message', (msg: ToEvalThread) => {
   if (msg.t !== 'run') return;
   resultGroup = msg.resultGroup ?? 0;
   for (const def of msg.forms) evaluator.define(def);
-  for (const task of tasksOf(msg)) queue.push({ session: msg.session, task });
+  for (const task of tasksOf(msg)) queue.push({ linkNumber: msg.linkNumber, task });
   pump();
 });
 

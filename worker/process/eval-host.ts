@@ -10,7 +10,8 @@ import { encodeFrame, forEvalThread } from '../../protocol/codec/codec';
 import type { Frame } from '../../protocol/codec/frame';
 import { ErrorCodes } from '../../protocol/errors';
 import { Defaults } from '../../protocol/limits';
-import type { Drain, FromEvalThread, RunTasks } from '../../protocol/messages/eval-thread-messages';
+import { REPLAYED } from '../../protocol/messages/eval-thread-messages';
+import type { Drain, FromEvalThread, LinkNumber, RunTasks } from '../../protocol/messages/eval-thread-messages';
 import type { FormDef, TaskMsg } from '../../protocol/messages/worker-link-messages';
 import { DebugAgent } from '../debug/debug-agent';
 import { startEvalThread, takeEarlyEvalThread } from '../eval-thread/eval-thread-start';
@@ -20,8 +21,8 @@ import type { FormFinder } from './inbound-queue';
 import { failedResults, InterruptGate, type InterruptTarget } from './interrupt-gate';
 
 export interface EvalHostEvents {
-  /** An encoded `results` frame for the tasks that `session` (the link's number) sent. */
-  results: [frame: Frame<'results'>, session: number];
+  /** An encoded `results` frame for the tasks that link `linkNumber` of the session sent. */
+  results: [frame: Frame<'results'>, linkNumber: LinkNumber];
   output: [stream: 'stdout' | 'stderr', text: string];
   restarted: [reason: string];
   /** An operation of an agent in the thread, for the master to route. */
@@ -39,8 +40,8 @@ export interface EvalHostOptions {
 
 export class EvalHost extends EventEmitter<EvalHostEvents> {
   private thread!: Worker;
-  /** Tasks inside the thread, by id, with the session they belong to. */
-  private readonly inflight = new Map<number, number>();
+  /** Tasks inside the thread, by id, with the link that sent them. */
+  private readonly inflight = new Map<number, LinkNumber>();
   /** Cached forms the thread has compiled, so a fresh thread can compile them again. */
   private readonly cachedForms = new Map<number, FormDef>();
   /** Setup tasks and their forms, replayed in order into a fresh thread. */
@@ -79,30 +80,30 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   /**
-   * Sends forms and tasks into the thread. `frameForms` finds the forms of the frame the tasks
+   * Sends forms and tasks into the thread. `find` finds the forms of the frame the tasks
    * came in: a large frame is handed over in slices (see inbound-queue.ts).
    */
-  run(session: number, forms: FormDef[], tasks: TaskMsg[], group: number | undefined, frameForms: FormFinder): void {
+  run(linkNumber: LinkNumber, forms: FormDef[], tasks: TaskMsg[], group: number | undefined, find: FormFinder): void {
     for (const f of forms) if (f.cache) this.cachedForms.set(f.id, f);
     const debugging = this.debug.debugging;
     if (debugging) for (const f of forms) this.debug.learn(f);
     for (const t of tasks) {
-      this.inflight.set(t.id, session);
+      this.inflight.set(t.id, linkNumber);
       if (t.agent) this.agentsSeen = true;
-      if (debugging) this.taskForms.set(t.id, frameForms(t.form) ?? this.cachedForms.get(t.form)!);
+      if (debugging) this.taskForms.set(t.id, find(t.form) ?? this.cachedForms.get(t.form)!);
       if (t.setup) {
-        const def = frameForms(t.form);
+        const def = find(t.form);
         this.setup.push({ forms: def && !def.cache ? [def] : [], task: t });
       }
     }
-    this.post(group ? { t: 'run', session, forms, tasks, resultGroup: group } : { t: 'run', session, forms, tasks });
+    this.post({ t: 'run', linkNumber, forms, tasks, ...(group ? { resultGroup: group } : {}) });
   }
 
   /**
    * The session's master is back on a new link. It replays its own setup forms before giving
    * work, so the old link's setup and cached forms must not be replayed after a later crash.
    */
-  newSession(): void {
+  forgetSetup(): void {
     this.setup.length = 0;
     this.cachedForms.clear();
   }
@@ -149,17 +150,17 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   }
 
   /**
-   * The worker is leaving: the tasks of `session` queued in the thread that have not started
-   * are dropped, and their ids returned for the master to give to other workers; the one
-   * running goes on. Tasks of older sessions are dropped too: their masters are gone.
+   * The worker is leaving: the tasks of link `linkNumber` queued in the thread that have not
+   * started are dropped, and their ids returned for the master to give to other workers; the
+   * one running goes on. Tasks of older links are dropped too: nobody receives their results.
    */
-  drain(session: number): Promise<number[]> {
+  drain(linkNumber: LinkNumber): Promise<number[]> {
     const thread = this.thread;
     return new Promise((resolve) => {
       const onMessage = (msg: FromEvalThread) => {
         if (msg.t !== 'drained') return;
         thread.off('message', onMessage).off('exit', onExit);
-        const mine = msg.ids.filter((id) => this.inflight.get(id) === session);
+        const mine = msg.ids.filter((id) => this.inflight.get(id) === linkNumber);
         for (const id of msg.ids) {
           this.inflight.delete(id);
           this.taskForms.delete(id);
@@ -179,8 +180,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     });
   }
 
-  /** Resolves once no task of `session` is in the thread, or at `deadline` (ms since the epoch). */
-  idle(session: number, deadline: number): Promise<void> {
+  /** Resolves once no task of link `linkNumber` is in the thread, or at `deadline` (ms since the epoch). */
+  idle(linkNumber: LinkNumber, deadline: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -188,7 +189,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
         resolve();
       };
       const check = () => {
-        for (const s of this.inflight.values()) if (s === session) return;
+        for (const l of this.inflight.values()) if (l === linkNumber) return;
         done();
       };
       const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
@@ -251,9 +252,9 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       for (const id of msg.ids) {
         this.inflight.delete(id);
         this.taskForms.delete(id);
-        if (msg.session < 0) this.replays.delete(id);
+        if (msg.linkNumber === REPLAYED) this.replays.delete(id);
       }
-      this.emit('results', msg.frame, msg.session);
+      this.emit('results', msg.frame, msg.linkNumber);
     });
     let why = '';
     thread.on('error', (err) => {
@@ -263,12 +264,11 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       if (thread !== this.thread || this.stopping) return;
       this.replace(ErrorCodes.EvalThreadDied, why || `the eval thread exited with code ${code}`, true);
     });
-    // Session -1 marks replays: their results are nobody's to receive.
     if (this.cachedForms.size > 0)
-      this.post({ t: 'run', session: -1, forms: [...this.cachedForms.values()], tasks: [] });
+      this.post({ t: 'run', linkNumber: REPLAYED, forms: [...this.cachedForms.values()], tasks: [] });
     for (const { forms, task } of this.setup) {
       this.replays.add(task.id);
-      this.post({ t: 'run', session: -1, forms, tasks: [task] });
+      this.post({ t: 'run', linkNumber: REPLAYED, forms, tasks: [task] });
     }
   }
 
@@ -279,7 +279,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     alreadyDead = false,
   ): void {
     const old = this.thread;
-    const bySession = failedResults(this.inflight, code, reason);
+    const byLink = failedResults(this.inflight, code, reason);
     // A setup form that was interrupted is not replayed: the fresh thread would run the same loop again.
     if (code === ErrorCodes.Interrupted)
       for (let i = this.setup.length - 1; i >= 0; i--)
@@ -293,7 +293,7 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     // The agents of the old thread are gone; the master tells whoever was attached to them.
     if (this.agentNode?.op === 'node')
       this.emit('agent', { t: 'agent', op: 'down', node: this.agentNode.node, pool: this.agentNode.pool, reason });
-    for (const [session, results] of bySession) this.emit('results', encodeFrame({ t: 'results', results }), session);
+    for (const [link, results] of byLink) this.emit('results', encodeFrame({ t: 'results', results }), link);
     this.emit('restarted', reason);
   }
 }

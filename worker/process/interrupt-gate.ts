@@ -13,6 +13,7 @@
  */
 
 import { ErrorCodes } from '../../protocol/errors';
+import { REPLAYED, type LinkNumber } from '../../protocol/messages/eval-thread-messages';
 import type { ResultMsg } from '../../protocol/messages/worker-link-messages';
 
 /** What an interrupt would stop: the oldest task in the thread, or `true` for work that is not a task. */
@@ -113,19 +114,19 @@ export class InterruptGate {
   }
 }
 
-/** The results that fail the tasks in a thread that was interrupted or died, by session. */
+/** The results that fail the tasks in a thread that was interrupted or died, by the link that sent them. */
 export function failedResults(
-  inflight: ReadonlyMap<number, number>,
+  inflight: ReadonlyMap<number, LinkNumber>,
   code: typeof ErrorCodes.Interrupted | typeof ErrorCodes.EvalThreadDied,
   reason: string,
-): Map<number, ResultMsg[]> {
+): Map<LinkNumber, ResultMsg[]> {
   const message = code === ErrorCodes.Interrupted ? 'the task was interrupted' : `the eval thread died: ${reason}`;
-  const bySession = new Map<number, ResultMsg[]>();
-  for (const [id, session] of inflight) {
-    if (session < 0) continue;
-    const list = bySession.get(session) ?? [];
+  const byLink = new Map<LinkNumber, ResultMsg[]>();
+  for (const [id, linkNumber] of inflight) {
+    if (linkNumber === REPLAYED) continue;
+    const list = byLink.get(linkNumber) ?? [];
     list.push({ id, ok: false, error: { name: 'CrewError', code, message, frames: [] }, ms: 0 });
-    bySession.set(session, list);
+    byLink.set(linkNumber, list);
   }
-  return bySession;
+  return byLink;
 }

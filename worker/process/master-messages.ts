@@ -5,6 +5,7 @@
  */
 import type { Audit } from '../../protocol/audit';
 import { ErrorCodes, type CrewError } from '../../protocol/errors';
+import type { LinkNumber } from '../../protocol/messages/eval-thread-messages';
 import type { WorkerEnd } from '../../protocol/link/link';
 import { Defaults } from '../../protocol/limits';
 import type { MasterToWorker, TaskMsg, Tasks } from '../../protocol/messages/worker-link-messages';
@@ -19,6 +20,8 @@ import { formFinder, type FormFinder, type Steps } from './inbound-queue';
 /** What handling a master's message needs of the worker. */
 export interface WorkerContext {
   audit: Audit;
+  /** The number the audit trail knows the session by. */
+  sessionId: number;
   host: EvalHost;
   relay: CdpRelay;
   /** Where module code the master sends goes: to the session's requests for it. */
@@ -32,13 +35,14 @@ export interface WorkerContext {
 }
 
 /**
- * Handles one message of session `session`; `shutdown` ends the session on the master's word.
+ * Handles one message that link `linkNumber` of the session brought; `shutdown` ends the
+ * session on the master's word.
  * Returns the steps left of a frame of tasks too large to hand over at once (inbound-queue.ts).
  */
 export function handleMasterMessage(
   ctx: WorkerContext,
   m: MasterToWorker,
-  session: number,
+  linkNumber: LinkNumber,
   shutdown: () => void,
 ): Steps | undefined {
   const { host, relay, audit } = ctx;
@@ -48,8 +52,8 @@ export function handleMasterMessage(
       const refused = ctx.signing()?.check(m);
       if (refused) return void refuseTasks(ctx, m, refused);
       const find = formFinder(m.forms);
-      if (m.forms.length + m.tasks.length > Defaults.maxTasksPerSlice) return slices(ctx, m, session, find);
-      host.run(session, m.forms, m.tasks, m.resultGroup, find);
+      if (m.forms.length + m.tasks.length > Defaults.maxTasksPerSlice) return slices(ctx, m, linkNumber, find);
+      host.run(linkNumber, m.forms, m.tasks, m.resultGroup, find);
       return;
     }
     case 'agent':
@@ -100,7 +104,11 @@ export function handleMasterMessage(
       return;
     case 'shutdown':
       // One master's job ended, not the worker: it serves its other masters, and the next.
-      audit.log('session', { session, master: ctx.current()?.peer, ending: `the master ended its job: ${m.reason}` });
+      audit.log('session', {
+        session: ctx.sessionId,
+        master: ctx.current()?.peer,
+        ending: `the master ended its job: ${m.reason}`,
+      });
       shutdown();
       return;
     case 'protocolError':
@@ -118,16 +126,16 @@ function handBack(ctx: WorkerContext, tasks: readonly TaskMsg[]): boolean {
 }
 
 /** A large frame, a slice at a time: its forms first, so that every task finds its form defined. */
-function* slices(ctx: WorkerContext, m: Tasks.Msg, session: number, find: FormFinder): Generator<void, void> {
+function* slices(ctx: WorkerContext, m: Tasks.Msg, linkNumber: LinkNumber, find: FormFinder): Generator<void, void> {
   const n = Defaults.maxTasksPerSlice;
   for (let i = 0; i < m.forms.length; i += n) {
-    ctx.host.run(session, m.forms.slice(i, i + n), [], m.resultGroup, find);
+    ctx.host.run(linkNumber, m.forms.slice(i, i + n), [], m.resultGroup, find);
     yield;
   }
   for (let i = 0; i < m.tasks.length; i += n) {
     // The worker may have begun to leave meanwhile: what has not gone to the thread goes back.
     if (ctx.leaving() !== undefined) return void handBack(ctx, m.tasks.slice(i));
-    ctx.host.run(session, [], m.tasks.slice(i, i + n).map(ownArgs), m.resultGroup, find);
+    ctx.host.run(linkNumber, [], m.tasks.slice(i, i + n).map(ownArgs), m.resultGroup, find);
     yield;
   }
 }

@@ -14,7 +14,7 @@ import { signingKey } from '../../protocol/signing';
 import { isLoopback, parseHostPort } from '../../protocol/address';
 import { dial, listen, type DialTls, type TlsListenOptions } from '../../protocol/link/sockets';
 import { slurmPlacement } from './slurm-placement';
-import { MasterSessions } from './master-sessions';
+import { WorkerSessions } from './worker-sessions';
 import { readResourceFile } from './resource-file';
 import { DEFAULT_LIFETIME_MARGIN_S, jobEnd, planLeave, type LifetimeOptions } from './job-lifetime';
 
@@ -106,7 +106,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   };
   const dials = opts.port === undefined;
   const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Defaults.heartbeatTimeoutMs;
-  const masters = new MasterSessions({
+  const sessions = new WorkerSessions({
     audit,
     info,
     heartbeatTimeoutMs,
@@ -124,7 +124,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const close = async (): Promise<void> => {
     closing = true;
     cancelLeave();
-    await masters.close('worker closing');
+    await sessions.close('worker closing');
     // Refusals held back by the audit's rate limit are counted before the worker goes.
     audit.flush();
   };
@@ -136,9 +136,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       if (!end || closing) return;
       cancelLeave = planLeave(end, opts.lifetime?.marginS ?? DEFAULT_LIFETIME_MARGIN_S, audit, (reason, deadline) => {
         closing = true;
-        void masters
+        void sessions
           .leave(reason, deadline)
-          .then(() => masters.close(reason))
+          .then(() => sessions.close(reason))
           .then(() => opts.onLeft?.());
       });
     },
@@ -165,7 +165,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       },
       (link) => {
         acceptHandshake(link, handshake).then(
-          (opened) => void masters.serve(opened.link, opened.id),
+          (opened) => void sessions.serve(opened.link, opened.id),
           (err: Error) => audit.log('refused', { peer: link.peer, reason: err.message }),
         );
       },
@@ -195,13 +195,13 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     while (!closing) {
       const outcome = await dialOnce(`${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`);
       if (outcome === 'shutdown' && !opts.persist) {
-        await masters.close('the master ended the job');
+        await sessions.close('the master ended the job');
         opts.onShutdown?.();
         return;
       }
       const refused = outcome instanceof CrewError;
       if (refused && opts.onRefused && !opts.persist) {
-        await masters.close('the master refused this worker');
+        await sessions.close('the master refused this worker');
         return opts.onRefused(outcome);
       }
       if (outcome === 'served') delay = Defaults.reconnectMinMs;
@@ -229,8 +229,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       return err instanceof CrewError && code && LASTING_REFUSALS.has(code) ? err : 'failed';
     }
     // Each link to the same master resumes its one session; another master starts afresh.
-    await masters.endOthers(opened.id, `a different master answered at ${address}`);
-    return (await masters.serve(opened.link, opened.id)) === 'shutdown' ? 'shutdown' : 'served';
+    await sessions.endOthers(opened.id, `a different master answered at ${address}`);
+    return (await sessions.serve(opened.link, opened.id)) === 'shutdown' ? 'shutdown' : 'served';
   }
 
   return { close };

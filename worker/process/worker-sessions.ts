@@ -1,5 +1,5 @@
 /**
- * The masters a worker serves, each in a session of its own (master-session.ts), up to
+ * The masters a worker serves, each in a session of its own (worker-session.ts), up to
  * `maxSessions` at once. No master displaces another: one more is told the limit and turned
  * away. A master that comes back after its link dropped (the same pool redialing) gets its own
  * session back if it returns within the resume window (a listening worker's heartbeat
@@ -9,11 +9,11 @@
 import { ErrorCodes } from '../../protocol/errors';
 import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
 import { dropEarlyEvalThread, startEvalThreadEarly } from '../eval-thread/eval-thread-start';
-import { MasterSession, type MasterSessionOptions, type SessionOutcome } from './master-session';
+import { WorkerSession, type WorkerSessionOptions, type SessionOutcome } from './worker-session';
 
-export type { SessionOutcome } from './master-session';
+export type { SessionOutcome } from './worker-session';
 
-export interface MasterSessionsOptions extends MasterSessionOptions {
+export interface WorkerSessionsOptions extends WorkerSessionOptions {
   /** Masters served at once. */
   maxSessions: number;
   /** How long a session whose link dropped waits for its master to redial (Infinity: always). */
@@ -22,16 +22,17 @@ export interface MasterSessionsOptions extends MasterSessionOptions {
   spareThread: boolean;
 }
 
-export class MasterSessions {
+/** The table of this worker's sessions, keyed by their masters; see the file's comment. */
+export class WorkerSessions {
   /** Sessions by the key of their master: its pool's instance id, or one of its own. */
-  private readonly sessions = new Map<string, MasterSession>();
+  private readonly sessions = new Map<string, WorkerSession>();
   private nextId = 1;
   /** Sessions being ended: their eval threads may still be letting go of a debugger. */
   private readonly ending = new Set<Promise<void>>();
   /** Why the worker is leaving (its batch job ends), once it is. */
   private leavingReason?: string;
 
-  constructor(private readonly opts: MasterSessionsOptions) {
+  constructor(private readonly opts: WorkerSessionsOptions) {
     if (opts.spareThread) startEvalThreadEarly(opts.evalHeapMb);
   }
 
@@ -84,7 +85,7 @@ export class MasterSessions {
   }
 
   /** A session for a new master, if there is room; a master gone quiet gives up its slot first. */
-  private open(key: string, link: WorkerEnd): MasterSession | undefined {
+  private open(key: string, link: WorkerEnd): WorkerSession | undefined {
     const { audit, maxSessions, info } = this.opts;
     if (this.sessions.size >= maxSessions) {
       const idle = [...this.sessions]
@@ -101,7 +102,7 @@ export class MasterSessions {
         return undefined;
       }
     }
-    const session = new MasterSession(this.nextId++, this.opts);
+    const session = new WorkerSession(this.nextId++, this.opts);
     this.sessions.set(key, session);
     audit.log('session', {
       session: session.id,
@@ -114,14 +115,14 @@ export class MasterSessions {
   }
 
   /** Keeps a session whose link dropped for a while, for its master to redial. */
-  private awaitReturn(key: string, session: MasterSession): void {
+  private awaitReturn(key: string, session: WorkerSession): void {
     const ms = this.opts.resumeWindowMs;
     if (ms === Infinity) return;
     session.expiry = setTimeout(() => void this.end(key, session, `its master did not come back within ${ms} ms`), ms);
     session.expiry.unref();
   }
 
-  private async end(key: string, session: MasterSession, reason: string): Promise<void> {
+  private async end(key: string, session: WorkerSession, reason: string): Promise<void> {
     if (this.sessions.get(key) !== session) return;
     this.sessions.delete(key);
     this.opts.audit.log('session', { session: session.id, ended: reason, sessions: this.sessions.size });

@@ -1,14 +1,16 @@
 /**
- * One master's session on a worker: an eval thread of its own (so its own persistent context,
- * store and agents), its replay state, debugger, CDP relay and signing state. A session
- * outlives a link: the same master redialing after a drop is served by it again. What its eval
- * thread produces (results, output, debugger stops, agent operations) goes to the link that
- * serves it now, and to no other master.
+ * A worker's session for one master, what `--max-sessions` counts and the audit trail calls a
+ * session: an eval thread of its own (so its own persistent context, store and agents), its
+ * replay state, debugger, CDP relay and signing state. A session outlives a link: the same
+ * master redialing after a drop is served by it again, on a link with the next number. What
+ * its eval thread produces (results, output, debugger stops, agent operations) goes to the
+ * link that serves it now, and to no other master.
  */
 import type { Audit } from '../../protocol/audit';
 import { fitResultsFrame } from '../../protocol/codec/frame-limit';
 import { ErrorCodes } from '../../protocol/errors';
 import { CloseCodes, type WorkerEnd } from '../../protocol/link/link';
+import type { LinkNumber } from '../../protocol/messages/eval-thread-messages';
 import type { MasterToWorker, WorkerInfo } from '../../protocol/messages/worker-link-messages';
 import { SignatureChecker, signingOffer } from '../../protocol/signing';
 import { CdpRelay } from '../debug/cdp-relay';
@@ -18,7 +20,7 @@ import { InboundQueue } from './inbound-queue';
 import { startLoadReports } from './load-sample';
 import { handleMasterMessage, type WorkerContext } from './master-messages';
 
-export interface MasterSessionOptions {
+export interface WorkerSessionOptions {
   audit: Audit;
   info: WorkerInfo;
   heartbeatTimeoutMs: number;
@@ -33,14 +35,15 @@ export interface MasterSessionOptions {
 /** How serving one link ended: it closed, or the master shut its job down. */
 export type SessionOutcome = 'closed' | 'shutdown';
 
-export class MasterSession {
+/** One master's session on this worker; see the file's comment. */
+export class WorkerSession {
   readonly host: EvalHost;
   private readonly relay: CdpRelay;
   private readonly ctx: WorkerContext;
   private link?: WorkerEnd;
   private signing?: SignatureChecker;
-  /** Counts the links that served this session; results of an earlier link's tasks are dropped. */
-  private generation = 0;
+  /** The number of the link serving the session now, from 1; results of an earlier link's tasks are dropped. */
+  private linkNumber: LinkNumber = 0;
   /** Ends a session whose master has not come back in time. */
   expiry?: NodeJS.Timeout;
   /** When the session last lost its link; the oldest detached session gives up its slot first. */
@@ -51,7 +54,7 @@ export class MasterSession {
   constructor(
     /** The number the audit trail knows this session by. */
     readonly id: number,
-    private readonly opts: MasterSessionOptions,
+    private readonly opts: WorkerSessionOptions,
   ) {
     const { audit } = opts;
     const modules = new ModuleFetcher(() => this.link, audit);
@@ -64,6 +67,7 @@ export class MasterSession {
     );
     this.ctx = {
       audit,
+      sessionId: id,
       host,
       relay: this.relay,
       modules,
@@ -71,10 +75,10 @@ export class MasterSession {
       signing: () => this.signing,
       leaving: () => this.leavingReason,
     };
-    host.on('results', (frame, generation) => {
+    host.on('results', (frame, linkNumber) => {
       // A result too large for a frame becomes an error naming its size, not a dropped link.
       const link = this.link;
-      if (generation === this.generation && link?.phase === 'open')
+      if (linkNumber === this.linkNumber && link?.phase === 'open')
         for (const f of fitResultsFrame(frame, opts.maxFrameBytes)) link.sendFrame(f);
     });
     host.on('output', (stream, text) => {
@@ -109,14 +113,14 @@ export class MasterSession {
   /** Serves one authenticated link of this session's master until it ends. */
   serve(link: WorkerEnd): Promise<SessionOutcome> {
     const { audit } = this.opts;
-    const resumed = this.generation > 0;
+    const resumed = this.linkNumber > 0;
     // The same master on a new connection: the old one is stale, whether or not it has noticed.
     this.link?.dispose(CloseCodes.Normal, "replaced by the same master's new connection");
     this.link = link;
-    const mine = ++this.generation;
+    const linkNumber = ++this.linkNumber;
     // The master replays its own setup forms on every new link; the previous link's must not
     // also be replayed after a later crash of the thread.
-    if (resumed) this.host.newSession();
+    if (resumed) this.host.forgetSetup();
     audit.log('connect', { master: link.peer, session: this.id, resumed: resumed || undefined });
     link.startHeartbeat(this.opts.heartbeatTimeoutMs);
     const stopLoad = startLoadReports((load) => {
@@ -134,7 +138,7 @@ export class MasterSession {
       // In order; a huge frame of tasks in slices, with turns for the other sessions between.
       const inbound = new InboundQueue<MasterToWorker>(
         (m) =>
-          handleMasterMessage(this.ctx, m, mine, () => {
+          handleMasterMessage(this.ctx, m, linkNumber, () => {
             outcome = 'shutdown';
             link.dispose(CloseCodes.Shutdown, 'master shut down');
           }),
@@ -174,11 +178,11 @@ export class MasterSession {
     this.leavingReason = reason;
     const link = this.link;
     if (link?.phase !== 'open') return;
-    const generation = this.generation;
-    const handBack = await this.host.drain(generation);
+    const linkNumber = this.linkNumber;
+    const handBack = await this.host.drain(linkNumber);
     this.opts.audit.log('leaving', { master: link.peer, reason, handedBack: handBack.length, session: this.id });
     link.send({ t: 'leaving', reason, handBack });
-    await this.host.idle(generation, deadline);
+    await this.host.idle(linkNumber, deadline);
     link.dispose(CloseCodes.Normal, reason);
   }
 

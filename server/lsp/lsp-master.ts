@@ -1,7 +1,7 @@
 /**
  * The master behind the language server: at most one pool at a time, the master's image
  * (which it serves: the API and its pool in scope, the image's output to the editors), and
- * the events editors subscribe to. Several editors attached over TCP share one session, as
+ * the events editors subscribe to. Several editors attached over TCP share one master, as
  * several SLIME connections share one Lisp image.
  */
 import { EventEmitter } from 'node:events';
@@ -23,7 +23,7 @@ import { startSlurmWorkers } from '../launch/slurm-workers';
 import * as api from '../api/api-globals';
 import { masterImage, type MasterImage } from '../api/master-image';
 
-export interface SessionOptions {
+export interface LspMasterOptions {
   secret: Buffer;
   /** The secret's file, which Slurm workers read from the shared filesystem. */
   secretFile?: string;
@@ -39,7 +39,7 @@ export interface SessionOptions {
   auditSink?: (line: string) => void;
 }
 
-export interface SessionEvents {
+export interface LspMasterEvents {
   workers: [state: WorkersState];
   output: [output: OutputParams];
   /** A new pool is running (features such as the debugger attach to it here). */
@@ -59,7 +59,11 @@ export interface SessionDebugState {
 /** Workers-changed events come in bursts (each result batch); editors get at most one per interval. */
 const WORKERS_NOTIFY_MS = 100;
 
-export class MasterSession extends EventEmitter<SessionEvents> {
+/**
+ * The master as the language server serves it to every editor attached: its pool, its image
+ * and its events. One per `crew lsp` process.
+ */
+export class LspMaster extends EventEmitter<LspMasterEvents> {
   private current?: WorkerPool;
   private starting?: Promise<WorkerPool>;
   private localCount = 0;
@@ -70,7 +74,7 @@ export class MasterSession extends EventEmitter<SessionEvents> {
   readonly cluster = new ClusterFeed(() => this.pool);
   readonly debugState: SessionDebugState = { editors: new Set(), graceMs: 30_000, listeners: new Set() };
 
-  constructor(readonly options: SessionOptions) {
+  constructor(readonly options: LspMasterOptions) {
     super();
     // What the image prints goes to the editors, never to stdout, which may carry LSP.
     this.image.serve({
