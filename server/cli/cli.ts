@@ -15,8 +15,10 @@ import {
 } from './cli-common';
 import { workerCommand } from './worker-command';
 import { startMaster } from '../pool/connect';
+import { workerOutputText } from '../pool/pool-options';
 import { launchCommand } from './launch-command';
 import { dialTlsFrom, LINK_HELP, linkCliOptions, listenTlsFrom } from './link-options';
+import { PromptLines } from './prompt-lines';
 import { startRepl } from './repl';
 import { lspCommand } from '../lsp/lsp-command';
 import { runCommand } from './run-command';
@@ -227,8 +229,20 @@ function seedOptions(values: { 'task-group'?: string; 'result-group'?: string; s
 async function master(args: string[]): Promise<number> {
   const { values } = parse(args, masterOptions);
   if (values.help) return help(MASTER_HELP);
-  const pool = await startMaster({ ...poolOptions(values, 2), ...seedOptions(values) });
-  await startRepl(pool, { progress: values.progress || process.stderr.isTTY });
+  const lines = new PromptLines();
+  const options = poolOptions(values, 2);
+  const pool = await startMaster({
+    ...options,
+    ...seedOptions(values),
+    // Whatever comes while the REPL waits at its prompt is written above the prompt.
+    audit:
+      options.audit.to === 'stderr'
+        ? { ...options.audit, to: (line) => lines.write('stderr', `${line}\n`) }
+        : options.audit,
+    slurm: options.slurm && { ...options.slurm, onNotice: (text) => lines.write('stderr', `crew: ${text}\n`) },
+    onOutput: (worker, stream, text) => lines.write(stream, workerOutputText(worker, text)),
+  });
+  await startRepl(pool, { progress: values.progress || process.stderr.isTTY, lines });
   return ExitCodes.Ok;
 }
 

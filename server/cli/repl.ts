@@ -11,6 +11,7 @@ import { boundedInspect, REPL_LIMITS } from '../../protocol/value-view';
 import * as api from '../api/api-globals';
 import { masterImage } from '../api/master-image';
 import type { WorkerPool } from '../pool/pool';
+import { PromptLines } from './prompt-lines';
 import { evaluateAtPrompt, evaluateInImage, reportInterrupt } from './repl-eval';
 import { profileAtPrompt } from '../api/profile-prompt';
 
@@ -22,6 +23,8 @@ export function apiGlobals(pool: WorkerPool): Record<string, unknown> {
 export interface ReplOptions {
   /** Draw a progress bar while an evaluation runs (on stderr). */
   progress?: boolean;
+  /** Where lines that arrive at an idle prompt go: above it. */
+  lines?: PromptLines;
 }
 
 export function startRepl(pool: WorkerPool, opts: ReplOptions = {}): Promise<void> {
@@ -48,11 +51,13 @@ export function startRepl(pool: WorkerPool, opts: ReplOptions = {}): Promise<voi
         ? (value.stack ?? value.message)
         : boundedInspect(value, REPL_LIMITS, { colors: process.stdout.isTTY }),
   });
+  const lines = opts.lines ?? new PromptLines();
+  lines.attach(server);
   const image = masterImage();
   image.serve({
     names: api,
     pool: () => pool,
-    output: (stream, text) => void process[stream].write(text),
+    output: (stream, text) => lines.write(stream, text),
   });
   evaluateInImage(server, image);
   evaluateAtPrompt(server, pool, opts.progress ?? false);

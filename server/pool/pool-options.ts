@@ -42,12 +42,17 @@ export interface PoolEvents {
 
 /** Where worker output goes by default: printed, each line prefixed with the worker id. */
 export function defaultOutput(worker: string, _stream: 'stdout' | 'stderr', text: string): void {
+  process.stdout.write(workerOutputText(worker, text));
+}
+
+/** A worker's output as the master prints it: each line prefixed with the worker id. */
+export function workerOutputText(worker: string, text: string): string {
   const lines = text.endsWith('\n') ? text.slice(0, -1) : text;
-  process.stdout.write(
+  return (
     lines
       .split('\n')
       .map((l) => `[${worker}] ${l}`)
-      .join('\n') + '\n',
+      .join('\n') + '\n'
   );
 }
 

@@ -46,3 +46,51 @@ test(
     }
   },
 );
+
+test(
+  'lines that come at an idle prompt (the audit trail after Ctrl-C, a worker’s late output) are written above it',
+  { skip: noTmux },
+  async () => {
+    // The audit trail goes to the terminal, as it does by default.
+    const term = startTerminal(`${process.execPath} ${cli} master --local 2`, {
+      env: { CREW_SECRET: SECRET, XDG_CONFIG_HOME: tempDir() },
+    });
+    try {
+      await term.waitFor(
+        /state=ready[^\n]*\n(?:.*\n)*crew>$/,
+        'the workers ready and the crew> prompt',
+        scaled(30_000),
+      );
+      term.type('await evalFormAllWorkers(pool, "while (true) {}", { replayRequired: false })');
+      await term.waitFor(/0\/2 tasks/, 'the progress line of the evaluation', scaled(20_000));
+      term.press('C-c');
+      // Each worker's eval thread restarts after the prompt came back: the audit trail says so
+      // above the prompt, which stays the last line.
+      await term.waitFor(
+        (s) => (s.match(/eval-thread worker=w\d restarted=interrupted/g) ?? []).length === 2 && /\ncrew>$/.test(s),
+        'both restarts in the audit trail, and the prompt after them',
+        scaled(20_000),
+      );
+      // A worker's output that comes while the user types keeps what was typed, after the prompt.
+      term.type(
+        'await evalFormAllWorkers(pool, "setTimeout(() => console.log(\'late\'), 1000); 1", { replayRequired: false })',
+      );
+      await term.waitFor(/\n\[ 1, 1 \]\ncrew>$/, 'the evaluation’s value and the prompt', scaled(20_000));
+      term.press('-l', '6 * 7');
+      const screen = await term.waitFor(
+        (s) => (s.match(/^\[w\d\] late$/gm) ?? []).length === 2 && /\ncrew> 6 \* 7$/.test(s),
+        'both workers’ late lines above a prompt that still holds "6 * 7"',
+        scaled(20_000),
+      );
+      assert.doesNotMatch(screen, /crew> \[/, 'no line was written after a prompt');
+      term.type('');
+      await term.waitFor(/\ncrew> 6 \* 7\n42\ncrew>$/, 'the typed line to be evaluated', scaled(20_000));
+      term.type('.exit');
+      await term.exited(scaled(20_000));
+    } catch (err) {
+      throw new Error(`${err.message}; the terminal shows:\n${term.screen()}`, { cause: err });
+    } finally {
+      await term.stop(scaled(20_000));
+    }
+  },
+);
