@@ -5,7 +5,6 @@
  * several SLIME connections share one Lisp image.
  */
 import { EventEmitter } from 'node:events';
-import type { Connection } from 'vscode-languageserver';
 import { parseHostPort } from '../../protocol/address';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import type {
@@ -22,6 +21,7 @@ import { startLocalWorkers } from '../launch/local-workers';
 import { startSlurmWorkers } from '../launch/slurm-workers';
 import * as api from '../api/api-globals';
 import { masterImage, type MasterImage } from '../api/master-image';
+import { DebugModeService } from './debug-mode';
 
 export interface LspMasterOptions {
   secret: Buffer;
@@ -46,16 +46,6 @@ export interface LspMasterEvents {
   pool: [pool: WorkerPool];
 }
 
-/** The debugger's state in one session (see debug.ts): editors that debug, the pool it follows. */
-export interface SessionDebugState {
-  editors: Set<Connection>;
-  pool?: WorkerPool;
-  graceTimer?: NodeJS.Timeout;
-  /** How long open suspensions wait for a debugging editor to come back (default 30 s). */
-  graceMs: number;
-  listeners: Set<(kind: 'paused' | 'resumed', payload: unknown) => void>;
-}
-
 /** Workers-changed events come in bursts (each result batch); editors get at most one per interval. */
 const WORKERS_NOTIFY_MS = 100;
 
@@ -72,10 +62,12 @@ export class LspMaster extends EventEmitter<LspMasterEvents> {
   readonly image: MasterImage = masterImage();
   /** Once-a-second aggregates of the pool of the moment, for editors that watch the cluster. */
   readonly cluster = new ClusterFeed(() => this.pool);
-  readonly debugState: SessionDebugState = { editors: new Set(), graceMs: 30_000, listeners: new Set() };
+  /** Whether workers suspend at errors for the editors that debug, and what they hear of it. */
+  readonly debugMode = new DebugModeService();
 
   constructor(readonly options: LspMasterOptions) {
     super();
+    this.on('pool', (pool) => this.debugMode.follow(pool));
     // What the image prints goes to the editors, never to stdout, which may carry LSP.
     this.image.serve({
       names: api,
@@ -217,6 +209,7 @@ export class LspMaster extends EventEmitter<LspMasterEvents> {
   async close(): Promise<void> {
     await this.disconnect('the master is shutting down');
     this.cluster.dispose();
+    this.debugMode.dispose();
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
   }
 }

@@ -198,8 +198,9 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     });
   }
 
-  /** Debug mode on: errors in user code suspend the thread for the debugger. */
+  /** Debug mode on: errors in user code suspend the thread for the debugger. The same mode again changes nothing. */
   setDebugMode(on: boolean): void {
+    if (on === this.debug.debugging) return;
     // Tasks wait until the thread's debugger is set, or an error right after would not suspend.
     const configured = this.debug.setMode(on);
     if (on) {

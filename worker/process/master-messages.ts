@@ -63,6 +63,7 @@ export function handleMasterMessage(
       host.interrupt();
       return;
     case 'debugMode':
+      audit.log('state', { session: ctx.sessionId, debugger: m.on ? 'on' : 'off' });
       host.setDebugMode(m.on);
       return;
     case 'cdpOpen':
