@@ -6,7 +6,8 @@
  * and each binary frame carries a tag: HMAC-SHA256 under its direction's key, over a sequence
  * number and the frame. The sequence number is implicit, one per direction, so a frame that is
  * replayed, reordered, dropped or moved to another connection fails as surely as a forged one.
- * The tag travels in the same WebSocket message as the frame, after it.
+ * The tag travels in the same WebSocket message as the frame, after it: in the same fragment,
+ * or, for a large frame, in a fragment of its own, so the frame is never copied to append it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -55,9 +56,14 @@ export class FrameSeal {
    */
   open(sealed: Buffer): Buffer | undefined {
     if (sealed.length < TAG_BYTES) return undefined;
-    const body = sealed.subarray(0, sealed.length - TAG_BYTES);
+    return this.openTagged(sealed.subarray(0, sealed.length - TAG_BYTES), sealed.subarray(sealed.length - TAG_BYTES));
+  }
+
+  /** The same for a frame whose tag arrived apart from it (a message in two fragments). */
+  openTagged(body: Buffer, tag: Buffer): Buffer | undefined {
+    if (tag.length !== TAG_BYTES) return undefined;
     const want = this.mac(this.keys.receive, this.received + 1, body);
-    if (!timingSafeEqual(want, sealed.subarray(sealed.length - TAG_BYTES))) return undefined;
+    if (!timingSafeEqual(want, tag)) return undefined;
     this.received++;
     return body;
   }

@@ -8,9 +8,9 @@ import { encodeFrame } from '../codec/codec';
 import { crewError, ErrorCodes, type CrewError } from '../errors';
 import type { Direction } from '../messages/field-checks';
 import type { LinkMessage } from '../messages/worker-link-messages';
-import type { FrameSeal } from './frame-seal';
+import { TAG_BYTES, type FrameSeal } from './frame-seal';
 import { readFrame } from './inbound-frame';
-import { CloseCodes, type LinkPhase } from './link';
+import { CloseCodes, type LinkPhase, type LinkSubscription } from './link';
 
 export abstract class LinkEnd<In, Out> {
   phase: LinkPhase = 'handshake';
@@ -23,10 +23,10 @@ export abstract class LinkEnd<In, Out> {
   private accepts?: Direction<In>;
   /** Authenticates each frame once the handshake has derived its keys. */
   protected seal?: FrameSeal;
-  private messageHandler?: (msg: In) => void;
-  private badFrameHandler?: (err: CrewError) => void;
+  private readonly messageHandlers = new Set<(msg: In) => void>();
+  private readonly badFrameHandlers = new Set<(err: CrewError) => void>();
   private textHandler?: (text: string) => void;
-  private readonly endHandlers: ((reason: string) => void)[] = [];
+  private readonly endHandlers = new Set<(reason: string) => void>();
   private readonly early: In[] = [];
 
   abstract sendFrame(bytes: Uint8Array): boolean;
@@ -42,20 +42,24 @@ export abstract class LinkEnd<In, Out> {
     this.textHandler = handler;
   }
 
-  /** Checked messages after the handshake. Those that arrived earlier are delivered now. */
-  onMessage(handler: (msg: In) => void): void {
-    this.messageHandler = handler;
+  /** Checked messages after the handshake. Those that arrived while no handler was there are delivered now. */
+  onMessage(handler: (msg: In) => void): LinkSubscription {
+    this.messageHandlers.add(handler);
     for (const m of this.early.splice(0)) handler(m);
+    return { dispose: () => void this.messageHandlers.delete(handler) };
   }
 
   /** Frames that could not be decoded, or failed the guard, after the handshake. */
-  onBadFrame(handler: (err: CrewError) => void): void {
-    this.badFrameHandler = handler;
+  onBadFrame(handler: (err: CrewError) => void): LinkSubscription {
+    this.badFrameHandlers.add(handler);
+    return { dispose: () => void this.badFrameHandlers.delete(handler) };
   }
 
-  onEnd(handler: (reason: string) => void): void {
+  /** Called once when the link ends, at once when it already has. */
+  onEnd(handler: (reason: string) => void): LinkSubscription {
     if (this.phase === 'closed') handler(this.endReason);
-    else this.endHandlers.push(handler);
+    else this.endHandlers.add(handler);
+    return { dispose: () => void this.endHandlers.delete(handler) };
   }
 
   /** Whether the handshake listens for text frames yet. */
@@ -79,7 +83,7 @@ export abstract class LinkEnd<In, Out> {
   protected receiveText(text: string): void {
     if (this.phase === 'closed') return;
     if (this.phase === 'handshake') return this.textHandler?.(text);
-    this.badFrameHandler?.(crewError(ErrorCodes.BadFrame, 'text frame after authentication: Crew frames are binary'));
+    this.badFrame(crewError(ErrorCodes.BadFrame, 'text frame after authentication: Crew frames are binary'));
   }
 
   /** A binary frame: refused before authentication, read and checked after it. */
@@ -87,23 +91,22 @@ export abstract class LinkEnd<In, Out> {
     if (this.phase === 'closed') return;
     if (this.phase === 'handshake') return this.dispose(CloseCodes.BadFrame, 'binary frame before authentication');
     if (this.seal) {
-      const sealed = asBuffer(frame);
       const expected = this.seal.expected;
-      const body = this.seal.open(sealed);
+      const body = openSealed(this.seal, frame);
       if (!body) {
         // Not a frame of the peer that authenticated: whatever sent it may send more, so
         // nothing after it on this link can be trusted either.
         const why = 'a frame failed authentication (forged, altered, replayed or out of order)';
-        const which = `frame ${expected} on this link, ${sealed.length} bytes`;
-        this.badFrameHandler?.(crewError(ErrorCodes.FrameAuthFailed, `${why}; the link is closed (${which})`));
+        const which = `frame ${expected} on this link, ${byteLength(frame)} bytes`;
+        this.badFrame(crewError(ErrorCodes.FrameAuthFailed, `${why}; the link is closed (${which})`));
         return this.dispose(CloseCodes.AuthFailed, why);
       }
       frame = body;
     }
     const read = readFrame(frame, this.accepts);
-    if ('error' in read) return this.badFrameHandler?.(read.error);
-    if (this.messageHandler) this.messageHandler(read.msg);
-    else this.early.push(read.msg);
+    if ('error' in read) return this.badFrame(read.error);
+    if (this.messageHandlers.size === 0) this.early.push(read.msg);
+    else for (const handler of this.messageHandlers) handler(read.msg);
   }
 
   /** Ends the link once, telling every `onEnd` handler. */
@@ -112,14 +115,30 @@ export abstract class LinkEnd<In, Out> {
     this.phase = 'closed';
     this.endReason ||= reason;
     this.ended();
-    for (const h of this.endHandlers.splice(0)) h(this.endReason);
+    const handlers = [...this.endHandlers];
+    this.endHandlers.clear();
+    for (const h of handlers) h(this.endReason);
+  }
+
+  private badFrame(err: CrewError): void {
+    for (const handler of this.badFrameHandlers) handler(err);
   }
 
   /** What a subclass lets go of when the link ends (timers, say). */
   protected ended(): void {}
 }
 
-function asBuffer(frame: Buffer | ArrayBuffer | Buffer[]): Buffer {
-  if (Buffer.isBuffer(frame)) return frame;
-  return Array.isArray(frame) ? Buffer.concat(frame) : Buffer.from(frame);
+/**
+ * The frame of a sealed message, or undefined when its tag is wrong. A message of two
+ * fragments whose second is the tag alone (how large frames are sent) is read without
+ * joining them, so the frame is not copied.
+ */
+function openSealed(seal: FrameSeal, message: Buffer | ArrayBuffer | Buffer[]): Buffer | undefined {
+  if (!Array.isArray(message)) return seal.open(Buffer.isBuffer(message) ? message : Buffer.from(message));
+  if (message.length === 2 && message[1].length === TAG_BYTES) return seal.openTagged(message[0], message[1]);
+  return seal.open(message.length === 1 ? message[0] : Buffer.concat(message));
+}
+
+function byteLength(message: Buffer | ArrayBuffer | Buffer[]): number {
+  return Array.isArray(message) ? message.reduce((n, part) => n + part.length, 0) : message.byteLength;
 }

@@ -11,6 +11,9 @@ import type { FrameSeal } from './frame-seal';
 import { CloseCodes, type HandshakeLink, type Link } from './link';
 import { LinkEnd } from './link-end';
 
+/** Frames this large go out without being copied to append their tag (see sendSealed). */
+const TAG_APART_FROM = 64 * 1024;
+
 /**
  * A WebSocket link. Until the handshake opens it, `In` and `Out` are `never`: nothing typed
  * can be sent, and binary frames end the link.
@@ -18,6 +21,9 @@ import { LinkEnd } from './link-end';
 export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements HandshakeLink, Link<In, Out> {
   private heartbeat?: NodeJS.Timeout;
   private lastPong = Date.now();
+  /** Frames waiting while a send is under way (see sendFrame). */
+  private readonly outbox: Uint8Array[] = [];
+  private sending = false;
   /** Stops counting the peer's bytes before authentication (see limitUntilOpen). */
   private stopCounting?: () => void;
   /** The TLS channel under this link, set by sockets.ts when there is one (tls-channel.ts). */
@@ -29,7 +35,9 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
     public peer: string,
   ) {
     super();
-    ws.binaryType = 'nodebuffer';
+    // Fragments as they came: a large frame's tag arrives in a fragment of its own, and
+    // joining the two would copy the frame (link-end.ts reads them apart).
+    ws.binaryType = 'fragments';
     ws.on('message', (data, isBinary) => this.receive(data as Buffer | Buffer[], isBinary));
     // A ping from the peer proves it alive as well as a pong does: see startHeartbeat.
     const heard = () => {
@@ -92,10 +100,30 @@ export class WsLink<In = never, Out = never> extends LinkEnd<In, Out> implements
       this.ws.send(bytes);
       return true;
     }
-    // One message, frame and tag together: sent as two fragments, a send made from inside
-    // the first (the inspector can call back synchronously) would land between them.
-    this.ws.send(Buffer.concat([bytes, this.seal.tag(bytes)]));
+    this.outbox.push(bytes);
+    // A send made from inside this one (the inspector can call back in the middle of any
+    // JavaScript) waits in the outbox: nothing may land between a frame's two fragments,
+    // and tags are made in the order frames go out.
+    if (this.sending) return true;
+    this.sending = true;
+    try {
+      for (let frame = this.outbox.shift(); frame; frame = this.outbox.shift()) this.sendSealed(frame, this.seal);
+    } finally {
+      this.sending = false;
+    }
     return true;
+  }
+
+  /**
+   * One message, frame and tag. A small frame and its tag go in one fragment; a large one is
+   * sent as it is, with its tag in a second fragment, so its megabytes are not copied.
+   */
+  private sendSealed(frame: Uint8Array, seal: FrameSeal): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const tag = seal.tag(frame);
+    if (frame.length < TAG_APART_FROM) return this.ws.send(Buffer.concat([frame, tag]));
+    this.ws.send(frame, { fin: false });
+    this.ws.send(tag, { fin: true });
   }
 
   /**
