@@ -42,10 +42,15 @@ export abstract class LinkEnd<In, Out> {
     this.textHandler = handler;
   }
 
-  /** Checked messages after the handshake. Those that arrived while no handler was there are delivered now. */
+  /**
+   * Checked messages after the handshake, to every handler. Those that arrived while no
+   * handler was there are delivered in the next microtask (so a handler may dispose itself at
+   * the first, and leave the rest to the next), in order, before any that arrive later, unless
+   * the link has ended meanwhile.
+   */
   onMessage(handler: (msg: In) => void): LinkSubscription {
     this.messageHandlers.add(handler);
-    for (const m of this.early.splice(0)) handler(m);
+    if (this.early.length > 0) queueMicrotask(() => this.deliverEarly());
     return { dispose: () => void this.messageHandlers.delete(handler) };
   }
 
@@ -105,7 +110,7 @@ export abstract class LinkEnd<In, Out> {
     }
     const read = readFrame(frame, this.accepts);
     if ('error' in read) return this.badFrame(read.error);
-    if (this.messageHandlers.size === 0) this.early.push(read.msg);
+    if (this.messageHandlers.size === 0 || this.early.length > 0) this.early.push(read.msg);
     else for (const handler of this.messageHandlers) handler(read.msg);
   }
 
@@ -118,6 +123,13 @@ export abstract class LinkEnd<In, Out> {
     const handlers = [...this.endHandlers];
     this.endHandlers.clear();
     for (const h of handlers) h(this.endReason);
+  }
+
+  private deliverEarly(): void {
+    while (this.early.length > 0 && this.messageHandlers.size > 0 && this.phase !== 'closed') {
+      const msg = this.early.shift()!;
+      for (const handler of this.messageHandlers) handler(msg);
+    }
   }
 
   private badFrame(err: CrewError): void {

@@ -12,6 +12,11 @@ import type { FrameSeal } from './frame-seal';
 
 export type LinkPhase = 'handshake' | 'open' | 'closed';
 
+/** What a handler given to a link returns: disposing it stops the handler being called. */
+export interface LinkSubscription {
+  dispose(): void;
+}
+
 /**
  * Close codes Crew uses: its own in the range the WebSocket spec leaves to applications, and
  * the spec's own where one says it.
@@ -47,7 +52,7 @@ export interface LinkBase {
    */
   readonly peerCloseCode?: number;
   /** Called once when the link ends, at once when it already has. */
-  onEnd(handler: (reason: string) => void): void;
+  onEnd(handler: (reason: string) => void): LinkSubscription;
   /** Ends the link, telling the peer `code` and `reason`. */
   dispose(code?: number, reason?: string): void;
 }
@@ -61,10 +66,13 @@ export interface Link<In, Out> extends LinkBase {
    * of a kind this end may send; false when the link is not open.
    */
   sendFrame(frame: FrameOf<Out>): boolean;
-  /** Decoded messages that passed the guard. Messages that arrived earlier are delivered now. */
-  onMessage(handler: (msg: In) => void): void;
+  /**
+   * Decoded messages that passed the guard, to every handler. Messages that arrived while
+   * no handler was there are delivered to the next one, at once.
+   */
+  onMessage(handler: (msg: In) => void): LinkSubscription;
   /** Frames that could not be decoded, or that failed the guard: the error names why. */
-  onBadFrame(handler: (err: CrewError) => void): void;
+  onBadFrame(handler: (err: CrewError) => void): LinkSubscription;
   /** Ends a peer that stays silent for `timeoutMs`. */
   startHeartbeat(timeoutMs: number): void;
 }

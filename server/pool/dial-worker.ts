@@ -8,7 +8,7 @@ import { Defaults } from '../../protocol/limits';
 import type { Ready } from '../../protocol/messages/worker-link-messages';
 import type { SecretOptions } from '../../protocol/secret';
 import { dial, type DialTls } from '../../protocol/link/sockets';
-import { CloseCodes, type MasterEnd } from '../../protocol/link/link';
+import { CloseCodes, type LinkSubscription, type MasterEnd } from '../../protocol/link/link';
 import { dialFailure } from './dial-failure';
 import { heldElsewhere } from './relay-check';
 import type { PoolOptions, WorkerPool } from './pool';
@@ -114,14 +114,19 @@ function heldHere(pool: WorkerPool, dialing: ReadonlyMap<string, string>, peerId
   return undefined;
 }
 
-/** The worker's `ready`; each failure rejects before the link is ended, whose own rejection is vaguer. */
+/**
+ * The worker's `ready`; each failure rejects before the link is ended, whose own rejection is vaguer.
+ * Its handlers go once it settles: what comes after `ready` waits on the link for the pool's.
+ */
 export function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
-  return new Promise((resolve, reject) => {
+  const handlers: LinkSubscription[] = [];
+  return new Promise<Ready.Msg['info']>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(crewError(ErrorCodes.HandshakeTimeout, `${transport.peer} authenticated but never said it was ready`));
       transport.dispose(CloseCodes.HandshakeTimeout, 'no ready message');
     }, Defaults.handshakeTimeoutMs);
-    transport.onMessage((m) => {
+    const settled = transport.onMessage((m) => {
+      settled.dispose();
       clearTimeout(timer);
       const msg = m as Partial<Ready.Msg>;
       if (msg?.t === 'ready' && typeof msg.info?.name === 'string') resolve(msg.info);
@@ -134,13 +139,18 @@ export function firstReady(transport: MasterEnd): Promise<Ready.Msg['info']> {
         transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
       }
     });
-    transport.onBadFrame((err) => {
-      clearTimeout(timer);
-      reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent a bad frame before ready: ${err.message}`));
-      transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
-    });
-    transport.onEnd((reason) =>
-      reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),
+    handlers.push(
+      settled,
+      transport.onBadFrame((err) => {
+        clearTimeout(timer);
+        reject(crewError(ErrorCodes.BadFrame, `${transport.peer} sent a bad frame before ready: ${err.message}`));
+        transport.dispose(CloseCodes.BadFrame, 'expected a ready message');
+      }),
+      transport.onEnd((reason) =>
+        reject(crewError(ErrorCodes.ConnectFailed, `${transport.peer} closed before it was ready: ${reason}`)),
+      ),
     );
+  }).finally(() => {
+    for (const h of handlers) h.dispose();
   });
 }
