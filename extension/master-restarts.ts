@@ -5,9 +5,11 @@
  * A master the editor attached to is not redialed behind the user's back, as with SLIME's
  * `slime-connect`.
  *
- * Every death goes through the error handler's `closed`, once: that is where it is counted, and
- * where the user is told when the budget is spent. Nothing may skip it (see `error`), and nothing
- * may count a death twice (see `closed` while starting).
+ * Restarts are Crew's own, on every path: the error handler's `closed` always answers
+ * `DoNotRestart` to vscode-languageclient, whose own restart policy is never used, and a new
+ * client takes the dead one's place. Every death goes through `closed`, once: that is where it
+ * is counted, and where the user is told when the budget is spent. Nothing may skip it (see
+ * `error`). A new client whose start fails without a close is counted in `startFailed`.
  */
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, State, type ErrorHandler, type LanguageClient } from 'vscode-languageclient/node';
@@ -71,12 +73,11 @@ export class MasterRestarts {
         const starting = client().state === State.Starting;
         const why = this.crashed(starting ? 'the master stopped while starting' : 'the master stopped');
         if (!this.spend(why)) return { action: CloseAction.DoNotRestart, message: this.giveUp(why) };
-        if (!starting) return { action: CloseAction.Restart, handled: true };
-        // The master died before it answered `initialize`. vscode-languageclient would restart this client while
-        // its first start is still failing; that start then marks the restarted client failed (counted again) and
-        // leaves the master it spawned running, unowned. So this client ends here, and a new one takes its place.
+        // This client ends here and a new one takes its place. (Had vscode-languageclient restarted a client
+        // whose first start was still failing, that start would mark the restarted client failed, counted again,
+        // and leave the master it spawned running, unowned.)
         void t.startAfresh().catch(() => undefined);
-        return { action: CloseAction.DoNotRestart, handled: true };
+        return { action: CloseAction.DoNotRestart, message: `${why}; Crew starts a new master`, handled: true };
       },
     };
   }
