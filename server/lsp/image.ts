@@ -61,7 +61,13 @@ async function complete(master: LspMaster, asker: ImageAsker, p: ImageCompletePa
     const byLetter: PathQuery = { ...query, prefix: prefix.slice(0, 1).toLowerCase() };
     const wait = Math.max(0, IMAGE_ANSWER_MS - (Date.now() - started));
     const again = await asker.ask(master.pool, byLetter, wait);
-    parts = parts.map((r) => (r.reply?.truncated ? (again.find((a) => a.worker === r.worker && a.reply) ?? r) : r));
+    // A worker whose answer by letter did not come in time is named, so that the editor asks again.
+    parts = parts.map((r) => {
+      if (!r.reply?.truncated) return r;
+      const letter = again.find((a) => a.worker === r.worker);
+      if (letter?.reply) return letter;
+      return { ...r, missing: letter?.missing ?? { worker: r.worker, why: 'slow' as const } };
+    });
   }
   parts.push({ worker: 'master', reply: introspect(master.image.context, { ...query, prefix: prefix.slice(0, 1) }) });
   const { items, truncated } = merge(parts, prefix);
