@@ -23,18 +23,19 @@ after(async () => {
 });
 
 /**
- * Asks as the editor does, once per keystroke: a worker that does not answer within one
- * completion's 150 ms (a busy machine) is named \`slow\`, and its answer, kept when it comes, is
- * in a later one.
+ * Asks as the editor does, once per keystroke or hover: a worker that does not answer in time
+ * (a completion's 150 ms, a hover's second, on a busy machine) is named \`slow\`, and its
+ * answer, kept when it comes, is in a later one.
  */
-async function complete(params) {
+async function askedAgain(ask) {
   const deadline = Date.now() + scaled(30_000);
   for (;;) {
-    const r = await s.request(I.ImageComplete.type, params);
+    const r = await ask();
     if (!r.missing?.some((m) => m.why === 'slow') || Date.now() > deadline) return r;
   }
 }
-const describe = (path) => s.request(I.ImageDescribe.type, { path });
+const complete = (params) => askedAgain(() => s.request(I.ImageComplete.type, params));
+const describe = (path) => askedAgain(() => s.request(I.ImageDescribe.type, { path }));
 const item = (result, label) => result.items.find((i) => i.label === label);
 
 test('a name defined only at run time is offered, saying where it lives and what it is', async () => {
