@@ -24,17 +24,17 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-async function chooseMs(given: unknown): Promise<number | undefined> {
+async function chooseMs(given: unknown, who: string): Promise<number | undefined> {
   if (typeof given === 'number' && Number.isInteger(given) && given > 0) return given;
   const items = [
     ...LENGTHS_S.map((s) => ({ label: `${s} s`, ms: s * 1000 })),
     { label: 'Until stopped', description: 'Cancel the progress to stop (10 minutes at most)', ms: MAX_PROFILE_MS },
     { label: 'Another length…', ms: 0 },
   ];
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Profile every worker for how long?' });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: `Profile ${who} for how long?` });
   if (!picked || picked.ms) return picked?.ms;
   const typed = await vscode.window.showInputBox({
-    prompt: 'Seconds to profile every worker',
+    prompt: `Seconds to profile ${who}`,
     validateInput: (v) => (Number(v) > 0 && Number(v) <= 600 ? undefined : 'a number of seconds from 0.001 to 600'),
   });
   return typed ? Math.max(1, Math.round(Number(typed) * 1000)) : undefined;
@@ -82,7 +82,7 @@ export function registerProfile(context: vscode.ExtensionContext, crew: CrewClie
   const profile = async (given?: unknown): Promise<vscode.Uri | undefined> => {
     if (!running('Profile Workers')) return undefined;
     const worker = workerOf(given);
-    const ms = await chooseMs(given);
+    const ms = await chooseMs(given, worker ?? 'every worker');
     if (!ms) return undefined;
     const who = worker ?? 'the workers';
     try {

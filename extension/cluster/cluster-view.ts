@@ -1,12 +1,14 @@
 /**
  * *Crew: Show Cluster*: a webview with the pool's throughput and queue, and a lane per
  * worker (its task stream, CPU and memory), redrawn with each of the master's once-a-second
- * samples. The page is bundled with uPlot (extension/dist/cluster-view.js).
+ * samples. A lane's Profile button runs *Crew: Profile Workers* for that worker alone. The
+ * page is bundled with uPlot (extension/dist/cluster-view.js).
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { Interrupt, ListWorkers } from '../../protocol/messages/lsp-messages';
 import type { CrewClient } from '../client';
+import { ProfileCommands } from '../profile-commands';
 import type { ClusterWatch } from './cluster-watch';
 import type { FromPage, ToPage } from './page/page-messages';
 
@@ -39,6 +41,7 @@ export class ClusterView implements vscode.Disposable {
           history();
           post({ type: 'workers', workers: this.crew.workers.workers });
         } else if (m.type === 'interrupt') void this.interrupt(m.worker);
+        else if (m.type === 'profile') void vscode.commands.executeCommand(ProfileCommands.ProfileWorkers, m.worker);
       }),
       this.watch.onDidChange((s) => {
         if (!s) return history();
@@ -99,6 +102,7 @@ function pageHtml(webview: vscode.Webview, dist: vscode.Uri): string {
   .lane.selected { background: var(--vscode-list-inactiveSelectionBackground); }
   .lane-info { width: 280px; flex: none; font-family: var(--vscode-editor-font-family); white-space: pre; }
   .lane-chart { flex: 1; min-width: 0; }
+  .lane .lane-profile { flex: none; margin: 0 4px; }
   #details { margin-top: 10px; padding: 6px 8px; border: 1px solid var(--vscode-panel-border); }
   #details th { text-align: left; padding-right: 12px; color: var(--vscode-descriptionForeground);
     font-weight: normal; }

@@ -1,8 +1,9 @@
 /**
  * The cluster view's page, bundled with uPlot by esbuild: a chart of the pool's throughput
  * and queue, then one lane per worker with the tasks it finished in each second of the last
- * minute (a task stream, from the master's per-second aggregates), its CPU and memory. A
- * click on a lane shows the worker's host, state and current task, with Interrupt.
+ * minute (a task stream, from the master's per-second aggregates), its CPU and memory, and a
+ * Profile button. A click on a lane shows the worker's host, state and current task, with
+ * Interrupt.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -56,7 +57,16 @@ function laneFor(w: { id: string }): { row: HTMLElement; plot: uPlot; info: HTML
   info.className = 'lane-info';
   const chart = document.createElement('div');
   chart.className = 'lane-chart';
-  row.append(info, chart);
+  const profile = document.createElement('button');
+  profile.className = 'lane-profile';
+  profile.textContent = 'Profile';
+  profile.title = `Profile ${w.id}: a CPU profile of its eval thread, opened in the profile viewer`;
+  // Profiling a worker does not select its lane.
+  profile.addEventListener('click', (e) => {
+    e.stopPropagation();
+    vscode.postMessage({ type: 'profile', worker: w.id });
+  });
+  row.append(info, chart, profile);
   row.addEventListener('click', () => select(w.id));
   $('lanes').append(row);
   const plot = new uPlot(
