@@ -228,6 +228,25 @@ test('attaching while the Crew Debugger holds a throw pauses at that exception, 
   assert.equal(await call, 'returned');
 });
 
+test('a suspension that ends before the attached debugger asks for throws is never told to it', async () => {
+  const suspended = new Promise((r) => shared.pool.debug.once('paused', r));
+  const call = evalOn(shared.pool, 'w2', { code: 'throw new Error("gone")', filename: join(dir, 'gone.js') });
+  const s = await suspended;
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w2'));
+  try {
+    await c.send('Debugger.enable');
+    await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"went on"' } });
+    assert.equal(await call, 'went on');
+    // The pause was held for this; the thread has gone on since, so it must not be told now.
+    await c.send('Debugger.setPauseOnExceptions', { state: 'all' });
+    await c.send('Runtime.evaluate', { expression: '1' });
+    const seen = c.events.filter((e) => e.method === 'Debugger.paused' || e.method === 'Debugger.resumed');
+    assert.deepEqual(seen, [], 'neither the pause nor its end was told');
+  } finally {
+    await c.close();
+  }
+});
+
 test('a debugger attached before a throw that asks for no exception pauses still sees the suspension', async () => {
   const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
   try {

@@ -6,16 +6,24 @@
  * Almost everything passes through unchanged, `Debugger.setInstrumentationBreakpoint`
  * included: V8 then holds a form before it runs until the debugger has bound the form's
  * breakpoints through its source map. Three things are the relay's own:
- * - a debugger that attaches while the Crew Debugger holds the thread at a throw is told,
- *   by V8, that it paused for no reason ("other", which VS Code words as a `debugger`
- *   statement); the relay says it paused at that exception, with the error's text, once the
- *   debugger has asked to stop at throws (VS Code's resumes exception pauses it did not ask for);
- * - while the Crew Debugger is on, the thread pauses at every throw and the Crew Debugger
- *   resumes at once those the user's code catches, or Crew's own code throws and catches
- *   (uncaught-check.ts); the debugger is told of a throw only once it has become a
- *   suspension (`suspended()`), so VS Code does not flash a pause at each of them;
+ * - a pause the debugger is not told of yet, a {@link PendingPause}: while the Crew Debugger
+ *   is on, the thread pauses at every throw and the Crew Debugger resumes at once those the
+ *   user's code catches, or Crew's own code throws and catches (uncaught-check.ts), so the
+ *   debugger is told of a throw only once it has become a suspension (`suspended()`) and
+ *   VS Code does not flash a pause at each of them; and a debugger that attaches while the
+ *   Crew Debugger holds the thread at a throw is told of that pause once it has asked to stop
+ *   at throws (VS Code's resumes exception pauses it did not ask for);
+ * - that pause at attach is one V8 says is for no reason ("other", which VS Code words as a
+ *   `debugger` statement): the relay says it is at that exception, with the error's text;
  * - a debugger that leaves while the thread is paused for it (a breakpoint, a step) lets the
  *   thread go, so a closed debug session never leaves a worker stopped.
+ *
+ * The Crew Debugger decides which throws escape because V8 cannot. V8 predicts at each throw
+ * whether a handler will catch it (`data.uncaught` of `Debugger.paused`, and the `uncaught`
+ * pause state), but in Node 20, 22 and 24 alike it counts `vm`'s own native handler around a
+ * script and the `try` of Crew's evaluator around every form: a throw in a form is "caught"
+ * while the form's frames are live, and "uncaught" only at Node's rethrow out of `vm`, after
+ * they are gone. So the debug agent reads the frames' own code instead (catch-site.ts).
  */
 import { Session } from 'node:inspector';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
@@ -31,10 +39,22 @@ interface RelaySession {
   paused: boolean;
   /** The debugger asked to stop at thrown exceptions (any state but `none`). */
   stopsAtThrows: boolean;
-  /** The exception pause told at attach, held until the debugger asks to stop at throws. */
-  held?: { message: string; timer: NodeJS.Timeout };
-  /** A throw the thread paused at, kept from the debugger until the Crew Debugger decides on it. */
-  undecided?: string;
+  /** A pause the thread is at that this debugger has not been told of yet. */
+  pending?: PendingPause;
+}
+
+/**
+ * A `Debugger.paused` kept from a debugger, and what it waits for:
+ * - `crewDecides`: a throw the Crew Debugger has yet to decide on; told when it becomes a
+ *   suspension, or never, when the Crew Debugger resumes it (something catches it);
+ * - `throwFilters`: the Crew Debugger's suspension, found by a debugger that attached during
+ *   it; told once the debugger asks to stop at throws, or after {@link HOLD_PAUSE_MS}.
+ * If the thread goes on first, neither the pause nor its `Debugger.resumed` is told.
+ */
+interface PendingPause {
+  message: string;
+  waitsFor: 'crewDecides' | 'throwFilters';
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -118,22 +138,29 @@ export class CdpRelay {
     if (throws && this.crewDebugging()) message = keepAllThrows(throws);
     if (entry.workerSession) this.forward(entry, message);
     else entry.queue.push(message);
-    if (entry.stopsAtThrows) this.releaseHeld(sid, entry);
+    if (entry.stopsAtThrows && entry.pending?.waitsFor === 'throwFilters') this.tellPending(sid, entry);
   }
 
-  private releaseHeld(sid: number, entry: RelaySession): void {
-    if (!entry.held) return;
-    clearTimeout(entry.held.timer);
-    const { message } = entry.held;
-    entry.held = undefined;
-    if (this.sessions.get(sid) === entry) this.send({ t: 'cdpMessage', sid, message });
+  /** Tells the debugger of the pause it was kept from. */
+  private tellPending(sid: number, entry: RelaySession): void {
+    const pending = this.dropPending(entry);
+    if (!pending || this.sessions.get(sid) !== entry) return;
+    entry.paused = true;
+    this.send({ t: 'cdpMessage', sid, message: pending.message });
+  }
+
+  private dropPending(entry: RelaySession): PendingPause | undefined {
+    const pending = entry.pending;
+    entry.pending = undefined;
+    clearTimeout(pending?.timer);
+    return pending;
   }
 
   close(sid: number, reason?: string): void {
     const entry = this.sessions.get(sid);
     if (!entry) return;
     this.sessions.delete(sid);
-    if (entry.held) clearTimeout(entry.held.timer);
+    this.dropPending(entry);
     if (reason) this.send({ t: 'cdpClose', sid, reason });
     // A pause the Crew Debugger holds stays there, with its restarts; any other is this debugger's.
     if (!entry.paused || !entry.workerSession || this.pausedAt()) return this.detach(entry);
@@ -156,13 +183,8 @@ export class CdpRelay {
 
   /** The Crew Debugger suspended the thread at the throw it paused at: the debuggers hear of it now. */
   suspended(): void {
-    for (const [sid, entry] of this.sessions) {
-      const message = entry.undecided;
-      if (message === undefined) continue;
-      entry.undecided = undefined;
-      entry.paused = true;
-      this.send({ t: 'cdpMessage', sid, message });
-    }
+    for (const [sid, entry] of this.sessions)
+      if (entry.pending?.waitsFor === 'crewDecides') this.tellPending(sid, entry);
   }
 
   closeAll(reason: string): void {
@@ -181,18 +203,15 @@ export class CdpRelay {
       return;
     }
     if (m.method === 'Debugger.resumed') {
-      // The Crew Debugger let a throw go before this debugger heard of it: nor does it hear of the resume.
-      if (entry.undecided !== undefined) return void (entry.undecided = undefined);
+      // The thread went on before this debugger was told of the pause: nor is it told of the resume.
+      if (this.dropPending(entry)) return;
       entry.paused = false;
     }
-    const atThrow = m.params?.reason === 'exception' || m.params?.reason === 'promiseRejection';
-    if (m.method === 'Debugger.paused' && atThrow && this.crewDebugging() && !this.pausedAt()) {
-      entry.undecided = message;
-      return;
-    }
     if (m.method === 'Debugger.paused' && m.params) {
-      entry.paused = true;
       const thrown = this.pausedAt();
+      const atThrow = m.params.reason === 'exception' || m.params.reason === 'promiseRejection';
+      if (atThrow && this.crewDebugging() && !thrown)
+        return void (entry.pending = { message, waitsFor: 'crewDecides' });
       if (thrown && m.params.reason === 'other' && !m.params.hitBreakpoints?.length) {
         // The object's id belongs to the Crew Debugger's inspector session, not to this one.
         const data: RemoteObject = { ...thrown };
@@ -201,10 +220,11 @@ export class CdpRelay {
         m.params.data = data;
         message = JSON.stringify(m);
         if (!entry.stopsAtThrows) {
-          entry.held = { message, timer: setTimeout(() => this.releaseHeld(sid, entry), HOLD_PAUSE_MS) };
-          return;
+          const timer = setTimeout(() => this.tellPending(sid, entry), HOLD_PAUSE_MS);
+          return void (entry.pending = { message, waitsFor: 'throwFilters', timer });
         }
       }
+      entry.paused = true;
     }
     if (this.sessions.get(sid) === entry) this.send({ t: 'cdpMessage', sid, message });
   }
