@@ -19,8 +19,9 @@ before(async () => {
   // Both workers spin in a TypeScript function until the profile has been taken.
   await s.request(P.EvalAllWorkers.type, {
     code:
-      'function crewHot(n: number): number {\n  let s = 0;\n  for (let i = 0; i < n; i++) s = (s + i * i) % 1000003;\n' +
-      '  return s;\n}\nconst crewUntil = Date.now() + 60_000;\n' +
+      'function crewHot(n: number): number {\n  let s = 0;\n' +
+      '  for (let i = 0; i < n; i++) s = (s + i * i) % 1000003;\n  return s;\n}\n' +
+      'const crewUntil = Date.now() + 60_000;\n' +
       'function crewSpin(): void {\n  const stop = Date.now() + 50;\n  while (Date.now() < stop) crewHot(100_000);\n' +
       '  if (Date.now() < crewUntil && !(globalThis as any).crewStop) setTimeout(crewSpin, 0);\n}\ncrewSpin();',
     filename: '/work/hot.ts',
