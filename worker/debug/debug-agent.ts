@@ -114,19 +114,22 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   }
 
   /**
-   * Lets the eval thread go before it is ended: a thread paused in the debugger does not end
-   * when terminated, and a process that exits waits for its threads. Bounded by `timeoutMs`.
+   * Lets the eval thread go before it is ended, and ends this agent: a thread paused in the
+   * debugger does not end when terminated, and a process that exits waits for its threads.
+   * Bounded by `timeoutMs`; then the agent's inspector connection is closed.
    */
   async release(timeoutMs = 1000): Promise<void> {
     this.mode = false;
-    if (!this.inspector.attached) return;
-    const steps = (async () => {
-      if (this.pause) await this.inspector.send('Debugger.resume').catch(() => {});
-      await this.inspector.send('Debugger.disable').catch(() => {});
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([steps, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    if (this.inspector.attached) {
+      const steps = (async () => {
+        if (this.pause) await this.inspector.send('Debugger.resume').catch(() => {});
+        await this.inspector.send('Debugger.disable').catch(() => {});
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([steps, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    this.inspector.close();
   }
 
   /** The master went away: a suspension must not wait forever, so it is aborted. */
@@ -167,10 +170,14 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     }
     if (p.callFrames.length === 0 || !this.mode) return resume();
     // Every throw stops here while debugging; only those the user's code lets escape suspend.
+    const thread = this.inspector.followed;
     void this.uncaught.escapesUserCode(p.callFrames).then(
       (escapes) => (escapes && this.mode ? this.suspendAt(p, true) : resume()),
-      // The thread went away meanwhile, or a question failed: suspend, as without the check.
-      () => (this.mode && this.inspector.attached ? this.suspendAt(p, true) : undefined),
+      // A question failed: suspend, as without the check, unless the thread is gone.
+      () =>
+        this.mode && this.inspector.attached && this.inspector.followed === thread
+          ? this.suspendAt(p, true)
+          : undefined,
     );
   }
 

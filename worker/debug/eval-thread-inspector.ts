@@ -73,6 +73,7 @@ export class EvalThreadInspector {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Scripts of the eval thread by id: their names, and where their text starts. */
   private readonly scripts = new Map<string, ScriptStart & { url: string }>();
+  private closed = false;
 
   constructor(private readonly events: InspectorEvents) {
     this.session.connect();
@@ -80,13 +81,16 @@ export class EvalThreadInspector {
       const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
       const threadId = inspectedThreadId(p.workerInfo);
       this.threads.set(threadId, p.sessionId);
-      if (threadId !== this.threadId) return;
+      if (threadId !== this.threadId || this.closed) return;
       this.sessionId = p.sessionId;
       this.events.attached();
     });
     onInspectorEvent(this.session, 'NodeWorker.detachedFromWorker', (params) => {
       const gone = (params as { sessionId: string }).sessionId;
       for (const [id, sessionId] of this.threads) if (sessionId === gone) this.threads.delete(id);
+      if (gone !== this.sessionId) return;
+      this.sessionId = undefined;
+      this.failPending('the eval thread went away');
     });
     onInspectorEvent(this.session, 'NodeWorker.receivedMessageFromWorker', (params) => {
       const p = params as { sessionId: string; message: string };
@@ -95,17 +99,42 @@ export class EvalThreadInspector {
     this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
   }
 
-  /** Follows a (new) eval thread; what was known of the old one is dropped. */
+  /**
+   * Follows a (new) eval thread. What was known of the old one is dropped, and what was asked
+   * of it fails with `CREW_DEBUG_STALE`: its answers would never be read.
+   */
   follow(threadId: number): void {
+    if (this.closed) return;
+    this.failPending('the eval thread was replaced');
     this.threadId = threadId;
     this.sessionId = this.threads.get(threadId);
     this.scripts.clear();
     if (this.sessionId) queueMicrotask(() => this.threadId === threadId && this.events.attached());
   }
 
+  /**
+   * Ends the connection, as js-debug's CDPSession does on close: what is still asked fails
+   * with `CREW_DEBUG_STALE`, the thread's side of the session is detached (it would keep a
+   * pause, or its breakpoints, with nobody left to resume them), and the `node:inspector`
+   * session is disconnected. Nothing is followed after this.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failPending('the debugger was closed');
+    if (this.sessionId) this.session.post('NodeWorker.detach', { sessionId: this.sessionId });
+    this.sessionId = undefined;
+    this.session.disconnect();
+  }
+
   /** Whether the followed thread's inspector can be spoken to. */
   get attached(): boolean {
     return this.sessionId !== undefined;
+  }
+
+  /** The thread followed now: a question's answer is only about the thread it was asked of. */
+  get followed(): number | undefined {
+    return this.threadId;
   }
 
   /** Sends a CDP command to the eval thread; a CDP error rejects with `CREW_REMOTE_ERROR`. */
@@ -136,6 +165,12 @@ export class EvalThreadInspector {
   /** Where script `scriptId` starts (a form's line in its file); the file's start when unknown. */
   startOf(scriptId: string): ScriptStart {
     return this.scripts.get(scriptId) ?? { startLine: 0, startColumn: 0 };
+  }
+
+  private failPending(why: string): void {
+    const err = crewError(ErrorCodes.DebugStale, why);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
   }
 
   private receive(m: Cdp): void {
