@@ -1,6 +1,7 @@
 /**
- * Relays raw CDP between the master and the eval thread's inspector, one inspector session
- * per relay session. Only the eval thread is exposed: pausing the worker's main thread would
+ * Relays raw CDP between the master and the eval thread's inspector for each debugger attached
+ * through the master's CDP endpoint, over an inspector connection of its own per debugger
+ * (see inspector-events.ts for the names). Only the eval thread is exposed: pausing the worker's main thread would
  * stop its heartbeats.
  *
  * Almost everything passes through unchanged, `Debugger.setInstrumentationBreakpoint`
@@ -25,17 +26,18 @@
  * while the form's frames are live, and "uncaught" only at Node's rethrow out of `vm`, after
  * they are gone. So the debug agent reads the frames' own code instead (catch-site.ts).
  */
-import { Session } from 'node:inspector';
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
-import { onInspectorEvent } from './inspector-events';
+import { InspectorConnection, onInspectorEvent } from './inspector-events';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 import type { RemoteObject } from './eval-thread-inspector';
 
-interface RelaySession {
-  session: Session;
-  workerSession?: string;
+/** One debugger the relay serves, known by its `debuggerId` (the `sid` of the cdp messages). */
+interface RelayedDebugger {
+  connection: InspectorConnection;
+  /** The CDP session on the eval thread, once it is reachable. */
+  threadSessionId?: string;
   queue: string[];
-  /** The thread is paused, as this session last heard. */
+  /** The thread is paused, as this debugger last heard. */
   paused: boolean;
   /** The debugger asked to stop at thrown exceptions (any state but `none`). */
   stopsAtThrows: boolean;
@@ -58,7 +60,7 @@ interface PendingPause {
 }
 
 /**
- * V8 keeps one pause-on-exceptions state for a thread, whichever session set it last: a
+ * V8 keeps one pause-on-exceptions state for a thread, whichever debugger set it last: a
  * debugger that asks for none would stop the Crew Debugger from seeing any throw. While it
  * debugs, the state stays `all`; it resumes at once the throws the user's code catches.
  */
@@ -89,11 +91,11 @@ const OWN_IDS = 2_000_000_000;
  */
 const HOLD_PAUSE_MS = 10_000;
 
-/** How long a leaving session waits for the thread to take its resume. */
+/** How long a leaving debugger waits for the thread to take its resume. */
 const RESUME_WAIT_MS = 1000;
 
 export class CdpRelay {
-  private readonly sessions = new Map<number, RelaySession>();
+  private readonly debuggers = new Map<number, RelayedDebugger>();
   private ownId = OWN_IDS;
   private readonly ownReplies = new Map<number, () => void>();
 
@@ -106,67 +108,67 @@ export class CdpRelay {
     private readonly crewDebugging: () => boolean = () => false,
   ) {}
 
-  open(sid: number): void {
-    const session = new Session();
-    session.connect();
-    const entry: RelaySession = { session, queue: [], paused: false, stopsAtThrows: false };
-    this.sessions.set(sid, entry);
-    onInspectorEvent(session, 'NodeWorker.attachedToWorker', (params) => {
+  open(debuggerId: number): void {
+    const connection = new InspectorConnection();
+    connection.connect();
+    const entry: RelayedDebugger = { connection, queue: [], paused: false, stopsAtThrows: false };
+    this.debuggers.set(debuggerId, entry);
+    onInspectorEvent(connection, 'NodeWorker.attachedToWorker', (params) => {
       const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
-      // A session closed before its event's turn came has no inspector left to speak to.
-      if (this.sessions.get(sid) !== entry || entry.workerSession) return;
+      // A debugger that left before this event's turn came has no inspector left to speak to.
+      if (this.debuggers.get(debuggerId) !== entry || entry.threadSessionId) return;
       if (inspectedThreadId(p.workerInfo) !== this.threadId()) return;
-      entry.workerSession = p.sessionId;
+      entry.threadSessionId = p.sessionId;
       for (const m of entry.queue.splice(0)) this.forward(entry, m);
     });
-    onInspectorEvent(session, 'NodeWorker.detachedFromWorker', (params) => {
-      if ((params as { sessionId: string }).sessionId === entry.workerSession)
-        this.close(sid, 'the eval thread went away');
+    onInspectorEvent(connection, 'NodeWorker.detachedFromWorker', (params) => {
+      if ((params as { sessionId: string }).sessionId === entry.threadSessionId)
+        this.close(debuggerId, 'the eval thread went away');
     });
-    onInspectorEvent(session, 'NodeWorker.receivedMessageFromWorker', (params) => {
+    onInspectorEvent(connection, 'NodeWorker.receivedMessageFromWorker', (params) => {
       const p = params as { sessionId: string; message: string };
-      if (p.sessionId === entry.workerSession) this.fromThread(sid, entry, p.message);
+      if (p.sessionId === entry.threadSessionId) this.fromThread(debuggerId, entry, p.message);
     });
-    session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    connection.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
   }
 
-  message(sid: number, message: string): void {
-    const entry = this.sessions.get(sid);
-    if (!entry) return this.send({ t: 'cdpClose', sid, reason: 'no such relay session' });
+  message(debuggerId: number, message: string): void {
+    const entry = this.debuggers.get(debuggerId);
+    if (!entry) return this.send({ t: 'cdpClose', sid: debuggerId, reason: 'no such debugger on this worker' });
     const throws = pauseOnExceptions(message);
     if (throws) entry.stopsAtThrows = throws.params.state !== 'none';
     if (throws && this.crewDebugging()) message = keepAllThrows(throws);
-    if (entry.workerSession) this.forward(entry, message);
+    if (entry.threadSessionId) this.forward(entry, message);
     else entry.queue.push(message);
-    if (entry.stopsAtThrows && entry.pending?.waitsFor === 'throwFilters') this.tellPending(sid, entry);
+    if (entry.stopsAtThrows && entry.pending?.waitsFor === 'throwFilters') this.tellPending(debuggerId, entry);
   }
 
   /** Tells the debugger of the pause it was kept from. */
-  private tellPending(sid: number, entry: RelaySession): void {
+  private tellPending(debuggerId: number, entry: RelayedDebugger): void {
     const pending = this.dropPending(entry);
-    if (!pending || this.sessions.get(sid) !== entry) return;
+    if (!pending || this.debuggers.get(debuggerId) !== entry) return;
     entry.paused = true;
-    this.send({ t: 'cdpMessage', sid, message: pending.message });
+    this.send({ t: 'cdpMessage', sid: debuggerId, message: pending.message });
   }
 
-  private dropPending(entry: RelaySession): PendingPause | undefined {
+  private dropPending(entry: RelayedDebugger): PendingPause | undefined {
     const pending = entry.pending;
     entry.pending = undefined;
     clearTimeout(pending?.timer);
     return pending;
   }
 
-  close(sid: number, reason?: string): void {
-    const entry = this.sessions.get(sid);
+  close(debuggerId: number, reason?: string): void {
+    const entry = this.debuggers.get(debuggerId);
     if (!entry) return;
-    this.sessions.delete(sid);
+    this.debuggers.delete(debuggerId);
     this.dropPending(entry);
-    if (reason) this.send({ t: 'cdpClose', sid, reason });
+    if (reason) this.send({ t: 'cdpClose', sid: debuggerId, reason });
     // A pause the Crew Debugger holds stays there, with its restarts; any other is this debugger's.
-    if (!entry.paused || !entry.workerSession || this.pausedAt()) return this.detach(entry);
+    if (!entry.paused || !entry.threadSessionId || this.pausedAt()) return this.detach(entry);
     // Enabled first: a debugger may have switched its Debugger domain off before leaving.
     this.own(entry, 'Debugger.enable');
-    // Declared first: the reply can come at once (a session already gone), before the timer is set.
+    // Declared first: the reply can come at once (a thread already gone), before the timer is set.
     let timer: NodeJS.Timeout | undefined;
     let answered = false;
     const id = this.own(entry, 'Debugger.resume', () => {
@@ -183,15 +185,15 @@ export class CdpRelay {
 
   /** The Crew Debugger suspended the thread at the throw it paused at: the debuggers hear of it now. */
   suspended(): void {
-    for (const [sid, entry] of this.sessions)
-      if (entry.pending?.waitsFor === 'crewDecides') this.tellPending(sid, entry);
+    for (const [debuggerId, entry] of this.debuggers)
+      if (entry.pending?.waitsFor === 'crewDecides') this.tellPending(debuggerId, entry);
   }
 
   closeAll(reason: string): void {
-    for (const sid of [...this.sessions.keys()]) this.close(sid, reason);
+    for (const debuggerId of [...this.debuggers.keys()]) this.close(debuggerId, reason);
   }
 
-  private fromThread(sid: number, entry: RelaySession, message: string): void {
+  private fromThread(debuggerId: number, entry: RelayedDebugger, message: string): void {
     const m = JSON.parse(message) as {
       id?: number;
       method?: string;
@@ -213,41 +215,41 @@ export class CdpRelay {
       if (atThrow && this.crewDebugging() && !thrown)
         return void (entry.pending = { message, waitsFor: 'crewDecides' });
       if (thrown && m.params.reason === 'other' && !m.params.hitBreakpoints?.length) {
-        // The object's id belongs to the Crew Debugger's inspector session, not to this one.
+        // The object's id belongs to the Crew Debugger's CDP session, not to this debugger's.
         const data: RemoteObject = { ...thrown };
         delete data.objectId;
         m.params.reason = 'exception';
         m.params.data = data;
         message = JSON.stringify(m);
         if (!entry.stopsAtThrows) {
-          const timer = setTimeout(() => this.tellPending(sid, entry), HOLD_PAUSE_MS);
+          const timer = setTimeout(() => this.tellPending(debuggerId, entry), HOLD_PAUSE_MS);
           return void (entry.pending = { message, waitsFor: 'throwFilters', timer });
         }
       }
       entry.paused = true;
     }
-    if (this.sessions.get(sid) === entry) this.send({ t: 'cdpMessage', sid, message });
+    if (this.debuggers.get(debuggerId) === entry) this.send({ t: 'cdpMessage', sid: debuggerId, message });
   }
 
   /**
-   * Ends the session on the thread as well: the thread's side of a NodeWorker session
-   * outlives the main thread's session, and would keep its breakpoints (and its pause before
+   * Ends the CDP session on the thread as well: it outlives the main thread's inspector
+   * connection, and would keep its breakpoints (and its pause before
    * every form) with no debugger left to resume them.
    */
-  private detach(entry: RelaySession): void {
-    if (entry.workerSession) entry.session.post('NodeWorker.detach', { sessionId: entry.workerSession });
-    entry.session.disconnect();
+  private detach(entry: RelayedDebugger): void {
+    if (entry.threadSessionId) entry.connection.post('NodeWorker.detach', { sessionId: entry.threadSessionId });
+    entry.connection.disconnect();
   }
 
   /** A command of the relay's own; its reply is not the debugger's. */
-  private own(entry: RelaySession, method: string, replied?: () => void): number {
+  private own(entry: RelayedDebugger, method: string, replied?: () => void): number {
     const id = this.ownId++;
     if (replied) this.ownReplies.set(id, replied);
     this.forward(entry, JSON.stringify({ id, method, params: {} }));
     return id;
   }
 
-  private forward(entry: { session: Session; workerSession?: string }, message: string): void {
-    entry.session.post('NodeWorker.sendMessageToWorker', { sessionId: entry.workerSession!, message });
+  private forward(entry: RelayedDebugger, message: string): void {
+    entry.connection.post('NodeWorker.sendMessageToWorker', { sessionId: entry.threadSessionId!, message });
   }
 }

@@ -1,13 +1,13 @@
 /**
  * The debug agent's connection to the eval thread's V8 inspector. The worker's main thread
- * opens a `node:inspector` session on itself and reaches the eval thread through the
- * `NodeWorker` domain, so pausing the eval thread never stops the main thread's link to the
- * master. CDP commands go to the thread from here; its `Debugger.*` events come back to
- * the debug agent (debug-agent.ts), which turns them into the worker -> master messages of
+ * opens an inspector connection to itself and reaches the eval thread through the
+ * `NodeWorker` domain, as a CDP session on that thread (see inspector-events.ts for the
+ * names), so pausing the eval thread never stops the main thread's link to the master. CDP
+ * commands go to the thread from here; its `Debugger.*` events come back to the debug agent
+ * (debug-agent.ts), which turns them into the worker -> master messages of
  * protocol/messages/debug-messages.ts.
  */
-import { Session } from 'node:inspector';
-import { onInspectorEvent } from './inspector-events';
+import { InspectorConnection, onInspectorEvent } from './inspector-events';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 
@@ -61,12 +61,13 @@ type Cdp = {
 };
 
 export class EvalThreadInspector {
-  private readonly session = new Session();
-  private sessionId?: string;
+  private readonly connection = new InspectorConnection();
+  /** The CDP session on the followed thread, once its inspector is reachable. */
+  private threadSessionId?: string;
   private threadId?: number;
   /**
-   * Every worker thread's inspector session, by thread id. A thread that was already running
-   * when this session enabled `NodeWorker` is announced at once, before it is followed.
+   * Every worker thread's CDP session, by thread id. A thread that was already running when
+   * this connection enabled `NodeWorker` is announced at once, before it is followed.
    */
   private readonly threads = new Map<number, string>();
   private nextId = 1;
@@ -76,27 +77,27 @@ export class EvalThreadInspector {
   private closed = false;
 
   constructor(private readonly events: InspectorEvents) {
-    this.session.connect();
-    onInspectorEvent(this.session, 'NodeWorker.attachedToWorker', (params) => {
+    this.connection.connect();
+    onInspectorEvent(this.connection, 'NodeWorker.attachedToWorker', (params) => {
       const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
       const threadId = inspectedThreadId(p.workerInfo);
       this.threads.set(threadId, p.sessionId);
       if (threadId !== this.threadId || this.closed) return;
-      this.sessionId = p.sessionId;
+      this.threadSessionId = p.sessionId;
       this.events.attached();
     });
-    onInspectorEvent(this.session, 'NodeWorker.detachedFromWorker', (params) => {
+    onInspectorEvent(this.connection, 'NodeWorker.detachedFromWorker', (params) => {
       const gone = (params as { sessionId: string }).sessionId;
-      for (const [id, sessionId] of this.threads) if (sessionId === gone) this.threads.delete(id);
-      if (gone !== this.sessionId) return;
-      this.sessionId = undefined;
+      for (const [id, threadSessionId] of this.threads) if (threadSessionId === gone) this.threads.delete(id);
+      if (gone !== this.threadSessionId) return;
+      this.threadSessionId = undefined;
       this.failPending('the eval thread went away');
     });
-    onInspectorEvent(this.session, 'NodeWorker.receivedMessageFromWorker', (params) => {
+    onInspectorEvent(this.connection, 'NodeWorker.receivedMessageFromWorker', (params) => {
       const p = params as { sessionId: string; message: string };
-      if (p.sessionId === this.sessionId) this.receive(JSON.parse(p.message) as Cdp);
+      if (p.sessionId === this.threadSessionId) this.receive(JSON.parse(p.message) as Cdp);
     });
-    this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    this.connection.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
   }
 
   /**
@@ -107,29 +108,29 @@ export class EvalThreadInspector {
     if (this.closed) return;
     this.failPending('the eval thread was replaced');
     this.threadId = threadId;
-    this.sessionId = this.threads.get(threadId);
+    this.threadSessionId = this.threads.get(threadId);
     this.scripts.clear();
-    if (this.sessionId) queueMicrotask(() => this.threadId === threadId && this.events.attached());
+    if (this.threadSessionId) queueMicrotask(() => this.threadId === threadId && this.events.attached());
   }
 
   /**
    * Ends the connection, as js-debug's CDPSession does on close: what is still asked fails
-   * with `CREW_DEBUG_STALE`, the thread's side of the session is detached (it would keep a
-   * pause, or its breakpoints, with nobody left to resume them), and the `node:inspector`
-   * session is disconnected. Nothing is followed after this.
+   * with `CREW_DEBUG_STALE`, the CDP session on the thread is detached (it would keep a
+   * pause, or its breakpoints, with nobody left to resume them), and the inspector
+   * connection is disconnected. Nothing is followed after this.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.failPending('the debugger was closed');
-    if (this.sessionId) this.session.post('NodeWorker.detach', { sessionId: this.sessionId });
-    this.sessionId = undefined;
-    this.session.disconnect();
+    if (this.threadSessionId) this.connection.post('NodeWorker.detach', { sessionId: this.threadSessionId });
+    this.threadSessionId = undefined;
+    this.connection.disconnect();
   }
 
   /** Whether the followed thread's inspector can be spoken to. */
   get attached(): boolean {
-    return this.sessionId !== undefined;
+    return this.threadSessionId !== undefined;
   }
 
   /** The thread followed now: a question's answer is only about the thread it was asked of. */
@@ -139,13 +140,13 @@ export class EvalThreadInspector {
 
   /** Sends a CDP command to the eval thread; a CDP error rejects with `CREW_REMOTE_ERROR`. */
   send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
-    const sessionId = this.sessionId;
+    const sessionId = this.threadSessionId;
     if (!sessionId)
       return Promise.reject(crewError(ErrorCodes.DebugStale, 'the eval thread is not attached to the debugger'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.session.post('NodeWorker.sendMessageToWorker', {
+      this.connection.post('NodeWorker.sendMessageToWorker', {
         sessionId,
         message: JSON.stringify({ id, method, params }),
       });

@@ -1,7 +1,14 @@
 /**
- * Listening to an in-process inspector session without being run in the middle of other code.
+ * Connections to this process's inspector, and listening to them without being run in the
+ * middle of other code.
  *
- * Node hands a `node:inspector` session on the main thread the messages of another thread
+ * Names, as js-debug has them: an {@link InspectorConnection} is `node:inspector`'s `Session`,
+ * one connection to this process's V8 inspector (js-debug's `Connection`). Over it the main
+ * thread reaches an eval thread through the `NodeWorker` domain, as a CDP session on that
+ * thread (js-debug's `CDPSession` on a `Thread`), named by the `threadSessionId` that
+ * `NodeWorker.attachedToWorker` gives.
+ *
+ * Node hands a connection on the main thread the messages of another thread
  * (here the eval thread, through the `NodeWorker` domain) by a V8 interrupt: the listener runs
  * at the next stack check of whatever JavaScript the main thread is running, inside a
  * `ws.send`, between a frame's sealing and its sending, or half way through a relay's own
@@ -10,20 +17,24 @@
  * `invalid opcode`). So every event is queued and handled on a turn of its own, in the order
  * it came.
  */
-import type { Session } from 'node:inspector';
+import { Session } from 'node:inspector';
+
+/** `node:inspector`'s `Session`: one connection to this process's V8 inspector. */
+export const InspectorConnection = Session;
+export type InspectorConnection = Session;
 
 type Params = { params: unknown };
 
-/** Calls `handler` for each `method` event of `session`, on a later turn of the event loop, in order. */
+/** Calls `handler` for each `method` event of `connection`, on a later turn of the event loop, in order. */
 export function onInspectorEvent(
-  session: Session,
+  connection: InspectorConnection,
   method: 'NodeWorker.attachedToWorker' | 'NodeWorker.detachedFromWorker' | 'NodeWorker.receivedMessageFromWorker',
   handler: (params: unknown) => void,
 ): void {
-  session.on(method, (m: Params) => later(() => handler(m.params)));
+  connection.on(method, (m: Params) => later(() => handler(m.params)));
 }
 
-/** Work waiting for its turn: one queue for the process, so events of all sessions keep their order. */
+/** Work waiting for its turn: one queue for the process, so events of all connections keep their order. */
 const waiting: (() => void)[] = [];
 let turn: NodeJS.Immediate | undefined;
 

@@ -1,15 +1,15 @@
 /**
- * An inspector session of its own to the eval thread, opened for one profile and closed after
- * it. It is separate from the debug agent's session (eval-thread-inspector.ts) and from VS
- * Code's (cdp-relay.ts), so a profile neither changes nor waits for what a debugger set up,
- * and costs nothing while no profile is taken. Like theirs, it reaches the eval thread
- * through the `NodeWorker` domain of a session on the main thread, whose events are handled
- * only through onInspectorEvent (see inspector-events.ts for why).
+ * A CDP session of its own on the eval thread, over an inspector connection of its own, opened
+ * for one profile and closed after it (see inspector-events.ts for the names). It is separate
+ * from the debug agent's (eval-thread-inspector.ts) and from VS Code's (cdp-relay.ts), so a
+ * profile neither changes nor waits for what a debugger set up, and costs nothing while no
+ * profile is taken. Like theirs, it reaches the eval thread through the `NodeWorker` domain of
+ * a connection on the main thread, whose events are handled only through onInspectorEvent
+ * (see inspector-events.ts for why).
  */
-import { Session } from 'node:inspector';
 import { crewError, ErrorCodes } from '../../protocol/errors';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
-import { onInspectorEvent } from './inspector-events';
+import { InspectorConnection, onInspectorEvent } from './inspector-events';
 
 type Cdp = { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message: string } };
 
@@ -17,8 +17,8 @@ type Cdp = { id?: number; method?: string; params?: unknown; result?: unknown; e
 const ATTACH_MS = 10_000;
 
 export class ThreadSession {
-  private readonly session = new Session();
-  private sessionId?: string;
+  private readonly connection = new InspectorConnection();
+  private threadSessionId?: string;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = new Map<string, (params: unknown) => void>();
@@ -41,22 +41,22 @@ export class ThreadSession {
   }
 
   private connect(): Promise<void> {
-    this.session.connect();
+    this.connection.connect();
     const attached = new Promise<void>((resolve, reject) => (this.attach = { resolve, reject }));
-    onInspectorEvent(this.session, 'NodeWorker.attachedToWorker', (params) => {
+    onInspectorEvent(this.connection, 'NodeWorker.attachedToWorker', (params) => {
       const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
-      if (this.closed || this.sessionId || inspectedThreadId(p.workerInfo) !== this.threadId) return;
-      this.sessionId = p.sessionId;
+      if (this.closed || this.threadSessionId || inspectedThreadId(p.workerInfo) !== this.threadId) return;
+      this.threadSessionId = p.sessionId;
       this.attach?.resolve();
     });
-    onInspectorEvent(this.session, 'NodeWorker.detachedFromWorker', (params) => {
-      if ((params as { sessionId: string }).sessionId === this.sessionId) this.fail('the eval thread went away');
+    onInspectorEvent(this.connection, 'NodeWorker.detachedFromWorker', (params) => {
+      if ((params as { sessionId: string }).sessionId === this.threadSessionId) this.fail('the eval thread went away');
     });
-    onInspectorEvent(this.session, 'NodeWorker.receivedMessageFromWorker', (params) => {
+    onInspectorEvent(this.connection, 'NodeWorker.receivedMessageFromWorker', (params) => {
       const p = params as { sessionId: string; message: string };
-      if (p.sessionId === this.sessionId) this.receive(JSON.parse(p.message) as Cdp);
+      if (p.sessionId === this.threadSessionId) this.receive(JSON.parse(p.message) as Cdp);
     });
-    this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    this.connection.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
     const timer = setTimeout(() => this.fail('the eval thread did not answer its inspector'), ATTACH_MS);
     return attached.finally(() => clearTimeout(timer));
   }
@@ -68,13 +68,13 @@ export class ThreadSession {
 
   /** Sends a CDP command to the eval thread; an error rejects with CREW_PROFILE_FAILED. */
   send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
-    if (this.closed || !this.sessionId)
+    if (this.closed || !this.threadSessionId)
       return Promise.reject(crewError(ErrorCodes.ProfileFailed, 'the eval thread is not reachable'));
     const id = this.nextId++;
-    const sessionId = this.sessionId;
+    const sessionId = this.threadSessionId;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.session.post('NodeWorker.sendMessageToWorker', {
+      this.connection.post('NodeWorker.sendMessageToWorker', {
         sessionId,
         message: JSON.stringify({ id, method, params }),
       });
@@ -86,7 +86,7 @@ export class ThreadSession {
     if (this.disconnected) return;
     this.disconnected = true;
     this.fail('the profile ended');
-    this.session.disconnect();
+    this.connection.disconnect();
   }
 
   private fail(why: string): void {
