@@ -213,7 +213,10 @@ test('attaching while the Crew Debugger holds a throw pauses at that exception, 
   const s = await suspended;
   const c = await cdpClient(await cdpAddress(shared.pool, 'w2'));
   try {
+    // What js-debug sends as it attaches under Crew's extension, which asks for caught exceptions.
     await c.send('Debugger.enable');
+    await c.send('Debugger.setPauseOnExceptions', { state: 'all' });
+    await c.send('Runtime.runIfWaitingForDebugger');
     const p = await c.paused(0);
     assert.equal(p.reason, 'exception', 'not "other", which VS Code shows as a debugger statement');
     assert.equal(p.data.className, 'RangeError');
@@ -226,6 +229,28 @@ test('attaching while the Crew Debugger holds a throw pauses at that exception, 
   assert.ok(shared.pool.debug.list().some((x) => x.id === s.id));
   await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"returned"' } });
   assert.equal(await call, 'returned');
+});
+
+test('a debugger set up without asking for throws is told of a held throw as V8 gives it, and keeps it', async () => {
+  const suspended = new Promise((r) => shared.pool.debug.once('paused', r));
+  const call = evalOn(shared.pool, 'w1', { code: 'throw new TypeError("held")', filename: join(dir, 'held.js') });
+  const s = await suspended;
+  const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  try {
+    await c.send('Debugger.enable');
+    // js-debug says it is set up only after its exception filters: none were asked for. An
+    // exception pause would be resumed by it as unwanted; V8's own reason is not.
+    await c.send('Runtime.runIfWaitingForDebugger');
+    // Told as the command went by, before the thread's reply to it came back over the same link.
+    const told = c.events.find((e) => e.method === 'Debugger.paused');
+    assert.ok(told, 'the pause was told when the debugger said it was set up, not after a time limit');
+    assert.equal(told.params.reason, 'other');
+    assert.match(told.params.data.description, /^TypeError: held/);
+    await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'return', expression: '"on"' } });
+    assert.equal(await call, 'on');
+  } finally {
+    await c.close();
+  }
 });
 
 test('a suspension that ends before the attached debugger asks for throws is never told to it', async () => {

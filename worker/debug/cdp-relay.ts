@@ -13,7 +13,7 @@
  *   debugger is told of a throw only once it has become a suspension (`suspended()`) and
  *   VS Code does not flash a pause at each of them; and a debugger that attaches while the
  *   Crew Debugger holds the thread at a throw is told of that pause once it has asked to stop
- *   at throws (VS Code's resumes exception pauses it did not ask for);
+ *   at throws, or has said it is set up (VS Code's resumes exception pauses it did not ask for);
  * - that pause at attach is one V8 says is for no reason ("other", which VS Code words as a
  *   `debugger` statement): the relay says it is at that exception, with the error's text;
  * - a debugger that leaves while the thread is paused for it (a breakpoint, a step) lets the
@@ -50,11 +50,17 @@ interface RelayedDebugger {
  * - `crewDecides`: a throw the Crew Debugger has yet to decide on; told when it becomes a
  *   suspension, or never, when the Crew Debugger resumes it (something catches it);
  * - `throwFilters`: the Crew Debugger's suspension, found by a debugger that attached during
- *   it; told once the debugger asks to stop at throws, or after {@link HOLD_PAUSE_MS}.
+ *   it; told as an exception once the debugger asks to stop at throws. A debugger that says it
+ *   is set up without asking (`Runtime.runIfWaitingForDebugger`, which js-debug sends only
+ *   after its exception filters and breakpoints), or says neither within
+ *   {@link HOLD_PAUSE_MS}, is told of it as V8 gave it (`other`, with the error as its data):
+ *   an exception pause it did not ask for would be resumed.
  * If the thread goes on first, neither the pause nor its `Debugger.resumed` is told.
  */
 interface PendingPause {
   message: string;
+  /** For `throwFilters`: the pause as V8 gave it, told to a debugger that did not ask for throws. */
+  asGiven?: string;
   waitsFor: 'crewDecides' | 'throwFilters';
   timer?: NodeJS.Timeout;
 }
@@ -83,13 +89,15 @@ function pauseOnExceptions(message: string): PauseOnExceptions | undefined {
 const OWN_IDS = 2_000_000_000;
 
 /**
- * How long the exception pause found at attach waits for the debugger to ask for throws.
- * VS Code's js-debug resumes an exception pause its filters do not ask for, and its filters
- * arrive after it has attached (Crew's extension asks for caught exceptions then). That is a
- * round trip through the window, which took more than 3 s on a busy 2-core machine; a
- * debugger that never asks still hears of the pause, later.
+ * How long the exception pause found at attach waits for a debugger that neither asks for
+ * throws nor says it is set up (a bare CDP client). VS Code's js-debug says both, after a round
+ * trip through the window that took more than 10 s on a 2-core machine under load; it is not
+ * timed, and this limit only bounds how long another debugger sees the thread running.
  */
-const HOLD_PAUSE_MS = 10_000;
+const HOLD_PAUSE_MS = 30_000;
+
+/** The command by which a debugger says it is set up: js-debug sends it after its filters and breakpoints. */
+const SET_UP = '"Runtime.runIfWaitingForDebugger"';
 
 /** How long a leaving debugger waits for the thread to take its resume. */
 const RESUME_WAIT_MS = 1000;
@@ -108,6 +116,7 @@ export class CdpRelay {
     private readonly crewDebugging: () => boolean = () => false,
   ) {}
 
+  /** A debugger attached through the master (`cdpOpen`): its own CDP session on the eval thread. */
   open(debuggerId: number): void {
     const connection = new InspectorConnection();
     connection.connect();
@@ -132,6 +141,7 @@ export class CdpRelay {
     connection.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
   }
 
+  /** One CDP message from debugger `debuggerId` (`cdpMessage`), for the eval thread. */
   message(debuggerId: number, message: string): void {
     const entry = this.debuggers.get(debuggerId);
     if (!entry) return this.send({ t: 'cdpClose', sid: debuggerId, reason: 'no such debugger on this worker' });
@@ -140,7 +150,8 @@ export class CdpRelay {
     if (throws && this.crewDebugging()) message = keepAllThrows(throws);
     if (entry.threadSessionId) this.forward(entry, message);
     else entry.queue.push(message);
-    if (entry.stopsAtThrows && entry.pending?.waitsFor === 'throwFilters') this.tellPending(debuggerId, entry);
+    if (entry.pending?.waitsFor === 'throwFilters' && (entry.stopsAtThrows || message.includes(SET_UP)))
+      this.tellPending(debuggerId, entry);
   }
 
   /** Tells the debugger of the pause it was kept from. */
@@ -148,7 +159,8 @@ export class CdpRelay {
     const pending = this.dropPending(entry);
     if (!pending || this.debuggers.get(debuggerId) !== entry) return;
     entry.paused = true;
-    this.send({ t: 'cdpMessage', sid: debuggerId, message: pending.message });
+    const message = pending.asGiven && !entry.stopsAtThrows ? pending.asGiven : pending.message;
+    this.send({ t: 'cdpMessage', sid: debuggerId, message });
   }
 
   private dropPending(entry: RelayedDebugger): PendingPause | undefined {
@@ -158,6 +170,7 @@ export class CdpRelay {
     return pending;
   }
 
+  /** Debugger `debuggerId` left (`cdpClose`), or is sent away with `reason`. */
   close(debuggerId: number, reason?: string): void {
     const entry = this.debuggers.get(debuggerId);
     if (!entry) return;
@@ -189,6 +202,7 @@ export class CdpRelay {
       if (entry.pending?.waitsFor === 'crewDecides') this.tellPending(debuggerId, entry);
   }
 
+  /** Every debugger is sent away with `reason` (the master went, or the session ends). */
   closeAll(reason: string): void {
     for (const debuggerId of [...this.debuggers.keys()]) this.close(debuggerId, reason);
   }
@@ -218,12 +232,13 @@ export class CdpRelay {
         // The object's id belongs to the Crew Debugger's CDP session, not to this debugger's.
         const data: RemoteObject = { ...thrown };
         delete data.objectId;
-        m.params.reason = 'exception';
         m.params.data = data;
+        const asGiven = JSON.stringify(m);
+        m.params.reason = 'exception';
         message = JSON.stringify(m);
         if (!entry.stopsAtThrows) {
           const timer = setTimeout(() => this.tellPending(debuggerId, entry), HOLD_PAUSE_MS);
-          return void (entry.pending = { message, waitsFor: 'throwFilters', timer });
+          return void (entry.pending = { message, asGiven, waitsFor: 'throwFilters', timer });
         }
       }
       entry.paused = true;
