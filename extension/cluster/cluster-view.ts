@@ -101,8 +101,8 @@ function pageHtml(webview: vscode.Webview, dist: vscode.Uri): string {
     border-bottom: 1px solid var(--vscode-panel-border); }
   .lane.selected { background: var(--vscode-list-inactiveSelectionBackground); }
   .lane-info { width: 280px; flex: none; font-family: var(--vscode-editor-font-family); white-space: pre; }
-  .lane-chart { flex: 1; min-width: 0; }
-  .lane .lane-profile { flex: none; margin: 0 4px; }
+  .lane-chart { flex: 1; min-width: 0; overflow: hidden; }
+  .lane .lane-profile { flex: none; margin: 0; }
   #details { margin-top: 10px; padding: 6px 8px; border: 1px solid var(--vscode-panel-border); }
   #details th { text-align: left; padding-right: 12px; color: var(--vscode-descriptionForeground);
     font-weight: normal; }

@@ -1,7 +1,8 @@
 // End-to-end, in a real VS Code (code-server in headless chromium), acting as a user: with both
 // workers busy in a TypeScript function, Crew: Profile Workers for 3 s opens the profile merged
 // across the 2 workers in VS Code's own profile viewer, which lists the user's function at its
-// file and line before the rest, and a file per worker beside it; a profile until stopped ends
+// file and line before the rest, and a file per worker beside it; the Profile button on w1's
+// lane in the cluster view profiles w1 alone and opens it; a profile until stopped ends
 // when its progress is cancelled; Crew: Heap Snapshot writes one worker's heap and opens it in
 // the same viewer. Screenshots go to test-results/ for a person to look at.
 import assert from 'node:assert/strict';
@@ -90,13 +91,51 @@ test('Crew: Profile Workers opens a profile of 2 workers in the profile viewer',
   assert.deepEqual(tops, ['(worker w1)', '(worker w2)']);
 });
 
+test(
+  "the Profile button on a worker's lane in the cluster view profiles that worker alone",
+  { timeout: 180_000 },
+  async () => {
+    const dir = join(w.dirs.workspace, '.crew', 'profiles');
+    const before = new Set(readdirSync(dir));
+    // Only the viewer this case opens is on screen.
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Crew: Show Cluster');
+    const button = (f) => f.locator('.lane[data-worker="w1"] button.lane-profile');
+    const view = await findFrame(page, button, 60_000);
+    await shot('2-cluster-profile-button');
+    await button(view).click();
+    // The length is asked for as by the command, naming the worker.
+    await page.locator('.quick-input-box input[placeholder="Profile w1 for how long?"]').waitFor();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: '1 s' }).first().click();
+    await page
+      .locator('.tab.active', { hasText: /crew-w1-.*\.cpuprofile/ })
+      .first()
+      .waitFor({ timeout: scaled(120_000) });
+    // The viewer shows w1's own frames in hot.ts (hotLoop, or spin once V8 has inlined it).
+    await findFrame(page, (f) => f.locator('text=/hot\\.ts:\\d+/').first(), 60_000);
+    await shot('3-cluster-profile');
+    const added = readdirSync(dir).filter((f) => !before.has(f));
+    assert.ok(
+      added.some((f) => /^crew-w1-.*\.cpuprofile$/.test(f)),
+      `w1's profile among the files written: ${added.join(', ')}`,
+    );
+    assert.ok(!added.some((f) => /^crew-w2-/.test(f)), `w2 was not profiled: ${added.join(', ')}`);
+    const mergedFile = added.find((f) => f.startsWith('crew-workers-'));
+    const merged = JSON.parse(readFileSync(join(dir, mergedFile), 'utf8'));
+    const tops = merged.nodes[0].children.map((id) => merged.nodes[id - 1].callFrame.functionName);
+    assert.deepEqual(tops, ['(worker w1)']);
+    // The cluster view and the profiles go, leaving the window as the other cases expect it.
+    await runCommand(page, 'View: Close All Editors');
+  },
+);
+
 test('a profile until stopped ends when its progress is cancelled, and opens', { timeout: 180_000 }, async () => {
   const before = readdirSync(join(w.dirs.workspace, '.crew', 'profiles')).length;
   await runCommand(page, 'Crew: Profile Workers');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Until stopped' }).first().click();
   const toast = page.locator('.notification-toast', { hasText: 'until stopped' }).first();
   await toast.waitFor();
-  await shot('2-until-stopped');
+  await shot('4-until-stopped');
   await toast.getByRole('button', { name: 'Cancel' }).click();
   // Three more files (each worker's and the merged one), the merged one open in the viewer.
   await until(() => readdirSync(join(w.dirs.workspace, '.crew', 'profiles')).length === before + 3, {
@@ -123,7 +162,7 @@ test('Crew: Heap Snapshot writes a snapshot of the worker chosen and opens it', 
   const snapshot = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   assert.ok(snapshot.snapshot.node_count > 1000, `${snapshot.snapshot.node_count} nodes`);
   await findFrame(page, (f) => f.locator('text=/Object|system/').first(), 60_000);
-  await shot('3-heap-snapshot');
+  await shot('5-heap-snapshot');
 });
 
 /** The frame of the page in which `locate(frame)` is visible, once there is one. */

@@ -66,7 +66,8 @@ function laneFor(w: { id: string }): { row: HTMLElement; plot: uPlot; info: HTML
     e.stopPropagation();
     vscode.postMessage({ type: 'profile', worker: w.id });
   });
-  row.append(info, chart, profile);
+  // Before the chart, which is drawn at its width when the lane appears and may overflow it.
+  row.append(info, profile, chart);
   row.addEventListener('click', () => select(w.id));
   $('lanes').append(row);
   const plot = new uPlot(
