@@ -38,6 +38,10 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole
 
 const flags = values.quick ? ['--quick'] : [];
 let systems = values.scale ? scaleSystems(SCALE_SIZES, flags) : availableSystems(flags);
+// Peers left out by --only are not missing: only those not installed are.
+const missing = values.scale
+  ? []
+  : ['piscina', 'workerpool', 'ipyparallel', 'dask'].filter((p) => !systems.some((s) => s.name === p));
 if (values.only && values.scale) throw new Error('--only does not apply to --scale');
 if (values.only) {
   const wanted = values.only.split(',');
@@ -49,9 +53,6 @@ if (values.only) {
     );
   systems = systems.filter((s) => wanted.includes(s.name));
 }
-const missing = values.scale
-  ? []
-  : ['piscina', 'workerpool', 'ipyparallel', 'dask'].filter((p) => !systems.some((s) => s.name === p));
 
 const before = machine();
 const log = (line) => process.stderr.write(`${line}\n`);

@@ -39,8 +39,11 @@ if (process.argv[2] === 'echo') {
     metrics.startup_s = await hellos(2);
     if (!quick) metrics.startup_48_s = await hellos(48);
   }
-  /** Seconds until `count` bare processes have dialed in and said hello. */
-  async function hellos(count) {
+  /**
+   * Seconds until `count` bare processes have dialed in and said hello; with `thread`, each
+   * first starts a worker thread and waits for its word, as a Crew worker starts its eval thread.
+   */
+  async function hellos(count, thread = false) {
     const t0 = performance.now();
     const all = new Promise((resolve) => {
       let n = 0;
@@ -60,7 +63,12 @@ if (process.argv[2] === 'echo') {
       `const ws = new W('ws://127.0.0.1:${wss.address().port}/'); ` +
       `ws.on('open', () => ws.send('hello')); ws.on('close', ` +
       `() => process.exit(0));`;
-    const kids = Array.from({ length: count }, () => spawn(process.execPath, ['-e', hello], { stdio: 'inherit' }));
+    const script = thread
+      ? "const { Worker } = require('node:worker_threads'); " +
+        `new Worker('require("node:worker_threads").parentPort.postMessage(1)', { eval: true })` +
+        `.once('message', () => { ${hello} });`
+      : hello;
+    const kids = Array.from({ length: count }, () => spawn(process.execPath, ['-e', script], { stdio: 'inherit' }));
     await all;
     const secs = (performance.now() - t0) / 1000;
     await Promise.all(kids.map((k) => (k.exitCode === null ? new Promise((r) => k.once('exit', r)) : null)));
@@ -137,6 +145,9 @@ if (process.argv[2] === 'echo') {
     tws.close();
     await new Promise((r) => threaded.once('exit', r));
   }
+
+  // Last, so it moves none of the rows above: the start-up floor of Crew's shape.
+  if (!guard && !quick) metrics.startup_48_thread_s = await hellos(48, true);
 
   ws.close();
   await new Promise((r) => child.once('exit', r));
