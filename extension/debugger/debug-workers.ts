@@ -47,8 +47,10 @@ export function workerAttachConfiguration(
     autoAttachChildProcesses: false,
     attachExistingChildren: false,
     continueOnAttach: false,
-    // Not Crew's evaluator: V8 would then skip the pause before each form, which it calls.
-    skipFiles: ['<node_internals>/**'],
+    // Crew's own frames below the user's (its evaluator, the thread's task loop) are library
+    // code: dimmed in the Call Stack, stepped through. V8 still pauses before each form, which
+    // the evaluator calls: skipping a script does not skip the pause before another it runs.
+    skipFiles: ['<node_internals>/**', '**/eval-thread.js'],
     __crewWorker: worker,
   };
 }

@@ -143,17 +143,35 @@ test(
       (rows) => rows.some((r) => /paused on breakpoint/i.test(r)) && rows.some((r) => /work\.ts\s*2:\d+/.test(r)),
       'a worker paused at the breakpoint at work.ts line 2',
     );
-    // The first session's frames can fill the Call Stack: fold them to see the second session.
-    const first = callStack()
-      .locator('.monaco-list-row', { hasText: /paused on breakpoint/i })
-      .first();
-    await first.locator('.monaco-tl-twistie').click();
-    await callStackUntil(
-      (rows) => rows.filter((r) => /paused on breakpoint/i.test(r)).length >= 2,
-      'both workers paused at the breakpoint',
-    );
-    await first.locator('.monaco-tl-twistie').click();
+    // Each worker is unfolded in turn to read its own state: a folded session shows js-debug's
+    // parent session, which has no thread and reads "Running".
+    for (const worker of ['w1', 'w2']) {
+      for (const other of ['w1', 'w2']) await unfold(other, other === worker);
+      await callStackUntil(
+        (rows) => rows.some((r) => new RegExp(`« ${worker} .*paused on breakpoint`, 'i').test(r)),
+        `${worker} paused at the breakpoint, unfolded`,
+      );
+    }
     assert.ok(!paused.some((r) => /#crew/.test(r)), `frames are the user's file, not a form: ${paused.join(' | ')}`);
+    // Crew's own frames below the user's (its evaluator, the thread's task loop) are library
+    // code: folded with Node's into a "Show … More" row, or dimmed where one shows alone.
+    await callStackUntil((rows) => rows.some((r) => /Show \d+ More|\bpump\b/.test(r)), 'the frames below the form');
+    const crewFrames = await callStack()
+      .locator('.monaco-list-row .stack-frame', { hasText: /Evaluator\.(invoke|run)|\bpump\b/ })
+      .evaluateAll((frames) => frames.map((f) => ({ text: f.textContent, dimmed: f.classList.contains('disabled') })));
+    assert.ok(
+      crewFrames.every((f) => f.dimmed),
+      `Crew's frames are folded or dimmed: ${JSON.stringify(crewFrames)}; the Call Stack shows:\n` +
+        (await callStackDump()).join('\n'),
+    );
+    const userFrame = callStack()
+      .locator('.monaco-list-row .stack-frame', { hasText: /work\.ts\s*2:\d+/ })
+      .first();
+    assert.equal(
+      await userFrame.evaluate((f) => f.classList.contains('disabled')),
+      false,
+      'the user frame is not dimmed',
+    );
     await variable(/^n\s*[:=]?\s*20$/, 'Variables to show n: 20');
     await shot('2-paused-at-breakpoint');
 
