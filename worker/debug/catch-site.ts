@@ -1,8 +1,9 @@
 /**
- * Whether a frame's code catches what is thrown through it. V8 cannot say: the evaluator
- * catches every error at the end, behind `vm`'s native boundary, so its "uncaught"
- * prediction is always "caught". The debugger asks this instead, for each frame between
- * the throw and the evaluator, and suspends only when none of them catches, as SLDB does.
+ * Whether a frame's code catches what is thrown through it. V8 cannot say: its "uncaught"
+ * prediction counts every handler on the stack, and a form always has two, `vm`'s native one
+ * and the evaluator's (test/unit/v8-uncaught.test.mjs shows it on each Node). The debugger
+ * asks this instead, for each frame between the throw and the evaluator, and suspends only
+ * when none of them catches, as SLDB does.
  */
 import type { Node } from 'acorn';
 import { childNodes } from '../image/estree';
