@@ -58,7 +58,9 @@ test('a DevTools client attaches through the master to the suspended eval thread
   await c.opened;
   const pid = await c.send('Runtime.evaluate', { expression: 'process.pid' });
   assert.equal(pid.result.result.value, shared.pool.workers[0].pid, 'the endpoint is the worker process');
+  // What DevTools sends as it attaches: enable, then say it is set up.
   await c.send('Debugger.enable');
+  await c.send('Runtime.runIfWaitingForDebugger');
   const p = await c.event('Debugger.paused');
   assert.equal(p.params.callFrames[0].functionName, 'scale');
   const factor = await c.send('Debugger.evaluateOnCallFrame', {

@@ -104,7 +104,9 @@ test(
     await new Promise((resolve, reject) => devtools.on('open', resolve).on('error', reject));
     let devtoolsPaused = false;
     devtools.on('message', (d) => (devtoolsPaused ||= JSON.parse(String(d)).method === 'Debugger.paused'));
+    // What DevTools sends as it attaches: enable, then say it is set up.
     devtools.send(JSON.stringify({ id: 1, method: 'Debugger.enable' }));
+    devtools.send(JSON.stringify({ id: 2, method: 'Runtime.runIfWaitingForDebugger' }));
     await until(() => devtoolsPaused, { what: "DevTools to see B's paused thread" });
     devtools.terminate();
     await pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });

@@ -20,7 +20,9 @@ async function suspendedWorker(args) {
   const debuggerPaused = new Promise((resolve) =>
     devtools.on('message', (d) => JSON.parse(String(d)).method === 'Debugger.paused' && resolve()),
   );
+  // What DevTools sends as it attaches: enable, then say it is set up.
   devtools.send(JSON.stringify({ id: 1, method: 'Debugger.enable' }));
+  devtools.send(JSON.stringify({ id: 2, method: 'Runtime.runIfWaitingForDebugger' }));
   await debuggerPaused;
   return { worker, pool, call, devtools };
 }

@@ -41,6 +41,8 @@ interface RelayedDebugger {
   paused: boolean;
   /** The debugger asked to stop at thrown exceptions (any state but `none`). */
   stopsAtThrows: boolean;
+  /** The debugger said it is set up; it may say so before the pause at attach comes from the thread. */
+  setUp: boolean;
   /** A pause the thread is at that this debugger has not been told of yet. */
   pending?: PendingPause;
 }
@@ -120,7 +122,7 @@ export class CdpRelay {
   open(debuggerId: number): void {
     const connection = new InspectorConnection();
     connection.connect();
-    const entry: RelayedDebugger = { connection, queue: [], paused: false, stopsAtThrows: false };
+    const entry: RelayedDebugger = { connection, queue: [], paused: false, stopsAtThrows: false, setUp: false };
     this.debuggers.set(debuggerId, entry);
     onInspectorEvent(connection, 'NodeWorker.attachedToWorker', (params) => {
       const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
@@ -150,7 +152,8 @@ export class CdpRelay {
     if (throws && this.crewDebugging()) message = keepAllThrows(throws);
     if (entry.threadSessionId) this.forward(entry, message);
     else entry.queue.push(message);
-    if (entry.pending?.waitsFor === 'throwFilters' && (entry.stopsAtThrows || message.includes(SET_UP)))
+    if (message.includes(SET_UP)) entry.setUp = true;
+    if (entry.pending?.waitsFor === 'throwFilters' && (entry.stopsAtThrows || entry.setUp))
       this.tellPending(debuggerId, entry);
   }
 
@@ -236,7 +239,8 @@ export class CdpRelay {
         const asGiven = JSON.stringify(m);
         m.params.reason = 'exception';
         message = JSON.stringify(m);
-        if (!entry.stopsAtThrows) {
+        if (!entry.stopsAtThrows && entry.setUp) message = asGiven;
+        else if (!entry.stopsAtThrows) {
           const timer = setTimeout(() => this.tellPending(debuggerId, entry), HOLD_PAUSE_MS);
           return void (entry.pending = { message, asGiven, waitsFor: 'throwFilters', timer });
         }
