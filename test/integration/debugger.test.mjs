@@ -153,6 +153,23 @@ test('an interrupt suspends a runaway loop into the debugger; abort ends it and 
   assert.equal(await evalOn(shared.pool, 'w2', '6 * 7'), 42);
 });
 
+test('a throw in the first task of a fresh eval thread suspends too', async () => {
+  // The thread dies and a fresh one starts, whose inspector is reached a moment later.
+  await assert.rejects(evalOn(shared.pool, 'w1', 'process.exit(3)'), (err) => err.code === ErrorCodes.EvalThreadDied);
+  const paused = nextPause();
+  const call = evalOn(shared.pool, 'w1', 'divide(1, 0)');
+  const s = await Promise.race([
+    paused,
+    call.then(
+      () => assert.fail('the call ended without suspending'),
+      (err) => assert.fail(`the call failed without suspending: ${err.message}`),
+    ),
+  ]);
+  assert.equal(s.condition.message, 'cannot divide 1 by zero');
+  await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
+  await assert.rejects(call, (err) => err instanceof RemoteError);
+});
+
 test('errors the code catches itself do not suspend, wherever the catch is', async () => {
   const seen = [];
   // A wrong suspension is continued, so the test fails on the assertion instead of hanging.

@@ -28,6 +28,9 @@ export interface DebugAgentEvents {
   resumed: [Resumed.Msg];
 }
 
+/** How long tasks wait for a fresh eval thread's inspector before they run without the debugger set. */
+const THREAD_REACHED_MS = 10_000;
+
 export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   private readonly inspector = new EvalThreadInspector({
     attached: () => void this.configure(),
@@ -47,6 +50,10 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   /** This agent asked the thread to pause (an interrupt); other pauses belong to another debugger. */
   private pauseAsked = false;
   private nextPause = 1;
+  /** Tasks held until the thread's debugger is set ({@link tasksHeld}). */
+  private held?: Promise<void>;
+  /** The wait of `setMode(true)` asked before the thread's inspector was reachable. */
+  private threadReached?: { promise: Promise<void>; end: () => void };
   readonly sourceMaps = new SourceMaps();
 
   /** Which task the eval thread is running, as far as the host knows. */
@@ -58,21 +65,37 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     super();
   }
 
-  /** Follows a (new) eval thread. */
+  /** Follows a (new) eval thread; while debugging, its tasks are held until its debugger is set. */
   attach(thread: Worker): void {
     this.inspector.follow(thread.threadId);
     this.uncaught.clear();
     if (this.pause) this.ended('the eval thread was replaced');
+    if (this.mode) this.holdTasksUntil(this.configure());
+  }
+
+  /**
+   * While the thread's debugger is being set, tasks wait for this, in order: a throw in a task
+   * that ran before would not suspend.
+   */
+  get tasksHeld(): Promise<void> | undefined {
+    return this.held;
+  }
+
+  private holdTasksUntil(configured: Promise<void>): void {
+    const held: Promise<void> = configured.then(() => {
+      if (this.held === held) this.held = undefined;
+    });
+    this.held = held;
   }
 
   /** Suspend at errors in user code (true while an editor is attached). */
-  setMode(on: boolean): Promise<void> {
-    if (on === this.mode) return Promise.resolve();
+  setMode(on: boolean): void {
+    if (on === this.mode) return;
     this.mode = on;
+    if (!on) this.endWaitForThread();
     // The V8 debugger stays off unless an editor wants it: it costs the eval thread speed.
-    if (on) return this.configure();
+    if (on) return this.holdTasksUntil(this.configure());
     if (this.inspector.attached) void this.inspector.send('Debugger.disable').catch(() => {});
-    return Promise.resolve();
   }
 
   get debugging(): boolean {
@@ -120,6 +143,7 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
    */
   async release(timeoutMs = 1000): Promise<void> {
     this.mode = false;
+    this.endWaitForThread();
     if (this.inspector.attached) {
       const steps = (async () => {
         if (this.pause) await this.inspector.send('Debugger.resume').catch(() => {});
@@ -147,14 +171,40 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
     this.emit('resumed', { t: 'debugResumed', pauseId: pause.pauseId, how });
   }
 
-  private async configure(): Promise<void> {
-    if (!this.mode || !this.inspector.attached) return;
-    try {
-      await this.inspector.send('Debugger.enable');
-      await this.inspector.send('Debugger.setPauseOnExceptions', { state: 'all' });
-    } catch {
-      /* the thread went away while attaching; the next one is configured afresh */
+  /**
+   * Sets the thread's debugger to stop at throws. A fresh thread's inspector is reachable a
+   * moment after the thread starts (later still on a busy machine, each inspector event on a
+   * turn of its own): asked before then, this settles once it is reached and set, so that a
+   * throw of the first task suspends too. Bounded by {@link THREAD_REACHED_MS}.
+   */
+  private configure(): Promise<void> {
+    if (!this.mode) return Promise.resolve();
+    if (!this.inspector.attached) {
+      if (!this.threadReached) {
+        let end!: () => void;
+        const promise = new Promise<void>((resolve) => (end = resolve));
+        const timer = setTimeout(() => this.endWaitForThread(), THREAD_REACHED_MS);
+        this.threadReached = { promise, end: () => (clearTimeout(timer), end()) };
+      }
+      return this.threadReached.promise;
     }
+    const waiting = this.threadReached;
+    this.threadReached = undefined;
+    return (async () => {
+      try {
+        await this.inspector.send('Debugger.enable');
+        await this.inspector.send('Debugger.setPauseOnExceptions', { state: 'all' });
+      } catch {
+        /* the thread went away while attaching; the next one is configured afresh */
+      }
+      waiting?.end();
+    })();
+  }
+
+  private endWaitForThread(): void {
+    const waiting = this.threadReached;
+    this.threadReached = undefined;
+    waiting?.end();
   }
 
   private onPaused(p: PausedEvent): void {

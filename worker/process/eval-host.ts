@@ -59,8 +59,6 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   private current!: Int32Array;
   /** Forms of tasks in flight, kept only while debugging, to name the form at a suspension. */
   private readonly taskForms = new Map<number, FormDef>();
-  /** While the debugger is being switched on, tasks wait here, in order. */
-  private gate?: Promise<void>;
 
   constructor(private readonly opts: EvalHostOptions = {}) {
     super();
@@ -174,8 +172,9 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
       };
       thread.on('message', onMessage).once('exit', onExit);
       const send = () => thread.postMessage({ t: 'drain' } satisfies Drain.Msg);
-      // Behind any tasks still held at the debugger's gate, so that they are dropped too.
-      if (this.gate) void this.gate.then(send);
+      // Behind any tasks still held until the debugger is set, so that they are dropped too.
+      const held = this.debug.tasksHeld;
+      if (held) void held.then(send);
       else send();
     });
   }
@@ -198,17 +197,10 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
     });
   }
 
-  /** Debug mode on: errors in user code suspend the thread for the debugger. The same mode again changes nothing. */
+  /** Debug mode on: user errors suspend the thread for the debugger. The same mode again changes nothing. */
   setDebugMode(on: boolean): void {
     if (on === this.debug.debugging) return;
-    // Tasks wait until the thread's debugger is set, or an error right after would not suspend.
-    const configured = this.debug.setMode(on);
-    if (on) {
-      const gate = configured.then(() => {
-        if (this.gate === gate) this.gate = undefined;
-      });
-      this.gate = gate;
-    }
+    this.debug.setMode(on);
     if (on) for (const f of this.cachedForms.values()) this.debug.learn(f);
     else this.taskForms.clear();
   }
@@ -225,7 +217,8 @@ export class EvalHost extends EventEmitter<EvalHostEvents> {
   private post(msg: RunTasks.Msg): void {
     // Large arguments move to the thread, and many tasks go packed, instead of being cloned.
     const [out, transfer] = forEvalThread(msg);
-    if (this.gate) void this.gate.then(() => this.thread.postMessage(out, transfer));
+    const held = this.debug.tasksHeld;
+    if (held) void held.then(() => this.thread.postMessage(out, transfer));
     else this.thread.postMessage(out, transfer);
   }
 
