@@ -7,18 +7,18 @@ import { num, optional, str } from './field-checks';
 import { message, type MessageOf, type SentBy } from './link-message';
 
 export namespace CdpOpen {
-  /** master -> worker: open relay session `sid` to the eval thread's inspector. */
-  export const type = message('cdpOpen', 'master', { sid: num });
+  /** master -> worker: open a relay to the eval thread's inspector for debugger `debuggerId`. */
+  export const type = message('cdpOpen', 'master', { debuggerId: num });
   export type Msg = MessageOf<typeof type>;
 }
 export namespace CdpMessage {
-  /** either way: one CDP message (JSON text) on relay session `sid`. */
-  export const type = message('cdpMessage', 'both', { sid: num, message: str });
+  /** either way: one CDP message (JSON text) to or from debugger `debuggerId`. */
+  export const type = message('cdpMessage', 'both', { debuggerId: num, message: str });
   export type Msg = MessageOf<typeof type>;
 }
 export namespace CdpClose {
-  /** either way: relay session `sid` is over (the debugger left, or the thread went away). */
-  export const type = message('cdpClose', 'both', { sid: num, reason: optional(str) });
+  /** either way: debugger `debuggerId`'s relay is over (the debugger left, or the thread went away). */
+  export const type = message('cdpClose', 'both', { debuggerId: num, reason: optional(str) });
   export type Msg = MessageOf<typeof type>;
 }
 

@@ -37,9 +37,10 @@ import type { SlurmPlacement, WorkerLoad } from '../worker-summary';
 
 /**
  * The protocol version both ends must agree on in the handshake. 3: forms carry their module
- * graph, and the handshake is bound to the TLS channel.
+ * graph, and the handshake is bound to the TLS channel. 4: the cdp messages name their
+ * debugger `debuggerId`.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * How a worker runs a form.

@@ -78,8 +78,8 @@ class CdpProxy {
   private readonly tokens = new Map<string, { worker: string; expires: number }>();
   /** The link each upgrade that passed its check is for, until its connection is made. */
   private readonly granted = new WeakMap<IncomingMessage, WorkerLink>();
-  private readonly sessions = new Map<number, { ws: WebSocket; link: WorkerLink }>();
-  private nextSid = 1;
+  private readonly debuggers = new Map<number, { ws: WebSocket; link: WorkerLink }>();
+  private nextDebuggerId = 1;
 
   private constructor(
     private readonly pool: CdpPool,
@@ -90,10 +90,11 @@ class CdpProxy {
   ) {
     pool.on('cdp', (link, m) => this.fromWorker(link, m));
     pool.on('workers-changed', () => {
-      for (const [sid, s] of this.sessions) if (s.link.state === 'closed') this.end(sid, 'the worker went away');
+      for (const [debuggerId, s] of this.debuggers)
+        if (s.link.state === 'closed') this.end(debuggerId, 'the worker went away');
     });
     pool.onClose(() => {
-      for (const sid of [...this.sessions.keys()]) this.end(sid, 'the pool closed');
+      for (const debuggerId of [...this.debuggers.keys()]) this.end(debuggerId, 'the pool closed');
       return new Promise<void>((resolve) => this.wss.close(() => resolve()));
     });
     wss.on('connection', (ws, req) => this.accept(ws, req));
@@ -183,30 +184,30 @@ class CdpProxy {
     this.granted.delete(req);
     // The worker may have gone between the check and the upgrade.
     if (!link || link.state === 'closed') return ws.close(1011, 'the worker went away');
-    const sid = this.nextSid++;
-    this.sessions.set(sid, { ws, link });
-    this.pool.audit.log('connect', { cdp: sid, worker: link.id });
-    link.transport.send({ t: 'cdpOpen', sid });
-    ws.on('message', (data) => link.transport.send({ t: 'cdpMessage', sid, message: String(data) }));
+    const debuggerId = this.nextDebuggerId++;
+    this.debuggers.set(debuggerId, { ws, link });
+    this.pool.audit.log('connect', { cdp: debuggerId, worker: link.id });
+    link.transport.send({ t: 'cdpOpen', debuggerId });
+    ws.on('message', (data) => link.transport.send({ t: 'cdpMessage', debuggerId, message: String(data) }));
     ws.on('close', () => {
-      if (!this.sessions.delete(sid)) return;
-      link.transport.send({ t: 'cdpClose', sid });
+      if (!this.debuggers.delete(debuggerId)) return;
+      link.transport.send({ t: 'cdpClose', debuggerId });
     });
     // ws has already begun closing (1009 for a message over the limit); it ends the socket itself.
-    ws.on('error', (err) => this.pool.audit.log('bad-frame', { cdp: sid, error: err.message }));
+    ws.on('error', (err) => this.pool.audit.log('bad-frame', { cdp: debuggerId, error: err.message }));
   }
 
   private fromWorker(link: WorkerLink, m: CdpToMaster): void {
-    const s = this.sessions.get(m.sid);
+    const s = this.debuggers.get(m.debuggerId);
     if (!s || s.link !== link) return;
     if (m.t === 'cdpMessage') s.ws.send(m.message);
-    else this.end(m.sid, m.reason ?? 'closed by the worker');
+    else this.end(m.debuggerId, m.reason ?? 'closed by the worker');
   }
 
-  private end(sid: number, reason: string): void {
-    const s = this.sessions.get(sid);
+  private end(debuggerId: number, reason: string): void {
+    const s = this.debuggers.get(debuggerId);
     if (!s) return;
-    this.sessions.delete(sid);
+    this.debuggers.delete(debuggerId);
     s.ws.close(1000, closeReason(reason));
   }
 }

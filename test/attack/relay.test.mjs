@@ -55,10 +55,10 @@ function codeFrames(marker) {
   const code = `process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`;
   const form = { id: 900, mode: 'value', code, filename: 'inject.js', line: 1, column: 1, cache: false };
   return [
-    b64({ t: 'cdpOpen', sid: 7 }),
+    b64({ t: 'cdpOpen', debuggerId: 7 }),
     b64({
       t: 'cdpMessage',
-      sid: 7,
+      debuggerId: 7,
       message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: code } }),
     }),
     b64({ t: 'tasks', forms: [form], tasks: [{ id: 900, form: 900 }] }),

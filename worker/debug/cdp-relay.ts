@@ -31,7 +31,7 @@ import { InspectorConnection, onInspectorEvent } from './inspector-events';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
 import type { RemoteObject } from './eval-thread-inspector';
 
-/** One debugger the relay serves, known by its `debuggerId` (the `sid` of the cdp messages). */
+/** One debugger the relay serves, known by its `debuggerId`, as the cdp messages name it. */
 interface RelayedDebugger {
   connection: InspectorConnection;
   /** The CDP session on the eval thread, once it is reachable. */
@@ -146,7 +146,7 @@ export class CdpRelay {
   /** One CDP message from debugger `debuggerId` (`cdpMessage`), for the eval thread. */
   message(debuggerId: number, message: string): void {
     const entry = this.debuggers.get(debuggerId);
-    if (!entry) return this.send({ t: 'cdpClose', sid: debuggerId, reason: 'no such debugger on this worker' });
+    if (!entry) return this.send({ t: 'cdpClose', debuggerId, reason: 'no such debugger on this worker' });
     const throws = pauseOnExceptions(message);
     if (throws) entry.stopsAtThrows = throws.params.state !== 'none';
     if (throws && this.crewDebugging()) message = keepAllThrows(throws);
@@ -163,7 +163,7 @@ export class CdpRelay {
     if (!pending || this.debuggers.get(debuggerId) !== entry) return;
     entry.paused = true;
     const message = pending.asGiven && !entry.stopsAtThrows ? pending.asGiven : pending.message;
-    this.send({ t: 'cdpMessage', sid: debuggerId, message });
+    this.send({ t: 'cdpMessage', debuggerId, message });
   }
 
   private dropPending(entry: RelayedDebugger): PendingPause | undefined {
@@ -179,7 +179,7 @@ export class CdpRelay {
     if (!entry) return;
     this.debuggers.delete(debuggerId);
     this.dropPending(entry);
-    if (reason) this.send({ t: 'cdpClose', sid: debuggerId, reason });
+    if (reason) this.send({ t: 'cdpClose', debuggerId, reason });
     // A pause the Crew Debugger holds stays there, with its restarts; any other is this debugger's.
     if (!entry.paused || !entry.threadSessionId || this.pausedAt()) return this.detach(entry);
     // Enabled first: a debugger may have switched its Debugger domain off before leaving.
@@ -247,7 +247,7 @@ export class CdpRelay {
       }
       entry.paused = true;
     }
-    if (this.debuggers.get(debuggerId) === entry) this.send({ t: 'cdpMessage', sid: debuggerId, message });
+    if (this.debuggers.get(debuggerId) === entry) this.send({ t: 'cdpMessage', debuggerId, message });
   }
 
   /**

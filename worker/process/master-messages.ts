@@ -67,13 +67,13 @@ export function handleMasterMessage(
       host.setDebugMode(m.on);
       return;
     case 'cdpOpen':
-      relay.open(m.sid);
+      relay.open(m.debuggerId);
       return;
     case 'cdpMessage':
-      relay.message(m.sid, m.message);
+      relay.message(m.debuggerId, m.message);
       return;
     case 'cdpClose':
-      relay.close(m.sid);
+      relay.close(m.debuggerId);
       return;
     case 'moduleCodes':
       ctx.modules.answer(m);
