@@ -16,8 +16,8 @@ import { e2eBefore, e2eTest } from './explain.mjs';
 import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
 // The workers keep spinning between tasks (on timers), so a profile taken later sees hotLoop.
-// The profile is taken soon after: once V8 has optimised the spinning for long enough, it may
-// count hotLoop's samples as spin's (see docs/performance.md).
+// Once V8 has optimised the spinning for long enough, it may count hotLoop's samples as spin's
+// (see docs/performance.md): either is the user's function at its own line.
 const HOT = `// Crew profile sample
 function hotLoop(n: number): number {
   let s = 0;
@@ -69,16 +69,18 @@ test('Crew: Profile Workers opens a profile of 2 workers in the profile viewer',
   await runCommand(page, 'Crew: Profile Workers');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: '3 s' }).first().click();
   // The viewer is a webview: its table is in a frame of its own.
-  const viewer = await findFrame(page, (f) => f.locator('text=hotLoop').first(), 120_000);
+  const viewer = await findFrame(page, (f) => f.locator('text=/hot\\.ts:\\d+/').first(), 120_000);
   const tab = page.locator('.tab', { hasText: /crew-workers-.*\.cpuprofile/ }).first();
   await tab.waitFor();
   await shot('1-viewer');
   const rows = await viewer.locator('body').innerText();
-  assert.match(rows, /hotLoop/, 'the user function is listed');
-  assert.match(rows, /hot\.ts:2/, 'at its own file and line');
-  const order = rows.indexOf('hotLoop');
-  for (const other of ['spin', '(idle)', '(program)'])
-    if (rows.includes(other)) assert.ok(order < rows.indexOf(other), `hotLoop is listed before ${other}:\n${rows}`);
+  // hotLoop at its line, or spin at its own once V8 has inlined hotLoop into it.
+  const user = /(hotLoop)[^\n]*\n?[^\n]*hot\.ts:2|(spin)[^\n]*\n?[^\n]*hot\.ts:8/.exec(rows);
+  assert.ok(user, `a user function of hot.ts is listed, at its own file and line:\n${rows}`);
+  const order = user.index;
+  for (const other of ['(idle)', '(program)'])
+    if (rows.includes(other))
+      assert.ok(order < rows.indexOf(other), `${user[1] ?? user[2]} is listed before ${other}:\n${rows}`);
   const written = readdirSync(join(w.dirs.workspace, '.crew', 'profiles'));
   for (const name of [/^crew-w1-.*\.cpuprofile$/, /^crew-w2-.*\.cpuprofile$/, /^crew-workers-.*\.cpuprofile$/])
     assert.ok(
