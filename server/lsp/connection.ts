@@ -47,9 +47,16 @@ export async function answer<T>(run: () => Promise<T> | T): Promise<T> {
   }
 }
 
-/** Sends a notification; one to an editor that has gone away must not crash the master. */
+/**
+ * Sends a notification; one to an editor that has gone away must not crash the master. A
+ * connection that has closed, and is not yet disposed, throws at once rather than rejecting.
+ */
 export function notify(send: () => Promise<void>): void {
-  void send().catch(() => undefined);
+  try {
+    void send().catch(() => undefined);
+  } catch {
+    /* the editor has gone: it hears nothing more */
+  }
 }
 
 /**
