@@ -52,6 +52,8 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   private nextPause = 1;
   /** Tasks held until the thread's debugger is set ({@link tasksHeld}). */
   private held?: Promise<void>;
+  /** The followed thread's debugger being set: once per thread while the mode stays on. */
+  private configuring?: { thread: number | undefined; done: Promise<void> };
   /** The wait of `setMode(true)` asked before the thread's inspector was reachable. */
   private threadReached?: { promise: Promise<void>; end: () => void };
   readonly sourceMaps = new SourceMaps();
@@ -92,7 +94,10 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
   setMode(on: boolean): void {
     if (on === this.mode) return;
     this.mode = on;
-    if (!on) this.endWaitForThread();
+    if (!on) {
+      this.configuring = undefined;
+      this.endWaitForThread();
+    }
     // The V8 debugger stays off unless an editor wants it: it costs the eval thread speed.
     if (on) return this.holdTasksUntil(this.configure());
     if (this.inspector.attached) void this.inspector.send('Debugger.disable').catch(() => {});
@@ -188,9 +193,13 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
       }
       return this.threadReached.promise;
     }
+    // attach() and the inspector's `attached` event both ask for a thread already reached.
+    const thread = this.inspector.followed;
+    const known = this.configuring;
+    if (known && known.thread === thread) return known.done;
     const waiting = this.threadReached;
     this.threadReached = undefined;
-    return (async () => {
+    const done = (async () => {
       try {
         await this.inspector.send('Debugger.enable');
         await this.inspector.send('Debugger.setPauseOnExceptions', { state: 'all' });
@@ -199,6 +208,8 @@ export class DebugAgent extends EventEmitter<DebugAgentEvents> {
       }
       waiting?.end();
     })();
+    this.configuring = { thread, done };
+    return done;
   }
 
   private endWaitForThread(): void {
