@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cli, SECRET, tempDir } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
-import { noTmux, startTerminal } from './terminal.mjs';
+import { noTmux, showingScreen, startTerminal } from './terminal.mjs';
 
 /** A line typed at the prompt, then what the REPL answered, then the next prompt, as a pattern. */
 const answered = (typed, ...lines) =>
@@ -25,7 +25,7 @@ test(
       term.type(typed);
       return term.waitFor(answered(typed, ...lines), `the answer to ${typed}`, scaled(20_000));
     };
-    try {
+    await showingScreen(term, async () => {
       await term.waitFor(/^crew>$/m, 'the crew> prompt', scaled(30_000));
       // Swank Crew's NIL pool evaluates in the master's own image, the REPL's, and prints to its terminal.
       await ask('const crewK = 40', 'undefined');
@@ -52,10 +52,6 @@ test(
       assert.doesNotMatch(screen, /Uncaught|cannot send|ReferenceError/);
       term.type('.exit');
       await term.exited(scaled(20_000));
-    } catch (err) {
-      throw new Error(`${err.message}; the terminal shows:\n${term.screen()}`, { cause: err });
-    } finally {
-      await term.stop(scaled(20_000));
-    }
+    });
   },
 );

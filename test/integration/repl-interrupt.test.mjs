@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cli, SECRET, tempDir } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
-import { noTmux, startTerminal } from './terminal.mjs';
+import { noTmux, showingScreen, startTerminal } from './terminal.mjs';
 
 test(
   'Ctrl-C during an awaited evaluation interrupts the workers, says where, and gives the prompt back',
@@ -15,7 +15,7 @@ test(
     const term = startTerminal(`${process.execPath} ${cli} master --local 2 --audit-file none`, {
       env: { CREW_SECRET: SECRET, XDG_CONFIG_HOME: tempDir() },
     });
-    try {
+    await showingScreen(term, async () => {
       await term.waitFor(/^crew>$/m, 'the crew> prompt', scaled(30_000));
       term.type('await evalFormAllWorkers(pool, "while (true) {}", { replayRequired: false })');
       // The loop runs on both workers once the progress line counts their tasks: a Ctrl-C
@@ -38,12 +38,7 @@ test(
       );
       term.type('.exit');
       await term.exited(scaled(20_000));
-    } catch (err) {
-      // What the terminal showed, for a wait that ran out.
-      throw new Error(`${err.message}; the terminal shows:\n${term.screen()}`, { cause: err });
-    } finally {
-      await term.stop(scaled(20_000));
-    }
+    });
   },
 );
 
@@ -55,7 +50,7 @@ test(
     const term = startTerminal(`${process.execPath} ${cli} master --local 2`, {
       env: { CREW_SECRET: SECRET, XDG_CONFIG_HOME: tempDir() },
     });
-    try {
+    await showingScreen(term, async () => {
       await term.waitFor(
         /state=ready[^\n]*\n(?:.*\n)*crew>$/,
         'the workers ready and the crew> prompt',
@@ -87,10 +82,6 @@ test(
       await term.waitFor(/\ncrew> 6 \* 7\n42\ncrew>$/, 'the typed line to be evaluated', scaled(20_000));
       term.type('.exit');
       await term.exited(scaled(20_000));
-    } catch (err) {
-      throw new Error(`${err.message}; the terminal shows:\n${term.screen()}`, { cause: err });
-    } finally {
-      await term.stop(scaled(20_000));
-    }
+    });
   },
 );

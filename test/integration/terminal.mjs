@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 /** Why a terminal test cannot run here, or false. scripts/reliability-deps.sh installs tmux. */
 export const noTmux = spawnSync('sh', ['-c', 'command -v tmux']).status !== 0 ? 'tmux is missing' : false;
@@ -82,4 +83,15 @@ export function startTerminal(command, { env = {}, columns = 120, rows = 40 } = 
     },
   };
   return term;
+}
+
+/** Runs \`body\`; a failure says what the terminal showed, and the terminal is stopped either way. */
+export async function showingScreen(term, body) {
+  try {
+    await body();
+  } catch (err) {
+    throw new Error(`${err.message}; the terminal shows:\n${term.screen()}`, { cause: err });
+  } finally {
+    await term.stop(scaled(20_000));
+  }
 }
