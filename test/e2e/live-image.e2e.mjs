@@ -13,7 +13,7 @@ import { lineMatching, results, runCommand } from './code-server.mjs';
 import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
-import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+import { closeWorkbench, openFile, openWorkbench, pointAt, startMasterFromPalette } from './workbench.mjs';
 
 // The names are made from pieces, so only the running image knows them.
 const SAMPLE = `// Crew live image sample
@@ -130,9 +130,8 @@ test('hovering a name shows its value on both workers', { timeout: 120_000 }, as
   // A hover opens when the pointer comes to rest on the word: it comes again until one does.
   await until(
     async () => {
-      const box = await word.boundingBox();
       await page.mouse.move(5, 5);
-      await page.mouse.move(box.x + 8, box.y + box.height / 2, { steps: 4 });
+      await pointAt(page, word);
       // A worker slow to answer (collecting garbage, say) is in the next hover: its answer is kept.
       return hover.waitFor({ timeout: 3000 }).then(
         async () => /w1 · number[\s\S]*w2 · number|w2 · number[\s\S]*w1 · number/.test(await hover.textContent()),

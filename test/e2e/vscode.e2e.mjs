@@ -11,7 +11,7 @@ import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
 import { windowMasters } from './masters.mjs';
-import { closeWorkbench, openWorkbench, statusText } from './workbench.mjs';
+import { closeWorkbench, openWorkbench, pointAt, statusText } from './workbench.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
 const answer: number = 6 * 7;
@@ -189,9 +189,8 @@ test('the status bar opens the Workers view, which lists both workers', { timeou
 test("hovering an inline result shows every worker's full value", { timeout: 120_000 }, async () => {
   await page.keyboard.press('Escape');
   const target = page.locator('.monaco-editor .view-line', { hasText: 'process.pid' }).first();
-  const box = await target.boundingBox();
   // Hover the evaluated code itself: its result's decoration covers it.
-  await page.mouse.move(box.x + 30, box.y + box.height / 2);
+  await pointAt(page, target, 30);
   const hover = page.locator('.monaco-hover:visible', { hasText: 'w2' }).first();
   await hover.waitFor();
   const text = await hover.textContent();

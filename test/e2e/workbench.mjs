@@ -134,3 +134,16 @@ export async function debuggerFrame(page, timeoutMs = 60_000) {
     everyMs: 250,
   });
 }
+
+/**
+ * Moves the pointer onto `target`, `dx` pixels from its left edge. Monaco redraws its lines as
+ * the editor changes, so the element found may have no box for a moment: this waits for one.
+ */
+export async function pointAt(page, target, dx = 8) {
+  const box = await until(() => target.boundingBox(), {
+    timeoutMs: scaled(10_000),
+    what: 'the element to be laid out on the page',
+    everyMs: 50,
+  });
+  await page.mouse.move(box.x + dx, box.y + box.height / 2, { steps: 4 });
+}
