@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { cdpAddress, evalOn } from 'crew';
-import { sharedPool, tempDir } from '../helpers.mjs';
+import { sharedPool, tempDir, until } from '../helpers.mjs';
 import { cdpClient, generatedLine, inlineMap } from './cdp-client.mjs';
 
 const shared = sharedPool(1);
@@ -88,5 +88,100 @@ test('a breakpoint in a module loaded before the debugger attached fires when it
     assert.equal(await run, 42);
   } finally {
     await c.close();
+  }
+});
+
+/**
+ * Attaches as VS Code's debugger does, and stops where it goes off to set itself up (a round
+ * trip through the window, seconds on a busy machine): targets asked to wait for it, its
+ * Debugger domain on, no breakpoints nor pause before scripts yet.
+ */
+async function attachUnsetUp(address) {
+  const c = await cdpClient(address);
+  // The eval thread has no workers of its own: V8 refuses the domain, and the debugger goes on.
+  await c.send('NodeWorker.enable', { waitForDebuggerOnStart: true }).catch(() => {});
+  await c.send('Runtime.enable');
+  await c.send('Debugger.enable');
+  return c;
+}
+
+/** Resolves with `{ ran }` if `run` settles first, else once `watcher` has seen the thread pause. */
+async function ranOrHeld(run, watcher) {
+  let settled;
+  run.then(
+    (ran) => (settled = { ran }),
+    (err) => (settled = { ran: err }),
+  );
+  await until(() => settled || watcher.events.some((e) => e.method === 'Debugger.paused'), {
+    timeoutMs: 30_000,
+    what: 'the form to run, or the thread to pause before it',
+  });
+  return settled ?? { held: true };
+}
+
+test('a form evaluated while VS Code’s debugger sets itself up waits: a breakpoint in its module fires', async () => {
+  const file = join(dir, 'src', 'setup.ts');
+  writeFileSync(
+    file,
+    'export function area(w: number, h: number): number {\n  const product: number = w * h;\n  return product;\n}\n',
+  );
+  const address = await cdpAddress(shared.pool, 'w1');
+  // Another debugger on the thread, which asks nothing of it, sees every pause.
+  const watcher = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  const c = await attachUnsetUp(address);
+  try {
+    await watcher.send('Debugger.enable');
+    const run = evalOn(shared.pool, 'w1', {
+      code: "import { area } from './setup';\narea(6, 7)",
+      filename: MAIN,
+      line: 1,
+    });
+    const first = await ranOrHeld(run, watcher);
+    assert.deepEqual(first, { held: true }, 'the form waited for the debugger to be set up');
+    // The rest of its set-up: the pause before each script with a source map, then "set up".
+    await c.send('Debugger.setInstrumentationBreakpoint', { instrumentation: 'beforeScriptWithSourceMapExecution' });
+    await c.send('Runtime.runIfWaitingForDebugger');
+    // It is told of the pause before the form now; the module it imports pauses next.
+    const url = pathToFileURL(file).href;
+    let from = 0;
+    let pause;
+    for (;;) {
+      pause = await c.paused(from, (p) => p.reason === 'instrumentation');
+      from = pause.at + 1;
+      if (inlineMap(pause.data.sourceMapURL).sources.includes(url)) break;
+      await c.send('Debugger.resume');
+    }
+    const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId: pause.data.scriptId });
+    const lineNumber = generatedLine(inlineMap(pause.data.sourceMapURL), scriptSource, 3);
+    await c.send('Debugger.setBreakpointByUrl', { url: pause.data.url, lineNumber });
+    const next = c.events.length;
+    await c.send('Debugger.resume');
+    const hit = await c.paused(next, (p) => p.hitBreakpoints?.length > 0);
+    assert.equal(hit.callFrames[0].functionName, 'area');
+    await c.send('Debugger.resume');
+    assert.equal(await run, 42);
+  } finally {
+    await c.close();
+    await watcher.close();
+  }
+});
+
+test('a form held for a debugger that leaves before it is set up runs', async () => {
+  writeFileSync(join(dir, 'src', 'leave.ts'), 'export const area = (w: number, h: number): number => w * h;\n');
+  const watcher = await cdpClient(await cdpAddress(shared.pool, 'w1'));
+  const c = await attachUnsetUp(await cdpAddress(shared.pool, 'w1'));
+  try {
+    await watcher.send('Debugger.enable');
+    const run = evalOn(shared.pool, 'w1', {
+      code: "import { area } from './leave';\narea(2, 3)",
+      filename: MAIN,
+      line: 1,
+    });
+    assert.deepEqual(await ranOrHeld(run, watcher), { held: true });
+    await c.close();
+    assert.equal(await run, 6);
+  } finally {
+    await c.close();
+    await watcher.close();
   }
 });

@@ -5,8 +5,12 @@
  * stop its heartbeats.
  *
  * Almost everything passes through unchanged, `Debugger.setInstrumentationBreakpoint`
- * included: V8 then holds a form before it runs until the debugger has bound the form's
- * breakpoints through its source map. Three things are the relay's own:
+ * included: V8 then holds a form, or a shipped module, before it runs until the debugger has
+ * bound the file's breakpoints through its source map. Four things are the relay's own:
+ * - a debugger that asks targets to wait for it on start (VS Code's) sets itself up for a
+ *   while after it attaches; until it says it is set up, the relay holds the thread before
+ *   each form and shipped module itself, and tells the debugger of that pause then
+ *   (start-hold.ts), so that none runs before the debugger has bound its breakpoints;
  * - a pause the debugger is not told of yet, a {@link PendingPause}: while the Crew Debugger
  *   is on, the thread pauses at every throw and the Crew Debugger resumes at once those the
  *   user's code catches, or Crew's own code throws and catches (uncaught-check.ts), so the
@@ -19,87 +23,36 @@
  * - a debugger that leaves while the thread is paused for it (a breakpoint, a step) lets the
  *   thread go, so a closed debug session never leaves a worker stopped.
  *
- * The Crew Debugger decides which throws escape because V8 cannot. V8 predicts at each throw
- * whether a handler will catch it (`data.uncaught` of `Debugger.paused`, and the `uncaught`
- * pause state), but in Node 20, 22 and 24 alike it counts `vm`'s own native handler around a
- * script and the `try` of Crew's evaluator around every form: a throw in a form is "caught"
- * while the form's frames are live, and "uncaught" only at Node's rethrow out of `vm`, after
- * they are gone. So the debug agent reads the frames' own code instead (catch-site.ts).
+ * The Crew Debugger, not V8, decides which throws escape: V8's prediction counts the handlers
+ * of `vm` and of Crew's evaluator around every form (catch-site.ts).
  */
 import type { CdpToMaster } from '../../protocol/messages/cdp-messages';
 import { InspectorConnection, onInspectorEvent } from './inspector-events';
+import {
+  asksTargetsToWait,
+  enablesDebugger,
+  keepAllThrows,
+  pauseOnExceptions,
+  saysSetUp,
+  setsInstrumentation,
+} from './relay-commands';
 import { inspectedThreadId, type InspectedWorkerInfo } from './inspected-thread';
+import { StartHold, type OwnReply } from './start-hold';
+import type { PendingPause, RelayedDebugger } from './relayed-debugger';
 import type { RemoteObject } from './eval-thread-inspector';
-
-/** One debugger the relay serves, known by its `debuggerId`, as the cdp messages name it. */
-interface RelayedDebugger {
-  connection: InspectorConnection;
-  /** The CDP session on the eval thread, once it is reachable. */
-  threadSessionId?: string;
-  queue: string[];
-  /** The thread is paused, as this debugger last heard. */
-  paused: boolean;
-  /** The debugger asked to stop at thrown exceptions (any state but `none`). */
-  stopsAtThrows: boolean;
-  /** The debugger said it is set up; it may say so before the pause at attach comes from the thread. */
-  setUp: boolean;
-  /** A pause the thread is at that this debugger has not been told of yet. */
-  pending?: PendingPause;
-}
-
-/**
- * A `Debugger.paused` kept from a debugger, and what it waits for:
- * - `crewDecides`: a throw the Crew Debugger has yet to decide on; told when it becomes a
- *   suspension, or never, when the Crew Debugger resumes it (something catches it);
- * - `throwFilters`: the Crew Debugger's suspension, found by a debugger that attached during
- *   it; told as an exception once the debugger asks to stop at throws. A debugger that says it
- *   is set up without asking (`Runtime.runIfWaitingForDebugger`, which js-debug sends only
- *   after its exception filters and breakpoints), or says neither within
- *   {@link HOLD_PAUSE_MS}, is told of it as V8 gave it (`other`, with the error as its data):
- *   an exception pause it did not ask for would be resumed.
- * If the thread goes on first, neither the pause nor its `Debugger.resumed` is told.
- */
-interface PendingPause {
-  message: string;
-  /** For `throwFilters`: the pause as V8 gave it, told to a debugger that did not ask for throws. */
-  asGiven?: string;
-  waitsFor: 'crewDecides' | 'throwFilters';
-  timer?: NodeJS.Timeout;
-}
-
-/**
- * V8 keeps one pause-on-exceptions state for a thread, whichever debugger set it last: a
- * debugger that asks for none would stop the Crew Debugger from seeing any throw. While it
- * debugs, the state stays `all`; it resumes at once the throws the user's code catches.
- */
-function keepAllThrows(message: PauseOnExceptions): string {
-  return JSON.stringify({ ...message, params: { ...message.params, state: 'all' } });
-}
-
-type PauseOnExceptions = { method: 'Debugger.setPauseOnExceptions'; params: { state: string } };
-
-/** The command that sets a thread's pause-on-exceptions state, parsed, if `message` is one. */
-function pauseOnExceptions(message: string): PauseOnExceptions | undefined {
-  if (!message.includes('"Debugger.setPauseOnExceptions"')) return undefined;
-  const m = JSON.parse(message) as { method?: string; params?: { state?: string } };
-  return m.method === 'Debugger.setPauseOnExceptions' && typeof m.params?.state === 'string'
-    ? (m as PauseOnExceptions)
-    : undefined;
-}
 
 /** Ids of the relay's own commands, far above any a debugger uses. */
 const OWN_IDS = 2_000_000_000;
 
 /**
  * How long the exception pause found at attach waits for a debugger that neither asks for
- * throws nor says it is set up (a bare CDP client). VS Code's js-debug says both, after a round
- * trip through the window that took more than 10 s on a 2-core machine under load; it is not
- * timed, and this limit only bounds how long another debugger sees the thread running.
+ * throws nor says it is set up (a bare CDP client), and the thread is held before scripts for
+ * a debugger that asked targets to wait but does not say it is set up. VS Code's js-debug says
+ * both, after a round trip through the window that took more than 10 s on a 2-core machine
+ * under load; it is not timed, and this limit only bounds how long a debugger that never says
+ * it is set up keeps the thread waiting.
  */
 const HOLD_PAUSE_MS = 30_000;
-
-/** The command by which a debugger says it is set up: js-debug sends it after its filters and breakpoints. */
-const SET_UP = '"Runtime.runIfWaitingForDebugger"';
 
 /** How long a leaving debugger waits for the thread to take its resume. */
 const RESUME_WAIT_MS = 1000;
@@ -107,7 +60,7 @@ const RESUME_WAIT_MS = 1000;
 export class CdpRelay {
   private readonly debuggers = new Map<number, RelayedDebugger>();
   private ownId = OWN_IDS;
-  private readonly ownReplies = new Map<number, () => void>();
+  private readonly ownReplies = new Map<number, (reply: OwnReply) => void>();
 
   constructor(
     private readonly threadId: () => number,
@@ -122,7 +75,14 @@ export class CdpRelay {
   open(debuggerId: number): void {
     const connection = new InspectorConnection();
     connection.connect();
-    const entry: RelayedDebugger = { connection, queue: [], paused: false, stopsAtThrows: false, setUp: false };
+    const entry: RelayedDebugger = {
+      connection,
+      queue: [],
+      paused: false,
+      stopsAtThrows: false,
+      setUp: false,
+      waitsForSetUp: false,
+    };
     this.debuggers.set(debuggerId, entry);
     onInspectorEvent(connection, 'NodeWorker.attachedToWorker', (params) => {
       const p = params as { sessionId: string; workerInfo: InspectedWorkerInfo };
@@ -150,11 +110,34 @@ export class CdpRelay {
     const throws = pauseOnExceptions(message);
     if (throws) entry.stopsAtThrows = throws.params.state !== 'none';
     if (throws && this.crewDebugging()) message = keepAllThrows(throws);
-    if (entry.threadSessionId) this.forward(entry, message);
-    else entry.queue.push(message);
-    if (message.includes(SET_UP)) entry.setUp = true;
+    if (!entry.setUp && asksTargetsToWait(message)) entry.waitsForSetUp = true;
+    // V8 would refuse the debugger's own pause before scripts beside the relay's.
+    if (entry.startHold?.holding && setsInstrumentation(message)) entry.startHold.yieldTo(message);
+    else this.post(entry, message);
+    if (entry.waitsForSetUp && !entry.startHold && enablesDebugger(message)) this.startHolding(debuggerId, entry);
+    if (saysSetUp(message)) {
+      entry.setUp = true;
+      this.endHold(debuggerId, entry);
+    }
     if (entry.pending?.waitsFor === 'throwFilters' && (entry.stopsAtThrows || entry.setUp))
       this.tellPending(debuggerId, entry);
+  }
+
+  /** From the debugger's `Debugger.enable` on, the thread pauses before each script with a source map. */
+  private startHolding(debuggerId: number, entry: RelayedDebugger): void {
+    const session = {
+      own: (method: string, params: object, replied?: (reply: OwnReply) => void) =>
+        void this.own(entry, method, replied, params),
+      pass: (message: string) => this.post(entry, message),
+    };
+    entry.startHold = new StartHold(session, HOLD_PAUSE_MS, () => this.endHold(debuggerId, entry));
+  }
+
+  /** The debugger is set up (or took too long): the relay's pause goes, and the one it held is told. */
+  private endHold(debuggerId: number, entry: RelayedDebugger): void {
+    entry.waitsForSetUp = false;
+    entry.startHold?.end();
+    if (entry.pending?.waitsFor === 'setUp') this.tellPending(debuggerId, entry);
   }
 
   /** Tells the debugger of the pause it was kept from. */
@@ -178,7 +161,9 @@ export class CdpRelay {
     const entry = this.debuggers.get(debuggerId);
     if (!entry) return;
     this.debuggers.delete(debuggerId);
-    this.dropPending(entry);
+    entry.startHold?.cancel();
+    // The relay's own pause before a script is let go, as a pause of the debugger's would be.
+    if (this.dropPending(entry)?.waitsFor === 'setUp') entry.paused = true;
     if (reason) this.send({ t: 'cdpClose', debuggerId, reason });
     // A pause the Crew Debugger holds stays there, with its restarts; any other is this debugger's.
     if (!entry.paused || !entry.threadSessionId || this.pausedAt()) return this.detach(entry);
@@ -217,7 +202,7 @@ export class CdpRelay {
       params?: { reason?: string; hitBreakpoints?: string[]; data?: unknown };
     };
     if (m.id !== undefined && m.id >= OWN_IDS) {
-      this.ownReplies.get(m.id)?.();
+      this.ownReplies.get(m.id)?.(m as OwnReply);
       this.ownReplies.delete(m.id);
       return;
     }
@@ -227,6 +212,8 @@ export class CdpRelay {
       entry.paused = false;
     }
     if (m.method === 'Debugger.paused' && m.params) {
+      if (m.params.reason === 'instrumentation' && entry.waitsForSetUp && entry.startHold)
+        return void (entry.pending = { message, waitsFor: 'setUp' });
       const thrown = this.pausedAt();
       const atThrow = m.params.reason === 'exception' || m.params.reason === 'promiseRejection';
       if (atThrow && this.crewDebugging() && !thrown)
@@ -261,11 +248,17 @@ export class CdpRelay {
   }
 
   /** A command of the relay's own; its reply is not the debugger's. */
-  private own(entry: RelayedDebugger, method: string, replied?: () => void): number {
+  private own(entry: RelayedDebugger, method: string, replied?: (reply: OwnReply) => void, params = {}): number {
     const id = this.ownId++;
     if (replied) this.ownReplies.set(id, replied);
-    this.forward(entry, JSON.stringify({ id, method, params: {} }));
+    this.post(entry, JSON.stringify({ id, method, params }));
     return id;
+  }
+
+  /** To the thread, or queued until the thread is reached. */
+  private post(entry: RelayedDebugger, message: string): void {
+    if (entry.threadSessionId) this.forward(entry, message);
+    else entry.queue.push(message);
   }
 
   private forward(entry: RelayedDebugger, message: string): void {
