@@ -32,16 +32,41 @@ test('trackProgress reports done and total during a run, and undefined when it e
   assert.equal(samples.at(-1), undefined, 'the end of the run is reported');
 });
 
-test('a run that began between two samples counts the tasks it finished before the first one', async () => {
+test('a run that began between two samples counts the tasks it finished before the first one', async (t) => {
+  // The sampling clock is the test's: the first sample is taken once 10 tasks are done and
+  // the other 50 wait for a file, so the run began between two samples, whatever the load.
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const gate = join(tempDir(), 'open');
   const samples = [];
-  // The first sample comes 300 ms into a map of about 750 ms, when many tasks are done.
   const stop = trackProgress(shared.pool, (p) => samples.push(p), { intervalMs: 300, delayMs: 0 });
-  await slowMap(60);
-  stop();
+  try {
+    // One form for every element, so that all 60 tasks are made at once.
+    const run = parallelMap(
+      shared.pool,
+      `(i) => i < 10 ? i : new Promise((r) => {
+        const open = () => require('node:fs').existsSync(${JSON.stringify(gate)});
+        const t = setInterval(() => open() && (clearInterval(t), r(i)), 5);
+      })`,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    const done = () => shared.pool.workers.reduce((n, w) => n + w.tasksDone, 0);
+    const before = done();
+    await until(() => done() - before >= 10, { timeoutMs: 30_000, what: 'the 10 ungated tasks to finish' });
+    t.mock.timers.tick(300);
+    writeFileSync(gate, '');
+    assert.deepEqual(
+      await run,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    t.mock.timers.tick(300);
+  } finally {
+    stop();
+  }
   const seen = samples.filter(Boolean);
   assert.ok(seen.length >= 1, `samples: ${seen.length}`);
-  assert.ok(seen[0].done > 0, `the first sample saw finished tasks: ${seen[0].done}`);
-  for (const p of seen) assert.equal(p.total, 60);
+  assert.equal(seen[0].done, 10, 'the first sample counts the tasks finished before it');
+  assert.equal(seen[0].total, 60);
+  assert.equal(samples.at(-1), undefined, 'the end of the run is reported');
 });
 
 test('showProgress draws a bar on one line and clears it; short runs draw nothing', async () => {
