@@ -67,6 +67,24 @@ async function unfold(worker, open) {
   if (((await row.getAttribute('aria-expanded')) === 'true') !== open) await row.locator('.monaco-tl-twistie').click();
 }
 
+/**
+ * Waits until `worker`'s thread shows paused, with its session unfolded and the other's folded:
+ * each try folds them again, as VS Code may unfold a session whose pause comes later.
+ */
+async function pausedUnfolded(worker) {
+  let rows = [];
+  await until(
+    async () => {
+      for (const other of ['w1', 'w2']) await unfold(other, other === worker).catch(() => {});
+      rows = await callStackDump();
+      return rows.some((r) => new RegExp(`« ${worker} .*paused`, 'i').test(r));
+    },
+    { timeoutMs: scaled(60_000), what: `${worker} paused on the exception, unfolded`, everyMs: 250 },
+  ).catch((err) => {
+    throw new Error(`${err.message}; the Call Stack shows (level, v when unfolded, text):\n${rows.join('\n')}`);
+  });
+}
+
 /** Presses one of a session row's own buttons (Step Over, Continue): it acts on that worker, whatever has focus. */
 async function sessionAction(worker, action) {
   const row = sessionRow(worker);
@@ -247,11 +265,7 @@ test("Continue in VS Code's debugger ends the Crew Debugger's suspension too", {
   // Run and Debug is still the side bar's view from the cases above: no palette now, as the
   // workers' pauses take the focus (a command typed then could land in the editor).
   for (const worker of ['w1', 'w2']) {
-    for (const other of ['w1', 'w2']) await unfold(other, other === worker);
-    await callStackUntil(
-      (rows) => rows.some((r) => new RegExp(`« ${worker} .*paused`, 'i').test(r)),
-      `${worker} paused on the exception, unfolded`,
-    );
+    await pausedUnfolded(worker);
     await sessionAction(worker, 'Continue');
   }
   await until(async () => (await live.count()) === 0, {
