@@ -36,9 +36,10 @@ export const BEFORE_MAPPED_SCRIPT = 'beforeScriptWithSourceMapExecution';
 export class StartHold {
   private answered = false;
   private breakpointId?: string;
-  private ending = false;
+  /** The relay's breakpoint is to go (the debugger sets its own, or is set up). */
+  private dropping = false;
   private removed = false;
-  /** The debugger's own instrumentation command, passed on once the relay's is removed. */
+  /** The debugger's own instrumentation commands, passed on once the relay's breakpoint is removed. */
   private deferred: string[] = [];
   private readonly timer: NodeJS.Timeout;
 
@@ -51,35 +52,39 @@ export class StartHold {
     session.own('Debugger.setInstrumentationBreakpoint', { instrumentation: BEFORE_MAPPED_SCRIPT }, (reply) => {
       this.answered = true;
       this.breakpointId = reply.result?.breakpointId;
-      if (this.ending) this.remove();
+      if (this.dropping) this.remove();
     });
     this.timer = setTimeout(expired, limitMs);
   }
 
-  /** The relay's breakpoint is set, or about to be: a debugger's own of that kind must wait for it to go. */
+  /** The relay's breakpoint is not removed yet: a debugger's own of that kind must wait for it to go. */
   get holding(): boolean {
-    return !this.ending;
+    return !this.removed;
   }
 
   /** The debugger sets its own instrumentation breakpoint: `message` goes once the relay's is removed. */
   yieldTo(message: string): void {
     this.deferred.push(message);
-    this.end();
+    this.drop();
   }
 
   /** The debugger is set up, or took too long: the relay's breakpoint goes. */
   end(): void {
     clearTimeout(this.timer);
-    this.ending = true;
-    if (this.answered) this.remove();
+    this.drop();
   }
 
   /** The debugger left: its CDP session goes, and the breakpoint with it. */
   cancel(): void {
     clearTimeout(this.timer);
-    this.ending = true;
+    this.dropping = true;
     this.removed = true;
     this.deferred = [];
+  }
+
+  private drop(): void {
+    this.dropping = true;
+    if (this.answered) this.remove();
   }
 
   private remove(): void {
