@@ -14,7 +14,14 @@ import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { callStackOf, callStackUntil as stackUntil } from './call-stack.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
-import { closeWorkbench, debuggerFrame, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+import {
+  breakpointAt,
+  closeWorkbench,
+  debuggerFrame,
+  openFile,
+  openWorkbench,
+  startMasterFromPalette,
+} from './workbench.mjs';
 
 const WORK = `function work(n: number): number {
   const doubled = n * 2;
@@ -133,15 +140,7 @@ test(
   'a gutter breakpoint pauses every worker at the user line; Variables, Step Over, Continue, the result inline',
   { timeout: 400_000 },
   async () => {
-    // F9 on line 2 of work.ts.
-    await page.keyboard.press('Control+g');
-    await page.keyboard.type('2');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('F9');
-    await page
-      .locator('.monaco-editor .codicon-debug-breakpoint')
-      .first()
-      .waitFor({ timeout: scaled(30_000) });
+    await breakpointAt(page, 2);
 
     await runCommand(page, 'Crew: Debug Workers');
     await runCommand(page, 'View: Show Run and Debug');

@@ -9,7 +9,7 @@ import { lineMatching, results, runCommand } from './code-server.mjs';
 import { scaled } from '../time-scale.mjs';
 import { callStackOf, callStackUntil } from './call-stack.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
-import { closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+import { breakpointAt, closeWorkbench, openFile, openWorkbench, startMasterFromPalette } from './workbench.mjs';
 
 const MAIN = `import { area } from './lib';
 area(6, 7)
@@ -83,14 +83,7 @@ test(
 
 test('a breakpoint in the sibling module pauses the workers at its line', { timeout: 400_000 }, async () => {
   await openFile(page, 'lib.ts', 'export function area');
-  await page.keyboard.press('Control+g');
-  await page.keyboard.type('3');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('F9');
-  await page
-    .locator('.monaco-editor .codicon-debug-breakpoint')
-    .first()
-    .waitFor({ timeout: scaled(30_000) });
+  await breakpointAt(page, 3);
   await runCommand(page, 'Crew: Debug Workers');
   await runCommand(page, 'View: Show Run and Debug');
   await callStackUntil(page, (rows) => rows.filter((r) => /\bw\d\b/.test(r)).length >= 2, 'a session per worker');

@@ -147,3 +147,15 @@ export async function pointAt(page, target, dx = 8) {
   });
   await page.mouse.move(box.x + dx, box.y + box.height / 2, { steps: 4 });
 }
+
+/** Goes to `line` of the open file and sets a breakpoint there with F9, as a user does; waits for its mark. */
+export async function breakpointAt(page, line) {
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('F9');
+  await page
+    .locator('.monaco-editor .codicon-debug-breakpoint')
+    .first()
+    .waitFor({ timeout: scaled(30_000) });
+}
