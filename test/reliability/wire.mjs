@@ -97,6 +97,13 @@ export async function authenticate(port, secret, role = 'master', member, { iden
   if (answer.mac !== mac(secret, 'listener', transcript)) throw new Error('the listener could not prove the secret');
   c.hello = hello;
   c.seal = new FrameSeal(deriveSealKeys(Buffer.from(secret), HANDSHAKE_LABEL, transcript, true));
+  // The peer's first sealed frames can come in the same read as its welcome, before the keys
+  // were made here: they are opened now, in order, as they would have been on arrival.
+  c.got.forEach((m, i) => {
+    if (!m.isBinary) return;
+    const body = c.seal.open(m.data);
+    c.got[i] = body ? { data: body, isBinary: true } : { ...m, forged: true };
+  });
   return c;
 }
 
