@@ -42,7 +42,7 @@ async function rawMaster(port) {
   await P.dialHandshake(link, { secret: Buffer.from(SECRET), role: 'master' });
   const inbox = [];
   const waiters = [];
-  // The worker's load reports come every few seconds, whatever this master sends.
+  // The worker reports its load every second, whatever this master sends.
   link.onMessage((m) => m.t !== 'load' && (waiters.length ? waiters.shift()(m) : inbox.push(m)));
   const next = () => (inbox.length ? Promise.resolve(inbox.shift()) : new Promise((r) => waiters.push(r)));
   const ready = await next();
