@@ -1,8 +1,7 @@
 // One real VS Code window for an end-to-end file: the packaged extension installed in a fresh
 // profile, code-server serving a workspace, and headless chromium on it; with the steps every
 // file takes (starting the master from the palette, opening a file, finding the Crew Debugger,
-// pointing at an element, setting a breakpoint)
-// and the end that leaves nothing running.
+// pointing at an element, setting a breakpoint) and the end that leaves nothing running.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
