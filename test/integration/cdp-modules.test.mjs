@@ -22,6 +22,29 @@ writeFileSync(
 );
 const MAIN = join(dir, 'src', 'main.ts');
 
+/**
+ * Lets the thread go on from each pause before a script until the one whose map is `fileUrl`'s,
+ * sets a breakpoint at that file's `line` there, resumes, and gives the pause at the breakpoint.
+ */
+async function breakInModule(c, fileUrl, line) {
+  let from = 0;
+  let pause;
+  for (;;) {
+    pause = await c.paused(from, (p) => p.reason === 'instrumentation');
+    from = pause.at + 1;
+    if (inlineMap(pause.data.sourceMapURL).sources.includes(fileUrl)) break;
+    await c.send('Debugger.resume');
+  }
+  const { scriptId, url, sourceMapURL } = pause.data;
+  const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId });
+  const lineNumber = generatedLine(inlineMap(sourceMapURL), scriptSource, line);
+  assert.notEqual(lineNumber, undefined, `line ${line} of ${fileUrl} is in its map`);
+  await c.send('Debugger.setBreakpointByUrl', { url, lineNumber });
+  const next = c.events.length;
+  await c.send('Debugger.resume');
+  return c.paused(next, (p) => p.hitBreakpoints?.length > 0);
+}
+
 test('a breakpoint in a shipped module fires at its own line, with its locals', async () => {
   const c = await cdpClient(await cdpAddress(shared.pool, 'w1'));
   try {
@@ -34,23 +57,7 @@ test('a breakpoint in a shipped module fires at its own line, with its locals', 
       line: 1,
     });
     // The form pauses first, then the module it imports: each has a map to its own file.
-    const libUrl = pathToFileURL(LIB).href;
-    let from = 0;
-    let pause;
-    for (;;) {
-      pause = await c.paused(from, (p) => p.reason === 'instrumentation');
-      from = pause.at + 1;
-      if (inlineMap(pause.data.sourceMapURL).sources.includes(libUrl)) break;
-      await c.send('Debugger.resume');
-    }
-    const { scriptId, url, sourceMapURL } = pause.data;
-    const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId });
-    const lineNumber = generatedLine(inlineMap(sourceMapURL), scriptSource, 3);
-    assert.notEqual(lineNumber, undefined, 'line 3 of lib.ts is in its map');
-    await c.send('Debugger.setBreakpointByUrl', { url, lineNumber });
-    const next = c.events.length;
-    await c.send('Debugger.resume');
-    const hit = await c.paused(next, (p) => p.hitBreakpoints?.length > 0);
+    const hit = await breakInModule(c, pathToFileURL(LIB).href, 3);
     assert.equal(hit.callFrames[0].functionName, 'area');
     const product = await c.send('Debugger.evaluateOnCallFrame', {
       callFrameId: hit.callFrames[0].callFrameId,
@@ -142,21 +149,7 @@ test('a form evaluated while VS Code’s debugger sets itself up waits: a breakp
     await c.send('Debugger.setInstrumentationBreakpoint', { instrumentation: 'beforeScriptWithSourceMapExecution' });
     await c.send('Runtime.runIfWaitingForDebugger');
     // It is told of the pause before the form now; the module it imports pauses next.
-    const url = pathToFileURL(file).href;
-    let from = 0;
-    let pause;
-    for (;;) {
-      pause = await c.paused(from, (p) => p.reason === 'instrumentation');
-      from = pause.at + 1;
-      if (inlineMap(pause.data.sourceMapURL).sources.includes(url)) break;
-      await c.send('Debugger.resume');
-    }
-    const { scriptSource } = await c.send('Debugger.getScriptSource', { scriptId: pause.data.scriptId });
-    const lineNumber = generatedLine(inlineMap(pause.data.sourceMapURL), scriptSource, 3);
-    await c.send('Debugger.setBreakpointByUrl', { url: pause.data.url, lineNumber });
-    const next = c.events.length;
-    await c.send('Debugger.resume');
-    const hit = await c.paused(next, (p) => p.hitBreakpoints?.length > 0);
+    const hit = await breakInModule(c, pathToFileURL(file).href, 3);
     assert.equal(hit.callFrames[0].functionName, 'area');
     await c.send('Debugger.resume');
     assert.equal(await run, 42);

@@ -36,19 +36,19 @@ export function asksTargetsToWait(message: string): boolean {
   return m.method === 'NodeWorker.enable' && m.params?.waitForDebuggerOnStart === true;
 }
 
+/** `message` is a command of `method`: the name is looked for in the text before it is parsed. */
+function isCommand(message: string, method: string): boolean {
+  return message.includes(`"${method}"`) && (JSON.parse(message) as { method?: string }).method === method;
+}
+
 /** The debugger switches its Debugger domain on. */
 export function enablesDebugger(message: string): boolean {
-  return (
-    message.includes('"Debugger.enable"') && (JSON.parse(message) as { method?: string }).method === 'Debugger.enable'
-  );
+  return isCommand(message, 'Debugger.enable');
 }
 
 /** The debugger sets an instrumentation breakpoint of its own (V8 refuses a second of the same kind). */
 export function setsInstrumentation(message: string): boolean {
-  return (
-    message.includes('"Debugger.setInstrumentationBreakpoint"') &&
-    (JSON.parse(message) as { method?: string }).method === 'Debugger.setInstrumentationBreakpoint'
-  );
+  return isCommand(message, 'Debugger.setInstrumentationBreakpoint');
 }
 
 /** The command by which a debugger says it is set up: js-debug sends it after its filters and breakpoints. */
