@@ -81,7 +81,10 @@ export const ErrorCodes = {
   ChannelMismatch: 'CREW_CHANNEL_MISMATCH',
   /** A module a form imports cannot be found from its importer's file, on the master nor on the worker's host. */
   ModuleNotFound: 'CREW_MODULE_NOT_FOUND',
-  /** A module cannot be shipped to workers (a native addon); it must be installed on their hosts. */
+  /**
+   * A module cannot be shipped to workers, or loaded there as it is asked for: a file Crew
+   * cannot transpile, or a `require()` of an ES module that the worker's host provides.
+   */
   ModuleNotShippable: 'CREW_MODULE_NOT_SHIPPABLE',
   /** A worker could not get a module's code from its master (gone, or the code did not match its hash). */
   ModuleFetchFailed: 'CREW_MODULE_FETCH_FAILED',

@@ -42,6 +42,13 @@ const FILES = {
   'src/util/index.ts': 'export const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);\n',
   'src/app/greet.ts': 'export const greet = (who: string) => `hello ${who}`;\n',
   'src/native.ts': "import addon from 'native-pkg';\nexport default addon;\n",
+  'src/hosted.ts': [
+    "import upper, { hostShout } from 'host-esm';",
+    "import { tagged } from 'host-typed';",
+    "import { hostTag } from 'host-cjs';",
+    'export default `${upper("a")}/${hostShout("b")}/${tagged}/${hostTag}`;',
+    '',
+  ].join('\n'),
   'node_modules/cjs-pkg/package.json': JSON.stringify({ name: 'cjs-pkg', main: 'lib/index.js' }),
   'node_modules/cjs-pkg/lib/index.js': "exports.tag = 'cjs';\n",
   'node_modules/esm-pkg/package.json': JSON.stringify({
@@ -57,24 +64,53 @@ const FILES = {
   'node_modules/native-pkg/build/Release/addon.node': 'not really a shared object',
 };
 
+/**
+ * Packages only the workers' hosts have, in their working directory: a CommonJS one, and ES
+ * modules that Node's `require` cannot load (on Node 20, or by their `exports`).
+ */
+const HOST_FILES = {
+  'node_modules/host-cjs/package.json': JSON.stringify({ name: 'host-cjs', main: 'index.js' }),
+  'node_modules/host-cjs/index.js': "exports.hostTag = 'host-cjs';\n",
+  'node_modules/host-esm/package.json': JSON.stringify({
+    name: 'host-esm',
+    type: 'module',
+    exports: { '.': { import: './index.js' } },
+  }),
+  'node_modules/host-esm/index.js': [
+    'export default (s) => s.toUpperCase();',
+    'export const hostShout = (s) => s + "!";',
+    '',
+  ].join('\n'),
+  'node_modules/host-typed/package.json': JSON.stringify({ name: 'host-typed', type: 'module', main: 'index.js' }),
+  'node_modules/host-typed/index.js': 'export const tagged = "host-typed";\n',
+  'node_modules/host-late/package.json': JSON.stringify({ name: 'host-late', exports: { import: './late.mjs' } }),
+  'node_modules/host-late/late.mjs': 'export const late = "host-late";\n',
+};
+
+/** Writes `files` into `dir`. */
+function writeFiles(dir, files) {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+}
+
 /** Writes the project into a fresh folder; returns its folder and a function to write one of its files. */
 export function makeProject() {
   const dir = tempDir();
-  const write = (file, text) => {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  };
-  for (const [file, text] of Object.entries(FILES)) write(file, text);
-  return { dir, write, path: (file) => join(dir, file) };
+  writeFiles(dir, FILES);
+  return { dir, write: (file, text) => writeFiles(dir, { [file]: text }), path: (file) => join(dir, file) };
 }
 
 /**
- * A `crew worker` that cannot see `hidden`: it listens on a free port of loopback. Resolves
+ * A `crew worker` that cannot see `hidden`, in a working directory that has only the host's
+ * own packages: it listens on a free port of loopback. Resolves
  * with its address, its pid, what it printed, and `stop()`, which ends its process group.
  */
 export async function hiddenWorker(hidden) {
   const home = tempDir();
   const cwd = tempDir();
+  writeFiles(cwd, HOST_FILES);
   const worker = `exec '${process.execPath}' '${cli}' worker --port 0`;
   const script = `mount -t tmpfs tmpfs '${hidden}' && cd '${cwd}' && ${worker}`;
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {

@@ -1,8 +1,9 @@
 // Projects, not snippets: a TypeScript project of several modules and npm packages, evaluated
 // on workers whose hosts cannot see it (a mount namespace hides its folder), gives what the
 // master gives. Imports resolve as from the form's file on the master; the master ships the
-// modules; errors name the user's own files; an edit takes effect on the next evaluation;
-// what cannot be shipped says so; a second master's session finds the code in the cache.
+// modules; a package only the workers' hosts have loads there, an ES module too; errors name
+// the user's own files; an edit takes effect on the next evaluation; what cannot be shipped
+// says so; a second master's session finds the code in the cache.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -103,6 +104,22 @@ test('a module that cannot be found, or shipped, is named, and the pool works on
     return true;
   });
   assert.deepEqual(await onAll('6 * 7'), [42, 42]);
+});
+
+test("packages only the workers' hosts have load there, ES-module-only ones too", { skip }, async () => {
+  // The master has none of them: the shipped module and the form both leave them to the hosts.
+  const form = (code) => fileForm('src/main.ts', code);
+  const hosted = 'A/b!/host-typed/host-cjs';
+  assert.deepEqual(await onAll(form("import hosted from './hosted';\nhosted")), [hosted, hosted]);
+  assert.deepEqual(await onAll(form("import { hostShout } from 'host-esm';\nhostShout('c')")), ['c!', 'c!']);
+  // A require() cannot load an ES module the form did not import: it says so, and how to.
+  await assert.rejects(onAll("require('host-late').late"), (e) => {
+    const first = e.errors?.[0] ?? e;
+    assert.equal(first.code, ErrorCodes.ModuleNotShippable, e.message);
+    assert.match(first.message, /"host-late" on this worker's host is an ES module.*import it in a form/);
+    return true;
+  });
+  assert.deepEqual(await onAll(form("import { late } from 'host-late';\nlate")), ['host-late', 'host-late']);
 });
 
 test('an edit to an imported module takes effect on the next evaluation', { skip }, async () => {

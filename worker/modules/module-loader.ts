@@ -2,12 +2,11 @@
  * The project's modules inside an image. A form's `import` and `require` resolve through the
  * graph its master resolved and sent with it (server/modules/): a shipped module runs from
  * the code named by its hash, as CommonJS in the image's context; a built-in, or a package
- * left to this host, loads with Node's own `require`.
+ * left to this host, loads with this host's Node (host-modules.ts).
  *
  * Instances are kept by path and hash. Evaluating a form sent after an edit runs the edited
  * module again; a definition made before keeps the instance it loaded.
  */
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
@@ -20,6 +19,7 @@ import {
   type ModuleRef,
 } from '../../protocol/messages/module-messages';
 import { callerScript } from './caller-script';
+import { HostModules } from './host-modules';
 
 /** Where the loader gets the code of a hash it has not run yet: a cache, else the master. */
 export interface ModuleSource {
@@ -42,7 +42,7 @@ export class ModuleLoader {
   private readonly forms = new Map<string, ImportLink[]>();
   private readonly instances = new Map<string, Instance>();
   private readonly code = new Map<string, ModuleCode>();
-  private readonly hostRequire: NodeJS.Require;
+  private readonly host: HostModules;
 
   constructor(
     private readonly context: vm.Context,
@@ -51,7 +51,7 @@ export class ModuleLoader {
     private readonly compiled: (scriptName: string, code: ModuleCode) => void,
     cwd: string,
   ) {
-    this.hostRequire = createRequire(`${cwd}/`);
+    this.host = new HostModules(cwd);
   }
 
   /**
@@ -71,14 +71,15 @@ export class ModuleLoader {
     return this.load(this.linkOf(spec, from ? this.forms.get(from) : undefined), from);
   };
 
-  /** What a form's `import` becomes: the module's namespace, as Node gives a CommonJS module's. */
+  /**
+   * What a form's `import` becomes: the module's namespace, as Node gives a CommonJS module's.
+   * The ES-module-only packages of this host that it reaches are imported first: shipped
+   * modules `require` them, which cannot load one.
+   */
   readonly import = (spec: string): Promise<unknown> => {
     const from = callerScript(this.import);
-    try {
-      return Promise.resolve(namespaceOf(this.load(this.linkOf(spec, from ? this.forms.get(from) : undefined), from)));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+    const link = this.linkOf(spec, from ? this.forms.get(from) : undefined);
+    return this.host.importAhead(this.hostPackagesReached(link)).then(() => namespaceOf(this.load(link, from)));
   };
 
   private linkOf(spec: string, links: ImportLink[] | undefined): ImportLink {
@@ -89,8 +90,8 @@ export class ModuleLoader {
   }
 
   private load(link: ImportLink, from: string | undefined): unknown {
-    if (link.kind === 'builtin') return this.hostRequire(link.to);
-    if (link.kind === 'host') return this.onHost(link);
+    if (link.kind === 'builtin') return this.host.builtin(link.to);
+    if (link.kind === 'host') return this.host.load(link);
     const ref = this.modules.get(link.to);
     if (!ref)
       throw crewError(
@@ -99,19 +100,6 @@ export class ModuleLoader {
           '(a specifier made at run time is not shipped; write it as a string literal)',
       );
     return this.instance(ref).module.exports;
-  }
-
-  private onHost(link: ImportLink): unknown {
-    try {
-      return this.hostRequire(link.to);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
-      throw crewError(
-        ErrorCodes.ModuleNotFound,
-        `cannot find ${JSON.stringify(link.to)} on this worker's host, and the master does not ship it` +
-          `${link.why ? ` (${link.why})` : ': install it on the workers'}`,
-      );
-    }
   }
 
   private instance(ref: ModuleRef): Instance {
@@ -144,6 +132,20 @@ export class ModuleLoader {
 
   private linkFrom(ref: ModuleRef, spec: string): ImportLink {
     return this.linkOf(spec, ref.deps);
+  }
+
+  /** The specifiers of the packages left to this host that `link` reaches, through the shipped modules. */
+  private hostPackagesReached(link: ImportLink): Set<string> {
+    const specs = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (l: ImportLink) => {
+      if (l.kind === 'host') specs.add(l.to);
+      if (l.kind !== 'ship' || seen.has(l.to)) return;
+      seen.add(l.to);
+      for (const d of this.modules.get(l.to)?.deps ?? []) visit(d);
+    };
+    visit(link);
+    return specs;
   }
 
   /** Gets, in one request, the code of every module the graph of `ref` reaches that is not here yet. */
