@@ -1,4 +1,5 @@
 // Shared test helpers: real pools of real worker processes on loopback.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,6 +9,7 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startMaster } from 'crew';
+import { scaled } from './time-scale.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const cli = join(root, 'dist', 'cli.js');
@@ -48,16 +50,48 @@ export async function loadSource(entries) {
 
 /**
  * Waits until `predicate` (which may be async) returns something truthy, and resolves with it.
- * Fails after `timeoutMs` with an error that names `what` was awaited.
+ * Fails after `timeoutMs` (scaled by CREW_TEST_TIME_SCALE) with an error that names `what` was awaited.
  */
 export async function until(predicate, { timeoutMs = 20_000, what = 'a condition', everyMs = 10 } = {}) {
-  const deadline = Date.now() + timeoutMs;
+  const limit = scaled(timeoutMs);
+  const deadline = Date.now() + limit;
   for (;;) {
     const value = await predicate();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${limit} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * `promise`, or a failure naming `what` if it has not settled within `ms` (scaled). `explain`,
+ * if given, is asked at that moment what a person would look at: a process's output, a call's
+ * state.
+ */
+export async function within(promise, what, { ms = 30_000, explain } = {}) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(async () => {
+      const why = explain ? `; ${await explain()}` : '';
+      reject(new Error(`${what} did not happen within ${scaled(ms)} ms${why}`));
+    }, scaled(ms));
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Fails when `call` settles: raced with the event a call must reach before it ends (a
+ * suspension), it turns a call that ended without it into a failure that says how it ended.
+ */
+export function mustNotEnd(call, before) {
+  return call.then(
+    () => assert.fail(`the call ended without ${before}`),
+    (err) => assert.fail(`the call failed without ${before}: ${err.message}`),
+  );
 }
 
 /** A pool of `n` local worker processes; the audit trail is kept in `lines`. */

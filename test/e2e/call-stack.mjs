@@ -1,7 +1,6 @@
 // VS Code's Call Stack view as a person reads it: its rows as text, waited on until they
 // show what a step expects, and printed when they do not.
 import { until } from '../helpers.mjs';
-import { scaled } from '../time-scale.mjs';
 
 /** The Call Stack view of `page`. */
 export const callStackOf = (page) => page.locator('.debug-call-stack');
@@ -17,7 +16,7 @@ export async function callStackUntil(page, ok, what, timeoutMs = 60_000) {
         .catch(() => []);
       return ok(rows);
     },
-    { timeoutMs: scaled(timeoutMs), what, everyMs: 250 },
+    { timeoutMs, what, everyMs: 250 },
   ).catch((err) => {
     throw new Error(`${err.message}; the Call Stack shows:\n${rows.join('\n')}`);
   });

@@ -119,7 +119,7 @@ export async function startCodeServer(dirs) {
         return false; // not listening yet
       }
     },
-    { timeoutMs: scaled(60_000), what: 'code-server to answer /healthz', everyMs: 250 },
+    { timeoutMs: 60_000, what: 'code-server to answer /healthz', everyMs: 250 },
   ).catch((err) => {
     // It answers nothing: it and what it started go now, as the caller has nothing to stop.
     try {

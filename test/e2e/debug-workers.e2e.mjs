@@ -86,7 +86,7 @@ async function pausedUnfolded(worker) {
       rows = await callStackDump();
       return rows.some((r) => new RegExp(`« ${worker} .*paused`, 'i').test(r));
     },
-    { timeoutMs: scaled(60_000), what: `${worker} paused on the exception, unfolded`, everyMs: 250 },
+    { timeoutMs: 60_000, what: `${worker} paused on the exception, unfolded`, everyMs: 250 },
   ).catch((err) => {
     throw new Error(`${err.message}; the Call Stack shows (level, v when unfolded, text):\n${rows.join('\n')}`);
   });
@@ -110,7 +110,7 @@ async function variable(pattern, what) {
         .catch(() => []);
       return rows.some((r) => pattern.test(r));
     },
-    { timeoutMs: scaled(60_000), what, everyMs: 250 },
+    { timeoutMs: 60_000, what, everyMs: 250 },
   ).catch((err) => {
     throw new Error(`${err.message}; Variables shows:\n${rows.join('\n')}`);
   });
@@ -268,7 +268,7 @@ test("Continue in VS Code's debugger ends the Crew Debugger's suspension too", {
     await sessionAction(worker, 'Continue');
   }
   await until(async () => (await live.count()) === 0, {
-    timeoutMs: scaled(60_000),
+    timeoutMs: 60_000,
     what: 'the Crew Debugger to show no live suspension',
   });
   await callStackUntil((rows) => !rows.some((r) => /paused/i.test(r)), 'no worker paused in VS Code either');

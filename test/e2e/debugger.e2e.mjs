@@ -167,7 +167,7 @@ test(
     // Nothing kills them by group: they must end on their own once the editor has gone.
     const left = () => pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
     await until(() => left().length === 0, {
-      timeoutMs: scaled(30_000),
+      timeoutMs: 30_000,
       what: `no Crew process to be left (still running: ${pids.join(', ')})`,
       everyMs: 250,
     });

@@ -66,7 +66,7 @@ async function suggestRows(label) {
         () => false,
       );
     },
-    { timeoutMs: scaled(30_000), what: `the suggestion ${label}`, everyMs: 100 },
+    { timeoutMs: 30_000, what: `the suggestion ${label}`, everyMs: 100 },
   );
   return widget.locator('.monaco-list-row').allTextContents();
 }
@@ -138,7 +138,7 @@ test('hovering a name shows its value on both workers', { timeout: 120_000 }, as
         () => false,
       );
     },
-    { timeoutMs: scaled(30_000), what: 'the hover with the live value', everyMs: 100 },
+    { timeoutMs: 30_000, what: 'the hover with the live value', everyMs: 100 },
   );
   const text = await hover.textContent();
   await shot('3-hover');
@@ -183,7 +183,7 @@ test('Crew: Inspect pages through a Map of a million entries to its last one', {
         await page.keyboard.press('ArrowUp');
         return (await focused.textContent())?.includes(text);
       },
-      { timeoutMs: scaled(30_000), what: `the row ${text}`, everyMs: 250 },
+      { timeoutMs: 30_000, what: `the row ${text}`, everyMs: 250 },
     );
   await focusLastOfW1('[990000 … 999999]');
   await page.keyboard.press('ArrowRight');

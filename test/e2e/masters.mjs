@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from '../helpers.mjs';
-import { scaled } from '../time-scale.mjs';
 import { statusText } from './workbench.mjs';
 
 /** Every process: its pid, its parent's and its command line (arguments joined by NULs). */
@@ -54,7 +53,7 @@ export function windowMasters(win) {
         seen = masters.map((m) => `${m} with ${workersOf(m).length} workers`).join(', ') || 'none';
         return masters.length === 1 && (await ok(masters[0])) && masters[0];
       },
-      { timeoutMs: scaled(90_000), what, everyMs },
+      { timeoutMs: 90_000, what, everyMs },
     ).catch(async (err) => {
       throw new Error(`${err.message} (crew lsp: ${seen}; status bar: "${await statusText(win().page)}")`);
     });
@@ -91,7 +90,7 @@ export function windowMasters(win) {
     process.kill(pid, 'SIGSTOP');
     const stdin = new RegExp(`^\\S+\\s+\\S+\\s+(\\d+)\\s.*pid=${pid},fd=0\\)`, 'm');
     return until(() => Number(stdin.exec(execFileSync('ss', ['-xpnH'], { encoding: 'utf8' }))?.[1] ?? 0) > 0, {
-      timeoutMs: scaled(10_000),
+      timeoutMs: 10_000,
       what: 'the extension to send `initialize` to the new master',
       everyMs: 20,
     }).catch(() => false);

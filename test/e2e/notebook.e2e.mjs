@@ -45,7 +45,7 @@ async function frameMatching(pattern, what, timeoutMs = 60_000) {
       }
       return undefined;
     },
-    { timeoutMs: scaled(timeoutMs), what, everyMs: 250 },
+    { timeoutMs, what, everyMs: 250 },
   ).catch(() => {
     throw new Error(`${what}: no webview matched ${pattern}; they show:\n${seen.join('\n----\n').slice(0, 4000)}`);
   });
@@ -121,7 +121,7 @@ test('a looping cell on every worker is interrupted, and the next cell runs', { 
   await runLastCell('%%all\nwhile (true) {}');
   let text = '';
   await until(async () => /2 busy/.test((text = await statusText(page))), {
-    timeoutMs: scaled(60_000),
+    timeoutMs: 60_000,
     what: 'both workers busy with the loop',
     everyMs: 250,
   }).catch(() => assert.fail(`the status bar shows "${text}"`));
@@ -129,7 +129,7 @@ test('a looping cell on every worker is interrupted, and the next cell runs', { 
   await frameMatching(/Interrupted/, 'the interrupted cell says so', 60_000);
   await runLastCell('40 + 2 + 100');
   await frameMatching(/^142$/m, 'the next cell ran after the interrupt', 60_000);
-  await until(async () => !/busy/.test(await statusText(page)), { timeoutMs: scaled(30_000), what: 'no worker busy' });
+  await until(async () => !/busy/.test(await statusText(page)), { timeoutMs: 30_000, what: 'no worker busy' });
   await shot('3-interrupted');
 });
 

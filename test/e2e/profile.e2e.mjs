@@ -141,7 +141,7 @@ test('a profile until stopped ends when its progress is cancelled, and opens', {
   await toast.getByRole('button', { name: 'Cancel' }).click();
   // Three more files (each worker's and the merged one), the merged one open in the viewer.
   await until(() => readdirSync(join(w.dirs.workspace, '.crew', 'profiles')).length === before + 3, {
-    timeoutMs: scaled(60_000),
+    timeoutMs: 60_000,
     what: 'the stopped profiles to be written',
   });
   await page
@@ -178,5 +178,5 @@ function findFrame(pg, locate, timeoutMs) {
     for (const f of pg.frames()) if (f !== pg.mainFrame() && (await visible(f))) return f;
     return undefined;
   };
-  return until(visibleIn, { timeoutMs: scaled(timeoutMs), what: 'the profile viewer to show its table', everyMs: 250 });
+  return until(visibleIn, { timeoutMs, what: 'the profile viewer to show its table', everyMs: 250 });
 }

@@ -77,6 +77,6 @@ test(
     // Stopping the master cancels the job: nothing of Crew's is left in squeue.
     const job = /job (\d+)_/.exec(rows[0])[1];
     await runCommand(page, 'Crew: Stop Master');
-    await until(() => squeue(job) === '', { timeoutMs: scaled(60_000), what: 'squeue to drop the job', everyMs: 250 });
+    await until(() => squeue(job) === '', { timeoutMs: 60_000, what: 'squeue to drop the job', everyMs: 250 });
   },
 );

@@ -61,7 +61,7 @@ async function openFile(name, firstLine) {
 async function statusMatching(pattern, timeoutMs = 60_000) {
   let text = '';
   await until(async () => pattern.test((text = await statusText(page))), {
-    timeoutMs: scaled(timeoutMs),
+    timeoutMs,
     what: `the status bar to match ${pattern}`,
     everyMs: 250,
   }).catch(() => {});
@@ -109,7 +109,7 @@ test('Crew: Start Master starts a master with 2 workers, shown in the status bar
   await runCommand(page, 'Crew: Start Master');
   let text = '';
   await until(async () => /2 workers/.test((text = await statusText(page))), {
-    timeoutMs: scaled(60_000),
+    timeoutMs: 60_000,
     what: 'the status bar to show 2 workers',
     everyMs: 250,
   }).catch(() => {});
@@ -365,7 +365,7 @@ test(
     await shot('11-gave-up');
     // The crashed masters' workers end with them; no restart is left running.
     await until(() => masters.crewProcesses().length === 0, {
-      timeoutMs: scaled(30_000),
+      timeoutMs: 30_000,
       what: 'no crew lsp or worker of this window left running',
       everyMs: 250,
     }).catch((err) => {

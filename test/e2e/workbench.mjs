@@ -129,7 +129,7 @@ export async function debuggerFrame(page, timeoutMs = 60_000) {
     return undefined;
   };
   return until(frame, {
-    timeoutMs: scaled(timeoutMs),
+    timeoutMs,
     what: 'the Crew Debugger panel to show a suspension',
     everyMs: 250,
   });
@@ -141,7 +141,7 @@ export async function debuggerFrame(page, timeoutMs = 60_000) {
  */
 export async function pointAt(page, target, dx = 8) {
   const box = await until(() => target.boundingBox(), {
-    timeoutMs: scaled(10_000),
+    timeoutMs: 10_000,
     what: 'the element to be laid out on the page',
     everyMs: 50,
   });

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { connectWorkers, ErrorCodes, evalOn, RemoteError } from 'crew';
-import { SECRET, startCrew } from '../helpers.mjs';
-import { scaled } from '../time-scale.mjs';
+import { mustNotEnd, SECRET, startCrew, within } from '../helpers.mjs';
 
 const late = join(import.meta.dirname, 'fixtures', 'late-thread-inspector.cjs');
 let worker;
@@ -26,27 +25,11 @@ after(async () => {
 });
 
 /** The suspension of `call`, which must not end before suspending. */
-async function suspensionOf(call) {
-  let timer;
+function suspensionOf(call) {
   const paused = new Promise((resolve) => pool.debug.once('paused', resolve));
-  const never = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no suspension; the worker's stderr:\n${worker.stderr}`)),
-      scaled(30_000),
-    );
+  return within(Promise.race([paused, mustNotEnd(call, 'suspending')]), 'a suspension', {
+    explain: () => `the worker's stderr:\n${worker.stderr}`,
   });
-  try {
-    return await Promise.race([
-      paused,
-      never,
-      call.then(
-        () => assert.fail('the call ended without suspending'),
-        (err) => assert.fail(`the call failed without suspending: ${err.message}`),
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function abort(s, call) {

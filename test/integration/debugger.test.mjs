@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evalFormAllWorkers, evalOn, ErrorCodes, form, RemoteError } from 'crew';
-import { sharedPool, until } from '../helpers.mjs';
+import { mustNotEnd, sharedPool, until } from '../helpers.mjs';
 
 const shared = sharedPool(2, {
   setup: async (pool) => {
@@ -158,13 +158,7 @@ test('a throw in the first task of a fresh eval thread suspends too', async () =
   await assert.rejects(evalOn(shared.pool, 'w1', 'process.exit(3)'), (err) => err.code === ErrorCodes.EvalThreadDied);
   const paused = nextPause();
   const call = evalOn(shared.pool, 'w1', 'divide(1, 0)');
-  const s = await Promise.race([
-    paused,
-    call.then(
-      () => assert.fail('the call ended without suspending'),
-      (err) => assert.fail(`the call failed without suspending: ${err.message}`),
-    ),
-  ]);
+  const s = await Promise.race([paused, mustNotEnd(call, 'suspending')]);
   assert.equal(s.condition.message, 'cannot divide 1 by zero');
   await shared.pool.debug.request(s.id, { op: 'restart', restart: { kind: 'abort' } });
   await assert.rejects(call, (err) => err instanceof RemoteError);

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { cdpAddress, connectWorkers, evalOn } from 'crew';
-import { SECRET, startCrew } from '../helpers.mjs';
-import { scaled } from '../time-scale.mjs';
+import { SECRET, startCrew, within } from '../helpers.mjs';
 
 /** A `crew worker` whose eval thread is suspended at a throw, with a DevTools client attached. */
 async function suspendedWorker(args) {
@@ -15,7 +14,7 @@ async function suspendedWorker(args) {
   pool.setDebugOnError(true);
   const paused = new Promise((resolve) => pool.debug.once('paused', resolve));
   const call = evalOn(pool, null, 'throw new Error("held")').catch((err) => err);
-  await within(paused, 'the throw to suspend', worker, call);
+  await within(paused, 'the throw to suspend', { explain: shown(worker, call) });
   const devtools = new WebSocket(await cdpAddress(pool, pool.workers[0].id));
   await new Promise((resolve, reject) => devtools.on('open', resolve).on('error', reject));
   const debuggerPaused = new Promise((resolve) =>
@@ -24,25 +23,15 @@ async function suspendedWorker(args) {
   // What DevTools sends as it attaches: enable, then say it is set up.
   devtools.send(JSON.stringify({ id: 1, method: 'Debugger.enable' }));
   devtools.send(JSON.stringify({ id: 2, method: 'Runtime.runIfWaitingForDebugger' }));
-  await within(debuggerPaused, 'DevTools to hear of the pause', worker);
+  await within(debuggerPaused, 'DevTools to hear of the pause', { explain: shown(worker) });
   return { worker, pool, call, devtools };
 }
 
-/** `promise`, or a failure that says what the worker's audit trail and the call showed. */
-async function within(promise, what, worker, call) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(async () => {
-      const settled = call && (await Promise.race([call, new Promise((r) => setImmediate(r, 'still running'))]));
-      reject(new Error(`${what} did not happen; the call: ${settled}; the worker's stderr:\n${worker.stderr}`));
-    }, scaled(30_000));
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** What a wait on `worker` that ran out shows: the call's state, and the worker's stderr. */
+const shown = (worker, call) => async () => {
+  const settled = call && (await Promise.race([call, new Promise((r) => setImmediate(r, 'still running'))]));
+  return `the call: ${settled}; the worker's stderr:\n${worker.stderr}`;
+};
 
 for (const [how, args, stop] of [
   ['SIGTERM', [], (w) => w.child.kill('SIGTERM')],

@@ -121,24 +121,8 @@ export async function startServer(extraArgs = []) {
   };
 }
 
-/**
- * `promise`, or an error naming `what` if it has not settled within `ms` (scaled): a request
- * that never answers then says which step of a test it was, not only that the test ran out.
- */
-export async function within(promise, what, ms = 60_000, server) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      const tail = server ? `; the master's stderr ends: ${server.stderr.slice(-2000)}` : '';
-      reject(new Error(`${what} did not finish within ${scaled(ms)} ms${tail}`));
-    }, scaled(ms));
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** What a test that waited in vain shows of the master: the end of its stderr. */
+export const stderrOf = (server) => () => `the master's stderr ends: ${server.stderr.slice(-2000)}`;
 
 /** The error a request rejected with (fails the test if it did not). */
 export async function rejection(promise) {
