@@ -73,6 +73,13 @@ export class Queue<T> {
     return out;
   }
 
+  /** Takes out the items that `match`, front first; the others keep their order. */
+  removeWhere(match: (item: T) => boolean): T[] {
+    const all = this.drain();
+    this.pushFront(all.filter((item) => !match(item)));
+    return all.filter(match);
+  }
+
   /** The queued items, front first, left in place. */
   toArray(): T[] {
     const out = new Array<T>(this.count);

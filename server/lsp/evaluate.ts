@@ -1,7 +1,8 @@
 /**
  * Evaluation requests from the editor. Unlike `evalFormAllWorkers`, which fails with the
  * first error, each worker's value or error is kept, so the editor can show every worker's
- * outcome. LSP cancellation interrupts the workers still running the form.
+ * outcome. LSP cancellation interrupts the workers still running the form, and withdraws the
+ * tasks not sent yet.
  */
 import { ResponseError, type CancellationToken } from 'vscode-languageserver';
 import { CrewError, crewError, ErrorCodes } from '../../protocol/errors';
@@ -199,7 +200,8 @@ type Settle = (key: string, outcome: TaskOutcome) => void;
 /**
  * Submits tasks (through `submit`, which returns their ids in the order of `keys`) and
  * collects one outcome per key, reporting progress as each arrives. On cancellation the
- * workers holding a task that has not finished are interrupted.
+ * tasks not sent yet are withdrawn, and the workers holding one that has not finished are
+ * interrupted.
  */
 function runTracked(
   pool: WorkerPool,
@@ -234,6 +236,9 @@ function runTracked(
     const sub = token.onCancellationRequested(() => {
       interrupted = [];
       const running = new Set(taskIds.filter((_, i) => pending.has(keys[i])));
+      // Those not sent yet (submitted this very tick, or waiting for a worker) never start:
+      // no interrupt could reach them, and a loop among them would keep the request open.
+      pool.scheduler.withdraw(running, crewError(ErrorCodes.Interrupted, 'cancelled before it was sent to a worker'));
       for (const link of pool.readyLinks()) {
         if (![...running].some((id) => link.inflight.has(id))) continue;
         interrupted.push(...pool.interrupt(link.id));

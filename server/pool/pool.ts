@@ -25,8 +25,8 @@ import { Throttle } from './throttle';
 import { NoWorkerGrace } from './no-worker-grace';
 import { SizeWatch } from './size-watch';
 import { WorkerMessages } from './worker-messages';
-import { Scheduler, taskBytes } from './scheduler';
-import type { Task, TaskOutcome } from './task';
+import { Scheduler } from './scheduler';
+import { taskBytes, type Task, type TaskOutcome } from './task';
 import { WorkerLink, type WorkerSummary } from './worker-link';
 
 export type { PoolEvents, PoolOptions } from './pool-options';

@@ -13,7 +13,7 @@ import { Queue } from '../../protocol/queue';
 import type { ResultMsg } from '../../protocol/messages/worker-link-messages';
 import { isInteractive } from '../api/interactive';
 import { withClosureHint } from './closure-hint';
-import type { Task } from './task';
+import { taskBytes, type Task } from './task';
 import type { WorkerLink } from './worker-link';
 
 export interface SchedulerHooks {
@@ -23,17 +23,6 @@ export interface SchedulerHooks {
   onSent?(link: WorkerLink, count: number, bytes: number): void;
   onRequeue?(link: WorkerLink, count: number, reason: string): void;
   onTaskBad?(task: Task): void;
-}
-
-/** Bytes a task adds to a frame: its arguments and, at worst, its form. */
-export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
-  return (
-    (t.args?.byteLength ?? 0) +
-    t.def.code.length +
-    (t.def.sourceMap?.length ?? 0) +
-    (t.def.initArgs?.byteLength ?? 0) +
-    256
-  );
 }
 
 export class Scheduler {
@@ -278,6 +267,16 @@ export class Scheduler {
     this.hooks.onRequeue?.(link, again.length, reason);
     this.queue.pushFront(again);
     this.schedule();
+  }
+
+  /** The tasks among `ids` not sent yet fail with `error` and are never sent; those on a worker need an interrupt. */
+  withdraw(ids: ReadonlySet<number>, error: Error): void {
+    const withdrawn = this.queue.removeWhere((t) => ids.has(t.id));
+    for (const link of this.withTargeted) {
+      withdrawn.push(...link.targeted.filter((t) => ids.has(t.id)));
+      link.targeted.splice(0, Infinity, ...link.targeted.filter((t) => !ids.has(t.id)));
+    }
+    for (const task of withdrawn) task.settle({ ok: false, error });
   }
 
   /** Fails everything waiting, e.g. when the pool closes or no worker is left. */

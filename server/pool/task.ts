@@ -40,3 +40,14 @@ export interface Task {
   /** Called exactly once. */
   settle(outcome: TaskOutcome): void;
 }
+
+/** Bytes a task adds to a frame: its arguments and, at worst, its form. */
+export function taskBytes(t: Pick<Task, 'def' | 'args'>): number {
+  return (
+    (t.args?.byteLength ?? 0) +
+    t.def.code.length +
+    (t.def.sourceMap?.length ?? 0) +
+    (t.def.initArgs?.byteLength ?? 0) +
+    256
+  );
+}

@@ -1,15 +1,20 @@
-// LSP cancellation of long evaluations, and the workers-changed notification as workers
-// join, leave and are disconnected.
+// LSP cancellation of long evaluations, running or still waiting for a worker, and the
+// workers-changed notification as workers join, leave and are disconnected.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
-import { rejection, startServer } from './lsp-client.mjs';
+import { loadSource, within } from '../helpers.mjs';
+import { Inbox, rejection, startServer, stderrOf } from './lsp-client.mjs';
 
 let s;
 let P;
+let C;
+const samples = new Inbox();
 before(async () => {
   s = await startServer();
   P = s.P;
+  C = await loadSource('protocol/messages/lsp-cluster-messages.ts');
+  s.connection.onNotification(C.ClusterSampleNote.type, (x) => samples.push(x));
 });
 after(async () => {
   await s?.stop();
@@ -55,6 +60,32 @@ test('cancelling an evaluation on one worker interrupts only that worker', { tim
   const err = await rejection(slow);
   assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
   assert.match(err.message, /interrupted w2$/);
+});
+
+test('an evaluation cancelled while it waits for a busy worker is never sent', { timeout: 90_000 }, async () => {
+  // After a slow task each worker takes one task at a time, so with both looping a third waits.
+  await s.request(P.EvalAllWorkers.type, { code: 'await new Promise((r) => setTimeout(r, 300))' });
+  s.workers.clear();
+  const loops = ['w1', 'w2'].map((worker) => s.request(P.EvalOn.type, { code: 'while (true) {}', worker }));
+  await s.workers.next((w) => w.workers.every((x) => x.inFlight > 0), 'both workers looping');
+  const source = new CancellationTokenSource();
+  const waiting = s.request(P.EvalOn.type, { code: 'globalThis.ran = true', worker: null }, source.token);
+  samples.clear();
+  await s.request(C.WatchCluster.type, { watch: true });
+  await samples.next((x) => x.queued > 0, 'a sample with the call waiting on the master');
+  source.cancel();
+  const err = await within(rejection(waiting), 'the cancelled call to answer', { explain: stderrOf(s) });
+  assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
+  assert.match(err.message, /evaluation cancelled: nothing was running/);
+  await s.request(C.WatchCluster.type, { watch: false });
+  assert.deepEqual((await s.request(P.Interrupt.type, {})).interrupted.sort(), ['w1', 'w2']);
+  for (const r of await Promise.all(loops)) assert.equal(r.outcomes[0].error.code, 'CREW_INTERRUPTED');
+  const ran = await s.request(P.EvalAllWorkers.type, { code: 'typeof ran' });
+  assert.deepEqual(
+    ran.outcomes.map((o) => o.value),
+    ["'undefined'", "'undefined'"],
+    'the cancelled call never ran',
+  );
 });
 
 test(

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
-import { loadSource } from '../helpers.mjs';
+import { loadSource, within } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
-import { Inbox, rejection, startServer, within } from './lsp-client.mjs';
+import { Inbox, rejection, startServer, stderrOf } from './lsp-client.mjs';
 
 let s;
 let P;
@@ -108,6 +108,8 @@ test(
   { timeout: scaled(240_000) },
   async () => {
     const cancel = new CancellationTokenSource();
+    // Not a notice from the map before: this loop must be running when it is cancelled.
+    s.workers.clear();
     const loop = s.request(P.EvalAllWorkers.type, { code: 'while (true) {}', replay: true }, cancel.token);
     await s.workers.next(
       (x) => x.workers.filter((w) => w.inFlight > 0).length === 2,
@@ -115,19 +117,28 @@ test(
       30_000,
     );
     cancel.cancel();
-    const err = await within(rejection(loop), 'the cancelled loop', 30_000, s);
+    const err = await within(rejection(loop), 'the cancelled loop', { ms: 30_000, explain: stderrOf(s) });
     assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
-    const after = await within(s.request(P.EvalAllWorkers.type, { code: '6 * 7' }), '6 * 7 on both workers', 60_000, s);
+    const after = await within(s.request(P.EvalAllWorkers.type, { code: '6 * 7' }), '6 * 7 on both workers', {
+      ms: 60_000,
+      explain: stderrOf(s),
+    });
     assert.deepEqual(
       after.outcomes.map((o) => o.value),
       ['42', '42'],
       'the fresh eval threads took the next form',
     );
-    const joined = await within(s.request(P.ConnectWorkers.type, { local: 1 }), 'a third worker joining', 60_000, s);
+    const joined = await within(s.request(P.ConnectWorkers.type, { local: 1 }), 'a third worker joining', {
+      ms: 60_000,
+      explain: stderrOf(s),
+    });
     assert.deepEqual(joined.errors, []);
     const third = joined.workers.find((w) => w.id === 'w3');
     assert.ok(third, 'a third worker joined');
-    const r = await within(s.request(P.EvalOn.type, { code: '7 * 6', worker: 'w3' }), '7 * 6 on w3', 60_000, s);
+    const r = await within(s.request(P.EvalOn.type, { code: '7 * 6', worker: 'w3' }), '7 * 6 on w3', {
+      ms: 60_000,
+      explain: stderrOf(s),
+    });
     assert.equal(r.outcomes[0].value, '42', 'the worker that joined later did not replay the loop');
   },
 );

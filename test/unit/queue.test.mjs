@@ -1,6 +1,6 @@
 // The queue the scheduler, the eval thread, mailboxes and completion-order iterators share:
-// first in, first out across growth and wrap-around, items put back at the front, and an
-// empty queue that answers undefined rather than throwing.
+// first in, first out across growth and wrap-around, items put back at the front or taken out
+// from the middle, and an empty queue that answers undefined rather than throwing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadSource } from '../helpers.mjs';
@@ -99,4 +99,21 @@ test('undefined and null are items like any other', () => {
   assert.equal(q.shift(), undefined);
   assert.equal(q.length, 1);
   assert.equal(q.shift(), null);
+});
+
+test('removeWhere takes out the matching items, front first, and the rest keep their order', () => {
+  const q = new Queue();
+  for (let i = 0; i < 40; i++) q.push(i);
+  for (let i = 0; i < 30; i++) q.shift();
+  for (let i = 40; i < 50; i++) q.push(i); // wrapped around the ring
+  assert.deepEqual(
+    q.removeWhere((x) => x % 3 === 0),
+    [30, 33, 36, 39, 42, 45, 48],
+  );
+  assert.deepEqual(q.toArray(), [31, 32, 34, 35, 37, 38, 40, 41, 43, 44, 46, 47, 49]);
+  assert.deepEqual(
+    q.removeWhere(() => false),
+    [],
+  );
+  assert.equal(q.length, 13);
 });
