@@ -58,8 +58,9 @@ test(
     );
     assert.equal(busy.throughput, Math.round((busy.tasks * 1000) / busy.ms));
     assert.ok(busy.queued >= 0 && busy.inFlight >= 0);
+    // From the map on: a sample from before it would show an idle worker's start-up CPU.
     const loaded = await samples.next(
-      (x) => x.workers.every((w) => typeof w.cpu === 'number' && w.rssBytes > 10e6),
+      (x) => x.at >= busy.at && x.workers.every((w) => typeof w.cpu === 'number' && w.rssBytes > 10e6),
       'a sample with each worker’s reported CPU and memory',
       30_000,
     );
