@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { evalFormAllWorkers, evalOn, form, heapSnapshot, parallelMap, profileWorkers, writeProfiles } from 'crew';
 import { cli, SECRET, sharedPool, tempDir, until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const dir = tempDir();
 const hotFile = join(dir, 'hot.ts');
@@ -145,7 +146,7 @@ test('one profile at a time per worker; bad options and unknown workers are refu
 
 test(
   'a profile asked for 10 minutes ends when its signal aborts, with what it holds',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const { pool } = shared;
     const stop = new AbortController();

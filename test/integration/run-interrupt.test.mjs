@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, SECRET, tempDir, until } from '../helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const SCRIPT = `
 const pids = await evalFormAllWorkers(pool, 'process.pid', { replayRequired: false });
@@ -24,36 +25,40 @@ function alive(pid) {
   }
 }
 
-test('Ctrl-C during crew run interrupts the workers, stops them and exits 130', { timeout: 60_000 }, async () => {
-  const file = join(tempDir(), 'spin.ts');
-  writeFileSync(file, SCRIPT);
-  // Its own process group, as a shell gives a foreground job, so the signal reaches every member.
-  const child = spawn(process.execPath, [cli, 'run', file, '--local', '2', '--audit-file', 'none'], {
-    env: { ...process.env, CREW_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  try {
-    const line = await until(() => /worker pids (\[.*\])/.exec(stdout), { what: 'the workers to report their pids' });
-    const pids = JSON.parse(line[1]);
-    assert.equal(pids.length, 2);
-    // The loop is running once both workers are busy: the pool says so.
-    process.kill(-child.pid, 'SIGINT');
-    const exit = await exited;
-    assert.deepEqual(exit, { code: 130, signal: null }, `exit status; stderr:\n${stderr}`);
-    assert.match(stderr, /crew: interrupted w1, w2; stopping the workers/);
-    assert.doesNotMatch(stdout, /the endless loop ended/);
-    await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 10_000, what: 'the local workers to be gone' });
-  } finally {
+test(
+  'Ctrl-C during crew run interrupts the workers, stops them and exits 130',
+  { timeout: scaled(60_000) },
+  async () => {
+    const file = join(tempDir(), 'spin.ts');
+    writeFileSync(file, SCRIPT);
+    // Its own process group, as a shell gives a foreground job, so the signal reaches every member.
+    const child = spawn(process.execPath, [cli, 'run', file, '--local', '2', '--audit-file', 'none'], {
+      env: { ...process.env, CREW_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
+      const line = await until(() => /worker pids (\[.*\])/.exec(stdout), { what: 'the workers to report their pids' });
+      const pids = JSON.parse(line[1]);
+      assert.equal(pids.length, 2);
+      // The loop is running once both workers are busy: the pool says so.
+      process.kill(-child.pid, 'SIGINT');
+      const exit = await exited;
+      assert.deepEqual(exit, { code: 130, signal: null }, `exit status; stderr:\n${stderr}`);
+      assert.match(stderr, /crew: interrupted w1, w2; stopping the workers/);
+      assert.doesNotMatch(stdout, /the endless loop ended/);
+      await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 10_000, what: 'the local workers to be gone' });
+    } finally {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
-  }
-});
+  },
+);

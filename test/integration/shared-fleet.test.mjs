@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { cdpAddress, connectWorkers, disconnectWorkers, ErrorCodes, evalFormAllWorkers, evalOn } from 'crew';
 import { killHard, newSecret, startWorkerProcess, tcpProxy, until } from '../reliability/helpers.mjs';
 import { startFleetMaster } from './fixtures/fleet.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const secret = newSecret();
 const HEARTBEAT_MS = 1500;
@@ -85,7 +86,7 @@ test("one master's runaway loop, and its interrupt, leave the other master's wor
 
 test(
   "one master's debugger pause, with DevTools attached, leaves the other master's work alone",
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const { addresses } = await fleet(1);
     const a = await master(addresses);

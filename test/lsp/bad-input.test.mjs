@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { rejection, startServer } from './lsp-client.mjs';
+import { scaled } from '../time-scale.mjs';
 
 let s;
 let P;
@@ -21,7 +22,7 @@ async function invalid(type, params, pattern) {
   return err;
 }
 
-test('malformed evaluation parameters name the field', { timeout: 60_000 }, async () => {
+test('malformed evaluation parameters name the field', { timeout: scaled(60_000) }, async () => {
   await invalid(
     P.EvalAllWorkers.type,
     {},
@@ -37,7 +38,7 @@ test('malformed evaluation parameters name the field', { timeout: 60_000 }, asyn
   await invalid(P.EvalMaster.type, ['1 + 1'], /parameters must be an object, got an array/);
 });
 
-test('malformed connection parameters name the field', { timeout: 60_000 }, async () => {
+test('malformed connection parameters name the field', { timeout: scaled(60_000) }, async () => {
   await invalid(P.ConnectWorkers.type, { local: -1 }, /"local" must be a whole number from 0 to 64, got -1/);
   await invalid(P.ConnectWorkers.type, { local: 1000 }, /"local" must be a whole number from 0 to 64/);
   await invalid(P.ConnectWorkers.type, { addresses: 'h:1' }, /"addresses" must be a list of "host:port" strings/);
@@ -57,7 +58,7 @@ test('malformed connection parameters name the field', { timeout: 60_000 }, asyn
 
 test(
   'a syntax error comes back as an error outcome naming the place, on the master and on workers',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const master = await s.request(P.EvalMaster.type, { code: 'let = = 2', filename: '/src/bad.ts', line: 4 });
     await s.request(P.ConnectWorkers.type, { local: 1 });
@@ -74,32 +75,40 @@ test(
   },
 );
 
-test('an unreachable worker is reported with what to do, and the pool still starts', { timeout: 60_000 }, async () => {
-  const r = await s.request(P.ConnectWorkers.type, { addresses: ['127.0.0.1:9'] });
-  assert.equal(r.started, true);
-  assert.equal(r.workers.length, 0);
-  assert.equal(r.errors.length, 1);
-  assert.match(
-    r.errors[0],
-    /cannot connect to worker 127\.0\.0\.1:9: .*Is `crew worker --port 9` running on 127\.0\.0\.1, with the same secret\?/,
-  );
-});
+test(
+  'an unreachable worker is reported with what to do, and the pool still starts',
+  { timeout: scaled(60_000) },
+  async () => {
+    const r = await s.request(P.ConnectWorkers.type, { addresses: ['127.0.0.1:9'] });
+    assert.equal(r.started, true);
+    assert.equal(r.workers.length, 0);
+    assert.equal(r.errors.length, 1);
+    assert.match(
+      r.errors[0],
+      /cannot connect to worker 127\.0\.0\.1:9: .*Is `crew worker --port 9` running on 127\.0\.0\.1, with the same secret\?/,
+    );
+  },
+);
 
-test('interrupting a worker that does not exist names it', { timeout: 60_000 }, async () => {
+test('interrupting a worker that does not exist names it', { timeout: scaled(60_000) }, async () => {
   const err = await rejection(s.request(P.Interrupt.type, { worker: 'w7' }));
   assert.equal(err.code, P.LspErrorCodes.CrewFailure);
   assert.equal(err.data.code, 'CREW_UNKNOWN_WORKER');
   assert.match(err.message, /w7/);
 });
 
-test('an unknown crew/ method is refused by JSON-RPC, and the server keeps serving', { timeout: 60_000 }, async () => {
-  const err = await rejection(s.request('crew/noSuchThing', {}));
-  assert.equal(err.code, -32601);
-  const r = await s.request(P.EvalMaster.type, { code: '"still here"' });
-  assert.equal(r.outcomes[0].value, "'still here'");
-});
+test(
+  'an unknown crew/ method is refused by JSON-RPC, and the server keeps serving',
+  { timeout: scaled(60_000) },
+  async () => {
+    const err = await rejection(s.request('crew/noSuchThing', {}));
+    assert.equal(err.code, -32601);
+    const r = await s.request(P.EvalMaster.type, { code: '"still here"' });
+    assert.equal(r.outcomes[0].value, "'still here'");
+  },
+);
 
-test('a thrown non-Error and a rejected promise come back as error outcomes', { timeout: 60_000 }, async () => {
+test('a thrown non-Error and a rejected promise come back as error outcomes', { timeout: scaled(60_000) }, async () => {
   const thrown = await s.request(P.EvalMaster.type, { code: 'throw 42' });
   assert.equal(thrown.outcomes[0].ok, false);
   assert.match(thrown.outcomes[0].error.message, /42/);
@@ -107,7 +116,7 @@ test('a thrown non-Error and a rejected promise come back as error outcomes', { 
   assert.deepEqual([rejected.outcomes[0].error.name, rejected.outcomes[0].error.message], ['RangeError', 'too far']);
 });
 
-test('bad command lines exit with usage errors', { timeout: 60_000 }, async () => {
+test('bad command lines exit with usage errors', { timeout: scaled(60_000) }, async () => {
   const { spawnSync } = await import('node:child_process');
   const { cli } = await import('./lsp-client.mjs');
   for (const [args, pattern] of [

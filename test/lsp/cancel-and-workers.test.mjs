@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { loadSource, within } from '../helpers.mjs';
 import { Inbox, rejection, startServer, stderrOf } from './lsp-client.mjs';
+import { scaled } from '../time-scale.mjs';
 
 let s;
 let P;
@@ -20,7 +21,7 @@ after(async () => {
   await s?.stop();
 });
 
-test('workers-changed arrives when the master starts its workers', { timeout: 60_000 }, async () => {
+test('workers-changed arrives when the master starts its workers', { timeout: scaled(60_000) }, async () => {
   const connected = s.request(P.ConnectWorkers.type, { local: 2 });
   const state = await s.workers.next(
     (w) => w.started && w.workers.filter((x) => x.state === 'ready').length === 2,
@@ -32,7 +33,7 @@ test('workers-changed arrives when the master starts its workers', { timeout: 60
   await connected;
 });
 
-test('cancelling an endless evaluation interrupts the workers running it', { timeout: 60_000 }, async () => {
+test('cancelling an endless evaluation interrupts the workers running it', { timeout: scaled(60_000) }, async () => {
   await s.request(P.EvalAllWorkers.type, { code: 'globalThis.before = "kept"', replay: true });
   const source = new CancellationTokenSource();
   s.workers.clear();
@@ -51,7 +52,7 @@ test('cancelling an endless evaluation interrupts the workers running it', { tim
   );
 });
 
-test('cancelling an evaluation on one worker interrupts only that worker', { timeout: 60_000 }, async () => {
+test('cancelling an evaluation on one worker interrupts only that worker', { timeout: scaled(60_000) }, async () => {
   const source = new CancellationTokenSource();
   s.workers.clear();
   const slow = s.request(P.EvalOn.type, { code: 'while (true) {}', worker: 'w2' }, source.token);
@@ -62,35 +63,39 @@ test('cancelling an evaluation on one worker interrupts only that worker', { tim
   assert.match(err.message, /interrupted w2$/);
 });
 
-test('an evaluation cancelled while it waits for a busy worker is never sent', { timeout: 90_000 }, async () => {
-  // After a slow task each worker takes one task at a time, so with both looping a third waits.
-  await s.request(P.EvalAllWorkers.type, { code: 'await new Promise((r) => setTimeout(r, 300))' });
-  s.workers.clear();
-  const loops = ['w1', 'w2'].map((worker) => s.request(P.EvalOn.type, { code: 'while (true) {}', worker }));
-  await s.workers.next((w) => w.workers.every((x) => x.inFlight > 0), 'both workers looping');
-  const source = new CancellationTokenSource();
-  const waiting = s.request(P.EvalOn.type, { code: 'globalThis.ran = true', worker: null }, source.token);
-  samples.clear();
-  await s.request(C.WatchCluster.type, { watch: true });
-  await samples.next((x) => x.queued > 0, 'a sample with the call waiting on the master');
-  source.cancel();
-  const err = await within(rejection(waiting), 'the cancelled call to answer', { explain: stderrOf(s) });
-  assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
-  assert.match(err.message, /evaluation cancelled: nothing was running/);
-  await s.request(C.WatchCluster.type, { watch: false });
-  assert.deepEqual((await s.request(P.Interrupt.type, {})).interrupted.sort(), ['w1', 'w2']);
-  for (const r of await Promise.all(loops)) assert.equal(r.outcomes[0].error.code, 'CREW_INTERRUPTED');
-  const ran = await s.request(P.EvalAllWorkers.type, { code: 'typeof ran' });
-  assert.deepEqual(
-    ran.outcomes.map((o) => o.value),
-    ["'undefined'", "'undefined'"],
-    'the cancelled call never ran',
-  );
-});
+test(
+  'an evaluation cancelled while it waits for a busy worker is never sent',
+  { timeout: scaled(90_000) },
+  async () => {
+    // After a slow task each worker takes one task at a time, so with both looping a third waits.
+    await s.request(P.EvalAllWorkers.type, { code: 'await new Promise((r) => setTimeout(r, 300))' });
+    s.workers.clear();
+    const loops = ['w1', 'w2'].map((worker) => s.request(P.EvalOn.type, { code: 'while (true) {}', worker }));
+    await s.workers.next((w) => w.workers.every((x) => x.inFlight > 0), 'both workers looping');
+    const source = new CancellationTokenSource();
+    const waiting = s.request(P.EvalOn.type, { code: 'globalThis.ran = true', worker: null }, source.token);
+    samples.clear();
+    await s.request(C.WatchCluster.type, { watch: true });
+    await samples.next((x) => x.queued > 0, 'a sample with the call waiting on the master');
+    source.cancel();
+    const err = await within(rejection(waiting), 'the cancelled call to answer', { explain: stderrOf(s) });
+    assert.equal(err.code, P.LspErrorCodes.RequestCancelled);
+    assert.match(err.message, /evaluation cancelled: nothing was running/);
+    await s.request(C.WatchCluster.type, { watch: false });
+    assert.deepEqual((await s.request(P.Interrupt.type, {})).interrupted.sort(), ['w1', 'w2']);
+    for (const r of await Promise.all(loops)) assert.equal(r.outcomes[0].error.code, 'CREW_INTERRUPTED');
+    const ran = await s.request(P.EvalAllWorkers.type, { code: 'typeof ran' });
+    assert.deepEqual(
+      ran.outcomes.map((o) => o.value),
+      ["'undefined'", "'undefined'"],
+      'the cancelled call never ran',
+    );
+  },
+);
 
 test(
   'the Interrupt request stops what a worker runs; its task fails with CREW_INTERRUPTED',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     s.workers.clear();
     const slow = s.request(P.EvalOn.type, { code: 'while (true) {}', worker: 'w1' });
@@ -103,7 +108,7 @@ test(
   },
 );
 
-test('a cancelled evaluation on the master answers at once', { timeout: 60_000 }, async () => {
+test('a cancelled evaluation on the master answers at once', { timeout: scaled(60_000) }, async () => {
   const source = new CancellationTokenSource();
   const code = 'console.log("evaluating"); await new Promise((r) => setTimeout(r, 1500))';
   const slow = s.request(P.EvalMaster.type, { code }, source.token);
@@ -114,7 +119,7 @@ test('a cancelled evaluation on the master answers at once', { timeout: 60_000 }
   assert.match(err.message, /master/);
 });
 
-test('workers-changed tells when a worker process dies', { timeout: 60_000 }, async () => {
+test('workers-changed tells when a worker process dies', { timeout: scaled(60_000) }, async () => {
   const { workers } = await s.request(P.ListWorkers.type, null);
   s.workers.clear();
   process.kill(workers.find((w) => w.id === 'w2').pid, 'SIGKILL');
@@ -130,19 +135,23 @@ test('workers-changed tells when a worker process dies', { timeout: 60_000 }, as
   assert.ok(audit);
 });
 
-test('disconnecting closes the pool, and evaluation falls back to the master', { timeout: 60_000 }, async () => {
-  s.workers.clear();
-  const state = await s.request(P.DisconnectWorkers.type, null);
-  assert.deepEqual(state, { started: false, workers: [] });
-  await s.workers.next((w) => !w.started, 'the stopped state');
-  const r = await s.request(P.EvalAllWorkers.type, { code: '2 + 2' });
-  assert.equal(r.where, 'master');
-  assert.deepEqual(r.outcomes, [{ worker: 'master', ok: true, value: '4', summary: '4' }]);
-  const err = await rejection(s.request(P.EvalOn.type, { code: '1', worker: 'w1' }));
-  assert.equal(err.data.code, 'CREW_UNKNOWN_WORKER');
-});
+test(
+  'disconnecting closes the pool, and evaluation falls back to the master',
+  { timeout: scaled(60_000) },
+  async () => {
+    s.workers.clear();
+    const state = await s.request(P.DisconnectWorkers.type, null);
+    assert.deepEqual(state, { started: false, workers: [] });
+    await s.workers.next((w) => !w.started, 'the stopped state');
+    const r = await s.request(P.EvalAllWorkers.type, { code: '2 + 2' });
+    assert.equal(r.where, 'master');
+    assert.deepEqual(r.outcomes, [{ worker: 'master', ok: true, value: '4', summary: '4' }]);
+    const err = await rejection(s.request(P.EvalOn.type, { code: '1', worker: 'w1' }));
+    assert.equal(err.data.code, 'CREW_UNKNOWN_WORKER');
+  },
+);
 
-test('a new pool can be started after a disconnect', { timeout: 60_000 }, async () => {
+test('a new pool can be started after a disconnect', { timeout: scaled(60_000) }, async () => {
   const r = await s.request(P.ConnectWorkers.type, { local: 1 });
   assert.deepEqual(r.errors, []);
   assert.equal(r.workers.length, 1);

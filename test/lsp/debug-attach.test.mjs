@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { loadSource, tempDir, until } from '../helpers.mjs';
 import { cdpClient, generatedLine, inlineMap } from '../integration/cdp-client.mjs';
 import { startServer } from './lsp-client.mjs';
+import { scaled } from '../time-scale.mjs';
 
 let s;
 let P;
@@ -49,7 +50,7 @@ async function attachWithBreakpoint(worker, line) {
 
 test(
   'a worker that joins later is attached too, and its replayed file binds the breakpoint',
-  { timeout: 90_000 },
+  { timeout: scaled(90_000) },
   async () => {
     const joined = await s.request(P.ConnectWorkers.type, { local: 1 });
     assert.equal(joined.workers.length, 2);
@@ -75,7 +76,7 @@ test(
 
 test(
   'an editor that exits while a worker is held at a breakpoint leaves no Crew process',
-  { timeout: 90_000 },
+  { timeout: scaled(90_000) },
   async () => {
     const { workers } = await s.request(P.ListWorkers.type, {});
     const pids = workers.map((w) => w.pid);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { rejection, startServer } from './lsp-client.mjs';
+import { scaled } from '../time-scale.mjs';
 
 let s;
 let P;
@@ -19,7 +20,7 @@ after(async () => {
 
 test(
   'the master evaluates with the pool and the API in scope, top-level await included',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const r = await s.request(P.EvalMaster.type, { code: 'pool.size * 10 + 1' });
     assert.deepEqual(r, { where: 'master', outcomes: [{ worker: 'master', ok: true, value: '21', summary: '21' }] });
@@ -36,7 +37,7 @@ test(
   },
 );
 
-test('what the master prints reaches the editor as output of worker master', { timeout: 60_000 }, async () => {
+test('what the master prints reaches the editor as output of worker master', { timeout: scaled(60_000) }, async () => {
   await s.request(P.EvalMaster.type, { code: 'console.log("hello from the master")' });
   const o = await s.output.next(
     (x) => x.worker === 'master' && x.text.includes('hello from the master'),
@@ -45,33 +46,37 @@ test('what the master prints reaches the editor as output of worker master', { t
   assert.equal(o.stream, 'stdout');
 });
 
-test('evaluation on all workers gives each worker its own value, with progress', { timeout: 60_000 }, async () => {
-  const { workers } = await s.request(P.ListWorkers.type, {});
-  const r = await s.request(P.EvalAllWorkers.type, {
-    code: 'process.pid',
-    filename: '/src/probe.ts',
-    line: 3,
-    column: 5,
-    progressToken: 'pids',
-  });
-  assert.equal(r.where, 'workers');
-  assert.deepEqual(
-    r.outcomes.map((o) => o.worker),
-    workers.map((w) => w.id),
-  );
-  for (const o of r.outcomes)
-    assert.equal(o.value, String(workers.find((w) => w.id === o.worker).pid), `${o.worker} answers with its own pid`);
-  const done = s.progress.items.filter((p) => p.token === 'pids');
-  assert.deepEqual(
-    done.map((p) => p.done),
-    [1, 2],
-  );
-  assert.ok(done.every((p) => p.total === 2 && p.outcome.ok));
-});
+test(
+  'evaluation on all workers gives each worker its own value, with progress',
+  { timeout: scaled(60_000) },
+  async () => {
+    const { workers } = await s.request(P.ListWorkers.type, {});
+    const r = await s.request(P.EvalAllWorkers.type, {
+      code: 'process.pid',
+      filename: '/src/probe.ts',
+      line: 3,
+      column: 5,
+      progressToken: 'pids',
+    });
+    assert.equal(r.where, 'workers');
+    assert.deepEqual(
+      r.outcomes.map((o) => o.worker),
+      workers.map((w) => w.id),
+    );
+    for (const o of r.outcomes)
+      assert.equal(o.value, String(workers.find((w) => w.id === o.worker).pid), `${o.worker} answers with its own pid`);
+    const done = s.progress.items.filter((p) => p.token === 'pids');
+    assert.deepEqual(
+      done.map((p) => p.done),
+      [1, 2],
+    );
+    assert.ok(done.every((p) => p.total === 2 && p.outcome.ok));
+  },
+);
 
 test(
   'TypeScript forms run, and errors point at the editor file and line, per worker',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const ok = await s.request(P.EvalAllWorkers.type, {
       code: 'const n: number = 6;\nn * 7',
@@ -101,26 +106,30 @@ test(
   },
 );
 
-test('evaluation on one worker, by id, by null (any free worker) and on master', { timeout: 60_000 }, async () => {
-  const { workers } = await s.request(P.ListWorkers.type, null);
-  const w2 = workers.find((w) => w.id === 'w2');
-  const r = await s.request(P.EvalOn.type, { code: 'process.pid', worker: 'w2' });
-  assert.deepEqual(
-    r.outcomes.map((o) => [o.worker, o.value]),
-    [['w2', String(w2.pid)]],
-  );
-  const any = await s.request(P.EvalOn.type, { code: '1 + 1', worker: null });
-  assert.match(any.outcomes[0].worker, /^w[12]$/);
-  const m = await s.request(P.EvalOn.type, { code: 'typeof pool', worker: 'master' });
-  assert.equal(m.where, 'master');
-  assert.equal(m.outcomes[0].value, "'object'");
-  const err = await rejection(s.request(P.EvalOn.type, { code: '1', worker: 'w9' }));
-  assert.equal(err.code, P.LspErrorCodes.CrewFailure);
-  assert.equal(err.data.code, 'CREW_UNKNOWN_WORKER');
-  assert.match(err.message, /there is no worker w9; workers are w1, w2/);
-});
+test(
+  'evaluation on one worker, by id, by null (any free worker) and on master',
+  { timeout: scaled(60_000) },
+  async () => {
+    const { workers } = await s.request(P.ListWorkers.type, null);
+    const w2 = workers.find((w) => w.id === 'w2');
+    const r = await s.request(P.EvalOn.type, { code: 'process.pid', worker: 'w2' });
+    assert.deepEqual(
+      r.outcomes.map((o) => [o.worker, o.value]),
+      [['w2', String(w2.pid)]],
+    );
+    const any = await s.request(P.EvalOn.type, { code: '1 + 1', worker: null });
+    assert.match(any.outcomes[0].worker, /^w[12]$/);
+    const m = await s.request(P.EvalOn.type, { code: 'typeof pool', worker: 'master' });
+    assert.equal(m.where, 'master');
+    assert.equal(m.outcomes[0].value, "'object'");
+    const err = await rejection(s.request(P.EvalOn.type, { code: '1', worker: 'w9' }));
+    assert.equal(err.code, P.LspErrorCodes.CrewFailure);
+    assert.equal(err.data.code, 'CREW_UNKNOWN_WORKER');
+    assert.match(err.message, /there is no worker w9; workers are w1, w2/);
+  },
+);
 
-test('an evaluated file is replayed to a worker that joins later', { timeout: 60_000 }, async () => {
+test('an evaluated file is replayed to a worker that joins later', { timeout: scaled(60_000) }, async () => {
   const file = await s.request(P.EvalAllWorkers.type, {
     code: 'function cube(x: number) { return x * x * x }',
     filename: '/src/lib.ts',
@@ -141,18 +150,18 @@ test('an evaluated file is replayed to a worker that joins later', { timeout: 60
   );
 });
 
-test('worker output is forwarded', { timeout: 60_000 }, async () => {
+test('worker output is forwarded', { timeout: scaled(60_000) }, async () => {
   await s.request(P.EvalOn.type, { code: 'console.log("out of w1")', worker: 'w1' });
   const o = await s.output.next((x) => x.worker === 'w1' && x.text.includes('out of w1'), 'output from w1');
   assert.equal(o.stream, 'stdout');
 });
 
-test('the audit trail reaches the editor', { timeout: 60_000 }, async () => {
+test('the audit trail reaches the editor', { timeout: scaled(60_000) }, async () => {
   const line = await s.output.next((x) => x.stream === 'audit' && / connect worker=w1 /.test(x.text), 'an audit line');
   assert.match(line.text, /^\[A\] \S+ master connect worker=w1 name=local-\d/);
 });
 
-test('shutdown and exit end the server and its workers cleanly', { timeout: 60_000 }, async () => {
+test('shutdown and exit end the server and its workers cleanly', { timeout: scaled(60_000) }, async () => {
   const { workers } = await s.request(P.ListWorkers.type, null);
   const result = await s.stop();
   assert.deepEqual(result, { code: 0, signal: null });

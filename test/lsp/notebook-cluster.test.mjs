@@ -31,7 +31,7 @@ after(async () => {
 const busyMap = `await parallelMap(pool, (x) => \`const t = Date.now(); while (Date.now() - t < 20); \${x} * 2\`,
   Array.from({ length: 150 }, (_, i) => i))`;
 
-test('watchCluster names a bad "watch"', { timeout: 30_000 }, async () => {
+test('watchCluster names a bad "watch"', { timeout: scaled(30_000) }, async () => {
   const err = await rejection(s.request(C.WatchCluster.type, { watch: 'yes' }));
   assert.equal(err.code, P.LspErrorCodes.InvalidParams);
   assert.match(err.message, /crew\/watchCluster: "watch" must be true or false, got "yes"/);
@@ -40,7 +40,7 @@ test('watchCluster names a bad "watch"', { timeout: 30_000 }, async () => {
 
 test(
   'a watching editor gets a sample each second: tasks per worker, throughput, queue, CPU and memory',
-  { timeout: 90_000 },
+  { timeout: scaled(90_000) },
   async () => {
     const history = await s.request(C.WatchCluster.type, { watch: true });
     assert.equal(history.everyMs, 1000);
@@ -78,19 +78,23 @@ test(
   },
 );
 
-test('a map run by code on the master reports the pool’s progress under its token', { timeout: 90_000 }, async () => {
-  const r = await s.request(P.EvalMaster.type, { code: busyMap, progressToken: 'map-2' });
-  assert.equal(r.outcomes[0].ok, true);
-  const p = await tasks.next((x) => x.token === 'map-2', 'task progress for map-2', 5000);
-  assert.ok(p.total >= 2 && p.done <= p.total && p.workers === 2, JSON.stringify(p));
-  const mid = tasks.items.filter((x) => x.token === 'map-2');
-  assert.ok(
-    mid.some((x) => x.done < x.total),
-    'progress arrives while the map runs',
-  );
-});
+test(
+  'a map run by code on the master reports the pool’s progress under its token',
+  { timeout: scaled(90_000) },
+  async () => {
+    const r = await s.request(P.EvalMaster.type, { code: busyMap, progressToken: 'map-2' });
+    assert.equal(r.outcomes[0].ok, true);
+    const p = await tasks.next((x) => x.token === 'map-2', 'task progress for map-2', 5000);
+    assert.ok(p.total >= 2 && p.done <= p.total && p.workers === 2, JSON.stringify(p));
+    const mid = tasks.items.filter((x) => x.token === 'map-2');
+    assert.ok(
+      mid.some((x) => x.done < x.total),
+      'progress arrives while the map runs',
+    );
+  },
+);
 
-test('plain objects and arrays come with a JSON view; other values do not', { timeout: 60_000 }, async () => {
+test('plain objects and arrays come with a JSON view; other values do not', { timeout: scaled(60_000) }, async () => {
   const obj = await s.request(P.EvalMaster.type, { code: '({ a: 1, b: [2, "x"], c: { d: null } })' });
   assert.equal(obj.outcomes[0].json, '{"a":1,"b":[2,"x"],"c":{"d":null}}');
   for (const code of ['42', 'new Map([[1, 2]])', '({ n: 1n })', 'const o = { }; o.o = o; o', 'new Date(0)']) {

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { loadSource, until } from '../helpers.mjs';
 import { cli, protocol, rejection, secretFile } from './lsp-client.mjs';
+import { scaled } from '../time-scale.mjs';
 
 let P;
 let server;
@@ -66,21 +67,25 @@ async function attach(secretBytes, to = port) {
 
 const goodSecret = () => Buffer.from(readFileSync(secret, 'utf8').trim());
 
-test('an editor with the secret attaches and evaluates on the running master', { timeout: 60_000 }, async () => {
-  const a = await attach(goodSecret());
-  const state = await a.connection.sendRequest(P.ListWorkers.type, null);
-  assert.equal(state.started, true);
-  assert.equal(state.workers.length, 1, 'the worker from --local 1');
-  const r = await a.connection.sendRequest(P.EvalAllWorkers.type, { code: '6 * 7' });
-  assert.deepEqual(
-    r.outcomes.map((o) => [o.worker, o.value]),
-    [['w1', '42']],
-  );
-  a.connection.dispose();
-  a.socket.destroy();
-});
+test(
+  'an editor with the secret attaches and evaluates on the running master',
+  { timeout: scaled(60_000) },
+  async () => {
+    const a = await attach(goodSecret());
+    const state = await a.connection.sendRequest(P.ListWorkers.type, null);
+    assert.equal(state.started, true);
+    assert.equal(state.workers.length, 1, 'the worker from --local 1');
+    const r = await a.connection.sendRequest(P.EvalAllWorkers.type, { code: '6 * 7' });
+    assert.deepEqual(
+      r.outcomes.map((o) => [o.worker, o.value]),
+      [['w1', '42']],
+    );
+    a.connection.dispose();
+    a.socket.destroy();
+  },
+);
 
-test('two editors share one master, and one leaving does not stop it', { timeout: 60_000 }, async () => {
+test('two editors share one master, and one leaving does not stop it', { timeout: scaled(60_000) }, async () => {
   const a = await attach(goodSecret());
   const b = await attach(goodSecret());
   await a.connection.sendRequest(P.EvalMaster.type, { code: 'globalThis.shared = "from a"' });
@@ -94,7 +99,7 @@ test('two editors share one master, and one leaving does not stop it', { timeout
   b.socket.destroy();
 });
 
-test('an editor hears that the master it attached to has quit', { timeout: 60_000 }, async () => {
+test('an editor hears that the master it attached to has quit', { timeout: scaled(60_000) }, async () => {
   const { master, at } = await startMaster(0);
   try {
     const a = await attach(goodSecret(), at);
@@ -108,7 +113,7 @@ test('an editor hears that the master it attached to has quit', { timeout: 60_00
   }
 });
 
-test('a wrong secret is refused before any LSP message is read', { timeout: 60_000 }, async () => {
+test('a wrong secret is refused before any LSP message is read', { timeout: scaled(60_000) }, async () => {
   const socket = await socketTo();
   const err = await rejection(
     P.dialLspAuth(socket, Buffer.from('not-the-secret-at-all-0123456789'), `127.0.0.1:${port}`),
@@ -121,7 +126,7 @@ test('a wrong secret is refused before any LSP message is read', { timeout: 60_0
 
 test(
   'an LSP client that skips authentication gets no LSP answer and is disconnected',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const socket = await socketTo();
     let received = '';
@@ -142,7 +147,7 @@ test(
 
 test(
   'after the handshake, an LSP message that is not sealed with its keys runs nothing and ends the connection',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     // A relay that passed the editor's handshake through, then speaks in its place.
     const socket = await socketTo();
@@ -169,7 +174,7 @@ test(
   },
 );
 
-test('the dialing side rejects something that is not a Crew master', { timeout: 60_000 }, async () => {
+test('the dialing side rejects something that is not a Crew master', { timeout: scaled(60_000) }, async () => {
   const { createServer } = await import('node:net');
   const fake = createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   await new Promise((r) => fake.listen(0, '127.0.0.1', r));
@@ -182,7 +187,7 @@ test('the dialing side rejects something that is not a Crew master', { timeout: 
   fake.close();
 });
 
-test('listening beyond loopback without an explicit secret is refused', { timeout: 60_000 }, () => {
+test('listening beyond loopback without an explicit secret is refused', { timeout: scaled(60_000) }, () => {
   const env = { ...process.env };
   delete env.CREW_SECRET;
   const r = spawnSync(process.execPath, [cli, 'lsp', '--port', '0', '--host', '0.0.0.0'], {
@@ -196,7 +201,7 @@ test('listening beyond loopback without an explicit secret is refused', { timeou
 
 test(
   'crew lsp --tls: an editor on loopback that dials TLS attaches; one that dials plain is told why',
-  { timeout: 60_000 },
+  { timeout: scaled(60_000) },
   async () => {
     const { dialStream } = await loadSource('protocol/link/tls-stream.ts');
     const master = spawn(process.execPath, [cli, 'lsp', '--port', '0', '--tls', '--secret-file', secret], {

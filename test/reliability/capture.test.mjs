@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { connectWorkers, disconnectWorkers, form, parallelMap, startMaster } from 'crew';
 import { freePort, killHard, newSecret, record, startWorkerProcess } from './helpers.mjs';
 import { decodeWsStream, secretForms } from './wire.mjs';
+import { scaled } from '../time-scale.mjs';
 
 function whyNot() {
   if (spawnSync('tshark', ['--version']).status !== 0)
@@ -31,7 +32,7 @@ after(async () => {
 const reason = whyNot();
 test(
   'tshark on loopback: the secret is in no captured byte, masked or not',
-  { skip: reason ? `capture tier skipped: ${reason}` : false, timeout: 120_000 },
+  { skip: reason ? `capture tier skipped: ${reason}` : false, timeout: scaled(120_000) },
   async () => {
     const secret = newSecret();
     const workerPort = await freePort();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { newSecret, record, root } from './helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const N = 1_000_000;
 const run = async (...args) => {
@@ -22,7 +23,7 @@ const run = async (...args) => {
 
 test(
   '1,000,000 tiny tasks on 2 local workers: all correct, memory linear in input and results',
-  { timeout: 600_000 },
+  { timeout: scaled(600_000) },
   async (t) => {
     const natural = await run();
     const live = await run('--live');

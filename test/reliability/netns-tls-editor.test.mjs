@@ -20,10 +20,11 @@ import {
   W,
   WORKER_IP,
 } from './netns-hosts.mjs';
+import { scaled } from '../time-scale.mjs';
 
 test(
   'an editor on another host attaches to crew lsp --port over TLS; the capture shows no form, no result',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secretFile = lspSecretFile();
     const lsp = await startLspMaster(secretFile);
@@ -44,7 +45,7 @@ test(
 
 test(
   'crew lsp --no-tls: the same capture shows the form and the result, and the master warns',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secretFile = lspSecretFile();
     const lsp = await startLspMaster(secretFile, ['--no-tls']);
@@ -79,7 +80,7 @@ test(
 
 test(
   'a man in the middle between an editor and crew lsp gets no working connection, and both ends say why',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secretFile = lspSecretFile();
     const lsp = await startLspMaster(secretFile);
@@ -111,7 +112,7 @@ async function debuggerEvaluates(target, secretFile, code, env = {}) {
 
 test(
   "VS Code's debugger on another host reaches a worker through the CDP endpoint over TLS; the capture shows nothing",
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secretFile = lspSecretFile();
     const lsp = await startLspMaster(secretFile, ['--local', '1']);
@@ -138,7 +139,7 @@ test(
 
 test(
   'a man in the middle of the CDP endpoint is refused by the pin before it sees the token',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secretFile = lspSecretFile();
     const lsp = await startLspMaster(secretFile, ['--local', '1']);

@@ -19,10 +19,11 @@ import {
   W,
   WORKER_IP,
 } from './netns-hosts.mjs';
+import { scaled } from '../time-scale.mjs';
 
 test(
   'a master dials a worker on another host: TLS with nothing to set up; the capture shows no form, no result',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secret = newSecret();
     const w = await startWorker(W, secret, ['--port', '0'], ['--host', '0.0.0.0']);
@@ -45,7 +46,7 @@ test(
 
 test(
   'a worker on another host dials its master: TLS; the capture shows no form, no result',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secret = newSecret();
     const master = await startMaster(M, secret, { CREW_HOST: '0.0.0.0' });
@@ -67,7 +68,7 @@ test(
 
 test(
   'with --no-tls on both ends the same capture shows the form and the result, and both ends warn',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secret = newSecret();
     const w = await startWorker(W, secret, ['--port', '0'], ['--host', '0.0.0.0', '--no-tls']);
@@ -86,7 +87,7 @@ test(
 
 test(
   'a man in the middle who terminates TLS gets no working connection, and both ends say why',
-  { skip, timeout: 120_000 },
+  { skip, timeout: scaled(120_000) },
   async () => {
     const secret = newSecret();
     const w = await startWorker(W, secret, ['--port', '0'], ['--host', '0.0.0.0']);
@@ -119,7 +120,7 @@ test(
   },
 );
 
-test('a master with a wrong secret is refused over TLS', { skip, timeout: 60_000 }, async () => {
+test('a master with a wrong secret is refused over TLS', { skip, timeout: scaled(60_000) }, async () => {
   const w = await startWorker(W, newSecret(), ['--port', '0'], ['--host', '0.0.0.0']);
   const master = await startMaster(M, newSecret());
   const outcome = await master.call('connect', `${WORKER_IP}:${w.port}`);
@@ -130,7 +131,7 @@ test('a master with a wrong secret is refused over TLS', { skip, timeout: 60_000
 
 test(
   'fuzzed ClientHellos, garbage before TLS and plain TCP from another host are survived',
-  { skip, timeout: 300_000 },
+  { skip, timeout: scaled(300_000) },
   async () => {
     const secret = newSecret();
     const w = await startWorker(W, secret, ['--port', '0'], ['--host', '0.0.0.0']);

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { killHard, newSecret, record, startMasterProcess, startWorkerProcess } from './helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const sfx = randomBytes(2).toString('hex');
 const M = `crew-m-${sfx}`;
@@ -62,7 +63,7 @@ after(async () => {
 const reason = whyNot();
 test(
   'a master and three workers in four namespaces: a link cut mid-map loses nothing, and the worker rejoins',
-  { skip: reason ? `network namespace tier skipped: ${reason}` : false, timeout: 180_000 },
+  { skip: reason ? `network namespace tier skipped: ${reason}` : false, timeout: scaled(180_000) },
   async (t) => {
     buildNetwork();
     const secret = newSecret();
