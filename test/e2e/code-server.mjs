@@ -191,7 +191,8 @@ export function launchBrowser(chromium) {
 export async function runCommand(page, title, timeoutMs = 90_000) {
   const deadline = Date.now() + scaled(timeoutMs);
   const input = page.locator('.quick-input-widget input');
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  // The row Enter would take: the palette's focused one, its best match.
+  const row = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title });
   for (;;) {
     await page.keyboard.press('F1');
     try {
@@ -202,8 +203,10 @@ export async function runCommand(page, title, timeoutMs = 90_000) {
       if (!(await input.evaluate((el) => el === document.activeElement)))
         throw new Error(`the command palette lost the focus before "${title}" was typed`);
       await input.fill(`>${title}`, { timeout: scaled(5000) });
-      await row.waitFor({ state: 'visible', timeout: scaled(10_000) });
-      await page.keyboard.press('Enter');
+      // A click on the command's row, not Enter: a palette closed in between (by a debugger
+      // taking the focus) fails the click and the next attempt runs it, where Enter would
+      // reach the editor, adding a line to the user's file, and run nothing.
+      await row.click({ timeout: scaled(10_000) });
       return;
     } catch (err) {
       await page.keyboard.press('Escape');
