@@ -7,7 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { results, runCommand, lineMatching as waitForLine } from './code-server.mjs';
-import { closeWorkbench, crewPids, debuggerFrame, openWorkbench, startMasterFromPalette } from './workbench.mjs';
+import {
+  closeWorkbench,
+  crewPids,
+  debuggerFrame,
+  openWorkbench,
+  selectLines,
+  startMasterFromPalette,
+} from './workbench.mjs';
 import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
@@ -30,16 +37,6 @@ const test = e2eTest(() => w);
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-debugger-${name}.png`) });
-}
-
-/** Selects whole lines `from`..`to` (1-based), as a user does with the keyboard. */
-async function selectLines(from, to) {
-  await page.keyboard.press('Control+g');
-  await page.keyboard.type(String(from));
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Home');
-  for (let i = from; i < to; i++) await page.keyboard.press('Shift+ArrowDown');
-  await page.keyboard.press('Shift+End');
 }
 
 const lineMatching = (pattern, what, timeoutMs = 60_000) => waitForLine(page, pattern, what, timeoutMs);
@@ -72,13 +69,13 @@ test(
   { timeout: 300_000 },
   async () => {
     // Define the function on every worker.
-    await selectLines(2, 6);
+    await selectLines(page, 2, 6);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     // The result shows after the last line of the selection.
     await lineMatching(/^}⇒ undefined {2}· 2 workers/, 'the definition evaluated on both workers');
 
     // Call it: it throws on both workers, and each suspends.
-    await selectLines(8, 8);
+    await selectLines(page, 8, 8);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     const view = await debuggerFrame(page);
     // Both workers stop at the same error in the same frame: one entry lists them both.
@@ -120,9 +117,9 @@ test(
 
     // Fix the function in the editor and evaluate it on every worker (the suspended ones
     // too), then Retry both at once.
-    await selectLines(4, 4);
+    await selectLines(page, 4, 4);
     await page.keyboard.type('if (b === 0) return Infinity;');
-    await selectLines(2, 6);
+    await selectLines(page, 2, 6);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     // One Retry, for all the entry's workers.
     assert.equal(await entry.locator('.crew-target').inputValue(), '*');
@@ -144,7 +141,7 @@ test(
   async () => {
     // The Retry buttons above left the focus in the panel: back to the editor.
     await page.locator('.monaco-editor .view-line', { hasText: 'held for the debugger' }).click();
-    await selectLines(10, 10);
+    await selectLines(page, 10, 10);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     const view = await debuggerFrame(page);
     const held = view.locator('.crew-entry', { hasText: 'held for the debugger' }).first();

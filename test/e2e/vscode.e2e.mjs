@@ -11,7 +11,7 @@ import { until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 import { e2eBefore, e2eTest } from './explain.mjs';
 import { windowMasters } from './masters.mjs';
-import { closeWorkbench, openWorkbench, pointAt, statusText } from './workbench.mjs';
+import { closeWorkbench, openWorkbench, pointAt, selectLines, statusText } from './workbench.mjs';
 
 const SAMPLE = `// Crew end-to-end sample
 const answer: number = 6 * 7;
@@ -35,15 +35,6 @@ const masters = windowMasters(() => w);
 
 function shot(name) {
   return page.screenshot({ path: join(results, `e2e-${name}.png`) });
-}
-
-/** Puts the cursor on a 1-based line and selects it, as a user would with Home, Shift+End. */
-async function selectLine(line) {
-  await page.keyboard.press('Control+g');
-  await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Shift+End');
 }
 
 const lineMatching = (pattern, what, timeoutMs = 30_000) => waitForLine(page, pattern, what, timeoutMs);
@@ -118,7 +109,7 @@ test('Crew: Start Master starts a master with 2 workers, shown in the status bar
 });
 
 test("Evaluate Selection on All Workers shows both workers' values inline", { timeout: 120_000 }, async () => {
-  await selectLine(3);
+  await selectLines(page, 3);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
   const line = await lineMatching(/^process\.pid.*⇒ w1: \d+ · w2: \d+/, 'the pids of both workers');
   await shot('2-pids-inline');
@@ -135,17 +126,17 @@ test("Evaluate Selection on All Workers shows both workers' values inline", { ti
 });
 
 test('values that agree show once, with the worker count', { timeout: 120_000 }, async () => {
-  await selectLine(2);
+  await selectLines(page, 2);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
   await lineMatching(/^const answer.*⇒ undefined {2}· 2 workers/, 'a declaration evaluates to undefined on both');
-  await selectLine(4);
+  await selectLines(page, 4);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
   const line = await lineMatching(/^answer.*⇒ 42 {2}· 2 workers/, 'the same value from both workers');
   assert.ok(line);
 });
 
 test('an error shows in red with the workers that raised it', { timeout: 120_000 }, async () => {
-  await selectLine(5);
+  await selectLines(page, 5);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
   const line = await lineMatching(
     /✖ w1, w2: TypeError: Cannot read properties of null \(reading 'boom'\)/,
@@ -265,7 +256,7 @@ test(
   { timeout: 120_000 },
   async () => {
     await openFile('sample.ts', 'Crew end-to-end sample');
-    await selectLine(6);
+    await selectLines(page, 6);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     await lineMatching(/^while \(true\) \{\}.*⋯ {2}\(0 of 2 done\)/, 'the pending result');
     const toast = page.locator('.notification-toast', { hasText: 'Crew: evaluating on the workers' }).first();
@@ -277,7 +268,7 @@ test(
       'the cancellation',
     );
     // The workers are free again.
-    await selectLine(3);
+    await selectLines(page, 3);
     await runCommand(page, 'Crew: Evaluate Selection on All Workers');
     await lineMatching(/^process\.pid.*⇒ w1: \d+ · w2: \d+/, 'the workers answering after the interrupt');
   },
@@ -289,7 +280,7 @@ test('when the master crashes, the extension restarts it with its workers', { ti
   // A new master, with its workers: the status bar alone may still show the old ones.
   await masters.masterInUse(crashed);
   await openFile('sample.ts', 'Crew end-to-end sample');
-  await selectLine(4);
+  await selectLines(page, 4);
   await runCommand(page, 'Crew: Evaluate Selection on All Workers');
   // Fresh workers: the declaration evaluated before the crash is gone.
   await lineMatching(/^answer.*✖ w1, w2: ReferenceError: answer is not defined/, 'the fresh workers answer');

@@ -1,7 +1,8 @@
 // One real VS Code window for an end-to-end file: the packaged extension installed in a fresh
 // profile, code-server serving a workspace, and headless chromium on it; with the steps every
-// file takes (starting the master from the palette, opening a file, finding the Crew Debugger,
-// pointing at an element, setting a breakpoint) and the end that leaves nothing running.
+// file takes (starting the master from the palette, opening a file, going to and selecting
+// lines, finding the Crew Debugger, pointing at an element, setting a breakpoint) and the end
+// that leaves nothing running.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -148,11 +149,24 @@ export async function pointAt(page, target, dx = 8) {
   await page.mouse.move(box.x + dx, box.y + box.height / 2, { steps: 4 });
 }
 
-/** Goes to `line` of the open file and sets a breakpoint there with F9, as a user does; waits for its mark. */
-export async function breakpointAt(page, line) {
+/** Puts the cursor on 1-based `line` of the open file with Go to Line (Ctrl+G), as a user does. */
+export async function goToLine(page, line) {
   await page.keyboard.press('Control+g');
   await page.keyboard.type(String(line));
   await page.keyboard.press('Enter');
+}
+
+/** Selects whole lines `from`..`to` (1-based) of the open file, as a user does with the keyboard. */
+export async function selectLines(page, from, to = from) {
+  await goToLine(page, from);
+  await page.keyboard.press('Home');
+  for (let i = from; i < to; i++) await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+End');
+}
+
+/** Goes to `line` of the open file and sets a breakpoint there with F9, as a user does; waits for its mark. */
+export async function breakpointAt(page, line) {
+  await goToLine(page, line);
   await page.keyboard.press('F9');
   await page
     .locator('.monaco-editor .codicon-debug-breakpoint')
