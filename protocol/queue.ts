@@ -75,9 +75,11 @@ export class Queue<T> {
 
   /** Takes out the items that `match`, front first; the others keep their order. */
   removeWhere(match: (item: T) => boolean): T[] {
-    const all = this.drain();
-    this.pushFront(all.filter((item) => !match(item)));
-    return all.filter(match);
+    const removed: T[] = [];
+    const kept: T[] = [];
+    for (const item of this.drain()) (match(item) ? removed : kept).push(item);
+    this.pushFront(kept);
+    return removed;
   }
 
   /** The queued items, front first, left in place. */

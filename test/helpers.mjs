@@ -130,33 +130,38 @@ export function tempDir() {
   return mkdtempSync(join(tmpdir(), 'crew-test-'));
 }
 
+/** What `child` prints, kept as it comes: `.stdout` and `.stderr` read so far, at any time. */
+export function outputOf(child) {
+  const printed = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (d) => (printed.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (printed.stderr += d));
+  return printed;
+}
+
 /** Starts `crew` with args (under the Node binary `node`); resolves once `readyPattern` appears on stdout. */
 export function startCrew(args, { env = {}, readyPattern, node = process.execPath } = {}) {
   const child = spawn(node, [cli, ...args], {
     env: { ...process.env, CREW_SECRET: SECRET, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const printed = outputOf(child);
   const out = {
     child,
     get stdout() {
-      return stdout;
+      return printed.stdout;
     },
     get stderr() {
-      return stderr;
+      return printed.stderr;
     },
   };
   const exited = new Promise((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout: printed.stdout, stderr: printed.stderr })),
   );
   out.exited = exited;
   if (!readyPattern) return Promise.resolve(out);
   return new Promise((resolve, reject) => {
     const check = () => {
-      const m = readyPattern.exec(stdout);
+      const m = readyPattern.exec(printed.stdout);
       if (m) resolve(Object.assign(out, { match: m }));
     };
     child.stdout.on('data', check);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cli, SECRET, tempDir, until } from '../helpers.mjs';
+import { cli, outputOf, SECRET, tempDir, until } from '../helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 
 const SCRIPT = `
@@ -37,21 +37,20 @@ test(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const printed = outputOf(child);
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     try {
-      const line = await until(() => /worker pids (\[.*\])/.exec(stdout), { what: 'the workers to report their pids' });
+      const line = await until(() => /worker pids (\[.*\])/.exec(printed.stdout), {
+        what: 'the workers to report their pids',
+      });
       const pids = JSON.parse(line[1]);
       assert.equal(pids.length, 2);
       // The loop is running once both workers are busy: the pool says so.
       process.kill(-child.pid, 'SIGINT');
       const exit = await exited;
-      assert.deepEqual(exit, { code: 130, signal: null }, `exit status; stderr:\n${stderr}`);
-      assert.match(stderr, /crew: interrupted w1, w2; stopping the workers/);
-      assert.doesNotMatch(stdout, /the endless loop ended/);
+      assert.deepEqual(exit, { code: 130, signal: null }, `exit status; stderr:\n${printed.stderr}`);
+      assert.match(printed.stderr, /crew: interrupted w1, w2; stopping the workers/);
+      assert.doesNotMatch(printed.stdout, /the endless loop ended/);
       await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 10_000, what: 'the local workers to be gone' });
     } finally {
       try {

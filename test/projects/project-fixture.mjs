@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cli, SECRET, tempDir } from '../helpers.mjs';
+import { cli, outputOf, SECRET, tempDir } from '../helpers.mjs';
 
 /** Whether this machine lets a test make mount namespaces (root, with unshare). */
 export function canHideFolders() {
@@ -118,10 +118,7 @@ export async function hiddenWorker(hidden) {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const printed = outputOf(child);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const stop = async () => {
     try {
@@ -133,11 +130,13 @@ export async function hiddenWorker(hidden) {
   };
   const port = await new Promise((resolve, reject) => {
     const check = () => {
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout);
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(printed.stdout);
       if (m) resolve(Number(m[1]));
     };
     child.stdout.on('data', check);
-    void exited.then((code) => reject(new Error(`the hidden worker exited (${code}) before listening:\n${stderr}`)));
+    void exited.then((code) =>
+      reject(new Error(`the hidden worker exited (${code}) before listening:\n${printed.stderr}`)),
+    );
   });
-  return { address: `127.0.0.1:${port}`, pid: child.pid, stop, home, output: () => stdout + stderr };
+  return { address: `127.0.0.1:${port}`, pid: child.pid, stop, home, output: () => printed.stdout + printed.stderr };
 }

@@ -29,6 +29,8 @@ export class HostModules {
   private readonly hostRequire: NodeJS.Require;
   /** The namespaces of the ES-module-only packages imported ahead, by specifier. */
   private readonly imported = new Map<string, object>();
+  /** Packages found loadable by `require`: each form's import would otherwise resolve them again. */
+  private readonly requirable = new Set<string>();
   private readonly importFromCwd: (spec: string) => Promise<Record<string, unknown>>;
 
   constructor(cwd: string) {
@@ -76,7 +78,8 @@ export class HostModules {
    */
   async importAhead(specs: Iterable<string>): Promise<void> {
     for (const spec of specs) {
-      if (this.imported.has(spec) || !this.onlyImportable(spec)) continue;
+      if (this.imported.has(spec) || this.requirable.has(spec)) continue;
+      if (!this.onlyImportable(spec)) continue;
       this.imported.set(spec, asCommonJs(await this.importFromCwd(spec)));
     }
   }
@@ -88,9 +91,9 @@ export class HostModules {
     } catch (err) {
       return ESM_ONLY.has((err as { code?: string }).code ?? '');
     }
-    if (file.endsWith('.mjs')) return true;
-    if (!file.endsWith('.js')) return false;
-    return packageTypeOf(file) === 'module';
+    const esm = file.endsWith('.mjs') || (file.endsWith('.js') && packageTypeOf(file) === 'module');
+    if (!esm) this.requirable.add(spec);
+    return esm;
   }
 }
 
