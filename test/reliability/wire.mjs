@@ -25,6 +25,16 @@ export function mac(secret, ...parts) {
   return challengeMac(Buffer.from(secret), HANDSHAKE_LABEL, ...parts);
 }
 
+/**
+ * A frame as Crew reads it: once authenticated (`seal` made), a binary frame has its tag
+ * checked and removed, or is marked forged.
+ */
+function readAsCrew(seal, { data, isBinary }) {
+  if (!isBinary || !seal) return { data, isBinary };
+  const body = seal.open(data);
+  return body ? { data: body, isBinary } : { data, isBinary, forged: true };
+}
+
 /** Opens a WebSocket and collects everything it receives. */
 export function open(url, opts = {}) {
   const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, ...opts });
@@ -36,11 +46,7 @@ export function open(url, opts = {}) {
   );
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => {
-    // Once authenticated, a binary frame is read as Crew reads it: its tag checked and removed.
-    if (isBinary && c.seal) {
-      const body = c.seal.open(data);
-      got.push(body ? { data: body, isBinary } : { data, isBinary, forged: true });
-    } else got.push({ data, isBinary });
+    got.push(readAsCrew(c.seal, { data, isBinary }));
     for (const w of waiters.splice(0)) w();
   });
   const next = async (timeoutMs = 10_000) => {
@@ -99,11 +105,7 @@ export async function authenticate(port, secret, role = 'master', member, { iden
   c.seal = new FrameSeal(deriveSealKeys(Buffer.from(secret), HANDSHAKE_LABEL, transcript, true));
   // The peer's first sealed frames can come in the same read as its welcome, before the keys
   // were made here: they are opened now, in order, as they would have been on arrival.
-  c.got.forEach((m, i) => {
-    if (!m.isBinary) return;
-    const body = c.seal.open(m.data);
-    c.got[i] = body ? { data: body, isBinary: true } : { ...m, forged: true };
-  });
+  c.got.forEach((m, i) => (c.got[i] = readAsCrew(c.seal, m)));
   return c;
 }
 
